@@ -1,0 +1,215 @@
+/**
+ * Loaders for the image data sets shipped in the repository's `data/` folder (MNIST, notMNIST),
+ * with SHA-256 verification against `data/SHA256SUMS`.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { ChecksumError, readSha256Sums, sha256Bytes } from './checksum';
+import { IdxArray, IdxFormatError, parseIdx } from './idx';
+
+/** A labelled image set, NHWC float32 pixels in [0, 1]. */
+export interface ImageDataset {
+  /** e.g. 'mnist-train', 'notmnist'. */
+  name: string;
+  /** n * height * width * channels values, NHWC, pixel / 255. */
+  images: Float32Array;
+  /** n class indices in [0, numClasses). */
+  labels: Uint8Array;
+  n: number;
+  height: number;
+  width: number;
+  channels: number;
+  numClasses: number;
+  /** Human-readable name of each class index. */
+  classNames: string[];
+  /** Source file (relative to the data dir, '/'-separated) -> lower-case hex SHA-256. */
+  checksums: Record<string, string>;
+}
+
+/** Options shared by the loaders. */
+export interface LoadOptions {
+  /** Folder holding `mnist/`, `notmnist/` and `SHA256SUMS`. Default {@link dataDir}(). */
+  dataDir?: string;
+  /** Check every file against SHA256SUMS before parsing. Default true. */
+  verify?: boolean;
+}
+
+/** MNIST file names relative to the data dir. */
+export const MNIST_FILES = Object.freeze({
+  trainImages: 'mnist/train-images-idx3-ubyte.gz',
+  trainLabels: 'mnist/train-labels-idx1-ubyte.gz',
+  testImages: 'mnist/t10k-images-idx3-ubyte.gz',
+  testLabels: 'mnist/t10k-labels-idx1-ubyte.gz',
+});
+
+/** notMNIST file names relative to the data dir. */
+export const NOTMNIST_FILES = Object.freeze({
+  images: 'notmnist/t10k-images-idx3-ubyte.gz',
+  labels: 'notmnist/t10k-labels-idx1-ubyte.gz',
+});
+
+/** Class names of MNIST ('0'..'9'). */
+export const MNIST_CLASS_NAMES: readonly string[] = Object.freeze(Array.from({ length: 10 }, (_, i) => String(i)));
+/** Class names of notMNIST ('A'..'J'). */
+export const NOTMNIST_CLASS_NAMES: readonly string[] = Object.freeze(Array.from('ABCDEFGHIJ'));
+
+const SUMS_FILE = 'SHA256SUMS';
+const IMAGE_SIZE = 28;
+
+function findUp(start: string): string | null {
+  let dir = resolve(start);
+  for (;;) {
+    if (existsSync(join(dir, 'data', SUMS_FILE))) return join(dir, 'data');
+    const parent = dirname(dir);
+    if (parent === dir) return null;
+    dir = parent;
+  }
+}
+
+/**
+ * The data folder: `$DKNN_DATA_DIR` if set, else the nearest `data/` containing SHA256SUMS found
+ * walking up from this module's folder (works from `lib/` sources and `lib/dist/`), then from the
+ * working directory.
+ * @throws Error when no such folder exists.
+ */
+export function dataDir(): string {
+  const env = process.env['DKNN_DATA_DIR'];
+  if (env) return resolve(env);
+  const here = typeof __dirname === 'string' ? __dirname : null;
+  for (const start of here ? [here, process.cwd()] : [process.cwd()]) {
+    const found = findUp(start);
+    if (found) return found;
+  }
+  throw new Error(
+    `dataDir: no data/${SUMS_FILE} found above ${here ?? '(unknown module dir)'} or ${process.cwd()}; set DKNN_DATA_DIR`,
+  );
+}
+
+/** Number of examples of each class. */
+export function classCounts(ds: Pick<ImageDataset, 'labels' | 'numClasses'>): number[] {
+  const counts = new Array<number>(ds.numClasses).fill(0);
+  for (const l of ds.labels) counts[l]!++;
+  return counts;
+}
+
+interface FileLoad {
+  array: IdxArray;
+  sha256: string;
+}
+
+async function loadFile(dir: string, rel: string, sums: Map<string, string> | null): Promise<FileLoad> {
+  const path = join(dir, rel);
+  const bytes = await readFile(path);
+  const sha256 = sha256Bytes(bytes);
+  if (sums) {
+    const expected = sums.get(rel);
+    if (expected === undefined) {
+      throw new ChecksumError(path, null, sha256, `${path}: no SHA-256 listed for ${rel} in ${join(dir, SUMS_FILE)}`);
+    }
+    if (expected !== sha256) throw new ChecksumError(path, expected, sha256);
+  }
+  return { array: parseIdx(bytes, { source: path }), sha256 };
+}
+
+interface PairSpec {
+  name: string;
+  images: string;
+  labels: string;
+  classNames: readonly string[];
+}
+
+async function loadPair(dir: string, spec: PairSpec, sums: Map<string, string> | null): Promise<ImageDataset> {
+  const [img, lab] = await Promise.all([loadFile(dir, spec.images, sums), loadFile(dir, spec.labels, sums)]);
+  const imgPath = join(dir, spec.images);
+  const labPath = join(dir, spec.labels);
+  const { dims, dtype } = img.array;
+  if (dtype !== 'uint8' || dims.length !== 3 || dims[1] !== IMAGE_SIZE || dims[2] !== IMAGE_SIZE) {
+    throw new IdxFormatError(
+      imgPath,
+      `expected uint8 images of shape [N, ${IMAGE_SIZE}, ${IMAGE_SIZE}], found ${dtype} [${dims.join(', ')}]`,
+    );
+  }
+  if (lab.array.dtype !== 'uint8' || lab.array.dims.length !== 1) {
+    throw new IdxFormatError(labPath, `expected uint8 labels of shape [N], found ${lab.array.dtype} [${lab.array.dims.join(', ')}]`);
+  }
+  const n = dims[0]!;
+  if (lab.array.dims[0] !== n) {
+    throw new IdxFormatError(labPath, `expected ${n} labels (one per image in ${imgPath}), found ${lab.array.dims[0]}`);
+  }
+  const labels = lab.array.data as Uint8Array;
+  const numClasses = spec.classNames.length;
+  const bad = labels.findIndex((l) => l >= numClasses);
+  if (bad >= 0) {
+    throw new IdxFormatError(labPath, `label ${bad} is ${labels[bad]}, expected < ${numClasses}`);
+  }
+  const pixels = img.array.data as Uint8Array;
+  const images = new Float32Array(pixels.length);
+  for (let i = 0; i < pixels.length; i++) images[i] = pixels[i]! / 255;
+  return {
+    name: spec.name,
+    images,
+    labels,
+    n,
+    height: IMAGE_SIZE,
+    width: IMAGE_SIZE,
+    channels: 1,
+    numClasses,
+    classNames: [...spec.classNames],
+    checksums: { [spec.images]: img.sha256, [spec.labels]: lab.sha256 },
+  };
+}
+
+const cache = new Map<string, Promise<unknown>>();
+
+function memo<T>(key: string, load: () => Promise<T>): Promise<T> {
+  const hit = cache.get(key);
+  if (hit) return hit as Promise<T>;
+  const p = load();
+  cache.set(key, p);
+  p.catch(() => {
+    if (cache.get(key) === p) cache.delete(key);
+  });
+  return p;
+}
+
+async function loadSums(dir: string, verify: boolean): Promise<Map<string, string> | null> {
+  return verify ? readSha256Sums(join(dir, SUMS_FILE)) : null;
+}
+
+/**
+ * Loads MNIST (60000 train / 10000 test digits). Results are memoized per data dir and verify
+ * flag, so repeated calls share the same (treat-as-immutable) arrays.
+ * @throws ChecksumError when verification fails; IdxFormatError for malformed files.
+ */
+export async function loadMnist(options?: LoadOptions): Promise<{ train: ImageDataset; test: ImageDataset }> {
+  const dir = resolve(options?.dataDir ?? dataDir());
+  const verify = options?.verify ?? true;
+  return memo(`mnist|${dir}|${verify}`, async () => {
+    const sums = await loadSums(dir, verify);
+    const [train, test] = await Promise.all([
+      loadPair(dir, { name: 'mnist-train', images: MNIST_FILES.trainImages, labels: MNIST_FILES.trainLabels, classNames: MNIST_CLASS_NAMES }, sums),
+      loadPair(dir, { name: 'mnist-test', images: MNIST_FILES.testImages, labels: MNIST_FILES.testLabels, classNames: MNIST_CLASS_NAMES }, sums),
+    ]);
+    return { train, test };
+  });
+}
+
+/**
+ * Loads the 10000-image notMNIST sample (letters A..J as labels 0..9, 1000 each), used as
+ * out-of-distribution data. Memoized like {@link loadMnist}.
+ * @throws ChecksumError when verification fails; IdxFormatError for malformed files.
+ */
+export async function loadNotMnist(options?: LoadOptions): Promise<ImageDataset> {
+  const dir = resolve(options?.dataDir ?? dataDir());
+  const verify = options?.verify ?? true;
+  return memo(`notmnist|${dir}|${verify}`, async () => {
+    const sums = await loadSums(dir, verify);
+    return loadPair(dir, { name: 'notmnist', images: NOTMNIST_FILES.images, labels: NOTMNIST_FILES.labels, classNames: NOTMNIST_CLASS_NAMES }, sums);
+  });
+}
+
+/** Forgets memoized data sets (frees their memory once no caller holds them). */
+export function clearDatasetCache(): void {
+  cache.clear();
+}

@@ -1,0 +1,95 @@
+/** Slicing, shuffling and tensor conversion of {@link ImageDataset}s. */
+import * as tf from '@tensorflow/tfjs';
+import { createRng } from '../random';
+import type { ImageDataset } from './datasets';
+
+function checkRange(what: string, n: number, start: number, end: number): void {
+  if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > n || start > end) {
+    throw new RangeError(`${what}: bad range [${start}, ${end}) for ${n} examples (need integers 0 <= start <= end <= ${n})`);
+  }
+}
+
+/**
+ * Examples [start, end) of `ds` (end defaults to ds.n) as views into the same buffers (no copy).
+ * @throws RangeError unless 0 <= start <= end <= ds.n are integers.
+ */
+export function subset(ds: ImageDataset, start: number, end: number = ds.n): ImageDataset {
+  checkRange('subset', ds.n, start, end);
+  const per = ds.height * ds.width * ds.channels;
+  return {
+    ...ds,
+    name: `${ds.name}[${start}:${end}]`,
+    images: ds.images.subarray(start * per, end * per),
+    labels: ds.labels.subarray(start, end),
+    n: end - start,
+    classNames: [...ds.classNames],
+    checksums: { ...ds.checksums },
+  };
+}
+
+/**
+ * Copies the examples at `indices` (in that order) into a new data set.
+ * @throws RangeError for an index outside [0, ds.n).
+ */
+export function gather(ds: ImageDataset, indices: ArrayLike<number>, options?: { name?: string }): ImageDataset {
+  const per = ds.height * ds.width * ds.channels;
+  const m = indices.length;
+  const images = new Float32Array(m * per);
+  const labels = new Uint8Array(m);
+  for (let i = 0; i < m; i++) {
+    const j = indices[i]!;
+    if (!Number.isInteger(j) || j < 0 || j >= ds.n) {
+      throw new RangeError(`gather: index ${j} at position ${i} is outside [0, ${ds.n})`);
+    }
+    images.set(ds.images.subarray(j * per, (j + 1) * per), i * per);
+    labels[i] = ds.labels[j]!;
+  }
+  return {
+    ...ds,
+    name: options?.name ?? `${ds.name}[gather ${m}]`,
+    images,
+    labels,
+    n: m,
+    classNames: [...ds.classNames],
+    checksums: { ...ds.checksums },
+  };
+}
+
+/**
+ * A permutation of 0..n-1 (Fisher-Yates driven by {@link createRng}(seed)); the same (n, seed)
+ * always gives the same permutation.
+ */
+export function seededPermutation(n: number, seed: number): Uint32Array {
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) {
+    throw new RangeError(`seededPermutation: n must be an integer in [0, 2^32), got ${n}`);
+  }
+  const rng = createRng(seed);
+  const perm = new Uint32Array(n);
+  for (let i = 0; i < n; i++) perm[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    const t = perm[i]!;
+    perm[i] = perm[j]!;
+    perm[j] = t;
+  }
+  return perm;
+}
+
+/**
+ * Examples [start, end) as tensors: `xs` float32 [n, height, width, channels] and `ys` int32 [n]
+ * class indices. The data are copied into the tensors, which belong to the caller: dispose them
+ * (or create them inside tf.tidy) when done.
+ * @throws RangeError for a bad range.
+ */
+export function toTensors(
+  ds: ImageDataset,
+  start = 0,
+  end: number = ds.n,
+): { xs: tf.Tensor4D; ys: tf.Tensor1D } {
+  checkRange('toTensors', ds.n, start, end);
+  const per = ds.height * ds.width * ds.channels;
+  const n = end - start;
+  const xs = tf.tensor4d(ds.images.slice(start * per, end * per), [n, ds.height, ds.width, ds.channels], 'float32');
+  const ys = tf.tensor1d(Int32Array.from(ds.labels.subarray(start, end)), 'int32');
+  return { xs, ys };
+}

@@ -1,0 +1,17 @@
+/**
+ * dknn-ts — Deep k-Nearest Neighbors (Papernot & McDaniel 2018) in TypeScript.
+ * Public API only: data → model → activations → indexes → calibration → predictions → figures.
+ */
+export * as tf from '@tensorflow/tfjs';
+export { backendInfo, initBackend, BACKEND_NAMES, type BackendInfo, type BackendName, type InitBackendOptions } from './backend';
+export { registerFastWasmKernels, useStockWasmKernels, wasmKernelMode, FAST_WASM_KERNELS } from './kernels';
+export * from './data';
+export { createRng, type Rng } from './random';
+export * from './models';
+export * from './knn';
+export * from './conformal';
+export * from './metrics';
+export * from './plots';
+export * from './progress';
+export * from './notebook';
+export { writeFileAtomic } from './util/atomic';

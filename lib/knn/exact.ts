@@ -1,0 +1,348 @@
+/**
+ * Exact (brute-force) k-nearest-neighbour search by squared Euclidean distance: the ground truth
+ * that approximate indexes are measured against.
+ *
+ * Two backends return identical neighbour lists and distances:
+ * - `js`: dependency-free; a tiled kernel (4 queries × 2 database rows per inner loop) computing
+ *   the canonical float64 distance of `kernel.ts` for every pair, and a bounded heap per query.
+ * - `native`: onnxruntime-node's multi-threaded float32 GEMM computes q·x for blocks of queries ×
+ *   database rows; the `k + rerankMargin` best rows by that approximate distance are then
+ *   re-ranked with the canonical float64 distance. The approximation error is bounded by
+ *   `gemmTolerance · (‖q‖² + ‖x‖²)`; when the candidate list cannot be proved to contain the exact
+ *   top k (many near-ties at the boundary, e.g. duplicate rows), that query is searched again
+ *   keeping every row within the error bound, so the result is still exact.
+ *
+ * Ties (equal canonical distances, i.e. duplicate rows) are broken by the lower row index.
+ */
+
+import { availableParallelism } from 'node:os';
+import { checkK, checkMatrix, checkQueries, NOT_BUILT_MESSAGE } from './checks';
+import { combine, dot, dotFour, rowSquaredNorms, scanFourQueries, scanOneQuery } from './kernel';
+import { gemmRunner, type GemmRunner } from './onnx-gemm';
+import { TopK } from './topk';
+import type { KnnResult, NeighborIndex, QueryOptions } from './types';
+
+/** Which implementation computes the distances. */
+export type ExactBackend = 'js' | 'native';
+
+/** Options of {@link ExactIndex}. */
+export interface ExactIndexOptions {
+  /**
+   * `'auto'` (default): `native` when onnxruntime-node loads, else `js`. `'native'` fails in `build`
+   * when onnxruntime-node is unavailable. The choice made is `index.backend` after `build`.
+   */
+  backend?: 'auto' | ExactBackend;
+  /** Native: GEMM threads. Default `os.availableParallelism()`. */
+  threads?: number;
+  /** Native: queries per GEMM call. Default 256. */
+  batchRows?: number;
+  /** Native: database rows per GEMM call (the output block is batchRows × chunkRows float32). Default 8192. */
+  chunkRows?: number;
+  /** Native: candidates kept beyond k for exact re-ranking. Default `max(16, ceil(k / 4))`. */
+  rerankMargin?: number;
+  /**
+   * Native: assumed bound on the float32 GEMM error |q·x − q·x̃| relative to ‖q‖·‖x‖. Default
+   * `max(1e-5, 4·√dim·2⁻²⁴)`. Measured errors are far smaller (see bench/knn-exact.ts).
+   */
+  gemmTolerance?: number;
+}
+
+/** Per-query statistics of the last `query` call (native backend; zeros for js). */
+export interface ExactQueryStats {
+  /** Queries whose candidate list was not provably complete and were searched again. */
+  researched: number;
+}
+
+/** Exact brute-force {@link NeighborIndex}. See the module comment for the two backends. */
+export class ExactIndex implements NeighborIndex {
+  private data: Float32Array | null = null;
+  private norms: Float64Array = new Float64Array(0);
+  private maxNorm = 0;
+  private rowsN = 0;
+  private dimN = 0;
+  private gemm: GemmRunner | null = null;
+  private chosen: ExactBackend | null = null;
+  private readonly options: ExactIndexOptions;
+  private readonly dots = new Float64Array(4);
+  /** Why the native backend was not used (set when `auto` fell back to js). */
+  nativeUnavailableReason: string | null = null;
+  /** Statistics of the last `query` call. */
+  lastQueryStats: ExactQueryStats = { researched: 0 };
+
+  constructor(options: ExactIndexOptions = {}) {
+    const b = options.backend ?? 'auto';
+    if (b !== 'auto' && b !== 'js' && b !== 'native') {
+      throw new RangeError(`backend must be 'auto', 'js' or 'native', found ${String(b)}`);
+    }
+    for (const key of ['threads', 'batchRows', 'chunkRows'] as const) {
+      const v = options[key];
+      if (v !== undefined && (!Number.isSafeInteger(v) || v < 1)) {
+        throw new RangeError(`${key} must be a positive integer, found ${v}`);
+      }
+    }
+    if (options.rerankMargin !== undefined && (!Number.isSafeInteger(options.rerankMargin) || options.rerankMargin < 0)) {
+      throw new RangeError(`rerankMargin must be an integer ≥ 0, found ${options.rerankMargin}`);
+    }
+    if (options.gemmTolerance !== undefined && !(options.gemmTolerance >= 0)) {
+      throw new RangeError(`gemmTolerance must be ≥ 0, found ${options.gemmTolerance}`);
+    }
+    this.options = { ...options, backend: b };
+  }
+
+  /** Database rows (0 before build). */
+  get size(): number {
+    return this.rowsN;
+  }
+
+  /** Values per row (0 before build). */
+  get dim(): number {
+    return this.dimN;
+  }
+
+  /** The backend in use; null before `build`. */
+  get backend(): ExactBackend | null {
+    return this.chosen;
+  }
+
+  async build(data: Float32Array, rows: number, dim: number): Promise<void> {
+    checkMatrix('data', data, rows, dim);
+    const norms = rowSquaredNorms(data, rows, dim, 'data');
+    const want = this.options.backend ?? 'auto';
+    let gemm: GemmRunner | null = null;
+    this.nativeUnavailableReason = null;
+    if (want !== 'js') {
+      try {
+        gemm = await gemmRunner(this.options.threads ?? availableParallelism());
+      } catch (e) {
+        const reason = e instanceof Error ? e.message : String(e);
+        if (want === 'native') throw new Error(`backend 'native' needs onnxruntime-node, which failed to load: ${reason}`);
+        this.nativeUnavailableReason = reason;
+      }
+    }
+    let maxNorm = 0;
+    for (let i = 0; i < rows; i++) if (norms[i] > maxNorm) maxNorm = norms[i];
+    this.data = data;
+    this.norms = norms;
+    this.maxNorm = maxNorm;
+    this.rowsN = rows;
+    this.dimN = dim;
+    this.gemm = gemm;
+    this.chosen = gemm ? 'native' : 'js';
+  }
+
+  async query(queries: Float32Array, rows: number, k: number, options: QueryOptions = {}): Promise<KnnResult> {
+    if (!this.data) throw new Error(NOT_BUILT_MESSAGE);
+    checkQueries(queries, rows, this.dimN);
+    checkK(k, this.rowsN);
+    const qNorms = rowSquaredNorms(queries, rows, this.dimN, 'queries');
+    const result: KnnResult = {
+      indices: new Int32Array(rows * k),
+      distances: new Float32Array(rows * k),
+      rows,
+      k,
+    };
+    this.lastQueryStats = { researched: 0 };
+    if (this.gemm) await this.queryNative(this.gemm, queries, qNorms, result, options);
+    else await this.queryJs(queries, qNorms, result, options);
+    options.onProgress?.(rows, rows);
+    return result;
+  }
+
+  private async queryJs(queries: Float32Array, qNorms: Float64Array, out: KnnResult, options: QueryOptions): Promise<void> {
+    const data = this.data!;
+    const { rows, k } = out;
+    const n = this.rowsN;
+    const dim = this.dimN;
+    const heaps = [new TopK(k), new TopK(k), new TopK(k), new TopK(k)] as const;
+    let lastYield = Date.now();
+    let r = 0;
+    for (; r + 3 < rows; r += 4) {
+      scanFourQueries(
+        data, this.norms, n, dim, queries,
+        [r * dim, (r + 1) * dim, (r + 2) * dim, (r + 3) * dim],
+        [qNorms[r], qNorms[r + 1], qNorms[r + 2], qNorms[r + 3]],
+        heaps,
+      ); // prettier-ignore
+      for (let t = 0; t < 4; t++) heaps[t].drainSorted(out.indices, out.distances, (r + t) * k);
+      lastYield = await this.pace(r + 4, rows, lastYield, options);
+    }
+    for (; r < rows; r++) {
+      scanOneQuery(data, this.norms, n, dim, queries, r * dim, qNorms[r], heaps[0]);
+      heaps[0].drainSorted(out.indices, out.distances, r * k);
+      lastYield = await this.pace(r + 1, rows, lastYield, options);
+    }
+  }
+
+  /** Reports progress and lets the event loop run (at most every 50 ms). */
+  private async pace(done: number, total: number, lastYield: number, options: QueryOptions): Promise<number> {
+    const now = Date.now();
+    if (now - lastYield < 50) return lastYield;
+    if (done < total) options.onProgress?.(done, total);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    return Date.now();
+  }
+
+  private async queryNative(
+    gemm: GemmRunner,
+    queries: Float32Array,
+    qNorms: Float64Array,
+    out: KnnResult,
+    options: QueryOptions,
+  ): Promise<void> {
+    const data = this.data!;
+    const norms = this.norms;
+    const { rows, k } = out;
+    const n = this.rowsN;
+    const dim = this.dimN;
+    const batch = this.options.batchRows ?? 256;
+    const chunk = this.options.chunkRows ?? 8192;
+    const margin = this.options.rerankMargin ?? Math.max(16, Math.ceil(k / 4));
+    const kc = Math.min(n, k + margin);
+    const eps = this.options.gemmTolerance ?? Math.max(1e-5, 4 * Math.sqrt(dim) * 2 ** -24);
+    const candidates = new Int32Array(kc);
+    const approx = new Float64Array(kc);
+    const final = new TopK(k);
+    const heaps: TopK[] = [];
+    const redo: { row: number; bound: number }[] = [];
+
+    for (let b0 = 0; b0 < rows; b0 += batch) {
+      const m = Math.min(batch, rows - b0);
+      for (let a = heaps.length; a < m; a++) heaps.push(new TopK(kc));
+      for (let c0 = 0; c0 < n; c0 += chunk) {
+        const w = Math.min(chunk, n - c0);
+        const g = await gemm.abt(queries.subarray(b0 * dim, (b0 + m) * dim), m, data.subarray(c0 * dim, (c0 + w) * dim), w, dim);
+        offerBlock(g, m, w, c0, qNorms, b0, norms, heaps);
+      }
+      for (let a = 0; a < m; a++) {
+        const row = b0 + a;
+        const h = heaps[a];
+        const count = h.drainSorted(candidates, approx, 0);
+        // Every approximate distance is within tol of its canonical value, so a row outside the
+        // candidates (approximate ≥ approx[count-1]) can only rank in the top k if
+        // approx[count-1] ≤ approx[k-1] + 2·tol.
+        const tol = eps * (qNorms[row] + this.maxNorm);
+        const bound = approx[k - 1] + 2 * tol;
+        if (count < n && approx[count - 1] <= bound) {
+          redo.push({ row, bound });
+          continue;
+        }
+        // Only candidates within the bound can reach the top k: re-rank just those (≥ k of them).
+        let keep = k;
+        while (keep < count && approx[keep] <= bound) keep++;
+        this.rerank(queries, row, qNorms[row], candidates, keep, final, out);
+      }
+      if (b0 + m < rows) options.onProgress?.(b0 + m, rows);
+    }
+    if (redo.length > 0) await this.researchNative(gemm, queries, qNorms, redo, final, out);
+  }
+
+  /** Writes the top k of `candidates[0 … count)` by canonical distance into row `row` of `out`. */
+  private rerank(
+    queries: Float32Array,
+    row: number,
+    qNorm: number,
+    candidates: Int32Array | number[],
+    count: number,
+    final: TopK,
+    out: KnnResult,
+  ): void {
+    const data = this.data!;
+    const dim = this.dimN;
+    const norms = this.norms;
+    const qOff = row * dim;
+    const dots = this.dots;
+    let c = 0;
+    for (; c + 3 < count; c += 4) {
+      const i0 = candidates[c];
+      const i1 = candidates[c + 1];
+      const i2 = candidates[c + 2];
+      const i3 = candidates[c + 3];
+      dotFour(queries, qOff, data, i0 * dim, i1 * dim, i2 * dim, i3 * dim, dim, dots);
+      final.push(combine(qNorm, norms[i0], dots[0]), i0);
+      final.push(combine(qNorm, norms[i1], dots[1]), i1);
+      final.push(combine(qNorm, norms[i2], dots[2]), i2);
+      final.push(combine(qNorm, norms[i3], dots[3]), i3);
+    }
+    for (; c < count; c++) {
+      const i = candidates[c];
+      final.push(combine(qNorm, norms[i], dot(queries, qOff, data, i * dim, dim)), i);
+    }
+    final.drainSorted(out.indices, out.distances, row * out.k);
+  }
+
+  /** Searches `redo` queries again, keeping every row whose approximate distance is within its bound. */
+  private async researchNative(
+    gemm: GemmRunner,
+    queries: Float32Array,
+    qNorms: Float64Array,
+    redo: { row: number; bound: number }[],
+    final: TopK,
+    out: KnnResult,
+  ): Promise<void> {
+    const data = this.data!;
+    const norms = this.norms;
+    const n = this.rowsN;
+    const dim = this.dimN;
+    const batch = this.options.batchRows ?? 256;
+    const chunk = this.options.chunkRows ?? 8192;
+    this.lastQueryStats.researched = redo.length;
+    for (let b0 = 0; b0 < redo.length; b0 += batch) {
+      const group = redo.slice(b0, b0 + batch);
+      const m = group.length;
+      const q = new Float32Array(m * dim);
+      group.forEach((e, a) => q.set(queries.subarray(e.row * dim, (e.row + 1) * dim), a * dim));
+      const kept: number[][] = group.map(() => []);
+      for (let c0 = 0; c0 < n; c0 += chunk) {
+        const w = Math.min(chunk, n - c0);
+        const g = await gemm.abt(q, m, data.subarray(c0 * dim, (c0 + w) * dim), w, dim);
+        for (let a = 0; a < m; a++) keepWithin(g, a, w, c0, qNorms[group[a].row], norms, group[a].bound, kept[a]);
+      }
+      for (let a = 0; a < m; a++) {
+        const e = group[a];
+        // The bound guarantees ≥ k rows unless the error assumption failed; then scan exactly.
+        if (kept[a].length < out.k) {
+          scanOneQuery(data, norms, n, dim, queries, e.row * dim, qNorms[e.row], final);
+          final.drainSorted(out.indices, out.distances, e.row * out.k);
+        } else {
+          this.rerank(queries, e.row, qNorms[e.row], kept[a], kept[a].length, final, out);
+        }
+      }
+    }
+  }
+}
+
+// Hot loops live in plain functions: V8 optimises them better than loops inside async methods.
+
+/** Offers the approximate distances of a GEMM block (m queries × w rows from c0) to the queries' heaps. */
+function offerBlock(
+  g: Float32Array,
+  m: number,
+  w: number,
+  c0: number,
+  qNorms: Float64Array,
+  q0: number,
+  norms: Float64Array,
+  heaps: TopK[],
+): void {
+  for (let a = 0; a < m; a++) {
+    const h = heaps[a];
+    const qn = qNorms[q0 + a];
+    const base = a * w;
+    let worst = h.worst;
+    for (let i = 0; i < w; i++) {
+      const v = qn + norms[c0 + i] - 2 * g[base + i];
+      if (v <= worst) {
+        h.push(v, c0 + i);
+        worst = h.worst;
+      }
+    }
+  }
+}
+
+/** Appends to `list` the rows of GEMM block row `a` whose approximate distance is ≤ `bound`. */
+function keepWithin(g: Float32Array, a: number, w: number, c0: number, qn: number, norms: Float64Array, bound: number, list: number[]): void {
+  const base = a * w;
+  for (let i = 0; i < w; i++) {
+    if (qn + norms[c0 + i] - 2 * g[base + i] <= bound) list.push(c0 + i);
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * Native float32 matrix products through onnxruntime-node (prebuilt CPU binaries inside the npm
+ * package; its MLAS GEMM is multi-threaded and SIMD): `Y = A · Bᵀ` for row-major A (m × d) and
+ * B (n × d). The one-node ONNX model (Gemm, transB = 1) is encoded here, so no model file ships.
+ *
+ * onnxruntime-node is loaded lazily: the rest of `lib/knn` works without it.
+ */
+
+import type * as Ort from 'onnxruntime-node';
+
+/** Computes `A · Bᵀ` (m × n, row-major, float32) for row-major A (m × dim) and B (n × dim). */
+export interface GemmRunner {
+  /** Intra-op threads the session was created with. */
+  readonly threads: number;
+  /** Does not copy A or B (subarrays are fine); returns a new m × n array. */
+  abt(a: Float32Array, m: number, b: Float32Array, n: number, dim: number): Promise<Float32Array>;
+}
+
+type OrtModule = typeof Ort;
+
+let ortPromise: Promise<OrtModule> | null = null;
+const runners = new Map<number, Promise<GemmRunner>>();
+
+/** Loads onnxruntime-node once; rejects with the loader's reason when it is missing or broken. */
+export function loadOrt(): Promise<OrtModule> {
+  if (!ortPromise) {
+    ortPromise = import('onnxruntime-node').then((m) => {
+      // Under CommonJS interop the namespace may arrive as { default: module }.
+      const mod = (m as unknown as { InferenceSession?: unknown; default?: OrtModule }).InferenceSession
+        ? (m as unknown as OrtModule)
+        : (m as unknown as { default: OrtModule }).default;
+      if (!mod || typeof mod.InferenceSession?.create !== 'function') {
+        throw new Error('onnxruntime-node loaded but has no InferenceSession');
+      }
+      return mod;
+    });
+    ortPromise.catch(() => undefined);
+  }
+  return ortPromise;
+}
+
+/**
+ * A shared GEMM runner using `threads` intra-op threads (one session per thread count, reused).
+ * @throws when onnxruntime-node cannot be loaded.
+ */
+export function gemmRunner(threads: number): Promise<GemmRunner> {
+  let r = runners.get(threads);
+  if (!r) {
+    r = createRunner(threads);
+    runners.set(threads, r);
+    r.catch(() => runners.delete(threads));
+  }
+  return r;
+}
+
+async function createRunner(threads: number): Promise<GemmRunner> {
+  const ort = await loadOrt();
+  const session = await ort.InferenceSession.create(gemmModel(), {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 3,
+  });
+  return {
+    threads,
+    async abt(a, m, b, n, dim) {
+      const out = await session.run({
+        A: new ort.Tensor('float32', a, [m, dim]),
+        B: new ort.Tensor('float32', b, [n, dim]),
+      });
+      const y = out.Y;
+      if (!y || !(y.data instanceof Float32Array) || y.data.length !== m * n) {
+        throw new Error(`onnxruntime Gemm returned ${y ? `${y.type} [${y.dims.join(', ')}]` : 'no output'}, expected float32 [${m}, ${n}]`);
+      }
+      return y.data;
+    },
+  };
+}
+
+// ---- A minimal protobuf writer for the ONNX model --------------------------------------------
+
+function varint(v: number): number[] {
+  const out: number[] = [];
+  while (v >= 0x80) {
+    out.push((v % 0x80) | 0x80);
+    v = Math.floor(v / 0x80);
+  }
+  out.push(v);
+  return out;
+}
+const tag = (field: number, wire: number): number[] => varint(field * 8 + wire);
+const int = (field: number, v: number): number[] => [...tag(field, 0), ...varint(v)];
+const bytes = (field: number, b: number[]): number[] => [...tag(field, 2), ...varint(b.length), ...b];
+const str = (field: number, s: string): number[] => bytes(field, [...Buffer.from(s, 'utf8')]);
+
+/** ValueInfoProto of a float tensor with symbolic dimensions. */
+function floatInput(name: string, dims: string[]): number[] {
+  const shape = dims.flatMap((d) => bytes(1, str(2, d))); // TensorShapeProto.dim { dim_param }
+  const tensorType = [...int(1, 1 /* FLOAT */), ...bytes(2, shape)];
+  return [...str(1, name), ...bytes(2, bytes(1, tensorType))];
+}
+
+/** ModelProto (IR 8, opset 13) of `Y = Gemm(A, B, transB = 1)`. */
+export function gemmModel(): Uint8Array {
+  const transB = [...str(1, 'transB'), ...int(3, 1), ...int(20, 2 /* INT */)];
+  const node = [...str(1, 'A'), ...str(1, 'B'), ...str(2, 'Y'), ...str(3, 'abt'), ...str(4, 'Gemm'), ...bytes(5, transB)];
+  const graph = [
+    ...bytes(1, node),
+    ...str(2, 'dknn_abt'),
+    ...bytes(11, floatInput('A', ['m', 'dim'])),
+    ...bytes(11, floatInput('B', ['n', 'dim'])),
+    ...bytes(12, floatInput('Y', ['m', 'n'])),
+  ];
+  const opset = [...str(1, ''), ...int(2, 13)];
+  return Uint8Array.from([...int(1, 8), ...str(2, 'dknn-ts'), ...bytes(7, graph), ...bytes(8, opset)]);
+}

@@ -1,0 +1,148 @@
+/**
+ * The reference DkNN's preprocessing of each layer's activations before the kNN search:
+ *   1. L2-normalise every row (training rows and queries alike);
+ *   2. subtract the centre = the mean of the normalised TRAINING rows (queries use that same centre).
+ * Squared-Euclidean ranking of the result equals cosine ranking of the raw activations.
+ *
+ * Zero-row rule (the reference divides 0 by 0 and gets NaN): a row whose L2 norm is 0 stays all
+ * zeros after normalisation; it still counts in the mean (as a zero vector) and is centred like any
+ * other row, so it ends up equal to −centre.
+ *
+ * Everything works in place on row-major Float32Arrays (60,000 × 12,544 float32 is 3 GB: never
+ * two copies). Norms and the mean are accumulated in float64, results stored as float32.
+ */
+
+import { checkMatrix, throwNonFinite } from './checks';
+
+/**
+ * L2-normalises each of the `rows` rows of `data` in place and returns `data`. A zero row stays zero.
+ * @throws RangeError on a length mismatch or a non-finite value (named by row and column).
+ */
+export function normaliseRows(data: Float32Array, rows: number, dim: number): Float32Array {
+  checkMatrix('data', data, rows, dim, true);
+  for (let r = 0; r < rows; r++) {
+    const o = r * dim;
+    let s = 0;
+    for (let j = 0; j < dim; j++) s += data[o + j] * data[o + j];
+    if (!Number.isFinite(s)) throwNonFinite('data', data, r, dim);
+    if (s === 0) continue;
+    const inv = 1 / Math.sqrt(s);
+    for (let j = 0; j < dim; j++) data[o + j] *= inv;
+  }
+  return data;
+}
+
+/**
+ * Column means of the `rows` rows of `data` (float64 sums, float32 result of length `dim`). Call it
+ * on the normalised training rows to get the reference's centre.
+ * @throws RangeError on a length mismatch or when `rows` is 0.
+ */
+export function fitCentre(data: Float32Array, rows: number, dim: number): Float32Array {
+  checkMatrix('data', data, rows, dim);
+  const sum = new Float64Array(dim);
+  for (let r = 0; r < rows; r++) {
+    const o = r * dim;
+    for (let j = 0; j < dim; j++) sum[j] += data[o + j];
+  }
+  const centre = new Float32Array(dim);
+  for (let j = 0; j < dim; j++) centre[j] = sum[j] / rows;
+  return centre;
+}
+
+/**
+ * Subtracts `centre` (length `dim`) from every row of `data` in place and returns `data`.
+ * @throws RangeError when `centre.length !== dim` or on a length mismatch.
+ */
+export function applyCentre(data: Float32Array, rows: number, dim: number, centre: Float32Array): Float32Array {
+  checkMatrix('data', data, rows, dim, true);
+  if (centre.length !== dim) {
+    throw new RangeError(`dimension mismatch: centre has ${centre.length} values, expected dim = ${dim}`);
+  }
+  for (let r = 0; r < rows; r++) {
+    const o = r * dim;
+    for (let j = 0; j < dim; j++) data[o + j] -= centre[j];
+  }
+  return data;
+}
+
+/** Message thrown by {@link Preprocessor.transform} before `fit`. */
+export const PREPROCESSOR_NOT_FITTED = 'call fit (or fitTransform) before transform: the centre is unknown';
+
+/**
+ * The reference preprocessing of one layer, fitted on training rows and applied to queries:
+ * ```ts
+ * const pre = new Preprocessor();
+ * pre.fitTransform(train, 60000, dim);   // train normalised and centred in place
+ * pre.transform(queries, 1000);          // same normalisation, training centre
+ * // or: pre.fit(train, 60000, dim) learns the centre and leaves `train` untouched
+ * ```
+ * The centre can be saved (`pre.centre`) and restored with `Preprocessor.fromCentre`.
+ */
+export class Preprocessor {
+  private centreValues: Float32Array | null = null;
+
+  /** A fitted preprocessor with a known centre (e.g. loaded from a cache); the array is kept, not copied. */
+  static fromCentre(centre: Float32Array): Preprocessor {
+    if (!(centre instanceof Float32Array) || centre.length === 0) {
+      throw new RangeError('centre must be a non-empty Float32Array');
+    }
+    const p = new Preprocessor();
+    p.centreValues = centre;
+    return p;
+  }
+
+  /** Whether the centre is known. */
+  get fitted(): boolean {
+    return this.centreValues !== null;
+  }
+
+  /** The mean of the normalised training rows (length `dim`). @throws before `fit`. */
+  get centre(): Float32Array {
+    if (!this.centreValues) throw new Error(PREPROCESSOR_NOT_FITTED);
+    return this.centreValues;
+  }
+
+  /** Row length the centre was fitted on (0 before `fit`). */
+  get dim(): number {
+    return this.centreValues ? this.centreValues.length : 0;
+  }
+
+  /**
+   * Learns the centre from the training rows without modifying them (each row is normalised on the
+   * fly, rounded to float32 exactly as {@link normaliseRows} stores it). Returns this.
+   */
+  fit(train: Float32Array, rows: number, dim: number): this {
+    checkMatrix('train', train, rows, dim);
+    const sum = new Float64Array(dim);
+    for (let r = 0; r < rows; r++) {
+      const o = r * dim;
+      let s = 0;
+      for (let j = 0; j < dim; j++) s += train[o + j] * train[o + j];
+      if (!Number.isFinite(s)) throwNonFinite('train', train, r, dim);
+      if (s === 0) continue;
+      const inv = 1 / Math.sqrt(s);
+      for (let j = 0; j < dim; j++) sum[j] += Math.fround(train[o + j] * inv);
+    }
+    const centre = new Float32Array(dim);
+    for (let j = 0; j < dim; j++) centre[j] = sum[j] / rows;
+    this.centreValues = centre;
+    return this;
+  }
+
+  /** Normalises and centres the training rows in place (learning the centre) and returns them. */
+  fitTransform(train: Float32Array, rows: number, dim: number): Float32Array {
+    normaliseRows(train, rows, dim);
+    this.centreValues = fitCentre(train, rows, dim);
+    return applyCentre(train, rows, dim, this.centreValues);
+  }
+
+  /**
+   * Normalises `rows` rows in place and subtracts the training centre; returns `data`.
+   * @throws Error before `fit`; RangeError on a length mismatch with `rows × dim`.
+   */
+  transform(data: Float32Array, rows: number): Float32Array {
+    const centre = this.centre;
+    normaliseRows(data, rows, centre.length);
+    return applyCentre(data, rows, centre.length, centre);
+  }
+}

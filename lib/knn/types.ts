@@ -1,0 +1,54 @@
+/**
+ * The contract every nearest-neighbour index in `lib/knn/` follows (exact, LSH, HNSW): a tiny
+ * hnswlib-like API over flat row-major Float32Arrays, with one result shape.
+ */
+
+/**
+ * Neighbours of a batch of queries, row-major: the neighbours of query `r` are
+ * `indices[r * k … r * k + k - 1]`, nearest first.
+ */
+export interface KnnResult {
+  /** `rows × k` database row indices; -1 marks a missing neighbour (an approximate index found fewer than k). */
+  indices: Int32Array;
+  /** `rows × k` squared Euclidean distances, ascending within a row; `Infinity` where the index is -1. */
+  distances: Float32Array;
+  /** Number of queries. */
+  rows: number;
+  /** Neighbours per query. */
+  k: number;
+}
+
+/** Options of {@link NeighborIndex.query}. */
+export interface QueryOptions {
+  /**
+   * Called with the number of queries finished so far and the total, after each block of queries
+   * (and once at the end with `done === total`). Default: none.
+   */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * A nearest-neighbour index over `size` database rows of `dim` float32 values, searched by squared
+ * Euclidean distance. Rows are ranked by distance, ties broken by the lower row index.
+ *
+ * Ownership: `build` keeps a reference to `data` (no copy); do not modify it while the index is used.
+ * `query` only reads `queries` and returns freshly allocated arrays.
+ */
+export interface NeighborIndex {
+  /** Database rows (0 before `build`). */
+  readonly size: number;
+  /** Values per row (0 before `build`). */
+  readonly dim: number;
+  /**
+   * Indexes `rows` rows of `dim` values stored row-major in `data` (`data.length === rows * dim`).
+   * Building again replaces the previous database.
+   * @throws RangeError on a length mismatch, non-positive sizes or non-finite values.
+   */
+  build(data: Float32Array, rows: number, dim: number): Promise<void>;
+  /**
+   * The `k` nearest database rows of each of the `rows` queries (row-major, `queries.length === rows * dim`).
+   * @throws Error if called before `build`; RangeError if the length does not match `rows × dim`,
+   *   `k` is not an integer in 1…size, or a query holds a non-finite value.
+   */
+  query(queries: Float32Array, rows: number, k: number, options?: QueryOptions): Promise<KnnResult>;
+}

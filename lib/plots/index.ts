@@ -1,0 +1,3 @@
+export { encodePng, imageGrid, type ImageGridArgs } from './png';
+export { figureHtml, plotlyBundle, resetFigureHtml, type Figure } from './plotly';
+export { trainingCurvesFigure } from './training';

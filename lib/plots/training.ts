@@ -1,0 +1,29 @@
+import type { EpochRecord, StepRecord } from '../models/train';
+import type { Figure } from './plotly';
+
+/**
+ * Loss and accuracy curves of a training run: per-step training loss (left axis) and accuracy
+ * (right axis), plus the per-epoch evaluation accuracy when it was measured.
+ */
+export function trainingCurvesFigure(steps: StepRecord[], epochs: EpochRecord[], options: { title?: string; stepsPerEpoch?: number } = {}): Figure {
+  const perEpoch = options.stepsPerEpoch ?? (epochs.length ? steps.length / epochs.length : 1);
+  const data: Record<string, unknown>[] = [
+    { type: 'scatter', mode: 'lines', name: 'train loss (step)', x: steps.map((s) => s.step), y: steps.map((s) => s.loss), line: { color: '#d62728', width: 1 } },
+    { type: 'scatter', mode: 'lines', name: 'train accuracy (step)', x: steps.map((s) => s.step), y: steps.map((s) => s.accuracy), yaxis: 'y2', line: { color: '#1f77b4', width: 1 } },
+  ];
+  const withEval = epochs.filter((e) => Number.isFinite(e.evalAccuracy));
+  if (withEval.length) {
+    data.push({ type: 'scatter', mode: 'lines+markers', name: 'test accuracy (epoch end)', x: withEval.map((e) => e.epoch * perEpoch), y: withEval.map((e) => e.evalAccuracy), yaxis: 'y2', line: { color: '#2ca02c' } });
+  }
+  return {
+    data,
+    layout: {
+      title: { text: options.title ?? 'Training curves' },
+      height: 420,
+      xaxis: { title: { text: 'Adam step' } },
+      yaxis: { title: { text: 'cross-entropy loss' }, type: 'log' },
+      yaxis2: { title: { text: 'accuracy' }, overlaying: 'y', side: 'right', range: [0, 1] },
+      legend: { orientation: 'h', y: -0.2 },
+    },
+  };
+}

@@ -1,0 +1,141 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { createMnistCnn } from '../../lib/models/mnist-cnn';
+import { evaluateAccuracy, trainModel, type LabelledImages } from '../../lib/models/train';
+import { loadModel, saveModel } from '../../lib/models/zoo';
+import { modelHash, modelTensors, readWeightsFile, WeightsFormatError } from '../../lib/models/serialize';
+import { createRng } from '../../lib/random';
+import { initBackend } from '../../lib/backend';
+
+/** Two separable blobs drawn as images: class 0 bright top half, class 1 bright bottom half. */
+function toyImages(n: number, seed: number): LabelledImages {
+  const rng = createRng(seed);
+  const images = new Float32Array(n * 28 * 28);
+  const labels = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    labels[i] = i % 2;
+    for (let p = 0; p < 784; p++) {
+      const top = p < 392;
+      images[i * 784 + p] = Math.min(1, Math.max(0, (top === (labels[i] === 0) ? 0.7 : 0.1) + 0.2 * rng.normal()));
+    }
+  }
+  return { images, labels, n, height: 28, width: 28, channels: 1, numClasses: 10 };
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'dknn-train-'));
+test.after(() => rmSync(tmp, { recursive: true, force: true }));
+test.before(async () => {
+  await initBackend({ prefer: ['wasm', 'cpu'] });
+});
+
+test('the MNIST CNN has the reference layers, no conv bias and unit-norm filters', () => {
+  const model = createMnistCnn({ seed: 7 });
+  assert.deepEqual(model.layers.map((l) => l.name), ['Conv2D0', 'ReLU1', 'Conv2D2', 'ReLU3', 'Conv2D4', 'ReLU5', 'Flatten6', 'logits']);
+  const shapes = Object.fromEntries(model.layers.map((l) => [l.name, (l.outputShape as number[]).slice(1)]));
+  assert.deepEqual(shapes.ReLU1, [14, 14, 64]);
+  assert.deepEqual(shapes.ReLU3, [5, 5, 128]);
+  assert.deepEqual(shapes.ReLU5, [1, 1, 128]);
+  assert.deepEqual(shapes.logits, [10]);
+  assert.deepEqual(model.weights.map((w) => w.originalName), ['Conv2D0/kernel', 'Conv2D2/kernel', 'Conv2D4/kernel', 'logits/kernel', 'logits/bias']);
+  for (const t of modelTensors(model)) {
+    if (t.name.endsWith('bias')) {
+      assert.ok(t.values.every((v) => v === 0), 'dense bias starts at 0');
+      continue;
+    }
+    const out = t.shape[t.shape.length - 1];
+    for (let u = 0; u < out; u += 17) {
+      let s = 0;
+      for (let j = u; j < t.values.length; j += out) s += t.values[j] ** 2;
+      assert.ok(Math.abs(Math.sqrt(s) - 1) < 1e-4, `${t.name} unit ${u} has norm ${Math.sqrt(s)}`);
+    }
+  }
+  const again = createMnistCnn({ seed: 7 });
+  const other = createMnistCnn({ seed: 8 });
+  assert.equal(modelHash(model), modelHash(again), 'same seed, same weights');
+  assert.notEqual(modelHash(model), modelHash(other), 'another seed, other weights');
+  [model, again, other].forEach((m) => m.dispose());
+});
+
+test('training learns a separable toy task without leaking tensors', async () => {
+  const data = toyImages(80, 1);
+  const model = createMnistCnn({ seed: 3 });
+  const before = tf.memory().numTensors;
+  const events: number[] = [];
+  const result = await trainModel(model, data, { epochs: 2, batchSize: 20, seed: 5, onProgress: (e) => events.push(e.done) });
+  assert.equal(tf.memory().numTensors, before, 'no tensor outlives trainModel');
+  assert.equal(result.epochs.length, 2);
+  assert.equal(result.steps.length, 8);
+  assert.deepEqual(events.slice(0, 4), [20, 40, 60, 80]);
+  assert.ok(result.steps[7].loss < result.steps[0].loss, `loss fell: ${result.steps[0].loss} → ${result.steps[7].loss}`);
+  assert.ok(evaluateAccuracy(model, toyImages(40, 2)) >= 0.9);
+  model.dispose();
+});
+
+test('an interrupted run resumed from its checkpoint ends with the same weights as an uninterrupted one', async () => {
+  const data = toyImages(60, 4);
+  const straight = createMnistCnn({ seed: 9 });
+  await trainModel(straight, data, { epochs: 3, batchSize: 20, seed: 11 });
+
+  const ckpt = join(tmp, 'resume.ckpt');
+  const interrupted = createMnistCnn({ seed: 9 });
+  const controller = new AbortController();
+  const first = await trainModel(interrupted, data, {
+    epochs: 3, batchSize: 20, seed: 11, checkpointPath: ckpt, signal: controller.signal,
+    onProgress: (e) => { if (e.stage.startsWith('train epoch 2') && e.done >= 40) controller.abort(); },
+  });
+  assert.equal(first.interrupted, true);
+  assert.equal(first.epochs.length, 1, 'only the finished epoch is recorded');
+  interrupted.dispose();
+
+  const resumed = createMnistCnn({ seed: 123 }); // other init: everything must come from the checkpoint
+  const second = await trainModel(resumed, data, { epochs: 3, batchSize: 20, seed: 11, checkpointPath: ckpt });
+  assert.equal(second.resumedFromEpoch, 1);
+  assert.equal(second.epochs.length, 3);
+  const a = modelTensors(straight);
+  const b = modelTensors(resumed);
+  for (let i = 0; i < a.length; i++) {
+    let maxDiff = 0;
+    for (let j = 0; j < a[i].values.length; j++) maxDiff = Math.max(maxDiff, Math.abs(a[i].values[j] - b[i].values[j]));
+    assert.ok(maxDiff <= 1e-6, `${a[i].name} differs by ${maxDiff}`);
+  }
+  await assert.rejects(
+    trainModel(resumed, data, { epochs: 3, batchSize: 10, seed: 11, checkpointPath: ckpt }),
+    /was made with .*"batchSize":20.*this run asks for .*"batchSize":10/,
+  );
+  straight.dispose();
+  resumed.dispose();
+});
+
+test('bad training arguments are refused with what was expected and found', async () => {
+  const model = createMnistCnn();
+  const data = toyImages(4, 1);
+  await assert.rejects(trainModel(model, { ...data, n: 5 }, {}), /expected 5×28×28×1 = 3920 pixel values, found 3136/);
+  await assert.rejects(trainModel(model, data, { epochs: 0 }), /epochs must be a positive integer, found 0/);
+  await assert.rejects(trainModel(model, data, { batchSize: 2.5 }), /batchSize must be a positive integer, found 2.5/);
+  model.dispose();
+});
+
+test('a saved model loads back with identical weights and its record; damage is detected', () => {
+  const model = createMnistCnn({ seed: 21 });
+  const path = join(tmp, 'm.dknnw');
+  saveModel(path, model, { name: 'mnist-cnn', args: { seed: 21 } }, { testAccuracy: 0.5 });
+  const loaded = loadModel(path);
+  assert.equal(modelHash(loaded.model), modelHash(model));
+  assert.deepEqual(loaded.record, { testAccuracy: 0.5 });
+  assert.equal(readWeightsFile(path).header.tensors.length, 5);
+
+  const bytes = readFileSync(path);
+  bytes[bytes.length - 3] ^= 0xff;
+  writeFileSync(join(tmp, 'flipped.dknnw'), bytes);
+  assert.throws(() => loadModel(join(tmp, 'flipped.dknnw')), (e: Error) => e instanceof WeightsFormatError && /checksum mismatch: expected sha256 [0-9a-f]{64}, found [0-9a-f]{64}/.test(e.message));
+  writeFileSync(join(tmp, 'short.dknnw'), bytes.subarray(0, bytes.length - 8));
+  assert.throws(() => loadModel(join(tmp, 'short.dknnw')), /expected \d+ payload bytes for 5 tensors, found \d+/);
+  writeFileSync(join(tmp, 'junk.dknnw'), 'hello world');
+  assert.throws(() => loadModel(join(tmp, 'junk.dknnw')), /expected a dknn-ts weights file starting with "DKNNWTS1", found "hello wo"/);
+  model.dispose();
+  loaded.model.dispose();
+});
