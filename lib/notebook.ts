@@ -1,9 +1,13 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
 
 /** A notebook's parameter values: numbers, strings and booleans only (so the environment can set them). */
 export type ParamValues = Record<string, number | string | boolean>;
+
+/** `T` with literal property types widened (`false` → `boolean`, `6` → `number`). */
+export type Widen<T> = { [K in keyof T]: T[K] extends number ? number : T[K] extends string ? string : T[K] extends boolean ? boolean : T[K] };
 
 /** Turns `camelCase` into the env variable `DKNN_CAMEL_CASE`. */
 export function envName(key: string, prefix = 'DKNN_'): string {
@@ -16,7 +20,7 @@ export function envName(key: string, prefix = 'DKNN_'): string {
  * When `DKNN_QUICK=1`, the `quick` values are applied first (env variables still win). A value
  * that does not parse is an error naming the variable, the expected type and what was found.
  */
-export function parameters<T extends ParamValues>(defaults: T, options: { quick?: Partial<T>; env?: NodeJS.ProcessEnv } = {}): T & { quick: boolean } {
+export function parameters<T extends ParamValues>(defaults: T, options: { quick?: Partial<Widen<T>>; env?: NodeJS.ProcessEnv } = {}): Widen<T> & { quick: boolean } {
   const env = options.env ?? process.env;
   const quick = env.DKNN_QUICK === '1' || env.DKNN_QUICK === 'true';
   const out: ParamValues = { ...defaults, ...(quick ? options.quick : {}) };
@@ -36,7 +40,7 @@ export function parameters<T extends ParamValues>(defaults: T, options: { quick?
       out[key] = raw;
     }
   }
-  return { ...(out as T), quick };
+  return { ...(out as Widen<T>), quick };
 }
 
 /** The repository root (the folder holding `data/SHA256SUMS`), searched upwards from this file. */
@@ -113,4 +117,13 @@ export function provenanceHtml(p: Provenance): string {
     ...Object.entries(p.extra ?? {}).map(([k, v]) => row(k, typeof v === 'string' ? v : JSON.stringify(v))),
   ];
   return `<table class="dknn-provenance"><caption style="text-align:left"><b>Provenance</b></caption>${rows.join('')}</table>`;
+}
+
+/**
+ * A path under `<repo>/.cache/` for an artefact derived from `parts` (parameters, hashes):
+ * `<name>-<first 16 hex of sha256(JSON(parts))><ext>`, so a change of any part gives a new file.
+ */
+export function cachePath(name: string, parts: unknown, ext = ''): string {
+  const key = createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
+  return join(repoRoot(), '.cache', `${name}-${key}${ext}`);
 }

@@ -61,6 +61,7 @@ async function main(): Promise<void> {
     testAccuracy,
     testImages: mnist.test.n,
     epochs: result.epochs,
+    steps: result.steps,
     trainSeconds: seconds,
     imagesPerSecond: result.imagesPerSecond,
     backend: backend.description,

@@ -33,4 +33,4 @@ export {
   loadNotMnist,
 } from './datasets';
 export type { ImageDataset, LoadOptions } from './datasets';
-export { gather, seededPermutation, subset, toTensors } from './split';
+export { gather, samplePerClass, seededPermutation, subset, toTensors } from './split';

@@ -93,3 +93,16 @@ export function toTensors(
   const ys = tf.tensor1d(Int32Array.from(ds.labels.subarray(start, end)), 'int32');
   return { xs, ys };
 }
+
+/**
+ * The first `perClass` indices of each class 0…numClasses−1, in class order (fewer where a class
+ * has fewer examples) — e.g. for a grid of sample digits.
+ */
+export function samplePerClass(labels: ArrayLike<number>, numClasses: number, perClass: number): number[] {
+  const byClass: number[][] = Array.from({ length: numClasses }, () => []);
+  for (let i = 0; i < labels.length; i++) {
+    const c = labels[i];
+    if (c >= 0 && c < numClasses && byClass[c].length < perClass) byClass[c].push(i);
+  }
+  return byClass.flat();
+}

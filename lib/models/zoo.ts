@@ -69,3 +69,21 @@ export function pretrainedPath(name: string, dataDir: string): string {
   if (!entry?.pretrained) throw new Error(`pretrainedPath: no pretrained weights for ${JSON.stringify(name)}; available: ${Object.entries(MODEL_ZOO).filter(([, e]) => e.pretrained).map(([n]) => n).join(', ')}`);
   return join(dataDir, entry.pretrained);
 }
+
+/** One row of {@link modelSummary}. */
+export interface LayerSummary {
+  layer: string;
+  type: string;
+  outputShape: string;
+  params: number;
+}
+
+/** The layers of `model` with their output shapes and parameter counts (like Keras' `summary()`, as data). */
+export function modelSummary(model: tf.LayersModel): LayerSummary[] {
+  return model.layers.map((l) => ({
+    layer: l.name,
+    type: l.getClassName(),
+    outputShape: JSON.stringify(l.outputShape).replace(/null/g, 'N'),
+    params: l.countParams(),
+  }));
+}

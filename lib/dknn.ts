@@ -1,0 +1,546 @@
+/**
+ * Deep k-Nearest Neighbors (Papernot & McDaniel 2018): fit → calibrate → predict, in that order.
+ *
+ * ```ts
+ * const dknn = new DkNN(model, { k: 75 });          // layers ReLU1, ReLU3, ReLU5, logits
+ * await dknn.fit(mnist.train);                      // activations → preprocessing → one index per layer
+ * await dknn.calibrate(subset(mnist.test, 0, 750)); // calibration scores α(xᵢ, yᵢ)
+ * const out = await dknn.predict(subset(mnist.test, 750)); // predictions, credibility, confidence, …
+ * ```
+ *
+ * - fit: the training activations of every layer are extracted in ONE pass of the model (one
+ *   sub-model with an output per layer, written into one preallocated array per layer). That costs
+ *   no extra memory: these arrays are exactly the ones the indexes keep, normalised and centred in
+ *   place by {@link Preprocessor} (full MNIST: 60,000 × (12,544 + 3,200 + 128 + 10) float32 ≈ 3.8 GB,
+ *   one copy). Raw activations are cached (lib/cache.ts) under a key made of the model's weight
+ *   hash, the sha256 of the training images, n, the layer and the tf.js backend; only the layers
+ *   without a matching cache entry are extracted.
+ * - calibrate / predict: inputs go through in chunks (`queryChunk`, default 1000 images): extract
+ *   all layers (and the model's output, for the DNN's own prediction), preprocess with the training
+ *   centre, query each index; so memory stays bounded whatever the number of inputs.
+ * - α(x, j) = Σ_layers #{k neighbours with label ≠ j}; p-values by the chosen formula
+ *   (`'reference'` = CleverHans, `'conformal'` = textbook, see {@link ConformalCalibrator}).
+ *
+ * Tensor ownership: the model is only read, never disposed; no tensor outlives a method call.
+ * Calling fit again discards the previous fit and calibration.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { DEFAULT_ACTIVATION_BATCH, extractActivations, layerDims, outputLayerName, type ImageBatch } from './activations';
+import { cacheKey, defaultCacheDir, readCachedFloat32, sha256Of, writeCachedFloat32 } from './cache';
+import { ConformalCalibrator, type PValueFormula } from './conformal/calibrator';
+import { knnCounts, nonconformity, scoresAtLabels, type LayerNeighbourLabels, type MissingNeighbourRule } from './conformal/nonconformity';
+import { conformalPredict } from './conformal/predict';
+import { ExactIndex, type ExactBackend } from './knn/exact';
+import { Preprocessor } from './knn/preprocess';
+import type { NeighborIndex } from './knn/types';
+import { MNIST_CNN_DKNN_LAYERS } from './models/mnist-cnn';
+import { modelHash } from './models/serialize';
+import type { ProgressCallback } from './progress';
+
+/** The one error sentence for calibrate (or predict) before fit. */
+export const CALL_FIT_BEFORE_CALIBRATE = 'call fit before calibrate';
+/** The one error sentence for predict before calibrate. */
+export const CALL_CALIBRATE_BEFORE_PREDICT = 'call calibrate before predict';
+
+/** The reference's DkNN layers: the three ReLUs and the logits of the MNIST CNN. */
+export const DKNN_DEFAULT_LAYERS: readonly string[] = MNIST_CNN_DKNN_LAYERS;
+
+/** Makes one fresh {@link NeighborIndex} per layer; `name` is reported by {@link DkNN.info}. */
+export interface NeighborIndexFactory {
+  readonly name: string;
+  create(): NeighborIndex;
+}
+
+/** The exact (brute-force) index factory, `name` `'exact'`. */
+export function exactIndexFactory(backend: 'auto' | ExactBackend = 'auto'): NeighborIndexFactory {
+  return { name: 'exact', create: () => new ExactIndex({ backend }) };
+}
+
+/** Labelled images (NHWC float32); an `ImageDataset` fits. */
+export interface LabelledImageBatch extends ImageBatch {
+  /** n class indices in [0, numClasses). */
+  labels: ArrayLike<number>;
+  /** Number of classes (used by fit when the DkNN options do not give one). */
+  numClasses?: number;
+  /** Name for cache records, e.g. 'mnist-train'. */
+  name?: string;
+}
+
+/** Options of {@link DkNN}. */
+export interface DkNNOptions {
+  /** Layers whose activations are searched. Default ['ReLU1', 'ReLU3', 'ReLU5', 'logits'] (the reference's). */
+  layers?: readonly string[];
+  /** Neighbours per layer. Default 75. */
+  k?: number;
+  /** Nearest-neighbour index: `'exact'` or a factory (e.g. LSH, HNSW). Default `'exact'`. */
+  index?: 'exact' | NeighborIndexFactory;
+  /** Backend of the exact index (see `ExactIndex`). Default `'auto'` (native GEMM when onnxruntime-node loads). */
+  exactBackend?: 'auto' | ExactBackend;
+  /** p-value formula. Default `'reference'` (CleverHans: zeros trimmed, no +1); `'conformal'` = textbook. */
+  formula?: PValueFormula;
+  /** How a missing neighbour (approximate indexes) enters α. Default `'disagree'`. */
+  missing?: MissingNeighbourRule;
+  /** Images per forward pass. Default 250. */
+  batchSize?: number;
+  /** Inputs per chunk in calibrate/predict (bounds their memory). Default 1000. */
+  queryChunk?: number;
+  /** Folder of the activation cache; `false` disables it. Default `<repo>/.cache`. */
+  cacheDir?: string | false;
+  /** Number of classes. Default: the training set's `numClasses`, else the model's output size. */
+  numClasses?: number;
+}
+
+/** Options of {@link DkNN.fit}, {@link DkNN.calibrate} and {@link DkNN.predict}. */
+export interface DkNNRunOptions {
+  /** Progress reports (stages `fit: …`, `calibrate`, `predict`). */
+  onProgress?: ProgressCallback;
+}
+
+/** The k neighbours of every input in one layer. */
+export interface LayerNeighbors {
+  layer: string;
+  /** `rows × k` training indices, nearest first; -1 = missing. */
+  indices: Int32Array;
+  /** `rows × k` squared distances after preprocessing; Infinity where the index is -1. */
+  distances: Float32Array;
+  rows: number;
+  k: number;
+}
+
+/** What {@link DkNN.predict} returns; `[row * numClasses + j]` layout for per-class arrays. */
+export interface DkNNPrediction {
+  /** argmax_j p_j(x) (lowest class on ties). */
+  predictions: Int32Array;
+  /** max_j p_j(x). */
+  credibility: Float64Array;
+  /** 1 − second-largest p_j(x). */
+  confidence: Float64Array;
+  /** p_j(x), n × numClasses. */
+  pValues: Float64Array;
+  /** α(x, j), n × numClasses. */
+  nonconformity: Int32Array;
+  /** Neighbours labelled j, summed over layers, n × numClasses. */
+  knnCounts: Int32Array;
+  /** Per layer, in the DkNN's layer order. */
+  neighbors: LayerNeighbors[];
+  /** Missing neighbours over all inputs and layers (0 for the exact index). */
+  missingNeighbors: number;
+  /** The DNN's own prediction (argmax of the model output). */
+  dnnPredictions: Int32Array;
+  /** The DNN's softmax probability of its prediction (the model outputs logits). */
+  dnnConfidence: Float32Array;
+  n: number;
+  numClasses: number;
+  /** The p-value formula used. */
+  formula: PValueFormula;
+}
+
+/** What {@link DkNN.info} returns. */
+export interface DkNNInfo {
+  layers: string[];
+  /** Values per row of each layer. */
+  dims: number[];
+  k: number;
+  /** The index factory's name ('exact', …). */
+  index: string;
+  /** The backend the index reports after build (e.g. 'native' or 'js' for exact), else null. */
+  indexBackend: string | null;
+  formula: PValueFormula;
+  missing: MissingNeighbourRule;
+  numClasses: number | null;
+  /** Calibration points (before trimming); null before calibrate. */
+  calibrationN: number | null;
+  /** Points the p-value formula divides by (after trimming zeros for 'reference'); null before calibrate. */
+  calibrationSize: number | null;
+  /** sha256 of the model weights at fit; null before fit. */
+  modelHash: string | null;
+  /** Training points; 0 before fit. */
+  trainN: number;
+  /** Activation cache of the last fit: folder (false = off), layers read from it and layers written. */
+  cache: { dir: string | false; hits: string[]; written: string[] };
+  /** Seconds of each stage of the latest fit / calibrate / predict, e.g. `fit.extract`. */
+  timings: Record<string, number>;
+}
+
+interface FittedLayer {
+  name: string;
+  dim: number;
+  pre: Preprocessor;
+  index: NeighborIndex;
+}
+
+interface FitState {
+  layers: FittedLayer[];
+  trainLabels: Int32Array;
+  trainN: number;
+  modelHash: string;
+  numClasses: number;
+}
+
+interface NeighbourRun {
+  neighbors: LayerNeighbors[];
+  labels: LayerNeighbourLabels[];
+  dnnPredictions: Int32Array;
+  dnnConfidence: Float32Array;
+}
+
+function positiveInt(name: string, v: number): void {
+  if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, found ${v}`);
+}
+
+/** The Deep k-Nearest Neighbors classifier around a trained model. See the module comment. */
+export class DkNN {
+  readonly model: tf.LayersModel;
+  readonly layers: readonly string[];
+  readonly k: number;
+  readonly formula: PValueFormula;
+  readonly missing: MissingNeighbourRule;
+  private readonly factory: NeighborIndexFactory;
+  private readonly dims: number[];
+  private readonly batchSize: number;
+  private readonly queryChunk: number;
+  private readonly cacheDir: string | false;
+  private readonly numClassesOption: number | undefined;
+  private state: FitState | null = null;
+  private calibrator: ConformalCalibrator | null = null;
+  private calibScores: Int32Array | null = null;
+  private cacheHits: string[] = [];
+  private cacheWritten: string[] = [];
+  private timings: Record<string, number> = {};
+
+  /**
+   * @param model a trained model outputting logits; read, never modified or disposed.
+   * @throws Error for a layer the model does not have (listing its layers), k or batch sizes that
+   *   are not positive integers, an unknown index/formula/missing rule.
+   */
+  constructor(model: tf.LayersModel, options: DkNNOptions = {}) {
+    this.model = model;
+    this.layers = [...(options.layers ?? DKNN_DEFAULT_LAYERS)];
+    this.dims = layerDims(model, this.layers, 'DkNN');
+    this.k = options.k ?? 75;
+    positiveInt('k', this.k);
+    this.batchSize = options.batchSize ?? DEFAULT_ACTIVATION_BATCH;
+    positiveInt('batchSize', this.batchSize);
+    this.queryChunk = options.queryChunk ?? 1000;
+    positiveInt('queryChunk', this.queryChunk);
+    this.formula = options.formula ?? 'reference';
+    if (this.formula !== 'reference' && this.formula !== 'conformal') {
+      throw new Error(`formula: expected 'reference' or 'conformal', found ${String(this.formula)}`);
+    }
+    this.missing = options.missing ?? 'disagree';
+    if (this.missing !== 'disagree' && this.missing !== 'ignore') {
+      throw new Error(`missing: expected 'disagree' or 'ignore', found ${String(this.missing)}`);
+    }
+    const index = options.index ?? 'exact';
+    if (index === 'exact') this.factory = exactIndexFactory(options.exactBackend ?? 'auto');
+    else if (typeof index === 'object' && index !== null && typeof index.create === 'function' && typeof index.name === 'string') this.factory = index;
+    else throw new Error(`index: expected 'exact' or a factory { name, create() }, found ${String(index)}`);
+    if (options.numClasses !== undefined) positiveInt('numClasses', options.numClasses);
+    this.numClassesOption = options.numClasses;
+    this.cacheDir = options.cacheDir === undefined ? defaultCacheDir() : options.cacheDir;
+  }
+
+  /** Whether {@link fit} has run. */
+  get fitted(): boolean {
+    return this.state !== null;
+  }
+
+  /** Whether {@link calibrate} has run (since the last fit). */
+  get calibrated(): boolean {
+    return this.calibrator !== null;
+  }
+
+  /** The calibration scores α(xᵢ, yᵢ) in calibration order (a copy). @throws before calibrate. */
+  get calibrationScores(): Int32Array {
+    if (!this.calibScores) throw new Error(CALL_CALIBRATE_BEFORE_PREDICT);
+    return this.calibScores.slice();
+  }
+
+  /** The fitted calibrator (scores only), e.g. to compute p-values with the other formula. @throws before calibrate. */
+  get conformalCalibrator(): ConformalCalibrator {
+    if (!this.calibrator) throw new Error(CALL_CALIBRATE_BEFORE_PREDICT);
+    return this.calibrator;
+  }
+
+  /**
+   * Builds one index per layer over the training set's preprocessed activations and keeps its labels.
+   * Discards any previous fit and calibration.
+   * @throws Error when the label count is not n, a label is outside [0, numClasses), k > n, or the
+   *   images do not fit the model.
+   */
+  async fit(train: LabelledImageBatch, options: DkNNRunOptions = {}): Promise<this> {
+    this.state = null;
+    this.calibrator = null;
+    this.calibScores = null;
+    this.timings = {};
+    this.cacheHits = [];
+    this.cacheWritten = [];
+    const t0 = performance.now();
+    const numClasses = this.numClassesOption ?? train.numClasses ?? this.outputDim();
+    const trainLabels = this.checkLabels('fit', train, numClasses);
+    const n = train.n;
+    if (this.k > n) throw new Error(`fit: k = ${this.k} neighbours per layer, but the training set has only ${n} examples (need k ≤ n)`);
+    const L = this.layers.length;
+    let t = performance.now();
+    const hash = modelHash(this.model);
+    this.timings['fit.modelHash'] = (performance.now() - t) / 1000;
+
+    const arrays: (Float32Array | undefined)[] = new Array<Float32Array | undefined>(L).fill(undefined);
+    const keys: string[] = [];
+    const parts: Record<string, unknown>[] = [];
+    const cacheDir = this.cacheDir;
+    if (cacheDir !== false) {
+      t = performance.now();
+      const images = sha256Of(train.images);
+      this.timings['fit.hashImages'] = (performance.now() - t) / 1000;
+      t = performance.now();
+      this.layers.forEach((layer, l) => {
+        const p = {
+          artefact: 'dknn-activations', version: 1, modelHash: hash, images, n,
+          height: train.height, width: train.width, channels: train.channels,
+          layer, dim: this.dims[l], backend: tf.getBackend(),
+        }; // prettier-ignore
+        parts.push(p);
+        keys.push(cacheKey(p));
+        arrays[l] = readCachedFloat32(keys[l], n * this.dims[l], { dir: cacheDir, kind: 'activations' });
+        if (arrays[l]) this.cacheHits.push(layer);
+      });
+      this.timings['fit.cacheRead'] = (performance.now() - t) / 1000;
+    }
+    const todo = this.layers.filter((_, l) => arrays[l] === undefined);
+    if (todo.length > 0) {
+      t = performance.now();
+      const acts = await extractActivations(this.model, train, todo, {
+        batchSize: this.batchSize,
+        onProgress: options.onProgress && ((e) => options.onProgress!({ ...e, stage: `fit: ${e.stage}` })),
+      });
+      this.timings['fit.extract'] = (performance.now() - t) / 1000;
+      t = performance.now();
+      for (const a of acts.layers) {
+        const l = this.layers.indexOf(a.name);
+        arrays[l] = a.values;
+        if (cacheDir !== false) {
+          writeCachedFloat32(keys[l], a.values, { ...parts[l], dataset: train.name ?? null, createdAt: new Date().toISOString() }, { dir: cacheDir, kind: 'activations' });
+          this.cacheWritten.push(a.name);
+        }
+      }
+      if (cacheDir !== false) this.timings['fit.cacheWrite'] = (performance.now() - t) / 1000;
+    }
+
+    const fitted: FittedLayer[] = [];
+    let tPre = 0;
+    let tIndex = 0;
+    for (let l = 0; l < L; l++) {
+      const values = arrays[l]!;
+      const dim = this.dims[l];
+      t = performance.now();
+      const pre = new Preprocessor();
+      pre.fitTransform(values, n, dim); // in place: the index keeps this very array
+      tPre += performance.now() - t;
+      t = performance.now();
+      const index = this.factory.create();
+      await index.build(values, n, dim);
+      tIndex += performance.now() - t;
+      fitted.push({ name: this.layers[l], dim, pre, index });
+      options.onProgress?.({ stage: 'fit: preprocess + index', done: l + 1, total: L, unit: 'layer' });
+    }
+    this.timings['fit.preprocess'] = tPre / 1000;
+    this.timings['fit.index'] = tIndex / 1000;
+    this.timings['fit.total'] = (performance.now() - t0) / 1000;
+    this.state = { layers: fitted, trainLabels, trainN: n, modelHash: hash, numClasses };
+    return this;
+  }
+
+  /**
+   * Computes the calibration scores α(xᵢ, yᵢ) of `calib` (held out from training) and fits the
+   * conformal calibrator. Replaces any previous calibration.
+   * @throws `call fit before calibrate`; on a label count other than n or a label out of range; when
+   *   the model's weights changed since fit; with the 'reference' formula when every score is 0.
+   */
+  async calibrate(calib: LabelledImageBatch, options: DkNNRunOptions = {}): Promise<this> {
+    const state = this.requireFitted();
+    const t0 = performance.now();
+    const labels = this.checkLabels('calibrate', calib, state.numClasses);
+    if (calib.n === 0) throw new Error('calibrate: expected at least 1 calibration point, found 0');
+    this.checkModelUnchanged(state);
+    this.calibrator = null;
+    this.calibScores = null;
+    const run = await this.neighbours(calib, 'calibrate', options.onProgress);
+    const nc = nonconformity(run.labels, state.numClasses, { missing: this.missing });
+    const scores = scoresAtLabels(nc, labels);
+    const calibrator = new ConformalCalibrator({ formula: this.formula }).fit(scores);
+    if (this.formula === 'reference' && calibrator.calibrationSize('reference') === 0) {
+      throw new Error(
+        `calibrate: every one of the ${scores.length} calibration scores is 0 (all neighbours agree with the true label), so the reference formula's trimming leaves no score; use formula 'conformal' or a larger calibration set`,
+      );
+    }
+    this.calibrator = calibrator;
+    this.calibScores = scores;
+    this.timings['calibrate.total'] = (performance.now() - t0) / 1000;
+    return this;
+  }
+
+  /**
+   * DkNN prediction of every input: neighbours per layer, nonconformity, p-values, prediction,
+   * credibility and confidence, plus the DNN's own prediction for comparison.
+   * @throws `call calibrate before predict`; when the model's weights changed since fit.
+   */
+  async predict(x: ImageBatch, options: DkNNRunOptions = {}): Promise<DkNNPrediction> {
+    if (!this.calibrator || !this.state) throw new Error(CALL_CALIBRATE_BEFORE_PREDICT);
+    const state = this.state;
+    const calibrator = this.calibrator;
+    const t0 = performance.now();
+    this.checkModelUnchanged(state);
+    const run = await this.neighbours(x, 'predict', options.onProgress);
+    const t = performance.now();
+    const C = state.numClasses;
+    const nc = nonconformity(run.labels, C, { missing: this.missing });
+    const counts = knnCounts(run.labels, C);
+    const pValues = calibrator.pValues(nc.scores, C);
+    const cp = conformalPredict(pValues, C);
+    this.timings['predict.conformal'] = (performance.now() - t) / 1000;
+    this.timings['predict.total'] = (performance.now() - t0) / 1000;
+    return {
+      predictions: cp.predictions,
+      credibility: cp.credibility,
+      confidence: cp.confidence,
+      pValues: cp.pValues,
+      nonconformity: nc.scores,
+      knnCounts: counts.counts,
+      neighbors: run.neighbors,
+      missingNeighbors: nc.missing,
+      dnnPredictions: run.dnnPredictions,
+      dnnConfidence: run.dnnConfidence,
+      n: x.n,
+      numClasses: C,
+      formula: this.formula,
+    };
+  }
+
+  /** What this DkNN is made of and how long its stages took. */
+  info(): DkNNInfo {
+    const s = this.state;
+    const backend = s ? (s.layers[0].index as { backend?: unknown }).backend : undefined;
+    return {
+      layers: [...this.layers],
+      dims: [...this.dims],
+      k: this.k,
+      index: this.factory.name,
+      indexBackend: typeof backend === 'string' ? backend : null,
+      formula: this.formula,
+      missing: this.missing,
+      numClasses: s ? s.numClasses : null,
+      calibrationN: this.calibScores ? this.calibScores.length : null,
+      calibrationSize: this.calibrator ? this.calibrator.calibrationSize() : null,
+      modelHash: s ? s.modelHash : null,
+      trainN: s ? s.trainN : 0,
+      cache: { dir: this.cacheDir, hits: [...this.cacheHits], written: [...this.cacheWritten] },
+      timings: { ...this.timings },
+    };
+  }
+
+  private requireFitted(): FitState {
+    if (!this.state) throw new Error(CALL_FIT_BEFORE_CALIBRATE);
+    return this.state;
+  }
+
+  private outputDim(): number {
+    const shape = this.model.outputs[0].shape;
+    const d = shape[shape.length - 1];
+    if (typeof d !== 'number') throw new Error('DkNN: cannot tell the number of classes from the model output; pass numClasses');
+    return d;
+  }
+
+  private checkModelUnchanged(state: FitState): void {
+    const now = modelHash(this.model);
+    if (now !== state.modelHash) {
+      throw new Error(`the model's weights changed since fit (hash ${state.modelHash.slice(0, 12)}… → ${now.slice(0, 12)}…); call fit again`);
+    }
+  }
+
+  private checkLabels(where: string, data: LabelledImageBatch, numClasses: number): Int32Array {
+    const pixels = data.height * data.width * data.channels;
+    if (!Number.isSafeInteger(data.n) || data.n < 0 || data.images.length !== data.n * pixels) {
+      throw new Error(`${where}: expected ${data.n}×${data.height}×${data.width}×${data.channels} = ${data.n * pixels} pixel values, found ${data.images.length}`);
+    }
+    if (!data.labels || data.labels.length !== data.n) {
+      throw new Error(`${where}: expected ${data.n} labels (one per image), found ${data.labels ? data.labels.length : 'none'}`);
+    }
+    const out = new Int32Array(data.n);
+    for (let i = 0; i < data.n; i++) {
+      const y = data.labels[i];
+      if (!Number.isInteger(y) || y < 0 || y >= numClasses) throw new Error(`${where}: labels[${i}] is ${y}, expected an integer in 0…${numClasses - 1}`);
+      out[i] = y;
+    }
+    return out;
+  }
+
+  /** Neighbours of every input in every layer, and the DNN's predictions, chunk by chunk. */
+  private async neighbours(x: ImageBatch, stage: 'calibrate' | 'predict', onProgress: ProgressCallback | undefined): Promise<NeighbourRun> {
+    const state = this.state!;
+    const n = x.n;
+    const k = this.k;
+    const L = state.layers.length;
+    const outName = outputLayerName(this.model);
+    const names = this.layers.includes(outName) ? [...this.layers] : [...this.layers, outName];
+    const outSlot = names.indexOf(outName);
+    const neighbors: LayerNeighbors[] = state.layers.map((f) => ({
+      layer: f.name, indices: new Int32Array(n * k), distances: new Float32Array(n * k), rows: n, k,
+    })); // prettier-ignore
+    const dnnPredictions = new Int32Array(n);
+    const dnnConfidence = new Float32Array(n);
+    let buffers: Float32Array[] = [];
+    let tExtract = 0;
+    let tPre = 0;
+    let tQuery = 0;
+    for (let s = 0; s < n; s += this.queryChunk) {
+      const e = Math.min(n, s + this.queryChunk);
+      const m = e - s;
+      let t = performance.now();
+      const acts = await extractActivations(this.model, x, names, { start: s, end: e, batchSize: this.batchSize, into: buffers });
+      if (buffers.length === 0) buffers = acts.layers.map((a) => a.values);
+      tExtract += performance.now() - t;
+      const out = acts.layers[outSlot];
+      dnnFromLogits(out.values, m, out.dim, dnnPredictions, dnnConfidence, s);
+      for (let l = 0; l < L; l++) {
+        const f = state.layers[l];
+        const values = acts.layers[l].values;
+        t = performance.now();
+        f.pre.transform(values, m);
+        tPre += performance.now() - t;
+        t = performance.now();
+        const r = await f.index.query(values, m, k);
+        tQuery += performance.now() - t;
+        neighbors[l].indices.set(r.indices, s * k);
+        neighbors[l].distances.set(r.distances, s * k);
+      }
+      onProgress?.({ stage, done: e, total: n, unit: 'img' });
+    }
+    this.timings[`${stage}.extract`] = tExtract / 1000;
+    this.timings[`${stage}.preprocess`] = tPre / 1000;
+    this.timings[`${stage}.query`] = tQuery / 1000;
+    const labels = neighbors.map((nb) => {
+      const lab = new Int32Array(nb.indices.length);
+      for (let i = 0; i < lab.length; i++) {
+        const j = nb.indices[i];
+        lab[i] = j < 0 ? -1 : state.trainLabels[j];
+      }
+      return { labels: lab, rows: n, k };
+    });
+    return { neighbors, labels, dnnPredictions, dnnConfidence };
+  }
+}
+
+/** Argmax (lowest on ties) and softmax probability of it, per row of logits, written at `offset`. */
+function dnnFromLogits(logits: Float32Array, rows: number, cols: number, pred: Int32Array, conf: Float32Array, offset: number): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    let best = 0;
+    for (let c = 1; c < cols; c++) if (logits[o + c] > logits[o + best]) best = c;
+    const max = logits[o + best];
+    let sum = 0;
+    for (let c = 0; c < cols; c++) sum += Math.exp(logits[o + c] - max);
+    pred[offset + r] = best;
+    conf[offset + r] = 1 / sum;
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * End to end: executes every notebook headless in quick mode (small subsets) on the tslab kernel,
+ * exports the self-contained HTML reports, checks the statistical claims each notebook makes at
+ * small scale, then opens every report in headless Chromium and checks that the plotly figures
+ * rendered and that no script error occurred.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const root = resolve(__dirname, '..', '..');
+const outDir = mkdtempSync(join(tmpdir(), 'dknn-reports-'));
+const notebooks = readdirSync(join(root, 'notebooks')).filter((f) => f.endsWith('.ipynb')).sort();
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+test.after(() => rmSync(outDir, { recursive: true, force: true }));
+
+/** The `data-*` attributes of the `<p class="dknn-summary">` a notebook writes in its last cell. */
+function summary(name: string): Record<string, string> {
+  const nb = JSON.parse(readFileSync(join(outDir, `${name}.ipynb`), 'utf8')) as { cells: { outputs?: { data?: Record<string, string | string[]> }[] }[] };
+  for (const cell of nb.cells) {
+    for (const o of cell.outputs ?? []) {
+      const html = [o.data?.['text/html'] ?? ''].flat().join('');
+      const m = /<p class="dknn-summary"([^>]*)>/.exec(html);
+      if (m) return Object.fromEntries([...m[1].matchAll(/data-([a-z-]+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+    }
+  }
+  assert.fail(`${name}: no dknn-summary output`);
+}
+
+test('every notebook executes in quick mode and exports an HTML report', { timeout: 30 * 60_000 }, () => {
+  assert.ok(notebooks.length >= 1, 'there are notebooks');
+  const r = spawnSync(process.execPath, [join(root, 'scripts', 'run-notebooks.mjs'), '--quick', '--out', outDir], { cwd: root, encoding: 'utf8' });
+  assert.equal(r.status, 0, `run-notebooks failed:\n${r.stdout}\n${r.stderr}`);
+  for (const nb of notebooks) assert.ok(existsSync(join(outDir, nb.replace('.ipynb', '.html'))), `${nb} has a report`);
+});
+
+test('01-train: a quick training run already classifies most test digits', () => {
+  const s = summary('01-train');
+  assert.equal(s.quick, 'true');
+  assert.ok(Number(s['test-accuracy']) >= 0.85, `test accuracy ${s['test-accuracy']} after one quick epoch on 3,000 images`);
+});
+
+test('every report renders its plotly figures in Chromium without script errors', { timeout: 10 * 60_000 }, async () => {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    for (const nb of notebooks) {
+      const name = nb.replace('.ipynb', '');
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      const requests: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+      page.on('request', (req) => { if (!req.url().startsWith('file:') && !req.url().startsWith('data:')) requests.push(req.url()); });
+      await page.goto(`file://${join(outDir, `${name}.html`)}`, { waitUntil: 'load' });
+      const figures = await page.locator('.dknn-figure').count();
+      assert.ok(figures >= 1, `${name} has figures`);
+      await page.waitForFunction((n) => document.querySelectorAll('.dknn-figure .main-svg').length >= n, figures, { timeout: 30_000 });
+      const traces = await page.evaluate(() => Array.from(document.querySelectorAll('.dknn-figure')).map((d) => (d as unknown as { data?: unknown[] }).data?.length ?? 0));
+      assert.ok(traces.every((t) => t > 0), `${name}: every figure has traces (${traces})`);
+      assert.deepEqual(errors, [], `${name}: no script errors`);
+      assert.deepEqual(requests, [], `${name}: the report is self-contained (no network requests)`);
+      await page.screenshot({ path: join(outDir, `${name}.png`), fullPage: true });
+      await page.close();
+    }
+  } finally {
+    await browser.close();
+  }
+});
