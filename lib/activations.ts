@@ -95,8 +95,8 @@ export function layerDims(model: tf.LayersModel, layers: readonly string[], wher
 
 /** Name of the model's (single) output layer. */
 export function outputLayerName(model: tf.LayersModel): string {
-  if (model.outputLayers.length !== 1) throw new Error(`expected a model with 1 output, found ${model.outputLayers.length}`);
-  return model.outputLayers[0].name;
+  if (model.outputs.length !== 1) throw new Error(`expected a model with 1 output, found ${model.outputs.length}`);
+  return model.outputs[0].sourceLayer.name;
 }
 
 /**

@@ -509,7 +509,10 @@ export class DkNN {
         f.pre.transform(values, m);
         tPre += performance.now() - t;
         t = performance.now();
-        const r = await f.index.query(values, m, k);
+        const r = await f.index.query(values, m, k, {
+          // In images: the chunk's start plus this layer's share of the chunk.
+          onProgress: onProgress && ((d) => d < m && onProgress({ stage, done: s + Math.floor((l * m + d) / L), total: n, unit: 'img' })),
+        });
         tQuery += performance.now() - t;
         neighbors[l].indices.set(r.indices, s * k);
         neighbors[l].distances.set(r.distances, s * k);
