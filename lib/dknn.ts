@@ -237,7 +237,15 @@ export class DkNN {
     else throw new Error(`index: expected 'exact' or a factory { name, create() }, found ${String(index)}`);
     if (options.numClasses !== undefined) positiveInt('numClasses', options.numClasses);
     this.numClassesOption = options.numClasses;
-    this.cacheDir = options.cacheDir === undefined ? defaultCacheDir() : options.cacheDir;
+    if (options.cacheDir === undefined) {
+      try {
+        this.cacheDir = defaultCacheDir();
+      } catch (e) {
+        throw new Error(`DkNN: cannot place the default activation cache (${(e as Error).message}); pass cacheDir: a folder, or false`);
+      }
+    } else {
+      this.cacheDir = options.cacheDir;
+    }
   }
 
   /** Whether {@link fit} has run. */

@@ -123,7 +123,7 @@ export function provenanceHtml(p: Provenance): string {
  * A path under `<repo>/.cache/` for an artefact derived from `parts` (parameters, hashes):
  * `<name>-<first 16 hex of sha256(JSON(parts))><ext>`, so a change of any part gives a new file.
  */
-export function cachePath(name: string, parts: unknown, ext = ''): string {
+export function artefactPath(name: string, parts: unknown, ext = ''): string {
   const key = createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
   return join(repoRoot(), '.cache', `${name}-${key}${ext}`);
 }

@@ -3,10 +3,14 @@
  * Trains the DkNN MNIST network from the command line:
  *   npm run train -- [--epochs 6] [--batch-size 500] [--lr 0.001] [--seed 1234] [--init-seed 1234]
  *                    [--subset N] [--out data/pretrained/mnist-cnn.dknnw] [--checkpoint PATH] [--fresh]
+ *                    [--workers N]
+ * --workers: threads computing gradients (data-parallel on worker threads, see TrainArgs.workers);
+ * default 2 when os.availableParallelism() ≥ 2 and the backend is single-threaded (wasm, cpu), else 1.
  * Resumes from the checkpoint when one exists (unless --fresh), shows a progress bar on stderr,
  * and saves the weights with a record of how they were made (parameters, commit, backend, data
  * checksums, test accuracy, throughput).
  */
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -29,6 +33,7 @@ async function main(): Promise<void> {
       out: { type: 'string', default: join(dataDir(), 'pretrained', 'mnist-cnn.dknnw') },
       checkpoint: { type: 'string', default: join(repoRoot(), '.cache', 'train', 'mnist-cnn.ckpt') },
       fresh: { type: 'boolean', default: false },
+      workers: { type: 'string' },
     },
   });
   const num = (name: keyof typeof values): number => {
@@ -38,6 +43,10 @@ async function main(): Promise<void> {
   };
   const backend = await initBackend();
   process.stderr.write(`engine backend: ${backend.description}\n`);
+  // The native backend is multi-threaded already (and cannot be loaded in worker threads).
+  const workers = values.workers !== undefined ? num('workers') : backend.name !== 'tensorflow' && availableParallelism() >= 2 ? 2 : 1;
+  if (!Number.isInteger(workers) || workers < 1) throw new Error(`--workers must be a positive integer, found ${JSON.stringify(values.workers)}`);
+  process.stderr.write(`training threads: ${workers}${workers > 1 ? ' (data-parallel, worker_threads)' : ''}\n`);
   const mnist = await loadMnist();
   const train = values.subset ? subset(mnist.train, 0, num('subset')) : mnist.train;
   const architecture = { name: 'mnist-cnn', args: { seed: num('init-seed') } };
@@ -49,6 +58,8 @@ async function main(): Promise<void> {
     batchSize: num('batch-size'),
     learningRate: num('lr'),
     seed: num('seed'),
+    workers,
+    architecture,
     checkpointPath: values.checkpoint,
     evalData: mnist.test,
     onProgress: terminalProgress(),
@@ -71,7 +82,7 @@ async function main(): Promise<void> {
     dataChecksums: { ...mnist.train.checksums, ...mnist.test.checksums },
   };
   saveModel(values.out!, model, architecture, record);
-  process.stdout.write(`${JSON.stringify({ out: values.out, testAccuracy, trainSeconds: seconds, imagesPerSecond: result.imagesPerSecond, backend: backend.name }, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify({ out: values.out, testAccuracy, trainSeconds: seconds, imagesPerSecond: result.imagesPerSecond, backend: backend.name, workers }, null, 2)}\n`);
   model.dispose();
 }
 

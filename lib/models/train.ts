@@ -1,8 +1,12 @@
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
+import type { BackendName } from '../backend';
 import { seededPermutation } from '../data/split';
+import { wasmKernelMode } from '../kernels';
 import type { ProgressCallback } from '../progress';
+import { GradientPool, shardBounds, shardGradients, weightLayout } from './parallel';
 import { loadModelTensors, modelTensors, readWeightsFile, writeWeightsFile, type StoredTensor } from './serialize';
+import type { Architecture } from './zoo';
 
 /** Labelled images as flat typed arrays (NHWC float32 in [0,1]); `ImageDataset` fits. */
 export interface LabelledImages {
@@ -35,6 +39,26 @@ export interface TrainArgs {
   onProgress?: ProgressCallback;
   /** Checked between steps: when aborted, training stops (the last finished epoch is checkpointed). */
   signal?: AbortSignal;
+  /**
+   * Threads computing gradients, the calling thread included. Default 1: everything in this
+   * thread (the tfjs wasm backend is single-threaded under Node, so this uses one core).
+   * W > 1: data-parallel training on W − 1 `worker_threads` Workers plus this thread: every batch
+   * is split into W equal-ish shards (fixed order), each thread computes the gradient of the mean
+   * loss on its shard with its own copy of the model, this thread combines them weighted by shard
+   * size (the gradient of the full batch's mean loss) and applies Adam once; weights and gradients
+   * travel through SharedArrayBuffers. Use W = number of cores (2 on a 2-core machine).
+   *
+   * Same seed and same `workers` give identical weights; different `workers` differ only by float
+   * summation order (≈ 1e-5 relative after a few steps). Needs {@link architecture}; the model must
+   * have no non-trainable weights. Checkpoints do not record `workers`: a run may resume with another
+   * value. Pointless with the `tensorflow` backend, which is multi-threaded already.
+   */
+  workers?: number;
+  /**
+   * The zoo architecture `model` was built from (see `createModel`): each worker builds its own copy
+   * from it. Required when `workers > 1`, ignored otherwise.
+   */
+  architecture?: Architecture;
 }
 
 /** One finished epoch. */
@@ -48,6 +72,8 @@ export interface EpochRecord {
   evalAccuracy: number;
   seconds: number;
   imagesPerSecond: number;
+  /** Threads that computed the gradients (`TrainArgs.workers`; absent in checkpoints made before the option existed). */
+  workers?: number;
 }
 
 /** One Adam step. */
@@ -68,10 +94,15 @@ export interface TrainResult {
   interrupted: boolean;
   /** Training throughput of this run (images per second of step time, evaluation excluded). */
   imagesPerSecond: number;
-  args: Required<Omit<TrainArgs, 'checkpointPath' | 'evalData' | 'onProgress' | 'signal'>>;
+  args: Required<Omit<TrainArgs, 'checkpointPath' | 'evalData' | 'onProgress' | 'signal' | 'architecture'>>;
+  /**
+   * With `workers > 1`: the live tensors of each worker at the end (the weights of its model copy
+   * when nothing leaks), in worker order.
+   */
+  workerTensors?: number[];
 }
 
-function checkArgs(data: LabelledImages, epochs: number, batchSize: number, learningRate: number): void {
+function checkArgs(data: LabelledImages, epochs: number, batchSize: number, learningRate: number, workers: number): void {
   const pixels = data.height * data.width * data.channels;
   if (data.images.length !== data.n * pixels) {
     throw new Error(`trainModel: expected ${data.n}×${data.height}×${data.width}×${data.channels} = ${data.n * pixels} pixel values, found ${data.images.length}`);
@@ -80,6 +111,19 @@ function checkArgs(data: LabelledImages, epochs: number, batchSize: number, lear
   if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`trainModel: epochs must be a positive integer, found ${epochs}`);
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`trainModel: batchSize must be a positive integer, found ${batchSize}`);
   if (!(learningRate > 0)) throw new Error(`trainModel: learningRate must be > 0, found ${learningRate}`);
+  if (!Number.isInteger(workers) || workers < 1) throw new Error(`trainModel: workers must be a positive integer, found ${workers}`);
+}
+
+/** Checks what data-parallel training needs of the model and the arguments. */
+function checkParallel(model: tf.LayersModel, args: TrainArgs, workers: number): Architecture {
+  if (!args.architecture) {
+    throw new Error(`trainModel: workers = ${workers} needs args.architecture (the zoo Architecture the model was built from, e.g. { name: 'mnist-cnn', args: { seed: 1234 } }) so that each worker can build its own copy; pass it, or use workers: 1`);
+  }
+  if (model.weights.length !== model.trainableWeights.length) {
+    const frozen = model.weights.filter((w) => !w.trainable).map((w) => w.originalName);
+    throw new Error(`trainModel: workers > 1 supports only models whose weights are all trainable; found non-trainable ${frozen.join(', ')}; use workers: 1`);
+  }
+  return args.architecture;
 }
 
 /**
@@ -137,8 +181,9 @@ interface Checkpoint {
  * as an uninterrupted run. Updates the model's weights in place; no tensor outlives the call.
  */
 export async function trainModel(model: tf.LayersModel, data: LabelledImages, args: TrainArgs = {}): Promise<TrainResult> {
-  const { epochs = 6, batchSize = 500, learningRate = 0.001, seed = 1234, resume = true } = args;
-  checkArgs(data, epochs, batchSize, learningRate);
+  const { epochs = 6, batchSize = 500, learningRate = 0.001, seed = 1234, resume = true, workers = 1 } = args;
+  checkArgs(data, epochs, batchSize, learningRate, workers);
+  const architecture = workers > 1 ? checkParallel(model, args, workers) : undefined;
   const pixels = data.height * data.width * data.channels;
   const optimizer = tf.train.adam(learningRate, 0.9, 0.999, 1e-8);
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
@@ -163,76 +208,139 @@ export async function trainModel(model: tf.LayersModel, data: LabelledImages, ar
     state = meta.checkpoint;
   }
   const resumedFromEpoch = state.epochsDone;
-  const xBuf = new Float32Array(batchSize * pixels);
-  const yBuf = new Int32Array(batchSize);
   let stepSeconds = 0;
   let stepImages = 0;
   let interrupted = false;
-
-  for (let epoch = state.epochsDone; epoch < epochs; epoch++) {
-    const perm = seededPermutation(data.n, seed + epoch);
-    const t0 = performance.now();
-    let lossSum = 0;
-    let correctSum = 0;
-    let stepsInEpoch = 0;
-    for (let start = 0; start < data.n; start += batchSize) {
-      if (args.signal?.aborted) {
-        interrupted = true;
-        break;
-      }
-      const size = Math.min(batchSize, data.n - start);
-      for (let i = 0; i < size; i++) {
-        const src = perm[start + i];
-        xBuf.set(data.images.subarray(src * pixels, (src + 1) * pixels), i * pixels);
-        yBuf[i] = data.labels[src];
-      }
-      const ts = performance.now();
-      const x = tf.tensor4d(xBuf.subarray(0, size * pixels), [size, data.height, data.width, data.channels]);
-      const y = tf.tensor1d(yBuf.subarray(0, size), 'int32');
-      let correctT: tf.Tensor | undefined;
-      const { value, grads } = tf.variableGrads(() => {
-        const logits = model.apply(x, { training: true }) as tf.Tensor2D;
-        correctT = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32')));
-        return tf.losses.softmaxCrossEntropy(tf.oneHot(y, data.numClasses), logits) as tf.Scalar;
-      }, vars);
-      optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
-      const loss = (await value.data())[0];
-      const correct = (await correctT!.data())[0];
-      tf.dispose([x, y, value, correctT!, ...Object.values(grads)]);
-      stepSeconds += (performance.now() - ts) / 1000;
-      stepImages += size;
-      lossSum += loss;
-      correctSum += correct;
-      stepsInEpoch++;
-      state.steps.push({ epoch: epoch + 1, step: state.steps.length + 1, loss, accuracy: correct / size });
-      args.onProgress?.({
-        stage: `train epoch ${epoch + 1}/${epochs}`,
-        done: start + size,
-        total: data.n,
-        unit: 'img',
-        metrics: { loss: lossSum / stepsInEpoch, acc: correctSum / (start + size) },
+  let pool: GradientPool | undefined;
+  try {
+    if (architecture) {
+      pool = await GradientPool.start({
+        workers,
+        architecture,
+        backend: tf.getBackend() as BackendName,
+        kernelMode: wasmKernelMode(),
+        layout: weightLayout(model.trainableWeights),
+        batchSize,
+        height: data.height,
+        width: data.width,
+        channels: data.channels,
+        numClasses: data.numClasses,
+        warmupImages: shardBounds(Math.min(batchSize, data.n), workers, 1)[1],
       });
     }
-    if (interrupted) {
-      // Drop the partial epoch: a resumed run redoes it from its start with the same permutation.
-      state.steps = state.steps.filter((s) => s.epoch <= state.epochsDone);
-      break;
+    const xBuf = pool?.x ?? new Float32Array(batchSize * pixels);
+    const yBuf = pool?.y ?? new Int32Array(batchSize);
+    let stepId = 0;
+
+    for (let epoch = state.epochsDone; epoch < epochs; epoch++) {
+      const perm = seededPermutation(data.n, seed + epoch);
+      const t0 = performance.now();
+      let lossSum = 0;
+      let correctSum = 0;
+      let stepsInEpoch = 0;
+      for (let start = 0; start < data.n; start += batchSize) {
+        if (args.signal?.aborted) {
+          interrupted = true;
+          break;
+        }
+        const size = Math.min(batchSize, data.n - start);
+        for (let i = 0; i < size; i++) {
+          const src = perm[start + i];
+          xBuf.set(data.images.subarray(src * pixels, (src + 1) * pixels), i * pixels);
+          yBuf[i] = data.labels[src];
+        }
+        const ts = performance.now();
+        let loss: number;
+        let correct: number;
+        if (pool) {
+          ({ loss, correct } = await parallelStep(pool, model, vars, optimizer, data, workers, ++stepId, size));
+        } else {
+          const x = tf.tensor4d(xBuf.subarray(0, size * pixels), [size, data.height, data.width, data.channels]);
+          const y = tf.tensor1d(yBuf.subarray(0, size), 'int32');
+          let correctT: tf.Tensor | undefined;
+          const { value, grads } = tf.variableGrads(() => {
+            const logits = model.apply(x, { training: true }) as tf.Tensor2D;
+            correctT = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32')));
+            return tf.losses.softmaxCrossEntropy(tf.oneHot(y, data.numClasses), logits) as tf.Scalar;
+          }, vars);
+          optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
+          loss = (await value.data())[0];
+          correct = (await correctT!.data())[0];
+          tf.dispose([x, y, value, correctT!, ...Object.values(grads)]);
+        }
+        stepSeconds += (performance.now() - ts) / 1000;
+        stepImages += size;
+        lossSum += loss;
+        correctSum += correct;
+        stepsInEpoch++;
+        state.steps.push({ epoch: epoch + 1, step: state.steps.length + 1, loss, accuracy: correct / size });
+        args.onProgress?.({
+          stage: `train epoch ${epoch + 1}/${epochs}`,
+          done: start + size,
+          total: data.n,
+          unit: 'img',
+          metrics: { loss: lossSum / stepsInEpoch, acc: correctSum / (start + size) },
+        });
+      }
+      if (interrupted) {
+        // Drop the partial epoch: a resumed run redoes it from its start with the same permutation.
+        state.steps = state.steps.filter((s) => s.epoch <= state.epochsDone);
+        break;
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      const evalAccuracy = args.evalData ? evaluateAccuracy(model, args.evalData) : NaN;
+      state.epochs.push({ epoch: epoch + 1, loss: lossSum / stepsInEpoch, accuracy: correctSum / data.n, evalAccuracy, seconds, imagesPerSecond: data.n / seconds, workers });
+      state.epochsDone = epoch + 1;
+      if (args.checkpointPath) await writeCheckpoint(args.checkpointPath, model, optimizer, state, { batchSize, learningRate, seed });
     }
-    const seconds = (performance.now() - t0) / 1000;
-    const evalAccuracy = args.evalData ? evaluateAccuracy(model, args.evalData) : NaN;
-    state.epochs.push({ epoch: epoch + 1, loss: lossSum / stepsInEpoch, accuracy: correctSum / data.n, evalAccuracy, seconds, imagesPerSecond: data.n / seconds });
-    state.epochsDone = epoch + 1;
-    if (args.checkpointPath) await writeCheckpoint(args.checkpointPath, model, optimizer, state, { batchSize, learningRate, seed });
+  } finally {
+    optimizer.dispose();
+    await pool?.close();
   }
-  optimizer.dispose();
   return {
     epochs: state.epochs,
     steps: state.steps,
     resumedFromEpoch,
     interrupted,
     imagesPerSecond: stepSeconds > 0 ? stepImages / stepSeconds : NaN,
-    args: { epochs, batchSize, learningRate, seed, resume },
+    args: { epochs, batchSize, learningRate, seed, resume, workers },
+    ...(pool ? { workerTensors: [...pool.workerTensors] } : {}),
   };
+}
+
+/**
+ * One data-parallel Adam step on the `size` images in `pool.x`/`pool.y`: publishes the weights,
+ * starts shards 1 … W − 1 on the workers, computes shard 0 here, combines the gradients in shard
+ * order weighted by shard size (= the gradient of the batch's mean loss) and applies Adam.
+ */
+async function parallelStep(pool: GradientPool, model: tf.LayersModel, vars: tf.Variable[], optimizer: tf.Optimizer, data: LabelledImages, workers: number, stepId: number, size: number): Promise<{ loss: number; correct: number }> {
+  pool.publishWeights(vars, stepId);
+  const others = pool.dispatch(stepId, size);
+  const layout = weightLayout(model.trainableWeights);
+  const [, mainEnd] = shardBounds(size, workers, 0);
+  const main = mainEnd > 0 ? shardGradients(model, vars, layout, data, pool.x, pool.y, mainEnd, pool.mainGrads) : { loss: 0, correct: 0 };
+  const shards = [main, ...(await others)];
+  // Combined in place in shard 0's buffer, shard by shard in a fixed order (deterministic).
+  const sum = pool.mainGrads;
+  let loss = 0;
+  let correct = 0;
+  for (let k = 0; k < workers; k++) {
+    const [a, b] = shardBounds(size, workers, k);
+    const w = (b - a) / size;
+    if (k === 0) {
+      if (w === 0) sum.fill(0);
+      else for (let i = 0; i < sum.length; i++) sum[i] *= w;
+    } else if (w > 0) {
+      const g = pool.shardGrads(k);
+      for (let i = 0; i < sum.length; i++) sum[i] += w * g[i];
+    }
+    loss += w * shards[k].loss;
+    correct += shards[k].correct;
+  }
+  const named = vars.map((v, i) => ({ name: v.name, tensor: tf.tensor(sum.slice(layout[i].offset, layout[i].offset + layout[i].length), layout[i].shape, 'float32') }));
+  optimizer.applyGradients(named);
+  tf.dispose(named.map((g) => g.tensor));
+  return { loss, correct };
 }
 
 async function writeCheckpoint(path: string, model: tf.LayersModel, optimizer: tf.Optimizer, state: Checkpoint, args: object): Promise<void> {
