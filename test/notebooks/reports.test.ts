@@ -74,3 +74,13 @@ test('every report renders its plotly figures in Chromium without script errors'
     await browser.close();
   }
 });
+
+test('02-calibrate: the DkNN is accurate on clean data and its credibility separates correct from wrong', () => {
+  const s = summary('02-calibrate');
+  assert.equal(s.quick, 'true');
+  const dknn = Number(s['dknn-accuracy']);
+  const dnn = Number(s['dnn-accuracy']);
+  assert.ok(dknn >= 0.95, `DkNN accuracy ${dknn} on ${s.n} images (5,000-image kNN database)`);
+  assert.ok(dknn >= dnn - 0.02, `DkNN accuracy ${dknn} within 2 points of the DNN's ${dnn}`);
+  assert.ok(Number(s['cred-correct']) > Number(s['cred-wrong']) + 0.2, `mean credibility correct ${s['cred-correct']} vs wrong ${s['cred-wrong']}`);
+});
