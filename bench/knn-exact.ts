@@ -110,7 +110,7 @@ function gaussianClusters(rows: number, dim: number, clusters: number, seed: num
 }
 
 /** The plain-JS baseline: Σ(q − x)² for every pair, then a full sort. */
-function naiveKnn(data: Float32Array, n: number, dim: number, queries: Float32Array, rows: number, k: number): Int32Array {
+export function naiveKnn(data: Float32Array, n: number, dim: number, queries: Float32Array, rows: number, k: number): Int32Array {
   const out = new Int32Array(rows * k);
   const dist = new Float64Array(n);
   const order = Array.from({ length: n }, (_, i) => i);

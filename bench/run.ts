@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- section ...]`: the project's benchmarks, each writing
- * `bench/results/<section>.json` and `.md` (atomically). Sections: `train` (default), `knn`.
+ * `bench/results/<section>.json` and `.md` (atomically). Sections: `train` (default), `knn`, `dknn`.
  * Every figure is reported with an in-run baseline measured the same way, as a ratio.
  *
  *   train: training img/s of the MNIST CNN (real trainModel, batch 500) with the fast wasm
@@ -9,6 +9,9 @@
  *          Conv2DBackpropFilter); inference img/s; peak RSS.
  *   knn:   exact kNN, 60,000 × 3,200, k = 75: plain-JS naive loop vs the optimised JS backend vs
  *          the native (onnxruntime GEMM) backend.
+ *   dknn:  the clean DkNN pipeline at full size (extract 60k, index, calibrate 750, predict 9,250,
+ *          4 layers, exact search): seconds per stage, peak RSS, DNN/DkNN accuracy; baseline: the
+ *          plain-JS brute force on a sample of inputs for the kNN stage.
  */
 import { loadavg, cpus } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +25,11 @@ import { gitCommit, repoRoot } from '../lib/notebook';
 import { terminalProgress } from '../lib/progress';
 import { writeFileAtomic } from '../lib/util/atomic';
 import { benchExact } from './knn-exact';
+import { NaiveIndex } from './naive-index';
+import { DkNN } from '../lib/dknn';
+import { accuracy } from '../lib/metrics';
+import { loadModel, pretrainedPath } from '../lib/models/zoo';
+import { dataDir } from '../lib/data';
 
 type Row = Record<string, string | number | boolean | null>;
 
@@ -107,6 +115,57 @@ async function benchKnn(): Promise<SectionResult> {
   };
 }
 
+async function benchDknn(): Promise<SectionResult> {
+  const backend = await initBackend();
+  const mnist = await loadMnist();
+  const trainN = Number(process.env.DKNN_BENCH_TRAIN ?? 60000);
+  const evalEnd = Number(process.env.DKNN_BENCH_EVAL_END ?? 10000);
+  const sample = Number(process.env.DKNN_BENCH_NAIVE_QUERIES ?? 10);
+  const train = subset(mnist.train, 0, trainN);
+  const calib = subset(mnist.test, 0, 750);
+  const evalSet = subset(mnist.test, 750, evalEnd);
+  const { model } = loadModel(pretrainedPath('mnist-cnn', dataDir()));
+  const progress = terminalProgress();
+  const rows: Row[] = [];
+
+  // The pipeline as the notebook runs it: exact index (native GEMM when available).
+  let dknn: DkNN | null = new DkNN(model, { k: 75 });
+  const t0 = performance.now();
+  await dknn.fit(train, { onProgress: progress });
+  await dknn.calibrate(calib, { onProgress: progress });
+  const pred = await dknn.predict(evalSet, { onProgress: progress });
+  const total = (performance.now() - t0) / 1000;
+  const info = dknn.info();
+  const t = info.timings;
+  const rssAfterPipeline = peakRssMiB();
+  const queries = calib.n + evalSet.n;
+  const queryPerInput = ((t['calibrate.query'] ?? 0) + (t['predict.query'] ?? 0)) / queries;
+  for (const [name, seconds] of Object.entries(t)) rows.push({ stage: name, seconds: Number(seconds.toFixed(2)) });
+  rows.push({ stage: 'pipeline total (fit + calibrate + predict)', seconds: Number(total.toFixed(1)) });
+  dknn = null;
+
+  // In-run baseline for the kNN stage: the plain-JS brute force on a sample of inputs, same layers.
+  const naive = new DkNN(model, { k: 75, index: { name: 'naive-js', create: () => new NaiveIndex() } });
+  await naive.fit(train, { onProgress: progress });
+  await naive.calibrate(subset(calib, 0, sample), { onProgress: progress });
+  const naivePerInput = (naive.info().timings['calibrate.query'] ?? NaN) / sample;
+  rows.push({ stage: `kNN queries per input, exact index (${info.indexBackend})`, seconds: Number(queryPerInput.toFixed(4)) });
+  rows.push({ stage: `kNN queries per input, plain-JS brute force (baseline, ${sample} inputs)`, seconds: Number(naivePerInput.toFixed(3)) });
+  model.dispose();
+  return {
+    section: 'dknn',
+    description: `clean DkNN pipeline: ${train.n} training images, layers ${info.layers.join('/')} (dims ${info.dims.join('/')}), k = 75, calibrate ${calib.n}, predict ${evalSet.n}`,
+    rows,
+    notes: [
+      `engine backend: ${backend.description}; exact index backend: ${info.indexBackend}; activation cache: ${JSON.stringify(info.cache)}`,
+      `DNN accuracy ${accuracy(pred.dnnPredictions, evalSet.labels).toFixed(4)}, DkNN accuracy ${accuracy(pred.predictions, evalSet.labels).toFixed(4)} on ${evalSet.n} evaluation images`,
+      `kNN stage speed-up over the plain-JS brute force: ${(naivePerInput / queryPerInput).toFixed(0)}× (${queryPerInput.toFixed(4)} vs ${naivePerInput.toFixed(3)} s per input, all ${info.layers.length} layers)`,
+      `peak RSS after the pipeline: ${rssAfterPipeline.toFixed(0)} MiB (one process, no second copy of the activations)`,
+    ],
+    extra: { info, total, queryPerInput, naivePerInput },
+  };
+}
+
 function markdown(r: SectionResult, meta: Record<string, unknown>): string {
   const cols = [...new Set(r.rows.flatMap((x) => Object.keys(x)))];
   const fmt = (v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(3) : String(v ?? ''));
@@ -128,7 +187,7 @@ function markdown(r: SectionResult, meta: Record<string, unknown>): string {
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-  const sections: Record<string, () => Promise<SectionResult>> = { train: benchTrain, knn: benchKnn };
+  const sections: Record<string, () => Promise<SectionResult>> = { train: benchTrain, knn: benchKnn, dknn: benchDknn };
   const names = wanted.length ? wanted : ['train'];
   for (const n of names) if (!sections[n]) throw new Error(`bench: unknown section ${JSON.stringify(n)}; expected one of ${Object.keys(sections).join(', ')}`);
   const dir = join(repoRoot(), 'bench', 'results');
