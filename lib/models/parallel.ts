@@ -264,6 +264,11 @@ export class GradientPool {
     });
   }
 
+  /** Where each trainable weight lives in the shared weight and gradient buffers. */
+  get layout(): readonly WeightSlot[] {
+    return this.options.layout;
+  }
+
   /** Copies the weights of `vars` (in layout order) into shared memory for step `step`. */
   publishWeights(vars: tf.Variable[], step: number): void {
     vars.forEach((v, i) => this.weights.set(v.dataSync() as Float32Array, this.options.layout[i].offset));

@@ -225,7 +225,7 @@ export async function trainModel(model: tf.LayersModel, data: LabelledImages, ar
         width: data.width,
         channels: data.channels,
         numClasses: data.numClasses,
-        warmupImages: shardBounds(Math.min(batchSize, data.n), workers, 1)[1],
+        warmupImages: Math.ceil(Math.min(batchSize, data.n) / workers),
       });
     }
     const xBuf = pool?.x ?? new Float32Array(batchSize * pixels);
@@ -316,7 +316,7 @@ export async function trainModel(model: tf.LayersModel, data: LabelledImages, ar
 async function parallelStep(pool: GradientPool, model: tf.LayersModel, vars: tf.Variable[], optimizer: tf.Optimizer, data: LabelledImages, workers: number, stepId: number, size: number): Promise<{ loss: number; correct: number }> {
   pool.publishWeights(vars, stepId);
   const others = pool.dispatch(stepId, size);
-  const layout = weightLayout(model.trainableWeights);
+  const layout = pool.layout;
   const [, mainEnd] = shardBounds(size, workers, 0);
   const main = mainEnd > 0 ? shardGradients(model, vars, layout, data, pool.x, pool.y, mainEnd, pool.mainGrads) : { loss: 0, correct: 0 };
   const shards = [main, ...(await others)];
