@@ -1,0 +1,10 @@
+/** Adversarial attacks (CleverHans v4 style: one plain function per file, logits in, new tensor out). */
+export { bim, type BimOptions } from './bim';
+export { carliniWagnerL2, type CarliniWagnerL2Options } from './cw';
+export { adversarialCacheKey, adversarialCachePath, craftAdversarial, type AdversarialCacheSpec, type AdversarialSet, type BatchAttack, type CraftOptions } from './craft';
+export { fgsm, type FgsmOptions } from './fgsm';
+export { perturbationNorms, type PerturbationNorms } from './norms';
+export {
+  checkClip, checkEps, checkNorm, clipEta, computeGradient, logitsFn, modelPredictions, NORMS, optimizeLinear, softmaxCrossEntropy,
+  type LossFn, type ModelFn, type Norm,
+} from './utils';

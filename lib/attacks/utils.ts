@@ -1,0 +1,203 @@
+/**
+ * Helpers shared by the attacks (CleverHans v4 `cleverhans/tf2/utils.py`): the input gradient of a
+ * loss, the optimal perturbation of a linearised loss under a norm budget, the projection of a
+ * perturbation onto the norm ball, default labels, and argument checks with one error sentence each.
+ *
+ * Conventions of every attack in `lib/attacks/`:
+ * - `modelFn(x)` returns LOGITS (not probabilities) for a batch `x` whose first axis is the batch;
+ *   a `tf.LayersModel` fits through {@link logitsFn}.
+ * - Tensor ownership: arguments (`x`, `y`, `grad`, `eta`, …) are only read, never disposed; the
+ *   returned tensor is NEW and belongs to the caller (dispose it); no other tensor outlives a call.
+ * - Norms are named `'linf'`, `'l1'`, `'l2'` (CleverHans: `np.inf`, 1, 2); reductions run over all
+ *   axes but the batch axis, so each example has its own budget.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/** A perturbation norm: L∞, L1 or L2. */
+export type Norm = 'linf' | 'l1' | 'l2';
+
+/** Every {@link Norm}, in the order error messages list them. */
+export const NORMS: readonly Norm[] = ['linf', 'l1', 'l2'];
+
+/** A differentiable model: a batch of inputs in, a batch of logits `[n, classes]` out. */
+export type ModelFn = (x: tf.Tensor) => tf.Tensor;
+
+/**
+ * A per-example loss of integer labels `[n]` and logits `[n, classes]`, returning `[n]` (a scalar
+ * also works). The attacks differentiate the SUM over the batch, so each example's gradient is the
+ * gradient of its own loss (CleverHans: `loss_fn(labels, logits)` then `tape.gradient`).
+ */
+export type LossFn = (labels: tf.Tensor1D, logits: tf.Tensor) => tf.Tensor;
+
+/** The model function of a `tf.LayersModel` that outputs logits (inference mode: `model.apply(x)`). The model is only read. */
+export function logitsFn(model: tf.LayersModel): ModelFn {
+  return (x) => model.apply(x) as tf.Tensor;
+}
+
+/**
+ * Per-example softmax cross-entropy `logsumexp(z) − z[label]` of integer labels `[n]` and logits
+ * `[n, classes]` (CleverHans' default `sparse_softmax_cross_entropy_with_logits`). Returns a new `[n]` tensor.
+ */
+export function softmaxCrossEntropy(labels: tf.Tensor1D, logits: tf.Tensor): tf.Tensor1D {
+  return tf.tidy(() => {
+    const classes = logits.shape[logits.rank - 1];
+    const picked = tf.sum(tf.mul(logits, tf.oneHot(tf.cast(labels, 'int32'), classes)), -1);
+    return tf.sub(tf.logSumExp(logits, -1), picked) as tf.Tensor1D;
+  });
+}
+
+// ───────────────────────────── argument checks ─────────────────────────────
+
+/** @throws RangeError `"<name> must be ≥ 0, found -1"` (or `"… must be a finite number, found NaN"`). */
+export function checkEps(eps: number, name = 'eps'): void {
+  if (typeof eps !== 'number' || !Number.isFinite(eps)) throw new RangeError(`${name} must be a finite number, found ${String(eps)}`);
+  if (eps < 0) throw new RangeError(`${name} must be ≥ 0, found ${eps}`);
+}
+
+/** @throws RangeError `"norm must be one of linf, l1, l2, found 'l3'"` (listing `allowed`). */
+export function checkNorm(norm: unknown, allowed: readonly Norm[] = NORMS): asserts norm is Norm {
+  if (!(allowed as readonly unknown[]).includes(norm)) {
+    throw new RangeError(`norm must be one of ${allowed.join(', ')}, found ${typeof norm === 'string' ? `'${norm}'` : String(norm)}`);
+  }
+}
+
+/**
+ * Both bounds or neither (CleverHans does not support one-sided clipping), finite, min ≤ max.
+ * @throws RangeError `"clipMin 1 must be ≤ clipMax 0"`, or naming the missing / non-finite bound.
+ */
+export function checkClip(clipMin: number | undefined, clipMax: number | undefined): void {
+  if (clipMin === undefined && clipMax === undefined) return;
+  if (clipMin === undefined || clipMax === undefined) {
+    throw new RangeError(`clipMin and clipMax must be given together (one-sided clipping is not supported), found clipMin ${String(clipMin)} and clipMax ${String(clipMax)}`);
+  }
+  if (!Number.isFinite(clipMin)) throw new RangeError(`clipMin must be a finite number, found ${String(clipMin)}`);
+  if (!Number.isFinite(clipMax)) throw new RangeError(`clipMax must be a finite number, found ${String(clipMax)}`);
+  if (clipMin > clipMax) throw new RangeError(`clipMin ${clipMin} must be ≤ clipMax ${clipMax}`);
+}
+
+/** @throws RangeError `"<name> must be a positive integer, found 0"`. */
+export function checkPositiveInt(value: number, name: string): void {
+  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, found ${String(value)}`);
+}
+
+/** @throws Error when `x` has no batch axis (rank < 2). */
+export function checkBatch(x: tf.Tensor, where = 'x'): void {
+  if (x.rank < 2) throw new Error(`${where} must have a batch axis first (rank ≥ 2), found shape [${x.shape.join(', ')}]`);
+}
+
+/**
+ * Checks labels against a batch: a 1-D tensor with one label per example; targeted attacks need them.
+ * @throws Error `"a targeted attack needs y (the target labels)"`, or naming the expected and found shape.
+ */
+export function checkLabels(y: tf.Tensor | undefined, x: tf.Tensor, targeted: boolean): void {
+  if (y === undefined) {
+    if (targeted) throw new Error('a targeted attack needs y (the target labels)');
+    return;
+  }
+  if (y.rank !== 1 || y.shape[0] !== x.shape[0]) {
+    throw new Error(`y must hold one integer label per example: expected shape [${x.shape[0]}], found [${y.shape.join(', ')}]`);
+  }
+}
+
+// ───────────────────────────── the helpers ─────────────────────────────
+
+/** Axes 1…rank−1 (all but the batch axis). */
+function exampleAxes(t: tf.Tensor): number[] {
+  return Array.from({ length: t.rank - 1 }, (_, i) => i + 1);
+}
+
+/**
+ * The labels an untargeted attack uses when none are given: the model's own predictions
+ * (argmax of the logits, lowest class on ties), avoiding label leaking (CleverHans). Returns a new
+ * int32 `[n]` tensor.
+ */
+export function modelPredictions(modelFn: ModelFn, x: tf.Tensor): tf.Tensor1D {
+  return tf.tidy(() => tf.argMax(modelFn(x), -1).toInt() as tf.Tensor1D);
+}
+
+/**
+ * Gradient of the loss with respect to the input (CleverHans `compute_gradient`): the gradient of
+ * `Σ_examples lossFn(y, modelFn(x))`, negated for a targeted attack (which descends the loss of
+ * the target label). Returns a new tensor shaped like `x`.
+ */
+export function computeGradient(modelFn: ModelFn, lossFn: LossFn, x: tf.Tensor, y: tf.Tensor1D, targeted: boolean): tf.Tensor {
+  return tf.tidy(() =>
+    tf.grad((input: tf.Tensor) => {
+      const loss = tf.sum(lossFn(y, modelFn(input)));
+      return targeted ? tf.neg(loss) : loss;
+    })(x),
+  );
+}
+
+/**
+ * The perturbation of norm `eps` maximising `⟨η, grad⟩` per example (CleverHans `optimize_linear`):
+ * - `'linf'`: `eps · sign(grad)`;
+ * - `'l1'`: `eps` put on the coordinates of largest |grad|, split evenly between ties, with their sign;
+ * - `'l2'`: `eps · grad / ‖grad‖₂` (‖grad‖² floored at 1e-12, so a zero gradient gives zero).
+ * Returns a new tensor shaped like `grad`.
+ * @throws on a negative eps or an unknown norm.
+ */
+export function optimizeLinear(grad: tf.Tensor, eps: number, norm: Norm = 'linf'): tf.Tensor {
+  checkEps(eps);
+  checkNorm(norm);
+  checkBatch(grad, 'grad');
+  return tf.tidy(() => {
+    const axes = exampleAxes(grad);
+    let unit: tf.Tensor;
+    if (norm === 'linf') {
+      unit = tf.sign(grad);
+    } else if (norm === 'l1') {
+      const abs = tf.abs(grad);
+      const tied = tf.cast(tf.equal(abs, tf.max(abs, axes, true)), 'float32');
+      unit = tf.div(tf.mul(tf.sign(grad), tied), tf.sum(tied, axes, true));
+    } else {
+      unit = tf.div(grad, tf.sqrt(tf.maximum(1e-12, tf.sum(tf.square(grad), axes, true))));
+    }
+    return tf.mul(unit, eps);
+  });
+}
+
+/**
+ * Projects a perturbation onto the `eps` ball of `norm`, per example (CleverHans `clip_eta`):
+ * - `'linf'`: clip every coordinate to [−eps, eps];
+ * - `'l2'`: scale by `min(1, eps / ‖η‖₂)` (clip into the ball, not onto its surface);
+ * - `'l1'`: the exact Euclidean projection onto the L1 ball (Duchi et al. 2008: soft-threshold
+ *   |η| at the θ that makes the L1 norm eps); examples already inside are unchanged. (CleverHans
+ *   raises NotImplementedError for L1, noting that rescaling is not the projection.)
+ * Returns a new tensor shaped like `eta`.
+ * @throws on a negative eps or an unknown norm.
+ */
+export function clipEta(eta: tf.Tensor, norm: Norm, eps: number): tf.Tensor {
+  checkEps(eps);
+  checkNorm(norm);
+  checkBatch(eta, 'eta');
+  return tf.tidy(() => {
+    const axes = exampleAxes(eta);
+    if (norm === 'linf') return tf.clipByValue(eta, -eps, eps);
+    if (norm === 'l2') {
+      const l2 = tf.sqrt(tf.maximum(1e-12, tf.sum(tf.square(eta), axes, true)));
+      return tf.mul(eta, tf.minimum(1, tf.div(eps, l2)));
+    }
+    if (eps === 0) return tf.zerosLike(eta);
+    const n = eta.shape[0];
+    const d = eta.size / Math.max(1, n);
+    const flat = tf.reshape(eta, [n, d]);
+    const abs = tf.abs(flat);
+    const sorted = tf.topk(abs, d, true).values; // descending
+    const cumsum = tf.cumsum(sorted, 1);
+    const j = tf.range(1, d + 1, 1, 'float32');
+    // ρ = #{j : u_j − (Σ_{i≤j} u_i − eps)/j > 0} (a prefix of j); θ = (Σ_{i≤ρ} u_i − eps)/ρ.
+    const positive = tf.cast(tf.greater(tf.mul(sorted, j), tf.sub(cumsum, eps)), 'float32');
+    const rho = tf.maximum(tf.sum(positive, 1, true), 1);
+    const cumAtRho = tf.sum(tf.mul(cumsum, tf.oneHot(tf.sub(tf.reshape(rho, [n]), 1).toInt(), d)), 1, true);
+    const theta = tf.maximum(tf.div(tf.sub(cumAtRho, eps), rho), 0);
+    const projected = tf.mul(tf.sign(flat), tf.relu(tf.sub(abs, theta)));
+    const inside = tf.lessEqual(tf.sum(abs, 1, true), eps);
+    return tf.reshape(tf.where(tf.broadcastTo(inside, [n, d]), flat, projected), eta.shape);
+  });
+}
+
+/** `x` clipped to [clipMin, clipMax] when both are given, else a copy of `x`. Returns a new tensor. */
+export function clipToRange(x: tf.Tensor, clipMin: number | undefined, clipMax: number | undefined): tf.Tensor {
+  return clipMin === undefined || clipMax === undefined ? tf.clone(x) : tf.clipByValue(x, clipMin, clipMax);
+}
