@@ -32,7 +32,7 @@ import { knnCounts, nonconformity, scoresAtLabels, type LayerNeighbourLabels, ty
 import { conformalPredict } from './conformal/predict';
 import { ExactIndex, type ExactBackend } from './knn/exact';
 import { Preprocessor } from './knn/preprocess';
-import type { NeighborIndex } from './knn/types';
+import type { NeighborIndex, NeighborIndexFactory } from './knn/types';
 import { MNIST_CNN_DKNN_LAYERS } from './models/mnist-cnn';
 import { modelHash } from './models/serialize';
 import type { ProgressCallback } from './progress';
@@ -45,15 +45,12 @@ export const CALL_CALIBRATE_BEFORE_PREDICT = 'call calibrate before predict';
 /** The reference's DkNN layers: the three ReLUs and the logits of the MNIST CNN. */
 export const DKNN_DEFAULT_LAYERS: readonly string[] = MNIST_CNN_DKNN_LAYERS;
 
-/** Makes one fresh {@link NeighborIndex} per layer; `name` is reported by {@link DkNN.info}. */
-export interface NeighborIndexFactory {
-  readonly name: string;
-  create(): NeighborIndex;
-}
+/** Makes one fresh {@link NeighborIndex} per layer (defined in `knn/types.ts`); see {@link DkNN.info}. */
+export type { NeighborIndexFactory };
 
 /** The exact (brute-force) index factory, `name` `'exact'`. */
 export function exactIndexFactory(backend: 'auto' | ExactBackend = 'auto'): NeighborIndexFactory {
-  return { name: 'exact', create: () => new ExactIndex({ backend }) };
+  return { name: 'exact', create: () => new ExactIndex({ backend }), describe: () => ({ name: 'exact', backend }) };
 }
 
 /** Labelled images (NHWC float32); an `ImageDataset` fits. */
@@ -141,8 +138,12 @@ export interface DkNNInfo {
   /** Values per row of each layer. */
   dims: number[];
   k: number;
-  /** The index factory's name ('exact', …). */
+  /** The index factory's name ('exact', 'lsh', 'hnsw', …). */
   index: string;
+  /** The factory's `describe()` (index kind and parameters as given), null when it has none. */
+  indexParameters: Record<string, unknown> | null;
+  /** Per layer, the fitted index's own `describe()` (parameters resolved for that layer's dimension); [] before fit. */
+  indexLayers: (Record<string, unknown> | null)[];
   /** The backend the index reports after build (e.g. 'native' or 'js' for exact), else null. */
   indexBackend: string | null;
   formula: PValueFormula;
@@ -434,6 +435,8 @@ export class DkNN {
       dims: [...this.dims],
       k: this.k,
       index: this.factory.name,
+      indexParameters: this.factory.describe ? this.factory.describe() : null,
+      indexLayers: s ? s.layers.map((f) => (typeof f.index.describe === 'function' ? f.index.describe() : null)) : [],
       indexBackend: typeof backend === 'string' ? backend : null,
       formula: this.formula,
       missing: this.missing,

@@ -165,6 +165,7 @@ test('neighbours, DNN predictions and info are returned with their documented sh
   const info = dknn.info();
   assert.deepEqual({ ...info, timings: undefined, modelHash: undefined }, {
     layers: LAYERS, dims: [16, 8, 3], k: 5, index: 'exact', indexBackend: 'js', formula: 'reference', missing: 'disagree',
+    indexParameters: { name: 'exact', backend: 'js' }, indexLayers: LAYERS.map(() => ({ name: 'exact', backend: 'js' })),
     numClasses: 3, calibrationN: 20, calibrationSize: info.calibrationSize, trainN: 50,
     cache: { dir: false, hits: [], written: [] }, timings: undefined, modelHash: undefined,
   }); // prettier-ignore

@@ -37,14 +37,33 @@ export function logitsFn(model: tf.LayersModel): ModelFn {
 /**
  * Per-example softmax cross-entropy `logsumexp(z) − z[label]` of integer labels `[n]` and logits
  * `[n, classes]` (CleverHans' default `sparse_softmax_cross_entropy_with_logits`). Returns a new `[n]` tensor.
+ *
+ * Its gradient with respect to the logits, softmax(z) − onehot(y), is computed as `p_j` for j ≠ y
+ * and `−Σ_{j≠y} p_j` for j = y. That is the same quantity, but it stays exact when the model is so
+ * confident that p_y rounds to 1 in float32 (logit gap ≳ 17): there, TF's fused kernel (hence
+ * CleverHans) and a plain autodiff of this formula give 0 for the label's component, so the input
+ * gradient loses its −∇z_y term and points in a skewed direction (a numerical gradient masking).
  */
 export function softmaxCrossEntropy(labels: tf.Tensor1D, logits: tf.Tensor): tf.Tensor1D {
   return tf.tidy(() => {
     const classes = logits.shape[logits.rank - 1];
-    const picked = tf.sum(tf.mul(logits, tf.oneHot(tf.cast(labels, 'int32'), classes)), -1);
-    return tf.sub(tf.logSumExp(logits, -1), picked) as tf.Tensor1D;
+    const oneHot = tf.oneHot(tf.cast(labels, 'int32'), classes).toFloat();
+    return stableCrossEntropy(logits, oneHot) as tf.Tensor1D;
   });
 }
+
+const stableCrossEntropy = tf.customGrad(((z: tf.Tensor, oneHot: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([z, oneHot]);
+  return {
+    value: tf.sub(tf.logSumExp(z, -1), tf.sum(tf.mul(z, oneHot), -1)),
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+      const [zs, oh] = saved;
+      const others = tf.mul(tf.softmax(zs), tf.sub(1, oh));
+      const dz = tf.sub(others, tf.mul(oh, tf.sum(others, -1, true)));
+      return [tf.mul(dz, tf.expandDims(dy as tf.Tensor, -1)), tf.zerosLike(oh)];
+    },
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as (z: tf.Tensor, oneHot: tf.Tensor) => tf.Tensor;
 
 // ───────────────────────────── argument checks ─────────────────────────────
 
@@ -130,10 +149,21 @@ export function computeGradient(modelFn: ModelFn, lossFn: LossFn, x: tf.Tensor, 
 }
 
 /**
+ * sign(x) ∈ {−1, 0, 1} by exact comparisons. (tfjs-backend-wasm 4.22's `Sign` kernel returns 0 for
+ * |x| below about 1e-7, which would zero most input gradients of a confident model.) New tensor.
+ */
+export function exactSign(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.sub(tf.cast(tf.greater(x, 0), 'float32'), tf.cast(tf.less(x, 0), 'float32')));
+}
+
+/**
  * The perturbation of norm `eps` maximising `⟨η, grad⟩` per example (CleverHans `optimize_linear`):
  * - `'linf'`: `eps · sign(grad)`;
  * - `'l1'`: `eps` put on the coordinates of largest |grad|, split evenly between ties, with their sign;
- * - `'l2'`: `eps · grad / ‖grad‖₂` (‖grad‖² floored at 1e-12, so a zero gradient gives zero).
+ * - `'l2'`: `eps · grad / ‖grad‖₂` (a zero gradient gives zero).
+ * Signs are taken with {@link exactSign}. For L2 the gradient is first divided by its largest |value|
+ * (the direction is unchanged): CleverHans floors ‖grad‖² at 1e-12, which shortens the step below eps
+ * for the tiny gradients of confidently classified inputs; here the step always has norm eps.
  * Returns a new tensor shaped like `grad`.
  * @throws on a negative eps or an unknown norm.
  */
@@ -145,13 +175,14 @@ export function optimizeLinear(grad: tf.Tensor, eps: number, norm: Norm = 'linf'
     const axes = exampleAxes(grad);
     let unit: tf.Tensor;
     if (norm === 'linf') {
-      unit = tf.sign(grad);
+      unit = exactSign(grad);
     } else if (norm === 'l1') {
       const abs = tf.abs(grad);
       const tied = tf.cast(tf.equal(abs, tf.max(abs, axes, true)), 'float32');
-      unit = tf.div(tf.mul(tf.sign(grad), tied), tf.sum(tied, axes, true));
+      unit = tf.div(tf.mul(exactSign(grad), tied), tf.sum(tied, axes, true));
     } else {
-      unit = tf.div(grad, tf.sqrt(tf.maximum(1e-12, tf.sum(tf.square(grad), axes, true))));
+      const scaled = tf.div(grad, tf.maximum(tf.max(tf.abs(grad), axes, true), 1e-30));
+      unit = tf.div(scaled, tf.sqrt(tf.maximum(1e-12, tf.sum(tf.square(scaled), axes, true))));
     }
     return tf.mul(unit, eps);
   });
@@ -191,7 +222,7 @@ export function clipEta(eta: tf.Tensor, norm: Norm, eps: number): tf.Tensor {
     const rho = tf.maximum(tf.sum(positive, 1, true), 1);
     const cumAtRho = tf.sum(tf.mul(cumsum, tf.oneHot(tf.sub(tf.reshape(rho, [n]), 1).toInt(), d)), 1, true);
     const theta = tf.maximum(tf.div(tf.sub(cumAtRho, eps), rho), 0);
-    const projected = tf.mul(tf.sign(flat), tf.relu(tf.sub(abs, theta)));
+    const projected = tf.mul(exactSign(flat), tf.relu(tf.sub(abs, theta)));
     const inside = tf.lessEqual(tf.sum(abs, 1, true), eps);
     return tf.reshape(tf.where(tf.broadcastTo(inside, [n, d]), flat, projected), eta.shape);
   });

@@ -104,6 +104,11 @@ export class ExactIndex implements NeighborIndex {
     return this.chosen;
   }
 
+  /** `{ name: 'exact', backend }` (the backend in use, or the one asked for before build). */
+  describe(): Record<string, unknown> {
+    return { name: 'exact', backend: this.chosen ?? this.options.backend ?? 'auto' };
+  }
+
   async build(data: Float32Array, rows: number, dim: number): Promise<void> {
     checkMatrix('data', data, rows, dim);
     const norms = rowSquaredNorms(data, rows, dim, 'data');

@@ -233,15 +233,14 @@ export function defaultLshParameters(n: number, dim: number, options: DefaultLsh
 }
 
 /**
- * Checks `params` and fills every field for data of dimension `dim` (computing k and lastCpDim from
- * `hashBits` when `k` is absent). Errors name the field, what was expected and what was found.
- * @throws RangeError on any invalid or inconsistent field.
+ * Checks the fields of `params` that do not depend on the data's dimension (everything but the
+ * range of lastCpDim and the bit count); {@link resolveLshParameters} checks the rest at build.
+ * @throws TypeError / RangeError naming the field, what was expected and what was found.
  */
-export function resolveLshParameters(params: LshParameters, dim: number): ResolvedLshParameters {
+export function checkLshParameters(params: LshParameters): void {
   if (typeof params !== 'object' || params === null) {
     throw new TypeError(`LSH parameters must be an object, found ${params === null ? 'null' : typeof params}`);
   }
-  checkPositiveInt('dim', dim);
   checkFamily(params.family);
   if (params.distance !== 'euclidean-squared' && params.distance !== 'negative-inner-product') {
     throw new RangeError(`LSH parameters: distance must be 'euclidean-squared' or 'negative-inner-product', found ${JSON.stringify(params.distance)}`);
@@ -256,40 +255,56 @@ export function resolveLshParameters(params: LshParameters, dim: number): Resolv
   if (params.k === undefined && params.hashBits === undefined) {
     throw new RangeError('LSH parameters: expected k (hash functions per table) or hashBits (bits per table), found neither');
   }
-  if (params.hashBits !== undefined) checkPositiveInt('hashBits', params.hashBits);
+  if (params.k !== undefined) checkPositiveInt('k', params.k);
+  if (params.hashBits !== undefined) {
+    checkPositiveInt('hashBits', params.hashBits);
+    if (params.hashBits > MAX_HASH_BITS) {
+      throw new RangeError(`LSH parameters: at most ${MAX_HASH_BITS} bits per table (keys are exact JavaScript integers), found hashBits = ${params.hashBits}`);
+    }
+  }
+  if (params.family === 'hyperplane') {
+    for (const f of ['lastCpDim', 'numRotations'] as const) {
+      if (params[f] !== undefined) throw new RangeError(`LSH parameters: ${f} applies to the cross-polytope family only, found ${f} = ${params[f]} with family 'hyperplane'`);
+    }
+  } else {
+    if (params.numRotations !== undefined) checkPositiveInt('numRotations', params.numRotations);
+    if (params.lastCpDim !== undefined) {
+      checkPositiveInt('lastCpDim', params.lastCpDim);
+      if (params.k === undefined) {
+        throw new RangeError(`LSH parameters: lastCpDim is computed from hashBits; give k with it, found lastCpDim = ${params.lastCpDim} without k`);
+      }
+    }
+  }
+}
 
+/**
+ * Checks `params` and fills every field for data of dimension `dim` (computing k and lastCpDim from
+ * `hashBits` when `k` is absent). Errors name the field, what was expected and what was found.
+ * @throws RangeError on any invalid or inconsistent field.
+ */
+export function resolveLshParameters(params: LshParameters, dim: number): ResolvedLshParameters {
+  checkLshParameters(params);
+  checkPositiveInt('dim', dim);
+  const seed = params.seed ?? FALCONN_DEFAULT_SEED;
+  const storage = params.storageHashTable ?? 'sorted-keys';
   let k: number;
   let lastCpDim = 0;
   let numRotations = 0;
   let rotationDim = dim;
   let hashBits: number;
   if (params.family === 'hyperplane') {
-    for (const f of ['lastCpDim', 'numRotations'] as const) {
-      if (params[f] !== undefined) throw new RangeError(`LSH parameters: ${f} applies to the cross-polytope family only, found ${f} = ${params[f]} with family 'hyperplane'`);
-    }
-    if (params.k !== undefined) {
-      checkPositiveInt('k', params.k);
-      k = params.k;
-    } else {
-      k = params.hashBits!;
-    }
+    k = params.k ?? params.hashBits!;
     hashBits = k;
   } else {
     numRotations = params.numRotations ?? 1;
-    checkPositiveInt('numRotations', numRotations);
     rotationDim = nextPowerOfTwo(dim);
     if (params.k !== undefined) {
-      checkPositiveInt('k', params.k);
       k = params.k;
       lastCpDim = params.lastCpDim ?? rotationDim;
-      checkPositiveInt('lastCpDim', lastCpDim);
       if (lastCpDim > rotationDim) {
         throw new RangeError(`LSH parameters: lastCpDim must be at most the rotation dimension ${rotationDim} (next power of two ≥ dim ${dim}), found ${lastCpDim}`);
       }
     } else {
-      if (params.lastCpDim !== undefined) {
-        throw new RangeError(`LSH parameters: lastCpDim is computed from hashBits; give k with it, found lastCpDim = ${params.lastCpDim} without k`);
-      }
       const c = computeNumberOfHashFunctions(params.hashBits!, dim, { family: 'cross-polytope' });
       k = c.k;
       lastCpDim = c.lastCpDim;

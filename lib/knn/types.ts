@@ -51,4 +51,20 @@ export interface NeighborIndex {
    *   `k` is not an integer in 1…size, or a query holds a non-finite value.
    */
   query(queries: Float32Array, rows: number, k: number, options?: QueryOptions): Promise<KnnResult>;
+  /**
+   * Optional: what this index is, with its parameters as resolved for the built data (e.g. the
+   * LSH k per table for this dimension), as plain JSON-able data. Reported by `DkNN.info()`.
+   */
+  describe?(): Record<string, unknown>;
+}
+
+/**
+ * Makes one fresh {@link NeighborIndex} per DkNN layer. `name` is reported by `DkNN.info()`, and so
+ * is `describe()` (the index kind with its parameters), when given.
+ */
+export interface NeighborIndexFactory {
+  readonly name: string;
+  create(): NeighborIndex;
+  /** The index kind and its parameters as plain JSON-able data, e.g. `{ name: 'lsh', parameters: … }`. */
+  describe?(): Record<string, unknown>;
 }

@@ -17,7 +17,7 @@ export interface ReliabilityPanel {
  * second y-axis = number of points per bin. The ECE of each panel is in its title.
  */
 export function reliabilityFigure(panels: ReliabilityPanel[], options: { title?: string; height?: number } = {}): Figure {
-  const gap = 0.12;
+  const gap = 0.2;
   const width = (1 - gap * (panels.length - 1)) / panels.length;
   const data: Record<string, unknown>[] = [];
   const layout: Record<string, unknown> = {

@@ -1,0 +1,1245 @@
+/**
+ * Locality-sensitive-hashing k-nearest-neighbour index, faithful to FALCONN (the library the
+ * reference DkNN uses): the same hash families, bucket keys, probing sequence and re-ranking.
+ *
+ * ```ts
+ * const index = new LshIndex(PAPER_PRESET);            // cross-polytope, l = 200, 17 bits, 2 rotations
+ * await index.build(train, 60000, 3200);               // hashes every point into l tables
+ * const r = await index.query(queries, 1000, 75);      // one bucket per table (numProbes = l)
+ * const q = index.createQuery({ numProbes: 2000 });    // FALCONN's query object: multiprobe
+ * const r2 = await q.query(queries, 1000, 75); q.lastQueryStats;
+ * ```
+ *
+ * Hash families (parameters in `lsh-params.ts`):
+ * - cross-polytope (Andoni et al. 2015, FALCONN's default): the point, zero-padded to d' (next
+ *   power of two), is rotated `numRotations` times by a pseudo-random rotation (multiply by a
+ *   random ±1 diagonal, then an unnormalised fast Hadamard transform); the hash is the index and
+ *   sign of the largest |coordinate| (ties: the first such index), i.e. the closest vertex of the
+ *   cross-polytope: value i for +e_i, i + d' for −e_i. A table concatenates k such hashes into its
+ *   bucket key, each with its own rotations; the last looks only at the first `lastCpDim`
+ *   coordinates of its final rotation. Those coordinates are computed by folding (the first m
+ *   outputs of a Hadamard transform of length n are the length-m transform of the input summed
+ *   modulo m), so the last rotation costs O(d') instead of O(d' log d').
+ * - hyperplane (Charikar 2002): k random Gaussian hyperplanes (unit norm) per table, bit = (x·h ≥ 0),
+ *   the first hyperplane in the highest bit.
+ *
+ * Tables: per table, the point ids sorted by bucket key (stable: ascending ids within a bucket) in
+ * one Int32Array, plus either the distinct keys (sorted, binary search) or a dense offsets array
+ * (`storageHashTable`). 200 tables × 60,000 points take 48 MB of ids plus the bucket directory.
+ *
+ * Query (FALCONN's query object, {@link LshQuery}): `numProbes` buckets in all (at least one per
+ * table; default l, i.e. exactly one per table). With more, the extra buckets come in FALCONN's
+ * multiprobe order: cross-polytope ranks each alternative vertex of a cross-polytope by
+ * (max|x| − (±x_i))², a probe's score is the sum over its k cross-polytopes, and a heap yields
+ * probes of all tables by increasing score; hyperplane flips the bits with the smallest
+ * |margin|² first. Candidates are gathered table by table (at most `maxCandidates`, duplicates
+ * counted, as FALCONN does), de-duplicated, and re-ranked exactly: squared Euclidean with the
+ * canonical distance of `kernel.ts` (so distances equal ExactIndex's bit for bit; ties by the lower
+ * index), or −q·x for `'negative-inner-product'`. Fewer than k unique candidates: the missing slots
+ * are index −1, distance Infinity, and are counted in {@link LshQueryStats}.
+ *
+ * Kernels: the cross-polytope rotations run in a WebAssembly SIMD kernel (`lsh-wasm.ts`, 4 points
+ * at a time) when it compiles, else in JavaScript (`fht.ts`); both compute the same float32 values,
+ * so the hashes, buckets and results are identical (`kernel` option, `index.kernel`).
+ *
+ * Not bit-compatible with FALCONN itself: the random ±1 diagonals and hyperplanes come from this
+ * project's generator (`createRng`, xoshiro128**), not from C++'s mt19937_64, so the same seed
+ * gives other hash functions with the same distribution.
+ *
+ * Determinism: the same parameters, seed and data give the same tables and results on every run.
+ * Ownership: `build` keeps a reference to `data` (no copy) for re-ranking.
+ */
+
+import { checkK, checkMatrix, checkQueries, NOT_BUILT_MESSAGE } from './checks';
+import { fhtUnchecked } from './fht';
+import { combine, dot, dotFour, rowSquaredNorms } from './kernel';
+import { crossPolytopeWasmUnavailable, instantiateCrossPolytopeWasm, type CrossPolytopeWasm } from './lsh-wasm';
+import { checkLshParameters, log2Ceil, resolveLshParameters, type LshParameters, type ResolvedLshParameters } from './lsh-params';
+import { TopK } from './topk';
+import type { KnnResult, NeighborIndex, NeighborIndexFactory, QueryOptions } from './types';
+import { createRng } from '../random';
+
+/** Query-side settings (FALCONN's query object). */
+export interface LshQueryOptions {
+  /**
+   * Buckets probed per query, over all tables: at least l (one per table). Default l (no
+   * multiprobe). More probes find more candidates: higher recall, slower queries.
+   */
+  numProbes?: number;
+  /**
+   * Most candidates taken from the buckets (duplicates included, in probing order), to bound the
+   * re-ranking work. Default: no limit (FALCONN's kNoMaxNumCandidates).
+   */
+  maxCandidates?: number;
+}
+
+/** Options of {@link LshIndex}. */
+export interface LshIndexOptions extends LshQueryOptions {
+  /**
+   * Cross-polytope rotation kernel: `'auto'` (default: WebAssembly SIMD when it compiles, else
+   * JavaScript), `'wasm'` (fails in `build` without WebAssembly SIMD) or `'js'`. Same results.
+   */
+  kernel?: 'auto' | 'js' | 'wasm';
+  /** Called while `build` hashes the points (points done, total), at most every 50 ms and at the end. */
+  onBuildProgress?: (done: number, total: number) => void;
+}
+
+/** Statistics of the last `query` call of a query object (FALCONN's QueryStatistics, as totals). */
+export interface LshQueryStats {
+  /** Queries answered. */
+  queries: number;
+  /** Buckets probed, all queries. */
+  probes: number;
+  /** Candidates taken from the buckets, duplicates included, all queries. */
+  candidates: number;
+  /** Distinct candidates re-ranked, all queries. */
+  uniqueCandidates: number;
+  /** `candidates / queries`. */
+  averageCandidates: number;
+  /** `uniqueCandidates / queries`. */
+  averageUniqueCandidates: number;
+  /** Queries with fewer than k distinct candidates (their last slots are −1). */
+  queriesShortOfK: number;
+  /** Missing neighbour slots (index −1), all queries. */
+  missingNeighbors: number;
+  /** Seconds spent hashing the queries (rotations, probing sequence), looking up buckets, re-ranking. */
+  seconds: { hash: number; lookup: number; rerank: number; total: number };
+}
+
+function emptyStats(): LshQueryStats {
+  return {
+    queries: 0, probes: 0, candidates: 0, uniqueCandidates: 0, averageCandidates: 0, averageUniqueCandidates: 0,
+    queriesShortOfK: 0, missingNeighbors: 0, seconds: { hash: 0, lookup: 0, rerank: 0, total: 0 },
+  }; // prettier-ignore
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hash functions
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The l·k hash functions of an index for one dimension, evaluated on `lanes` points at a time.
+ * `transform` exposes the values the probing sequence is built from (rotated coordinates or
+ * hyperplane margins), laid out per (table, function) at {@link HashFunctions.segmentOffset}.
+ */
+interface HashFunctions {
+  readonly lanes: number;
+  /** Values per point of `transform`. */
+  readonly transformedSize: number;
+  /** 'js' or 'wasm'. */
+  readonly kernel: 'js' | 'wasm';
+  /** Loads `count ≤ lanes` rows: row `rows[i]` of `data` (row-major, `dim` values). */
+  load(data: Float32Array, rows: Int32Array, count: number): void;
+  /** Bucket keys of the loaded points in every table: `out[t · lanes + lane]`. */
+  keys(out: Float64Array): void;
+  /** Transformed vectors of the loaded points: `out[lane]` gets `transformedSize` values. */
+  transform(out: Float64Array[]): void;
+  /** Bucket keys of every table from one transformed vector: `out[t]`. */
+  keysFromTransformed(tv: Float64Array, out: Float64Array): void;
+}
+
+/** FALCONN's cross-polytope decoding of `v[off … off + dim)`: i (+e_i) or i + dim (−e_i), first largest |v_i|. */
+function decodeCp(v: Float32Array | Float64Array, off: number, dim: number): number {
+  let best = v[off];
+  let res = 0;
+  if (-best > best) {
+    best = -best;
+    res = dim;
+  }
+  for (let i = 1; i < dim; i++) {
+    const x = v[off + i];
+    if (x > best) {
+      best = x;
+      res = i;
+    } else if (-x > best) {
+      best = -x;
+      res = i + dim;
+    }
+  }
+  return res;
+}
+
+/** dst[i] = Σ_{j ≡ i mod m} src[j]·signs[sOff + j] (in increasing j, float32), then FHT of length m. */
+function signFold(src: Float32Array, signs: Float32Array, sOff: number, dst: Float32Array, m: number, n: number): void {
+  dst.fill(0, 0, m);
+  const mask = m - 1;
+  for (let j = 0; j < n; j++) dst[j & mask] += src[j] * signs[sOff + j];
+  fhtUnchecked(dst, 0, m);
+}
+
+/** ±1 signs of every (table, cross-polytope, rotation), rotationDim each, from the seed. */
+function crossPolytopeSigns(p: ResolvedLshParameters): Float32Array {
+  const rng = createRng(p.seed);
+  const d = p.rotationDim;
+  const signs = new Float32Array(p.l * p.k * p.numRotations * d);
+  for (let i = 0; i < signs.length; i += 32) {
+    const bits = rng.uint32();
+    const stop = Math.min(32, signs.length - i);
+    for (let b = 0; b < stop; b++) signs[i + b] = (bits >>> b) & 1 ? 1 : -1;
+  }
+  return signs;
+}
+
+/** Shared geometry of the cross-polytope kernels. */
+abstract class CrossPolytopeBase implements HashFunctions {
+  abstract readonly lanes: number;
+  abstract readonly kernel: 'js' | 'wasm';
+  readonly transformedSize: number;
+  protected readonly p: ResolvedLshParameters;
+  /** Multiplier applied to the key before adding the hash of cross-polytope c (2^(bits of c)). */
+  protected readonly mult: number[];
+  /** Offset of segment (t, c) in a transformed vector. */
+  readonly segOffset: Int32Array;
+
+  constructor(p: ResolvedLshParameters) {
+    this.p = p;
+    const { k, l, rotationDim: d, lastCpDim } = p;
+    this.mult = Array.from({ length: k }, (_, c) => 2 ** ((c === k - 1 ? log2Ceil(lastCpDim) : log2Ceil(d)) + 1));
+    const perTable = (k - 1) * d + lastCpDim;
+    this.transformedSize = l * perTable;
+    this.segOffset = new Int32Array(l * k);
+    for (let t = 0; t < l; t++) for (let c = 0; c < k; c++) this.segOffset[t * k + c] = t * perTable + c * d;
+  }
+
+  abstract load(data: Float32Array, rows: Int32Array, count: number): void;
+  abstract keys(out: Float64Array): void;
+  abstract transform(out: Float64Array[]): void;
+
+  keysFromTransformed(tv: Float64Array, out: Float64Array): void {
+    const { k, l, rotationDim: d, lastCpDim } = this.p;
+    for (let t = 0; t < l; t++) {
+      let key = 0;
+      for (let c = 0; c < k; c++) {
+        const cpDim = c === k - 1 ? lastCpDim : d;
+        key = key * this.mult[c] + decodeCp(tv, this.segOffset[t * k + c], cpDim);
+      }
+      out[t] = key;
+    }
+  }
+}
+
+/** Cross-polytope hash in plain JavaScript, one point at a time. */
+class CrossPolytopeJs extends CrossPolytopeBase {
+  readonly lanes = 1;
+  readonly kernel = 'js' as const;
+  private readonly signs: Float32Array;
+  private readonly x: Float32Array;
+  private readonly w: Float32Array;
+  private readonly f: Float32Array;
+
+  constructor(p: ResolvedLshParameters, signs: Float32Array) {
+    super(p);
+    this.signs = signs;
+    this.x = new Float32Array(p.rotationDim);
+    this.w = new Float32Array(p.rotationDim);
+    this.f = new Float32Array(p.lastCpDim);
+  }
+
+  load(data: Float32Array, rows: Int32Array, count: number): void {
+    if (count < 1) return;
+    const dim = this.p.dim;
+    this.x.set(data.subarray(rows[0] * dim, rows[0] * dim + dim));
+  }
+
+  /** Rotations of cross-polytope (t, c); returns the array holding its first cpDim coordinates. */
+  private rotate(t: number, c: number): Float32Array {
+    const { k, numRotations: R, rotationDim: d, lastCpDim } = this.p;
+    const cpDim = c === k - 1 ? lastCpDim : d;
+    const signs = this.signs;
+    let src = this.x;
+    for (let r = 0; r < R; r++) {
+      const sOff = ((t * k + c) * R + r) * d;
+      if (r === R - 1 && cpDim < d) {
+        signFold(src, signs, sOff, this.f, cpDim, d);
+        return this.f;
+      }
+      const w = this.w;
+      for (let j = 0; j < d; j++) w[j] = src[j] * signs[sOff + j];
+      fhtUnchecked(w, 0, d);
+      src = w;
+    }
+    return src;
+  }
+
+  keys(out: Float64Array): void {
+    const { k, l, rotationDim: d, lastCpDim } = this.p;
+    for (let t = 0; t < l; t++) {
+      let key = 0;
+      for (let c = 0; c < k; c++) key = key * this.mult[c] + decodeCp(this.rotate(t, c), 0, c === k - 1 ? lastCpDim : d);
+      out[t] = key;
+    }
+  }
+
+  transform(out: Float64Array[]): void {
+    const { k, l, rotationDim: d, lastCpDim } = this.p;
+    const tv = out[0];
+    for (let t = 0; t < l; t++) {
+      for (let c = 0; c < k; c++) {
+        const v = this.rotate(t, c);
+        const cpDim = c === k - 1 ? lastCpDim : d;
+        const off = this.segOffset[t * k + c];
+        for (let j = 0; j < cpDim; j++) tv[off + j] = v[j];
+      }
+    }
+  }
+}
+
+/** Cross-polytope hash in the WebAssembly SIMD kernel, 4 points at a time (see lsh-wasm.ts). */
+class CrossPolytopeWasmKernel extends CrossPolytopeBase {
+  readonly lanes = 4;
+  readonly kernel = 'wasm' as const;
+  private readonly wasm: CrossPolytopeWasm;
+  private readonly f32: Float32Array;
+  private readonly i32: Int32Array;
+  private readonly X: number;
+  private readonly W: number;
+  private readonly F: number;
+  private readonly OUT: number;
+  private readonly SIGNS: number;
+
+  constructor(p: ResolvedLshParameters, signs: Float32Array) {
+    super(p);
+    const d = p.rotationDim;
+    this.X = 0;
+    this.W = 16 * d;
+    this.F = 32 * d;
+    this.OUT = this.F + 16 * p.lastCpDim;
+    this.SIGNS = this.OUT + 64;
+    this.wasm = instantiateCrossPolytopeWasm(this.SIGNS + 4 * signs.length);
+    this.f32 = new Float32Array(this.wasm.memory.buffer);
+    this.i32 = new Int32Array(this.wasm.memory.buffer);
+    this.f32.set(signs, this.SIGNS / 4);
+  }
+
+  load(data: Float32Array, rows: Int32Array, count: number): void {
+    const dim = this.p.dim;
+    const f32 = this.f32;
+    for (let lane = 0; lane < count; lane++) {
+      const off = rows[lane] * dim;
+      for (let j = 0; j < dim; j++) f32[4 * j + lane] = data[off + j];
+    }
+    // Padding coordinates dim … d' stay 0 (never written); lanes ≥ count keep stale values, unused.
+  }
+
+  /** Rotations of cross-polytope (t, c) for the 4 lanes; returns the byte offset of the result. */
+  private rotate(t: number, c: number): number {
+    const { k, numRotations: R, rotationDim: d, lastCpDim } = this.p;
+    const cpDim = c === k - 1 ? lastCpDim : d;
+    const fn = this.wasm.fn;
+    let src = this.X;
+    for (let r = 0; r < R; r++) {
+      const sOff = this.SIGNS + 4 * ((t * k + c) * R + r) * d;
+      if (r === R - 1 && cpDim < d) {
+        fn.signFold(src, this.F, sOff, cpDim, d);
+        return this.F;
+      }
+      fn.signFht(src, this.W, sOff, d);
+      src = this.W;
+    }
+    return src;
+  }
+
+  keys(out: Float64Array): void {
+    const { k, l, rotationDim: d, lastCpDim } = this.p;
+    const fn = this.wasm.fn;
+    const i32 = this.i32;
+    const o = this.OUT / 4;
+    for (let t = 0; t < l; t++) {
+      let k0 = 0, k1 = 0, k2 = 0, k3 = 0; // prettier-ignore
+      for (let c = 0; c < k; c++) {
+        const ptr = this.rotate(t, c);
+        fn.decode(ptr, c === k - 1 ? lastCpDim : d, this.OUT);
+        const m = this.mult[c];
+        k0 = k0 * m + i32[o];
+        k1 = k1 * m + i32[o + 1];
+        k2 = k2 * m + i32[o + 2];
+        k3 = k3 * m + i32[o + 3];
+      }
+      out[4 * t] = k0;
+      out[4 * t + 1] = k1;
+      out[4 * t + 2] = k2;
+      out[4 * t + 3] = k3;
+    }
+  }
+
+  transform(out: Float64Array[]): void {
+    const { k, l, rotationDim: d, lastCpDim } = this.p;
+    const f32 = this.f32;
+    for (let t = 0; t < l; t++) {
+      for (let c = 0; c < k; c++) {
+        const base = this.rotate(t, c) / 4;
+        const cpDim = c === k - 1 ? lastCpDim : d;
+        const off = this.segOffset[t * k + c];
+        for (let lane = 0; lane < out.length && lane < 4; lane++) {
+          const tv = out[lane];
+          for (let j = 0; j < cpDim; j++) tv[off + j] = f32[base + 4 * j + lane];
+        }
+      }
+    }
+  }
+}
+
+/** Hyperplane hash: k unit-norm Gaussian hyperplanes per table, bit = (x·h ≥ 0), first hyperplane highest. */
+class HyperplaneHash implements HashFunctions {
+  readonly lanes = 1;
+  readonly kernel = 'js' as const;
+  readonly transformedSize: number;
+  private readonly p: ResolvedLshParameters;
+  private readonly planes: Float32Array;
+  private readonly x: Float32Array;
+  private readonly margins: Float64Array;
+  private readonly four = new Float64Array(4);
+
+  constructor(p: ResolvedLshParameters) {
+    this.p = p;
+    const rng = createRng(p.seed);
+    const { dim, k, l } = p;
+    this.transformedSize = l * k;
+    this.planes = new Float32Array(l * k * dim);
+    for (let h = 0; h < l * k; h++) {
+      let s = 0;
+      for (let j = 0; j < dim; j++) {
+        const g = rng.normal();
+        this.planes[h * dim + j] = g;
+        s += g * g;
+      }
+      const inv = 1 / Math.sqrt(s);
+      for (let j = 0; j < dim; j++) this.planes[h * dim + j] *= inv;
+    }
+    this.x = new Float32Array(dim);
+    this.margins = new Float64Array(l * k);
+  }
+
+  load(data: Float32Array, rows: Int32Array, count: number): void {
+    if (count < 1) return;
+    const dim = this.p.dim;
+    this.x.set(data.subarray(rows[0] * dim, rows[0] * dim + dim));
+  }
+
+  private computeMargins(out: Float64Array): void {
+    const { dim } = this.p;
+    const n = this.transformedSize;
+    const planes = this.planes;
+    let h = 0;
+    for (; h + 3 < n; h += 4) {
+      dotFour(this.x, 0, planes, h * dim, (h + 1) * dim, (h + 2) * dim, (h + 3) * dim, dim, this.four);
+      out[h] = this.four[0];
+      out[h + 1] = this.four[1];
+      out[h + 2] = this.four[2];
+      out[h + 3] = this.four[3];
+    }
+    for (; h < n; h++) out[h] = dot(this.x, 0, planes, h * dim, dim);
+  }
+
+  keys(out: Float64Array): void {
+    this.computeMargins(this.margins);
+    this.keysFromTransformed(this.margins, out);
+  }
+
+  transform(out: Float64Array[]): void {
+    this.computeMargins(out[0]);
+  }
+
+  keysFromTransformed(tv: Float64Array, out: Float64Array): void {
+    const { k, l } = this.p;
+    for (let t = 0; t < l; t++) {
+      let key = 0;
+      for (let j = 0; j < k; j++) key = key * 2 + (tv[t * k + j] >= 0 ? 1 : 0);
+      out[t] = key;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Probing sequences (FALCONN's MultiProbeLookup)
+// ---------------------------------------------------------------------------------------------
+
+/** Min-heap of probe candidates by score; ties pop in insertion order (deterministic). */
+class ProbeHeap {
+  size = 0;
+  private score = new Float64Array(64);
+  private seq = new Float64Array(64);
+  private table = new Int32Array(64);
+  private hash = new Float64Array(64);
+  private a = new Int32Array(64);
+  private b = new Int32Array(64);
+  private counter = 0;
+  // The last popped entry.
+  topScore = 0;
+  topTable = 0;
+  topHash = 0;
+  topA = 0;
+  topB = 0;
+
+  reset(): void {
+    this.size = 0;
+    this.counter = 0;
+  }
+
+  private less(i: number, j: number): boolean {
+    return this.score[i] < this.score[j] || (this.score[i] === this.score[j] && this.seq[i] < this.seq[j]);
+  }
+
+  private grow(): void {
+    const cap = this.score.length * 2;
+    const g64 = (x: Float64Array) => { const y = new Float64Array(cap); y.set(x); return y; }; // prettier-ignore
+    const g32 = (x: Int32Array) => { const y = new Int32Array(cap); y.set(x); return y; }; // prettier-ignore
+    this.score = g64(this.score);
+    this.seq = g64(this.seq);
+    this.hash = g64(this.hash);
+    this.table = g32(this.table);
+    this.a = g32(this.a);
+    this.b = g32(this.b);
+  }
+
+  private swap(i: number, j: number): void {
+    let t = this.score[i]; this.score[i] = this.score[j]; this.score[j] = t; // prettier-ignore
+    t = this.seq[i]; this.seq[i] = this.seq[j]; this.seq[j] = t; // prettier-ignore
+    t = this.hash[i]; this.hash[i] = this.hash[j]; this.hash[j] = t; // prettier-ignore
+    t = this.table[i]; this.table[i] = this.table[j]; this.table[j] = t; // prettier-ignore
+    t = this.a[i]; this.a[i] = this.a[j]; this.a[j] = t; // prettier-ignore
+    t = this.b[i]; this.b[i] = this.b[j]; this.b[j] = t; // prettier-ignore
+  }
+
+  push(score: number, table: number, hash: number, a: number, b: number): void {
+    if (this.size === this.score.length) this.grow();
+    let c = this.size++;
+    this.score[c] = score;
+    this.seq[c] = this.counter++;
+    this.table[c] = table;
+    this.hash[c] = hash;
+    this.a[c] = a;
+    this.b[c] = b;
+    while (c > 0) {
+      const p = (c - 1) >> 1;
+      if (!this.less(c, p)) break;
+      this.swap(c, p);
+      c = p;
+    }
+  }
+
+  /** Removes the smallest entry into top*; false when empty. */
+  pop(): boolean {
+    if (this.size === 0) return false;
+    this.topScore = this.score[0];
+    this.topTable = this.table[0];
+    this.topHash = this.hash[0];
+    this.topA = this.a[0];
+    this.topB = this.b[0];
+    const last = --this.size;
+    if (last > 0) {
+      this.swap(0, last);
+      let p = 0;
+      for (;;) {
+        const l = 2 * p + 1;
+        if (l >= last) break;
+        const r = l + 1;
+        const c = r < last && this.less(r, l) ? r : l;
+        if (!this.less(c, p)) break;
+        this.swap(c, p);
+        p = c;
+      }
+    }
+    return true;
+  }
+}
+
+/** Yields probes (table, key) in order; `keys` are the main buckets of the query. */
+interface ProbeSequence {
+  /** Prepares the sequence of one query from its transformed vector and main keys. */
+  setup(tv: Float64Array, mainKeys: Float64Array, numProbes: number): void;
+  /** Next probe into `probeTable`/`probeKey`; false when the sequence is exhausted. */
+  next(): boolean;
+  probeTable: number;
+  probeKey: number;
+}
+
+/** Cross-polytope multiprobe (FALCONN's CrossPolytopeHashBase::MultiProbeLookup). */
+class CrossPolytopeProbes implements ProbeSequence {
+  probeTable = 0;
+  probeKey = 0;
+  private readonly p: ResolvedLshParameters;
+  private readonly segOffset: Int32Array;
+  private readonly mult: number[];
+  private readonly heap = new ProbeHeap();
+  /** Per (t, c): sorted prefix of (score, value) pairs, 2·cpDim slots each. */
+  private readonly sortedScore: Float32Array;
+  private readonly sortedValue: Int32Array;
+  private readonly listOffset: Int32Array;
+  private readonly sortedTo: Int32Array;
+  private readonly maxAbs: Float64Array;
+  private readonly heaps = new Map<number, TopK>();
+  private tv: Float64Array = new Float64Array(0);
+  private block = 8;
+  private emitted = 0;
+  private numProbes = 0;
+
+  constructor(p: ResolvedLshParameters, segOffset: Int32Array, mult: number[]) {
+    this.p = p;
+    this.segOffset = segOffset;
+    this.mult = mult;
+    const { l, k, rotationDim: d, lastCpDim } = p;
+    this.listOffset = new Int32Array(l * k + 1);
+    for (let i = 0; i < l * k; i++) this.listOffset[i + 1] = this.listOffset[i] + 2 * (i % k === k - 1 ? lastCpDim : d);
+    this.sortedScore = new Float32Array(this.listOffset[l * k]);
+    this.sortedValue = new Int32Array(this.listOffset[l * k]);
+    this.sortedTo = new Int32Array(l * k);
+    this.maxAbs = new Float64Array(l * k);
+  }
+
+  setup(tv: Float64Array, _mainKeys: Float64Array, numProbes: number): void {
+    const { l, k, rotationDim: d, lastCpDim } = this.p;
+    this.tv = tv;
+    this.numProbes = numProbes;
+    this.emitted = 0;
+    this.sortedTo.fill(-1); // -1: scores not computed yet
+    // FALCONN's initial sorting block: grows with the probes per table.
+    let b = 1;
+    while (b ** (k - 1) * Math.max(1, (b * lastCpDim) / d) < numProbes / l) b *= Math.SQRT2;
+    this.block = Math.max(1, Math.round(b * Math.SQRT2));
+    this.heap.reset();
+    for (let t = 0; t < l; t++) this.heap.push(0, t, 0, 0, 0);
+  }
+
+  /** Score of the `i`-th best alternative of cross-polytope `tc`, sorting further when needed. */
+  private entry(tc: number, i: number): number {
+    if (i >= this.sortedTo[tc]) this.sortMore(tc, i);
+    return this.listOffset[tc] + i;
+  }
+
+  private sortMore(tc: number, i: number): void {
+    const { k, rotationDim: d, lastCpDim } = this.p;
+    const cpDim = tc % k === k - 1 ? lastCpDim : d;
+    const off = this.segOffset[tc];
+    const tv = this.tv;
+    if (this.sortedTo[tc] < 0) {
+      let m = 0;
+      for (let j = 0; j < cpDim; j++) m = Math.max(m, Math.abs(tv[off + j]));
+      this.maxAbs[tc] = m;
+      this.sortedTo[tc] = 0;
+    }
+    const total = 2 * cpDim;
+    const have = this.sortedTo[tc];
+    const want = Math.min(total, Math.max(i + 1, 2 * have, this.block));
+    let heap = this.heaps.get(want);
+    if (!heap) {
+      heap = new TopK(want);
+      this.heaps.set(want, heap);
+    }
+    // The `want` best (score, value) pairs: score(+e_j) = max|x| − x_j, score(−e_j) = max|x| + x_j (float32).
+    const m = this.maxAbs[tc];
+    const fr = Math.fround;
+    for (let j = 0; j < cpDim; j++) {
+      const x = tv[off + j];
+      const sp = fr(m - x);
+      if (sp <= heap.worst) heap.push(sp, j);
+      const sn = fr(m + x);
+      if (sn <= heap.worst) heap.push(sn, j + cpDim);
+    }
+    const base = this.listOffset[tc];
+    heap.drainSorted(this.sortedValue, this.sortedScore, base);
+    this.sortedTo[tc] = want;
+  }
+
+  next(): boolean {
+    if (this.emitted >= this.numProbes) return false;
+    const { k, rotationDim: d, lastCpDim } = this.p;
+    const heap = this.heap;
+    if (!heap.pop()) return false;
+    const score = heap.topScore;
+    const table = heap.topTable;
+    let hash = heap.topHash;
+    let cp = heap.topA;
+    let si = heap.topB;
+    const fr = Math.fround;
+    for (;;) {
+      if (cp === k) {
+        this.probeTable = table;
+        this.probeKey = hash;
+        this.emitted++;
+        return true;
+      }
+      const tc = table * k + cp;
+      const cpDim = cp === k - 1 ? lastCpDim : d;
+      const e = this.entry(tc, si);
+      const s = this.sortedScore[e];
+      const s2 = fr(s * s);
+      if (si < 2 * cpDim - 1) {
+        const ne = this.sortedScore[this.entry(tc, si + 1)];
+        heap.push(fr(fr(score - s2) + fr(ne * ne)), table, hash, cp, si + 1);
+      }
+      // The next cross-polytope, starting at its best vertex: FALCONN's insert_guaranteed_top,
+      // i.e. this candidate is the heap's next minimum; continue with it directly.
+      hash = hash * this.mult[cp] + this.sortedValue[this.entry(tc, si)];
+      cp += 1;
+      si = 0; // score unchanged: the best vertex of a cross-polytope has score 0
+    }
+  }
+}
+
+/** XOR of two non-negative integers below 2^52 (JavaScript bit operators are 32-bit). */
+function xor52(a: number, b: number): number {
+  const S = 2 ** 26;
+  const ah = Math.floor(a / S);
+  const bh = Math.floor(b / S);
+  return ((ah ^ bh) >>> 0) * S + (((a - ah * S) ^ (b - bh * S)) >>> 0);
+}
+
+/** Hyperplane multiprobe (FALCONN's HyperplaneHashBase::MultiProbeLookup). */
+class HyperplaneProbes implements ProbeSequence {
+  probeTable = 0;
+  probeKey = 0;
+  private readonly p: ResolvedLshParameters;
+  private readonly heap = new ProbeHeap();
+  private readonly order: Int32Array;
+  private tv: Float64Array = new Float64Array(0);
+  private main: Float64Array = new Float64Array(0);
+  private counter = 0;
+  private numProbes = 0;
+
+  constructor(p: ResolvedLshParameters) {
+    this.p = p;
+    this.order = new Int32Array(p.l * p.k);
+  }
+
+  private bit(j: number): number {
+    return 2 ** (this.p.k - 1 - j);
+  }
+
+  setup(tv: Float64Array, mainKeys: Float64Array, numProbes: number): void {
+    const { l, k } = this.p;
+    this.tv = tv;
+    this.main = mainKeys;
+    this.numProbes = numProbes;
+    this.counter = 0;
+    this.heap.reset();
+    if (numProbes <= l) return;
+    const idx = Array.from({ length: k }, (_, j) => j);
+    for (let t = 0; t < l; t++) {
+      const o = t * k;
+      idx.sort((a, b) => Math.abs(tv[o + a]) - Math.abs(tv[o + b]) || a - b);
+      for (let j = 0; j < k; j++) this.order[o + j] = idx[j];
+      const best = idx[0];
+      this.heap.push(tv[o + best] * tv[o + best], t, this.bit(best), 0, 0);
+    }
+  }
+
+  next(): boolean {
+    const { l, k } = this.p;
+    if (this.counter >= this.numProbes) return false;
+    if (this.counter < l) {
+      this.probeTable = this.counter;
+      this.probeKey = this.main[this.counter];
+      this.counter++;
+      return true;
+    }
+    const heap = this.heap;
+    if (!heap.pop()) return false;
+    this.counter++;
+    const t = heap.topTable;
+    const mask = heap.topHash;
+    const last = heap.topA;
+    const score = heap.topScore;
+    this.probeTable = t;
+    this.probeKey = xor52(this.main[t], mask);
+    if (last !== k - 1) {
+      const o = t * k;
+      const cur = this.order[o + last];
+      const nxt = this.order[o + last + 1];
+      const mc = this.tv[o + cur];
+      const mn = this.tv[o + nxt];
+      heap.push(score - mc * mc + mn * mn, t, xor52(xor52(mask, this.bit(cur)), this.bit(nxt)), last + 1, 0);
+      heap.push(score + mn * mn, t, xor52(mask, this.bit(nxt)), last + 1, 0);
+    }
+    return true;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tables
+// ---------------------------------------------------------------------------------------------
+
+/** The l bucket tables: ids sorted by key per table, plus the bucket directory. */
+class Tables {
+  readonly l: number;
+  readonly n: number;
+  /** Table t's ids at [t·n, (t+1)·n), sorted by key, ascending ids within a bucket. */
+  readonly ids: Int32Array;
+  /** sorted-keys: distinct keys of each table, ascending. */
+  readonly keys: Float64Array[] = [];
+  /** Bucket b of table t is ids[t·n + starts[t][b] … t·n + starts[t][b+1]). */
+  readonly starts: Int32Array[] = [];
+  readonly flat: boolean;
+  /** Result of the last lookup: absolute range in `ids`. */
+  from = 0;
+  to = 0;
+
+  constructor(l: number, n: number, flat: boolean) {
+    this.l = l;
+    this.n = n;
+    this.ids = new Int32Array(l * n);
+    this.flat = flat;
+  }
+
+  /** Fills table t from the keys of its n points (`keys[i]` = key of point i). */
+  fill(t: number, keys: Float64Array, bits: number): void {
+    const n = this.n;
+    const bucket = new Int32Array(n);
+    let starts: Int32Array;
+    if (this.flat) {
+      starts = new Int32Array(2 ** bits + 1);
+      for (let i = 0; i < n; i++) bucket[i] = keys[i];
+    } else {
+      const sorted = keys.slice().sort();
+      let u = 0;
+      for (let i = 0; i < n; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) sorted[u++] = sorted[i];
+      const distinct = sorted.slice(0, u);
+      this.keys[t] = distinct;
+      starts = new Int32Array(u + 1);
+      for (let i = 0; i < n; i++) bucket[i] = searchSorted(distinct, keys[i]);
+    }
+    for (let i = 0; i < n; i++) starts[bucket[i] + 1]++;
+    for (let b = 1; b < starts.length; b++) starts[b] += starts[b - 1];
+    const pos = starts.slice(0, starts.length - 1);
+    const ids = this.ids;
+    const base = t * n;
+    for (let i = 0; i < n; i++) ids[base + pos[bucket[i]]++] = i;
+    this.starts[t] = starts;
+  }
+
+  /** Sets from/to to the range of bucket `key` of table t (empty when absent); returns its size. */
+  lookup(t: number, key: number): number {
+    const starts = this.starts[t];
+    let b: number;
+    if (this.flat) {
+      b = key;
+    } else {
+      b = searchSorted(this.keys[t], key);
+      if (b < 0) {
+        this.from = this.to = 0;
+        return 0;
+      }
+    }
+    this.from = t * this.n + starts[b];
+    this.to = t * this.n + starts[b + 1];
+    return this.to - this.from;
+  }
+
+  /** Bytes held by the tables. */
+  bytes(): number {
+    let s = this.ids.byteLength;
+    for (const k of this.keys) s += k?.byteLength ?? 0;
+    for (const st of this.starts) s += st.byteLength;
+    return s;
+  }
+}
+
+/** Index of `key` in the ascending `sorted`, or −1. */
+function searchSorted(sorted: Float64Array, key: number): number {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = sorted[mid];
+    if (v < key) lo = mid + 1;
+    else if (v > key) hi = mid - 1;
+    else return mid;
+  }
+  return -1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Index and query object
+// ---------------------------------------------------------------------------------------------
+
+function checkQueryOptions(o: LshQueryOptions, l: number | null): void {
+  if (o.numProbes !== undefined) {
+    if (!Number.isSafeInteger(o.numProbes) || o.numProbes < 1) throw new RangeError(`numProbes must be a positive integer, found ${o.numProbes}`);
+    if (l !== null && o.numProbes < l) throw new RangeError(`numProbes must be at least the number of tables l = ${l} (one bucket per table), found ${o.numProbes}`);
+  }
+  if (o.maxCandidates !== undefined && o.maxCandidates !== Infinity && (!Number.isSafeInteger(o.maxCandidates) || o.maxCandidates < 1)) {
+    throw new RangeError(`maxCandidates must be a positive integer (or Infinity for no limit), found ${o.maxCandidates}`);
+  }
+}
+
+/** What an index built (shared by its query objects). */
+interface Built {
+  params: ResolvedLshParameters;
+  data: Float32Array;
+  norms: Float64Array;
+  n: number;
+  hashes: HashFunctions;
+  tables: Tables;
+  /** Multiprobe helpers of the hash family. */
+  probes: () => ProbeSequence;
+}
+
+/**
+ * FALCONN-style LSH {@link NeighborIndex}; see the module comment. `query` uses the index's own
+ * query settings (constructor options, overridable per call); {@link createQuery} makes independent
+ * query objects, e.g. to sweep `numProbes` on one built index.
+ */
+export class LshIndex implements NeighborIndex {
+  /** The parameters as given (k may still be computed from hashBits at build). */
+  readonly parameters: Readonly<LshParameters>;
+  private readonly options: LshIndexOptions;
+  private built: Built | null = null;
+  private defaultQuery: LshQuery | null = null;
+  /** Seconds the last `build` took (hashing, tables). */
+  buildSeconds = { hash: 0, tables: 0, total: 0 };
+
+  /**
+   * @param params construction parameters (`lsh-params.ts`); checked now as far as possible without
+   *   the dimension, fully at `build`.
+   * @throws RangeError naming the bad field, what was expected and what was found.
+   */
+  constructor(params: LshParameters, options: LshIndexOptions = {}) {
+    checkLshParameters(params);
+    const kernel = options.kernel ?? 'auto';
+    if (kernel !== 'auto' && kernel !== 'js' && kernel !== 'wasm') {
+      throw new RangeError(`kernel must be 'auto', 'js' or 'wasm', found ${JSON.stringify(kernel)}`);
+    }
+    checkQueryOptions(options, params.l);
+    this.parameters = Object.freeze({ ...params });
+    this.options = { ...options, kernel };
+  }
+
+  /** Database rows (0 before build). */
+  get size(): number {
+    return this.built ? this.built.n : 0;
+  }
+
+  /** Values per row (0 before build). */
+  get dim(): number {
+    return this.built ? this.built.params.dim : 0;
+  }
+
+  /** The parameters with k, lastCpDim, … resolved for the built dimension; null before build. */
+  get resolved(): ResolvedLshParameters | null {
+    return this.built ? { ...this.built.params } : null;
+  }
+
+  /** The kernel that hashes ('wasm' or 'js'); null before build. */
+  get kernel(): 'js' | 'wasm' | null {
+    return this.built ? this.built.hashes.kernel : null;
+  }
+
+  /** Same as {@link kernel}: reported by `DkNN.info()` as the index backend. */
+  get backend(): string | null {
+    return this.kernel;
+  }
+
+  /** Statistics of the last {@link query} call (query objects keep their own). */
+  get lastQueryStats(): LshQueryStats {
+    return this.defaultQuery ? this.defaultQuery.lastQueryStats : emptyStats();
+  }
+
+  /** Bytes of the tables (ids and bucket directory; the data are not copied). */
+  get tableBytes(): number {
+    return this.built ? this.built.tables.bytes() : 0;
+  }
+
+  /** The parameters, query settings and kernel, as plain data (for reports and `DkNN.info()`). */
+  describe(): Record<string, unknown> {
+    return {
+      name: 'lsh',
+      parameters: this.built ? { ...this.built.params } : { ...this.parameters },
+      numProbes: this.options.numProbes ?? (this.built ? this.built.params.l : this.parameters.l),
+      maxCandidates: this.options.maxCandidates ?? null,
+      kernel: this.kernel ?? this.options.kernel,
+    };
+  }
+
+  async build(data: Float32Array, rows: number, dim: number): Promise<void> {
+    checkMatrix('data', data, rows, dim);
+    const t0 = performance.now();
+    const params = resolveLshParameters(this.parameters, dim);
+    const norms = rowSquaredNorms(data, rows, dim, 'data');
+    const hashes = this.makeHashes(params);
+    const { l } = params;
+    const lanes = hashes.lanes;
+    const keysAll = new Float64Array(l * rows);
+    const keys = new Float64Array(l * lanes);
+    const group = new Int32Array(lanes);
+    const report = this.options.onBuildProgress;
+    let lastYield = performance.now();
+    for (let r0 = 0; r0 < rows; r0 += lanes) {
+      const count = Math.min(lanes, rows - r0);
+      for (let i = 0; i < count; i++) group[i] = r0 + i;
+      hashes.load(data, group, count);
+      hashes.keys(keys);
+      for (let t = 0; t < l; t++) for (let i = 0; i < count; i++) keysAll[t * rows + r0 + i] = keys[t * lanes + i];
+      const now = performance.now();
+      if (now - lastYield >= 50) {
+        report?.(r0 + count, rows);
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        lastYield = performance.now();
+      }
+    }
+    const t1 = performance.now();
+    const tables = new Tables(l, rows, params.storageHashTable === 'flat');
+    for (let t = 0; t < l; t++) {
+      tables.fill(t, keysAll.subarray(t * rows, (t + 1) * rows), params.hashBits);
+      if (performance.now() - lastYield >= 50) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        lastYield = performance.now();
+      }
+    }
+    report?.(rows, rows);
+    const t2 = performance.now();
+    let probes: () => ProbeSequence;
+    if (params.family === 'cross-polytope') {
+      const cp = hashes as CrossPolytopeBase;
+      const mult = Array.from({ length: params.k }, (_, c) => 2 ** ((c === params.k - 1 ? log2Ceil(params.lastCpDim) : log2Ceil(params.rotationDim)) + 1));
+      probes = () => new CrossPolytopeProbes(params, cp.segOffset, mult);
+    } else {
+      probes = () => new HyperplaneProbes(params);
+    }
+    this.built = { params, data, norms, n: rows, hashes, tables, probes };
+    this.defaultQuery = null;
+    this.buildSeconds = { hash: (t1 - t0) / 1000, tables: (t2 - t1) / 1000, total: (t2 - t0) / 1000 };
+  }
+
+  private makeHashes(params: ResolvedLshParameters): HashFunctions {
+    if (params.family === 'hyperplane') return new HyperplaneHash(params);
+    const signs = crossPolytopeSigns(params);
+    const want = this.options.kernel ?? 'auto';
+    if (want !== 'js') {
+      const why = crossPolytopeWasmUnavailable();
+      if (!why) return new CrossPolytopeWasmKernel(params, signs);
+      if (want === 'wasm') throw new Error(`kernel 'wasm' is unavailable: ${why}`);
+    }
+    return new CrossPolytopeJs(params, signs);
+  }
+
+  /**
+   * A new query object (FALCONN's `construct_query_object`) with its own settings and statistics.
+   * @throws Error before build; RangeError for numProbes < l or a bad maxCandidates.
+   */
+  createQuery(options: LshQueryOptions = {}): LshQuery {
+    if (!this.built) throw new Error(NOT_BUILT_MESSAGE);
+    return new LshQuery(this.built, {
+      numProbes: options.numProbes ?? this.options.numProbes,
+      maxCandidates: options.maxCandidates ?? this.options.maxCandidates,
+    });
+  }
+
+  /**
+   * The k nearest candidates of each query (see the module comment), with the index's query
+   * settings, or those given here. Statistics: {@link lastQueryStats}.
+   */
+  async query(queries: Float32Array, rows: number, k: number, options: QueryOptions & LshQueryOptions = {}): Promise<KnnResult> {
+    if (!this.built) throw new Error(NOT_BUILT_MESSAGE);
+    if (options.numProbes !== undefined || options.maxCandidates !== undefined) {
+      this.defaultQuery = this.createQuery(options);
+    } else {
+      this.defaultQuery ??= this.createQuery();
+    }
+    return this.defaultQuery.query(queries, rows, k, options);
+  }
+}
+
+/**
+ * A query object of a built {@link LshIndex} (FALCONN's `LSHNearestNeighborQuery`): owns the
+ * probing settings, scratch memory and statistics. Not for concurrent use (one `query` at a time).
+ */
+export class LshQuery {
+  private readonly b: Built;
+  private probesN: number;
+  private maxCand: number;
+  /** Statistics of the last {@link query} call. */
+  lastQueryStats: LshQueryStats = emptyStats();
+  private readonly seen: Int32Array;
+  private readonly cands: Int32Array;
+  private stamp = 0;
+  private sequence: ProbeSequence | null = null;
+
+  constructor(built: Built, options: LshQueryOptions) {
+    checkQueryOptions(options, built.params.l);
+    this.b = built;
+    this.probesN = options.numProbes ?? built.params.l;
+    this.maxCand = options.maxCandidates ?? Infinity;
+    this.seen = new Int32Array(built.n);
+    this.cands = new Int32Array(built.n);
+  }
+
+  /** Buckets probed per query (≥ l). */
+  get numProbes(): number {
+    return this.probesN;
+  }
+
+  set numProbes(v: number) {
+    checkQueryOptions({ numProbes: v }, this.b.params.l);
+    this.probesN = v;
+  }
+
+  /** Most candidates per query (Infinity = no limit). */
+  get maxCandidates(): number {
+    return this.maxCand;
+  }
+
+  set maxCandidates(v: number) {
+    checkQueryOptions({ maxCandidates: v }, null);
+    this.maxCand = v;
+  }
+
+  /**
+   * The k nearest candidates of each of `rows` queries; missing slots −1 / Infinity.
+   * @throws RangeError on a dimension mismatch, k not in 1…size, or non-finite query values.
+   */
+  async query(queries: Float32Array, rows: number, k: number, options: QueryOptions = {}): Promise<KnnResult> {
+    const b = this.b;
+    const { params, hashes, tables, n } = b;
+    checkQueries(queries, rows, params.dim);
+    checkK(k, n);
+    const qNorms = rowSquaredNorms(queries, rows, params.dim, 'queries');
+    const result: KnnResult = { indices: new Int32Array(rows * k), distances: new Float32Array(rows * k), rows, k };
+    const stats = emptyStats();
+    const t0 = performance.now();
+    const { l } = params;
+    const lanes = hashes.lanes;
+    const multiprobe = this.probesN > l;
+    const keys = new Float64Array(l * lanes);
+    const mainKeys = new Float64Array(l);
+    const tvs = multiprobe ? Array.from({ length: lanes }, () => new Float64Array(hashes.transformedSize)) : [];
+    if (multiprobe && !this.sequence) this.sequence = b.probes();
+    const group = new Int32Array(lanes);
+    const heap = new TopK(k);
+    const four = new Float64Array(4);
+    const probeKeys: number[][] = Array.from({ length: l }, () => []);
+    let lastYield = performance.now();
+    for (let r0 = 0; r0 < rows; r0 += lanes) {
+      const count = Math.min(lanes, rows - r0);
+      let t = performance.now();
+      for (let i = 0; i < count; i++) group[i] = r0 + i;
+      hashes.load(queries, group, count);
+      if (multiprobe) hashes.transform(tvs);
+      else hashes.keys(keys);
+      stats.seconds.hash += (performance.now() - t) / 1000;
+      for (let lane = 0; lane < count; lane++) {
+        const row = r0 + lane;
+        t = performance.now();
+        // The probes, grouped by table in probing order (FALCONN's get_probes_by_table).
+        for (let tb = 0; tb < l; tb++) probeKeys[tb].length = 0;
+        if (multiprobe) {
+          const seq = this.sequence!;
+          hashes.keysFromTransformed(tvs[lane], mainKeys);
+          seq.setup(tvs[lane], mainKeys, this.probesN);
+          while (seq.next()) probeKeys[seq.probeTable].push(seq.probeKey);
+        } else {
+          for (let tb = 0; tb < l; tb++) probeKeys[tb].push(keys[tb * lanes + lane]);
+        }
+        const t1 = performance.now();
+        stats.seconds.hash += (t1 - t) / 1000;
+        // Candidates, table by table, de-duplicated (FALCONN's get_unique_candidates).
+        const stamp = ++this.stamp;
+        const seen = this.seen;
+        const cands = this.cands;
+        const ids = tables.ids;
+        let unique = 0;
+        let taken = 0;
+        const limit = this.maxCand;
+        outer: for (let tb = 0; tb < l; tb++) {
+          const pk = probeKeys[tb];
+          for (let p = 0; p < pk.length; p++) {
+            stats.probes++;
+            if (tables.lookup(tb, pk[p]) === 0) continue;
+            for (let e = tables.from; e < tables.to; e++) {
+              if (taken >= limit) break outer;
+              taken++;
+              const id = ids[e];
+              if (seen[id] !== stamp) {
+                seen[id] = stamp;
+                cands[unique++] = id;
+              }
+            }
+          }
+        }
+        const t2 = performance.now();
+        stats.seconds.lookup += (t2 - t1) / 1000;
+        stats.candidates += taken;
+        stats.uniqueCandidates += unique;
+        this.rerank(queries, row, qNorms[row], unique, heap, four, result);
+        if (unique < k) {
+          stats.queriesShortOfK++;
+          stats.missingNeighbors += k - unique;
+        }
+        stats.seconds.rerank += (performance.now() - t2) / 1000;
+      }
+      const now = performance.now();
+      if (now - lastYield >= 50) {
+        if (r0 + count < rows) options.onProgress?.(r0 + count, rows);
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        lastYield = performance.now();
+      }
+      if (this.stamp > 2e9) {
+        this.seen.fill(0);
+        this.stamp = 0;
+      }
+    }
+    stats.queries = rows;
+    stats.averageCandidates = rows ? stats.candidates / rows : 0;
+    stats.averageUniqueCandidates = rows ? stats.uniqueCandidates / rows : 0;
+    stats.seconds.total = (performance.now() - t0) / 1000;
+    this.lastQueryStats = stats;
+    options.onProgress?.(rows, rows);
+    return result;
+  }
+
+  /** Re-ranks cands[0 … count) exactly into row `row` of `out`; fills missing slots with −1 / Infinity. */
+  private rerank(queries: Float32Array, row: number, qNorm: number, count: number, heap: TopK, four: Float64Array, out: KnnResult): void {
+    const { data, norms, params } = this.b;
+    const dim = params.dim;
+    const cands = this.cands;
+    const qOff = row * dim;
+    const neg = params.distance === 'negative-inner-product';
+    let c = 0;
+    for (; c + 3 < count; c += 4) {
+      const i0 = cands[c];
+      const i1 = cands[c + 1];
+      const i2 = cands[c + 2];
+      const i3 = cands[c + 3];
+      dotFour(queries, qOff, data, i0 * dim, i1 * dim, i2 * dim, i3 * dim, dim, four);
+      if (neg) {
+        heap.push(-four[0], i0);
+        heap.push(-four[1], i1);
+        heap.push(-four[2], i2);
+        heap.push(-four[3], i3);
+      } else {
+        heap.push(combine(qNorm, norms[i0], four[0]), i0);
+        heap.push(combine(qNorm, norms[i1], four[1]), i1);
+        heap.push(combine(qNorm, norms[i2], four[2]), i2);
+        heap.push(combine(qNorm, norms[i3], four[3]), i3);
+      }
+    }
+    for (; c < count; c++) {
+      const i = cands[c];
+      const d = dot(queries, qOff, data, i * dim, dim);
+      heap.push(neg ? -d : combine(qNorm, norms[i], d), i);
+    }
+    const k = out.k;
+    const got = heap.drainSorted(out.indices, out.distances, row * k);
+    for (let s = got; s < k; s++) {
+      out.indices[row * k + s] = -1;
+      out.distances[row * k + s] = Infinity;
+    }
+  }
+}
+
+/**
+ * A DkNN index factory for {@link LshIndex} (`name` 'lsh'): one index per layer, each resolving
+ * k / lastCpDim for its own dimension (e.g. from `hashBits` in {@link PAPER_PRESET}). `describe()`
+ * gives the parameters and query settings; `DkNN.info()` also reports each layer's resolved ones.
+ * @throws RangeError for bad parameters or query settings (checked now).
+ */
+export function lshIndexFactory(params: LshParameters, queryOptions: LshQueryOptions & Pick<LshIndexOptions, 'kernel'> = {}): NeighborIndexFactory {
+  checkLshParameters(params);
+  checkQueryOptions(queryOptions, params.l);
+  const p = Object.freeze({ ...params });
+  const q = { ...queryOptions };
+  return {
+    name: 'lsh',
+    create: () => new LshIndex(p, q),
+    describe: () => ({ name: 'lsh', parameters: { ...p }, numProbes: q.numProbes ?? p.l, maxCandidates: q.maxCandidates ?? null, kernel: q.kernel ?? 'auto' }),
+  };
+}
