@@ -9,10 +9,13 @@
  *          Conv2DBackpropFilter); inference img/s; peak RSS.
  *   knn:   exact kNN, 60,000 × 3,200, k = 75: plain-JS naive loop vs the optimised JS backend vs
  *          the native (onnxruntime GEMM) backend.
+ *   knn-backends: exact vs LSH (FALCONN-style: paper preset, FALCONN defaults with a numProbes
+ *          sweep) vs HNSW on the real DkNN layer activations (see bench/knn-backends.ts).
  *   dknn:  the clean DkNN pipeline at full size (extract 60k, index, calibrate 750, predict 9,250,
  *          4 layers, exact search): seconds per stage, peak RSS, DNN/DkNN accuracy; baseline: the
  *          plain-JS brute force on a sample of inputs for the kNN stage.
  */
+import { readFileSync } from 'node:fs';
 import { loadavg, cpus } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../lib/backend';
@@ -25,6 +28,7 @@ import { gitCommit, repoRoot } from '../lib/notebook';
 import { terminalProgress } from '../lib/progress';
 import { writeFileAtomic } from '../lib/util/atomic';
 import { benchExact } from './knn-exact';
+import { benchKnnBackends } from './knn-backends';
 import { NaiveIndex } from './naive-index';
 import { DkNN } from '../lib/dknn';
 import { accuracy } from '../lib/metrics';
@@ -45,6 +49,33 @@ function peakRssMiB(): number {
   return process.resourceUsage().maxRSS / 1024;
 }
 
+/** Busy CPU seconds of the whole machine so far (Linux /proc/stat, USER_HZ = 100), or NaN. */
+function machineBusySeconds(): number {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, , , irq, softirq, steal] = f;
+    return (user + nice + system + irq + softirq + steal) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * Starts a contention meter: its result is the CPU (in cores, averaged over the interval) that
+ * other processes used meanwhile — ~0 on an otherwise idle machine. Worker threads count as ours.
+ */
+function contentionMeter(): () => number {
+  const busy0 = machineBusySeconds();
+  const own0 = process.cpuUsage();
+  const t0 = performance.now();
+  return () => {
+    const own = process.cpuUsage(own0);
+    const seconds = (performance.now() - t0) / 1000;
+    const others = machineBusySeconds() - busy0 - (own.user + own.system) / 1e6;
+    return Number((Math.max(0, others) / seconds).toFixed(2));
+  };
+}
+
 async function benchTrain(): Promise<SectionResult> {
   const backend = await initBackend();
   const mnist = await loadMnist();
@@ -59,10 +90,12 @@ async function benchTrain(): Promise<SectionResult> {
     // workers, each worker also warms up on a zero batch before the first step (not timed).
     const common = { epochs: 1, batchSize: batch, workers, architecture };
     await trainModel(model, subset(mnist.train, 0, batch), { ...common, seed: 1 });
+    const meter = contentionMeter();
     const r = await trainModel(model, subset(mnist.train, 0, nSteps * batch), { ...common, seed: 2, onProgress: terminalProgress() });
     model.dispose();
     useStockWasmKernels(false);
-    rows.push({ configuration: label, workers, steps: nSteps, batch, imagesPerSecond: Math.round(r.imagesPerSecond), secondsFor6Epochs: Math.round((6 * 60000) / r.imagesPerSecond) });
+    const othersCores = meter();
+    rows.push({ configuration: label, workers, steps: nSteps, batch, imagesPerSecond: Math.round(r.imagesPerSecond), secondsFor6Epochs: Math.round((6 * 60000) / r.imagesPerSecond), otherProcessesCores: othersCores });
     return r.imagesPerSecond;
   };
   const fast = await run(`${backend.name}: fast conv-gradient kernels (this project), 1 thread`, false, steps);
@@ -82,13 +115,14 @@ async function benchTrain(): Promise<SectionResult> {
   predictLogits(model, test, { batchSize: 500 });
   const inferSeconds = (performance.now() - t0) / 1000;
   model.dispose();
-  rows.push({ configuration: `${backend.name}: inference (predict logits, batch 500)`, workers: 1, steps: test.n / 500, batch, imagesPerSecond: Math.round(test.n / inferSeconds), secondsFor6Epochs: null, ratioVsBaseline: null });
+  rows.push({ configuration: `${backend.name}: inference (predict logits, batch 500)`, workers: 1, steps: test.n / 500, batch, imagesPerSecond: Math.round(test.n / inferSeconds), secondsFor6Epochs: null, otherProcessesCores: null, ratioVsBaseline: null });
   return {
     section: 'train',
     description: 'MNIST CNN (CleverHans basic CNN), Adam, batch 500: training and inference throughput',
     rows,
     notes: [
       `engine backend: ${backend.description}`,
+      'otherProcessesCores: CPU (cores) other processes used during the timed steps (from /proc/stat); well above 0 means the figure is contended',
       `fast kernels vs stock: ${(fast / stock).toFixed(1)}× training throughput`,
       `target ≥ 370 img/s (6 epochs ≤ 16 min): ${fast >= 370 ? 'met' : 'NOT met'} (${fast.toFixed(0)} img/s)`,
       ...(Number.isNaN(parallel) ? [] : [
@@ -187,7 +221,7 @@ function markdown(r: SectionResult, meta: Record<string, unknown>): string {
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-  const sections: Record<string, () => Promise<SectionResult>> = { train: benchTrain, knn: benchKnn, dknn: benchDknn };
+  const sections: Record<string, () => Promise<SectionResult>> = { train: benchTrain, knn: benchKnn, dknn: benchDknn, 'knn-backends': benchKnnBackends };
   const names = wanted.length ? wanted : ['train'];
   for (const n of names) if (!sections[n]) throw new Error(`bench: unknown section ${JSON.stringify(n)}; expected one of ${Object.keys(sections).join(', ')}`);
   const dir = join(repoRoot(), 'bench', 'results');

@@ -1,6 +1,29 @@
-/** Nearest-neighbour search: the index contract, preprocessing and the exact index. */
+/** Nearest-neighbour search: the index contract, preprocessing, the exact index, LSH (FALCONN-style) and HNSW. */
 export type { KnnResult, NeighborIndex, QueryOptions } from './types';
 export { NOT_BUILT_MESSAGE } from './checks';
 export { ExactIndex, type ExactBackend, type ExactIndexOptions, type ExactQueryStats } from './exact';
 export { applyCentre, fitCentre, normaliseRows, Preprocessor, PREPROCESSOR_NOT_FITTED } from './preprocess';
 export { TopK } from './topk';
+export { fht, isPowerOfTwo } from './fht';
+export {
+  checkLshParameters,
+  computeNumberOfHashFunctions,
+  crossPolytopeHashBits,
+  defaultLshParameters,
+  FALCONN_DEFAULT_SEED,
+  log2Ceil,
+  MAX_FLAT_HASH_BITS,
+  MAX_HASH_BITS,
+  nextPowerOfTwo,
+  PAPER_PRESET,
+  resolveLshParameters,
+  type DefaultLshOptions,
+  type LshDistance,
+  type LshFamily,
+  type LshParameters,
+  type LshStorage,
+  type ResolvedLshParameters,
+} from './lsh-params';
+export { LshIndex, lshIndexFactory, LshQuery, type LshIndexOptions, type LshQueryOptions, type LshQueryStats } from './lsh';
+export { crossPolytopeWasmUnavailable } from './lsh-wasm';
+export { HNSW_DEFAULTS, HnswIndex, hnswIndexFactory, hnswUnavailable, type HnswIndexOptions, type HnswParameters, type HnswQueryStats } from './hnsw';

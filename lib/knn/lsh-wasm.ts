@@ -13,7 +13,8 @@
  * imports its memory (`env.memory`). Exported functions (pointers are byte offsets, counts are
  * coordinates of 16 bytes):
  * - `fht(ptr, n)`: in-place FHT of length n (a power of two) of the 4 interleaved vectors;
- * - `signFht(src, dst, signs, n)`: dst[j] = src[j]·signs[j] (signs: n float32 ±1), then `fht(dst, n)`;
+ * - `signFht(src, dst, signs, n)`: dst[j] = src[j]·signs[j] (signs: n float32 ±1), then `fht(dst, n)`
+ *   (the multiplication is fused with the first two FHT stages: one memory pass less);
  * - `signFold(src, dst, signs, m, n)`: the first m outputs of `signFht` computed in O(n):
  *   dst[i] = Σ_{j ≡ i mod m} src[j]·signs[j] in increasing j, then `fht(dst, m)` (m a power of two ≤ n);
  * - `decode(ptr, dim, out)`: per lane, the cross-polytope hash of the first `dim` coordinates (index
@@ -67,6 +68,7 @@ const op = {
   block: [0x02, 0x40],
   loop: [0x03, 0x40],
   if: [0x04, 0x40],
+  else: [0x05],
   end: [0x0b],
   br: (l: number) => [0x0c, ...uleb(l)],
   brIf: (l: number) => [0x0d, ...uleb(l)],
@@ -74,6 +76,7 @@ const op = {
   get: (i: number) => [0x20, ...uleb(i)],
   set: (i: number) => [0x21, ...uleb(i)],
   i32: (v: number) => [0x41, ...sleb(v)],
+  i32Eq: [0x46],
   i32GeU: [0x4f],
   i32GtU: [0x4b],
   i32LtU: [0x49],
@@ -85,6 +88,7 @@ const op = {
   v128Load: (offset = 0) => [0xfd, ...uleb(0x00), 4, ...uleb(offset)],
   v128Store: (offset = 0) => [0xfd, ...uleb(0x0b), 4, ...uleb(offset)],
   v128Load32Splat: [0xfd, ...uleb(0x09), 2, 0],
+  v128Load32Splat4: (offset: number) => [0xfd, ...uleb(0x09), 2, ...uleb(offset)],
   v128Zero: [0xfd, ...uleb(0x0c), ...new Array<number>(16).fill(0)],
   i32x4Splat: [0xfd, ...uleb(0x11)],
   f32x4Lt: [0xfd, ...uleb(0x43)],
@@ -138,7 +142,11 @@ interface Fn {
   body: number[][];
 }
 
-function fhtFunction(): Fn {
+/**
+ * The FHT; with `fromStage3`, stages 1 and 2 are assumed done (by signFht's fused first pass) and
+ * the passes start at h = 4 (n ≥ 4).
+ */
+function fhtFunction(fromStage3 = false): Fn {
   // params: ptr 0, n 1; i32 locals: end 2, h 3, hb 4, i 5, p 6, stop 7, step 8, p1 9, p2 10, p3 11
   // v128 locals: x0..x3 12..15, s0 d0 s1 d1 16..19
   const [ptr, n, end, h, hb, i, p, stop, step, p1, p2, p3] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
@@ -147,9 +155,9 @@ function fhtFunction(): Fn {
   const storeAt = (ptrs: number[]) => (k: number, value: number[][]) => [op.get(ptrs[k]), ...value, op.v128Store()];
   const body: number[][] = [
     op.get(ptr), op.get(n), op.i32(4), op.i32Shl, op.i32Add, op.set(end),
-    op.i32(1), op.set(h),
+    op.i32(fromStage3 ? 4 : 1), op.set(h),
     // Stages 1 and 2 on groups of 4 consecutive coordinates.
-    op.get(n), op.i32(4), op.i32GeU, op.if,
+    op.get(n), op.i32(4), op.i32GeU, op.get(h), op.i32(1), op.i32Eq, op.i32And, op.if,
     op.get(ptr), op.set(p),
     ...whileLt(p, end, [
       op.get(p), op.v128Load(0), op.set(X),
@@ -204,18 +212,31 @@ function fhtFunction(): Fn {
 }
 
 function signFhtFunction(): Fn {
-  // params: src 0, dst 1, signs 2, n 3; i32 locals: s 4, d 5, g 6, e 7
+  // params: src 0, dst 1, signs 2, n 3; i32 locals: s 4, d 5, g 6, e 7; v128 x0..x3 8..11, scratch 12..15
   const [src, dst, signs, n, s, d, g, e] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const X = 8;
+  const T = 12;
+  const loadSigned = (i: number) => [op.get(s), op.v128Load(16 * i), op.get(g), op.v128Load32Splat4(4 * i), op.f32x4Mul, op.set(X + i)];
   const body: number[][] = [
     op.get(src), op.set(s), op.get(dst), op.set(d), op.get(signs), op.set(g),
     op.get(src), op.get(n), op.i32(4), op.i32Shl, op.i32Add, op.set(e),
+    op.get(n), op.i32(4), op.i32GeU, op.if,
+    // Fused: multiply by the signs and run stages 1 and 2 in one pass, then the other stages.
     ...whileLt(s, e, [
-      op.get(d), op.get(s), op.v128Load(), op.get(g), op.v128Load32Splat, op.f32x4Mul, op.v128Store(),
+      ...[0, 1, 2, 3].flatMap(loadSigned),
+      ...radix4(X, T, (k, value) => [op.get(d), ...value, op.v128Store(16 * k)]),
+      ...addTo(s, 64), ...addTo(d, 64), ...addTo(g, 16),
+    ]),
+    op.get(dst), op.get(n), op.call(4),
+    op.else,
+    ...whileLt(s, e, [
+      op.get(d), op.get(s), op.v128Load(), op.get(g), op.v128Load32Splat4(0), op.f32x4Mul, op.v128Store(),
       ...addTo(s, 16), ...addTo(d, 16), ...addTo(g, 4),
     ]),
     op.get(dst), op.get(n), op.call(0),
+    op.end,
   ]; // prettier-ignore
-  return { params: 4, locals: [{ count: 4, type: I32 }], body };
+  return { params: 4, locals: [{ count: 4, type: I32 }, { count: 8, type: V128 }], body };
 }
 
 function signFoldFunction(): Fn {
@@ -271,7 +292,8 @@ let moduleBytes: Uint8Array | null = null;
 /** The kernel module's bytes (exported for tests). */
 export function crossPolytopeWasmBytes(): Uint8Array {
   if (moduleBytes) return moduleBytes;
-  const fns = [fhtFunction(), signFhtFunction(), signFoldFunction(), decodeFunction()];
+  // Function 4 (fht from stage 3) is internal: called by signFht, not exported.
+  const fns = [fhtFunction(), signFhtFunction(), signFoldFunction(), decodeFunction(), fhtFunction(true)];
   const names = ['fht', 'signFht', 'signFold', 'decode'];
   const types = fns.map((f) => [0x60, ...uleb(f.params), ...new Array<number>(f.params).fill(I32), 0]);
   const bytes = [
@@ -297,13 +319,24 @@ export interface CrossPolytopeWasmExports {
   decode(ptr: number, dim: number, out: number): void;
 }
 
+/** The parts of the WebAssembly JavaScript API used here (the lib build has no DOM typings). */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: unknown };
+  Memory: new (descriptor: { initial: number }) => WasmMemory;
+}
+const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
 /** One instance of the kernel with its own memory. */
 export interface CrossPolytopeWasm {
-  readonly memory: WebAssembly.Memory;
+  readonly memory: WasmMemory;
   readonly fn: CrossPolytopeWasmExports;
 }
 
-let compiled: WebAssembly.Module | null = null;
+let compiled: object | null = null;
 let unavailable: string | null = null;
 
 /**
@@ -313,8 +346,8 @@ let unavailable: string | null = null;
 export function crossPolytopeWasmUnavailable(): string | null {
   if (compiled || unavailable) return unavailable;
   try {
-    if (typeof WebAssembly !== 'object') throw new Error('no WebAssembly');
-    compiled = new WebAssembly.Module(crossPolytopeWasmBytes());
+    if (!wasmApi) throw new Error('no WebAssembly');
+    compiled = new wasmApi.Module(crossPolytopeWasmBytes());
   } catch (e) {
     unavailable = `WebAssembly SIMD kernel failed to compile: ${(e as Error).message}`;
   }
@@ -330,7 +363,7 @@ export function instantiateCrossPolytopeWasm(bytes: number): CrossPolytopeWasm {
   const why = crossPolytopeWasmUnavailable();
   if (why) throw new Error(why);
   const pages = Math.max(1, Math.ceil(bytes / 65536));
-  const memory = new WebAssembly.Memory({ initial: pages });
-  const instance = new WebAssembly.Instance(compiled!, { env: { memory } });
+  const memory = new wasmApi!.Memory({ initial: pages });
+  const instance = new wasmApi!.Instance(compiled!, { env: { memory } });
   return { memory, fn: instance.exports as unknown as CrossPolytopeWasmExports };
 }

@@ -78,6 +78,7 @@ export interface LshIndexOptions extends LshQueryOptions {
   /**
    * Cross-polytope rotation kernel: `'auto'` (default: WebAssembly SIMD when it compiles, else
    * JavaScript), `'wasm'` (fails in `build` without WebAssembly SIMD) or `'js'`. Same results.
+   * The hyperplane family always runs in JavaScript.
    */
   kernel?: 'auto' | 'js' | 'wasm';
   /** Called while `build` hashes the points (points done, total), at most every 50 ms and at the end. */
@@ -187,7 +188,7 @@ abstract class CrossPolytopeBase implements HashFunctions {
   readonly transformedSize: number;
   protected readonly p: ResolvedLshParameters;
   /** Multiplier applied to the key before adding the hash of cross-polytope c (2^(bits of c)). */
-  protected readonly mult: number[];
+  readonly mult: number[];
   /** Offset of segment (t, c) in a transformed vector. */
   readonly segOffset: Int32Array;
 
@@ -885,6 +886,7 @@ export class LshIndex implements NeighborIndex {
   private readonly options: LshIndexOptions;
   private built: Built | null = null;
   private defaultQuery: LshQuery | null = null;
+  private lastQuery: LshQuery | null = null;
   /** Seconds the last `build` took (hashing, tables). */
   buildSeconds = { hash: 0, tables: 0, total: 0 };
 
@@ -931,7 +933,7 @@ export class LshIndex implements NeighborIndex {
 
   /** Statistics of the last {@link query} call (query objects keep their own). */
   get lastQueryStats(): LshQueryStats {
-    return this.defaultQuery ? this.defaultQuery.lastQueryStats : emptyStats();
+    return this.lastQuery ? this.lastQuery.lastQueryStats : emptyStats();
   }
 
   /** Bytes of the tables (ids and bucket directory; the data are not copied). */
@@ -990,13 +992,13 @@ export class LshIndex implements NeighborIndex {
     let probes: () => ProbeSequence;
     if (params.family === 'cross-polytope') {
       const cp = hashes as CrossPolytopeBase;
-      const mult = Array.from({ length: params.k }, (_, c) => 2 ** ((c === params.k - 1 ? log2Ceil(params.lastCpDim) : log2Ceil(params.rotationDim)) + 1));
-      probes = () => new CrossPolytopeProbes(params, cp.segOffset, mult);
+      probes = () => new CrossPolytopeProbes(params, cp.segOffset, cp.mult);
     } else {
       probes = () => new HyperplaneProbes(params);
     }
     this.built = { params, data, norms, n: rows, hashes, tables, probes };
     this.defaultQuery = null;
+    this.lastQuery = null;
     this.buildSeconds = { hash: (t1 - t0) / 1000, tables: (t2 - t1) / 1000, total: (t2 - t0) / 1000 };
   }
 
@@ -1010,6 +1012,56 @@ export class LshIndex implements NeighborIndex {
       if (want === 'wasm') throw new Error(`kernel 'wasm' is unavailable: ${why}`);
     }
     return new CrossPolytopeJs(params, signs);
+  }
+
+  /**
+   * The bucket key of `point` (dim values) in each of the l tables (FALCONN's `hash`): equal points
+   * always share their buckets.
+   * @throws Error before build; RangeError when `point` does not have dim values.
+   */
+  hash(point: Float32Array): Float64Array {
+    const b = this.requireBuilt();
+    checkQueries(point, 1, b.params.dim);
+    const { hashes, params } = b;
+    const keys = new Float64Array(params.l * hashes.lanes);
+    hashes.load(point, new Int32Array(hashes.lanes), 1);
+    hashes.keys(keys);
+    const out = new Float64Array(params.l);
+    for (let t = 0; t < params.l; t++) out[t] = keys[t * hashes.lanes];
+    return out;
+  }
+
+  /**
+   * The first `numProbes` probes of `point` in FALCONN's multiprobe order (FALCONN's
+   * `get_probing_sequence`): `tables[i]`, `keys[i]` = table and bucket key of probe i. With
+   * numProbes = l: each table's own bucket, in table order.
+   * @throws Error before build; RangeError for a bad point or numProbes < l.
+   */
+  probingSequence(point: Float32Array, numProbes: number): { tables: Int32Array; keys: Float64Array } {
+    const b = this.requireBuilt();
+    checkQueries(point, 1, b.params.dim);
+    checkQueryOptions({ numProbes }, b.params.l);
+    const { hashes, params } = b;
+    const tvs = Array.from({ length: hashes.lanes }, () => new Float64Array(hashes.transformedSize));
+    hashes.load(point, new Int32Array(hashes.lanes), 1);
+    hashes.transform(tvs);
+    const main = new Float64Array(params.l);
+    hashes.keysFromTransformed(tvs[0], main);
+    if (numProbes === params.l) return { tables: Int32Array.from(main, (_, t) => t), keys: main };
+    const seq = b.probes();
+    seq.setup(tvs[0], main, numProbes);
+    const tables: number[] = [];
+    const keys: number[] = [];
+    while (seq.next()) {
+      tables.push(seq.probeTable);
+      keys.push(seq.probeKey);
+    }
+    return { tables: Int32Array.from(tables), keys: Float64Array.from(keys) };
+  }
+
+  private requireBuilt(): Built {
+    if (!this.built) throw new Error(NOT_BUILT_MESSAGE);
+    return this.built;
   }
 
   /**
@@ -1030,12 +1082,10 @@ export class LshIndex implements NeighborIndex {
    */
   async query(queries: Float32Array, rows: number, k: number, options: QueryOptions & LshQueryOptions = {}): Promise<KnnResult> {
     if (!this.built) throw new Error(NOT_BUILT_MESSAGE);
-    if (options.numProbes !== undefined || options.maxCandidates !== undefined) {
-      this.defaultQuery = this.createQuery(options);
-    } else {
-      this.defaultQuery ??= this.createQuery();
-    }
-    return this.defaultQuery.query(queries, rows, k, options);
+    // Per-call settings get a query object of their own; the index's settings keep theirs.
+    const q = options.numProbes !== undefined || options.maxCandidates !== undefined ? this.createQuery(options) : (this.defaultQuery ??= this.createQuery());
+    this.lastQuery = q;
+    return q.query(queries, rows, k, options);
   }
 }
 
