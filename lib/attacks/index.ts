@@ -5,6 +5,6 @@ export { adversarialCacheKey, adversarialCachePath, craftAdversarial, type Adver
 export { fgsm, type FgsmOptions } from './fgsm';
 export { perturbationNorms, type PerturbationNorms } from './norms';
 export {
-  checkClip, checkEps, checkNorm, clipEta, computeGradient, logitsFn, modelPredictions, NORMS, optimizeLinear, softmaxCrossEntropy,
+  checkClip, checkEps, checkNorm, clipEta, computeGradient, exactSign, logitsFn, modelPredictions, NORMS, optimizeLinear, softmaxCrossEntropy,
   type LossFn, type ModelFn, type Norm,
 } from './utils';

@@ -27,3 +27,4 @@ export {
 export { LshIndex, lshIndexFactory, LshQuery, type LshIndexOptions, type LshQueryOptions, type LshQueryStats } from './lsh';
 export { crossPolytopeWasmUnavailable } from './lsh-wasm';
 export { HNSW_DEFAULTS, HnswIndex, hnswIndexFactory, hnswUnavailable, type HnswIndexOptions, type HnswParameters, type HnswQueryStats } from './hnsw';
+export { agreement, recallAtK, type Agreement, type PredictionLike } from './compare';

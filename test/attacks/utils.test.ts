@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/backend';
-import { checkClip, checkEps, checkNorm, clipEta, computeGradient, modelPredictions, optimizeLinear, softmaxCrossEntropy } from '../../lib/attacks/utils';
+import { checkClip, checkEps, checkNorm, clipEta, computeGradient, exactSign, modelPredictions, optimizeLinear, softmaxCrossEntropy } from '../../lib/attacks/utils';
 import { noLeak } from './helpers';
 
 test.before(async () => {
@@ -92,6 +92,29 @@ test('clipEta l1: the result has L1 norm eps and is no farther than any other po
       const s = q.reduce((a, x) => a + Math.abs(x), 0);
       assert.ok(dist(q.map((x) => x / s)) >= dist(proj) - 1e-6);
     }
+  });
+});
+
+test('exactSign keeps the sign of tiny values (the wasm Sign kernel rounds |x| < 1e-7 to 0), so linf steps never vanish', async () => {
+  await noLeak(() => {
+    const g = tf.tensor2d([[1e-9, -1e-12, 0, 3e-30, -2]]);
+    assert.deepEqual(values(exactSign(g)), [1, -1, 0, 1, -1]);
+    close(values(optimizeLinear(g, 0.25, 'linf')), [0.25, -0.25, 0, 0.25, -0.25]);
+    const tiny = tf.tensor2d([[3e-20, 4e-20]]);
+    close(values(optimizeLinear(tiny, 1, 'l2')), [0.6, 0.8], 1e-6); // full length eps, even for a tiny gradient
+    tf.dispose([g, tiny]);
+  });
+});
+
+test('the cross-entropy gradient keeps the label term when the softmax saturates in float32', async () => {
+  await noLeak(() => {
+    // Logit gap 40: p_label rounds to 1, yet ∂loss/∂z_label = −Σ_{j≠label} p_j = −2e^−40, not 0.
+    const z = tf.tensor2d([[40, 0, 0]]);
+    const y = tf.tensor1d([0], 'int32');
+    const g = values(tf.grad((zz: tf.Tensor) => tf.sum(softmaxCrossEntropy(y, zz)))(z));
+    const e = Math.exp(-40);
+    close(g.map((v) => v / e), [-2, 1, 1], 1e-3);
+    tf.dispose([z, y]);
   });
 });
 
