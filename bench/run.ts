@@ -11,6 +11,7 @@
  *          the native (onnxruntime GEMM) backend.
  *   knn-backends: exact vs LSH (FALCONN-style: paper preset, FALCONN defaults with a numProbes
  *          sweep) vs HNSW on the real DkNN layer activations (see bench/knn-backends.ts).
+ *   attacks: crafting images/s of FGSM, BIM and CW-L2 with the notebook's settings.
  *   dknn:  the clean DkNN pipeline at full size (extract 60k, index, calibrate 750, predict 9,250,
  *          4 layers, exact search): seconds per stage, peak RSS, DNN/DkNN accuracy; baseline: the
  *          plain-JS brute force on a sample of inputs for the kNN stage.
@@ -27,6 +28,7 @@ import { predictLogits, trainModel } from '../lib/models/train';
 import { gitCommit, repoRoot } from '../lib/notebook';
 import { terminalProgress } from '../lib/progress';
 import { writeFileAtomic } from '../lib/util/atomic';
+import { benchAttacks } from './attacks';
 import { benchExact } from './knn-exact';
 import { benchKnnBackends } from './knn-backends';
 import { NaiveIndex } from './naive-index';
@@ -221,7 +223,8 @@ function markdown(r: SectionResult, meta: Record<string, unknown>): string {
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-  const sections: Record<string, () => Promise<SectionResult>> = { train: benchTrain, knn: benchKnn, dknn: benchDknn, 'knn-backends': benchKnnBackends };
+  const sections: Record<string, () => Promise<SectionResult>> = { train: benchTrain, knn: benchKnn, dknn: benchDknn, 'knn-backends': benchKnnBackends,
+    attacks: async () => (await benchAttacks()) as unknown as SectionResult };
   const names = wanted.length ? wanted : ['train'];
   for (const n of names) if (!sections[n]) throw new Error(`bench: unknown section ${JSON.stringify(n)}; expected one of ${Object.keys(sections).join(', ')}`);
   const dir = join(repoRoot(), 'bench', 'results');
