@@ -5,26 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { createMnistCnn } from '../../lib/models/mnist-cnn';
-import { evaluateAccuracy, trainModel, type LabelledImages } from '../../lib/models/train';
+import { evaluateAccuracy, trainModel } from '../../lib/models/train';
 import { loadModel, saveModel } from '../../lib/models/zoo';
 import { modelHash, modelTensors, readWeightsFile, WeightsFormatError } from '../../lib/models/serialize';
-import { createRng } from '../../lib/random';
+import { toyImages } from './helpers';
 import { initBackend } from '../../lib/backend';
 
-/** Two separable blobs drawn as images: class 0 bright top half, class 1 bright bottom half. */
-function toyImages(n: number, seed: number): LabelledImages {
-  const rng = createRng(seed);
-  const images = new Float32Array(n * 28 * 28);
-  const labels = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    labels[i] = i % 2;
-    for (let p = 0; p < 784; p++) {
-      const top = p < 392;
-      images[i * 784 + p] = Math.min(1, Math.max(0, (top === (labels[i] === 0) ? 0.7 : 0.1) + 0.2 * rng.normal()));
-    }
-  }
-  return { images, labels, n, height: 28, width: 28, channels: 1, numClasses: 10 };
-}
 
 const tmp = mkdtempSync(join(tmpdir(), 'dknn-train-'));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
