@@ -84,6 +84,22 @@ export function backpropConvInfo(
   return info;
 }
 
+/** The inputs of a `Conv2DBackpropFilter` call and its checked convolution geometry (shared by the fast and reference kernels). */
+export function filterGradientArgs(args: { inputs: tf.NamedTensorInfoMap; attrs: tf.NamedAttrMap }): {
+  x: tf.TensorInfo;
+  dy: tf.TensorInfo;
+  info: ReturnType<typeof backpropConvInfo>;
+} {
+  const x = kernelInput(tf.Conv2DBackpropFilter, args.inputs, 'x');
+  const dy = kernelInput(tf.Conv2DBackpropFilter, args.inputs, 'dy');
+  const { strides, pad, dataFormat, dimRoundingMode, filterShape } =
+    args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+  const info = backpropConvInfo(
+    'Conv2DBackpropFilter', x.shape, filterShape, dy, [x], strides, pad, dataFormat, dimRoundingMode,
+  );
+  return { x, dy, info };
+}
+
 /**
  * `Conv2DBackpropFilter` for the wasm backend: dW[kh,kw,ci,co] = Σ_{b,oh,ow} x[b, oh·sh+kh−pt,
  * ow·sw+kw−pl, ci] · dy[b,oh,ow,co], computed as one dilated XNNPACK convolution.
@@ -95,13 +111,7 @@ export function conv2DBackpropFilterWasm(args: {
   attrs: tf.NamedAttrMap;
 }): tf.TensorInfo {
   const { backend } = args;
-  const x = kernelInput(tf.Conv2DBackpropFilter, args.inputs, 'x');
-  const dy = kernelInput(tf.Conv2DBackpropFilter, args.inputs, 'dy');
-  const { strides, pad, dataFormat, dimRoundingMode, filterShape } =
-    args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
-  const info = backpropConvInfo(
-    'Conv2DBackpropFilter', x.shape, filterShape, dy, [x], strides, pad, dataFormat, dimRoundingMode,
-  );
+  const { x, dy, info } = filterGradientArgs(args);
   const { batchSize: B, inHeight: H, inWidth: W, inChannels: CI, outHeight: OH, outWidth: OW } = info;
   const { outChannels: CO, filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw } = info;
   const pt = info.padInfo.top;

@@ -6,8 +6,8 @@
  * Tensor ownership: inputs are borrowed; the returned tensor is owned by the caller (the engine).
  */
 import * as tf from '@tensorflow/tfjs';
-import { backpropConvInfo } from './conv2d-backprop';
-import { alloc, heapF32, kernelInput, type BackendWasm } from './wasm-util';
+import { filterGradientArgs } from './conv2d-backprop';
+import { alloc, heapF32, type BackendWasm } from './wasm-util';
 
 /** Naive `Conv2DBackpropFilter` (NHWC, float32): dW = Σ_{b,oh,ow} x-patch ⊗ dy. */
 export function conv2DBackpropFilterReference(args: {
@@ -16,13 +16,7 @@ export function conv2DBackpropFilterReference(args: {
   attrs: tf.NamedAttrMap;
 }): tf.TensorInfo {
   const { backend } = args;
-  const x = kernelInput(tf.Conv2DBackpropFilter, args.inputs, 'x');
-  const dy = kernelInput(tf.Conv2DBackpropFilter, args.inputs, 'dy');
-  const { strides, pad, dataFormat, dimRoundingMode, filterShape } =
-    args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
-  const info = backpropConvInfo(
-    'Conv2DBackpropFilter', x.shape, filterShape, dy, [x], strides, pad, dataFormat, dimRoundingMode,
-  );
+  const { x, dy, info } = filterGradientArgs(args);
   const { batchSize: B, inHeight: H, inWidth: W, inChannels: CI, outHeight: OH, outWidth: OW } = info;
   const { outChannels: CO, filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw } = info;
   const pt = info.padInfo.top;
