@@ -5,7 +5,7 @@ import { initBackend } from '../../lib/backend';
 import { bim } from '../../lib/attacks/bim';
 import { fgsm } from '../../lib/attacks/fgsm';
 import { perturbationNorms } from '../../lib/attacks/norms';
-import { lineModel, mnistFixture, noLeak, points, predict, tinyCnn } from './helpers';
+import { lineModel, mnistFixture, noLeak, points, predict, tinyCnn, take } from './helpers';
 
 let line: ReturnType<typeof lineModel>;
 let cnn: tf.LayersModel;
@@ -21,12 +21,6 @@ test.after(() => {
   line.dispose();
   cnn.dispose();
 });
-
-function take(t: tf.Tensor): Float32Array {
-  const v = t.dataSync() as Float32Array;
-  t.dispose();
-  return v;
-}
 
 test('eps = 0 returns x unchanged', async () => {
   const x = tf.randomUniform([4, 6, 6, 1], 0, 1, 'float32', 1);

@@ -6,7 +6,7 @@ import { carliniWagnerL2 } from '../../lib/attacks/cw';
 import { fgsm } from '../../lib/attacks/fgsm';
 import { perturbationNorms } from '../../lib/attacks/norms';
 import type { ProgressEvent } from '../../lib/progress';
-import { lineLabel, lineModel, mnistFixture, noLeak, points, predict, sectorModel, tinyCnn } from './helpers';
+import { lineLabel, lineModel, mnistFixture, noLeak, points, predict, sectorModel, tinyCnn, take } from './helpers';
 
 let line: ReturnType<typeof lineModel>;
 let sector: ReturnType<typeof sectorModel>;
@@ -25,12 +25,6 @@ test.after(() => {
   sector.dispose();
   cnn.dispose();
 });
-
-function take(t: tf.Tensor): Float32Array {
-  const v = t.dataSync() as Float32Array;
-  t.dispose();
-  return v;
-}
 
 test('where no adversarial is found (constant 0: only the distance is minimised), the input comes back unchanged', async () => {
   const x = tf.tensor2d(points(10, 4), [10, 2]);

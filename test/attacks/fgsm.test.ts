@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/backend';
 import { fgsm } from '../../lib/attacks/fgsm';
 import { perturbationNorms } from '../../lib/attacks/norms';
-import { lineLabel, lineModel, mnistFixture, noLeak, points, predict, sectorModel, tinyCnn } from './helpers';
+import { lineLabel, lineModel, mnistFixture, noLeak, points, predict, sectorModel, tinyCnn, take } from './helpers';
 
 let line: ReturnType<typeof lineModel>;
 let sector: ReturnType<typeof sectorModel>;
@@ -23,12 +23,6 @@ test.after(() => {
   sector.dispose();
   cnn.dispose();
 });
-
-function take(t: tf.Tensor): Float32Array {
-  const v = t.dataSync() as Float32Array;
-  t.dispose();
-  return v;
-}
 
 test('eps = 0 returns x unchanged, for every norm', async () => {
   const x = tf.randomUniform([5, 6, 6, 1], 0, 1, 'float32', 11);

@@ -80,3 +80,10 @@ export async function noLeak<T>(body: () => T | Promise<T>): Promise<T> {
   if (after !== before) throw new Error(`tensor leak: ${after - before} tensors left (${before} → ${after})`);
   return r;
 }
+
+/** The values of `t` as a Float32Array; disposes `t`. */
+export function take(t: tf.Tensor): Float32Array {
+  const v = t.dataSync() as Float32Array;
+  t.dispose();
+  return v;
+}
