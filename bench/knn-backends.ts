@@ -28,6 +28,11 @@
  * so a long benchmark can be run in several shorter invocations (e.g. DKNN_BENCH_METHODS=exact,lsh-paper
  * then DKNN_BENCH_METHODS=lsh-default,hnsw, then the full list to assemble the report);
  * DKNN_BENCH_FRESH=1 recomputes everything. Rows say whether they were measured in this run.
+ *
+ * DKNN_BENCH_EXPORT=DIR also writes, per layer, the preprocessed database and queries and the exact
+ * ground truth as raw little-endian files (`<layer>.train.f32`, `<layer>.test.f32`,
+ * `<layer>.truth.i32`, `<layer>.json` with the sizes): the input of the FALCONN anchor runs
+ * (`bench/falconn/`), so that they measure exactly this benchmark's data.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -178,7 +183,8 @@ export async function benchKnnBackends(): Promise<KnnBackendsResult> {
     if (methods.includes('lsh-default')) for (const p of probes) want('lsh-default', { params: { ...lshDefault }, numProbes: p });
     if (methods.includes('hnsw')) want('hnsw', { params: hnswParams });
     const exactPlan = plan[0];
-    const needData = plan.some((p) => !p.have || (p.method === 'exact' && !p.have.truth));
+    const exportDir = process.env.DKNN_BENCH_EXPORT;
+    const needData = !!exportDir || plan.some((p) => !p.have || (p.method === 'exact' && !p.have.truth));
 
     let trainX: Float32Array | null = null;
     let testX: Float32Array | null = null;
@@ -224,6 +230,16 @@ export async function benchKnnBackends(): Promise<KnnBackendsResult> {
       }; // prettier-ignore
       save(exactPlan.path, exactPlan.have);
       measuredNow.push(`${layer}/exact`);
+    }
+
+    if (exportDir) {
+      mkdirSync(exportDir, { recursive: true });
+      const raw = (a: Float32Array | Int32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+      writeFileAtomic(join(exportDir, `${layer}.train.f32`), raw(trainX!));
+      writeFileAtomic(join(exportDir, `${layer}.test.f32`), raw(testX!));
+      writeFileAtomic(join(exportDir, `${layer}.truth.i32`), raw(truth));
+      writeFileAtomic(join(exportDir, `${layer}.json`), `${JSON.stringify({ layer, n: trainN, dim, queries: nq, k, modelHash: hash })}\n`);
+      notes.push(`${layer}: data exported to ${exportDir}`);
     }
 
     // LSH, paper preset.

@@ -21,101 +21,7 @@
  *   of the first largest |coordinate|, plus dim when that coordinate is negative), 4 int32 at `out`.
  */
 
-// ---- a minimal WebAssembly binary encoder ----
-
-const I32 = 0x7f;
-const V128 = 0x7b;
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-}
-
-function vec(items: number[][]): number[] {
-  return [...uleb(items.length), ...items.flat()];
-}
-
-function section(id: number, body: number[]): number[] {
-  return [id, ...uleb(body.length), ...body];
-}
-
-function name(s: string): number[] {
-  const bytes = [...Buffer.from(s, 'utf8')];
-  return [...uleb(bytes.length), ...bytes];
-}
-
-/** Instruction helpers (each returns the bytes of one instruction). */
-const op = {
-  block: [0x02, 0x40],
-  loop: [0x03, 0x40],
-  if: [0x04, 0x40],
-  else: [0x05],
-  end: [0x0b],
-  br: (l: number) => [0x0c, ...uleb(l)],
-  brIf: (l: number) => [0x0d, ...uleb(l)],
-  call: (f: number) => [0x10, ...uleb(f)],
-  get: (i: number) => [0x20, ...uleb(i)],
-  set: (i: number) => [0x21, ...uleb(i)],
-  i32: (v: number) => [0x41, ...sleb(v)],
-  i32Eq: [0x46],
-  i32GeU: [0x4f],
-  i32GtU: [0x4b],
-  i32LtU: [0x49],
-  i32Add: [0x6a],
-  i32Sub: [0x6b],
-  i32And: [0x71],
-  i32Shl: [0x74],
-  // SIMD (prefix 0xfd, then the opcode as u32 LEB128)
-  v128Load: (offset = 0) => [0xfd, ...uleb(0x00), 4, ...uleb(offset)],
-  v128Store: (offset = 0) => [0xfd, ...uleb(0x0b), 4, ...uleb(offset)],
-  v128Load32Splat: [0xfd, ...uleb(0x09), 2, 0],
-  v128Load32Splat4: (offset: number) => [0xfd, ...uleb(0x09), 2, ...uleb(offset)],
-  v128Zero: [0xfd, ...uleb(0x0c), ...new Array<number>(16).fill(0)],
-  i32x4Splat: [0xfd, ...uleb(0x11)],
-  f32x4Lt: [0xfd, ...uleb(0x43)],
-  f32x4Gt: [0xfd, ...uleb(0x44)],
-  v128And: [0xfd, ...uleb(0x4e)],
-  v128Bitselect: [0xfd, ...uleb(0x52)],
-  i32x4Add: [0xfd, ...uleb(0xae)],
-  f32x4Abs: [0xfd, ...uleb(0xe0)],
-  f32x4Add: [0xfd, ...uleb(0xe4)],
-  f32x4Sub: [0xfd, ...uleb(0xe5)],
-  f32x4Mul: [0xfd, ...uleb(0xe6)],
-};
-
-/** `while (!(a >= b)) { body }` on two i32 locals (unsigned compare). */
-function whileLt(a: number, b: number, body: number[][]): number[][] {
-  return [op.block, op.loop, op.get(a), op.get(b), op.i32GeU, op.brIf(1), ...body, op.br(0), op.end, op.end];
-}
-
-/** local[i] += c */
-function addTo(i: number, c: number): number[][] {
-  return [op.get(i), op.i32(c), op.i32Add, op.set(i)];
-}
-
-/** local[i] += local[j] */
-function addLocal(i: number, j: number): number[][] {
-  return [op.get(i), op.get(j), op.i32Add, op.set(i)];
-}
+import { addLocal, addTo, assembleModule, I32, op, V128, WasmKernel, whileLt, type Fn, type WasmInstance } from './wasm-asm';
 
 /**
  * Radix-4 butterfly on v128 locals x0..x3 (indices x, x+1, x+2, x+3), scratch s0, d0, s1, d1 at
@@ -134,12 +40,6 @@ function radix4(x: number, t: number, store: (k: number, value: number[][]) => n
     ...store(2, [op.get(s0), op.get(s1), op.f32x4Sub]),
     ...store(3, [op.get(d0), op.get(d1), op.f32x4Sub]),
   ]; // prettier-ignore
-}
-
-interface Fn {
-  params: number;
-  locals: { count: number; type: number }[];
-  body: number[][];
 }
 
 /**
@@ -286,29 +186,16 @@ function decodeFunction(): Fn {
   return { params: 3, locals: [{ count: 2, type: I32 }, { count: 6, type: V128 }], body };
 }
 
-/** The module's binary (built once). */
-let moduleBytes: Uint8Array | null = null;
+/** The kernel module (assembled and compiled once). */
+const kernel = new WasmKernel<CrossPolytopeWasmExports>('cross-polytope', () => {
+  // Function 4 (fht from stage 3) is internal: called by signFht, not exported.
+  const fns = [fhtFunction(), signFhtFunction(), signFoldFunction(), decodeFunction(), fhtFunction(true)];
+  return assembleModule(fns, ['fht', 'signFht', 'signFold', 'decode']);
+});
 
 /** The kernel module's bytes (exported for tests). */
 export function crossPolytopeWasmBytes(): Uint8Array {
-  if (moduleBytes) return moduleBytes;
-  // Function 4 (fht from stage 3) is internal: called by signFht, not exported.
-  const fns = [fhtFunction(), signFhtFunction(), signFoldFunction(), decodeFunction(), fhtFunction(true)];
-  const names = ['fht', 'signFht', 'signFold', 'decode'];
-  const types = fns.map((f) => [0x60, ...uleb(f.params), ...new Array<number>(f.params).fill(I32), 0]);
-  const bytes = [
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec(types)),
-    ...section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x00, ...uleb(1)]])),
-    ...section(3, vec(fns.map((_, i) => uleb(i)))),
-    ...section(7, vec(names.map((n, i) => [...name(n), 0x00, ...uleb(i)]))),
-    ...section(10, vec(fns.map((f) => {
-      const code = [...vec(f.locals.map((l) => [...uleb(l.count), l.type])), ...f.body.flat(), 0x0b];
-      return [...uleb(code.length), ...code];
-    }))),
-  ]; // prettier-ignore
-  moduleBytes = Uint8Array.from(bytes);
-  return moduleBytes;
+  return kernel.bytes();
 }
 
 /** The kernel's exported functions. */
@@ -319,39 +206,15 @@ export interface CrossPolytopeWasmExports {
   decode(ptr: number, dim: number, out: number): void;
 }
 
-/** The parts of the WebAssembly JavaScript API used here (the lib build has no DOM typings). */
-export interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-}
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: unknown };
-  Memory: new (descriptor: { initial: number }) => WasmMemory;
-}
-const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
-
 /** One instance of the kernel with its own memory. */
-export interface CrossPolytopeWasm {
-  readonly memory: WasmMemory;
-  readonly fn: CrossPolytopeWasmExports;
-}
-
-let compiled: object | null = null;
-let unavailable: string | null = null;
+export type CrossPolytopeWasm = WasmInstance<CrossPolytopeWasmExports>;
 
 /**
  * Why the SIMD kernel cannot run here (no WebAssembly SIMD support), or null when it can.
  * Checked once per process.
  */
 export function crossPolytopeWasmUnavailable(): string | null {
-  if (compiled || unavailable) return unavailable;
-  try {
-    if (!wasmApi) throw new Error('no WebAssembly');
-    compiled = new wasmApi.Module(crossPolytopeWasmBytes());
-  } catch (e) {
-    unavailable = `WebAssembly SIMD kernel failed to compile: ${(e as Error).message}`;
-  }
-  return unavailable;
+  return kernel.unavailable();
 }
 
 /**
@@ -360,10 +223,5 @@ export function crossPolytopeWasmUnavailable(): string | null {
  * @throws Error when WebAssembly SIMD is unavailable.
  */
 export function instantiateCrossPolytopeWasm(bytes: number): CrossPolytopeWasm {
-  const why = crossPolytopeWasmUnavailable();
-  if (why) throw new Error(why);
-  const pages = Math.max(1, Math.ceil(bytes / 65536));
-  const memory = new wasmApi!.Memory({ initial: pages });
-  const instance = new wasmApi!.Instance(compiled!, { env: { memory } });
-  return { memory, fn: instance.exports as unknown as CrossPolytopeWasmExports };
+  return kernel.instantiate(bytes);
 }

@@ -161,6 +161,47 @@ test('the JavaScript and WebAssembly kernels give identical hashes and results',
   }
 });
 
+test('two-pass WebAssembly re-ranking equals the one-pass JavaScript re-ranking, ties and padding included', async (t) => {
+  const why = crossPolytopeWasmUnavailable();
+  if (why) {
+    t.skip(why);
+    return;
+  }
+  // 10 values per row (padded to 16 in the store); many exact duplicates and near-duplicates
+  // (1 ulp apart) so the k-th distance is often tied or within float32 rounding of others.
+  const dim = 10;
+  const n = 1200;
+  const { x: base } = clustered(200, dim, 5, 7, 0.3);
+  const data = new Float32Array(n * dim);
+  for (let i = 0; i < n; i++) {
+    const src = (i % 200) * dim;
+    for (let j = 0; j < dim; j++) data[i * dim + j] = i % 3 === 2 ? Math.fround(base[src + j] * (1 + 2 ** -23)) : base[src + j];
+  }
+  const queries = data.slice(0, 20 * dim);
+  for (const distance of ['euclidean-squared', 'negative-inner-product'] as const) {
+    const params: LshParameters = { ...CP, distance, l: 8, hashBits: 6 };
+    const js = await built(params, { kernel: 'js' }, data, n, dim);
+    const wasm = await built(params, { kernel: 'wasm' }, data, n, dim);
+    assert.equal(js.rerankKernel, 'js');
+    assert.equal(wasm.rerankKernel, 'wasm');
+    for (const k of [1, 7, 25]) {
+      const a = await js.query(queries, 20, k, { numProbes: 24 });
+      const b = await wasm.query(queries, 20, k, { numProbes: 24 });
+      assert.deepEqual(b.indices, a.indices, `${distance}, k ${k}`);
+      assert.deepEqual(b.distances, a.distances, `${distance}, k ${k}`);
+      const s = wasm.lastQueryStats;
+      assert.ok(s.refined >= 20 * Math.min(k, s.uniqueCandidates / 20), `${distance}, k ${k}: refined ${s.refined}`);
+      assert.equal(js.lastQueryStats.refined, 0);
+    }
+  }
+  // The first pass prunes: on spread-out data most candidates never need their canonical distance.
+  const index = await built(CP, { kernel: 'wasm' });
+  await index.query(QUERIES, Q, K, { numProbes: 64 });
+  const s = index.lastQueryStats;
+  assert.ok(s.refined < 0.5 * s.uniqueCandidates, `refined ${s.refined} of ${s.uniqueCandidates} unique candidates`);
+  assert.ok(s.refined >= Q * K);
+});
+
 test('flat and sorted-keys storage give identical results', async () => {
   const a = await built(CP);
   const b = await built({ ...CP, storageHashTable: 'flat' });
