@@ -57,6 +57,8 @@
  * `data` (no copy). Data over 4 GiB cannot be copied and are re-ranked in JavaScript.
  */
 
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { checkK, checkMatrix, checkQueries, NOT_BUILT_MESSAGE } from './checks';
 import { fhtUnchecked } from './fht';
 import { dotErrorBound, dotWasmUnavailable, WasmRowStore } from './dot-wasm';
@@ -67,6 +69,7 @@ import { checkLshParameters, log2Ceil, resolveLshParameters, type LshParameters,
 import { TopK } from './topk';
 import type { KnnResult, NeighborIndex, NeighborIndexFactory, QueryOptions } from './types';
 import { createRng } from '../random';
+import { workerEntry } from '../util/worker-entry';
 
 /** Query-side settings (FALCONN's query object). */
 export interface LshQueryOptions {
@@ -90,6 +93,13 @@ export interface LshIndexOptions extends LshQueryOptions {
    * The hyperplane family always runs in JavaScript.
    */
   kernel?: 'auto' | 'js' | 'wasm';
+  /**
+   * Worker threads hashing the points at `build` (each hashes whole chunks of rows, so the tables
+   * are identical for any number): a number ≥ 1 (1 = this thread only), or `'auto'` (default): all
+   * cores (`os.availableParallelism()`) when the hashing is long enough to repay starting them
+   * (about 2 s of single-thread work), else this thread.
+   */
+  buildThreads?: number | 'auto';
   /** Called while `build` hashes the points (points done, total), at most every 50 ms and at the end. */
   onBuildProgress?: (done: number, total: number) => void;
 }
@@ -137,7 +147,7 @@ function emptyStats(): LshQueryStats {
  * `transform` exposes the values the probing sequence is built from (rotated coordinates or
  * hyperplane margins), laid out per (table, function) at {@link HashFunctions.segmentOffset}.
  */
-interface HashFunctions {
+export interface HashFunctions {
   readonly lanes: number;
   /** Values per point of `transform`. */
   readonly transformedSize: number;
@@ -878,6 +888,128 @@ function checkQueryOptions(o: LshQueryOptions, l: number | null): void {
 }
 
 /** What an index built (shared by its query objects). */
+/**
+ * The hash functions of `params` (internal: also used by the build workers, `lsh-worker.ts`).
+ * @throws Error for kernel 'wasm' without WebAssembly SIMD.
+ */
+export function createHashFunctions(params: ResolvedLshParameters, kernel: 'auto' | 'js' | 'wasm'): HashFunctions {
+  if (params.family === 'hyperplane') return new HyperplaneHash(params);
+  const signs = crossPolytopeSigns(params);
+  if (kernel !== 'js') {
+    const why = crossPolytopeWasmUnavailable();
+    if (!why) return new CrossPolytopeWasmKernel(params, signs);
+    if (kernel === 'wasm') throw new Error(`kernel 'wasm' is unavailable: ${why}`);
+  }
+  return new CrossPolytopeJs(params, signs);
+}
+
+/**
+ * Hashes rows r0 … r0+count−1 of `data` into `out`: the key of row r in table t goes to
+ * `out[t·outStride + outOffset + (r − r0)]` (internal: also used by the build workers).
+ */
+export function hashRows(hashes: HashFunctions, data: Float32Array, r0: number, count: number, out: Float64Array, outStride: number, outOffset: number): void {
+  const lanes = hashes.lanes;
+  const l = out.length / outStride;
+  const keys = new Float64Array(l * lanes);
+  const group = new Int32Array(lanes);
+  for (let g = 0; g < count; g += lanes) {
+    const n = Math.min(lanes, count - g);
+    for (let i = 0; i < n; i++) group[i] = r0 + g + i;
+    hashes.load(data, group, n);
+    hashes.keys(keys);
+    for (let t = 0; t < l; t++) {
+      const o = t * outStride + outOffset + g;
+      for (let i = 0; i < n; i++) out[o + i] = keys[t * lanes + i];
+    }
+  }
+}
+
+/** Work units (row × table × function × rotation × coordinate) hashed per second on one thread, measured. */
+const HASH_UNITS_PER_SECOND = 1.6e9;
+
+/** Threads for hashing `rows` points (see {@link LshIndexOptions.buildThreads}). */
+function buildThreadCount(option: number | 'auto', p: ResolvedLshParameters, rows: number): number {
+  if (option !== 'auto') return Math.max(1, Math.min(option, rows));
+  const perRow = p.family === 'cross-polytope' ? p.l * p.k * p.numRotations * p.rotationDim : p.l * p.k * p.dim;
+  const seconds = (rows * perRow) / HASH_UNITS_PER_SECOND;
+  return seconds >= 2 ? Math.max(1, Math.min(availableParallelism(), Math.floor(rows / 1024))) : 1;
+}
+
+/** A build worker's reply: the keys of rows r0 … r0+count−1, table-major (`l × count`). */
+export interface LshWorkerReply {
+  r0: number;
+  count: number;
+  keys?: Float64Array;
+  error?: string;
+}
+
+/**
+ * Hashes all rows on `threads` worker threads, chunk by chunk (two chunks in flight per worker),
+ * into keysAll (table-major, l × rows). Each worker builds the same hash functions from the
+ * parameters, so the keys equal those of a single-thread build.
+ */
+async function hashWithWorkers(
+  params: ResolvedLshParameters,
+  kernel: 'js' | 'wasm',
+  data: Float32Array,
+  rows: number,
+  threads: number,
+  keysAll: Float64Array,
+  report: ((done: number, total: number) => void) | undefined,
+): Promise<void> {
+  const dim = params.dim;
+  // Chunks of ~0.25 s of work each, at least 16 rows.
+  const perRow = params.family === 'cross-polytope' ? params.l * params.k * params.numRotations * params.rotationDim : params.l * params.k * dim;
+  const chunk = Math.max(16, Math.min(4096, Math.floor((0.25 * HASH_UNITS_PER_SECOND) / perRow)));
+  const { script, evalCode } = workerEntry(__dirname, __filename, 'lsh-worker', 'LshIndex.build with buildThreads > 1');
+  const workers: Worker[] = [];
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let next = 0;
+      let done = 0;
+      let failed = false;
+      const fail = (e: Error) => {
+        if (!failed) {
+          failed = true;
+          reject(e);
+        }
+      };
+      const feed = (w: Worker) => {
+        if (failed || next >= rows) return;
+        const r0 = next;
+        const count = Math.min(chunk, rows - r0);
+        next += count;
+        const part = data.slice(r0 * dim, (r0 + count) * dim);
+        w.postMessage({ r0, count, data: part }, [part.buffer]);
+      };
+      for (let i = 0; i < threads; i++) {
+        const w = new Worker(script, { eval: evalCode, workerData: { params, kernel }, execArgv: process.execArgv, name: `dknn-lsh-${i + 1}` });
+        workers.push(w);
+        w.on('message', (m: LshWorkerReply) => {
+          if (m.error !== undefined || !m.keys) {
+            fail(new Error(`LSH build worker ${i + 1} failed: ${m.error ?? 'no keys'}`));
+            return;
+          }
+          const l = params.l;
+          for (let t = 0; t < l; t++) keysAll.set(m.keys.subarray(t * m.count, (t + 1) * m.count), t * rows + m.r0);
+          done += m.count;
+          report?.(done, rows);
+          if (done === rows) resolve();
+          else feed(w);
+        });
+        w.on('error', (e) => fail(new Error(`LSH build worker ${i + 1} failed: ${e.message}`)));
+        w.on('exit', (code) => {
+          if (done < rows) fail(new Error(`LSH build worker ${i + 1} exited with code ${code} before the build finished`));
+        });
+        feed(w);
+        feed(w);
+      }
+    });
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+
 interface Built {
   params: ResolvedLshParameters;
   /** The rows: row i is `values[base + i·stride … + dim)` (the caller's data, or the store's memory). */
@@ -906,8 +1038,10 @@ export class LshIndex implements NeighborIndex {
   private built: Built | null = null;
   private defaultQuery: LshQuery | null = null;
   private lastQuery: LshQuery | null = null;
-  /** Seconds the last `build` took (hashing, tables). */
-  buildSeconds = { hash: 0, tables: 0, total: 0 };
+  /** Seconds the last `build` took (hashing, tables, copying the rows for two-pass re-ranking). */
+  buildSeconds = { hash: 0, tables: 0, copy: 0, total: 0 };
+  /** Threads that hashed the points in the last `build` (see {@link LshIndexOptions.buildThreads}). */
+  buildThreadsUsed = 0;
 
   /**
    * @param params construction parameters (`lsh-params.ts`); checked now as far as possible without
@@ -921,6 +1055,10 @@ export class LshIndex implements NeighborIndex {
       throw new RangeError(`kernel must be 'auto', 'js' or 'wasm', found ${JSON.stringify(kernel)}`);
     }
     checkQueryOptions(options, params.l);
+    const bt = options.buildThreads;
+    if (bt !== undefined && bt !== 'auto' && (!Number.isSafeInteger(bt) || bt < 1)) {
+      throw new RangeError(`buildThreads must be a positive integer or 'auto', found ${JSON.stringify(bt)}`);
+    }
     this.parameters = Object.freeze({ ...params });
     this.options = { ...options, kernel };
   }
@@ -984,25 +1122,26 @@ export class LshIndex implements NeighborIndex {
     const norms = rowSquaredNorms(data, rows, dim, 'data');
     const hashes = this.makeHashes(params);
     const { l } = params;
-    const lanes = hashes.lanes;
     const keysAll = new Float64Array(l * rows);
-    const keys = new Float64Array(l * lanes);
-    const group = new Int32Array(lanes);
     const report = this.options.onBuildProgress;
-    let lastYield = performance.now();
-    for (let r0 = 0; r0 < rows; r0 += lanes) {
-      const count = Math.min(lanes, rows - r0);
-      for (let i = 0; i < count; i++) group[i] = r0 + i;
-      hashes.load(data, group, count);
-      hashes.keys(keys);
-      for (let t = 0; t < l; t++) for (let i = 0; i < count; i++) keysAll[t * rows + r0 + i] = keys[t * lanes + i];
-      const now = performance.now();
-      if (now - lastYield >= 50) {
-        report?.(r0 + count, rows);
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        lastYield = performance.now();
+    const threads = buildThreadCount(this.options.buildThreads ?? 'auto', params, rows);
+    this.buildThreadsUsed = threads;
+    if (threads > 1) {
+      await hashWithWorkers(params, hashes.kernel, data, rows, threads, keysAll, report);
+    } else {
+      let lastYield = performance.now();
+      const step = 4 * hashes.lanes;
+      for (let r0 = 0; r0 < rows; r0 += step) {
+        const count = Math.min(step, rows - r0);
+        hashRows(hashes, data, r0, count, keysAll, rows, r0);
+        if (performance.now() - lastYield >= 50) {
+          report?.(r0 + count, rows);
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          lastYield = performance.now();
+        }
       }
     }
+    let lastYield = performance.now();
     const t1 = performance.now();
     const tables = new Tables(l, rows, params.storageHashTable === 'flat');
     for (let t = 0; t < l; t++) {
@@ -1014,6 +1153,8 @@ export class LshIndex implements NeighborIndex {
     }
     report?.(rows, rows);
     const t2 = performance.now();
+    const store = this.makeStore(data, rows, dim);
+    const t3 = performance.now();
     let probes: () => ProbeSequence;
     if (params.family === 'cross-polytope') {
       const cp = hashes as CrossPolytopeBase;
@@ -1021,12 +1162,11 @@ export class LshIndex implements NeighborIndex {
     } else {
       probes = () => new HyperplaneProbes(params);
     }
-    const store = this.makeStore(data, rows, dim);
     const rowsAt = store ? { values: store.values, base: store.base, stride: store.stride } : { values: data, base: 0, stride: dim };
     this.built = { params, ...rowsAt, store, norms, n: rows, hashes, tables, probes };
     this.defaultQuery = null;
     this.lastQuery = null;
-    this.buildSeconds = { hash: (t1 - t0) / 1000, tables: (t2 - t1) / 1000, total: (t2 - t0) / 1000 };
+    this.buildSeconds = { hash: (t1 - t0) / 1000, tables: (t2 - t1) / 1000, copy: (t3 - t2) / 1000, total: (t3 - t0) / 1000 };
   }
 
   /** The rows for two-pass re-ranking, or null to re-rank in JavaScript (see the module comment). */
@@ -1040,15 +1180,7 @@ export class LshIndex implements NeighborIndex {
   }
 
   private makeHashes(params: ResolvedLshParameters): HashFunctions {
-    if (params.family === 'hyperplane') return new HyperplaneHash(params);
-    const signs = crossPolytopeSigns(params);
-    const want = this.options.kernel ?? 'auto';
-    if (want !== 'js') {
-      const why = crossPolytopeWasmUnavailable();
-      if (!why) return new CrossPolytopeWasmKernel(params, signs);
-      if (want === 'wasm') throw new Error(`kernel 'wasm' is unavailable: ${why}`);
-    }
-    return new CrossPolytopeJs(params, signs);
+    return createHashFunctions(params, this.options.kernel ?? 'auto');
   }
 
   /**

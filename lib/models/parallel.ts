@@ -12,12 +12,12 @@
  * main thread takes shard 0, worker k − 1 shard k; gradients are combined in shard order.
  * The same seed and worker count therefore reproduce the same weights bit for bit.
  */
-import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../backend';
 import type { WasmKernelMode } from '../kernels';
 import type { Architecture } from './zoo';
+import { workerEntry } from '../util/worker-entry';
 
 /** Where one trainable weight lives in the flat shared weight and gradient buffers. */
 export interface WeightSlot {
@@ -120,22 +120,6 @@ export function shardGradients(model: tf.LayersModel, vars: tf.Variable[], layou
   }
 }
 
-/** How to start the worker script: the compiled `.js` next to this file, or the `.ts` source under tsx. */
-function workerEntry(): { script: string; evalCode: boolean } {
-  const ext = extname(__filename);
-  const file = join(__dirname, `train-worker${ext}`);
-  if (ext !== '.ts') return { script: file, evalCode: false };
-  // Running from TypeScript source (tsx): Node 20 does not apply `--import` loader hooks to a
-  // worker's entry module, so the worker registers tsx's CommonJS hook itself first.
-  let tsx: string;
-  try {
-    tsx = require.resolve('tsx/cjs', { paths: [__dirname, process.cwd()] });
-  } catch {
-    throw new Error(`trainModel: workers > 1 from TypeScript source needs tsx to load ${file} in a worker thread, but 'tsx/cjs' cannot be resolved; build the lib (npm run build) and use lib/dist`);
-  }
-  return { script: `require(${JSON.stringify(tsx)});\nrequire(${JSON.stringify(file)});\n`, evalCode: true };
-}
-
 interface Pending {
   step: number;
   resolve: (r: ShardResult) => void;
@@ -220,7 +204,7 @@ export class GradientPool {
       y: this.y.buffer as SharedArrayBuffer,
       control: this.control.buffer as SharedArrayBuffer,
     };
-    const { script, evalCode } = workerEntry();
+    const { script, evalCode } = workerEntry(__dirname, __filename, 'train-worker', 'trainModel: workers > 1');
     const worker = new Worker(script, { eval: evalCode, workerData: data, execArgv: process.execArgv, name: `dknn-train-${i + 1}` });
     this.workers[i] = worker;
     return new Promise<void>((resolve, reject) => {

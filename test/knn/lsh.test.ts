@@ -202,6 +202,31 @@ test('two-pass WebAssembly re-ranking equals the one-pass JavaScript re-ranking,
   assert.ok(s.refined >= Q * K);
 });
 
+test('a build on worker threads gives the same hashes and results as one thread', async () => {
+  for (const params of [CP, HP]) {
+    const one = await built(params, { buildThreads: 1 });
+    const progress: number[] = [];
+    const two = await built(params, { buildThreads: 2, onBuildProgress: (d) => progress.push(d) });
+    assert.equal(one.buildThreadsUsed, 1);
+    assert.equal(two.buildThreadsUsed, 2);
+    assert.equal(progress.at(-1), N);
+    for (let i = 1; i < progress.length; i++) assert.ok(progress[i] >= progress[i - 1]);
+    // Same tables: every database point finds the same buckets (same candidate counts), and the
+    // same neighbours, with and without multiprobe.
+    for (const numProbes of [params.l, 40]) {
+      const a = await one.query(DATA, N, K, { numProbes });
+      const b = await two.query(DATA, N, K, { numProbes });
+      assert.deepEqual(b.indices, a.indices);
+      assert.deepEqual(b.distances, a.distances);
+      assert.equal(two.lastQueryStats.candidates, one.lastQueryStats.candidates);
+      assert.equal(two.lastQueryStats.uniqueCandidates, one.lastQueryStats.uniqueCandidates);
+    }
+  }
+  // 'auto' keeps small builds on this thread (starting workers would cost more than it saves).
+  assert.equal((await built(CP)).buildThreadsUsed, 1);
+  assert.throws(() => new LshIndex(CP, { buildThreads: 0 }), /buildThreads must be a positive integer or 'auto', found 0/);
+});
+
 test('flat and sorted-keys storage give identical results', async () => {
   const a = await built(CP);
   const b = await built({ ...CP, storageHashTable: 'flat' });

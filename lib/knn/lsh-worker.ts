@@ -1,0 +1,27 @@
+/**
+ * Worker thread of a parallel {@link LshIndex} build (`buildThreads > 1`): builds the index's hash
+ * functions from the resolved parameters, then hashes each chunk of rows it is sent and replies
+ * with the keys, table-major (`l × count`).
+ */
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { createHashFunctions, hashRows, type LshWorkerReply } from './lsh';
+import type { ResolvedLshParameters } from './lsh-params';
+
+const { params, kernel } = workerData as { params: ResolvedLshParameters; kernel: 'js' | 'wasm' };
+const port = parentPort!;
+try {
+  const hashes = createHashFunctions(params, kernel);
+  port.on('message', (m: { r0: number; count: number; data: Float32Array }) => {
+    try {
+      const keys = new Float64Array(params.l * m.count);
+      hashRows(hashes, m.data, 0, m.count, keys, m.count, 0);
+      const reply: LshWorkerReply = { r0: m.r0, count: m.count, keys };
+      port.postMessage(reply, [keys.buffer]);
+    } catch (e) {
+      port.postMessage({ r0: m.r0, count: m.count, error: (e as Error).message } satisfies LshWorkerReply);
+    }
+  });
+} catch (e) {
+  port.postMessage({ r0: 0, count: 0, error: (e as Error).message } satisfies LshWorkerReply);
+}
