@@ -6,9 +6,11 @@ export { applyCentre, fitCentre, normaliseRows, Preprocessor, PREPROCESSOR_NOT_F
 export { TopK } from './topk';
 export { fht, isPowerOfTwo } from './fht';
 export {
+  AUTO_PRESET,
   checkLshParameters,
   computeNumberOfHashFunctions,
   crossPolytopeHashBits,
+  defaultHashBits,
   defaultLshParameters,
   FALCONN_DEFAULT_SEED,
   log2Ceil,
@@ -26,5 +28,7 @@ export {
 } from './lsh-params';
 export { LshIndex, lshIndexFactory, LshQuery, type LshIndexOptions, type LshQueryOptions, type LshQueryStats } from './lsh';
 export { crossPolytopeWasmUnavailable } from './lsh-wasm';
+export { dotErrorBound, dotWasmUnavailable, WasmRowStore } from './dot-wasm';
+export { recallWithoutSelf, searchNumProbes, type LshTuneOptions, type LshTunePoint, type LshTuning } from './lsh-tune';
 export { HNSW_DEFAULTS, HnswIndex, hnswIndexFactory, hnswUnavailable, type HnswIndexOptions, type HnswParameters, type HnswQueryStats } from './hnsw';
 export { agreement, recallAtK, type Agreement, type PredictionLike } from './compare';

@@ -61,9 +61,10 @@ export interface LshParameters {
   lastCpDim?: number;
   /**
    * Bits per bucket key; when `k` is absent, `k` and `lastCpDim` are computed from it and the
-   * data's dimension at build time ({@link computeNumberOfHashFunctions}).
+   * data's dimension at build time ({@link computeNumberOfHashFunctions}). `'auto'`: FALCONN's
+   * default for the number of points n ({@link defaultHashBits}: about 4 points per bucket).
    */
-  hashBits?: number;
+  hashBits?: number | 'auto';
   /**
    * Cross-polytope only: pseudo-random rotations per hash, each a random ±1 diagonal followed by a
    * fast Hadamard transform (FALCONN `num_rotations`; FALCONN advises 1 for dense data, 2 for sparse).
@@ -118,6 +119,34 @@ export const PAPER_PRESET: Readonly<LshParameters> = Object.freeze({
   numRotations: 2,
   seed: 5721840,
 });
+
+/**
+ * FALCONN's defaults ({@link defaultLshParameters}) for any n and dimension: cross-polytope, l = 10
+ * tables, `hashBits: 'auto'` (about 4 points per bucket), 1 rotation, FALCONN's seed. Built with
+ * `numProbes: 'auto'` (`LshIndexOptions`), the index then raises the number of probes until a
+ * recall target is met on a sample of its own points — FALCONN's advice, automated. This is the
+ * project's tuned LSH configuration (see the README's kNN-backends table).
+ */
+export const AUTO_PRESET: Readonly<LshParameters> = Object.freeze({
+  family: 'cross-polytope',
+  distance: 'euclidean-squared',
+  l: 10,
+  hashBits: 'auto',
+  numRotations: 1,
+  seed: FALCONN_DEFAULT_SEED,
+});
+
+/**
+ * FALCONN's default bits per table for n points (from `get_default_parameters`): the largest b with
+ * 2^(b + 2) ≤ n, at least 1 — about 4 points per bucket. E.g. n = 60,000 → 14.
+ * @throws RangeError when n is not a positive integer.
+ */
+export function defaultHashBits(n: number): number {
+  checkPositiveInt('n', n, 'defaultHashBits');
+  let bits = 1;
+  while (2 ** (bits + 2) <= n) bits++;
+  return bits;
+}
 
 /** Smallest power of two ≥ x (FALCONN `find_next_power_of_two`); 1 for x ≤ 1. */
 export function nextPowerOfTwo(x: number): number {
@@ -219,8 +248,7 @@ export interface DefaultLshOptions {
 export function defaultLshParameters(n: number, dim: number, options: DefaultLshOptions = {}): ResolvedLshParameters {
   checkPositiveInt('n', n, 'defaultLshParameters');
   checkPositiveInt('dim', dim, 'defaultLshParameters');
-  let bits = 1;
-  while (2 ** (bits + 2) <= n) bits++;
+  const bits = defaultHashBits(n);
   const params = computeNumberOfHashFunctions(bits, dim, {
     family: 'cross-polytope' as const,
     distance: options.distance ?? 'euclidean-squared',
@@ -256,7 +284,7 @@ export function checkLshParameters(params: LshParameters): void {
     throw new RangeError('LSH parameters: expected k (hash functions per table) or hashBits (bits per table), found neither');
   }
   if (params.k !== undefined) checkPositiveInt('k', params.k);
-  if (params.hashBits !== undefined) {
+  if (params.hashBits !== undefined && params.hashBits !== 'auto') {
     checkPositiveInt('hashBits', params.hashBits);
     if (params.hashBits > MAX_HASH_BITS) {
       throw new RangeError(`LSH parameters: at most ${MAX_HASH_BITS} bits per table (keys are exact JavaScript integers), found hashBits = ${params.hashBits}`);
@@ -274,17 +302,28 @@ export function checkLshParameters(params: LshParameters): void {
         throw new RangeError(`LSH parameters: lastCpDim is computed from hashBits; give k with it, found lastCpDim = ${params.lastCpDim} without k`);
       }
     }
+    if (params.hashBits === 'auto' && params.k !== undefined) {
+      throw new RangeError(`LSH parameters: hashBits 'auto' computes k; give one of them, found k = ${params.k} with hashBits 'auto'`);
+    }
   }
 }
 
 /**
  * Checks `params` and fills every field for data of dimension `dim` (computing k and lastCpDim from
  * `hashBits` when `k` is absent). Errors name the field, what was expected and what was found.
+ * @param n points in the index: needed for `hashBits: 'auto'` only.
  * @throws RangeError on any invalid or inconsistent field.
  */
-export function resolveLshParameters(params: LshParameters, dim: number): ResolvedLshParameters {
+export function resolveLshParameters(params: LshParameters, dim: number, n?: number): ResolvedLshParameters {
   checkLshParameters(params);
   checkPositiveInt('dim', dim);
+  let bitsWanted: number | undefined;
+  if (params.hashBits === 'auto') {
+    if (n === undefined) throw new RangeError("LSH parameters: hashBits 'auto' depends on the number of points; resolve them with n (as build does)");
+    bitsWanted = defaultHashBits(n);
+  } else {
+    bitsWanted = params.hashBits;
+  }
   const seed = params.seed ?? FALCONN_DEFAULT_SEED;
   const storage = params.storageHashTable ?? 'sorted-keys';
   let k: number;
@@ -293,7 +332,7 @@ export function resolveLshParameters(params: LshParameters, dim: number): Resolv
   let rotationDim = dim;
   let hashBits: number;
   if (params.family === 'hyperplane') {
-    k = params.k ?? params.hashBits!;
+    k = params.k ?? bitsWanted!;
     hashBits = k;
   } else {
     numRotations = params.numRotations ?? 1;
@@ -305,13 +344,13 @@ export function resolveLshParameters(params: LshParameters, dim: number): Resolv
         throw new RangeError(`LSH parameters: lastCpDim must be at most the rotation dimension ${rotationDim} (next power of two ≥ dim ${dim}), found ${lastCpDim}`);
       }
     } else {
-      const c = computeNumberOfHashFunctions(params.hashBits!, dim, { family: 'cross-polytope' });
+      const c = computeNumberOfHashFunctions(bitsWanted!, dim, { family: 'cross-polytope' });
       k = c.k;
       lastCpDim = c.lastCpDim;
     }
     hashBits = crossPolytopeHashBits(rotationDim, k, lastCpDim);
   }
-  if (params.hashBits !== undefined && params.hashBits !== hashBits) {
+  if (bitsWanted !== undefined && bitsWanted !== hashBits) {
     throw new RangeError(`LSH parameters: k = ${k}${params.family === 'cross-polytope' ? `, lastCpDim = ${lastCpDim} (rotation dimension ${rotationDim})` : ''} give ${hashBits} bits per table, but hashBits = ${params.hashBits}`);
   }
   if (hashBits > MAX_HASH_BITS) {

@@ -69,6 +69,8 @@ import { checkLshParameters, log2Ceil, resolveLshParameters, type LshParameters,
 import { TopK } from './topk';
 import type { KnnResult, NeighborIndex, NeighborIndexFactory, QueryOptions } from './types';
 import { createRng } from '../random';
+import { ExactIndex } from './exact';
+import { recallWithoutSelf, resolveTuneOptions, searchNumProbes, type LshTuneOptions, type LshTuning } from './lsh-tune';
 import { workerEntry } from '../util/worker-entry';
 
 /** Query-side settings (FALCONN's query object). */
@@ -86,7 +88,15 @@ export interface LshQueryOptions {
 }
 
 /** Options of {@link LshIndex}. */
-export interface LshIndexOptions extends LshQueryOptions {
+export interface LshIndexOptions extends Omit<LshQueryOptions, 'numProbes'> {
+  /**
+   * Default buckets probed per query (see {@link LshQueryOptions.numProbes}), or `'auto'`: chosen
+   * at build as the smallest number meeting a recall target on a sample of the index's own points
+   * (`tune`; `lsh-tune.ts`; the result is {@link LshIndex.tuning}). Default l.
+   */
+  numProbes?: number | 'auto';
+  /** Settings of `numProbes: 'auto'` (target recall 0.99 at k = 75 on 200 points by default). */
+  tune?: LshTuneOptions;
   /**
    * Cross-polytope rotation kernel: `'auto'` (default: WebAssembly SIMD when it compiles, else
    * JavaScript), `'wasm'` (fails in `build` without WebAssembly SIMD) or `'js'`. Same results.
@@ -877,8 +887,8 @@ function searchSorted(sorted: Float64Array, key: number): number {
 // Index and query object
 // ---------------------------------------------------------------------------------------------
 
-function checkQueryOptions(o: LshQueryOptions, l: number | null): void {
-  if (o.numProbes !== undefined) {
+function checkQueryOptions(o: LshQueryOptions | LshIndexOptions, l: number | null): void {
+  if (o.numProbes !== undefined && o.numProbes !== 'auto') {
     if (!Number.isSafeInteger(o.numProbes) || o.numProbes < 1) throw new RangeError(`numProbes must be a positive integer, found ${o.numProbes}`);
     if (l !== null && o.numProbes < l) throw new RangeError(`numProbes must be at least the number of tables l = ${l} (one bucket per table), found ${o.numProbes}`);
   }
@@ -1038,8 +1048,10 @@ export class LshIndex implements NeighborIndex {
   private built: Built | null = null;
   private defaultQuery: LshQuery | null = null;
   private lastQuery: LshQuery | null = null;
-  /** Seconds the last `build` took (hashing, tables, copying the rows for two-pass re-ranking). */
-  buildSeconds = { hash: 0, tables: 0, copy: 0, total: 0 };
+  /** Seconds the last `build` took (hashing, tables, copying the rows for two-pass re-ranking, tuning). */
+  buildSeconds = { hash: 0, tables: 0, copy: 0, tune: 0, total: 0 };
+  /** With `numProbes: 'auto'`: what the tuning at the last build chose and measured; else null. */
+  tuning: LshTuning | null = null;
   /** Threads that hashed the points in the last `build` (see {@link LshIndexOptions.buildThreads}). */
   buildThreadsUsed = 0;
 
@@ -1055,6 +1067,8 @@ export class LshIndex implements NeighborIndex {
       throw new RangeError(`kernel must be 'auto', 'js' or 'wasm', found ${JSON.stringify(kernel)}`);
     }
     checkQueryOptions(options, params.l);
+    if (options.numProbes === 'auto') resolveTuneOptions(options.tune, params.l);
+    else if (options.tune !== undefined) throw new RangeError(`tune applies to numProbes 'auto' only, found numProbes ${String(options.numProbes ?? 'default (l)')}`);
     const bt = options.buildThreads;
     if (bt !== undefined && bt !== 'auto' && (!Number.isSafeInteger(bt) || bt < 1)) {
       throw new RangeError(`buildThreads must be a positive integer or 'auto', found ${JSON.stringify(bt)}`);
@@ -1098,6 +1112,16 @@ export class LshIndex implements NeighborIndex {
     return this.built ? this.built.tables.bytes() : 0;
   }
 
+  /**
+   * Buckets probed per query by {@link query} and new query objects: the tuned number after a build
+   * with `numProbes: 'auto'`, else the option, else l (before build: the option or the parameters' l).
+   */
+  get numProbes(): number {
+    const o = this.options.numProbes;
+    if (o === 'auto') return this.tuning?.numProbes ?? (this.built ? this.built.params.l : this.parameters.l);
+    return o ?? (this.built ? this.built.params.l : this.parameters.l);
+  }
+
   /** How candidates are re-ranked: 'wasm' (two passes, rows copied) or 'js'; null before build. */
   get rerankKernel(): 'js' | 'wasm' | null {
     return this.built ? (this.built.store ? 'wasm' : 'js') : null;
@@ -1108,7 +1132,8 @@ export class LshIndex implements NeighborIndex {
     return {
       name: 'lsh',
       parameters: this.built ? { ...this.built.params } : { ...this.parameters },
-      numProbes: this.options.numProbes ?? (this.built ? this.built.params.l : this.parameters.l),
+      numProbes: this.built || this.options.numProbes !== 'auto' ? this.numProbes : 'auto',
+      ...(this.tuning ? { tuning: { targetRecall: this.tuning.targetRecall, recall: this.tuning.recall, reached: this.tuning.reached, k: this.tuning.k, sample: this.tuning.sample } } : {}),
       maxCandidates: this.options.maxCandidates ?? null,
       kernel: this.kernel ?? this.options.kernel,
       rerank: this.rerankKernel ?? this.options.kernel,
@@ -1118,7 +1143,7 @@ export class LshIndex implements NeighborIndex {
   async build(data: Float32Array, rows: number, dim: number): Promise<void> {
     checkMatrix('data', data, rows, dim);
     const t0 = performance.now();
-    const params = resolveLshParameters(this.parameters, dim);
+    const params = resolveLshParameters(this.parameters, dim, rows);
     const norms = rowSquaredNorms(data, rows, dim, 'data');
     const hashes = this.makeHashes(params);
     const { l } = params;
@@ -1166,7 +1191,44 @@ export class LshIndex implements NeighborIndex {
     this.built = { params, ...rowsAt, store, norms, n: rows, hashes, tables, probes };
     this.defaultQuery = null;
     this.lastQuery = null;
-    this.buildSeconds = { hash: (t1 - t0) / 1000, tables: (t2 - t1) / 1000, copy: (t3 - t2) / 1000, total: (t3 - t0) / 1000 };
+    this.tuning = null;
+    if (this.options.numProbes === 'auto') this.tuning = await this.tune(data);
+    const t4 = performance.now();
+    this.buildSeconds = { hash: (t1 - t0) / 1000, tables: (t2 - t1) / 1000, copy: (t3 - t2) / 1000, tune: (t4 - t3) / 1000, total: (t4 - t0) / 1000 };
+  }
+
+  /** The probes for `numProbes: 'auto'` (see `lsh-tune.ts`). */
+  private async tune(data: Float32Array): Promise<LshTuning> {
+    const t0 = performance.now();
+    const b = this.requireBuilt();
+    const { l, dim, seed } = b.params;
+    const o = resolveTuneOptions(this.options.tune, l);
+    const n = b.n;
+    if (n < 2) return { numProbes: l, recall: 1, reached: true, targetRecall: o.recall, k: 0, sample: 0, curve: [], seconds: 0 };
+    const k = Math.min(o.k, n - 1);
+    const m = Math.min(o.sample, n);
+    // A seeded sample of distinct points (partial Fisher–Yates), in increasing order.
+    const rng = createRng((seed ^ 0x7e57ab1e) >>> 0);
+    const perm = Int32Array.from({ length: n }, (_, i) => i);
+    for (let i = 0; i < m; i++) {
+      const j = i + rng.int(n - i);
+      const t = perm[i];
+      perm[i] = perm[j];
+      perm[j] = t;
+    }
+    const self = perm.slice(0, m).sort();
+    const queries = new Float32Array(m * dim);
+    for (let q = 0; q < m; q++) queries.set(data.subarray(self[q] * dim, (self[q] + 1) * dim), q * dim);
+    const exact = new ExactIndex();
+    await exact.build(data, n, dim);
+    const truth = (await exact.query(queries, m, k + 1)).indices;
+    const found = await searchNumProbes(
+      async (numProbes) => recallWithoutSelf(truth, (await new LshQuery(b, { numProbes }).query(queries, m, k + 1)).indices, self, k),
+      l,
+      o.recall,
+      o.maxProbes,
+    );
+    return { ...found, targetRecall: o.recall, k, sample: m, seconds: (performance.now() - t0) / 1000 };
   }
 
   /** The rows for two-pass re-ranking, or null to re-rank in JavaScript (see the module comment). */
@@ -1240,7 +1302,7 @@ export class LshIndex implements NeighborIndex {
   createQuery(options: LshQueryOptions = {}): LshQuery {
     if (!this.built) throw new Error(NOT_BUILT_MESSAGE);
     return new LshQuery(this.built, {
-      numProbes: options.numProbes ?? this.options.numProbes,
+      numProbes: options.numProbes ?? this.numProbes,
       maxCandidates: options.maxCandidates ?? this.options.maxCandidates,
     });
   }
@@ -1483,14 +1545,19 @@ export class LshQuery {
  * gives the parameters and query settings; `DkNN.info()` also reports each layer's resolved ones.
  * @throws RangeError for bad parameters or query settings (checked now).
  */
-export function lshIndexFactory(params: LshParameters, queryOptions: LshQueryOptions & Pick<LshIndexOptions, 'kernel'> = {}): NeighborIndexFactory {
-  checkLshParameters(params);
-  checkQueryOptions(queryOptions, params.l);
+export function lshIndexFactory(
+  params: LshParameters,
+  options: Pick<LshIndexOptions, 'numProbes' | 'maxCandidates' | 'kernel' | 'buildThreads' | 'tune'> = {},
+): NeighborIndexFactory {
   const p = Object.freeze({ ...params });
-  const q = { ...queryOptions };
+  const q = { ...options };
+  new LshIndex(p, q); // checks everything now
   return {
     name: 'lsh',
     create: () => new LshIndex(p, q),
-    describe: () => ({ name: 'lsh', parameters: { ...p }, numProbes: q.numProbes ?? p.l, maxCandidates: q.maxCandidates ?? null, kernel: q.kernel ?? 'auto' }),
+    describe: () => ({
+      name: 'lsh', parameters: { ...p }, numProbes: q.numProbes ?? p.l, maxCandidates: q.maxCandidates ?? null, kernel: q.kernel ?? 'auto',
+      ...(q.numProbes === 'auto' ? { tune: resolveTuneOptions(q.tune, p.l) } : {}),
+    }), // prettier-ignore
   };
 }

@@ -7,7 +7,7 @@ import { ExactIndex } from '../../lib/knn/exact';
 import { NOT_BUILT_MESSAGE } from '../../lib/knn/checks';
 import { lshIndexFactory, LshIndex, type LshIndexOptions } from '../../lib/knn/lsh';
 import { crossPolytopeWasmUnavailable } from '../../lib/knn/lsh-wasm';
-import { PAPER_PRESET, type LshParameters } from '../../lib/knn/lsh-params';
+import { AUTO_PRESET, defaultHashBits, PAPER_PRESET, type LshParameters } from '../../lib/knn/lsh-params';
 import { Preprocessor } from '../../lib/knn/preprocess';
 import type { KnnResult } from '../../lib/knn/types';
 import { createRng } from '../../lib/random';
@@ -225,6 +225,30 @@ test('a build on worker threads gives the same hashes and results as one thread'
   // 'auto' keeps small builds on this thread (starting workers would cost more than it saves).
   assert.equal((await built(CP)).buildThreadsUsed, 1);
   assert.throws(() => new LshIndex(CP, { buildThreads: 0 }), /buildThreads must be a positive integer or 'auto', found 0/);
+});
+
+test("numProbes 'auto' tunes the probes to the recall target on the index's own points, and no fewer suffice", async () => {
+  const index = await built({ ...AUTO_PRESET }, { numProbes: 'auto', tune: { recall: 0.95, k: K, sample: 150 } });
+  const tuning = index.tuning!;
+  assert.equal(index.resolved!.hashBits, defaultHashBits(N));
+  assert.equal(tuning.reached, true);
+  assert.ok(tuning.recall >= 0.95);
+  assert.equal(tuning.sample, 150);
+  assert.equal(index.numProbes, tuning.numProbes);
+  assert.ok(tuning.numProbes > index.resolved!.l, `tuned ${tuning.numProbes} probes: the target needs multiprobe on these data`);
+  // The largest failing probe count tried is within 5 % below the choice.
+  const fails = tuning.curve.filter((c) => c.recall < 0.95).map((c) => c.numProbes);
+  assert.ok(Math.max(...fails) >= tuning.numProbes - Math.max(1, Math.ceil(0.05 * tuning.numProbes)));
+  // The tuned index generalises to held-out queries.
+  const held = await recall(await index.query(QUERIES, Q, K));
+  assert.ok(held >= 0.9, `held-out recall ${held}`);
+  assert.equal(index.lastQueryStats.probes, Q * tuning.numProbes);
+  assert.deepEqual((index.describe() as { tuning: unknown }).tuning, { targetRecall: 0.95, recall: tuning.recall, reached: true, k: K, sample: 150 });
+  // Deterministic.
+  const again = await built({ ...AUTO_PRESET }, { numProbes: 'auto', tune: { recall: 0.95, k: K, sample: 150 } });
+  assert.deepEqual(again.tuning!.curve.map((c) => [c.numProbes, c.recall]), tuning.curve.map((c) => [c.numProbes, c.recall]));
+  assert.throws(() => new LshIndex(CP, { tune: { recall: 0.9 } }), /tune applies to numProbes 'auto' only, found numProbes default \(l\)/);
+  assert.throws(() => new LshIndex({ ...CP, hashBits: 'auto', k: 2 }), /hashBits 'auto' computes k; give one of them, found k = 2/);
 });
 
 test('flat and sorted-keys storage give identical results', async () => {
