@@ -17,6 +17,9 @@
  * - lsh-paper: LshIndex(PAPER_PRESET): cross-polytope, l = 200, 17 bits, 2 rotations, numProbes = l;
  * - lsh-default: LshIndex(defaultLshParameters(n, dim)) (FALCONN's defaults: l = 10, 1 rotation),
  *   one build, queried with each numProbes of DKNN_BENCH_PROBES (default 10,50,200,500,1000,2000);
+ * - lsh-auto: LshIndex(AUTO_PRESET, { numProbes: 'auto' }): FALCONN's defaults with the probes tuned
+ *   at build to recall@75 ≥ DKNN_BENCH_TUNE_RECALL (default 0.99) on 200 of the database's own points
+ *   (never on the queries); its build seconds include the tuning;
  * - hnsw: HnswIndex M = DKNN_BENCH_HNSW_M (16), efConstruction DKNN_BENCH_HNSW_EFC (40, faiss'
  *   default, as in the anchor below), efSearch DKNN_BENCH_HNSW_EFS (128).
  * Reported: build seconds, query seconds (all queries), recall@k against exact (fraction of the
@@ -45,7 +48,7 @@ import { dataDir, loadMnist, subset } from '../lib/data';
 import { ExactIndex } from '../lib/knn/exact';
 import { HnswIndex, hnswUnavailable } from '../lib/knn/hnsw';
 import { LshIndex } from '../lib/knn/lsh';
-import { defaultLshParameters, PAPER_PRESET, resolveLshParameters, type LshParameters } from '../lib/knn/lsh-params';
+import { AUTO_PRESET, defaultLshParameters, PAPER_PRESET, resolveLshParameters, type LshParameters } from '../lib/knn/lsh-params';
 import { Preprocessor } from '../lib/knn/preprocess';
 import type { KnnResult } from '../lib/knn/types';
 import { modelHash } from '../lib/models/serialize';
@@ -54,7 +57,7 @@ import { terminalProgress } from '../lib/progress';
 import { writeFileAtomic } from '../lib/util/atomic';
 
 /** Bump when the measured code changes in a way that invalidates stored results. */
-const BENCH_VERSION = 1;
+const BENCH_VERSION = 2;
 
 type Row = Record<string, string | number | boolean | null>;
 
@@ -77,15 +80,15 @@ export interface KnnBackendsResult {
  *   queries and exact ground truth (exported to files), 2026-11-25, load average ≈ 3 on 2 cores.
  */
 const ANCHORS = [
-  { layer: 'ReLU3', what: 'given: FALCONN, paper settings (l 200, 17 bits, 2 rotations)', build: 63, query: 8.2, recall: 0.996, unique: null },
-  { layer: 'ReLU1', what: 'given: FALCONN, paper settings (l 200, 17 bits, 2 rotations)', build: 282, query: 24, recall: 0.991, unique: null },
-  { layer: 'ReLU3', what: 'given: FALCONN, l 10, 1 rotation, 200 probes', build: 2.1, query: 7.5, recall: 0.99, unique: null },
-  { layer: 'ReLU3', what: 'given: faiss HNSW (M 16, efSearch 128)', build: 46, query: 1.5, recall: 0.996, unique: null },
-  { layer: 'ReLU3', what: 'same data: FALCONN, paper settings (l 200, 17 bits: k 2, lastCpDim 8; 2 rotations), 1 thread', build: 156.3, query: 6.78, recall: 0.9834, unique: 2352 },
-  { layer: 'ReLU3', what: 'same data: FALCONN, l 10, 14 bits (k 2, lastCpDim 1), 1 rotation, probes 10', build: 4.35, query: 1.27, recall: 0.6428, unique: 790 },
-  { layer: 'ReLU3', what: 'same data: FALCONN, l 10, 14 bits, 1 rotation, probes 50', build: 4.6, query: 3.34, recall: 0.8722, unique: 1717 },
-  { layer: 'ReLU3', what: 'same data: FALCONN, l 10, 14 bits, 1 rotation, probes 200', build: 4.42, query: 6.03, recall: 0.9692, unique: 3379 },
-  { layer: 'ReLU3', what: 'same data: FALCONN, l 10, 14 bits, 1 rotation, probes 1000', build: 4.38, query: 13.05, recall: 0.9977, unique: 7767 },
+  { layer: 'ReLU3', what: 'given: FALCONN, paper settings (l 200, 17 bits, 2 rotations)', build: 63, query: 8.2, recall: 0.996, unique: null, threads: null },
+  { layer: 'ReLU1', what: 'given: FALCONN, paper settings (l 200, 17 bits, 2 rotations)', build: 282, query: 24, recall: 0.991, unique: null, threads: null },
+  { layer: 'ReLU3', what: 'given: FALCONN, l 10, 1 rotation, 200 probes', build: 2.1, query: 7.5, recall: 0.99, unique: null, threads: null },
+  { layer: 'ReLU3', what: 'given: faiss HNSW (M 16, efSearch 128)', build: 46, query: 1.5, recall: 0.996, unique: null, threads: null },
+  { layer: 'ReLU3', what: 'same data: FALCONN, paper settings (l 200, 17 bits: k 2, lastCpDim 8; 2 rotations), 1 thread', build: 156.3, query: 6.78, recall: 0.9834, unique: 2352, threads: 1 },
+  { layer: 'ReLU3', what: 'same data: FALCONN, l 10, 14 bits (k 2, lastCpDim 1), 1 rotation, probes 10', build: 4.35, query: 1.27, recall: 0.6428, unique: 790, threads: 1 },
+  { layer: 'ReLU3', what: 'same data: FALCONN, l 10, 14 bits, 1 rotation, probes 50', build: 4.6, query: 3.34, recall: 0.8722, unique: 1717, threads: 1 },
+  { layer: 'ReLU3', what: 'same data: FALCONN, l 10, 14 bits, 1 rotation, probes 200', build: 4.42, query: 6.03, recall: 0.9692, unique: 3379, threads: 1 },
+  { layer: 'ReLU3', what: 'same data: FALCONN, l 10, 14 bits, 1 rotation, probes 1000', build: 4.38, query: 13.05, recall: 0.9977, unique: 7767, threads: 1 },
 ];
 
 function envInt(name: string, fallback: number): number {
@@ -141,10 +144,13 @@ export async function benchKnnBackends(): Promise<KnnBackendsResult> {
   const nq = envInt('DKNN_BENCH_QUERIES', 1000);
   const k = envInt('DKNN_BENCH_K', 75);
   const layers = envList('DKNN_BENCH_LAYERS', ['ReLU1', 'ReLU3', 'ReLU5', 'logits']);
-  const methods = envList('DKNN_BENCH_METHODS', ['exact', 'lsh-paper', 'lsh-default', 'hnsw']);
+  const allMethods = ['exact', 'lsh-paper', 'lsh-default', 'lsh-auto', 'hnsw'];
+  const methods = envList('DKNN_BENCH_METHODS', allMethods);
   for (const m of methods) {
-    if (!['exact', 'lsh-paper', 'lsh-default', 'hnsw'].includes(m)) throw new Error(`DKNN_BENCH_METHODS: unknown method ${JSON.stringify(m)}; expected exact, lsh-paper, lsh-default, hnsw`);
+    if (!allMethods.includes(m)) throw new Error(`DKNN_BENCH_METHODS: unknown method ${JSON.stringify(m)}; expected ${allMethods.join(', ')}`);
   }
+  const tuneRecall = Number(process.env.DKNN_BENCH_TUNE_RECALL ?? '0.99');
+  if (!(tuneRecall > 0 && tuneRecall <= 1)) throw new Error(`DKNN_BENCH_TUNE_RECALL must be in (0, 1], found ${JSON.stringify(process.env.DKNN_BENCH_TUNE_RECALL)}`);
   const probes = envList('DKNN_BENCH_PROBES', ['10', '50', '200', '500', '1000', '2000']).map(Number);
   const hnswParams = { m: envInt('DKNN_BENCH_HNSW_M', 16), efConstruction: envInt('DKNN_BENCH_HNSW_EFC', 40), efSearch: envInt('DKNN_BENCH_HNSW_EFS', 128), seed: 100 };
   const fresh = process.env.DKNN_BENCH_FRESH === '1';
@@ -181,6 +187,7 @@ export async function benchKnnBackends(): Promise<KnnBackendsResult> {
     want('exact', { backend: 'auto' });
     if (methods.includes('lsh-paper')) want('lsh-paper', { params: { ...PAPER_PRESET }, numProbes: PAPER_PRESET.l });
     if (methods.includes('lsh-default')) for (const p of probes) want('lsh-default', { params: { ...lshDefault }, numProbes: p });
+    if (methods.includes('lsh-auto')) want('lsh-auto', { params: { ...AUTO_PRESET }, tune: { recall: tuneRecall, k } });
     if (methods.includes('hnsw')) want('hnsw', { params: hnswParams });
     const exactPlan = plan[0];
     const exportDir = process.env.DKNN_BENCH_EXPORT;
@@ -258,7 +265,7 @@ export async function benchKnnBackends(): Promise<KnnBackendsResult> {
         method: 'lsh-paper', config: `cross-polytope l ${rp.l}, ${rp.hashBits} bits (k ${rp.k}, lastCpDim ${rp.lastCpDim}), ${rp.numRotations} rotations, probes ${rp.l}`,
         buildSeconds, querySeconds, recall: recallAt(truth, r), queriesShortOfK: s.queriesShortOfK, missingNeighbors: s.missingNeighbors,
         avgUniqueCandidates: s.averageUniqueCandidates,
-        detail: { kernel: index.kernel, build: index.buildSeconds, query: s.seconds, tableMiB: index.tableBytes / 2 ** 20, avgCandidates: s.averageCandidates },
+        detail: { kernel: index.kernel, rerank: index.rerankKernel, buildThreads: index.buildThreadsUsed, build: index.buildSeconds, query: s.seconds, refined: s.refined, tableMiB: index.tableBytes / 2 ** 20, avgCandidates: s.averageCandidates },
         measuredAt: new Date().toISOString(), loadAverage: loadavg()[0],
       }; // prettier-ignore
       save(lshPlan[0].path, lshPlan[0].have);
@@ -285,12 +292,36 @@ export async function benchKnnBackends(): Promise<KnnBackendsResult> {
           method: 'lsh-default', config: `cross-polytope l ${rp.l}, ${rp.hashBits} bits (k ${rp.k}, lastCpDim ${rp.lastCpDim}), ${rp.numRotations} rotation, probes ${numProbes}`,
           buildSeconds, querySeconds, recall: recallAt(truth, r), queriesShortOfK: s.queriesShortOfK, missingNeighbors: s.missingNeighbors,
           avgUniqueCandidates: s.averageUniqueCandidates,
-          detail: { kernel: index.kernel, build: index.buildSeconds, query: s.seconds, tableMiB: index.tableBytes / 2 ** 20, avgCandidates: s.averageCandidates },
+          detail: { kernel: index.kernel, rerank: index.rerankKernel, buildThreads: index.buildThreadsUsed, build: index.buildSeconds, query: s.seconds, refined: s.refined, tableMiB: index.tableBytes / 2 ** 20, avgCandidates: s.averageCandidates },
           measuredAt: new Date().toISOString(), loadAverage: loadavg()[0],
         }; // prettier-ignore
         save(p.path, p.have);
         measuredNow.push(`${layer}/lsh-default/${numProbes}`);
       }
+    }
+
+    // LSH, FALCONN defaults with the probes tuned at build.
+    const autoPlan = plan.filter((p) => p.method === 'lsh-auto');
+    if (autoPlan.length && !autoPlan[0].have) {
+      const index = new LshIndex(AUTO_PRESET, { numProbes: 'auto', tune: { recall: tuneRecall, k }, onBuildProgress: (d, t) => progress({ stage: `${layer} LSH auto: build`, done: d, total: t, unit: 'pt' }) });
+      let t0 = performance.now();
+      await index.build(trainX!, trainN, dim);
+      const buildSeconds = secondsSince(t0);
+      t0 = performance.now();
+      const r = await index.query(testX!, nq, k, { onProgress: (d, t) => progress({ stage: `${layer} LSH auto: query`, done: d, total: t, unit: 'query' }) });
+      const querySeconds = secondsSince(t0);
+      const s = index.lastQueryStats;
+      const rp = index.resolved!;
+      const tuning = index.tuning!;
+      autoPlan[0].have = {
+        method: 'lsh-auto', config: `cross-polytope l ${rp.l}, ${rp.hashBits} bits (k ${rp.k}, lastCpDim ${rp.lastCpDim}), ${rp.numRotations} rotation, probes ${tuning.numProbes} (tuned: sample recall ${tuning.recall.toFixed(3)} ≥ ${tuneRecall})`,
+        buildSeconds, querySeconds, recall: recallAt(truth, r), queriesShortOfK: s.queriesShortOfK, missingNeighbors: s.missingNeighbors,
+        avgUniqueCandidates: s.averageUniqueCandidates,
+        detail: { kernel: index.kernel, rerank: index.rerankKernel, buildThreads: index.buildThreadsUsed, build: index.buildSeconds, query: s.seconds, refined: s.refined, tuning, tableMiB: index.tableBytes / 2 ** 20, avgCandidates: s.averageCandidates },
+        measuredAt: new Date().toISOString(), loadAverage: loadavg()[0],
+      }; // prettier-ignore
+      save(autoPlan[0].path, autoPlan[0].have);
+      measuredNow.push(`${layer}/lsh-auto`);
     }
 
     // HNSW.
@@ -326,6 +357,7 @@ export async function benchKnnBackends(): Promise<KnnBackendsResult> {
         buildSeconds: m.buildSeconds, querySeconds: m.querySeconds, [`recallAt${k}`]: m.recall === null ? null : Number(m.recall.toFixed(4)),
         queriesShortOfK: m.queriesShortOfK, missingNeighbors: m.missingNeighbors,
         avgUniqueCandidates: m.avgUniqueCandidates === null ? null : Math.round(m.avgUniqueCandidates),
+        buildThreads: m.method === 'exact' ? null : ((m.detail.buildThreads as number | undefined) ?? 1),
         measured: m.measuredAt.slice(0, 16), loadAverage: Number(m.loadAverage.toFixed(2)),
       }); // prettier-ignore
     }
@@ -336,7 +368,7 @@ export async function benchKnnBackends(): Promise<KnnBackendsResult> {
   for (const a of ANCHORS) {
     if (!layers.includes(a.layer)) continue;
     if (trainN !== 60000 || nq !== 1000 || k !== 75) break;
-    rows.push({ layer: a.layer, dim: a.layer === 'ReLU1' ? 12544 : 3200, method: 'anchor', configuration: a.what, buildSeconds: a.build, querySeconds: a.query, [`recallAt${k}`]: a.recall, queriesShortOfK: null, missingNeighbors: null, avgUniqueCandidates: a.unique, measured: 'anchor', loadAverage: null });
+    rows.push({ layer: a.layer, dim: a.layer === 'ReLU1' ? 12544 : 3200, method: 'anchor', configuration: a.what, buildSeconds: a.build, querySeconds: a.query, [`recallAt${k}`]: a.recall, queriesShortOfK: null, missingNeighbors: null, avgUniqueCandidates: a.unique, buildThreads: a.threads, measured: 'anchor', loadAverage: null });
   }
   return {
     section: 'knn-backends',
@@ -346,7 +378,7 @@ export async function benchKnnBackends(): Promise<KnnBackendsResult> {
       `engine backend (activations): ${backend.description}`,
       `measured in this run: ${measuredNow.length ? measuredNow.join(', ') : 'nothing (all rows re-used from .cache/bench-knn-backends; DKNN_BENCH_FRESH=1 recomputes)'}`,
       'LSH and HNSW re-rank their candidates with the exact index\'s canonical distance (kernel.ts); queriesShortOfK = queries with fewer than k distinct candidates (missing slots are index −1)',
-      'LSH runs on one thread (cross-polytope rotations in the WebAssembly SIMD kernel); hnswlib-node inserts on one thread; the exact index uses onnxruntime GEMM on all cores',
+      'LSH hashes the database on buildThreads worker threads (all cores when the hashing is long, else one), queries on one thread: cross-polytope rotations in the WebAssembly SIMD kernel, re-ranking in two passes (float32 SIMD dot products, then the canonical float64 distance where the proven error bound leaves the ranking open; same results as exact one-pass re-ranking); hnswlib-node inserts and searches on one thread; the exact index uses onnxruntime GEMM on all cores',
       "anchor rows (full size only): 'given' = FALCONN / faiss figures given with issue 6 (their data are not recorded); 'same data' = FALCONN C++ run by hand on exactly these activations, queries and ground truth (see ANCHORS in bench/knn-backends.ts)",
       ...notes,
     ],

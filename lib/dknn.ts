@@ -349,6 +349,7 @@ export class DkNN {
       t = performance.now();
       const index = this.factory.create();
       await index.build(values, n, dim);
+      arrays[l] = undefined; // the index keeps what it needs (a reference, or its own copy): lets a copy free this one
       tIndex += performance.now() - t;
       fitted.push({ name: this.layers[l], dim, pre, index });
       options.onProgress?.({ stage: 'fit: preprocess + index', done: l + 1, total: L, unit: 'layer' });

@@ -19,3 +19,4 @@ export { DEFAULT_ACTIVATION_BATCH, extractActivations, layerDims, outputLayerNam
 export { cacheKey, cachePath, canonicalJson, defaultCacheDir, readCachedFloat32, readCachedHeader, sha256Of, writeCachedFloat32, type CachedFloat32Header, type CacheOptions } from './cache';
 export { CALL_CALIBRATE_BEFORE_PREDICT, CALL_FIT_BEFORE_CALIBRATE, DKNN_DEFAULT_LAYERS, DkNN, exactIndexFactory, type DkNNInfo, type DkNNOptions, type DkNNPrediction, type DkNNRunOptions, type LabelledImageBatch, type LayerNeighbors, type NeighborIndexFactory } from './dknn';
 export * from './attacks';
+export { compareIndexes, type CompareIndexesOptions, type IndexComparisonRow, type IndexConfig, type IndexRun } from './dknn-compare';

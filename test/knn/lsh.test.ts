@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/backend';
-import { DkNN, type LabelledImageBatch } from '../../lib/dknn';
+import { DkNN } from '../../lib/dknn';
 import { ExactIndex } from '../../lib/knn/exact';
 import { NOT_BUILT_MESSAGE } from '../../lib/knn/checks';
 import { lshIndexFactory, LshIndex, type LshIndexOptions } from '../../lib/knn/lsh';
@@ -11,6 +10,7 @@ import { AUTO_PRESET, defaultHashBits, PAPER_PRESET, type LshParameters } from '
 import { Preprocessor } from '../../lib/knn/preprocess';
 import type { KnnResult } from '../../lib/knn/types';
 import { createRng } from '../../lib/random';
+import { blobs, tinyModel } from './dknn-fixtures';
 
 /** `rows` points around `clusters` Gaussian centres (N(0, 1)), spread `spread`; the centres are returned for queries. */
 function clustered(rows: number, dim: number, clusters: number, seed: number, spread = 0.3, centres?: Float32Array): { x: Float32Array; centres: Float32Array } {
@@ -381,26 +381,6 @@ test('bad arguments are refused with what was expected and what was found', asyn
 });
 
 // ---- DkNN integration ----
-
-/** A tiny dense network on 4×4×1 images with layers 'flat' (16), 'hidden' (8), 'logits' (3). */
-function tinyModel(seed: number): tf.LayersModel {
-  const m = tf.sequential({ name: `tiny_lsh_${seed}` });
-  m.add(tf.layers.flatten({ name: 'flat', inputShape: [4, 4, 1] }));
-  m.add(tf.layers.dense({ name: 'hidden', units: 8, activation: 'relu', kernelInitializer: tf.initializers.glorotNormal({ seed }) }));
-  m.add(tf.layers.dense({ name: 'logits', units: 3, kernelInitializer: tf.initializers.glorotNormal({ seed: seed + 1 }) }));
-  return m;
-}
-
-function blobs(n: number, seed: number): LabelledImageBatch {
-  const rng = createRng(seed);
-  const images = new Float32Array(n * 16);
-  const labels = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    labels[i] = i % 3;
-    for (let p = 0; p < 16; p++) images[i * 16 + p] = (p % 3 === labels[i] ? 1 : 0) + 0.45 * rng.normal();
-  }
-  return { images, labels, n, height: 4, width: 4, channels: 1, numClasses: 3 };
-}
 
 test('DkNN with an LSH factory: info() records the index and its per-layer parameters; missing neighbours never vote', async () => {
   await initBackend({ prefer: ['wasm', 'cpu'] });
