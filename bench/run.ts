@@ -11,6 +11,8 @@
  *          the native (onnxruntime GEMM) backend.
  *   knn-backends: exact vs LSH (FALCONN-style: paper preset, FALCONN defaults with a numProbes
  *          sweep) vs HNSW on the real DkNN layer activations (see bench/knn-backends.ts).
+ *   dknn-backends: the DkNN with each index (exact, LSH paper preset, LSH tuned, HNSW) on the
+ *          9,250 evaluation inputs against the exact DkNN (see bench/dknn-backends.ts).
  *   attacks: crafting images/s of FGSM, BIM and CW-L2 with the notebook's settings.
  *   dknn:  the clean DkNN pipeline at full size (extract 60k, index, calibrate 750, predict 9,250,
  *          4 layers, exact search): seconds per stage, peak RSS, DNN/DkNN accuracy; baseline: the
@@ -31,6 +33,7 @@ import { writeFileAtomic } from '../lib/util/atomic';
 import { benchAttacks } from './attacks';
 import { benchExact } from './knn-exact';
 import { benchKnnBackends } from './knn-backends';
+import { benchDknnBackends } from './dknn-backends';
 import { NaiveIndex } from './naive-index';
 import { DkNN } from '../lib/dknn';
 import { accuracy } from '../lib/metrics';
@@ -224,7 +227,7 @@ function markdown(r: SectionResult, meta: Record<string, unknown>): string {
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
   const sections: Record<string, () => Promise<SectionResult>> = { train: benchTrain, knn: benchKnn, dknn: benchDknn, 'knn-backends': benchKnnBackends,
-    attacks: async () => (await benchAttacks()) as unknown as SectionResult };
+    attacks: async () => (await benchAttacks()) as unknown as SectionResult, 'dknn-backends': benchDknnBackends };
   const names = wanted.length ? wanted : ['train'];
   for (const n of names) if (!sections[n]) throw new Error(`bench: unknown section ${JSON.stringify(n)}; expected one of ${Object.keys(sections).join(', ')}`);
   const dir = join(repoRoot(), 'bench', 'results');
