@@ -12,6 +12,7 @@
  * Times are seconds per 1,000 queries, scaled from the queries each method ran.
  */
 
+import { gaussianClusters } from '../lib/data/synthetic';
 import { availableParallelism, loadavg } from 'node:os';
 import { ExactIndex } from '../lib/knn/exact';
 import { dot } from '../lib/knn/kernel';
@@ -81,33 +82,6 @@ export interface BenchExactResult {
   nativeUnavailable: string | null;
 }
 
-/** mulberry32: small deterministic uniform stream. */
-function uniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Rows drawn around `clusters` Gaussian centres (centre ~ N(0, 1), spread 0.5), ReLU-clipped like activations. */
-function gaussianClusters(rows: number, dim: number, clusters: number, seed: number, centres?: Float32Array): { data: Float32Array; centres: Float32Array } {
-  const u = uniform(seed);
-  const normal = (): number => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
-  const c = centres ?? Float32Array.from({ length: clusters * dim }, normal);
-  const data = new Float32Array(rows * dim);
-  for (let r = 0; r < rows; r++) {
-    const o = Math.floor(u() * clusters) * dim;
-    for (let j = 0; j < dim; j++) {
-      const v = c[o + j] + 0.5 * normal();
-      data[r * dim + j] = v > 0 ? v : 0;
-    }
-  }
-  return { data, centres: c };
-}
 
 /** The plain-JS baseline: Σ(q − x)² for every pair, then a full sort. */
 export function naiveKnn(data: Float32Array, n: number, dim: number, queries: Float32Array, rows: number, k: number): Int32Array {
@@ -148,8 +122,9 @@ export async function benchExact(opts: BenchExactOptions = {}): Promise<BenchExa
   const loadAverage = loadavg()[0];
 
   let t = performance.now();
-  const { data, centres } = gaussianClusters(n, dim, clusters, seed);
-  const { data: queries } = gaussianClusters(nq, dim, clusters, seed + 1, centres);
+  // ReLU-clipped clusters (centre ~ N(0, 1), spread 0.5), like hidden-layer activations.
+  const { x: data, centres } = gaussianClusters(n, dim, clusters, seed, { relu: true });
+  const { x: queries } = gaussianClusters(nq, dim, clusters, seed + 1, { relu: true, centres });
   const generateSeconds = (performance.now() - t) / 1000;
   t = performance.now();
   const pre = new Preprocessor();

@@ -34,3 +34,4 @@ export {
 } from './datasets';
 export type { ImageDataset, LoadOptions } from './datasets';
 export { gather, samplePerClass, seededPermutation, subset, toTensors } from './split';
+export { gaussianClusters, type GaussianClustersOptions } from './synthetic';

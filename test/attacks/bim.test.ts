@@ -1,26 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../lib/backend';
 import { bim } from '../../lib/attacks/bim';
 import { fgsm } from '../../lib/attacks/fgsm';
 import { perturbationNorms } from '../../lib/attacks/norms';
-import { lineModel, mnistFixture, noLeak, points, predict, tinyCnn, take } from './helpers';
+import { attackFixtures, mnistFixture, noLeak, points, predict, take } from './helpers';
 
-let line: ReturnType<typeof lineModel>;
-let cnn: tf.LayersModel;
-const cnnFn = (x: tf.Tensor) => cnn.apply(x) as tf.Tensor;
-
-test.before(async () => {
-  await initBackend({ prefer: ['wasm', 'cpu'] });
-  await mnistFixture();
-  line = lineModel();
-  cnn = tinyCnn(4);
-});
-test.after(() => {
-  line.dispose();
-  cnn.dispose();
-});
+const fx = attackFixtures(4);
+const { cnnFn } = fx;
 
 test('eps = 0 returns x unchanged', async () => {
   const x = tf.randomUniform([4, 6, 6, 1], 0, 1, 'float32', 1);
@@ -35,8 +22,8 @@ test('eps = 0 returns x unchanged', async () => {
 test('on a linear model BIM ends where FGSM does: every coordinate eps towards the boundary, clipped', async () => {
   const x = tf.tensor2d(points(100, 3), [100, 2]);
   await noLeak(() => {
-    const a = take(bim(line.fn, x, { eps: 0.15, epsIter: 0.03, nbIter: 8, clipMin: 0, clipMax: 1 }));
-    const b = take(fgsm(line.fn, x, { eps: 0.15, clipMin: 0, clipMax: 1 }));
+    const a = take(bim(fx.line.fn, x, { eps: 0.15, epsIter: 0.03, nbIter: 8, clipMin: 0, clipMax: 1 }));
+    const b = take(fgsm(fx.line.fn, x, { eps: 0.15, clipMin: 0, clipMax: 1 }));
     a.forEach((v, i) => assert.ok(Math.abs(v - b[i]) < 1e-5, `[${i}] ${v} vs ${b[i]}`));
   });
   x.dispose();
@@ -74,12 +61,12 @@ test('a random start is deterministic for a seed and differs between seeds', asy
 
 test('invalid arguments raise clear errors', () => {
   const x = tf.zeros([2, 2]);
-  assert.throws(() => bim(line.fn, x, { eps: -1, epsIter: 0, nbIter: 1 }), { message: 'eps must be ≥ 0, found -1' });
-  assert.throws(() => bim(line.fn, x, { eps: 0.25, epsIter: 0.5, nbIter: 1 }), { message: 'epsIter 0.5 must be ≤ eps 0.25' });
-  assert.throws(() => bim(line.fn, x, { eps: 0.25, epsIter: 0.05, nbIter: 0 }), { message: 'nbIter must be a positive integer, found 0' });
-  assert.throws(() => bim(line.fn, x, { eps: 0.25, epsIter: 0.05, nbIter: 2, norm: 'l1' }), { message: "norm must be one of linf, l2, found 'l1'" });
-  assert.throws(() => bim(line.fn, x, { eps: 0.25, epsIter: 0.05, nbIter: 2, clipMin: 1, clipMax: 0 }), { message: 'clipMin 1 must be ≤ clipMax 0' });
-  assert.throws(() => bim(line.fn, x, { eps: 0.25, epsIter: 0.05, nbIter: 2, targeted: true }), { message: 'a targeted attack needs y (the target labels)' });
+  assert.throws(() => bim(fx.line.fn, x, { eps: -1, epsIter: 0, nbIter: 1 }), { message: 'eps must be ≥ 0, found -1' });
+  assert.throws(() => bim(fx.line.fn, x, { eps: 0.25, epsIter: 0.5, nbIter: 1 }), { message: 'epsIter 0.5 must be ≤ eps 0.25' });
+  assert.throws(() => bim(fx.line.fn, x, { eps: 0.25, epsIter: 0.05, nbIter: 0 }), { message: 'nbIter must be a positive integer, found 0' });
+  assert.throws(() => bim(fx.line.fn, x, { eps: 0.25, epsIter: 0.05, nbIter: 2, norm: 'l1' }), { message: "norm must be one of linf, l2, found 'l1'" });
+  assert.throws(() => bim(fx.line.fn, x, { eps: 0.25, epsIter: 0.05, nbIter: 2, clipMin: 1, clipMax: 0 }), { message: 'clipMin 1 must be ≤ clipMax 0' });
+  assert.throws(() => bim(fx.line.fn, x, { eps: 0.25, epsIter: 0.05, nbIter: 2, targeted: true }), { message: 'a targeted attack needs y (the target labels)' });
   x.dispose();
 });
 

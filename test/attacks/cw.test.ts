@@ -1,35 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../lib/backend';
 import { carliniWagnerL2 } from '../../lib/attacks/cw';
 import { fgsm } from '../../lib/attacks/fgsm';
 import { perturbationNorms } from '../../lib/attacks/norms';
 import type { ProgressEvent } from '../../lib/progress';
-import { lineLabel, lineModel, mnistFixture, noLeak, points, predict, sectorModel, tinyCnn, take } from './helpers';
+import { attackFixtures, mnistFixture, lineLabel, noLeak, points, predict, take } from './helpers';
 
-let line: ReturnType<typeof lineModel>;
-let sector: ReturnType<typeof sectorModel>;
-let cnn: tf.LayersModel;
-const cnnFn = (x: tf.Tensor) => cnn.apply(x) as tf.Tensor;
-
-test.before(async () => {
-  await initBackend({ prefer: ['wasm', 'cpu'] });
-  await mnistFixture();
-  line = lineModel();
-  sector = sectorModel();
-  cnn = tinyCnn(5);
-});
-test.after(() => {
-  line.dispose();
-  sector.dispose();
-  cnn.dispose();
-});
+const fx = attackFixtures(5);
+const { cnnFn } = fx;
 
 test('where no adversarial is found (constant 0: only the distance is minimised), the input comes back unchanged', async () => {
   const x = tf.tensor2d(points(10, 4), [10, 2]);
   await noLeak(() => {
-    assert.deepEqual(take(carliniWagnerL2(line.fn, x, { initialConst: 0, binarySearchSteps: 1, maxIterations: 20 })), x.dataSync());
+    assert.deepEqual(take(carliniWagnerL2(fx.line.fn, x, { initialConst: 0, binarySearchSteps: 1, maxIterations: 20 })), x.dataSync());
   });
   x.dispose();
 });
@@ -44,7 +28,7 @@ test('on a linear model CW finds, for every point, an adversarial at about the d
     xy[2 * i + 1] = 0.5 + d / 2 - 0.05 * ((i % 3) - 1);
   }
   const x = tf.tensor2d(xy, [n, 2]);
-  const adv = await noLeak(() => take(carliniWagnerL2(line.fn, x, { binarySearchSteps: 9, maxIterations: 1000, learningRate: 0.01 })));
+  const adv = await noLeak(() => take(carliniWagnerL2(fx.line.fn, x, { binarySearchSteps: 9, maxIterations: 1000, learningRate: 0.01 })));
   const norms = perturbationNorms(xy, adv, n);
   for (let i = 0; i < n; i++) {
     const before = lineLabel(xy[2 * i], xy[2 * i + 1]);
@@ -59,12 +43,12 @@ test('targeted CW reaches the target class far more often than chance, inside a 
   const n = 30;
   const xy = points(n, 12, -0.9, 0.9);
   const x = tf.tensor2d(xy, [n, 2]);
-  const target = tf.tensor1d(predict(sector.fn, x).map((c) => (c + 1) % 3), 'int32');
-  const adv = await noLeak(() => take(carliniWagnerL2(sector.fn, x, { y: target, targeted: true, clipMin: -1, clipMax: 1, maxIterations: 200, learningRate: 0.05 })));
+  const target = tf.tensor1d(predict(fx.sector.fn, x).map((c) => (c + 1) % 3), 'int32');
+  const adv = await noLeak(() => take(carliniWagnerL2(fx.sector.fn, x, { y: target, targeted: true, clipMin: -1, clipMax: 1, maxIterations: 200, learningRate: 0.05 })));
   assert.ok(adv.every((v) => v >= -1 && v <= 1));
   const t = tensorValues(target);
   const advT = tf.tensor2d(adv, [n, 2]);
-  const hit = predict(sector.fn, advT).filter((c, i) => c === t[i]).length / n;
+  const hit = predict(fx.sector.fn, advT).filter((c, i) => c === t[i]).length / n;
   assert.ok(hit >= 0.8, `targeted success ${hit} (chance 1/3)`);
   tf.dispose([x, target, advT]);
 });
@@ -92,12 +76,12 @@ test('outputs stay in [clipMin, clipMax]; deterministic; independent of the batc
 test('invalid arguments raise clear errors', () => {
   const x = tf.tensor2d([[-0.5, 1.2]]);
   const ok = tf.tensor2d([[0.5, 0.5]]);
-  assert.throws(() => carliniWagnerL2(line.fn, x), { message: 'carliniWagnerL2: x must lie within [clipMin, clipMax] = [0, 1], found values in [-0.5, 1.2000000476837158]' });
-  assert.throws(() => carliniWagnerL2(line.fn, ok, { targeted: true }), { message: 'a targeted attack needs y (the target labels)' });
-  assert.throws(() => carliniWagnerL2(line.fn, ok, { maxIterations: 0 }), { message: 'maxIterations must be a positive integer, found 0' });
-  assert.throws(() => carliniWagnerL2(line.fn, ok, { binarySearchSteps: 1.5 }), { message: 'binarySearchSteps must be a positive integer, found 1.5' });
-  assert.throws(() => carliniWagnerL2(line.fn, ok, { confidence: -1 }), { message: 'confidence must be ≥ 0, found -1' });
-  assert.throws(() => carliniWagnerL2(line.fn, ok, { clipMin: 1, clipMax: 0 }), { message: 'clipMin 1 must be ≤ clipMax 0' });
+  assert.throws(() => carliniWagnerL2(fx.line.fn, x), { message: 'carliniWagnerL2: x must lie within [clipMin, clipMax] = [0, 1], found values in [-0.5, 1.2000000476837158]' });
+  assert.throws(() => carliniWagnerL2(fx.line.fn, ok, { targeted: true }), { message: 'a targeted attack needs y (the target labels)' });
+  assert.throws(() => carliniWagnerL2(fx.line.fn, ok, { maxIterations: 0 }), { message: 'maxIterations must be a positive integer, found 0' });
+  assert.throws(() => carliniWagnerL2(fx.line.fn, ok, { binarySearchSteps: 1.5 }), { message: 'binarySearchSteps must be a positive integer, found 1.5' });
+  assert.throws(() => carliniWagnerL2(fx.line.fn, ok, { confidence: -1 }), { message: 'confidence must be ≥ 0, found -1' });
+  assert.throws(() => carliniWagnerL2(fx.line.fn, ok, { clipMin: 1, clipMax: 0 }), { message: 'clipMin 1 must be ≤ clipMax 0' });
   tf.dispose([x, ok]);
 });
 

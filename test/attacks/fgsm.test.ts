@@ -1,28 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../lib/backend';
 import { fgsm } from '../../lib/attacks/fgsm';
 import { perturbationNorms } from '../../lib/attacks/norms';
-import { lineLabel, lineModel, mnistFixture, noLeak, points, predict, sectorModel, tinyCnn, take } from './helpers';
+import { attackFixtures, mnistFixture, lineLabel, noLeak, points, predict, take } from './helpers';
 
-let line: ReturnType<typeof lineModel>;
-let sector: ReturnType<typeof sectorModel>;
-let cnn: tf.LayersModel;
-const cnnFn = (x: tf.Tensor) => cnn.apply(x) as tf.Tensor;
-
-test.before(async () => {
-  await initBackend({ prefer: ['wasm', 'cpu'] });
-  await mnistFixture();
-  line = lineModel();
-  sector = sectorModel();
-  cnn = tinyCnn(3);
-});
-test.after(() => {
-  line.dispose();
-  sector.dispose();
-  cnn.dispose();
-});
+const fx = attackFixtures(3);
+const { cnnFn } = fx;
 
 test('eps = 0 returns x unchanged, for every norm', async () => {
   const x = tf.randomUniform([5, 6, 6, 1], 0, 1, 'float32', 11);
@@ -40,7 +24,7 @@ test('on a linear model, L∞ FGSM moves every coordinate by eps towards the dec
   const xy = points(200, 1);
   const x = tf.tensor2d(xy, [200, 2]);
   const eps = 0.1;
-  const adv = await noLeak(() => take(fgsm(line.fn, x, { eps, clipMin: 0, clipMax: 1 })));
+  const adv = await noLeak(() => take(fgsm(fx.line.fn, x, { eps, clipMin: 0, clipMax: 1 })));
   for (let i = 0; i < 200; i++) {
     const dir = lineLabel(xy[2 * i], xy[2 * i + 1]) === 0 ? -1 : 1; // class 0 lies above x₀ + x₁ = 1
     for (const j of [0, 1]) {
@@ -56,7 +40,7 @@ test('untargeted FGSM flips exactly the points it can reach on a linear model, a
   const xy = points(n, 2);
   const x = tf.tensor2d(xy, [n, 2]);
   for (const eps of [0.1, 0.3]) {
-    const adv = await noLeak(() => take(fgsm(line.fn, x, { eps, clipMin: 0, clipMax: 1 })));
+    const adv = await noLeak(() => take(fgsm(fx.line.fn, x, { eps, clipMin: 0, clipMax: 1 })));
     let flipped = 0;
     let reachable = 0;
     for (let i = 0; i < n; i++) {
@@ -77,9 +61,9 @@ test('untargeted FGSM flips exactly the points it can reach on a linear model, a
 test('L1 and L2 steps on the linear model: the tied gradient splits eps (L1), the step has norm eps (L2)', async () => {
   const x = tf.tensor2d([[0.6, 0.7], [0.2, 0.3]]);
   await noLeak(() => {
-    const l1 = take(fgsm(line.fn, x, { eps: 0.2, norm: 'l1' }));
+    const l1 = take(fgsm(fx.line.fn, x, { eps: 0.2, norm: 'l1' }));
     [0.5, 0.6, 0.3, 0.4].forEach((v, i) => assert.ok(Math.abs(l1[i] - v) < 1e-6, `l1 [${i}] ${l1[i]}`));
-    const l2 = take(fgsm(line.fn, x, { eps: 0.2, norm: 'l2' }));
+    const l2 = take(fgsm(fx.line.fn, x, { eps: 0.2, norm: 'l2' }));
     const s = 0.2 / Math.SQRT2;
     [0.6 - s, 0.7 - s, 0.2 + s, 0.3 + s].forEach((v, i) => assert.ok(Math.abs(l2[i] - v) < 1e-6, `l2 [${i}] ${l2[i]}`));
   });
@@ -106,12 +90,12 @@ test('outputs stay in [clipMin, clipMax] and within eps of x in the attack norm'
 test('invalid arguments raise clear errors', () => {
   const x = tf.zeros([2, 2]);
   const y3 = tf.tensor1d([0, 1, 1], 'int32');
-  assert.throws(() => fgsm(line.fn, x, { eps: -1 }), { name: 'RangeError', message: 'eps must be ≥ 0, found -1' });
-  assert.throws(() => fgsm(line.fn, x, { eps: 0.1, norm: 'l3' as 'l2' }), { message: "norm must be one of linf, l1, l2, found 'l3'" });
-  assert.throws(() => fgsm(line.fn, x, { eps: 0.1, clipMin: 1, clipMax: 0 }), { message: 'clipMin 1 must be ≤ clipMax 0' });
-  assert.throws(() => fgsm(line.fn, x, { eps: 0.1, clipMin: 0 }), /clipMin and clipMax must be given together/);
-  assert.throws(() => fgsm(line.fn, x, { eps: 0.1, targeted: true }), { message: 'a targeted attack needs y (the target labels)' });
-  assert.throws(() => fgsm(line.fn, x, { eps: 0.1, y: y3 }), { message: 'y must hold one integer label per example: expected shape [2], found [3]' });
+  assert.throws(() => fgsm(fx.line.fn, x, { eps: -1 }), { name: 'RangeError', message: 'eps must be ≥ 0, found -1' });
+  assert.throws(() => fgsm(fx.line.fn, x, { eps: 0.1, norm: 'l3' as 'l2' }), { message: "norm must be one of linf, l1, l2, found 'l3'" });
+  assert.throws(() => fgsm(fx.line.fn, x, { eps: 0.1, clipMin: 1, clipMax: 0 }), { message: 'clipMin 1 must be ≤ clipMax 0' });
+  assert.throws(() => fgsm(fx.line.fn, x, { eps: 0.1, clipMin: 0 }), /clipMin and clipMax must be given together/);
+  assert.throws(() => fgsm(fx.line.fn, x, { eps: 0.1, targeted: true }), { message: 'a targeted attack needs y (the target labels)' });
+  assert.throws(() => fgsm(fx.line.fn, x, { eps: 0.1, y: y3 }), { message: 'y must hold one integer label per example: expected shape [2], found [3]' });
   tf.dispose([x, y3]);
 });
 
@@ -120,16 +104,16 @@ test("targeted FGSM reaches the target far more often than chance; the model's p
   const n = 300;
   const xy = points(n, 9, -1, 1);
   const x = tf.tensor2d(xy, [n, 2]);
-  const pred = predict(sector.fn, x);
+  const pred = predict(fx.sector.fn, x);
   const target = tf.tensor1d(pred.map((c) => (c + 1) % 3), 'int32');
-  const adv = tf.tensor2d(await noLeak(() => take(fgsm(sector.fn, x, { eps: 1, norm: 'l2', y: target, targeted: true }))), [n, 2]);
-  const after = predict(sector.fn, adv);
+  const adv = tf.tensor2d(await noLeak(() => take(fgsm(fx.sector.fn, x, { eps: 1, norm: 'l2', y: target, targeted: true }))), [n, 2]);
+  const after = predict(fx.sector.fn, adv);
   const t = target.dataSync();
   const hit = after.filter((c, i) => c === t[i]).length / n;
   assert.ok(hit > 0.6, `targeted success ${hit} (chance 1/3)`);
   const yPred = tf.tensor1d(pred, 'int32');
-  const a = take(fgsm(sector.fn, x, { eps: 0.3 }));
-  const b = take(fgsm(sector.fn, x, { eps: 0.3, y: yPred }));
+  const a = take(fgsm(fx.sector.fn, x, { eps: 0.3 }));
+  const b = take(fgsm(fx.sector.fn, x, { eps: 0.3, y: yPred }));
   assert.deepEqual(a, b);
   tf.dispose([x, target, adv, yPred]);
 });

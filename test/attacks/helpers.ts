@@ -1,5 +1,7 @@
 /** Shared fixtures of the attack tests: tiny models with known answers and the MNIST CNN on a few real images. */
+import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../lib/backend';
 import { loadMnist, dataDir, toTensors } from '../../lib/data';
 import { loadModel, pretrainedPath } from '../../lib/models/zoo';
 import { logitsFn, type ModelFn } from '../../lib/attacks/utils';
@@ -86,4 +88,35 @@ export function take(t: tf.Tensor): Float32Array {
   const v = t.dataSync() as Float32Array;
   t.dispose();
   return v;
+}
+
+/** The models every attack test file uses, created in `test.before` and disposed in `test.after`. */
+export interface AttackFixtures {
+  line: ReturnType<typeof lineModel>;
+  sector: ReturnType<typeof sectorModel>;
+  cnn: tf.LayersModel;
+  /** The tiny CNN as a model function (valid once the fixtures are set up). */
+  cnnFn: ModelFn;
+}
+
+/**
+ * Registers the set-up (wasm or cpu engine, the MNIST fixture, {@link lineModel},
+ * {@link sectorModel}, {@link tinyCnn}(cnnSeed)) and tear-down of a test file; the returned object
+ * is filled in before its first test runs.
+ */
+export function attackFixtures(cnnSeed: number): AttackFixtures {
+  const fx = { cnnFn: (x: tf.Tensor) => fx.cnn.apply(x) as tf.Tensor } as AttackFixtures;
+  test.before(async () => {
+    await initBackend({ prefer: ['wasm', 'cpu'] });
+    await mnistFixture();
+    fx.line = lineModel();
+    fx.sector = sectorModel();
+    fx.cnn = tinyCnn(cnnSeed);
+  });
+  test.after(() => {
+    fx.line.dispose();
+    fx.sector.dispose();
+    fx.cnn.dispose();
+  });
+  return fx;
 }

@@ -4,17 +4,12 @@ import { ExactIndex } from '../../lib/knn/exact';
 import { NOT_BUILT_MESSAGE } from '../../lib/knn/checks';
 import { HNSW_DEFAULTS, HnswIndex, hnswIndexFactory, hnswUnavailable } from '../../lib/knn/hnsw';
 import { Preprocessor } from '../../lib/knn/preprocess';
+import { gaussianClusters } from '../../lib/data/synthetic';
 import { createRng } from '../../lib/random';
 
-function clustered(rows: number, dim: number, clusters: number, seed: number, spread: number, centres?: Float32Array): { x: Float32Array; centres: Float32Array } {
-  const rng = createRng(seed);
-  const c = centres ?? Float32Array.from({ length: clusters * dim }, () => rng.normal());
-  const x = new Float32Array(rows * dim);
-  for (let r = 0; r < rows; r++) {
-    const o = rng.int(clusters) * dim;
-    for (let j = 0; j < dim; j++) x[r * dim + j] = c[o + j] + spread * rng.normal();
-  }
-  return { x, centres: c };
+/** Seeded points around `clusters` N(0, 1) centres (the shared generator of lib/data). */
+function clustered(rows: number, dim: number, clusters: number, seed: number, spread = 0.3, centres?: Float32Array): { x: Float32Array; centres: Float32Array } {
+  return gaussianClusters(rows, dim, clusters, seed, { spread, centres });
 }
 
 const N = 3000;

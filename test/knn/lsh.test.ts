@@ -9,19 +9,13 @@ import { crossPolytopeWasmUnavailable } from '../../lib/knn/lsh-wasm';
 import { AUTO_PRESET, defaultHashBits, PAPER_PRESET, type LshParameters } from '../../lib/knn/lsh-params';
 import { Preprocessor } from '../../lib/knn/preprocess';
 import type { KnnResult } from '../../lib/knn/types';
+import { gaussianClusters } from '../../lib/data/synthetic';
 import { createRng } from '../../lib/random';
 import { blobs, tinyModel } from './dknn-fixtures';
 
-/** `rows` points around `clusters` Gaussian centres (N(0, 1)), spread `spread`; the centres are returned for queries. */
+/** Seeded points around `clusters` N(0, 1) centres (the shared generator of lib/data). */
 function clustered(rows: number, dim: number, clusters: number, seed: number, spread = 0.3, centres?: Float32Array): { x: Float32Array; centres: Float32Array } {
-  const rng = createRng(seed);
-  const c = centres ?? Float32Array.from({ length: clusters * dim }, () => rng.normal());
-  const x = new Float32Array(rows * dim);
-  for (let r = 0; r < rows; r++) {
-    const o = rng.int(clusters) * dim;
-    for (let j = 0; j < dim; j++) x[r * dim + j] = c[o + j] + spread * rng.normal();
-  }
-  return { x, centres: c };
+  return gaussianClusters(rows, dim, clusters, seed, { spread, centres });
 }
 
 const N = 3000;
