@@ -75,9 +75,11 @@ export interface KnnBackendsResult {
  * - 'given': FALCONN (C++ -O3) and faiss figures given with issue 6, measured on this machine type;
  *   the activations they were measured on are not recorded (their recall differs from FALCONN's on
  *   this project's activations, below).
- * - 'same data': FALCONN (FALCONN-LIB/FALCONN master, C++ -O3 -march=native, Eigen 3.4, 1 setup
- *   thread, BitPackedFlatHashTable) run on exactly this benchmark's preprocessed ReLU3 activations,
- *   queries and exact ground truth (exported to files), 2026-11-25, load average ≈ 3 on 2 cores.
+ * - 'same data': FALCONN (FALCONN-LIB/FALCONN master, C++ -O3 -march=native, Eigen 3.4,
+ *   BitPackedFlatHashTable, 1 or 2 setup threads as stated) run with `bench/falconn/anchor.cc` on
+ *   exactly this benchmark's preprocessed activations, queries and exact ground truth (exported with
+ *   DKNN_BENCH_EXPORT), 2026-11-25; the ReLU3 rows at load average ≈ 3 on 2 cores, the ReLU1 rows
+ *   and the 2-thread row on an otherwise idle machine.
  */
 const ANCHORS = [
   { layer: 'ReLU3', what: 'given: FALCONN, paper settings (l 200, 17 bits, 2 rotations)', build: 63, query: 8.2, recall: 0.996, unique: null, threads: null },
@@ -89,6 +91,10 @@ const ANCHORS = [
   { layer: 'ReLU3', what: 'same data: FALCONN, l 10, 14 bits, 1 rotation, probes 50', build: 4.6, query: 3.34, recall: 0.8722, unique: 1717, threads: 1 },
   { layer: 'ReLU3', what: 'same data: FALCONN, l 10, 14 bits, 1 rotation, probes 200', build: 4.42, query: 6.03, recall: 0.9692, unique: 3379, threads: 1 },
   { layer: 'ReLU3', what: 'same data: FALCONN, l 10, 14 bits, 1 rotation, probes 1000', build: 4.38, query: 13.05, recall: 0.9977, unique: 7767, threads: 1 },
+  { layer: 'ReLU3', what: 'same data: FALCONN, paper settings, 2 setup threads', build: 91.12, query: 6.57, recall: 0.9834, unique: 2352, threads: 2 },
+  { layer: 'ReLU1', what: 'same data: FALCONN, paper settings (l 200, 17 bits: k 2, lastCpDim 2; 2 rotations), 1 thread', build: 785.37, query: 23.18, recall: 0.9369, unique: 1661, threads: 1 },
+  { layer: 'ReLU1', what: 'same data: FALCONN, l 10, 14 bits (k 1, lastCpDim 8192), 1 rotation, probes 200', build: 16.16, query: 11.92, recall: 0.9219, unique: 2817, threads: 1 },
+  { layer: 'ReLU1', what: 'same data: FALCONN, l 10, 14 bits, 1 rotation, probes 1000', build: 16.36, query: 26.7, recall: 0.9914, unique: 7248, threads: 1 },
 ];
 
 function envInt(name: string, fallback: number): number {
