@@ -193,7 +193,7 @@ export async function benchKnnBackends(): Promise<KnnBackendsResult> {
     want('exact', { backend: 'auto' });
     if (methods.includes('lsh-paper')) want('lsh-paper', { params: { ...PAPER_PRESET }, numProbes: PAPER_PRESET.l });
     if (methods.includes('lsh-default')) for (const p of probes) want('lsh-default', { params: { ...lshDefault }, numProbes: p });
-    if (methods.includes('lsh-auto')) want('lsh-auto', { params: { ...AUTO_PRESET }, tune: { recall: tuneRecall, k } });
+    if (methods.includes('lsh-auto')) want('lsh-auto', { params: { ...AUTO_PRESET }, tune: { recall: tuneRecall, k }, criterion: 'lower-bound-95' });
     if (methods.includes('hnsw')) want('hnsw', { params: hnswParams });
     const exactPlan = plan[0];
     const exportDir = process.env.DKNN_BENCH_EXPORT;
@@ -320,7 +320,7 @@ export async function benchKnnBackends(): Promise<KnnBackendsResult> {
       const rp = index.resolved!;
       const tuning = index.tuning!;
       autoPlan[0].have = {
-        method: 'lsh-auto', config: `cross-polytope l ${rp.l}, ${rp.hashBits} bits (k ${rp.k}, lastCpDim ${rp.lastCpDim}), ${rp.numRotations} rotation, probes ${tuning.numProbes} (tuned: sample recall ${tuning.recall.toFixed(3)} ≥ ${tuneRecall})`,
+        method: 'lsh-auto', config: `cross-polytope l ${rp.l}, ${rp.hashBits} bits (k ${rp.k}, lastCpDim ${rp.lastCpDim}), ${rp.numRotations} rotation, probes ${tuning.numProbes} (tuned: sample recall ${tuning.recall.toFixed(4)}, 95 % lower bound ${tuning.lowerBound.toFixed(4)} ≥ ${tuneRecall})`,
         buildSeconds, querySeconds, recall: recallAt(truth, r), queriesShortOfK: s.queriesShortOfK, missingNeighbors: s.missingNeighbors,
         avgUniqueCandidates: s.averageUniqueCandidates,
         detail: { kernel: index.kernel, rerank: index.rerankKernel, buildThreads: index.buildThreadsUsed, build: index.buildSeconds, query: s.seconds, refined: s.refined, tuning, tableMiB: index.tableBytes / 2 ** 20, avgCandidates: s.averageCandidates },

@@ -29,6 +29,6 @@ export {
 export { LshIndex, lshIndexFactory, LshQuery, type LshIndexOptions, type LshQueryOptions, type LshQueryStats } from './lsh';
 export { crossPolytopeWasmUnavailable } from './lsh-wasm';
 export { dotErrorBound, dotWasmUnavailable, WasmRowStore } from './dot-wasm';
-export { recallWithoutSelf, searchNumProbes, type LshTuneOptions, type LshTunePoint, type LshTuning } from './lsh-tune';
+export { meanLowerBound, recallWithoutSelf, searchNumProbes, type LshTuneOptions, type LshTunePoint, type LshTuning } from './lsh-tune';
 export { HNSW_DEFAULTS, HnswIndex, hnswIndexFactory, hnswUnavailable, type HnswIndexOptions, type HnswParameters, type HnswQueryStats } from './hnsw';
 export { agreement, recallAtK, type Agreement, type PredictionLike } from './compare';

@@ -45,7 +45,7 @@
  * query with every candidate (`dot-wasm.ts`, rows copied into the kernel's memory at build), then
  * the canonical float64 distance for the candidates whose proven error bound leaves them in
  * reach of the k-th (`dotErrorBound`): the same neighbours and distances as the one-pass
- * JavaScript re-ranking, about 3–10× faster (memory-bound at d = 3,200).
+ * JavaScript re-ranking, about 7× faster at d = 3,200 (then limited by memory bandwidth).
  *
  * Not bit-compatible with FALCONN itself: the random ±1 diagonals and hyperplanes come from this
  * project's generator (`createRng`, xoshiro128**), not from C++'s mt19937_64, so the same seed
@@ -1133,7 +1133,7 @@ export class LshIndex implements NeighborIndex {
       name: 'lsh',
       parameters: this.built ? { ...this.built.params } : { ...this.parameters },
       numProbes: this.built || this.options.numProbes !== 'auto' ? this.numProbes : 'auto',
-      ...(this.tuning ? { tuning: { targetRecall: this.tuning.targetRecall, recall: this.tuning.recall, reached: this.tuning.reached, k: this.tuning.k, sample: this.tuning.sample } } : {}),
+      ...(this.tuning ? { tuning: { targetRecall: this.tuning.targetRecall, recall: this.tuning.recall, lowerBound: this.tuning.lowerBound, reached: this.tuning.reached, k: this.tuning.k, sample: this.tuning.sample } } : {}),
       maxCandidates: this.options.maxCandidates ?? null,
       kernel: this.kernel ?? this.options.kernel,
       rerank: this.rerankKernel ?? this.options.kernel,
@@ -1204,7 +1204,7 @@ export class LshIndex implements NeighborIndex {
     const { l, dim, seed } = b.params;
     const o = resolveTuneOptions(this.options.tune, l);
     const n = b.n;
-    if (n < 2) return { numProbes: l, recall: 1, reached: true, targetRecall: o.recall, k: 0, sample: 0, curve: [], seconds: 0 };
+    if (n < 2) return { numProbes: l, recall: 1, lowerBound: 1, reached: true, targetRecall: o.recall, k: 0, sample: 0, curve: [], seconds: 0 };
     const k = Math.min(o.k, n - 1);
     const m = Math.min(o.sample, n);
     // A seeded sample of distinct points (partial Fisher–Yates), in increasing order.

@@ -65,6 +65,7 @@ export const op = {
   i32Add: [0x6a],
   i32Sub: [0x6b],
   i32And: [0x71],
+  i32Xor: [0x73],
   i32Shl: [0x74],
   i32Mul: [0x6c],
   i32Load: [0x28, 2, 0],

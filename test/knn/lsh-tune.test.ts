@@ -1,14 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { recallWithoutSelf, resolveTuneOptions, searchNumProbes } from '../../lib/knn/lsh-tune';
+import { meanLowerBound, recallWithoutSelf, resolveTuneOptions, searchNumProbes } from '../../lib/knn/lsh-tune';
 
 test('searchNumProbes finds the smallest probe count meeting the target, to within 5 %', async () => {
   for (const need of [10, 11, 37, 640, 1000, 5000]) {
     const asked: number[] = [];
-    // A step recall: 0.5 below `need` probes, 0.995 from it on.
-    const r = await searchNumProbes(async (p) => (asked.push(p), p >= need ? 0.995 : 0.5), 10, 0.99, 10240);
+    // A step recall (every query alike, so the bound is the mean): 0.5 below `need` probes, 0.995 from it on.
+    const r = await searchNumProbes(async (p) => (asked.push(p), [p >= need ? 0.995 : 0.5]), 10, 0.99, 10240);
     assert.equal(r.reached, true);
     assert.equal(r.recall, 0.995);
+    assert.equal(r.lowerBound, 0.995);
     assert.ok(r.numProbes >= need, `need ${need}, chose ${r.numProbes}`);
     assert.ok(r.numProbes <= Math.max(need, Math.ceil(need * 1.05) + 1), `need ${need}, chose ${r.numProbes}`);
     assert.deepEqual(r.curve.map((c) => c.numProbes), asked);
@@ -18,10 +19,23 @@ test('searchNumProbes finds the smallest probe count meeting the target, to with
 });
 
 test('searchNumProbes stops at maxProbes when the target is out of reach', async () => {
-  const r = await searchNumProbes(async (p) => Math.min(0.9, p / 1000), 8, 0.99, 100);
+  const r = await searchNumProbes(async (p) => [Math.min(0.9, p / 1000)], 8, 0.99, 100);
   assert.equal(r.reached, false);
   assert.equal(r.numProbes, 100);
   assert.deepEqual(r.curve.map((c) => c.numProbes), [8, 16, 32, 64, 100]);
+});
+
+test('the target is met by the lower confidence bound, not the mean', async () => {
+  // Half the queries at r + 0.01, half at r − 0.01: mean r, lower bound below it.
+  const spread = (r: number) => Array.from({ length: 100 }, (_, i) => (i % 2 ? r + 0.01 : r - 0.01));
+  const b = meanLowerBound(spread(0.99));
+  assert.ok(Math.abs(b.mean - 0.99) < 1e-12);
+  assert.ok(Math.abs(b.lowerBound - (0.99 - (1.645 * Math.sqrt((100 * 0.01 ** 2) / 99)) / 10)) < 1e-12);
+  // Recall 0.99 from 100 probes on, 0.992 from 200 on: the mean reaches 0.99 at 100, the bound only at 200.
+  const r = await searchNumProbes(async (p) => spread(p >= 200 ? 0.992 : p >= 100 ? 0.99 : 0.5), 10, 0.99, 1000);
+  assert.ok(r.numProbes >= 190 && r.numProbes <= 200, `chose ${r.numProbes}`);
+  assert.ok(r.lowerBound >= 0.99 && r.recall > r.lowerBound);
+  assert.throws(() => meanLowerBound([]), /expected at least one value, found none/);
 });
 
 test('recallWithoutSelf leaves each sample point out of both lists', () => {
@@ -29,8 +43,9 @@ test('recallWithoutSelf leaves each sample point out of both lists', () => {
   const self = Int32Array.from([5, 9]);
   const truth = Int32Array.from([5, 1, 2, /**/ 3, 4, 6]); // stripped: [1, 2], [3, 4]
   const found = Int32Array.from([5, 2, 7, /**/ 9, 4, -1]); // stripped: [2, 7], [4, -1]
-  assert.equal(recallWithoutSelf(truth, found, self, 2), 2 / 4);
-  assert.equal(recallWithoutSelf(truth, truth, self, 2), 1);
+  assert.deepEqual(Array.from(recallWithoutSelf(truth, found, self, 2)), [1 / 2, 1 / 2]);
+  assert.deepEqual(Array.from(recallWithoutSelf(truth, truth, self, 2)), [1, 1]);
+  assert.deepEqual(Array.from(recallWithoutSelf(truth, Int32Array.from([1, 2, 5, 3, 6, 4]), self, 2)), [1, 1]);
 });
 
 test('tune options are checked, naming what was expected', () => {

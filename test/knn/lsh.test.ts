@@ -226,18 +226,18 @@ test("numProbes 'auto' tunes the probes to the recall target on the index's own 
   const tuning = index.tuning!;
   assert.equal(index.resolved!.hashBits, defaultHashBits(N));
   assert.equal(tuning.reached, true);
-  assert.ok(tuning.recall >= 0.95);
+  assert.ok(tuning.lowerBound >= 0.95 && tuning.recall > tuning.lowerBound);
   assert.equal(tuning.sample, 150);
   assert.equal(index.numProbes, tuning.numProbes);
   assert.ok(tuning.numProbes > index.resolved!.l, `tuned ${tuning.numProbes} probes: the target needs multiprobe on these data`);
   // The largest failing probe count tried is within 5 % below the choice.
-  const fails = tuning.curve.filter((c) => c.recall < 0.95).map((c) => c.numProbes);
+  const fails = tuning.curve.filter((c) => c.lowerBound < 0.95).map((c) => c.numProbes);
   assert.ok(Math.max(...fails) >= tuning.numProbes - Math.max(1, Math.ceil(0.05 * tuning.numProbes)));
   // The tuned index generalises to held-out queries.
   const held = await recall(await index.query(QUERIES, Q, K));
   assert.ok(held >= 0.9, `held-out recall ${held}`);
   assert.equal(index.lastQueryStats.probes, Q * tuning.numProbes);
-  assert.deepEqual((index.describe() as { tuning: unknown }).tuning, { targetRecall: 0.95, recall: tuning.recall, reached: true, k: K, sample: 150 });
+  assert.deepEqual((index.describe() as { tuning: unknown }).tuning, { targetRecall: 0.95, recall: tuning.recall, lowerBound: tuning.lowerBound, reached: true, k: K, sample: 150 });
   // Deterministic.
   const again = await built({ ...AUTO_PRESET }, { numProbes: 'auto', tune: { recall: 0.95, k: K, sample: 150 } });
   assert.deepEqual(again.tuning!.curve.map((c) => [c.numProbes, c.recall]), tuning.curve.map((c) => [c.numProbes, c.recall]));
