@@ -17,7 +17,7 @@
 
 import { availableParallelism } from 'node:os';
 import { checkK, checkMatrix, checkQueries, NOT_BUILT_MESSAGE } from './checks';
-import { combine, dot, dotFour, rowSquaredNorms, scanFourQueries, scanOneQuery } from './kernel';
+import { pushCandidates, rowSquaredNorms, scanFourQueries, scanOneQuery } from './kernel';
 import { gemmRunner, type GemmRunner } from './onnx-gemm';
 import { TopK } from './topk';
 import type { KnnResult, NeighborIndex, QueryOptions } from './types';
@@ -251,27 +251,8 @@ export class ExactIndex implements NeighborIndex {
     final: TopK,
     out: KnnResult,
   ): void {
-    const data = this.data!;
     const dim = this.dimN;
-    const norms = this.norms;
-    const qOff = row * dim;
-    const dots = this.dots;
-    let c = 0;
-    for (; c + 3 < count; c += 4) {
-      const i0 = candidates[c];
-      const i1 = candidates[c + 1];
-      const i2 = candidates[c + 2];
-      const i3 = candidates[c + 3];
-      dotFour(queries, qOff, data, i0 * dim, i1 * dim, i2 * dim, i3 * dim, dim, dots);
-      final.push(combine(qNorm, norms[i0], dots[0]), i0);
-      final.push(combine(qNorm, norms[i1], dots[1]), i1);
-      final.push(combine(qNorm, norms[i2], dots[2]), i2);
-      final.push(combine(qNorm, norms[i3], dots[3]), i3);
-    }
-    for (; c < count; c++) {
-      const i = candidates[c];
-      final.push(combine(qNorm, norms[i], dot(queries, qOff, data, i * dim, dim)), i);
-    }
+    pushCandidates(final, queries, row * dim, qNorm, this.data!, 0, dim, dim, this.norms, candidates, count, this.dots);
     final.drainSorted(out.indices, out.distances, row * out.k);
   }
 

@@ -177,3 +177,49 @@ export function scanOneQuery(
     if (d <= heap.worst) heap.push(d, i);
   }
 }
+
+/**
+ * Offers candidates `cands[0 … count)` to `heap` for the query at `queries[qOff …]`, each with its
+ * canonical squared distance (or, with `negate`, −q·x). Row i of the database starts at
+ * `values[base + i·stride]` (stride ≥ dim: rows may be padded). `four` is scratch of 4 values.
+ */
+export function pushCandidates(
+  heap: TopK,
+  queries: Float32Array,
+  qOff: number,
+  qNorm: number,
+  values: Float32Array,
+  base: number,
+  stride: number,
+  dim: number,
+  norms: Float64Array,
+  cands: Int32Array | number[],
+  count: number,
+  four: Float64Array,
+  negate = false,
+): void {
+  let c = 0;
+  for (; c + 3 < count; c += 4) {
+    const i0 = cands[c];
+    const i1 = cands[c + 1];
+    const i2 = cands[c + 2];
+    const i3 = cands[c + 3];
+    dotFour(queries, qOff, values, base + i0 * stride, base + i1 * stride, base + i2 * stride, base + i3 * stride, dim, four);
+    if (negate) {
+      heap.push(-four[0], i0);
+      heap.push(-four[1], i1);
+      heap.push(-four[2], i2);
+      heap.push(-four[3], i3);
+    } else {
+      heap.push(combine(qNorm, norms[i0], four[0]), i0);
+      heap.push(combine(qNorm, norms[i1], four[1]), i1);
+      heap.push(combine(qNorm, norms[i2], four[2]), i2);
+      heap.push(combine(qNorm, norms[i3], four[3]), i3);
+    }
+  }
+  for (; c < count; c++) {
+    const i = cands[c];
+    const d = dot(queries, qOff, values, base + i * stride, dim);
+    heap.push(negate ? -d : combine(qNorm, norms[i], d), i);
+  }
+}

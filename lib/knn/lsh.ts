@@ -62,7 +62,7 @@ import { Worker } from 'node:worker_threads';
 import { checkK, checkMatrix, checkQueries, NOT_BUILT_MESSAGE } from './checks';
 import { fhtUnchecked } from './fht';
 import { dotErrorBound, dotWasmUnavailable, WasmRowStore } from './dot-wasm';
-import { combine, dot, dotFour, rowSquaredNorms } from './kernel';
+import { combine, dot, dotFour, pushCandidates, rowSquaredNorms } from './kernel';
 import { WASM_MAX_BYTES } from './wasm-asm';
 import { crossPolytopeWasmUnavailable, instantiateCrossPolytopeWasm, type CrossPolytopeWasm } from './lsh-wasm';
 import { checkLshParameters, log2Ceil, resolveLshParameters, type LshParameters, type ResolvedLshParameters } from './lsh-params';
@@ -1495,40 +1495,13 @@ export class LshQuery {
         upper.push(a + m, i);
       }
       const cap = upper.worst;
+      // The survivors, compacted in place at the front of cands (their order kept).
       let refined = 0;
-      for (let c = 0; c < count; c++) {
-        if (lower[c] > cap) continue;
-        const i = cands[c];
-        const d = dot(queries, qOff, values, base + i * stride, dim);
-        heap.push(neg ? -d : combine(qNorm, norms[i], d), i);
-        refined++;
-      }
+      for (let c = 0; c < count; c++) if (lower[c] <= cap) cands[refined++] = cands[c];
+      pushCandidates(heap, queries, qOff, qNorm, values, base, stride, dim, norms, cands, refined, four, neg);
       stats.refined += refined;
     } else {
-      let c = 0;
-      for (; c + 3 < count; c += 4) {
-        const i0 = cands[c];
-        const i1 = cands[c + 1];
-        const i2 = cands[c + 2];
-        const i3 = cands[c + 3];
-        dotFour(queries, qOff, values, base + i0 * stride, base + i1 * stride, base + i2 * stride, base + i3 * stride, dim, four);
-        if (neg) {
-          heap.push(-four[0], i0);
-          heap.push(-four[1], i1);
-          heap.push(-four[2], i2);
-          heap.push(-four[3], i3);
-        } else {
-          heap.push(combine(qNorm, norms[i0], four[0]), i0);
-          heap.push(combine(qNorm, norms[i1], four[1]), i1);
-          heap.push(combine(qNorm, norms[i2], four[2]), i2);
-          heap.push(combine(qNorm, norms[i3], four[3]), i3);
-        }
-      }
-      for (; c < count; c++) {
-        const i = cands[c];
-        const d = dot(queries, qOff, values, base + i * stride, dim);
-        heap.push(neg ? -d : combine(qNorm, norms[i], d), i);
-      }
+      pushCandidates(heap, queries, qOff, qNorm, values, base, stride, dim, norms, cands, count, four, neg);
     }
     const k = out.k;
     const got = heap.drainSorted(out.indices, out.distances, row * k);
