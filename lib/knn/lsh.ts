@@ -937,11 +937,15 @@ export function hashRows(hashes: HashFunctions, data: Float32Array, r0: number, 
 /** Work units (row × table × function × rotation × coordinate) hashed per second on one thread, measured. */
 const HASH_UNITS_PER_SECOND = 1.6e9;
 
+/** Hashing work units of one point (see {@link HASH_UNITS_PER_SECOND}). */
+function hashUnitsPerRow(p: ResolvedLshParameters): number {
+  return p.family === 'cross-polytope' ? p.l * p.k * p.numRotations * p.rotationDim : p.l * p.k * p.dim;
+}
+
 /** Threads for hashing `rows` points (see {@link LshIndexOptions.buildThreads}). */
 function buildThreadCount(option: number | 'auto', p: ResolvedLshParameters, rows: number): number {
   if (option !== 'auto') return Math.max(1, Math.min(option, rows));
-  const perRow = p.family === 'cross-polytope' ? p.l * p.k * p.numRotations * p.rotationDim : p.l * p.k * p.dim;
-  const seconds = (rows * perRow) / HASH_UNITS_PER_SECOND;
+  const seconds = (rows * hashUnitsPerRow(p)) / HASH_UNITS_PER_SECOND;
   return seconds >= 2 ? Math.max(1, Math.min(availableParallelism(), Math.floor(rows / 1024))) : 1;
 }
 
@@ -969,8 +973,7 @@ async function hashWithWorkers(
 ): Promise<void> {
   const dim = params.dim;
   // Chunks of ~0.25 s of work each, at least 16 rows.
-  const perRow = params.family === 'cross-polytope' ? params.l * params.k * params.numRotations * params.rotationDim : params.l * params.k * dim;
-  const chunk = Math.max(16, Math.min(4096, Math.floor((0.25 * HASH_UNITS_PER_SECOND) / perRow)));
+  const chunk = Math.max(16, Math.min(4096, Math.floor((0.25 * HASH_UNITS_PER_SECOND) / hashUnitsPerRow(params))));
   const { script, evalCode } = workerEntry(__dirname, __filename, 'lsh-worker', 'LshIndex.build with buildThreads > 1');
   const workers: Worker[] = [];
   try {
