@@ -47,10 +47,11 @@ import { cacheKey, defaultCacheDir, readCachedFloat32, sha256Of } from '../lib/c
 import { dataDir, loadMnist, subset } from '../lib/data';
 import { ExactIndex } from '../lib/knn/exact';
 import { HnswIndex, hnswUnavailable } from '../lib/knn/hnsw';
-import { LshIndex } from '../lib/knn/lsh';
-import { AUTO_PRESET, defaultLshParameters, PAPER_PRESET, resolveLshParameters, type LshParameters } from '../lib/knn/lsh-params';
+import { LshIndex, type LshQueryStats } from '../lib/knn/lsh';
+import { AUTO_PRESET, defaultLshParameters, PAPER_PRESET, type LshParameters, type ResolvedLshParameters } from '../lib/knn/lsh-params';
 import { Preprocessor } from '../lib/knn/preprocess';
-import type { KnnResult } from '../lib/knn/types';
+import { recallAtK } from '../lib/knn/compare';
+import type { KnnResult, NeighborIndex } from '../lib/knn/types';
 import { modelHash } from '../lib/models/serialize';
 import { loadModel, pretrainedPath } from '../lib/models/zoo';
 import { terminalProgress } from '../lib/progress';
@@ -127,16 +128,9 @@ interface Measured {
   truth?: number[];
 }
 
-function recallAt(truth: Int32Array, r: KnnResult): number {
-  const { rows, k } = r;
-  let hits = 0;
-  const set = new Set<number>();
-  for (let q = 0; q < rows; q++) {
-    set.clear();
-    for (let i = 0; i < k; i++) set.add(truth[q * k + i]);
-    for (let i = 0; i < k; i++) if (set.has(r.indices[q * k + i])) hits++;
-  }
-  return hits / (rows * k);
+/** "cross-polytope l …, … bits (k …, lastCpDim …), … rotation(s)": the resolved construction. */
+function describeLsh(rp: ResolvedLshParameters): string {
+  return `cross-polytope l ${rp.l}, ${rp.hashBits} bits (k ${rp.k}, lastCpDim ${rp.lastCpDim}), ${rp.numRotations} rotation${rp.numRotations > 1 ? 's' : ''}`;
 }
 
 function secondsSince(t0: number): number {
@@ -182,6 +176,18 @@ export async function benchKnnBackends(): Promise<KnnBackendsResult> {
     const store = (method: string, config: unknown) => join(storeDir, `${cacheKey({ ...base, method, config: config as Record<string, unknown> })}.json`);
     const load = (path: string): Measured | null => (!fresh && existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Measured) : null);
     const save = (path: string, m: Measured) => writeFileAtomic(path, `${JSON.stringify(m)}\n`);
+    /** Seconds to build `index` on this layer's database. */
+    const timedBuild = async (index: NeighborIndex): Promise<number> => {
+      const t0 = performance.now();
+      await index.build(trainX!, trainN, dim);
+      return secondsSince(t0);
+    };
+    /** This layer's queries through `q`, with a progress bar, and their seconds. */
+    const timedQuery = async (q: Pick<NeighborIndex, 'query'>, stage: string): Promise<{ r: KnnResult; querySeconds: number }> => {
+      const t0 = performance.now();
+      const r = await q.query(testX!, nq, k, { onProgress: (d, t) => progress({ stage, done: d, total: t, unit: 'query' }) });
+      return { r, querySeconds: secondsSince(t0) };
+    };
 
     // Which measurements are missing for this layer?
     const lshDefault = defaultLshParameters(trainN, dim);
@@ -229,12 +235,8 @@ export async function benchKnnBackends(): Promise<KnnBackendsResult> {
       truth = Int32Array.from(exactPlan.have.truth);
     } else {
       const index = new ExactIndex();
-      let t0 = performance.now();
-      await index.build(trainX!, trainN, dim);
-      const buildSeconds = secondsSince(t0);
-      t0 = performance.now();
-      const r = await index.query(testX!, nq, k, { onProgress: (d, t) => progress({ stage: `${layer} exact`, done: d, total: t, unit: 'query' }) });
-      const querySeconds = secondsSince(t0);
+      const buildSeconds = await timedBuild(index);
+      const { r, querySeconds } = await timedQuery(index, `${layer} exact`);
       truth = r.indices;
       exactPlan.have = {
         method: 'exact', config: `backend ${index.backend}`, buildSeconds, querySeconds, recall: 1, queriesShortOfK: 0, missingNeighbors: 0,
@@ -244,6 +246,15 @@ export async function benchKnnBackends(): Promise<KnnBackendsResult> {
       save(exactPlan.path, exactPlan.have);
       measuredNow.push(`${layer}/exact`);
     }
+
+    const truthResult = { indices: truth, rows: nq, k };
+    /** A measurement of a built LSH index queried by `q` (the index itself, or a query object of it). */
+    const lshMeasured = (method: string, config: string, index: LshIndex, buildSeconds: number, timed: { r: KnnResult; querySeconds: number }, s: LshQueryStats, extra: Record<string, unknown> = {}): Measured => ({
+      method, config, buildSeconds, querySeconds: timed.querySeconds, recall: recallAtK(timed.r, truthResult),
+      queriesShortOfK: s.queriesShortOfK, missingNeighbors: s.missingNeighbors, avgUniqueCandidates: s.averageUniqueCandidates,
+      detail: { kernel: index.kernel, rerank: index.rerankKernel, buildThreads: index.buildThreadsUsed, build: index.buildSeconds, query: s.seconds, refined: s.refined, ...extra, tableMiB: index.tableBytes / 2 ** 20, avgCandidates: s.averageCandidates },
+      measuredAt: new Date().toISOString(), loadAverage: loadavg()[0],
+    }); // prettier-ignore
 
     if (exportDir) {
       mkdirSync(exportDir, { recursive: true });
@@ -259,21 +270,10 @@ export async function benchKnnBackends(): Promise<KnnBackendsResult> {
     const lshPlan = plan.filter((p) => p.method === 'lsh-paper');
     if (lshPlan.length && !lshPlan[0].have) {
       const index = new LshIndex(PAPER_PRESET, { onBuildProgress: (d, t) => progress({ stage: `${layer} LSH paper: build`, done: d, total: t, unit: 'pt' }) });
-      let t0 = performance.now();
-      await index.build(trainX!, trainN, dim);
-      const buildSeconds = secondsSince(t0);
-      t0 = performance.now();
-      const r = await index.query(testX!, nq, k, { onProgress: (d, t) => progress({ stage: `${layer} LSH paper: query`, done: d, total: t, unit: 'query' }) });
-      const querySeconds = secondsSince(t0);
-      const s = index.lastQueryStats;
+      const buildSeconds = await timedBuild(index);
+      const timed = await timedQuery(index, `${layer} LSH paper: query`);
       const rp = index.resolved!;
-      lshPlan[0].have = {
-        method: 'lsh-paper', config: `cross-polytope l ${rp.l}, ${rp.hashBits} bits (k ${rp.k}, lastCpDim ${rp.lastCpDim}), ${rp.numRotations} rotations, probes ${rp.l}`,
-        buildSeconds, querySeconds, recall: recallAt(truth, r), queriesShortOfK: s.queriesShortOfK, missingNeighbors: s.missingNeighbors,
-        avgUniqueCandidates: s.averageUniqueCandidates,
-        detail: { kernel: index.kernel, rerank: index.rerankKernel, buildThreads: index.buildThreadsUsed, build: index.buildSeconds, query: s.seconds, refined: s.refined, tableMiB: index.tableBytes / 2 ** 20, avgCandidates: s.averageCandidates },
-        measuredAt: new Date().toISOString(), loadAverage: loadavg()[0],
-      }; // prettier-ignore
+      lshPlan[0].have = lshMeasured('lsh-paper', `${describeLsh(rp)}, probes ${rp.l}`, index, buildSeconds, timed, index.lastQueryStats);
       save(lshPlan[0].path, lshPlan[0].have);
       measuredNow.push(`${layer}/lsh-paper`);
     }
@@ -282,25 +282,13 @@ export async function benchKnnBackends(): Promise<KnnBackendsResult> {
     const defPlan = plan.filter((p) => p.method === 'lsh-default');
     if (defPlan.some((p) => !p.have)) {
       const index = new LshIndex(lshDefault as LshParameters);
-      let t0 = performance.now();
-      await index.build(trainX!, trainN, dim);
-      const buildSeconds = secondsSince(t0);
-      const rp = resolveLshParameters(lshDefault, dim);
+      const buildSeconds = await timedBuild(index);
       for (const p of defPlan) {
         if (p.have) continue;
         const numProbes = p.config.numProbes as number;
         const q = index.createQuery({ numProbes });
-        t0 = performance.now();
-        const r = await q.query(testX!, nq, k, { onProgress: (d, t) => progress({ stage: `${layer} LSH default, ${numProbes} probes`, done: d, total: t, unit: 'query' }) });
-        const querySeconds = secondsSince(t0);
-        const s = q.lastQueryStats;
-        p.have = {
-          method: 'lsh-default', config: `cross-polytope l ${rp.l}, ${rp.hashBits} bits (k ${rp.k}, lastCpDim ${rp.lastCpDim}), ${rp.numRotations} rotation, probes ${numProbes}`,
-          buildSeconds, querySeconds, recall: recallAt(truth, r), queriesShortOfK: s.queriesShortOfK, missingNeighbors: s.missingNeighbors,
-          avgUniqueCandidates: s.averageUniqueCandidates,
-          detail: { kernel: index.kernel, rerank: index.rerankKernel, buildThreads: index.buildThreadsUsed, build: index.buildSeconds, query: s.seconds, refined: s.refined, tableMiB: index.tableBytes / 2 ** 20, avgCandidates: s.averageCandidates },
-          measuredAt: new Date().toISOString(), loadAverage: loadavg()[0],
-        }; // prettier-ignore
+        const timed = await timedQuery(q, `${layer} LSH default, ${numProbes} probes`);
+        p.have = lshMeasured('lsh-default', `${describeLsh(index.resolved!)}, probes ${numProbes}`, index, buildSeconds, timed, q.lastQueryStats);
         save(p.path, p.have);
         measuredNow.push(`${layer}/lsh-default/${numProbes}`);
       }
@@ -310,22 +298,11 @@ export async function benchKnnBackends(): Promise<KnnBackendsResult> {
     const autoPlan = plan.filter((p) => p.method === 'lsh-auto');
     if (autoPlan.length && !autoPlan[0].have) {
       const index = new LshIndex(AUTO_PRESET, { numProbes: 'auto', tune: { recall: tuneRecall, k }, onBuildProgress: (d, t) => progress({ stage: `${layer} LSH auto: build`, done: d, total: t, unit: 'pt' }) });
-      let t0 = performance.now();
-      await index.build(trainX!, trainN, dim);
-      const buildSeconds = secondsSince(t0);
-      t0 = performance.now();
-      const r = await index.query(testX!, nq, k, { onProgress: (d, t) => progress({ stage: `${layer} LSH auto: query`, done: d, total: t, unit: 'query' }) });
-      const querySeconds = secondsSince(t0);
-      const s = index.lastQueryStats;
-      const rp = index.resolved!;
+      const buildSeconds = await timedBuild(index);
+      const timed = await timedQuery(index, `${layer} LSH auto: query`);
       const tuning = index.tuning!;
-      autoPlan[0].have = {
-        method: 'lsh-auto', config: `cross-polytope l ${rp.l}, ${rp.hashBits} bits (k ${rp.k}, lastCpDim ${rp.lastCpDim}), ${rp.numRotations} rotation, probes ${tuning.numProbes} (tuned: sample recall ${tuning.recall.toFixed(4)}, 95 % lower bound ${tuning.lowerBound.toFixed(4)} ≥ ${tuneRecall})`,
-        buildSeconds, querySeconds, recall: recallAt(truth, r), queriesShortOfK: s.queriesShortOfK, missingNeighbors: s.missingNeighbors,
-        avgUniqueCandidates: s.averageUniqueCandidates,
-        detail: { kernel: index.kernel, rerank: index.rerankKernel, buildThreads: index.buildThreadsUsed, build: index.buildSeconds, query: s.seconds, refined: s.refined, tuning, tableMiB: index.tableBytes / 2 ** 20, avgCandidates: s.averageCandidates },
-        measuredAt: new Date().toISOString(), loadAverage: loadavg()[0],
-      }; // prettier-ignore
+      const config = `${describeLsh(index.resolved!)}, probes ${tuning.numProbes} (tuned: sample recall ${tuning.recall.toFixed(4)}, 95 % lower bound ${tuning.lowerBound.toFixed(4)} ≥ ${tuneRecall})`;
+      autoPlan[0].have = lshMeasured('lsh-auto', config, index, buildSeconds, timed, index.lastQueryStats, { tuning });
       save(autoPlan[0].path, autoPlan[0].have);
       measuredNow.push(`${layer}/lsh-auto`);
     }
@@ -338,16 +315,12 @@ export async function benchKnnBackends(): Promise<KnnBackendsResult> {
         notes.push(`${layer}: hnsw skipped, hnswlib-node unavailable: ${why}`);
       } else {
         const index = new HnswIndex(hnswParams, { onBuildProgress: (d, t) => progress({ stage: `${layer} HNSW: build`, done: d, total: t, unit: 'pt' }) });
-        let t0 = performance.now();
-        await index.build(trainX!, trainN, dim);
-        const buildSeconds = secondsSince(t0);
-        t0 = performance.now();
-        const r = await index.query(testX!, nq, k, { onProgress: (d, t) => progress({ stage: `${layer} HNSW: query`, done: d, total: t, unit: 'query' }) });
-        const querySeconds = secondsSince(t0);
+        const buildSeconds = await timedBuild(index);
+        const { r, querySeconds } = await timedQuery(index, `${layer} HNSW: query`);
         const s = index.lastQueryStats;
         hnswPlan[0].have = {
           method: 'hnsw', config: `hnswlib M ${hnswParams.m}, efConstruction ${hnswParams.efConstruction}, efSearch ${hnswParams.efSearch}`,
-          buildSeconds, querySeconds, recall: recallAt(truth, r), queriesShortOfK: s.queriesShortOfK, missingNeighbors: s.missingNeighbors,
+          buildSeconds, querySeconds, recall: recallAtK(r, truthResult), queriesShortOfK: s.queriesShortOfK, missingNeighbors: s.missingNeighbors,
           avgUniqueCandidates: null, detail: { query: s.seconds }, measuredAt: new Date().toISOString(), loadAverage: loadavg()[0],
         }; // prettier-ignore
         save(hnswPlan[0].path, hnswPlan[0].have);
