@@ -1,5 +1,7 @@
 /** Shared fixtures of the kNN tests: seeded data and a naive brute-force twin. */
 
+import { gaussianClusters } from '../../lib/data/synthetic';
+
 /** mulberry32: deterministic uniform numbers in [0, 1). */
 export function uniform(seed: number): () => number {
   let a = seed >>> 0;
@@ -49,4 +51,9 @@ export function bruteForce(
 /** Row `r` of a flat `rows × k` array as a plain array. */
 export function rowOf<T extends Int32Array | Float32Array>(a: T, r: number, k: number): number[] {
   return Array.from(a.subarray(r * k, (r + 1) * k));
+}
+
+/** Seeded points around `clusters` N(0, 1) centres, spread `spread` (pass the centres back to draw queries from the same clusters). */
+export function clustered(rows: number, dim: number, clusters: number, seed: number, spread = 0.3, centres?: Float32Array): { x: Float32Array; centres: Float32Array } {
+  return gaussianClusters(rows, dim, clusters, seed, { spread, centres });
 }

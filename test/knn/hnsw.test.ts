@@ -4,13 +4,9 @@ import { ExactIndex } from '../../lib/knn/exact';
 import { NOT_BUILT_MESSAGE } from '../../lib/knn/checks';
 import { HNSW_DEFAULTS, HnswIndex, hnswIndexFactory, hnswUnavailable } from '../../lib/knn/hnsw';
 import { Preprocessor } from '../../lib/knn/preprocess';
-import { gaussianClusters } from '../../lib/data/synthetic';
 import { createRng } from '../../lib/random';
+import { clustered } from './helpers';
 
-/** Seeded points around `clusters` N(0, 1) centres (the shared generator of lib/data). */
-function clustered(rows: number, dim: number, clusters: number, seed: number, spread = 0.3, centres?: Float32Array): { x: Float32Array; centres: Float32Array } {
-  return gaussianClusters(rows, dim, clusters, seed, { spread, centres });
-}
 
 const N = 3000;
 const DIM = 48;

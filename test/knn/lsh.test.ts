@@ -9,14 +9,10 @@ import { crossPolytopeWasmUnavailable } from '../../lib/knn/lsh-wasm';
 import { AUTO_PRESET, defaultHashBits, PAPER_PRESET, type LshParameters } from '../../lib/knn/lsh-params';
 import { Preprocessor } from '../../lib/knn/preprocess';
 import type { KnnResult } from '../../lib/knn/types';
-import { gaussianClusters } from '../../lib/data/synthetic';
 import { createRng } from '../../lib/random';
+import { clustered } from './helpers';
 import { blobs, tinyModel } from './dknn-fixtures';
 
-/** Seeded points around `clusters` N(0, 1) centres (the shared generator of lib/data). */
-function clustered(rows: number, dim: number, clusters: number, seed: number, spread = 0.3, centres?: Float32Array): { x: Float32Array; centres: Float32Array } {
-  return gaussianClusters(rows, dim, clusters, seed, { spread, centres });
-}
 
 const N = 3000;
 const DIM = 48;
