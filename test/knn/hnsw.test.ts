@@ -4,7 +4,6 @@ import { ExactIndex } from '../../lib/knn/exact';
 import { NOT_BUILT_MESSAGE } from '../../lib/knn/checks';
 import { HNSW_DEFAULTS, HnswIndex, hnswIndexFactory, hnswUnavailable } from '../../lib/knn/hnsw';
 import { Preprocessor } from '../../lib/knn/preprocess';
-import { createRng } from '../../lib/random';
 import { clustered } from './helpers';
 
 
