@@ -16,10 +16,11 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
 import { dataDir, loadMnist, subset } from '../lib/data';
 import { useStockWasmKernels } from '../lib/kernels';
-import { loadModel, pretrainedPath } from '../lib/models/zoo';
+import { loadModel } from '../lib/models/format';
+import { pretrainedPath } from '../lib/models/zoo';
 import { argmaxRows, predictLogits } from '../lib/models/train';
 import { bim } from '../lib/attacks/bim';
-import { craftAdversarial, type BatchAttack } from '../lib/attacks/craft';
+import { craftBatches, type BatchAttack } from '../lib/attacks/craft';
 import { carliniWagnerL2 } from '../lib/attacks/cw';
 import { fgsm } from '../lib/attacks/fgsm';
 import { perturbationNorms } from '../lib/attacks/norms';
@@ -66,7 +67,7 @@ export interface BenchAttacksOptions {
 export async function benchAttacks(options: BenchAttacksOptions = {}): Promise<BenchAttacksResult> {
   const backend = await initBackend();
   const mnist = await loadMnist();
-  const { model } = loadModel(pretrainedPath('mnist-cnn', dataDir()));
+  const { model } = await loadModel(pretrainedPath('mnist-cnn', dataDir()));
   const fn = logitsFn(model);
   const nImages = options.images ?? Number(process.env.DKNN_BENCH_ATTACK_IMAGES ?? 200);
   const nCw = options.cwImages ?? Number(process.env.DKNN_BENCH_CW_IMAGES ?? 200);
@@ -91,8 +92,10 @@ export async function benchAttacks(options: BenchAttacksOptions = {}): Promise<B
       const data = subset(mnist.test, 750, 750 + a.n);
       useStockWasmKernels(a.stock === true);
       try {
-        await craftAdversarial(subset(data, 0, Math.min(4, a.n)), a.run); // warm-up
-        const set = await craftAdversarial(data, a.run, { batchSize: a.batch, stage: a.attack, onProgress: options.onProgress });
+        await craftBatches(subset(data, 0, Math.min(4, a.n)), a.run); // warm-up
+        const t0 = performance.now();
+        const images = await craftBatches(data, a.run, { batchSize: a.batch, stage: a.attack, onProgress: options.onProgress });
+        const set = { ...data, images, seconds: (performance.now() - t0) / 1000 };
         const clean = argmaxRows(predictLogits(model, data), 10);
         const adv = argmaxRows(predictLogits(model, set), 10);
         const norms = perturbationNorms(data.images, set.images, data.n);

@@ -18,7 +18,8 @@ import { compareIndexes, type IndexConfig } from '../lib/dknn-compare';
 import { hnswIndexFactory, hnswUnavailable } from '../lib/knn/hnsw';
 import { lshIndexFactory } from '../lib/knn/lsh';
 import { AUTO_PRESET, PAPER_PRESET } from '../lib/knn/lsh-params';
-import { loadModel, pretrainedPath } from '../lib/models/zoo';
+import { loadModel } from '../lib/models/format';
+import { pretrainedPath } from '../lib/models/zoo';
 import { terminalProgress } from '../lib/progress';
 
 type Row = Record<string, string | number | boolean | null>;
@@ -33,7 +34,7 @@ export async function benchDknnBackends(): Promise<{ section: string; descriptio
   if (methods[0] !== 'exact') throw new Error(`DKNN_BENCH_DKNN_METHODS must start with exact (the reference), found ${JSON.stringify(methods[0])}`);
   const mnist = await loadMnist();
   const data = { train: subset(mnist.train, 0, trainN), calib: subset(mnist.test, 0, 750), eval: subset(mnist.test, 750, evalEnd) };
-  const { model } = loadModel(pretrainedPath('mnist-cnn', dataDir()));
+  const { model } = await loadModel(pretrainedPath('mnist-cnn', dataDir()));
   const hnswParams = { m: 16, efConstruction: 40, efSearch: 128 };
   const configs: IndexConfig[] = [];
   const notes: string[] = [];

@@ -43,7 +43,11 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { extractActivations, layerDims } from '../lib/activations';
 import { initBackend } from '../lib/backend';
-import { cacheKey, defaultCacheDir, readCachedFloat32, sha256Of } from '../lib/cache';
+import { ArtefactCache } from '../lib/artefacts/cache';
+import { cacheKey } from '../lib/artefacts/keys';
+import { defaultCacheDir } from '../lib/artefacts/repo';
+import { activationCacheParts } from '../lib/activation-cache';
+import { sha256Of } from '../lib/artefacts/keys';
 import { dataDir, loadMnist, subset } from '../lib/data';
 import { ExactIndex } from '../lib/knn/exact';
 import { HnswIndex, hnswUnavailable } from '../lib/knn/hnsw';
@@ -52,10 +56,11 @@ import { AUTO_PRESET, defaultLshParameters, PAPER_PRESET, type LshParameters, ty
 import { Preprocessor } from '../lib/knn/preprocess';
 import { recallAtK } from '../lib/knn/compare';
 import type { KnnResult, NeighborIndex } from '../lib/knn/types';
-import { modelHash } from '../lib/models/serialize';
-import { loadModel, pretrainedPath } from '../lib/models/zoo';
+import { modelHash } from '../lib/models/weights';
+import { loadModel } from '../lib/models/format';
+import { pretrainedPath } from '../lib/models/zoo';
 import { terminalProgress } from '../lib/progress';
-import { writeFileAtomic } from '../lib/util/atomic';
+import { writeFileAtomic } from '../lib/artefacts/atomic';
 
 /** Bump when the measured code changes in a way that invalidates stored results. */
 const BENCH_VERSION = 2;
@@ -160,7 +165,7 @@ export async function benchKnnBackends(): Promise<KnnBackendsResult> {
   const mnist = await loadMnist();
   const train = subset(mnist.train, 0, trainN);
   const test = subset(mnist.test, 0, nq);
-  const { model } = loadModel(pretrainedPath('mnist-cnn', dataDir()));
+  const { model } = await loadModel(pretrainedPath('mnist-cnn', dataDir()));
   const hash = modelHash(model);
   const dims = layerDims(model, layers, 'bench knn-backends');
   const progress = terminalProgress();
@@ -210,12 +215,9 @@ export async function benchKnnBackends(): Promise<KnnBackendsResult> {
     if (needData) {
       // Training activations: the DkNN's cache entry when present (same key as DkNN.fit), else extract.
       trainImagesSha ??= sha256Of(train.images);
-      const parts = {
-        artefact: 'dknn-activations', version: 1, modelHash: hash, images: trainImagesSha, n: trainN,
-        height: train.height, width: train.width, channels: train.channels, layer, dim, backend: tf.getBackend(),
-      }; // prettier-ignore
+      const parts = activationCacheParts(train, trainImagesSha, hash, layer, dim);
       let t0 = performance.now();
-      trainX = readCachedFloat32(cacheKey(parts), trainN * dim, { kind: 'activations' }) ?? null;
+      trainX = new ArtefactCache().read('activations', parts, trainN * dim)?.values ?? null;
       if (trainX) {
         notes.push(`${layer}: training activations read from the DkNN activation cache (${secondsSince(t0)} s)`);
       } else {

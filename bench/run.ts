@@ -27,9 +27,9 @@ import { loadMnist, subset } from '../lib/data';
 import { createMnistCnn } from '../lib/models/mnist-cnn';
 import { createModel } from '../lib/models/zoo';
 import { predictLogits, trainModel } from '../lib/models/train';
-import { gitCommit, repoRoot } from '../lib/notebook';
+import { gitCommit, repoRoot } from '../lib/artefacts/repo';
 import { terminalProgress } from '../lib/progress';
-import { writeFileAtomic } from '../lib/util/atomic';
+import { writeFileAtomic } from '../lib/artefacts/atomic';
 import { benchAttacks } from './attacks';
 import { benchExact } from './knn-exact';
 import { benchKnnBackends } from './knn-backends';
@@ -37,7 +37,8 @@ import { benchDknnBackends } from './dknn-backends';
 import { NaiveIndex } from './naive-index';
 import { DkNN } from '../lib/dknn';
 import { accuracy } from '../lib/metrics';
-import { loadModel, pretrainedPath } from '../lib/models/zoo';
+import { loadModel } from '../lib/models/format';
+import { pretrainedPath } from '../lib/models/zoo';
 import { dataDir } from '../lib/data';
 
 type Row = Record<string, string | number | boolean | null>;
@@ -163,7 +164,7 @@ async function benchDknn(): Promise<SectionResult> {
   const train = subset(mnist.train, 0, trainN);
   const calib = subset(mnist.test, 0, 750);
   const evalSet = subset(mnist.test, 750, evalEnd);
-  const { model } = loadModel(pretrainedPath('mnist-cnn', dataDir()));
+  const { model } = await loadModel(pretrainedPath('mnist-cnn', dataDir()));
   const progress = terminalProgress();
   const rows: Row[] = [];
 

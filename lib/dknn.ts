@@ -26,24 +26,22 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_ACTIVATION_BATCH, extractActivations, layerDims, outputLayerName, type ImageBatch } from './activations';
-import { cacheKey, defaultCacheDir, readCachedFloat32, sha256Of, writeCachedFloat32 } from './cache';
+import { ArtefactCache } from './artefacts/cache';
+import { cachedActivations } from './activation-cache';
 import { ConformalCalibrator, type PValueFormula } from './conformal/calibrator';
 import { knnCounts, nonconformity, scoresAtLabels, type LayerNeighbourLabels, type MissingNeighbourRule } from './conformal/nonconformity';
 import { conformalPredict } from './conformal/predict';
 import { ExactIndex, type ExactBackend } from './knn/exact';
 import { Preprocessor } from './knn/preprocess';
 import type { NeighborIndex, NeighborIndexFactory } from './knn/types';
-import { MNIST_CNN_DKNN_LAYERS } from './models/mnist-cnn';
-import { modelHash } from './models/serialize';
+import { dknnMetadata } from './models/metadata';
+import { modelHash } from './models/weights';
 import type { ProgressCallback } from './progress';
 
 /** The one error sentence for calibrate (or predict) before fit. */
 export const CALL_FIT_BEFORE_CALIBRATE = 'call fit before calibrate';
 /** The one error sentence for predict before calibrate. */
 export const CALL_CALIBRATE_BEFORE_PREDICT = 'call calibrate before predict';
-
-/** The reference's DkNN layers: the three ReLUs and the logits of the MNIST CNN. */
-export const DKNN_DEFAULT_LAYERS: readonly string[] = MNIST_CNN_DKNN_LAYERS;
 
 /** Makes one fresh {@link NeighborIndex} per layer (defined in `knn/types.ts`); see {@link DkNN.info}. */
 export type { NeighborIndexFactory };
@@ -65,7 +63,11 @@ export interface LabelledImageBatch extends ImageBatch {
 
 /** Options of {@link DkNN}. */
 export interface DkNNOptions {
-  /** Layers whose activations are searched. Default ['ReLU1', 'ReLU3', 'ReLU5', 'logits'] (the reference's). */
+  /**
+   * Layers whose activations are searched. Default: the layers recorded with the model
+   * (`userDefinedMetadata.dknn.layers`; the zoo's MNIST CNN records the reference's ReLU1, ReLU3,
+   * ReLU5, logits).
+   */
   layers?: readonly string[];
   /** Neighbours per layer. Default 75. */
   k?: number;
@@ -83,6 +85,8 @@ export interface DkNNOptions {
   queryChunk?: number;
   /** Folder of the activation cache; `false` disables it. Default `<repo>/.cache`. */
   cacheDir?: string | false;
+  /** Receives one line per damaged cache entry found (it is then recomputed). Default `process.emitWarning`. */
+  onWarning?: (message: string) => void;
   /** Number of classes. Default: the training set's `numClasses`, else the model's output size. */
   numClasses?: number;
 }
@@ -185,6 +189,19 @@ interface NeighbourRun {
   dnnConfidence: Float32Array;
 }
 
+/** The layers a DkNN reads: the given list (checked to be an array of names), else the model's recorded ones. */
+function dknnLayers(model: tf.LayersModel, given: readonly string[] | undefined): string[] {
+  if (given === undefined) {
+    const recorded = dknnMetadata(model).layers;
+    if (!recorded) throw new Error(`DkNN: pass layers (the model records no DkNN layers); its layers are ${model.layers.map((l) => l.name).join(', ')}`);
+    return [...recorded];
+  }
+  if (!Array.isArray(given) || !given.every((l) => typeof l === 'string')) {
+    throw new Error(`DkNN: layers must be an array of layer names, found ${JSON.stringify(given)}`);
+  }
+  return [...given];
+}
+
 function positiveInt(name: string, v: number): void {
   if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, found ${v}`);
 }
@@ -200,7 +217,7 @@ export class DkNN {
   private readonly dims: number[];
   private readonly batchSize: number;
   private readonly queryChunk: number;
-  private readonly cacheDir: string | false;
+  private readonly cache: ArtefactCache;
   private readonly numClassesOption: number | undefined;
   private state: FitState | null = null;
   private calibrator: ConformalCalibrator | null = null;
@@ -216,7 +233,7 @@ export class DkNN {
    */
   constructor(model: tf.LayersModel, options: DkNNOptions = {}) {
     this.model = model;
-    this.layers = [...(options.layers ?? DKNN_DEFAULT_LAYERS)];
+    this.layers = dknnLayers(model, options.layers);
     this.dims = layerDims(model, this.layers, 'DkNN');
     this.k = options.k ?? 75;
     positiveInt('k', this.k);
@@ -238,14 +255,10 @@ export class DkNN {
     else throw new Error(`index: expected 'exact' or a factory { name, create() }, found ${String(index)}`);
     if (options.numClasses !== undefined) positiveInt('numClasses', options.numClasses);
     this.numClassesOption = options.numClasses;
-    if (options.cacheDir === undefined) {
-      try {
-        this.cacheDir = defaultCacheDir();
-      } catch (e) {
-        throw new Error(`DkNN: cannot place the default activation cache (${(e as Error).message}); pass cacheDir: a folder, or false`);
-      }
-    } else {
-      this.cacheDir = options.cacheDir;
+    try {
+      this.cache = new ArtefactCache({ dir: options.cacheDir, onWarning: options.onWarning });
+    } catch (e) {
+      throw new Error(`DkNN: cannot place the activation cache (${(e as Error).message}); pass cacheDir: a folder, or false`);
     }
   }
 
@@ -293,48 +306,14 @@ export class DkNN {
     let t = performance.now();
     const hash = modelHash(this.model);
     this.timings['fit.modelHash'] = (performance.now() - t) / 1000;
-
-    const arrays: (Float32Array | undefined)[] = new Array<Float32Array | undefined>(L).fill(undefined);
-    const keys: string[] = [];
-    const parts: Record<string, unknown>[] = [];
-    const cacheDir = this.cacheDir;
-    if (cacheDir !== false) {
-      t = performance.now();
-      const images = sha256Of(train.images);
-      this.timings['fit.hashImages'] = (performance.now() - t) / 1000;
-      t = performance.now();
-      this.layers.forEach((layer, l) => {
-        const p = {
-          artefact: 'dknn-activations', version: 1, modelHash: hash, images, n,
-          height: train.height, width: train.width, channels: train.channels,
-          layer, dim: this.dims[l], backend: tf.getBackend(),
-        }; // prettier-ignore
-        parts.push(p);
-        keys.push(cacheKey(p));
-        arrays[l] = readCachedFloat32(keys[l], n * this.dims[l], { dir: cacheDir, kind: 'activations' });
-        if (arrays[l]) this.cacheHits.push(layer);
-      });
-      this.timings['fit.cacheRead'] = (performance.now() - t) / 1000;
-    }
-    const todo = this.layers.filter((_, l) => arrays[l] === undefined);
-    if (todo.length > 0) {
-      t = performance.now();
-      const acts = await extractActivations(this.model, train, todo, {
-        batchSize: this.batchSize,
-        onProgress: options.onProgress && ((e) => options.onProgress!({ ...e, stage: `fit: ${e.stage}` })),
-      });
-      this.timings['fit.extract'] = (performance.now() - t) / 1000;
-      t = performance.now();
-      for (const a of acts.layers) {
-        const l = this.layers.indexOf(a.name);
-        arrays[l] = a.values;
-        if (cacheDir !== false) {
-          writeCachedFloat32(keys[l], a.values, { ...parts[l], dataset: train.name ?? null, createdAt: new Date().toISOString() }, { dir: cacheDir, kind: 'activations' });
-          this.cacheWritten.push(a.name);
-        }
-      }
-      if (cacheDir !== false) this.timings['fit.cacheWrite'] = (performance.now() - t) / 1000;
-    }
+    const acts = await cachedActivations(this.model, train, this.layers, {
+      cache: this.cache, batchSize: this.batchSize, modelHash: hash, dataName: train.name,
+      onProgress: options.onProgress && ((e) => options.onProgress!({ ...e, stage: `fit: ${e.stage}` })),
+    }); // prettier-ignore
+    const arrays: (Float32Array | undefined)[] = acts.values;
+    this.cacheHits = acts.hits;
+    this.cacheWritten = acts.written;
+    for (const [name, seconds] of Object.entries(acts.timings)) if (seconds > 0) this.timings[`fit.${name}`] = seconds;
 
     const fitted: FittedLayer[] = [];
     let tPre = 0;
@@ -446,7 +425,7 @@ export class DkNN {
       calibrationSize: this.calibrator ? this.calibrator.calibrationSize() : null,
       modelHash: s ? s.modelHash : null,
       trainN: s ? s.trainN : 0,
-      cache: { dir: this.cacheDir, hits: [...this.cacheHits], written: [...this.cacheWritten] },
+      cache: { dir: this.cache.dir, hits: [...this.cacheHits], written: [...this.cacheWritten] },
       timings: { ...this.timings },
     };
   }

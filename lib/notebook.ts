@@ -1,7 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { dirname, join } from 'node:path';
-import { existsSync } from 'node:fs';
+import { gitCommit } from './artefacts/repo';
 
 /** A notebook's parameter values: numbers, strings and booleans only (so the environment can set them). */
 export type ParamValues = Record<string, number | string | boolean>;
@@ -41,28 +38,6 @@ export function parameters<T extends ParamValues>(defaults: T, options: { quick?
     }
   }
   return { ...(out as Widen<T>), quick };
-}
-
-/** The repository root (the folder holding `data/SHA256SUMS`), searched upwards from this file. */
-export function repoRoot(): string {
-  let dir = __dirname;
-  for (;;) {
-    if (existsSync(join(dir, 'data', 'SHA256SUMS'))) return dir;
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`repoRoot: no folder holding data/SHA256SUMS above ${__dirname}`);
-    dir = up;
-  }
-}
-
-/** The git commit of the repository (`<sha>` plus ` (modified)` when the work tree differs), or "unknown". */
-export function gitCommit(cwd = repoRoot()): string {
-  try {
-    const sha = execFileSync('git', ['rev-parse', 'HEAD'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    return dirty ? `${sha} (modified)` : sha;
-  } catch {
-    return 'unknown';
-  }
 }
 
 /** Records how long each named stage of a notebook or CLI run took. */
@@ -117,13 +92,4 @@ export function provenanceHtml(p: Provenance): string {
     ...Object.entries(p.extra ?? {}).map(([k, v]) => row(k, typeof v === 'string' ? v : JSON.stringify(v))),
   ];
   return `<table class="dknn-provenance"><caption style="text-align:left"><b>Provenance</b></caption>${rows.join('')}</table>`;
-}
-
-/**
- * A path under `<repo>/.cache/` for an artefact derived from `parts` (parameters, hashes):
- * `<name>-<first 16 hex of sha256(JSON(parts))><ext>`, so a change of any part gives a new file.
- */
-export function artefactPath(name: string, parts: unknown, ext = ''): string {
-  const key = createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
-  return join(repoRoot(), '.cache', `${name}-${key}${ext}`);
 }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
-import { readCachedHeader } from '../lib/cache';
+import { readContainer } from '../lib/artefacts/container';
 import { dataDir, loadMnist, subset } from '../lib/data';
 import { CALL_CALIBRATE_BEFORE_PREDICT, CALL_FIT_BEFORE_CALIBRATE, DkNN, type LabelledImageBatch, type NeighborIndexFactory } from '../lib/dknn';
 import { ExactIndex } from '../lib/knn/exact';
@@ -13,7 +13,8 @@ import type { NeighborIndex } from '../lib/knn/types';
 import { accuracy } from '../lib/metrics';
 import { createMnistCnn } from '../lib/models/mnist-cnn';
 import { argmaxRows, predictLogits, trainModel } from '../lib/models/train';
-import { loadModel, pretrainedPath } from '../lib/models/zoo';
+import { loadModel } from '../lib/models/format';
+import { pretrainedPath } from '../lib/models/zoo';
 import { createRng } from '../lib/random';
 
 const tmp = mkdtempSync(join(tmpdir(), 'dknn-dknn-'));
@@ -75,7 +76,8 @@ test('bad options and data are refused with what was expected and found', async 
   assert.throws(() => new DkNN(model, options({ k: 0 })), /k must be a positive integer, found 0/);
   assert.throws(() => new DkNN(model, options({ formula: 'textbook' })), /formula: expected 'reference' or 'conformal', found textbook/);
   assert.throws(() => new DkNN(model, options({ index: 'lsh' })), /index: expected 'exact' or a factory/);
-  assert.throws(() => new DkNN(model), /DkNN: unknown layer "ReLU1"/, 'the default layers are the MNIST CNN ones');
+  assert.throws(() => new DkNN(model), /DkNN: pass layers \(the model records no DkNN layers\); its layers are flat, hidden, logits/);
+  assert.throws(() => new DkNN(model, options({ layers: 'hidden' as unknown as string[] })), /layers must be an array of layer names, found "hidden"/);
   const dknn = new DkNN(model, options());
   const train = blobs(20, 1);
   await assert.rejects(dknn.fit({ ...train, labels: train.labels.subarray(0, 19) }), /fit: expected 20 labels \(one per image\), found 19/);
@@ -204,12 +206,12 @@ test('training activations are cached under a key and re-used only when it match
   const first = new DkNN(model, options({ cacheDir }));
   await first.fit(train);
   assert.deepEqual(first.info().cache, { dir: cacheDir, hits: [], written: LAYERS });
-  const files = readdirSync(join(cacheDir, 'activations')).filter((f) => f.endsWith('.f32'));
+  const files = readdirSync(join(cacheDir, 'activations')).filter((f) => f.endsWith('.bin'));
   assert.equal(files.length, 3, 'one file per layer');
-  const header = readCachedHeader(files[0].replace('.f32', ''), { dir: cacheDir, kind: 'activations' });
-  assert.equal(header?.meta.modelHash, first.info().modelHash);
-  assert.equal(header?.meta.n, 60);
-  assert.equal(header?.meta.dataset, 'blobs-1');
+  const meta = readContainer(join(cacheDir, 'activations', files[0])).meta as { parts: Record<string, unknown>; dataset: string };
+  assert.equal(meta.parts.modelHash, first.info().modelHash);
+  assert.equal(meta.parts.n, 60);
+  assert.equal(meta.dataset, 'blobs-1');
   await first.calibrate(calib);
   const a = await first.predict(x);
 
@@ -326,7 +328,7 @@ test('on real MNIST (2,000 training images) the DkNN is accurate', async () => {
   let model: tf.LayersModel;
   let source: string;
   if (existsSync(pretrained)) {
-    model = loadModel(pretrained).model;
+    model = (await loadModel(pretrained)).model;
     source = 'pretrained';
   } else {
     model = createMnistCnn({ seed: 1234 });

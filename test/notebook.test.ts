@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { artefactPath, envName, parameters, provenance, provenanceHtml, StageTimer } from '../lib/notebook';
+import { envName, parameters, provenance, provenanceHtml, StageTimer } from '../lib/notebook';
 import { describeProgress, formatDuration, htmlProgress, ProgressClock } from '../lib/progress';
 
 test('envName maps camelCase parameters to DKNN_ environment variables', () => {
@@ -21,12 +21,6 @@ test('parameters: quick values apply in quick mode, environment variables win, t
   assert.throws(() => parameters(defaults, { env: { DKNN_RETRAIN: 'yes' } }), /DKNN_RETRAIN must be 1\/0\/true\/false, found "yes"/);
 });
 
-test('artefactPath changes with any part of its key', () => {
-  const a = artefactPath('x', { p: 1 });
-  assert.match(a, /\.cache\/x-[0-9a-f]{16}$/);
-  assert.equal(a, artefactPath('x', { p: 1 }));
-  assert.notEqual(a, artefactPath('x', { p: 2 }));
-});
 
 test('StageTimer records each stage and provenanceHtml lists them with the checksums', async () => {
   const timer = new StageTimer();

@@ -1,7 +1,8 @@
 /** Adversarial attacks (CleverHans v4 style: one plain function per file, logits in, new tensor out). */
 export { bim, type BimOptions } from './bim';
 export { carliniWagnerL2, type CarliniWagnerL2Options } from './cw';
-export { adversarialCacheKey, adversarialCachePath, craftAdversarial, type AdversarialCacheSpec, type AdversarialSet, type BatchAttack, type CraftOptions } from './craft';
+export { ATTACKS_CODE_VERSION, bimAttack, cwL2Attack, fgsmAttack, type Attack, type BimAttackOptions, type CwL2AttackOptions, type FgsmAttackOptions } from './attack';
+export { adversarialCacheParts, craftAdversarial, craftBatches, type AdversarialSet, type BatchAttack, type CraftBatchesOptions, type CraftOptions } from './craft';
 export { fgsm, type FgsmOptions } from './fgsm';
 export { perturbationNorms, type PerturbationNorms } from './norms';
 export {

@@ -13,12 +13,13 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../backend';
 import { dataDir, loadMnist, subset } from '../data';
-import { DkNN, DKNN_DEFAULT_LAYERS } from '../dknn';
+import { DkNN } from '../dknn';
+import { MNIST_CNN_DKNN_LAYERS } from '../models/mnist-cnn';
 import { accuracy } from '../metrics';
 import { loadModel, pretrainedPath } from '../models';
-import { gitCommit, repoRoot } from '../notebook';
+import { gitCommit, repoRoot } from '../artefacts/repo';
 import { terminalProgress } from '../progress';
-import { writeFileAtomic } from '../util/atomic';
+import { writeFileAtomic } from '../artefacts/atomic';
 
 function mean(values: ArrayLike<number>): number {
   let s = 0;
@@ -34,7 +35,7 @@ async function main(): Promise<void> {
       calib: { type: 'string', default: '750' },
       'eval-end': { type: 'string', default: '10000' },
       k: { type: 'string', default: '75' },
-      layers: { type: 'string', default: DKNN_DEFAULT_LAYERS.join(',') },
+      layers: { type: 'string', default: MNIST_CNN_DKNN_LAYERS.join(',') },
       formula: { type: 'string', default: 'reference' },
       'exact-backend': { type: 'string', default: 'auto' },
       'batch-size': { type: 'string', default: '250' },
@@ -73,7 +74,7 @@ async function main(): Promise<void> {
   const train = subset(mnist.train, 0, trainN);
   const calib = subset(mnist.test, 0, calibN);
   const evalSet = subset(mnist.test, calibN, evalEnd);
-  const saved = loadModel(modelPath);
+  const saved = await loadModel(modelPath);
   const dknn = new DkNN(saved.model, {
     layers,
     k: int('k'),

@@ -2,8 +2,9 @@
 /**
  * Trains the DkNN MNIST network from the command line:
  *   npm run train -- [--epochs 6] [--batch-size 500] [--lr 0.001] [--seed 1234] [--init-seed 1234]
- *                    [--subset N] [--out data/pretrained/mnist-cnn.dknnw] [--checkpoint PATH] [--fresh]
- *                    [--workers N]
+ *                    [--subset N] [--out DIR] [--force] [--checkpoint PATH] [--fresh] [--workers N]
+ * --out: the model folder (tfjs LayersModel); default the committed pretrained model
+ * (data/pretrained/mnist-cnn), which is only replaced with --force.
  * --workers: threads computing gradients (data-parallel on worker threads, see TrainArgs.workers);
  * default 2 when os.availableParallelism() ≥ 2 and the backend is single-threaded (wasm, cpu), else 1.
  * Resumes from the checkpoint when one exists (unless --fresh), shows a progress bar on stderr,
@@ -11,14 +12,14 @@
  * checksums, test accuracy, throughput).
  */
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
-import { rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { existsSync, rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../backend';
 import { dataDir, loadMnist, subset } from '../data';
 import { evaluateAccuracy, saveModel, trainModel } from '../models';
-import { createModel } from '../models/zoo';
-import { gitCommit, repoRoot } from '../notebook';
+import { createModel, pretrainedPath } from '../models/zoo';
+import { gitCommit, repoRoot } from '../artefacts/repo';
 import { terminalProgress } from '../progress';
 
 async function main(): Promise<void> {
@@ -30,7 +31,8 @@ async function main(): Promise<void> {
       seed: { type: 'string', default: '1234' },
       'init-seed': { type: 'string', default: '1234' },
       subset: { type: 'string' },
-      out: { type: 'string', default: join(dataDir(), 'pretrained', 'mnist-cnn.dknnw') },
+      out: { type: 'string' },
+      force: { type: 'boolean', default: false },
       checkpoint: { type: 'string', default: join(repoRoot(), '.cache', 'train', 'mnist-cnn.ckpt') },
       fresh: { type: 'boolean', default: false },
       workers: { type: 'string' },
@@ -41,6 +43,11 @@ async function main(): Promise<void> {
     if (!Number.isFinite(v)) throw new Error(`--${name} must be a number, found ${JSON.stringify(values[name])}`);
     return v;
   };
+  const pretrained = resolve(pretrainedPath('mnist-cnn', dataDir()));
+  const out = resolve(values.out ?? pretrained);
+  if (values.out === undefined && existsSync(out) && !values.force) {
+    throw new Error(`would overwrite the committed pretrained model at ${out}; pass --force to replace it, or --out DIR for another folder`);
+  }
   const backend = await initBackend();
   process.stderr.write(`engine backend: ${backend.description}\n`);
   // The native backend is multi-threaded already (and cannot be loaded in worker threads).
@@ -81,8 +88,8 @@ async function main(): Promise<void> {
     node: process.version,
     dataChecksums: { ...mnist.train.checksums, ...mnist.test.checksums },
   };
-  saveModel(values.out!, model, architecture, record);
-  process.stdout.write(`${JSON.stringify({ out: values.out, testAccuracy, trainSeconds: seconds, imagesPerSecond: result.imagesPerSecond, backend: backend.name, workers }, null, 2)}\n`);
+  await saveModel(out, model, { architecture, record });
+  process.stdout.write(`${JSON.stringify({ out, testAccuracy, trainSeconds: seconds, imagesPerSecond: result.imagesPerSecond, backend: backend.name, workers }, null, 2)}\n`);
   model.dispose();
 }
 

@@ -1,4 +1,7 @@
 export { createMnistCnn, initialiseUnitNorm, MNIST_CNN_DKNN_LAYERS, type MnistCnnArgs } from './mnist-cnn';
-export { modelHash, readWeightsFile, writeWeightsFile, WeightsFormatError, type StoredTensor, type WeightsFile, type WeightsHeader } from './serialize';
+export { loadModelTensors, modelHash, modelTensors, ModelFormatError, type StoredTensor } from './weights';
+export { readWeightsFile, writeWeightsFile, type WeightsFile, type WeightsHeader } from './legacy';
+export { loadModel, MODEL_JSON, MODEL_WEIGHTS, saveModel, type SavedModel } from './format';
+export { dknnMetadata, setDknnMetadata, type DkNNModelMetadata } from './metadata';
 export { argmaxRows, evaluateAccuracy, predictLogits, trainModel, type EpochRecord, type LabelledImages, type StepRecord, type TrainArgs, type TrainResult } from './train';
-export { createModel, loadModel, MODEL_ZOO, modelSummary, pretrainedPath, saveModel, type Architecture, type LayerSummary, type SavedModel, type ZooEntry } from './zoo';
+export { createModel, MODEL_ZOO, modelSummary, pretrainedPath, type Architecture, type LayerSummary, type ZooEntry } from './zoo';

@@ -5,7 +5,8 @@ import { seededPermutation } from '../data/split';
 import { wasmKernelMode } from '../kernels';
 import type { ProgressCallback } from '../progress';
 import { GradientPool, shardBounds, shardGradients, weightLayout } from './parallel';
-import { loadModelTensors, modelTensors, readWeightsFile, writeWeightsFile, type StoredTensor } from './serialize';
+import { readContainer, writeContainer } from '../artefacts/container';
+import { loadModelTensors, modelTensors, type StoredTensor } from './weights';
 import type { Architecture } from './zoo';
 
 /** Labelled images as flat typed arrays (NHWC float32 in [0,1]); `ImageDataset` fits. */
@@ -190,8 +191,9 @@ export async function trainModel(model: tf.LayersModel, data: LabelledImages, ar
   let state: Checkpoint = { epochsDone: 0, epochs: [], steps: [] };
 
   if (args.checkpointPath && resume && existsSync(args.checkpointPath)) {
-    const file = readWeightsFile(args.checkpointPath);
-    const meta = file.header.meta as { kind?: string; checkpoint?: Checkpoint; optimizerTensors?: number; args?: unknown };
+    const file = readContainer(args.checkpointPath);
+    const tensors: StoredTensor[] = file.arrays.map((a) => ({ name: a.name, shape: a.shape, values: a.values as Float32Array }));
+    const meta = file.meta as { kind?: string; checkpoint?: Checkpoint; optimizerTensors?: number; args?: unknown };
     if (meta.kind !== 'training-checkpoint' || !meta.checkpoint) {
       throw new Error(`trainModel: ${args.checkpointPath} is not a training checkpoint (meta.kind = ${String(meta.kind)})`);
     }
@@ -199,9 +201,9 @@ export async function trainModel(model: tf.LayersModel, data: LabelledImages, ar
     if (JSON.stringify(meta.args) !== expectArgs) {
       throw new Error(`trainModel: checkpoint ${args.checkpointPath} was made with ${JSON.stringify(meta.args)}, this run asks for ${expectArgs}; delete it or pass resume: false`);
     }
-    const weights = file.tensors.filter((t) => !t.name.startsWith('optimizer/'));
+    const weights = tensors.filter((t) => !t.name.startsWith('optimizer/'));
     loadModelTensors(model, weights, args.checkpointPath);
-    const opt = file.tensors.filter((t) => t.name.startsWith('optimizer/'));
+    const opt = tensors.filter((t) => t.name.startsWith('optimizer/'));
     const named = opt.map((t) => ({ name: t.name, tensor: tf.tensor(t.values, t.shape) }));
     await optimizer.setWeights(named);
     tf.dispose(named.map((t) => t.tensor)); // the optimizer made its own variables from them
@@ -347,5 +349,5 @@ async function writeCheckpoint(path: string, model: tf.LayersModel, optimizer: t
   const opt = await optimizer.getWeights();
   const optTensors: StoredTensor[] = opt.map((w, i) => ({ name: `optimizer/${i}/${w.name}`, shape: w.tensor.shape.slice(), values: new Float32Array(w.tensor.dataSync()) }));
   opt[0].tensor.dispose(); // the step counter is a fresh scalar; the moments are the optimizer's own variables
-  writeWeightsFile(path, [...modelTensors(model), ...optTensors], { kind: 'training-checkpoint', args, checkpoint: state, optimizerTensors: optTensors.length });
+  writeContainer(path, [...modelTensors(model), ...optTensors].map((t) => ({ name: t.name, values: t.values, shape: t.shape })), { kind: 'training-checkpoint', args, checkpoint: state, optimizerTensors: optTensors.length });
 }

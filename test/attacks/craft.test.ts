@@ -5,7 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/backend';
-import { adversarialCacheKey, adversarialCachePath, craftAdversarial } from '../../lib/attacks/craft';
+import { ArtefactCache } from '../../lib/artefacts/cache';
+import { ATTACKS_CODE_VERSION, bimAttack, cwL2Attack, fgsmAttack } from '../../lib/attacks/attack';
+import { adversarialCacheParts, craftAdversarial, craftBatches } from '../../lib/attacks/craft';
+import { modelHash } from '../../lib/models/weights';
 import { fgsm } from '../../lib/attacks/fgsm';
 import { perturbationNorms } from '../../lib/attacks/norms';
 import type { ProgressEvent } from '../../lib/progress';
@@ -31,56 +34,62 @@ function images(n: number, seed: number) {
   return { images: values, n, height: 6, width: 6, channels: 1 };
 }
 
-test('craftAdversarial runs the attack batch by batch: same result as one call on everything, progress per batch', async () => {
+test('craftBatches runs the attack batch by batch: same result as one call on everything, progress per batch', async () => {
   const data = images(7, 1);
   const events: ProgressEvent[] = [];
   const ranges: number[][] = [];
-  const set = await noLeak(() =>
-    craftAdversarial(data, (x, { start, end }) => (ranges.push([start, end]), fgsm(cnnFn, x, { eps: 0.1, clipMin: 0, clipMax: 1 })), { batchSize: 3, onProgress: (e) => events.push(e) }),
+  const out = await noLeak(() =>
+    craftBatches(data, (x, { start, end }) => (ranges.push([start, end]), fgsm(cnnFn, x, { eps: 0.1, clipMin: 0, clipMax: 1 })), { batchSize: 3, onProgress: (e) => events.push(e) }),
   );
   assert.deepEqual(ranges, [[0, 3], [3, 6], [6, 7]]);
   assert.deepEqual(events.map((e) => e.done), [3, 6, 7]);
-  assert.equal(set.cached, false);
-  assert.equal(set.key, null);
-  assert.deepEqual([set.n, set.height, set.width, set.channels], [7, 6, 6, 1]);
   const x = tf.tensor4d(data.images, [7, 6, 6, 1]);
   const whole = fgsm(cnnFn, x, { eps: 0.1, clipMin: 0, clipMax: 1 });
   const w = whole.dataSync();
-  set.images.forEach((v, i) => assert.ok(Math.abs(v - w[i]) < 1e-6, `[${i}]`));
+  out.forEach((v, i) => assert.ok(Math.abs(v - w[i]) < 1e-6, `[${i}]`));
   tf.dispose([x, whole]);
 });
 
-test('adversarial sets are cached under model hash, attack, parameters, data and backend, and re-used only when all match', async () => {
+test('craftAdversarial caches under the model, the attack\'s own options and the pixels, and re-uses only when all match', async () => {
   const data = images(5, 2);
-  const spec = { modelHash: 'abc', attack: 'fgsm', params: { eps: 0.1 }, data: 'random[0:5]', dir: tmp };
-  let calls = 0;
-  const attack = (x: tf.Tensor4D) => (calls++, fgsm(cnnFn, x, { eps: 0.1, clipMin: 0, clipMax: 1 }));
-  const first = await craftAdversarial(data, attack, { cache: spec });
+  const cache = new ArtefactCache({ dir: tmp });
+  const attack = fgsmAttack({ eps: 0.1, batchSize: 2 });
+  assert.deepEqual(attack.options, { eps: 0.1, norm: 'linf', clipMin: 0, clipMax: 1, labels: 'model-predictions', code: ATTACKS_CODE_VERSION });
+  const first = await craftAdversarial(cnn, data, attack, { cache });
   assert.equal(first.cached, false);
-  assert.ok(existsSync(adversarialCachePath(data, spec)));
-  const again = await noLeak(() => craftAdversarial(data, attack, { cache: spec }));
+  assert.ok(first.cachePath && existsSync(first.cachePath));
+  assert.equal(first.attack.label, 'FGSM ε 0.1, L∞');
+  const direct = await craftBatches(data, (x) => fgsm(cnnFn, x, { eps: 0.1, clipMin: 0, clipMax: 1 }));
+  assert.deepEqual(first.images, direct, 'the same images as the attack function itself');
+  const again = await noLeak(() => craftAdversarial(cnn, data, attack, { cache }));
   assert.equal(again.cached, true);
-  assert.equal(calls, 1, 'the second call read the cache');
   assert.deepEqual(again.images, first.images);
   assert.equal(again.seconds, first.seconds, 'the crafting time is remembered');
-  assert.equal(again.key, first.key);
-  const other = [
-    { ...spec, params: { eps: 0.2 } },
-    { ...spec, attack: 'bim' },
-    { ...spec, modelHash: 'abd' },
-    { ...spec, data: 'random[1:6]' },
-  ];
-  for (const s of other) assert.notEqual(adversarialCacheKey(data, s).key, first.key, JSON.stringify(s));
-  assert.notEqual(adversarialCacheKey(images(5, 3), spec).key, first.key, 'other pixels, other key');
-  const fresh = await craftAdversarial(data, attack, { cache: { ...spec, params: { eps: 0.2 } } });
-  assert.equal(fresh.cached, false);
-  assert.equal(calls, 2);
+  const hash = modelHash(cnn);
+  const key = (a = attack, d = data, h = hash) => cache.key(adversarialCacheParts(d, a, h));
+  assert.equal(key(), cache.key(adversarialCacheParts(data, fgsmAttack({ eps: 0.1, batchSize: 50 }), hash)), 'the batch size does not change the result');
+  for (const [why, k] of [
+    ['another eps', key(fgsmAttack({ eps: 0.2 }))],
+    ['another norm', key(fgsmAttack({ eps: 0.1, norm: 'l2' }))],
+    ['another attack', key(bimAttack({ eps: 0.1, epsIter: 0.05, nbIter: 2 }))],
+    ['another model', key(attack, data, 'abd')],
+    ['other pixels', key(attack, images(5, 3))],
+  ] as const) assert.notEqual(k, key(), why);
+  const other = await craftAdversarial(cnn, data, fgsmAttack({ eps: 0.2 }), { cache });
+  assert.equal(other.cached, false);
+  const off = await craftAdversarial(cnn, data, attack, { cache: false });
+  assert.equal(off.cachePath, null);
+  assert.equal(off.cached, false);
 });
 
-test('craftAdversarial rejects an attack that changes the shape, and a bad batch size', async () => {
+test('attack values check their options; craftBatches rejects an attack that changes the shape and a bad batch size', async () => {
+  assert.throws(() => fgsmAttack({ eps: -1 }), /eps must be/);
+  assert.throws(() => bimAttack({ eps: 0.1, epsIter: 0.01, nbIter: 0 }), /nbIter must be a positive integer, found 0/);
+  assert.throws(() => bimAttack({ eps: 0.1, epsIter: 0.01, nbIter: 2, randInit: true }), /randInit needs a seed/);
+  assert.throws(() => cwL2Attack({ batchSize: 0 }), /batchSize must be a positive integer, found 0/);
   const data = images(2, 4);
-  await assert.rejects(craftAdversarial(data, (x) => tf.slice(x, 0, 1)), /the attack returned shape \[1, 6, 6, 1\] for a batch of shape \[2, 6, 6, 1\]/);
-  await assert.rejects(craftAdversarial(data, (x) => tf.clone(x), { batchSize: 0 }), { message: 'batchSize must be a positive integer, found 0' });
+  await assert.rejects(craftBatches(data, (x) => tf.slice(x, 0, 1)), /the attack returned shape \[1, 6, 6, 1\] for a batch of shape \[2, 6, 6, 1\]/);
+  await assert.rejects(craftBatches(data, (x) => tf.clone(x), { batchSize: 0 }), { message: 'batchSize must be a positive integer, found 0' });
 });
 
 test('perturbationNorms gives per-example L2, L∞ and L1 distances', () => {

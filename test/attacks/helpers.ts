@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/backend';
 import { loadMnist, dataDir, toTensors } from '../../lib/data';
-import { loadModel, pretrainedPath } from '../../lib/models/zoo';
+import { loadModel } from '../../lib/models/format';
+import { pretrainedPath } from '../../lib/models/zoo';
 import { logitsFn, type ModelFn } from '../../lib/attacks/utils';
 import { createRng } from '../../lib/random';
 
@@ -57,7 +58,7 @@ let mnistCache: Promise<{ model: tf.LayersModel; fn: ModelFn; x: tf.Tensor4D; la
 export function mnistFixture(): Promise<{ model: tf.LayersModel; fn: ModelFn; x: tf.Tensor4D; labels: Int32Array }> {
   mnistCache ??= (async () => {
     const { test } = await loadMnist();
-    const { model } = loadModel(pretrainedPath('mnist-cnn', dataDir()));
+    const { model } = await loadModel(pretrainedPath('mnist-cnn', dataDir()));
     const { xs, ys } = toTensors(test, 750, 790);
     const labels = Int32Array.from(ys.dataSync());
     ys.dispose();

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/backend';
 import { createMnistCnn } from '../../lib/models/mnist-cnn';
 import { shardBounds } from '../../lib/models/parallel';
-import { modelTensors, type StoredTensor } from '../../lib/models/serialize';
+import { modelTensors, type StoredTensor } from '../../lib/models/weights';
 import { evaluateAccuracy, trainModel, type LabelledImages, type TrainArgs } from '../../lib/models/train';
 import type { Architecture } from '../../lib/models/zoo';
 import { toyImages } from './helpers';

@@ -6,8 +6,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { createMnistCnn } from '../../lib/models/mnist-cnn';
 import { evaluateAccuracy, trainModel } from '../../lib/models/train';
-import { loadModel, saveModel } from '../../lib/models/zoo';
-import { modelHash, modelTensors, readWeightsFile, WeightsFormatError } from '../../lib/models/serialize';
+import { modelHash, modelTensors } from '../../lib/models/weights';
 import { toyImages } from './helpers';
 import { initBackend } from '../../lib/backend';
 
@@ -103,25 +102,4 @@ test('bad training arguments are refused with what was expected and found', asyn
   await assert.rejects(trainModel(model, data, { epochs: 0 }), /epochs must be a positive integer, found 0/);
   await assert.rejects(trainModel(model, data, { batchSize: 2.5 }), /batchSize must be a positive integer, found 2.5/);
   model.dispose();
-});
-
-test('a saved model loads back with identical weights and its record; damage is detected', () => {
-  const model = createMnistCnn({ seed: 21 });
-  const path = join(tmp, 'm.dknnw');
-  saveModel(path, model, { name: 'mnist-cnn', args: { seed: 21 } }, { testAccuracy: 0.5 });
-  const loaded = loadModel(path);
-  assert.equal(modelHash(loaded.model), modelHash(model));
-  assert.deepEqual(loaded.record, { testAccuracy: 0.5 });
-  assert.equal(readWeightsFile(path).header.tensors.length, 5);
-
-  const bytes = readFileSync(path);
-  bytes[bytes.length - 3] ^= 0xff;
-  writeFileSync(join(tmp, 'flipped.dknnw'), bytes);
-  assert.throws(() => loadModel(join(tmp, 'flipped.dknnw')), (e: Error) => e instanceof WeightsFormatError && /checksum mismatch: expected sha256 [0-9a-f]{64}, found [0-9a-f]{64}/.test(e.message));
-  writeFileSync(join(tmp, 'short.dknnw'), bytes.subarray(0, bytes.length - 8));
-  assert.throws(() => loadModel(join(tmp, 'short.dknnw')), /expected \d+ payload bytes for 5 tensors, found \d+/);
-  writeFileSync(join(tmp, 'junk.dknnw'), 'hello world');
-  assert.throws(() => loadModel(join(tmp, 'junk.dknnw')), /expected a dknn-ts weights file starting with "DKNNWTS1", found "hello wo"/);
-  model.dispose();
-  loaded.model.dispose();
 });

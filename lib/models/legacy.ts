@@ -1,16 +1,18 @@
+/**
+ * The legacy single-file weights format (`.dknnw`, dknn-ts 0.1): still read (and written, for tests
+ * and old tools) so that users who trained with it keep their models. New models are saved in the
+ * tfjs LayersModel format (see format.ts).
+ *
+ * Layout: `DKNNWTS1`, a little-endian uint32 header length, the JSON header, zero padding to 8
+ * bytes, then the float32 payload (little-endian). The header holds the payload's sha256 (the
+ * header itself is not covered: version 1 files predate that; its structure is validated instead).
+ */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import * as tf from '@tensorflow/tfjs';
-import { writeFileAtomic } from '../util/atomic';
+import { writeFileAtomic } from '../artefacts/atomic';
+import { ModelFormatError, type StoredTensor } from './weights';
 
 const MAGIC = 'DKNNWTS1';
-
-/** One named float32 array of a weights file. */
-export interface StoredTensor {
-  name: string;
-  shape: number[];
-  values: Float32Array;
-}
 
 /** The JSON header of a weights file (`.dknnw`). */
 export interface WeightsHeader {
@@ -29,10 +31,6 @@ export interface WeightsFile {
   tensors: StoredTensor[];
 }
 
-/** Error for a weights file that is not one, is damaged, or does not fit the model. */
-export class WeightsFormatError extends Error {
-  override name = 'WeightsFormatError';
-}
 
 /**
  * Writes named float32 arrays and a JSON `meta` record to one file, atomically (temp file + rename):
@@ -44,7 +42,7 @@ export function writeWeightsFile(path: string, tensors: StoredTensor[], meta: Re
   const specs = tensors.map((t) => {
     const expected = t.shape.reduce((a, b) => a * b, 1);
     if (expected !== t.values.length) {
-      throw new WeightsFormatError(`tensor ${t.name}: shape [${t.shape}] needs ${expected} values, found ${t.values.length}`);
+      throw new ModelFormatError(`tensor ${t.name}: shape [${t.shape}] needs ${expected} values, found ${t.values.length}`);
     }
     const spec = { name: t.name, shape: t.shape, offset, length: t.values.length };
     offset += t.values.length;
@@ -72,68 +70,52 @@ export function writeWeightsFile(path: string, tensors: StoredTensor[], meta: Re
 export function readWeightsFile(path: string): WeightsFile {
   const bytes = readFileSync(path);
   if (bytes.length < MAGIC.length + 4 || bytes.toString('latin1', 0, MAGIC.length) !== MAGIC) {
-    throw new WeightsFormatError(`${path}: expected a dknn-ts weights file starting with "${MAGIC}", found ${JSON.stringify(bytes.toString('latin1', 0, Math.min(8, bytes.length)))}`);
+    throw new ModelFormatError(`${path}: expected a dknn-ts weights file starting with "${MAGIC}", found ${JSON.stringify(bytes.toString('latin1', 0, Math.min(8, bytes.length)))}`);
   }
   const headerLength = bytes.readUInt32LE(MAGIC.length);
   const payloadStart = MAGIC.length + 4 + headerLength;
   if (payloadStart > bytes.length) {
-    throw new WeightsFormatError(`${path}: header says ${headerLength} bytes of JSON, but the file has only ${bytes.length - MAGIC.length - 4} after the prefix`);
+    throw new ModelFormatError(`${path}: header says ${headerLength} bytes of JSON, but the file has only ${bytes.length - MAGIC.length - 4} after the prefix`);
   }
   let header: WeightsHeader;
   try {
     header = JSON.parse(bytes.toString('utf8', MAGIC.length + 4, payloadStart)) as WeightsHeader;
   } catch (err) {
-    throw new WeightsFormatError(`${path}: header is not valid JSON (${(err as Error).message})`);
+    throw new ModelFormatError(`${path}: header is not valid JSON (${(err as Error).message})`);
   }
-  const total = header.tensors.reduce((a, t) => a + t.length, 0);
+  const total = checkHeader(path, header);
   const payloadBytes = bytes.length - payloadStart;
   if (payloadBytes !== total * 4) {
-    throw new WeightsFormatError(`${path}: expected ${total * 4} payload bytes for ${header.tensors.length} tensors, found ${payloadBytes}`);
+    throw new ModelFormatError(`${path}: expected ${total * 4} payload bytes for ${header.tensors.length} tensors, found ${payloadBytes}`);
   }
   const payload = new Uint8Array(bytes.buffer.slice(bytes.byteOffset + payloadStart, bytes.byteOffset + bytes.length));
   const sha = createHash('sha256').update(payload).digest('hex');
   if (sha !== header.payloadSha256) {
-    throw new WeightsFormatError(`${path}: payload checksum mismatch: expected sha256 ${header.payloadSha256}, found ${sha}`);
+    throw new ModelFormatError(`${path}: payload checksum mismatch: expected sha256 ${header.payloadSha256}, found ${sha}`);
   }
   const floats = new Float32Array(payload.buffer, 0, total);
   const tensors = header.tensors.map((t) => ({ name: t.name, shape: t.shape, values: floats.subarray(t.offset, t.offset + t.length) }));
   return { header, tensors };
 }
 
-/** Copies every weight of `model` out of the engine (names are the variables' original names). */
-export function modelTensors(model: tf.LayersModel): StoredTensor[] {
-  return model.weights.map((w) => {
-    const value = w.read();
-    return { name: w.originalName, shape: value.shape.slice(), values: new Float32Array(value.dataSync()) };
-  });
-}
 
-/** Sets `model`'s weights from stored tensors, matched by name; every weight must be present with its shape. */
-export function loadModelTensors(model: tf.LayersModel, tensors: StoredTensor[], source = 'weights'): void {
-  const byName = new Map(tensors.map((t) => [t.name, t]));
-  for (const w of model.weights) {
-    const stored = byName.get(w.originalName);
-    if (!stored) {
-      throw new WeightsFormatError(`${source}: no tensor named ${w.originalName}; found ${[...byName.keys()].join(', ')}`);
-    }
-    if (stored.shape.join('x') !== w.shape.join('x')) {
-      throw new WeightsFormatError(`${source}: ${w.originalName} expected shape [${w.shape}], found [${stored.shape}]`);
-    }
+/** Validates a header's structure (the checksum covers only the payload): returns the float count. */
+function checkHeader(path: string, header: WeightsHeader): number {
+  const bad = (why: string) => new ModelFormatError(`${path}: malformed header: ${why}`);
+  if (header === null || typeof header !== 'object' || header.format !== 'dknn-ts-weights' || header.version !== 1) {
+    throw bad(`expected format dknn-ts-weights version 1, found ${JSON.stringify(header?.format)} ${JSON.stringify(header?.version)}`);
   }
-  tf.tidy(() => {
-    for (const w of model.weights) {
-      const stored = byName.get(w.originalName)!;
-      w.write(tf.tensor(stored.values, stored.shape, 'float32'));
-    }
+  if (header.meta === null || typeof header.meta !== 'object') throw bad(`meta is ${JSON.stringify(header.meta)}, expected an object`);
+  if (!Array.isArray(header.tensors)) throw bad(`tensors is ${JSON.stringify(header.tensors)}, expected an array`);
+  if (typeof header.payloadSha256 !== 'string') throw bad('no payloadSha256');
+  let offset = 0;
+  header.tensors.forEach((t, i) => {
+    if (t === null || typeof t !== 'object' || typeof t.name !== 'string') throw bad(`tensor ${i} has no name`);
+    if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw bad(`tensor ${t.name} has shape ${JSON.stringify(t.shape)}`);
+    const count = t.shape.reduce((a, b) => a * b, 1);
+    if (t.length !== count) throw bad(`tensor ${t.name} has length ${t.length}, its shape [${t.shape}] needs ${count}`);
+    if (t.offset !== offset) throw bad(`tensor ${t.name} starts at ${t.offset}, expected ${offset} (tensors are stored back to back)`);
+    offset += count;
   });
-}
-
-/** sha256 (hex) of a model's weights, in declaration order: the key of every cache derived from the model. */
-export function modelHash(model: tf.LayersModel): string {
-  const h = createHash('sha256');
-  for (const t of modelTensors(model)) {
-    h.update(`${t.name}:${t.shape.join('x')};`);
-    h.update(new Uint8Array(t.values.buffer, t.values.byteOffset, t.values.byteLength));
-  }
-  return h.digest('hex');
+  return offset;
 }

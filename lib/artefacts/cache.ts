@@ -1,0 +1,81 @@
+/**
+ * The artefact cache: arrays computed from known inputs (activations, adversarial sets, benchmark
+ * data) stored under `<dir>/<kind>/<key>.bin`, where the key is the sha256 of the inputs
+ * ({@link cacheKey}). Each entry is a verified {@link writeContainer} file that also records the
+ * inputs themselves, so a read returns values only when the file is intact and was made from the
+ * same inputs. A damaged entry is a miss with one warning naming the file (and is then rewritten
+ * by the caller), never a hit.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ContainerError, readContainer, writeContainer } from './container';
+import { cacheKey, canonicalJson } from './keys';
+import { defaultCacheDir } from './repo';
+
+/** Options of {@link ArtefactCache}. */
+export interface ArtefactCacheOptions {
+  /** Cache folder; `false` turns caching off (every read misses, writes do nothing). Default `<repo>/.cache`. */
+  dir?: string | false;
+  /** Receives one line per damaged entry found. Default `process.emitWarning`. */
+  onWarning?: (message: string) => void;
+}
+
+/** A cache hit: the values and what was recorded with them. */
+export interface CacheHit {
+  values: Float32Array;
+  meta: Record<string, unknown>;
+}
+
+/** The artefact cache (see the module comment). */
+export class ArtefactCache {
+  /** The folder, or false when caching is off. */
+  readonly dir: string | false;
+  private readonly warn: (message: string) => void;
+
+  constructor(options: ArtefactCacheOptions = {}) {
+    if (options.dir === '') throw new Error(`cache dir: expected a folder path or false, found ''`);
+    this.dir = options.dir === undefined ? defaultCacheDir() : options.dir;
+    this.warn = options.onWarning ?? ((m) => process.emitWarning(m, 'DkNNCacheWarning'));
+  }
+
+  /** The key of the artefact computed from `parts` (JSON data). */
+  key(parts: Record<string, unknown>): string {
+    return cacheKey(parts);
+  }
+
+  /** Where the artefact of `kind` computed from `parts` is (or would be) stored; null when caching is off. */
+  path(kind: string, parts: Record<string, unknown>): string | null {
+    if (this.dir === false) return null;
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(kind)) throw new Error(`cache kind must be lower-case letters, digits and dashes, found ${JSON.stringify(kind)}`);
+    return join(this.dir, kind, `${cacheKey(parts)}.bin`);
+  }
+
+  /**
+   * The stored values of `kind` computed from `parts`, holding `length` float32 values, or
+   * undefined: no entry, or an entry that is damaged, made from other inputs or of another length
+   * (these three warn once, naming the file). With `into`, values are read into it (a view is returned).
+   */
+  read(kind: string, parts: Record<string, unknown>, length: number, options: { into?: Float32Array } = {}): CacheHit | undefined {
+    const path = this.path(kind, parts);
+    if (path === null || !existsSync(path)) return undefined;
+    try {
+      const c = readContainer(path, { into: { values: options.into } });
+      const stored = c.meta.parts;
+      if (canonicalJson(stored ?? null) !== canonicalJson(parts)) throw new ContainerError(`${path}: made from other inputs than its key says`);
+      const a = c.get('values');
+      if (a.dtype !== 'float32' || a.values.length !== length) throw new ContainerError(`${path}: expected ${length} float32 values, found ${a.values.length} ${a.dtype}`);
+      return { values: a.values as Float32Array, meta: c.meta };
+    } catch (err) {
+      if (!(err instanceof ContainerError)) throw err;
+      this.warn(`cache entry ignored and recomputed: ${err.message}`);
+      return undefined;
+    }
+  }
+
+  /** Stores `values` of `kind` computed from `parts`, with `meta`; returns the path (null when caching is off). */
+  write(kind: string, parts: Record<string, unknown>, values: Float32Array, meta: Record<string, unknown> = {}): string | null {
+    const path = this.path(kind, parts);
+    if (path === null) return null;
+    return writeContainer(path, [{ name: 'values', values }], { ...meta, parts, kind, createdAt: new Date().toISOString() });
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * Attacks as values: an attack with its options resolved, ready to craft a whole image set with
+ * {@link craftAdversarial}. Its `options` (every option that changes the result, defaults filled
+ * in) are what the adversarial cache is keyed by, so a notebook never types a cache key by hand.
+ *
+ * ```ts
+ * const fgsm = fgsmAttack({ eps: 0.25 });          // L∞, clipped to [0, 1], labels = the model's predictions
+ * const adv = await craftAdversarial(model, evalSet, fgsm, { onProgress });
+ * ```
+ */
+import type * as tf from '@tensorflow/tfjs';
+import { bim, type BimOptions } from './bim';
+import { carliniWagnerL2, type CarliniWagnerL2Options } from './cw';
+import { fgsm, type FgsmOptions } from './fgsm';
+import { checkClip, checkEps, checkNorm, checkPositiveInt, type ModelFn } from './utils';
+
+/** Bumped when an attack's code changes its results, so cached adversarial sets are not re-used. */
+export const ATTACKS_CODE_VERSION = 1;
+
+/** An attack and its options, ready to run on batches of a set (see the module comment). */
+export interface Attack {
+  /** The attack's name: 'fgsm', 'bim' or 'cw-l2'. */
+  readonly name: string;
+  /** A short description for tables and figures, e.g. 'FGSM ε 0.25, L∞'. */
+  readonly label: string;
+  /** Every option that changes the result (defaults resolved), as JSON data: part of the cache key. */
+  readonly options: Readonly<Record<string, unknown>>;
+  /** Images per batch. */
+  readonly batchSize: number;
+  /**
+   * Crafts one batch against `modelFn` (logits). Tensor ownership: `x` belongs to the caller; the
+   * returned tensor (shaped like `x`) is new and belongs to the caller.
+   */
+  run(modelFn: ModelFn, x: tf.Tensor4D): tf.Tensor;
+}
+
+/** Options every attack value shares. */
+interface AttackValueOptions {
+  /** Images per batch. Default 250 (FGSM, BIM) or 100 (CW-L2). */
+  batchSize?: number;
+}
+
+const NORM_LABEL = { linf: 'L∞', l2: 'L2', l1: 'L1' } as const;
+
+/** FGSM options of an attack value: labels are always the model's own predictions (untargeted). */
+export type FgsmAttackOptions = Omit<FgsmOptions, 'y' | 'targeted' | 'lossFn'> & AttackValueOptions;
+
+/** FGSM (see {@link fgsm}), clipped to [0, 1] unless other bounds are given, labels = the model's predictions. */
+export function fgsmAttack(options: FgsmAttackOptions): Attack {
+  const { eps, norm = 'linf', clipMin = 0, clipMax = 1, batchSize = 250 } = options;
+  checkEps(eps);
+  checkNorm(norm);
+  checkClip(clipMin, clipMax);
+  checkPositiveInt(batchSize, 'batchSize');
+  const resolved = { eps, norm, clipMin, clipMax };
+  return {
+    name: 'fgsm',
+    label: `FGSM ε ${eps}, ${NORM_LABEL[norm]}`,
+    options: { ...resolved, labels: 'model-predictions', code: ATTACKS_CODE_VERSION },
+    batchSize,
+    run: (modelFn, x) => fgsm(modelFn, x, resolved),
+  };
+}
+
+/** BIM options of an attack value (untargeted, labels = the model's predictions on the clean inputs). */
+export type BimAttackOptions = Omit<BimOptions, 'y' | 'targeted' | 'lossFn'> & AttackValueOptions;
+
+/** BIM / PGD (see {@link bim}), clipped to [0, 1] unless other bounds are given. */
+export function bimAttack(options: BimAttackOptions): Attack {
+  const { eps, epsIter, nbIter, norm = 'linf', clipMin = 0, clipMax = 1, randInit = false, randMinmax = eps, seed, batchSize = 250 } = options;
+  checkEps(eps);
+  checkEps(epsIter, 'epsIter');
+  checkPositiveInt(nbIter, 'nbIter');
+  checkNorm(norm);
+  checkClip(clipMin, clipMax);
+  checkPositiveInt(batchSize, 'batchSize');
+  if (randInit && seed === undefined) throw new Error('bimAttack: randInit needs a seed (an unseeded random start cannot be cached or reproduced)');
+  const resolved = { eps, epsIter, nbIter, norm, clipMin, clipMax, randInit, randMinmax, seed };
+  return {
+    name: 'bim',
+    label: `BIM ε ${eps}, ${nbIter} × ${epsIter}, ${NORM_LABEL[norm]}${randInit ? ', random start' : ''}`,
+    options: { ...resolved, seed: seed ?? null, labels: 'model-predictions', code: ATTACKS_CODE_VERSION },
+    batchSize,
+    run: (modelFn, x) => bim(modelFn, x, resolved),
+  };
+}
+
+/** Carlini-Wagner L2 options of an attack value (untargeted, labels = the model's predictions). */
+export type CwL2AttackOptions = Omit<CarliniWagnerL2Options, 'y' | 'targeted' | 'onProgress'>;
+
+/** Carlini-Wagner L2 (see {@link carliniWagnerL2}); defaults are CleverHans' except `batchSize` 100. */
+export function cwL2Attack(options: CwL2AttackOptions = {}): Attack {
+  const {
+    confidence = 0, learningRate = 5e-3, binarySearchSteps = 5, maxIterations = 1000, abortEarly = true,
+    initialConst = 1e-2, clipMin = 0, clipMax = 1, batchSize = 100,
+  } = options; // prettier-ignore
+  checkPositiveInt(batchSize, 'batchSize');
+  const resolved = { confidence, learningRate, binarySearchSteps, maxIterations, abortEarly, initialConst, clipMin, clipMax, batchSize };
+  return {
+    name: 'cw-l2',
+    label: `CW-L2, ${binarySearchSteps} × ${maxIterations} iterations, lr ${learningRate}, c₀ ${initialConst}`,
+    options: { ...resolved, labels: 'model-predictions', code: ATTACKS_CODE_VERSION },
+    batchSize,
+    run: (modelFn, x) => carliniWagnerL2(modelFn, x, resolved),
+  };
+}
