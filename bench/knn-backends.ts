@@ -40,14 +40,12 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import { extractActivations, layerDims } from '../lib/activations';
 import { initBackend } from '../lib/backend';
 import { ArtefactCache } from '../lib/artefacts/cache';
-import { cacheKey } from '../lib/artefacts/keys';
 import { defaultCacheDir } from '../lib/artefacts/repo';
 import { activationCacheParts } from '../lib/activation-cache';
-import { sha256Of } from '../lib/artefacts/keys';
+import { cacheKey, sha256Of } from '../lib/artefacts/keys';
 import { dataDir, loadMnist, subset } from '../lib/data';
 import { ExactIndex } from '../lib/knn/exact';
 import { HnswIndex, hnswUnavailable } from '../lib/knn/hnsw';
@@ -88,19 +86,19 @@ export interface KnnBackendsResult {
  *   and the 2-thread row on an otherwise idle machine.
  */
 const ANCHORS = [
-  { layer: 'ReLU3', what: 'given: FALCONN, paper settings (l 200, 17 bits, 2 rotations)', build: 63, query: 8.2, recall: 0.996, unique: null, threads: null },
-  { layer: 'ReLU1', what: 'given: FALCONN, paper settings (l 200, 17 bits, 2 rotations)', build: 282, query: 24, recall: 0.991, unique: null, threads: null },
-  { layer: 'ReLU3', what: 'given: FALCONN, l 10, 1 rotation, 200 probes', build: 2.1, query: 7.5, recall: 0.99, unique: null, threads: null },
-  { layer: 'ReLU3', what: 'given: faiss HNSW (M 16, efSearch 128)', build: 46, query: 1.5, recall: 0.996, unique: null, threads: null },
-  { layer: 'ReLU3', what: 'same data: FALCONN, paper settings (l 200, 17 bits: k 2, lastCpDim 8; 2 rotations), 1 thread', build: 156.3, query: 6.78, recall: 0.9834, unique: 2352, threads: 1 },
-  { layer: 'ReLU3', what: 'same data: FALCONN, l 10, 14 bits (k 2, lastCpDim 1), 1 rotation, probes 10', build: 4.35, query: 1.27, recall: 0.6428, unique: 790, threads: 1 },
-  { layer: 'ReLU3', what: 'same data: FALCONN, l 10, 14 bits, 1 rotation, probes 50', build: 4.6, query: 3.34, recall: 0.8722, unique: 1717, threads: 1 },
-  { layer: 'ReLU3', what: 'same data: FALCONN, l 10, 14 bits, 1 rotation, probes 200', build: 4.42, query: 6.03, recall: 0.9692, unique: 3379, threads: 1 },
-  { layer: 'ReLU3', what: 'same data: FALCONN, l 10, 14 bits, 1 rotation, probes 1000', build: 4.38, query: 13.05, recall: 0.9977, unique: 7767, threads: 1 },
-  { layer: 'ReLU3', what: 'same data: FALCONN, paper settings, 2 setup threads', build: 91.12, query: 6.57, recall: 0.9834, unique: 2352, threads: 2 },
-  { layer: 'ReLU1', what: 'same data: FALCONN, paper settings (l 200, 17 bits: k 2, lastCpDim 2; 2 rotations), 1 thread', build: 785.37, query: 23.18, recall: 0.9369, unique: 1661, threads: 1 },
-  { layer: 'ReLU1', what: 'same data: FALCONN, l 10, 14 bits (k 1, lastCpDim 8192), 1 rotation, probes 200', build: 16.16, query: 11.92, recall: 0.9219, unique: 2817, threads: 1 },
-  { layer: 'ReLU1', what: 'same data: FALCONN, l 10, 14 bits, 1 rotation, probes 1000', build: 16.36, query: 26.7, recall: 0.9914, unique: 7248, threads: 1 },
+  { layer: 'ReLU3', what: 'given: FALCONN, paper settings (l 200, 17 bits, 2 rotations)', library: 'falconn', data: 'given', preset: 'paper', numProbes: 200, build: 63, query: 8.2, recall: 0.996, unique: null, threads: null },
+  { layer: 'ReLU1', what: 'given: FALCONN, paper settings (l 200, 17 bits, 2 rotations)', library: 'falconn', data: 'given', preset: 'paper', numProbes: 200, build: 282, query: 24, recall: 0.991, unique: null, threads: null },
+  { layer: 'ReLU3', what: 'given: FALCONN, l 10, 1 rotation, 200 probes', library: 'falconn', data: 'given', preset: 'default', numProbes: 200, build: 2.1, query: 7.5, recall: 0.99, unique: null, threads: null },
+  { layer: 'ReLU3', what: 'given: faiss HNSW (M 16, efSearch 128)', library: 'faiss', data: 'given', preset: 'hnsw', numProbes: null, build: 46, query: 1.5, recall: 0.996, unique: null, threads: null },
+  { layer: 'ReLU3', what: 'same data: FALCONN, paper settings (l 200, 17 bits: k 2, lastCpDim 8; 2 rotations), 1 thread', library: 'falconn', data: 'same', preset: 'paper', numProbes: 200, build: 156.3, query: 6.78, recall: 0.9834, unique: 2352, threads: 1 },
+  { layer: 'ReLU3', what: 'same data: FALCONN, l 10, 14 bits (k 2, lastCpDim 1), 1 rotation, probes 10', library: 'falconn', data: 'same', preset: 'default', numProbes: 10, build: 4.35, query: 1.27, recall: 0.6428, unique: 790, threads: 1 },
+  { layer: 'ReLU3', what: 'same data: FALCONN, l 10, 14 bits, 1 rotation, probes 50', library: 'falconn', data: 'same', preset: 'default', numProbes: 50, build: 4.6, query: 3.34, recall: 0.8722, unique: 1717, threads: 1 },
+  { layer: 'ReLU3', what: 'same data: FALCONN, l 10, 14 bits, 1 rotation, probes 200', library: 'falconn', data: 'same', preset: 'default', numProbes: 200, build: 4.42, query: 6.03, recall: 0.9692, unique: 3379, threads: 1 },
+  { layer: 'ReLU3', what: 'same data: FALCONN, l 10, 14 bits, 1 rotation, probes 1000', library: 'falconn', data: 'same', preset: 'default', numProbes: 1000, build: 4.38, query: 13.05, recall: 0.9977, unique: 7767, threads: 1 },
+  { layer: 'ReLU3', what: 'same data: FALCONN, paper settings, 2 setup threads', library: 'falconn', data: 'same', preset: 'paper', numProbes: 200, build: 91.12, query: 6.57, recall: 0.9834, unique: 2352, threads: 2 },
+  { layer: 'ReLU1', what: 'same data: FALCONN, paper settings (l 200, 17 bits: k 2, lastCpDim 2; 2 rotations), 1 thread', library: 'falconn', data: 'same', preset: 'paper', numProbes: 200, build: 785.37, query: 23.18, recall: 0.9369, unique: 1661, threads: 1 },
+  { layer: 'ReLU1', what: 'same data: FALCONN, l 10, 14 bits (k 1, lastCpDim 8192), 1 rotation, probes 200', library: 'falconn', data: 'same', preset: 'default', numProbes: 200, build: 16.16, query: 11.92, recall: 0.9219, unique: 2817, threads: 1 },
+  { layer: 'ReLU1', what: 'same data: FALCONN, l 10, 14 bits, 1 rotation, probes 1000', library: 'falconn', data: 'same', preset: 'default', numProbes: 1000, build: 16.36, query: 26.7, recall: 0.9914, unique: 7248, threads: 1 },
 ];
 
 function envInt(name: string, fallback: number): number {
@@ -131,6 +129,8 @@ interface Measured {
   loadAverage: number;
   /** exact only: the neighbour indices (ground truth), rows × k. */
   truth?: number[];
+  /** LSH only: probes per query. */
+  numProbes?: number;
 }
 
 /** "cross-polytope l …, … bits (k …, lastCpDim …), … rotation(s)": the resolved construction. */
@@ -251,8 +251,8 @@ export async function benchKnnBackends(): Promise<KnnBackendsResult> {
 
     const truthResult = { indices: truth, rows: nq, k };
     /** A measurement of a built LSH index queried by `q` (the index itself, or a query object of it). */
-    const lshMeasured = (method: string, config: string, index: LshIndex, buildSeconds: number, timed: { r: KnnResult; querySeconds: number }, s: LshQueryStats, extra: Record<string, unknown> = {}): Measured => ({
-      method, config, buildSeconds, querySeconds: timed.querySeconds, recall: recallAtK(timed.r, truthResult),
+    const lshMeasured = (method: string, config: string, numProbes: number, index: LshIndex, buildSeconds: number, timed: { r: KnnResult; querySeconds: number }, s: LshQueryStats, extra: Record<string, unknown> = {}): Measured => ({
+      method, config, numProbes, buildSeconds, querySeconds: timed.querySeconds, recall: recallAtK(timed.r, truthResult),
       queriesShortOfK: s.queriesShortOfK, missingNeighbors: s.missingNeighbors, avgUniqueCandidates: s.averageUniqueCandidates,
       detail: { kernel: index.kernel, rerank: index.rerankKernel, buildThreads: index.buildThreadsUsed, build: index.buildSeconds, query: s.seconds, refined: s.refined, ...extra, tableMiB: index.tableBytes / 2 ** 20, avgCandidates: s.averageCandidates },
       measuredAt: new Date().toISOString(), loadAverage: loadavg()[0],
@@ -275,7 +275,7 @@ export async function benchKnnBackends(): Promise<KnnBackendsResult> {
       const buildSeconds = await timedBuild(index);
       const timed = await timedQuery(index, `${layer} LSH paper: query`);
       const rp = index.resolved!;
-      lshPlan[0].have = lshMeasured('lsh-paper', `${describeLsh(rp)}, probes ${rp.l}`, index, buildSeconds, timed, index.lastQueryStats);
+      lshPlan[0].have = lshMeasured('lsh-paper', `${describeLsh(rp)}, probes ${rp.l}`, rp.l, index, buildSeconds, timed, index.lastQueryStats);
       save(lshPlan[0].path, lshPlan[0].have);
       measuredNow.push(`${layer}/lsh-paper`);
     }
@@ -290,7 +290,7 @@ export async function benchKnnBackends(): Promise<KnnBackendsResult> {
         const numProbes = p.config.numProbes as number;
         const q = index.createQuery({ numProbes });
         const timed = await timedQuery(q, `${layer} LSH default, ${numProbes} probes`);
-        p.have = lshMeasured('lsh-default', `${describeLsh(index.resolved!)}, probes ${numProbes}`, index, buildSeconds, timed, q.lastQueryStats);
+        p.have = lshMeasured('lsh-default', `${describeLsh(index.resolved!)}, probes ${numProbes}`, numProbes, index, buildSeconds, timed, q.lastQueryStats);
         save(p.path, p.have);
         measuredNow.push(`${layer}/lsh-default/${numProbes}`);
       }
@@ -304,7 +304,7 @@ export async function benchKnnBackends(): Promise<KnnBackendsResult> {
       const timed = await timedQuery(index, `${layer} LSH auto: query`);
       const tuning = index.tuning!;
       const config = `${describeLsh(index.resolved!)}, probes ${tuning.numProbes} (tuned: sample recall ${tuning.recall.toFixed(4)}, 95 % lower bound ${tuning.lowerBound.toFixed(4)} ≥ ${tuneRecall})`;
-      autoPlan[0].have = lshMeasured('lsh-auto', config, index, buildSeconds, timed, index.lastQueryStats, { tuning });
+      autoPlan[0].have = lshMeasured('lsh-auto', config, tuning.numProbes, index, buildSeconds, timed, index.lastQueryStats, { tuning });
       save(autoPlan[0].path, autoPlan[0].have);
       measuredNow.push(`${layer}/lsh-auto`);
     }
@@ -334,8 +334,8 @@ export async function benchKnnBackends(): Promise<KnnBackendsResult> {
       if (!p.have || (p.method === 'exact' && !methods.includes('exact'))) continue;
       const m = p.have;
       rows.push({
-        layer, dim, method: m.method, configuration: m.config,
-        buildSeconds: m.buildSeconds, querySeconds: m.querySeconds, [`recallAt${k}`]: m.recall === null ? null : Number(m.recall.toFixed(4)),
+        layer, dim, method: m.method, configuration: m.config, numProbes: m.numProbes ?? null, anchorLibrary: null, anchorData: null, anchorPreset: null,
+        buildSeconds: m.buildSeconds, querySeconds: m.querySeconds, recall: m.recall === null ? null : Number(m.recall.toFixed(4)),
         queriesShortOfK: m.queriesShortOfK, missingNeighbors: m.missingNeighbors,
         avgUniqueCandidates: m.avgUniqueCandidates === null ? null : Math.round(m.avgUniqueCandidates),
         buildThreads: m.method === 'exact' ? null : ((m.detail.buildThreads as number | undefined) ?? 1),
@@ -349,7 +349,7 @@ export async function benchKnnBackends(): Promise<KnnBackendsResult> {
   for (const a of ANCHORS) {
     if (!layers.includes(a.layer)) continue;
     if (trainN !== 60000 || nq !== 1000 || k !== 75) break;
-    rows.push({ layer: a.layer, dim: a.layer === 'ReLU1' ? 12544 : 3200, method: 'anchor', configuration: a.what, buildSeconds: a.build, querySeconds: a.query, [`recallAt${k}`]: a.recall, queriesShortOfK: null, missingNeighbors: null, avgUniqueCandidates: a.unique, buildThreads: a.threads, measured: 'anchor', loadAverage: null });
+    rows.push({ layer: a.layer, dim: a.layer === 'ReLU1' ? 12544 : 3200, method: 'anchor', configuration: a.what, numProbes: a.numProbes, anchorLibrary: a.library, anchorData: a.data, anchorPreset: a.preset, buildSeconds: a.build, querySeconds: a.query, recall: a.recall, queriesShortOfK: null, missingNeighbors: null, avgUniqueCandidates: a.unique, buildThreads: a.threads, measured: 'anchor', loadAverage: null });
   }
   return {
     section: 'knn-backends',

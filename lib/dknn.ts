@@ -28,8 +28,9 @@ import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_ACTIVATION_BATCH, extractActivations, layerDims, outputLayerName, type ImageBatch } from './activations';
 import { ArtefactCache } from './artefacts/cache';
 import { cachedActivations } from './activation-cache';
+import { NOT_FITTED_SENTENCES, NotFittedError } from './errors';
 import { ConformalCalibrator, type PValueFormula } from './conformal/calibrator';
-import { knnCounts, nonconformity, scoresAtLabels, type LayerNeighbourLabels, type MissingNeighbourRule } from './conformal/nonconformity';
+import { knnCounts, nonconformity, scoresAtLabels, type LayerNeighborLabels, type MissingNeighborRule } from './conformal/nonconformity';
 import { conformalPredict } from './conformal/predict';
 import { ExactIndex, type ExactBackend } from './knn/exact';
 import { Preprocessor } from './knn/preprocess';
@@ -38,10 +39,10 @@ import { dknnMetadata } from './models/metadata';
 import { modelHash } from './models/weights';
 import type { ProgressCallback } from './progress';
 
-/** The one error sentence for calibrate (or predict) before fit. */
-export const CALL_FIT_BEFORE_CALIBRATE = 'call fit before calibrate';
-/** The one error sentence for predict before calibrate. */
-export const CALL_CALIBRATE_BEFORE_PREDICT = 'call calibrate before predict';
+/** The fixed sentence of calibrate (or predict) before fit (a {@link NotFittedError}). */
+export const CALL_FIT_BEFORE_CALIBRATE = NOT_FITTED_SENTENCES.calibrate;
+/** The fixed sentence of predict before calibrate (a {@link NotFittedError}). */
+export const CALL_CALIBRATE_BEFORE_PREDICT = NOT_FITTED_SENTENCES.predict;
 
 /** Makes one fresh {@link NeighborIndex} per layer (defined in `knn/types.ts`); see {@link DkNN.info}. */
 export type { NeighborIndexFactory };
@@ -78,7 +79,7 @@ export interface DkNNOptions {
   /** p-value formula. Default `'reference'` (CleverHans: zeros trimmed, no +1); `'conformal'` = textbook. */
   formula?: PValueFormula;
   /** How a missing neighbour (approximate indexes) enters α. Default `'disagree'`. */
-  missing?: MissingNeighbourRule;
+  missing?: MissingNeighborRule;
   /** Images per forward pass. Default 250. */
   batchSize?: number;
   /** Inputs per chunk in calibrate/predict (bounds their memory). Default 1000. */
@@ -151,7 +152,7 @@ export interface DkNNInfo {
   /** The backend the index reports after build (e.g. 'native' or 'js' for exact), else null. */
   indexBackend: string | null;
   formula: PValueFormula;
-  missing: MissingNeighbourRule;
+  missing: MissingNeighborRule;
   numClasses: number | null;
   /** Calibration points (before trimming); null before calibrate. */
   calibrationN: number | null;
@@ -182,9 +183,9 @@ interface FitState {
   numClasses: number;
 }
 
-interface NeighbourRun {
+interface NeighborRun {
   neighbors: LayerNeighbors[];
-  labels: LayerNeighbourLabels[];
+  labels: LayerNeighborLabels[];
   dnnPredictions: Int32Array;
   dnnConfidence: Float32Array;
 }
@@ -212,7 +213,7 @@ export class DkNN {
   readonly layers: readonly string[];
   readonly k: number;
   readonly formula: PValueFormula;
-  readonly missing: MissingNeighbourRule;
+  readonly missing: MissingNeighborRule;
   private readonly factory: NeighborIndexFactory;
   private readonly dims: number[];
   private readonly batchSize: number;
@@ -274,13 +275,13 @@ export class DkNN {
 
   /** The calibration scores α(xᵢ, yᵢ) in calibration order (a copy). @throws before calibrate. */
   get calibrationScores(): Int32Array {
-    if (!this.calibScores) throw new Error(CALL_CALIBRATE_BEFORE_PREDICT);
+    if (!this.calibScores) throw new NotFittedError('predict');
     return this.calibScores.slice();
   }
 
   /** The fitted calibrator (scores only), e.g. to compute p-values with the other formula. @throws before calibrate. */
   get conformalCalibrator(): ConformalCalibrator {
-    if (!this.calibrator) throw new Error(CALL_CALIBRATE_BEFORE_PREDICT);
+    if (!this.calibrator) throw new NotFittedError('predict');
     return this.calibrator;
   }
 
@@ -354,7 +355,7 @@ export class DkNN {
     this.checkModelUnchanged(state);
     this.calibrator = null;
     this.calibScores = null;
-    const run = await this.neighbours(calib, 'calibrate', options.onProgress);
+    const run = await this.neighbors(calib, 'calibrate', options.onProgress);
     const nc = nonconformity(run.labels, state.numClasses, { missing: this.missing });
     const scores = scoresAtLabels(nc, labels);
     const calibrator = new ConformalCalibrator({ formula: this.formula }).fit(scores);
@@ -375,12 +376,12 @@ export class DkNN {
    * @throws `call calibrate before predict`; when the model's weights changed since fit.
    */
   async predict(x: ImageBatch, options: DkNNRunOptions = {}): Promise<DkNNPrediction> {
-    if (!this.calibrator || !this.state) throw new Error(CALL_CALIBRATE_BEFORE_PREDICT);
+    if (!this.calibrator || !this.state) throw new NotFittedError('predict');
     const state = this.state;
     const calibrator = this.calibrator;
     const t0 = performance.now();
     this.checkModelUnchanged(state);
-    const run = await this.neighbours(x, 'predict', options.onProgress);
+    const run = await this.neighbors(x, 'predict', options.onProgress);
     const t = performance.now();
     const C = state.numClasses;
     const nc = nonconformity(run.labels, C, { missing: this.missing });
@@ -431,7 +432,7 @@ export class DkNN {
   }
 
   private requireFitted(): FitState {
-    if (!this.state) throw new Error(CALL_FIT_BEFORE_CALIBRATE);
+    if (!this.state) throw new NotFittedError('calibrate');
     return this.state;
   }
 
@@ -467,7 +468,7 @@ export class DkNN {
   }
 
   /** Neighbours of every input in every layer, and the DNN's predictions, chunk by chunk. */
-  private async neighbours(x: ImageBatch, stage: 'calibrate' | 'predict', onProgress: ProgressCallback | undefined): Promise<NeighbourRun> {
+  private async neighbors(x: ImageBatch, stage: 'calibrate' | 'predict', onProgress: ProgressCallback | undefined): Promise<NeighborRun> {
     const state = this.state!;
     const n = x.n;
     const k = this.k;

@@ -1,22 +1,58 @@
 /**
  * dknn-ts — Deep k-Nearest Neighbors (Papernot & McDaniel 2018) in TypeScript.
- * Public API only: data → model → activations → indexes → calibration → predictions → figures.
+ *
+ * What a user calls, in the order of the pipeline: data → model → activations → indexes →
+ * calibration → predictions → summaries and figures. Internals (kernels, LSH hashing, the
+ * container format, …) are reachable through subpaths, e.g. `dknn-ts/dist/knn`, `dknn-ts/dist/artefacts`.
  */
 export * as tf from '@tensorflow/tfjs';
-export { backendInfo, initBackend, BACKEND_NAMES, type BackendInfo, type BackendName, type InitBackendOptions } from './backend';
-export { registerFastWasmKernels, useStockWasmKernels, wasmKernelMode, FAST_WASM_KERNELS } from './kernels';
-export * from './data';
-export { createRng, type Rng } from './random';
-export * from './models';
-export * from './knn';
-export * from './conformal';
-export * from './metrics';
-export * from './plots';
-export * from './progress';
-export * from './notebook';
-export * from './artefacts';
-export { DEFAULT_ACTIVATION_BATCH, extractActivations, layerDims, outputLayerName, type Activations, type ExtractActivationsOptions, type ImageBatch, type LayerActivations } from './activations';
-export { activationCacheParts, cachedActivations, type CachedActivations, type CachedActivationsOptions } from './activation-cache';
-export { CALL_CALIBRATE_BEFORE_PREDICT, CALL_FIT_BEFORE_CALIBRATE, DkNN, exactIndexFactory, type DkNNInfo, type DkNNOptions, type DkNNPrediction, type DkNNRunOptions, type LabelledImageBatch, type LayerNeighbors, type NeighborIndexFactory } from './dknn';
-export * from './attacks';
+export { backendInfo, initBackend, type BackendInfo, type BackendName, type InitBackendOptions } from './backend';
+
+// Experiments: engine + dataset + splits + model in one call, then the usual steps.
+export { Experiment, setupExperiment, type ExperimentOptions, type ModelInfo, type ProgressMode } from './experiment';
+
+// Data.
+export {
+  classCounts, dataDir, datasetNames, gather, loadDataset, loadMnist, loadNotMnist, registerDataset, samplePerClass, seededPermutation, subset, toTensors,
+  ChecksumError, IdxFormatError, type DatasetEntry, type DatasetSplits, type ImageDataset, type LoadOptions,
+} from './data';
+
+// Models.
+export {
+  createModel, dknnMetadata, evaluateAccuracy, loadModel, MODEL_ZOO, modelHash, modelSummary, ModelFormatError, predictLogits, pretrainedPath, saveModel,
+  trainingHistory, trainModel, MNIST_CNN_DKNN_LAYERS,
+  type Architecture, type DkNNModelMetadata, type EpochRecord, type SavedModel, type StepRecord, type TrainArgs, type TrainingHistory, type TrainResult,
+} from './models';
+export { extractActivations, type ImageBatch } from './activations';
+
+// The DkNN.
+export { DkNN, exactIndexFactory, type DkNNInfo, type DkNNOptions, type DkNNPrediction, type DkNNRunOptions, type LabelledImageBatch, type LayerNeighbors } from './dknn';
+export { NOT_FITTED_SENTENCES, NotFittedError, type NotFittedStep } from './errors';
+export { ConformalCalibrator, type PValueFormula } from './conformal/calibrator';
+export type { MissingNeighborRule } from './conformal/nonconformity';
 export { compareIndexes, type CompareIndexesOptions, type IndexComparisonRow, type IndexConfig, type IndexRun } from './dknn-compare';
+
+// Nearest-neighbour indexes.
+export type { KnnResult, NeighborIndex, NeighborIndexFactory } from './knn/types';
+export { ExactIndex, type ExactIndexOptions } from './knn/exact';
+export { AUTO_PRESET, FALCONN_DEFAULT_SEED, PAPER_PRESET, type LshParameters } from './knn/lsh-params';
+export { LshIndex, lshIndexFactory, type LshIndexOptions } from './knn/lsh';
+export { HnswIndex, hnswIndexFactory, hnswUnavailable, type HnswIndexOptions } from './knn/hnsw';
+export { agreement, recallAtK, type Agreement } from './knn/compare';
+
+// Attacks.
+export {
+  bim, bimAttack, carliniWagnerL2, craftAdversarial, cwL2Attack, fgsm, fgsmAttack, logitsFn, perturbationNorms,
+  type AdversarialSet, type Attack, type BimOptions, type CarliniWagnerL2Options, type FgsmOptions,
+} from './attacks';
+
+// Numbers: metrics, summaries, published results.
+export { accuracy, expectedCalibrationError, histogram, reliabilityBins, rocAuc, rocCurve, type ReliabilityDiagram, type RocCurve } from './metrics';
+export { dataFrame, perInputColumns, summarizePrediction, summaryRecords, summaryTable, type PredictionSummary, type ReferenceNumbers, type SummaryRow } from './summary';
+export { CLEVERHANS_RUNS, PAPER } from './reference';
+export { correctlyClassified, leastCredible, misclassified } from './explain';
+
+// Figures and tables (data in, figure out) and the display helper.
+export * from './plots';
+export { html, markdown, notebookProgress, parameters, provenance, provenanceTable, readResults, reportDir, show, StageTimer, toCsv, writeResults, type Displayable, type NotebookResults, type Provenance } from './report';
+export { htmlProgress, terminalProgress, type ProgressCallback, type ProgressEvent } from './progress';

@@ -3,6 +3,7 @@
  * {@link ProgressEvent}; the CLI renders it as a terminal bar ({@link terminalProgress}) and a
  * notebook as an HTML bar updated in place ({@link htmlProgress}, given `tslab.newDisplay()`).
  */
+import { escapeHtml } from './report/html';
 
 /** One progress report of a long-running stage. */
 export interface ProgressEvent {
@@ -97,10 +98,6 @@ export function terminalProgress(options: { stream?: NodeJS.WriteStream; interva
 /** Anything with an `html` method that replaces its content, e.g. `tslab.newDisplay()`. */
 export interface HtmlSink {
   html(s: string): void;
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 }
 
 /**

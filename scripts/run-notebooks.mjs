@@ -29,6 +29,7 @@ const env = {
   PATH: `${join(root, 'node_modules', '.bin')}:${process.env.PATH}`,
   DKNN_QUICK: full ? '0' : (process.env.DKNN_QUICK ?? '1'),
   PYDEVD_DISABLE_FILE_VALIDATION: '1',
+  DKNN_REPORT_DIR: outDir,
 };
 mkdirSync(outDir, { recursive: true });
 

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
 import { readContainer } from '../lib/artefacts/container';
 import { dataDir, loadMnist, subset } from '../lib/data';
-import { CALL_CALIBRATE_BEFORE_PREDICT, CALL_FIT_BEFORE_CALIBRATE, DkNN, type LabelledImageBatch, type NeighborIndexFactory } from '../lib/dknn';
+import { CALL_CALIBRATE_BEFORE_PREDICT, CALL_FIT_BEFORE_CALIBRATE, DkNN, type NeighborIndexFactory } from '../lib/dknn';
 import { ExactIndex } from '../lib/knn/exact';
 import type { NeighborIndex } from '../lib/knn/types';
 import { accuracy } from '../lib/metrics';
@@ -15,7 +15,7 @@ import { createMnistCnn } from '../lib/models/mnist-cnn';
 import { argmaxRows, predictLogits, trainModel } from '../lib/models/train';
 import { loadModel } from '../lib/models/format';
 import { pretrainedPath } from '../lib/models/zoo';
-import { createRng } from '../lib/random';
+import { blobs, tinyModel } from './helpers/tiny';
 
 const tmp = mkdtempSync(join(tmpdir(), 'dknn-dknn-'));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -24,27 +24,6 @@ test.before(async () => {
 });
 
 const LAYERS = ['flat', 'hidden', 'logits'];
-
-/** A tiny dense network on 4×4×1 images with three named layers and seeded weights. */
-function tinyModel(seed: number): tf.LayersModel {
-  const m = tf.sequential({ name: `tiny_${seed}` });
-  m.add(tf.layers.flatten({ name: 'flat', inputShape: [4, 4, 1] }));
-  m.add(tf.layers.dense({ name: 'hidden', units: 8, activation: 'relu', kernelInitializer: tf.initializers.glorotNormal({ seed }) }));
-  m.add(tf.layers.dense({ name: 'logits', units: 3, kernelInitializer: tf.initializers.glorotNormal({ seed: seed + 1 }) }));
-  return m;
-}
-
-/** Three classes of 4×4 images: class c lights the pixels p with p % 3 === c, plus Gaussian noise. */
-function blobs(n: number, seed: number, noise = 0.45): LabelledImageBatch & { labels: Uint8Array } {
-  const rng = createRng(seed);
-  const images = new Float32Array(n * 16);
-  const labels = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    labels[i] = (i * 7 + seed) % 3;
-    for (let p = 0; p < 16; p++) images[i * 16 + p] = (p % 3 === labels[i] ? 1 : 0) + noise * rng.normal();
-  }
-  return { images, labels, n, height: 4, width: 4, channels: 1, numClasses: 3, name: `blobs-${seed}` };
-}
 
 function options(extra: Record<string, unknown> = {}) {
   return { layers: LAYERS, k: 5, cacheDir: false as const, ...extra };

@@ -2,6 +2,7 @@
  * Conformal calibration on nonconformity scores alone (no model): fit on the calibration scores
  * α(xᵢ, yᵢ), then turn any score matrix α(x, j) into p-values.
  */
+import { NOT_FITTED_SENTENCES, NotFittedError } from '../errors';
 
 /**
  * Which p-value formula to use. A = the calibration scores, α = the test score.
@@ -25,7 +26,8 @@ export interface PValuesOptions {
 }
 
 /** The one error sentence for calling methods out of order. */
-export const NOT_FITTED_MESSAGE = 'call fit before pValues';
+/** The fixed sentence of pValues before fit (a {@link NotFittedError}). */
+export const NOT_FITTED_MESSAGE = NOT_FITTED_SENTENCES.pValues;
 
 function checkFormula(formula: unknown): PValueFormula {
   if (formula !== 'reference' && formula !== 'conformal') {
@@ -137,7 +139,7 @@ export class ConformalCalibrator {
   }
 
   private requireFitted(): Float64Array {
-    if (this.sorted === null) throw new Error(NOT_FITTED_MESSAGE);
+    if (this.sorted === null) throw new NotFittedError('pValues');
     return this.sorted;
   }
 

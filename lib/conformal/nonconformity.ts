@@ -6,7 +6,7 @@
  */
 
 /** Neighbour labels of one layer: `labels[row * k + i]` is the label of the i-th neighbour of `row`; -1 = missing. */
-export interface LayerNeighbourLabels {
+export interface LayerNeighborLabels {
   /** Labels, row-major `[rows][k]`; -1 marks a missing neighbour (e.g. LSH found fewer than k). */
   labels: Int32Array;
   /** Number of query points. */
@@ -16,7 +16,7 @@ export interface LayerNeighbourLabels {
 }
 
 /** Neighbour labels of every layer in one flat array of shape `[layers][rows][k]`; -1 = missing. */
-export interface StackedNeighbourLabels {
+export interface StackedNeighborLabels {
   /** Labels, row-major `[layers][rows][k]`; -1 marks a missing neighbour. */
   labels: Int32Array;
   /** Number of layers. */
@@ -28,7 +28,7 @@ export interface StackedNeighbourLabels {
 }
 
 /** Either a list with one entry per layer (k may differ between layers) or one stacked array. */
-export type NeighbourLabels = readonly LayerNeighbourLabels[] | StackedNeighbourLabels;
+export type NeighborLabels = readonly LayerNeighborLabels[] | StackedNeighborLabels;
 
 /**
  * How a missing neighbour (label -1) enters α. It never counts as a vote for any class.
@@ -40,12 +40,12 @@ export type NeighbourLabels = readonly LayerNeighbourLabels[] | StackedNeighbour
  * The CleverHans reference leaves missing slots at neighbour index 0, so each one silently votes for the
  * label of training point 0 — a bug not reproduced here.
  */
-export type MissingNeighbourRule = 'disagree' | 'ignore';
+export type MissingNeighborRule = 'disagree' | 'ignore';
 
 /** Options of {@link nonconformity}. */
 export interface NonconformityOptions {
-  /** How missing neighbours (label -1) enter α. Default `'disagree'`; see {@link MissingNeighbourRule}. */
-  missing?: MissingNeighbourRule;
+  /** How missing neighbours (label -1) enter α. Default `'disagree'`; see {@link MissingNeighborRule}. */
+  missing?: MissingNeighborRule;
 }
 
 /** Votes per class summed over layers. */
@@ -77,7 +77,7 @@ export interface NonconformityScores {
   /** Missing neighbours per query point, summed over layers. */
   missingPerRow: Int32Array;
   /** The rule that was applied to missing neighbours. */
-  missingRule: MissingNeighbourRule;
+  missingRule: MissingNeighborRule;
 }
 
 function checkCount(name: string, value: number, allowZero: boolean): void {
@@ -86,13 +86,13 @@ function checkCount(name: string, value: number, allowZero: boolean): void {
   }
 }
 
-function toLayers(neighbours: NeighbourLabels): LayerNeighbourLabels[] {
-  if (Array.isArray(neighbours)) {
-    const layers = neighbours as readonly LayerNeighbourLabels[];
+function toLayers(neighbors: NeighborLabels): LayerNeighborLabels[] {
+  if (Array.isArray(neighbors)) {
+    const layers = neighbors as readonly LayerNeighborLabels[];
     if (layers.length === 0) throw new Error('neighbour labels: expected at least 1 layer, found 0');
     return layers.slice();
   }
-  const s = neighbours as StackedNeighbourLabels;
+  const s = neighbors as StackedNeighborLabels;
   checkCount('neighbour labels layers', s.layers, false);
   checkCount('neighbour labels rows', s.rows, true);
   checkCount('neighbour labels k', s.k, false);
@@ -102,7 +102,7 @@ function toLayers(neighbours: NeighbourLabels): LayerNeighbourLabels[] {
       `neighbour labels: expected layers × rows × k = ${s.layers} × ${s.rows} × ${s.k} = ${s.layers * per} labels, found ${s.labels.length}`,
     );
   }
-  const out: LayerNeighbourLabels[] = [];
+  const out: LayerNeighborLabels[] = [];
   for (let l = 0; l < s.layers; l++) out.push({ labels: s.labels.subarray(l * per, (l + 1) * per), rows: s.rows, k: s.k });
   return out;
 }
@@ -112,9 +112,9 @@ function toLayers(neighbours: NeighbourLabels): LayerNeighbourLabels[] {
  * Missing neighbours (label -1) are never votes; they are tallied in `missing` / `missingPerRow`.
  * Throws when layers disagree on `rows`, a layer's length is not rows × k, or a label is outside -1…numClasses-1.
  */
-export function knnCounts(neighbours: NeighbourLabels, numClasses: number): KnnCounts {
+export function knnCounts(neighbors: NeighborLabels, numClasses: number): KnnCounts {
   checkCount('numClasses', numClasses, false);
-  const layers = toLayers(neighbours);
+  const layers = toLayers(neighbors);
   const n = layers[0].rows;
   let slots = 0;
   layers.forEach((layer, l) => {
@@ -161,7 +161,7 @@ export function knnCounts(neighbours: NeighbourLabels, numClasses: number): KnnC
  * every class, with `'ignore'` it adds nothing. Same input checks as {@link knnCounts}.
  */
 export function nonconformity(
-  neighbours: NeighbourLabels,
+  neighbors: NeighborLabels,
   numClasses: number,
   options: NonconformityOptions = {},
 ): NonconformityScores {
@@ -169,7 +169,7 @@ export function nonconformity(
   if (missingRule !== 'disagree' && missingRule !== 'ignore') {
     throw new Error(`missing: expected 'disagree' or 'ignore', found ${String(missingRule)}`);
   }
-  const c = knnCounts(neighbours, numClasses);
+  const c = knnCounts(neighbors, numClasses);
   const scores = new Int32Array(c.n * numClasses);
   for (let r = 0; r < c.n; r++) {
     const present = missingRule === 'disagree' ? c.slots : c.slots - c.missingPerRow[r];

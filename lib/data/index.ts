@@ -35,3 +35,4 @@ export {
 export type { ImageDataset, LoadOptions } from './datasets';
 export { gather, samplePerClass, seededPermutation, subset, toTensors } from './split';
 export { gaussianClusters, type GaussianClustersOptions } from './synthetic';
+export { datasetEntry, datasetNames, loadDataset, registerDataset, type DatasetEntry, type DatasetSplits } from './registry';

@@ -2,9 +2,10 @@
  * Argument checks shared by the indexes and the preprocessing, each naming what was expected and
  * what was found.
  */
+import { NOT_FITTED_SENTENCES } from '../errors';
 
 /** Message thrown by `query` before `build`. */
-export const NOT_BUILT_MESSAGE = 'call build before query: the index is empty';
+export const NOT_BUILT_MESSAGE = NOT_FITTED_SENTENCES.query;
 
 /**
  * Checks that `data` is a Float32Array holding exactly `rows × dim` values.

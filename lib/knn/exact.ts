@@ -16,7 +16,8 @@
  */
 
 import { availableParallelism } from 'node:os';
-import { checkK, checkMatrix, checkQueries, NOT_BUILT_MESSAGE } from './checks';
+import { NotFittedError } from '../errors';
+import { checkK, checkMatrix, checkQueries } from './checks';
 import { pushCandidates, rowSquaredNorms, scanFourQueries, scanOneQuery } from './kernel';
 import { gemmRunner, type GemmRunner } from './onnx-gemm';
 import { TopK } from './topk';
@@ -136,7 +137,7 @@ export class ExactIndex implements NeighborIndex {
   }
 
   async query(queries: Float32Array, rows: number, k: number, options: QueryOptions = {}): Promise<KnnResult> {
-    if (!this.data) throw new Error(NOT_BUILT_MESSAGE);
+    if (!this.data) throw new NotFittedError('query');
     checkQueries(queries, rows, this.dimN);
     checkK(k, this.rowsN);
     const qNorms = rowSquaredNorms(queries, rows, this.dimN, 'queries');

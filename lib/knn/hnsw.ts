@@ -18,7 +18,8 @@
  * ({@link hnswUnavailable} says why).
  */
 
-import { checkK, checkMatrix, checkQueries, NOT_BUILT_MESSAGE } from './checks';
+import { NotFittedError } from '../errors';
+import { checkK, checkMatrix, checkQueries } from './checks';
 import { combine, dot, rowSquaredNorms } from './kernel';
 import { TopK } from './topk';
 import type { KnnResult, NeighborIndex, NeighborIndexFactory, QueryOptions } from './types';
@@ -166,7 +167,7 @@ export class HnswIndex implements NeighborIndex {
   }
 
   async query(queries: Float32Array, rows: number, k: number, options: QueryOptions = {}): Promise<KnnResult> {
-    if (!this.native || !this.data) throw new Error(NOT_BUILT_MESSAGE);
+    if (!this.native || !this.data) throw new NotFittedError('query');
     const dim = this.dimN;
     checkQueries(queries, rows, dim);
     checkK(k, this.rowsN);

@@ -5,7 +5,8 @@
  */
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { createHashFunctions, hashRows, type LshWorkerReply } from './lsh';
+import type { LshWorkerReply } from './lsh-build';
+import { createHashFunctions, hashRows } from './lsh-hash';
 import type { ResolvedLshParameters } from './lsh-params';
 
 const { params, kernel } = workerData as { params: ResolvedLshParameters; kernel: 'js' | 'wasm' };

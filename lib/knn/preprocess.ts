@@ -11,6 +11,7 @@
  * Everything works in place on row-major Float32Arrays (60,000 × 12,544 float32 is 3 GB: never
  * two copies). Norms and the mean are accumulated in float64, results stored as float32.
  */
+import { NOT_FITTED_SENTENCES, NotFittedError } from '../errors';
 
 import { checkMatrix, throwNonFinite } from './checks';
 
@@ -66,7 +67,7 @@ export function applyCentre(data: Float32Array, rows: number, dim: number, centr
 }
 
 /** Message thrown by {@link Preprocessor.transform} before `fit`. */
-export const PREPROCESSOR_NOT_FITTED = 'call fit (or fitTransform) before transform: the centre is unknown';
+export const PREPROCESSOR_NOT_FITTED = NOT_FITTED_SENTENCES.transform;
 
 /**
  * The reference preprocessing of one layer, fitted on training rows and applied to queries:
@@ -98,7 +99,7 @@ export class Preprocessor {
 
   /** The mean of the normalised training rows (length `dim`). @throws before `fit`. */
   get centre(): Float32Array {
-    if (!this.centreValues) throw new Error(PREPROCESSOR_NOT_FITTED);
+    if (!this.centreValues) throw new NotFittedError('transform');
     return this.centreValues;
   }
 

@@ -5,3 +5,4 @@ export { loadModel, MODEL_JSON, MODEL_WEIGHTS, saveModel, type SavedModel } from
 export { dknnMetadata, setDknnMetadata, type DkNNModelMetadata } from './metadata';
 export { argmaxRows, evaluateAccuracy, predictLogits, trainModel, type EpochRecord, type LabelledImages, type StepRecord, type TrainArgs, type TrainResult } from './train';
 export { createModel, MODEL_ZOO, modelSummary, pretrainedPath, type Architecture, type LayerSummary, type ZooEntry } from './zoo';
+export { trainingHistory, type TrainingHistory } from './record';

@@ -3,3 +3,8 @@ export { figureHtml, plotlyBundle, resetFigureHtml, type Figure } from './plotly
 export { trainingCurvesFigure } from './training';
 export { tableHtml, type TableInput } from './table';
 export { histogramFigure, reliabilityFigure, type HistogramGroup, type ReliabilityPanel } from './reliability';
+export { adversarialGallery, GALLERY_COLORS, imageDataUri, imageTable, neighborGallery, type GallerySet, type GalleryTile, type NeighborGalleryOptions } from './gallery';
+export { knnBenchTable, readBenchResults, recallTimeFigures, type KnnBenchMethod, type KnnBenchResults, type KnnBenchRow } from './knn-bench';
+export { agreementScatterFigure, indexComparisonTable, probesPerLayer, recallPerLayerTable, type IndexComparison } from './comparison';
+export { adversarialSetTable, classCountTable, dknnConfigTable, epochTable, modelSummaryTable, table } from './tables';
+export { correctWrongHistogram, credibilityHistogram, reliabilityComparison, sampleGrid } from './dknn-figures';

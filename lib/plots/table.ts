@@ -1,9 +1,7 @@
 /** Rows of named values, or anything shaped like a danfo.js DataFrame (`columns` + `values`). */
 export type TableInput = readonly object[] | { columns: string[]; values: unknown[][] | unknown[] };
 
-function esc(s: string): string {
-  return s.replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]!);
-}
+import { escapeHtml as esc } from '../report/html';
 
 function cell(v: unknown, digits: number): string {
   if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v.toFixed(digits);

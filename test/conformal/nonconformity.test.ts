@@ -1,13 +1,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { knnCounts, nonconformity, scoresAtLabels, type LayerNeighbourLabels } from '../../lib/conformal';
+import { knnCounts, nonconformity, scoresAtLabels, type LayerNeighborLabels } from '../../lib/conformal';
 
 // 2 layers, 2 query points, k = 3, 3 classes; row 0 of layer 1 has one missing neighbour (-1).
 //   layer 0: row 0 → [0, 0, 1]   row 1 → [2, 2, 2]
 //   layer 1: row 0 → [0, -1, 2]  row 1 → [1, 2, 2]
 // Votes row 0: class 0 = 3, class 1 = 1, class 2 = 1, 1 missing; row 1: 0, 1, 5. Slots Σk = 6.
-const layer0: LayerNeighbourLabels = { labels: Int32Array.from([0, 0, 1, 2, 2, 2]), rows: 2, k: 3 };
-const layer1: LayerNeighbourLabels = { labels: Int32Array.from([0, -1, 2, 1, 2, 2]), rows: 2, k: 3 };
+const layer0: LayerNeighborLabels = { labels: Int32Array.from([0, 0, 1, 2, 2, 2]), rows: 2, k: 3 };
+const layer1: LayerNeighborLabels = { labels: Int32Array.from([0, -1, 2, 1, 2, 2]), rows: 2, k: 3 };
 
 describe('knnCounts', () => {
   test('sums the votes per class over layers and never counts a missing neighbour as a vote', () => {

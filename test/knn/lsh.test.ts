@@ -9,7 +9,6 @@ import { crossPolytopeWasmUnavailable } from '../../lib/knn/lsh-wasm';
 import { AUTO_PRESET, defaultHashBits, PAPER_PRESET, type LshParameters } from '../../lib/knn/lsh-params';
 import { Preprocessor } from '../../lib/knn/preprocess';
 import type { KnnResult } from '../../lib/knn/types';
-import { createRng } from '../../lib/random';
 import { clustered } from './helpers';
 import { blobs, tinyModel } from './dknn-fixtures';
 

@@ -14,7 +14,7 @@ import { writeWeightsFile } from '../../lib/models/legacy';
 import { dknnMetadata } from '../../lib/models/metadata';
 import { createMnistCnn } from '../../lib/models/mnist-cnn';
 import { ModelFormatError, modelHash, modelTensors } from '../../lib/models/weights';
-import { createModel, pretrainedPath } from '../../lib/models/zoo';
+import { createModel } from '../../lib/models/zoo';
 import { createRng } from '../../lib/random';
 
 const tmp = mkdtempSync(join(tmpdir(), 'dknn-format-'));

@@ -7,10 +7,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
+import { readResults } from '../../lib/report/results';
+import type { PredictionSummary } from '../../lib/summary';
+import type { IndexComparisonRow } from '../../lib/dknn-compare';
 
 const root = resolve(__dirname, '..', '..');
 const outDir = mkdtempSync(join(tmpdir(), 'dknn-reports-'));
@@ -19,17 +22,10 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 test.after(() => rmSync(outDir, { recursive: true, force: true }));
 
-/** The `data-*` attributes of the `<p class="dknn-summary">` a notebook writes in its last cell. */
-function summary(name: string): Record<string, string> {
-  const nb = JSON.parse(readFileSync(join(outDir, `${name}.ipynb`), 'utf8')) as { cells: { outputs?: { data?: Record<string, string | string[]> }[] }[] };
-  for (const cell of nb.cells) {
-    for (const o of cell.outputs ?? []) {
-      const html = [o.data?.['text/html'] ?? ''].flat().join('');
-      const m = /<p class="dknn-summary"([^>]*)>/.exec(html);
-      if (m) return Object.fromEntries([...m[1].matchAll(/data-([a-z-]+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
-    }
-  }
-  assert.fail(`${name}: no dknn-summary output`);
+/** The results a notebook wrote beside its report (lib return values: summaries, comparisons). */
+function results<T>(name: string): T & { quick: boolean } {
+  const r = readResults(name, { dir: outDir });
+  return { ...(r.results as T), quick: r.quick };
 }
 
 test('every notebook executes in quick mode and exports an HTML report', { timeout: 30 * 60_000 }, () => {
@@ -40,9 +36,10 @@ test('every notebook executes in quick mode and exports an HTML report', { timeo
 });
 
 test('01-train: a quick training run already classifies most test digits', () => {
-  const s = summary('01-train');
-  assert.equal(s.quick, 'true');
-  assert.ok(Number(s['test-accuracy']) >= 0.85, `test accuracy ${s['test-accuracy']} after one quick epoch on 3,000 images`);
+  const r = results<{ testAccuracy: number; testImages: number; retrained: boolean }>('01-train');
+  assert.equal(r.quick, true);
+  assert.equal(r.retrained, true, 'quick mode trains');
+  assert.ok(r.testAccuracy >= 0.85, `test accuracy ${r.testAccuracy} on ${r.testImages} images after one quick epoch on 3,000 images`);
 });
 
 test('every report renders its plotly figures in Chromium without script errors', { timeout: 10 * 60_000 }, async () => {
@@ -76,49 +73,48 @@ test('every report renders its plotly figures in Chromium without script errors'
 });
 
 test('02-calibrate: the DkNN is accurate on clean data and its credibility separates correct from wrong', () => {
-  const s = summary('02-calibrate');
-  assert.equal(s.quick, 'true');
-  const dknn = Number(s['dknn-accuracy']);
-  const dnn = Number(s['dnn-accuracy']);
-  assert.ok(dknn >= 0.95, `DkNN accuracy ${dknn} on ${s.n} images (5,000-image kNN database)`);
-  assert.ok(dknn >= dnn - 0.02, `DkNN accuracy ${dknn} within 2 points of the DNN's ${dnn}`);
-  assert.ok(Number(s['cred-correct']) > Number(s['cred-wrong']) + 0.2, `mean credibility correct ${s['cred-correct']} vs wrong ${s['cred-wrong']}`);
+  const { clean: s, quick } = results<{ clean: PredictionSummary }>('02-calibrate');
+  assert.equal(quick, true);
+  assert.ok(s.dknnAccuracy >= 0.95, `DkNN accuracy ${s.dknnAccuracy} on ${s.n} images (5,000-image kNN database)`);
+  assert.ok(s.dknnAccuracy >= s.dnnAccuracy - 0.02, `DkNN accuracy ${s.dknnAccuracy} within 2 points of the DNN's ${s.dnnAccuracy}`);
+  assert.ok(s.meanCredibilityCorrect > s.meanCredibilityWrong + 0.2, `mean credibility correct ${s.meanCredibilityCorrect} vs wrong ${s.meanCredibilityWrong}`);
+  assert.ok(existsSync(join(outDir, '02-calibrate.clean.csv')), 'the per-input CSV is written beside the report');
 });
 
 test('03-attacks: adversarial examples fool the DNN; the DkNN is more accurate on them and gives them a low credibility', () => {
-  const s = summary('03-attacks');
-  assert.equal(s.quick, 'true');
-  const v = (key: string) => {
-    const x = Number(s[key]);
-    assert.ok(Number.isFinite(x), `data-${key} = ${s[key]}`);
-    return x;
-  };
+  const { summaries: s, quick } = results<{ summaries: Record<'clean' | 'fgsm' | 'bim' | 'cleanCw' | 'cw', PredictionSummary> }>('03-attacks');
+  assert.equal(quick, true);
   // Quick mode: 5,000-image kNN database, 500 evaluation images, CW on the first 40 (50 iterations).
   // Measured when written: clean DkNN 0.976, credibility 0.58; FGSM DNN 0.03 / DkNN 0.18, credibility
   // 0.14, 58 % below 0.1; BIM DNN 0.02 / DkNN 0.07, credibility 0.16; CW DNN 0 / DkNN 0.93,
   // credibility 0.25 vs 0.61 clean on the same 40 images.
-  assert.ok(v('clean-dknn') >= 0.95, `clean DkNN accuracy ${s['clean-dknn']}`);
-  assert.ok(v('fgsm-dnn') < 0.3, `FGSM ε 0.25 fools the DNN: accuracy ${s['fgsm-dnn']}`);
-  assert.ok(v('fgsm-dknn') > v('fgsm-dnn') + 0.05, `FGSM: DkNN accuracy ${s['fgsm-dknn']} vs DNN ${s['fgsm-dnn']}`);
-  assert.ok(v('fgsm-cred') < 0.5 * v('clean-cred'), `FGSM mean credibility ${s['fgsm-cred']} vs clean ${s['clean-cred']}`);
-  assert.ok(v('fgsm-lowcred') > 0.35, `FGSM inputs at credibility < 0.1: ${s['fgsm-lowcred']}`);
-  assert.ok(v('bim-dnn') < 0.3, `BIM fools the DNN: accuracy ${s['bim-dnn']}`);
-  assert.ok(v('bim-dknn') >= v('bim-dnn'), `BIM: DkNN accuracy ${s['bim-dknn']} vs DNN ${s['bim-dnn']}`);
-  assert.ok(v('bim-cred') < 0.5 * v('clean-cred'), `BIM mean credibility ${s['bim-cred']} vs clean ${s['clean-cred']}`);
-  assert.ok(v('cw-dnn') < 0.3, `CW fools the DNN: accuracy ${s['cw-dnn']} on ${s['cw-n']} images`);
-  assert.ok(v('cw-dknn') >= v('cw-dnn') + 0.3, `CW: DkNN accuracy ${s['cw-dknn']} vs DNN ${s['cw-dnn']}`);
-  assert.ok(v('cw-cred') < 0.6 * v('cw-clean-cred'), `CW mean credibility ${s['cw-cred']} vs ${s['cw-clean-cred']} clean (same images)`);
+  assert.ok(s.clean.dknnAccuracy >= 0.95, `clean DkNN accuracy ${s.clean.dknnAccuracy}`);
+  assert.ok(s.fgsm.dnnAccuracy < 0.3, `FGSM ε 0.25 fools the DNN: accuracy ${s.fgsm.dnnAccuracy}`);
+  assert.ok(s.fgsm.dknnAccuracy > s.fgsm.dnnAccuracy + 0.05, `FGSM: DkNN accuracy ${s.fgsm.dknnAccuracy} vs DNN ${s.fgsm.dnnAccuracy}`);
+  assert.ok(s.fgsm.meanCredibility < 0.5 * s.clean.meanCredibility, `FGSM mean credibility ${s.fgsm.meanCredibility} vs clean ${s.clean.meanCredibility}`);
+  assert.ok(s.fgsm.lowCredibilityShare > 0.35, `FGSM inputs at credibility < 0.1: ${s.fgsm.lowCredibilityShare}`);
+  assert.ok(s.bim.dnnAccuracy < 0.3, `BIM fools the DNN: accuracy ${s.bim.dnnAccuracy}`);
+  assert.ok(s.bim.dknnAccuracy >= s.bim.dnnAccuracy, `BIM: DkNN accuracy ${s.bim.dknnAccuracy} vs DNN ${s.bim.dnnAccuracy}`);
+  assert.ok(s.bim.meanCredibility < 0.5 * s.clean.meanCredibility, `BIM mean credibility ${s.bim.meanCredibility} vs clean ${s.clean.meanCredibility}`);
+  assert.equal(s.cw.n, s.cleanCw.n, 'CW and its clean comparison cover the same inputs');
+  assert.ok(s.cw.dnnAccuracy < 0.3, `CW fools the DNN: accuracy ${s.cw.dnnAccuracy} on ${s.cw.n} images`);
+  assert.ok(s.cw.dknnAccuracy >= s.cw.dnnAccuracy + 0.3, `CW: DkNN accuracy ${s.cw.dknnAccuracy} vs DNN ${s.cw.dnnAccuracy}`);
+  assert.ok(s.cw.meanCredibility < 0.6 * s.cleanCw.meanCredibility, `CW mean credibility ${s.cw.meanCredibility} vs ${s.cleanCw.meanCredibility} clean (same images)`);
 });
 
 test('04-knn-backends: the DkNN with LSH or HNSW gives the exact DkNN\'s predictions', () => {
-  const s = summary('04-knn-backends');
-  assert.equal(s.quick, 'true');
-  // Quick mode: 5,000-image kNN database, 500 evaluation images; LSH AUTO_PRESET (l 10, 10 bits)
-  // with probes tuned to recall 0.99 on 200 training points (800/440/60/90 per layer); HNSW M 16 /
-  // efConstruction 40 / efSearch 128. Measured when written: LSH 499/500 and HNSW 500/500 identical
-  // to exact, mean recall@75 0.986 (LSH) and 0.998 (HNSW), largest |Δ credibility| 0.20 (LSH).
-  const agreeLsh = Number(s['agree-lsh']);
-  assert.ok(agreeLsh >= 0.98, `LSH DkNN identical to exact on ${agreeLsh} of ${s.n} inputs`);
-  assert.ok(Number(s['recall-lsh']) >= 0.95, `LSH recall@75 ${s['recall-lsh']}`);
-  if (s['agree-hnsw'] !== 'NaN') assert.ok(Number(s['agree-hnsw']) >= 0.98, `HNSW DkNN identical to exact on ${s['agree-hnsw']} of ${s.n} inputs`);
+  const { rows, probes, quick } = results<{ rows: IndexComparisonRow[]; probes: Record<string, number[] | null> }>('04-knn-backends');
+  assert.equal(quick, true);
+  // Quick mode: 5,000-image kNN database, 500 evaluation inputs; LSH AUTO_PRESET with probes tuned
+  // to recall 0.99 on 200 training points; HNSW M 16 / efConstruction 40 / efSearch 128. Measured
+  // when written: LSH 499/500 and HNSW 500/500 identical to exact, mean recall@75 0.99 (LSH) and
+  // 0.998 (HNSW), probes 880/500/90/115.
+  const by = Object.fromEntries(rows.map((r) => [r.key, r]));
+  assert.equal(rows[0].key, 'exact');
+  const lsh = by.lsh;
+  assert.ok(lsh.agreement.identicalFraction >= 0.98, `LSH DkNN identical to exact on ${lsh.agreement.identical} of ${lsh.agreement.n} inputs`);
+  const meanRecall = lsh.recall.reduce((a, b) => a + b, 0) / lsh.recall.length;
+  assert.ok(meanRecall >= 0.95, `LSH recall@75 ${meanRecall}`);
+  assert.ok(probes.lsh !== null && probes.lsh.every((p) => p >= 1), `tuned probes per layer ${probes.lsh}`);
+  if (by.hnsw) assert.ok(by.hnsw.agreement.identicalFraction >= 0.98, `HNSW DkNN identical to exact on ${by.hnsw.agreement.identical} of ${by.hnsw.agreement.n} inputs`);
 });

@@ -1,0 +1,89 @@
+/**
+ * The one display helper of the notebooks: `show(...)` takes what the lib's builders return
+ * (plotly figures, tables and other HTML, markdown, PNG images) and displays each in the running
+ * tslab kernel. Outside a kernel (tests, scripts) the items go to a sink set with
+ * {@link setDisplaySink}, or are dropped. Progress bars for notebooks come from here too.
+ */
+import { figureHtml, type Figure } from '../plots/plotly';
+import { htmlProgress, type ProgressCallback } from '../progress';
+import type { Html, Markdown, Png } from './html';
+
+/** What {@link show} displays. A plain string is markdown. */
+export type Displayable = Figure | Html | Markdown | Png | string;
+
+/** A displayable resolved to one MIME type and its content. */
+export interface DisplayItem {
+  mime: 'text/html' | 'text/markdown' | 'image/png';
+  content: string | Uint8Array;
+}
+
+interface TslabDisplay {
+  html(s: string): void;
+  markdown(s: string): void;
+  png(b: Uint8Array): void;
+}
+
+let sink: ((item: DisplayItem) => void) | null = null;
+
+/** Where {@link show} sends items when no tslab kernel is running (null: drop them). Returns the previous sink. */
+export function setDisplaySink(next: ((item: DisplayItem) => void) | null): ((item: DisplayItem) => void) | null {
+  const prev = sink;
+  sink = next;
+  return prev;
+}
+
+function isFigure(x: unknown): x is Figure {
+  return typeof x === 'object' && x !== null && Array.isArray((x as Figure).data) && typeof (x as Figure).layout === 'object';
+}
+
+/** The MIME type and content of a displayable. */
+export function displayItem(x: Displayable): DisplayItem {
+  if (typeof x === 'string') return { mime: 'text/markdown', content: x };
+  if (isFigure(x)) return { mime: 'text/html', content: figureHtml(x) };
+  switch (x.kind) {
+    case 'html':
+      return { mime: 'text/html', content: x.html };
+    case 'markdown':
+      return { mime: 'text/markdown', content: x.text };
+    case 'png':
+      return { mime: 'image/png', content: x.bytes };
+  }
+  throw new Error(`show: expected a figure, html(), markdown(), a PNG or a string, found ${JSON.stringify(x)}`);
+}
+
+/** The tslab kernel's display functions, or null outside a running kernel. */
+function kernel(): { display: TslabDisplay; newDisplay(): TslabDisplay } | null {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const jupyter = require('tslab/dist/jupyter') as { lastWriteDisplayData: unknown };
+    if (jupyter.lastWriteDisplayData == null) return null;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require('tslab') as { display: TslabDisplay; newDisplay(): TslabDisplay };
+  } catch {
+    return null;
+  }
+}
+
+/** Displays each item in order (see the module comment). */
+export function show(...items: Displayable[]): void {
+  const k = kernel();
+  for (const x of items) {
+    const item = displayItem(x);
+    if (!k) {
+      sink?.(item);
+      continue;
+    }
+    if (item.mime === 'text/html') k.display.html(item.content as string);
+    else if (item.mime === 'text/markdown') k.display.markdown(item.content as string);
+    else k.display.png(item.content as Uint8Array);
+  }
+}
+
+/**
+ * A progress bar for a notebook: an HTML bar updated in place in a new output of the running
+ * tslab kernel; outside a kernel, a callback that ignores the reports.
+ */
+export function notebookProgress(): ProgressCallback {
+  const k = kernel();
+  return k ? htmlProgress(k.newDisplay()) : () => undefined;
+}

@@ -1,0 +1,58 @@
+/** What a report states about its own making: commit, time, engine, parameters, data checksums, stage timings. */
+import { gitCommit } from '../artefacts/repo';
+import { escapeHtml, html, type Html } from './html';
+
+/** Records how long each named stage of a notebook or CLI run took. */
+export class StageTimer {
+  readonly stages: { name: string; seconds: number }[] = [];
+
+  /** Runs `fn`, records its wall time under `name`, returns its result. */
+  async time<R>(name: string, fn: () => R | Promise<R>): Promise<R> {
+    const t0 = performance.now();
+    try {
+      return await fn();
+    } finally {
+      this.stages.push({ name, seconds: (performance.now() - t0) / 1000 });
+    }
+  }
+
+  /** Seconds of all stages together. */
+  get totalSeconds(): number {
+    return this.stages.reduce((s, x) => s + x.seconds, 0);
+  }
+}
+
+/** What a report states about its own making. */
+export interface Provenance {
+  commit: string;
+  createdAt: string;
+  node: string;
+  backend: string;
+  seed: number | string;
+  parameters: Record<string, unknown>;
+  dataChecksums: Record<string, string>;
+  stages: { name: string; seconds: number }[];
+  extra?: Record<string, unknown>;
+}
+
+/** Collects a run's provenance (commit, time, Node version) around what the caller knows. */
+export function provenance(p: Omit<Provenance, 'commit' | 'createdAt' | 'node'>): Provenance {
+  return { commit: gitCommit(), createdAt: new Date().toISOString(), node: process.version, ...p };
+}
+
+/** An HTML table of a {@link Provenance} (the last cell of every notebook). */
+export function provenanceTable(p: Provenance): Html {
+  const row = (k: string, v: string) => `<tr><th style="text-align:left;vertical-align:top;white-space:nowrap">${escapeHtml(k)}</th><td style="text-align:left"><code>${escapeHtml(v)}</code></td></tr>`;
+  const rows = [
+    row('commit', p.commit),
+    row('created', p.createdAt),
+    row('node', p.node),
+    row('engine backend', p.backend),
+    row('seed', String(p.seed)),
+    row('parameters', JSON.stringify(p.parameters)),
+    ...Object.entries(p.dataChecksums).map(([f, s]) => row(`sha256 ${f}`, s)),
+    ...p.stages.map((s) => row(`stage: ${s.name}`, `${s.seconds.toFixed(2)} s`)),
+    ...Object.entries(p.extra ?? {}).map(([k, v]) => row(k, typeof v === 'string' ? v : JSON.stringify(v))),
+  ];
+  return html(`<table class="dknn-provenance"><caption style="text-align:left"><b>Provenance</b></caption>${rows.join('')}</table>`);
+}

@@ -1,0 +1,93 @@
+/**
+ * A notebook's results as files next to its report: `<name>.results.json` (the headline numbers
+ * the notebook computed with lib functions, its parameters and provenance) and one
+ * `<name>.<table>.csv` per per-input table. The tests assert the notebooks' statistical claims on
+ * these returned values, and users get the numbers without parsing HTML.
+ */
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { writeFileAtomic } from '../artefacts/atomic';
+import { repoRoot } from '../artefacts/repo';
+import type { Provenance } from './provenance';
+
+/** Named columns of equal length (numbers or strings): a per-input table. */
+export type Columns = Record<string, ArrayLike<number> | readonly string[]>;
+
+/** What a notebook records about its run. */
+export interface NotebookResults {
+  notebook: string;
+  quick: boolean;
+  parameters: Record<string, unknown>;
+  /** The headline numbers, by name (summaries, comparisons, …). */
+  results: Record<string, unknown>;
+  provenance: Provenance;
+  /** The CSV files written beside, by table name. */
+  tables: Record<string, string>;
+}
+
+/** The folder of reports: `$DKNN_REPORT_DIR` (set by `scripts/run-notebooks.mjs`), else `<repo>/reports`. */
+export function reportDir(): string {
+  return resolve(process.env.DKNN_REPORT_DIR || join(repoRoot(), 'reports'));
+}
+
+function columnLength(columns: Columns): number {
+  const names = Object.keys(columns);
+  if (names.length === 0) throw new Error('toCsv: expected at least one column, found none');
+  const n = columns[names[0]].length;
+  for (const c of names) {
+    if (columns[c].length !== n) throw new Error(`toCsv: column ${c} has ${columns[c].length} values, expected ${n} (as ${names[0]})`);
+  }
+  return n;
+}
+
+function csvCell(v: unknown): string {
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
+  const s = String(v ?? '');
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** CSV text of named columns (header line, then one line per row; non-finite numbers are empty cells). */
+export function toCsv(columns: Columns): string {
+  const n = columnLength(columns);
+  const names = Object.keys(columns);
+  const lines = [names.map(csvCell).join(',')];
+  for (let i = 0; i < n; i++) lines.push(names.map((c) => csvCell(columns[c][i])).join(','));
+  return `${lines.join('\n')}\n`;
+}
+
+function checkName(what: string, name: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new Error(`${what}: expected letters, digits, '.', '_' or '-', found ${JSON.stringify(name)}`);
+}
+
+/** Writes `<dir>/<notebook>.results.json` and a CSV per table (each atomically); returns what was written. */
+export function writeResults(
+  notebook: string,
+  content: Omit<NotebookResults, 'notebook' | 'tables'> & { perInput?: Record<string, Columns> },
+  options: { dir?: string } = {},
+): NotebookResults {
+  checkName('notebook', notebook);
+  const dir = options.dir ?? reportDir();
+  const tables: Record<string, string> = {};
+  for (const [name, columns] of Object.entries(content.perInput ?? {})) {
+    checkName('table', name);
+    const path = join(dir, `${notebook}.${name}.csv`);
+    writeFileAtomic(path, toCsv(columns));
+    tables[name] = path;
+  }
+  const { perInput: _, ...rest } = content;
+  const out: NotebookResults = { notebook, ...rest, tables };
+  writeFileAtomic(join(dir, `${notebook}.results.json`), `${JSON.stringify(out, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 1)}\n`);
+  return out;
+}
+
+/** Reads the results a notebook wrote (see {@link writeResults}). */
+export function readResults(notebook: string, options: { dir?: string } = {}): NotebookResults {
+  const path = join(options.dir ?? reportDir(), `${notebook}.results.json`);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new Error(`readResults: no results at ${path}; run the notebook ${notebook} first`);
+  }
+  return JSON.parse(text) as NotebookResults;
+}

@@ -1,0 +1,10 @@
+import { chromium } from 'playwright-core';
+const [file, out, ...ys] = process.argv.slice(2);
+const b = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox','--disable-gpu','--disable-background-networking'] });
+const p = await b.newPage({ viewport: { width: 1200, height: 1000 } });
+const errs = []; p.on('pageerror', e => errs.push(e.message));
+await p.goto('file://' + file); await p.waitForTimeout(2500);
+const h = await p.evaluate(() => document.body.scrollHeight);
+for (const y of ys) await p.screenshot({ path: `${out}-${y}.png`, clip: { x: 0, y: Number(y), width: 1200, height: 1000 }, fullPage: true });
+console.log('height', h, 'errors', errs);
+await b.close();
