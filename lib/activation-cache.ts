@@ -57,6 +57,7 @@ export async function cachedActivations(model: tf.LayersModel, data: ImageBatch,
   const written: string[] = [];
   let parts: Record<string, unknown>[] = [];
   if (cache.dir !== false) {
+    cache.checkWritable('activations');
     let t = performance.now();
     const sha = sha256Of(data.images);
     const hash = options.modelHash ?? modelHash(model);

@@ -60,6 +60,8 @@ export interface LabelledImageBatch extends ImageBatch {
   numClasses?: number;
   /** Name for cache records, e.g. 'mnist-train'. */
   name?: string;
+  /** The range every pixel lies in (e.g. [0, 1]); when the training set gives one, inputs are checked against it. */
+  pixelRange?: readonly [number, number];
 }
 
 /** Options of {@link DkNN}. */
@@ -86,8 +88,16 @@ export interface DkNNOptions {
   queryChunk?: number;
   /** Folder of the activation cache; `false` disables it. Default `<repo>/.cache`. */
   cacheDir?: string | false;
-  /** Receives one line per damaged cache entry found (it is then recomputed). Default `process.emitWarning`. */
+  /**
+   * Receives one line per warning: a damaged cache entry (then recomputed), a calibration set too
+   * small for {@link pValueResolution}. Default `process.emitWarning`. Warnings are also in `info().warnings`.
+   */
   onWarning?: (message: string) => void;
+  /**
+   * The p-value resolution wanted: `calibrate` warns when the calibration scores the formula
+   * divides by are fewer than 1/resolution (p-values then move in steps of 1/n). Default 0.01.
+   */
+  pValueResolution?: number;
   /** Number of classes. Default: the training set's `numClasses`, else the model's output size. */
   numClasses?: number;
 }
@@ -166,6 +176,8 @@ export interface DkNNInfo {
   cache: { dir: string | false; hits: string[]; written: string[] };
   /** Seconds of each stage of the latest fit / calibrate / predict, e.g. `fit.extract`. */
   timings: Record<string, number>;
+  /** Warnings of the latest fit and calibrate (see {@link DkNNOptions.onWarning}). */
+  warnings: string[];
 }
 
 interface FittedLayer {
@@ -181,6 +193,8 @@ interface FitState {
   trainN: number;
   modelHash: string;
   numClasses: number;
+  /** The training set's pixel range (inputs are checked against it), or null. */
+  pixelRange: readonly [number, number] | null;
 }
 
 interface NeighborRun {
@@ -226,6 +240,9 @@ export class DkNN {
   private cacheHits: string[] = [];
   private cacheWritten: string[] = [];
   private timings: Record<string, number> = {};
+  private warnings: string[] = [];
+  private readonly warn: (message: string) => void;
+  private readonly resolution: number;
 
   /**
    * @param model a trained model outputting logits; read, never modified or disposed.
@@ -256,8 +273,15 @@ export class DkNN {
     else throw new Error(`index: expected 'exact' or a factory { name, create() }, found ${String(index)}`);
     if (options.numClasses !== undefined) positiveInt('numClasses', options.numClasses);
     this.numClassesOption = options.numClasses;
+    this.resolution = options.pValueResolution ?? 0.01;
+    if (!(this.resolution > 0 && this.resolution <= 1)) throw new RangeError(`pValueResolution must be in (0, 1], found ${this.resolution}`);
+    const emit = options.onWarning ?? ((m: string) => process.emitWarning(m, 'DkNNWarning'));
+    this.warn = (m) => {
+      this.warnings.push(m);
+      emit(m);
+    };
     try {
-      this.cache = new ArtefactCache({ dir: options.cacheDir, onWarning: options.onWarning });
+      this.cache = new ArtefactCache({ dir: options.cacheDir, onWarning: (m) => this.warn(m) });
     } catch (e) {
       throw new Error(`DkNN: cannot place the activation cache (${(e as Error).message}); pass cacheDir: a folder, or false`);
     }
@@ -298,11 +322,14 @@ export class DkNN {
     this.timings = {};
     this.cacheHits = [];
     this.cacheWritten = [];
+    this.warnings = [];
     const t0 = performance.now();
     const numClasses = this.numClassesOption ?? train.numClasses ?? this.outputDim();
     const trainLabels = this.checkLabels('fit', train, numClasses);
+    const pixelRange = train.pixelRange ?? null;
+    checkPixels('fit', 'training', train, pixelRange);
     const n = train.n;
-    if (this.k > n) throw new Error(`fit: k = ${this.k} neighbours per layer, but the training set has only ${n} examples (need k ≤ n)`);
+    if (this.k >= n) throw new Error(`fit: k = ${this.k} neighbours per layer needs more training points than k (every point would be a neighbour of every input); the training set has ${n}`);
     const L = this.layers.length;
     let t = performance.now();
     const hash = modelHash(this.model);
@@ -322,6 +349,7 @@ export class DkNN {
     for (let l = 0; l < L; l++) {
       const values = arrays[l]!;
       const dim = this.dims[l];
+      checkNotConstant(this.layers[l], values, n, dim);
       t = performance.now();
       const pre = new Preprocessor();
       pre.fitTransform(values, n, dim); // in place: the index keeps this very array
@@ -337,7 +365,7 @@ export class DkNN {
     this.timings['fit.preprocess'] = tPre / 1000;
     this.timings['fit.index'] = tIndex / 1000;
     this.timings['fit.total'] = (performance.now() - t0) / 1000;
-    this.state = { layers: fitted, trainLabels, trainN: n, modelHash: hash, numClasses };
+    this.state = { layers: fitted, trainLabels, trainN: n, modelHash: hash, numClasses, pixelRange };
     return this;
   }
 
@@ -352,6 +380,8 @@ export class DkNN {
     const t0 = performance.now();
     const labels = this.checkLabels('calibrate', calib, state.numClasses);
     if (calib.n === 0) throw new Error('calibrate: expected at least 1 calibration point, found 0');
+    checkPixels('calibrate', 'calibration', calib, state.pixelRange);
+    this.warnings = this.warnings.filter((w) => !w.startsWith('calibrate:'));
     this.checkModelUnchanged(state);
     this.calibrator = null;
     this.calibScores = null;
@@ -362,6 +392,13 @@ export class DkNN {
     if (this.formula === 'reference' && calibrator.calibrationSize('reference') === 0) {
       throw new Error(
         `calibrate: every one of the ${scores.length} calibration scores is 0 (all neighbours agree with the true label), so the reference formula's trimming leaves no score; use formula 'conformal' or a larger calibration set`,
+      );
+    }
+    const size = calibrator.calibrationSize();
+    if (size < 1 / this.resolution) {
+      this.warn(
+        `calibrate: the ${this.formula} p-values divide by ${size} calibration score(s)${this.formula === 'reference' ? ` (${scores.length - size} zeros trimmed)` : ''}, ` +
+          `so they move in steps of 1/${size} = ${(1 / size).toPrecision(3)}, coarser than the resolution ${this.resolution} asked for (pValueResolution); use a larger calibration set`,
       );
     }
     this.calibrator = calibrator;
@@ -381,6 +418,11 @@ export class DkNN {
     const calibrator = this.calibrator;
     const t0 = performance.now();
     this.checkModelUnchanged(state);
+    const pixels = x.height * x.width * x.channels;
+    if (!Number.isSafeInteger(x.n) || x.n < 0 || x.images.length !== x.n * pixels) {
+      throw new Error(`predict: expected ${x.n}×${x.height}×${x.width}×${x.channels} = ${x.n * pixels} pixel values, found ${x.images.length}`);
+    }
+    checkPixels('predict', 'input', x, state.pixelRange);
     const run = await this.neighbors(x, 'predict', options.onProgress);
     const t = performance.now();
     const C = state.numClasses;
@@ -428,6 +470,7 @@ export class DkNN {
       trainN: s ? s.trainN : 0,
       cache: { dir: this.cache.dir, hits: [...this.cacheHits], written: [...this.cacheWritten] },
       timings: { ...this.timings },
+      warnings: [...this.warnings],
     };
   }
 
@@ -524,6 +567,37 @@ export class DkNN {
     });
     return { neighbors, labels, dnnPredictions, dnnConfidence };
   }
+}
+
+/**
+ * Every pixel finite, and inside `range` when one is known.
+ * @throws Error naming the image, the pixel, its value and what was expected.
+ */
+function checkPixels(where: string, what: string, batch: ImageBatch, range: readonly [number, number] | null): void {
+  const px = batch.images;
+  const per = batch.height * batch.width * batch.channels;
+  const [lo, hi] = range ?? [-Infinity, Infinity];
+  for (let i = 0; i < px.length; i++) {
+    const v = px[i];
+    if (v >= lo && v <= hi) continue; // NaN fails both comparisons
+    const at = `${what} image ${Math.floor(i / per)}, pixel value ${i % per}`;
+    if (!Number.isFinite(v)) throw new Error(`${where}: ${at} is ${v}; expected finite pixel values${range ? ` in [${lo}, ${hi}]` : ''}`);
+    throw new Error(`${where}: ${at} is ${v}; expected pixel values in [${lo}, ${hi}] (the training set's range)`);
+  }
+}
+
+/**
+ * A layer whose training activations are the same for every image carries no neighbourhood: every
+ * training point is equally near every input.
+ * @throws Error naming the layer.
+ */
+function checkNotConstant(layer: string, values: Float32Array, n: number, dim: number): void {
+  for (let r = 1; r < n; r++) {
+    const o = r * dim;
+    for (let j = 0; j < dim; j++) if (values[o + j] !== values[j]) return;
+  }
+  const zero = values.subarray(0, dim).every((v) => v === 0);
+  throw new Error(`fit: layer ${layer} gives the same activations${zero ? ' (all zero)' : ''} for all ${n} training images, so its neighbours say nothing; check the training images or leave the layer out`);
 }
 
 /** Argmax (lowest on ties) and softmax probability of it, per row of logits, written at `offset`. */

@@ -25,8 +25,11 @@ test.before(async () => {
 
 const LAYERS = ['flat', 'hidden', 'logits'];
 
+/** Warnings of the DkNNs made with {@link options} (small calibration sets warn about their resolution). */
+const warned: string[] = [];
+
 function options(extra: Record<string, unknown> = {}) {
-  return { layers: LAYERS, k: 5, cacheDir: false as const, ...extra };
+  return { layers: LAYERS, k: 5, cacheDir: false as const, onWarning: (m: string) => warned.push(m), ...extra };
 }
 
 test('methods must be called in order: fit, calibrate, predict', async () => {
@@ -61,7 +64,7 @@ test('bad options and data are refused with what was expected and found', async 
   const train = blobs(20, 1);
   await assert.rejects(dknn.fit({ ...train, labels: train.labels.subarray(0, 19) }), /fit: expected 20 labels \(one per image\), found 19/);
   await assert.rejects(dknn.fit({ ...train, labels: Uint8Array.from(train.labels, (l, i) => (i === 3 ? 3 : l)) }), /fit: labels\[3\] is 3, expected an integer in 0…2/);
-  await assert.rejects(dknn.fit(blobs(4, 1)), /fit: k = 5 neighbours per layer, but the training set has only 4 examples \(need k ≤ n\)/);
+  await assert.rejects(dknn.fit(blobs(5, 1)), /fit: k = 5 neighbours per layer needs more training points than k \(every point would be a neighbour of every input\); the training set has 5/);
   await assert.rejects(dknn.fit({ ...train, n: 21 }), /fit: expected 21×4×4×1 = 336 pixel values, found 320/);
   await dknn.fit(train);
   const calib = blobs(10, 2);
@@ -144,11 +147,12 @@ test('neighbours, DNN predictions and info are returned with their documented sh
     assert.ok(Math.abs(out.dnnConfidence[i] - Math.max(...row.map((v) => Math.exp(v) / z))) < 1e-6);
   }
   const info = dknn.info();
-  assert.deepEqual({ ...info, timings: undefined, modelHash: undefined }, {
+  assert.equal(info.warnings.length, 1, 'calibrated on 20 points: the resolution warning');
+  assert.deepEqual({ ...info, timings: undefined, modelHash: undefined, warnings: undefined }, {
     layers: LAYERS, dims: [16, 8, 3], k: 5, index: 'exact', indexBackend: 'js', formula: 'reference', missing: 'disagree',
     indexParameters: { name: 'exact', backend: 'js' }, indexLayers: LAYERS.map(() => ({ name: 'exact', backend: 'js' })),
     numClasses: 3, calibrationN: 20, calibrationSize: info.calibrationSize, trainN: 50,
-    cache: { dir: false, hits: [], written: [] }, timings: undefined, modelHash: undefined,
+    cache: { dir: false, hits: [], written: [] }, timings: undefined, modelHash: undefined, warnings: undefined,
   }); // prettier-ignore
   assert.match(info.modelHash!, /^[0-9a-f]{64}$/);
   for (const stage of ['fit.total', 'fit.extract', 'fit.preprocess', 'fit.index', 'calibrate.total', 'calibrate.query', 'predict.total', 'predict.query', 'predict.extract']) {

@@ -8,6 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { checkWritableDir } from './atomic';
 import { ContainerError, readContainer, writeContainer } from './container';
 import { cacheKey, canonicalJson } from './keys';
 import { defaultCacheDir } from './repo';
@@ -70,6 +71,13 @@ export class ArtefactCache {
       this.warn(`cache entry ignored and recomputed: ${err.message}`);
       return undefined;
     }
+  }
+
+  /** Checks, before long work, that entries of `kind` can be written (the folder is created). @throws naming the folder. */
+  checkWritable(kind: string): void {
+    if (this.dir === false) return;
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(kind)) throw new Error(`cache kind must be lower-case letters, digits and dashes, found ${JSON.stringify(kind)}`);
+    checkWritableDir(join(this.dir, kind));
   }
 
   /** Stores `values` of `kind` computed from `parts`, with `meta`; returns the path (null when caching is off). */

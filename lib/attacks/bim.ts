@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { fgsm } from './fgsm';
-import { checkBatch, checkClip, checkEps, checkLabels, checkNorm, checkPositiveInt, clipEta, clipToRange, modelPredictions, softmaxCrossEntropy, type LossFn, type ModelFn, type Norm } from './utils';
+import { checkBatch, checkClip, checkEps, checkLabelRange, checkLabels, numClassesOf, checkNorm, checkPositiveInt, clipEta, clipToRange, modelPredictions, softmaxCrossEntropy, type LossFn, type ModelFn, type Norm } from './utils';
 
 /** Options of {@link bim}. */
 export interface BimOptions {
@@ -73,6 +73,7 @@ export function bim(modelFn: ModelFn, x: tf.Tensor, options: BimOptions): tf.Ten
   if (seed !== undefined && !Number.isSafeInteger(seed)) throw new RangeError(`seed must be an integer, found ${String(seed)}`);
   checkBatch(x);
   checkLabels(y, x, targeted);
+  if (y) checkLabelRange(y, numClassesOf(modelFn, x));
 
   const labels = y ?? modelPredictions(modelFn, x);
   try {

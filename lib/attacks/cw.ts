@@ -20,7 +20,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ProgressCallback } from '../progress';
-import { checkBatch, checkClip, checkEps, checkLabels, checkPositiveInt, type ModelFn } from './utils';
+import { checkBatch, checkClip, checkEps, checkLabelRange, checkLabels, numClassesOf, checkPositiveInt, type ModelFn } from './utils';
 
 /** Options of {@link carliniWagnerL2}; defaults are CleverHans'. */
 export interface CarliniWagnerL2Options {
@@ -93,6 +93,7 @@ export function carliniWagnerL2(modelFn: ModelFn, x: tf.Tensor, options: Carlini
   if (!(clipMax > clipMin)) throw new RangeError(`clipMin ${clipMin} must be < clipMax ${clipMax} (the tanh box needs a non-empty range)`);
   checkBatch(x);
   checkLabels(y, x, targeted);
+  if (y) checkLabelRange(y, numClassesOf(modelFn, x));
   const n = x.shape[0];
   if (n > 0) {
     const [lo, hi] = tf.tidy(() => [tf.min(x), tf.max(x)]).map((t) => {

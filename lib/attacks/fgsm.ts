@@ -7,7 +7,7 @@
  * (L∞, labels = the DNN's own predictions).
  */
 import * as tf from '@tensorflow/tfjs';
-import { checkBatch, checkClip, checkEps, checkLabels, checkNorm, clipToRange, computeGradient, modelPredictions, optimizeLinear, softmaxCrossEntropy, type LossFn, type ModelFn, type Norm } from './utils';
+import { checkBatch, checkClip, checkEps, checkLabelRange, checkLabels, numClassesOf, checkNorm, clipToRange, computeGradient, modelPredictions, optimizeLinear, softmaxCrossEntropy, type LossFn, type ModelFn, type Norm } from './utils';
 
 /** Options of {@link fgsm}. */
 export interface FgsmOptions {
@@ -46,6 +46,7 @@ export function fgsm(modelFn: ModelFn, x: tf.Tensor, options: FgsmOptions): tf.T
   checkClip(clipMin, clipMax);
   checkBatch(x);
   checkLabels(y, x, targeted);
+  if (y) checkLabelRange(y, numClassesOf(modelFn, x));
   return tf.tidy(() => {
     const labels = y ?? modelPredictions(modelFn, x);
     const grad = computeGradient(modelFn, lossFn, x, labels, targeted);

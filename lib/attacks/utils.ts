@@ -99,9 +99,10 @@ export function checkPositiveInt(value: number, name: string): void {
   if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, found ${String(value)}`);
 }
 
-/** @throws Error when `x` has no batch axis (rank < 2). */
+/** @throws Error when `x` has no batch axis (rank < 2) or no example. */
 export function checkBatch(x: tf.Tensor, where = 'x'): void {
   if (x.rank < 2) throw new Error(`${where} must have a batch axis first (rank ≥ 2), found shape [${x.shape.join(', ')}]`);
+  if (x.shape[0] === 0) throw new Error(`${where} must hold at least one example, found shape [${x.shape.join(', ')}]`);
 }
 
 /**
@@ -115,6 +116,24 @@ export function checkLabels(y: tf.Tensor | undefined, x: tf.Tensor, targeted: bo
   }
   if (y.rank !== 1 || y.shape[0] !== x.shape[0]) {
     throw new Error(`y must hold one integer label per example: expected shape [${x.shape[0]}], found [${y.shape.join(', ')}]`);
+  }
+}
+
+/** The number of classes `modelFn` outputs (one forward pass of the first example). */
+export function numClassesOf(modelFn: ModelFn, x: tf.Tensor): number {
+  return tf.tidy(() => modelFn(tf.slice(x, 0, 1)).shape.at(-1)!);
+}
+
+/**
+ * Checks that every label is an integer class index of the model's `numClasses` outputs (a label
+ * outside them would silently one-hot to zeros). @throws Error naming the first bad label.
+ */
+export function checkLabelRange(y: tf.Tensor, numClasses: number): void {
+  const v = y.dataSync();
+  for (let i = 0; i < v.length; i++) {
+    if (!Number.isInteger(v[i]) || v[i] < 0 || v[i] >= numClasses) {
+      throw new Error(`y[${i}] is ${v[i]}: expected an integer class index in 0…${numClasses - 1} (the model has ${numClasses} outputs)`);
+    }
   }
 }
 

@@ -14,16 +14,9 @@ import { parseArgs } from 'node:util';
 import { checkWritableDir, writeFileAtomic } from '../artefacts/atomic';
 import { repoRoot } from '../artefacts/repo';
 import { setupExperiment } from '../experiment';
+import { parseCount } from './args';
 import { MNIST_CNN_DKNN_LAYERS } from '../models/mnist-cnn';
 import { perInputColumns, summarizePrediction } from '../summary';
-
-/** A command-line integer: decimal digits only (no 0x10, 1e1, or empty). */
-export function parseCount(flag: string, raw: string | undefined): number {
-  if (raw === undefined || !/^\d+$/.test(raw) || !Number.isSafeInteger(Number(raw))) {
-    throw new Error(`--${flag} must be a non-negative decimal integer, found ${JSON.stringify(raw ?? '')}`);
-  }
-  return Number(raw);
-}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -53,18 +46,22 @@ async function main(): Promise<void> {
   const out = resolve(values.out!);
   checkWritableDir(dirname(out));
   const calibEnd = parseCount('calib', values.calib);
+  const k = parseCount('k', values.k);
+  const batchSize = parseCount('batch-size', values['batch-size']);
+  const trainSubset = parseCount('train-subset', values['train-subset']);
+  const evalEnd = parseCount('eval-end', values['eval-end']);
   const ex = await setupExperiment({
     dataset: 'mnist',
     model: values.model ? resolve(values.model) : 'pretrained',
-    trainSubset: parseCount('train-subset', values['train-subset']),
+    trainSubset,
     calibEnd,
-    evalEnd: parseCount('eval-end', values['eval-end']),
+    evalEnd,
     progress: 'terminal',
     cacheDir: values['no-cache'] ? false : values['cache-dir'] ?? undefined,
   });
   process.stderr.write(`engine backend: ${ex.backend.description}\n`);
   const t0 = performance.now();
-  const dknn = await ex.fitDkNN({ layers, k: parseCount('k', values.k), formula, exactBackend, batchSize: parseCount('batch-size', values['batch-size']) });
+  const dknn = await ex.fitDkNN({ layers, k, formula, exactBackend, batchSize });
   const pred = await ex.predict(dknn);
   const seconds = (performance.now() - t0) / 1000;
   const info = dknn.info();
@@ -104,9 +101,7 @@ async function main(): Promise<void> {
   ex.dispose();
 }
 
-if (require.main === module) {
-  main().catch((err) => {
-    process.stderr.write(`${(err as Error).stack ?? err}\n`);
-    process.exit(1);
-  });
-}
+main().catch((err) => {
+  process.stderr.write(`${(err as Error).stack ?? err}\n`);
+  process.exit(1);
+});

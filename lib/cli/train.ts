@@ -12,14 +12,16 @@
  * checksums, test accuracy, throughput).
  */
 import { availableParallelism } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { existsSync, rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../backend';
 import { dataDir, loadMnist, subset } from '../data';
 import { evaluateAccuracy, saveModel, trainModel } from '../models';
 import { createModel, pretrainedPath } from '../models/zoo';
+import { checkWritableDir } from '../artefacts/atomic';
 import { gitCommit, repoRoot } from '../artefacts/repo';
+import { capWorkers, parseCount, parseNumber } from './args';
 import { terminalProgress } from '../progress';
 
 async function main(): Promise<void> {
@@ -38,33 +40,40 @@ async function main(): Promise<void> {
       workers: { type: 'string' },
     },
   });
-  const num = (name: keyof typeof values): number => {
-    const v = Number(values[name]);
-    if (!Number.isFinite(v)) throw new Error(`--${name} must be a number, found ${JSON.stringify(values[name])}`);
-    return v;
-  };
+  const epochs = parseCount('epochs', values.epochs);
+  const batchSize = parseCount('batch-size', values['batch-size']);
+  const learningRate = parseNumber('lr', values.lr);
+  if (!(learningRate > 0)) throw new Error(`--lr must be > 0, found ${values.lr}`);
+  const seed = parseCount('seed', values.seed);
+  const initSeed = parseCount('init-seed', values['init-seed']);
+  const subsetN = values.subset === undefined ? undefined : parseCount('subset', values.subset);
+  if (subsetN === 0) throw new Error('--subset 0 would train on no image; expected at least 1');
   const pretrained = resolve(pretrainedPath('mnist-cnn', dataDir()));
   const out = resolve(values.out ?? pretrained);
-  if (values.out === undefined && existsSync(out) && !values.force) {
+  if (out === pretrained && existsSync(out) && values.out === undefined && !values.force) {
     throw new Error(`would overwrite the committed pretrained model at ${out}; pass --force to replace it, or --out DIR for another folder`);
   }
+  checkWritableDir(dirname(out));
   const backend = await initBackend();
   process.stderr.write(`engine backend: ${backend.description}\n`);
   // The native backend is multi-threaded already (and cannot be loaded in worker threads).
-  const workers = values.workers !== undefined ? num('workers') : backend.name !== 'tensorflow' && availableParallelism() >= 2 ? 2 : 1;
-  if (!Number.isInteger(workers) || workers < 1) throw new Error(`--workers must be a positive integer, found ${JSON.stringify(values.workers)}`);
+  const cores = availableParallelism();
+  const capped = capWorkers(values.workers !== undefined ? parseCount('workers', values.workers) : backend.name !== 'tensorflow' && cores >= 2 ? 2 : 1, cores);
+  if (capped.message) process.stderr.write(`${capped.message}\n`);
+  const workers = capped.workers;
   process.stderr.write(`training threads: ${workers}${workers > 1 ? ' (data-parallel, worker_threads)' : ''}\n`);
   const mnist = await loadMnist();
-  const train = values.subset ? subset(mnist.train, 0, num('subset')) : mnist.train;
-  const architecture = { name: 'mnist-cnn', args: { seed: num('init-seed') } };
+  if (subsetN !== undefined && subsetN > mnist.train.n) throw new Error(`--subset must be at most ${mnist.train.n}, found ${subsetN}`);
+  const train = subsetN !== undefined ? subset(mnist.train, 0, subsetN) : mnist.train;
+  const architecture = { name: 'mnist-cnn', args: { seed: initSeed } };
   const model = createModel(architecture);
   if (values.fresh) rmSync(values.checkpoint!, { force: true });
   const t0 = performance.now();
   const result = await trainModel(model, train, {
-    epochs: num('epochs'),
-    batchSize: num('batch-size'),
-    learningRate: num('lr'),
-    seed: num('seed'),
+    epochs,
+    batchSize,
+    learningRate,
+    seed,
     workers,
     architecture,
     checkpointPath: values.checkpoint,
@@ -75,7 +84,7 @@ async function main(): Promise<void> {
   const testAccuracy = evaluateAccuracy(model, mnist.test);
   const record = {
     task: 'MNIST, CleverHans DkNN recipe',
-    train: { images: train.n, ...result.args, initSeed: num('init-seed'), resumedFromEpoch: result.resumedFromEpoch },
+    train: { images: train.n, ...result.args, initSeed, resumedFromEpoch: result.resumedFromEpoch },
     testAccuracy,
     testImages: mnist.test.n,
     epochs: result.epochs,

@@ -68,7 +68,14 @@ export function parseSha256Sums(text: string, options?: { source?: string }): Ma
 
 /** Reads and parses a SHA256SUMS file. */
 export async function readSha256Sums(path: string): Promise<Map<string, string>> {
-  return parseSha256Sums(await readFile(path, 'utf8'), { source: path });
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new Error(`${path}: cannot read the checksum list (${code ?? (err as Error).message}); every data folder needs its SHA256SUMS (the repository has data/SHA256SUMS), or pass verify: false`);
+  }
+  return parseSha256Sums(text, { source: path });
 }
 
 function checkExpected(label: string, expected: string): string {

@@ -23,6 +23,8 @@ export interface ImageDataset {
   numClasses: number;
   /** Human-readable name of each class index. */
   classNames: string[];
+  /** The range every pixel lies in ([0, 1] for the loaders here); the DkNN checks inputs against it. */
+  pixelRange?: readonly [number, number];
   /** Source file (relative to the data dir, '/'-separated) -> lower-case hex SHA-256. */
   checksums: Record<string, string>;
 }
@@ -156,6 +158,7 @@ async function loadPair(dir: string, spec: PairSpec, sums: Map<string, string> |
     channels: 1,
     numClasses,
     classNames: [...spec.classNames],
+    pixelRange: [0, 1],
     checksums: { [spec.images]: img.sha256, [spec.labels]: lab.sha256 },
   };
 }

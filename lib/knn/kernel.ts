@@ -64,10 +64,16 @@ export function rowSquaredNorms(data: Float32Array, rows: number, dim: number, w
   for (let r = 0; r < rows; r++) {
     const s = dot(data, r * dim, data, r * dim, dim);
     if (!Number.isFinite(s)) throwNonFinite(what, data, r, dim);
+    if (s > MAX_SQUARED_NORM) {
+      throw new RangeError(`${what} row ${r} has squared norm ${s.toPrecision(3)}: its distances would overflow float32 (expected a squared norm ≤ ${MAX_SQUARED_NORM.toPrecision(3)}); scale the values down`);
+    }
     out[r] = s;
   }
   return out;
 }
+
+/** Largest squared norm of a row whose distances to any other such row stay finite in float32: (2·|x|)² ≤ float32 max. */
+export const MAX_SQUARED_NORM = 3.4e38 / 4;
 
 /**
  * Offers every database row to the heaps of four queries: `heaps[t]` receives (canonical distance,

@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import { writeFileAtomic } from '../artefacts/atomic';
 import { canonicalJson } from '../artefacts/keys';
 import { readWeightsFile } from './legacy';
-import { ModelFormatError, loadModelTensors } from './weights';
+import { ModelFormatError, loadModelTensors, modelTensors } from './weights';
 import { dknnMetadata, setDknnMetadata, type DkNNModelMetadata } from './metadata';
 import { createModel, type Architecture } from './zoo';
 
@@ -37,6 +37,14 @@ export interface SavedModel {
   /** The file read (model.json or the legacy .dknnw). */
   path: string;
   format: 'tfjs-layers' | 'dknnw';
+}
+
+/** @throws ModelFormatError naming the first weight holding a NaN or an infinity (such a model is never saved). */
+export function checkFiniteWeights(model: tf.LayersModel): void {
+  for (const t of modelTensors(model)) {
+    const bad = t.values.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw new ModelFormatError(`refusing to save a model with non-finite weights: ${t.name}[${bad}] is ${t.values[bad]}`);
+  }
 }
 
 interface ModelJson {
@@ -66,6 +74,7 @@ function modelJsonPath(path: string): string {
  * into its dknn metadata and the checksum. Returns the model.json path.
  */
 export async function saveModel(dir: string, model: tf.LayersModel, meta: DkNNModelMetadata = {}): Promise<string> {
+  checkFiniteWeights(model);
   setDknnMetadata(model, meta);
   let artifacts: tf.io.ModelArtifacts | undefined;
   await model.save(tf.io.withSaveHandler(async (a) => {

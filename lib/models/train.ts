@@ -109,6 +109,7 @@ function checkArgs(data: LabelledImages, epochs: number, batchSize: number, lear
     throw new Error(`trainModel: expected ${data.n}×${data.height}×${data.width}×${data.channels} = ${data.n * pixels} pixel values, found ${data.images.length}`);
   }
   if (data.labels.length !== data.n) throw new Error(`trainModel: expected ${data.n} labels, found ${data.labels.length}`);
+  if (data.n === 0) throw new Error('trainModel: the training set is empty; expected at least 1 labelled image');
   if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`trainModel: epochs must be a positive integer, found ${epochs}`);
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`trainModel: batchSize must be a positive integer, found ${batchSize}`);
   if (!(learningRate > 0)) throw new Error(`trainModel: learningRate must be > 0, found ${learningRate}`);
@@ -269,6 +270,12 @@ export async function trainModel(model: tf.LayersModel, data: LabelledImages, ar
           loss = (await value.data())[0];
           correct = (await correctT!.data())[0];
           tf.dispose([x, y, value, correctT!, ...Object.values(grads)]);
+        }
+        if (!Number.isFinite(loss)) {
+          throw new Error(
+            `trainModel: the loss became ${loss} at step ${state.steps.length + 1} (epoch ${epoch + 1}): the weights diverged ` +
+              `(learning rate ${learningRate} too large?); training stopped, no checkpoint of this epoch was written`,
+          );
         }
         stepSeconds += (performance.now() - ts) / 1000;
         stepImages += size;
