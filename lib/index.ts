@@ -42,8 +42,8 @@ export { agreement, recallAtK, type Agreement } from './knn/compare';
 
 // Attacks.
 export {
-  bim, bimAttack, carliniWagnerL2, craftAdversarial, cwL2Attack, fgsm, fgsmAttack, logitsFn, perturbationNorms,
-  type AdversarialSet, type Attack, type BimOptions, type CarliniWagnerL2Options, type FgsmOptions,
+  bim, bimAttack, carliniWagnerL2, cleverhansBim, craftAdversarial, cwL2Attack, fgsm, fgsmAttack, logitsFn, paperAttacks, perturbationNorms, GRADIENT_SEMANTICS,
+  type AdversarialSet, type Attack, type BimOptions, type CarliniWagnerL2Options, type FgsmOptions, type GradientSemantics,
 } from './attacks';
 
 // Numbers: metrics, summaries, published results.

@@ -115,7 +115,8 @@ export interface SummaryRow {
   /** The input set, e.g. 'clean' or 'FGSM ε 0.25'. */
   name: string;
   summary: PredictionSummary;
-  reference?: ReferenceNumbers;
+  /** Published numbers to show beside it (one source or several). */
+  reference?: ReferenceNumbers | ReferenceNumbers[];
 }
 
 const pct = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '' : `${(100 * x).toFixed(1)} %`);
@@ -137,10 +138,11 @@ export function summaryRecords(rows: SummaryRow[]): Record<string, string | numb
       'ECE credibility': s.dknnEce,
     };
     if (withRef) {
-      const ref = r.reference;
-      out['published DNN / DkNN accuracy'] = ref && (ref.dnnAccuracy !== undefined || ref.dknnAccuracy !== undefined) ? `${pct(ref.dnnAccuracy) || '–'} / ${pct(ref.dknnAccuracy) || '–'}` : '';
-      out[`published credibility < ${s.lowCredibility}`] = pct(ref?.lowCredibilityShare);
-      out['published by'] = ref?.source ?? '';
+      const refs = r.reference === undefined ? [] : Array.isArray(r.reference) ? r.reference : [r.reference];
+      const each = (f: (x: ReferenceNumbers) => string) => refs.map(f).join('; ');
+      out['published DNN / DkNN accuracy'] = each((x) => (x.dnnAccuracy !== undefined || x.dknnAccuracy !== undefined ? `${pct(x.dnnAccuracy) || '–'} / ${pct(x.dknnAccuracy) || '–'}` : '–'));
+      out[`published credibility < ${s.lowCredibility}`] = each((x) => pct(x.lowCredibilityShare) || '–');
+      out['published by'] = each((x) => x.source);
     }
     return out;
   });

@@ -111,7 +111,7 @@ test('tables and DkNN figures take names and shapes from the data', () => {
   assert.match(classCountTable([{ name: 'train', data: ds }]).html, /<th>left<\/th><th>middle<\/th><th>right<\/th>/);
   const png = Buffer.from(sampleGrid(ds, { perClass: 2, scale: 1 }).bytes);
   assert.equal(png.readUInt32BE(16), 2 * 4 + 3 * 2, 'two 4-pixel tiles per row with padding');
-  const adv = { ...ds, images: ds.images.map((v) => v + 0.5), attack: { name: 'x', label: 'X ε 0.5', options: {} }, seconds: 2, cached: false, cachePath: null };
+  const adv = { ...ds, images: ds.images.map((v) => v + 0.5), attack: { name: 'x', label: 'X ε 0.5', options: {} }, seconds: 2, cached: false, cachePath: null, workers: 1 };
   assert.match(adversarialSetTable([{ set: adv, source: ds }]).html, /<td>X ε 0\.5<\/td><td>9<\/td><td>2<\/td><td>4\.500<\/td><td>no<\/td><td>2\.000<\/td><td>0\.500<\/td>/);
   const pred = fakePrediction([{ pred: 0, cred: 0.9, dnn: 0, dnnConf: 1 }, { pred: 1, cred: 0.2, dnn: 1, dnnConf: 0.7 }]);
   const rel = reliabilityComparison(pred, [0, 0]);

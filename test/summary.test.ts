@@ -50,6 +50,9 @@ test('summaryTable shows each set with the published numbers beside it and names
   assert.equal(rows[0]['published DNN / DkNN accuracy'], '– / 98.8 %');
   assert.equal(rows[0]['published credibility < 0.1'], '66.0 %');
   assert.equal(rows[1]['published by'], '');
+  const two = summaryRecords([{ name: 'fgsm', summary: s, reference: [{ dknnAccuracy: 0.335, source: 'run' }, { dnnAccuracy: 0.271, dknnAccuracy: 0.549, source: 'paper' }] }]);
+  assert.equal(two[0]['published DNN / DkNN accuracy'], '– / 33.5 %; 27.1 % / 54.9 %');
+  assert.equal(two[0]['published by'], 'run; paper');
   const h = summaryTable([{ name: 'clean', summary: s }]).html;
   assert.match(h, /DkNN: reference p-values/);
   assert.ok(!h.includes('published'), 'no reference columns when no row has one');

@@ -12,10 +12,10 @@ import type * as tf from '@tensorflow/tfjs';
 import { bim, type BimOptions } from './bim';
 import { carliniWagnerL2, type CarliniWagnerL2Options } from './cw';
 import { fgsm, type FgsmOptions } from './fgsm';
-import { checkClip, checkEps, checkNorm, checkPositiveInt, type ModelFn } from './utils';
+import { checkClip, checkEps, checkNorm, checkPositiveInt, crossEntropyFor, type ModelFn } from './utils';
 
 /** Bumped when an attack's code changes its results, so cached adversarial sets are not re-used. */
-export const ATTACKS_CODE_VERSION = 1;
+export const ATTACKS_CODE_VERSION = 2;
 
 /** An attack and its options, ready to run on batches of a set (see the module comment). */
 export interface Attack {
@@ -27,6 +27,8 @@ export interface Attack {
   readonly options: Readonly<Record<string, unknown>>;
   /** Images per batch. */
   readonly batchSize: number;
+  /** Gradient steps per image, at most (FGSM 1, BIM its iterations, CW its binary-search steps × iterations): a cost estimate. */
+  readonly stepsPerImage: number;
   /**
    * Crafts one batch against `modelFn` (logits). Tensor ownership: `x` belongs to the caller; the
    * returned tensor (shaped like `x`) is new and belongs to the caller.
@@ -45,19 +47,21 @@ const NORM_LABEL = { linf: 'L∞', l2: 'L2', l1: 'L1' } as const;
 /** FGSM options of an attack value: labels are always the model's own predictions (untargeted). */
 export type FgsmAttackOptions = Omit<FgsmOptions, 'y' | 'targeted' | 'lossFn'> & AttackValueOptions;
 
-/** FGSM (see {@link fgsm}), clipped to [0, 1] unless other bounds are given, labels = the model's predictions. */
+/** FGSM (see {@link fgsm}), clipped to [0, 1] unless other bounds are given, labels = the model's predictions, the `'reference'` gradient unless told. */
 export function fgsmAttack(options: FgsmAttackOptions): Attack {
-  const { eps, norm = 'linf', clipMin = 0, clipMax = 1, batchSize = 250 } = options;
+  const { eps, norm = 'linf', clipMin = 0, clipMax = 1, batchSize = 250, gradient = 'reference' } = options;
   checkEps(eps);
   checkNorm(norm);
   checkClip(clipMin, clipMax);
   checkPositiveInt(batchSize, 'batchSize');
-  const resolved = { eps, norm, clipMin, clipMax };
+  crossEntropyFor(gradient);
+  const resolved = { eps, norm, clipMin, clipMax, gradient };
   return {
     name: 'fgsm',
-    label: `FGSM ε ${eps}, ${NORM_LABEL[norm]}`,
+    label: `FGSM ε ${eps}, ${NORM_LABEL[norm]}, ${gradient} gradient`,
     options: { ...resolved, labels: 'model-predictions', code: ATTACKS_CODE_VERSION },
     batchSize,
+    stepsPerImage: 1,
     run: (modelFn, x) => fgsm(modelFn, x, resolved),
   };
 }
@@ -67,7 +71,8 @@ export type BimAttackOptions = Omit<BimOptions, 'y' | 'targeted' | 'lossFn'> & A
 
 /** BIM / PGD (see {@link bim}), clipped to [0, 1] unless other bounds are given. */
 export function bimAttack(options: BimAttackOptions): Attack {
-  const { eps, epsIter, nbIter, norm = 'linf', clipMin = 0, clipMax = 1, randInit = false, randMinmax = eps, seed, batchSize = 250 } = options;
+  const { eps, epsIter, nbIter, norm = 'linf', clipMin = 0, clipMax = 1, randInit = false, randMinmax = eps, seed, batchSize = 250, gradient = 'reference' } = options;
+  crossEntropyFor(gradient);
   checkEps(eps);
   checkEps(epsIter, 'epsIter');
   checkPositiveInt(nbIter, 'nbIter');
@@ -75,12 +80,13 @@ export function bimAttack(options: BimAttackOptions): Attack {
   checkClip(clipMin, clipMax);
   checkPositiveInt(batchSize, 'batchSize');
   if (randInit && seed === undefined) throw new Error('bimAttack: randInit needs a seed (an unseeded random start cannot be cached or reproduced)');
-  const resolved = { eps, epsIter, nbIter, norm, clipMin, clipMax, randInit, randMinmax, seed };
+  const resolved = { eps, epsIter, nbIter, norm, clipMin, clipMax, randInit, randMinmax, seed, gradient };
   return {
     name: 'bim',
-    label: `BIM ε ${eps}, ${nbIter} × ${epsIter}, ${NORM_LABEL[norm]}${randInit ? ', random start' : ''}`,
+    label: `BIM ε ${eps}, ${nbIter} × ${epsIter}, ${NORM_LABEL[norm]}${randInit ? ', random start' : ''}, ${gradient} gradient`,
     options: { ...resolved, seed: seed ?? null, labels: 'model-predictions', code: ATTACKS_CODE_VERSION },
     batchSize,
+    stepsPerImage: nbIter,
     run: (modelFn, x) => bim(modelFn, x, resolved),
   };
 }
@@ -101,6 +107,19 @@ export function cwL2Attack(options: CwL2AttackOptions = {}): Attack {
     label: `CW-L2, ${binarySearchSteps} × ${maxIterations} iterations, lr ${learningRate}, c₀ ${initialConst}`,
     options: { ...resolved, labels: 'model-predictions', code: ATTACKS_CODE_VERSION },
     batchSize,
+    stepsPerImage: binarySearchSteps * maxIterations,
     run: (modelFn, x) => carliniWagnerL2(modelFn, x, resolved),
   };
+}
+
+/**
+ * The attack value described by `name` and `options` (an {@link Attack}'s own): how worker threads
+ * rebuild the attack they are sent. @throws for an unknown name.
+ */
+export function attackFromSpec(name: string, options: Readonly<Record<string, unknown>>): Attack {
+  const { labels: _l, code: _c, ...rest } = options as Record<string, unknown>;
+  if (name === 'fgsm') return fgsmAttack(rest as unknown as FgsmAttackOptions);
+  if (name === 'bim') return bimAttack({ ...(rest as unknown as BimAttackOptions), seed: (rest.seed as number | null) ?? undefined });
+  if (name === 'cw-l2') return cwL2Attack(rest as CwL2AttackOptions);
+  throw new Error(`attackFromSpec: unknown attack ${JSON.stringify(name)}; expected fgsm, bim or cw-l2`);
 }

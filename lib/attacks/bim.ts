@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { fgsm } from './fgsm';
-import { checkBatch, checkClip, checkEps, checkLabelRange, checkLabels, numClassesOf, checkNorm, checkPositiveInt, clipEta, clipToRange, modelPredictions, softmaxCrossEntropy, type LossFn, type ModelFn, type Norm } from './utils';
+import { checkBatch, checkClip, checkEps, checkLabelRange, checkLabels, numClassesOf, checkNorm, checkPositiveInt, clipEta, clipToRange, modelPredictions, crossEntropyFor, type GradientSemantics, type LossFn, type ModelFn, type Norm } from './utils';
 
 /** Options of {@link bim}. */
 export interface BimOptions {
@@ -34,7 +34,12 @@ export interface BimOptions {
   randMinmax?: number;
   /** Seed of the random start: the same seed gives the same result. Default: unseeded. */
   seed?: number;
-  /** Per-example loss of (labels, logits). Default softmax cross-entropy. */
+  /**
+   * How the cross-entropy gradient is computed (see `GradientSemantics`): `'reference'` (default:
+   * TensorFlow's and PyTorch's float32 softmax − onehot, as CleverHans) or `'exact'`.
+   */
+  gradient?: GradientSemantics;
+  /** Per-example loss of (labels, logits). Default: the softmax cross-entropy of {@link gradient}. */
   lossFn?: LossFn;
 }
 
@@ -61,7 +66,7 @@ function randomLpVector(shape: number[], norm: 'linf' | 'l2', radius: number, se
  *   norm other than linf/l2, one-sided or inverted clip bounds; Error on bad labels.
  */
 export function bim(modelFn: ModelFn, x: tf.Tensor, options: BimOptions): tf.Tensor {
-  const { eps, epsIter, nbIter, norm = 'linf', clipMin, clipMax, y, targeted = false, randInit = false, seed, lossFn = softmaxCrossEntropy } = options;
+  const { eps, epsIter, nbIter, norm = 'linf', clipMin, clipMax, y, targeted = false, randInit = false, seed, gradient = 'reference', lossFn = crossEntropyFor(gradient) } = options;
   const randMinmax = options.randMinmax ?? eps;
   checkEps(eps);
   checkEps(epsIter, 'epsIter');

@@ -12,6 +12,7 @@ import { sha256Of } from '../artefacts/keys';
 import { modelHash } from '../models/weights';
 import type { ProgressCallback } from '../progress';
 import type { Attack } from './attack';
+import { craftOnWorkers, craftWorkerCount } from './parallel';
 import { checkPositiveInt, logitsFn } from './utils';
 
 /**
@@ -68,6 +69,11 @@ export interface CraftOptions {
   onProgress?: ProgressCallback;
   /** The artefact cache: a folder, `false` for none, or a cache object. Default `<repo>/.cache`. */
   cache?: string | false | ArtefactCache;
+  /**
+   * Threads crafting (data-parallel over batches; the same images for any number): a positive
+   * integer, or 'auto' (default): all cores when the attack is long enough to repay starting them.
+   */
+  workers?: number | 'auto';
 }
 
 /** An adversarial image set (same shape as its source) and how it was obtained. */
@@ -80,6 +86,8 @@ export interface AdversarialSet extends ImageBatch {
   cached: boolean;
   /** Where it is cached (null without cache). */
   cachePath: string | null;
+  /** Threads that crafted it (on a cache hit: as recorded). */
+  workers: number;
 }
 
 /** What an adversarial set of `attack` on `data` against a model with weights `hash` is cached under. */
@@ -105,12 +113,18 @@ export async function craftAdversarial(model: tf.LayersModel, data: ImageBatch, 
   const hit = cache.read('adversarial', parts, n * height * width * channels);
   if (hit) {
     options.onProgress?.({ stage: `${attack.label} (cached)`, done: n, total: n, unit: 'img' });
-    return { images: hit.values, n, height, width, channels, attack: info, seconds: Number(hit.meta.seconds ?? NaN), cached: true, cachePath: path };
+    return { images: hit.values, n, height, width, channels, attack: info, seconds: Number(hit.meta.seconds ?? NaN), cached: true, cachePath: path, workers: Number(hit.meta.workers ?? 1) };
   }
-  const modelFn = logitsFn(model);
+  const workers = craftWorkerCount(options.workers ?? 'auto', attack, n);
   const t0 = performance.now();
-  const images = await craftBatches(data, (x) => attack.run(modelFn, x), { batchSize: attack.batchSize, onProgress: options.onProgress, stage: attack.label });
+  let images: Float32Array;
+  if (workers > 1) {
+    images = await craftOnWorkers(model, data, attack, workers, options.onProgress);
+  } else {
+    const modelFn = logitsFn(model);
+    images = await craftBatches(data, (x) => attack.run(modelFn, x), { batchSize: attack.batchSize, onProgress: options.onProgress, stage: attack.label });
+  }
   const seconds = (performance.now() - t0) / 1000;
-  cache.write('adversarial', parts, images, { seconds, label: attack.label });
-  return { images, n, height, width, channels, attack: info, seconds, cached: false, cachePath: path };
+  cache.write('adversarial', parts, images, { seconds, label: attack.label, workers });
+  return { images, n, height, width, channels, attack: info, seconds, cached: false, cachePath: path, workers };
 }

@@ -7,7 +7,7 @@
  * (L∞, labels = the DNN's own predictions).
  */
 import * as tf from '@tensorflow/tfjs';
-import { checkBatch, checkClip, checkEps, checkLabelRange, checkLabels, numClassesOf, checkNorm, clipToRange, computeGradient, modelPredictions, optimizeLinear, softmaxCrossEntropy, type LossFn, type ModelFn, type Norm } from './utils';
+import { checkBatch, checkClip, checkEps, checkLabelRange, checkLabels, numClassesOf, checkNorm, clipToRange, computeGradient, optimizeLinear, crossEntropyFor, type GradientSemantics, type LossFn, type ModelFn, type Norm } from './utils';
 
 /** Options of {@link fgsm}. */
 export interface FgsmOptions {
@@ -26,7 +26,12 @@ export interface FgsmOptions {
   y?: tf.Tensor1D;
   /** Move towards `y` (descend its loss) instead of away from it. Default false. */
   targeted?: boolean;
-  /** Per-example loss of (labels, logits). Default softmax cross-entropy. */
+  /**
+   * How the cross-entropy gradient is computed (see `GradientSemantics`): `'reference'` (default:
+   * TensorFlow's and PyTorch's float32 softmax − onehot, as CleverHans) or `'exact'`.
+   */
+  gradient?: GradientSemantics;
+  /** Per-example loss of (labels, logits). Default: the softmax cross-entropy of {@link gradient}. */
   lossFn?: LossFn;
 }
 
@@ -40,7 +45,7 @@ export interface FgsmOptions {
  *   labels of the wrong shape or a targeted attack without labels.
  */
 export function fgsm(modelFn: ModelFn, x: tf.Tensor, options: FgsmOptions): tf.Tensor {
-  const { eps, norm = 'linf', clipMin, clipMax, y, targeted = false, lossFn = softmaxCrossEntropy } = options;
+  const { eps, norm = 'linf', clipMin, clipMax, y, targeted = false, gradient = 'reference', lossFn = crossEntropyFor(gradient) } = options;
   checkEps(eps);
   checkNorm(norm);
   checkClip(clipMin, clipMax);
@@ -48,8 +53,7 @@ export function fgsm(modelFn: ModelFn, x: tf.Tensor, options: FgsmOptions): tf.T
   checkLabels(y, x, targeted);
   if (y) checkLabelRange(y, numClassesOf(modelFn, x));
   return tf.tidy(() => {
-    const labels = y ?? modelPredictions(modelFn, x);
-    const grad = computeGradient(modelFn, lossFn, x, labels, targeted);
+    const grad = computeGradient(modelFn, lossFn, x, y ?? 'predictions', targeted);
     return clipToRange(tf.add(x, optimizeLinear(grad, eps, norm)), clipMin, clipMax);
   });
 }

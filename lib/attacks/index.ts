@@ -4,8 +4,9 @@ export { carliniWagnerL2, type CarliniWagnerL2Options } from './cw';
 export { ATTACKS_CODE_VERSION, bimAttack, cwL2Attack, fgsmAttack, type Attack, type BimAttackOptions, type CwL2AttackOptions, type FgsmAttackOptions } from './attack';
 export { adversarialCacheParts, craftAdversarial, craftBatches, type AdversarialSet, type BatchAttack, type CraftBatchesOptions, type CraftOptions } from './craft';
 export { fgsm, type FgsmOptions } from './fgsm';
+export { cleverhansBim, paperAttacks, type PresetOptions } from './presets';
 export { perturbationNorms, type PerturbationNorms } from './norms';
 export {
-  checkClip, checkEps, checkNorm, clipEta, computeGradient, exactSign, logitsFn, modelPredictions, NORMS, optimizeLinear, softmaxCrossEntropy,
-  type LossFn, type ModelFn, type Norm,
+  checkClip, checkEps, checkNorm, clipEta, computeGradient, exactSign, logitsFn, modelPredictions, NORMS, optimizeLinear, crossEntropyFor, exactCrossEntropy, referenceCrossEntropy, GRADIENT_SEMANTICS,
+  type GradientSemantics, type LossFn, type ModelFn, type Norm,
 } from './utils';

@@ -5,7 +5,12 @@
  *                   [--layers ReLU1,ReLU3,ReLU5,logits] [--formula reference|conformal]
  *                   [--exact-backend auto|js|native] [--batch-size 250] [--cache-dir DIR] [--no-cache]
  *                   [--out reports/dknn-mnist.json]
- * fit on train[0:train-subset], calibrate on test[0:calib], predict test[calib:eval-end]. Shows a
+ *                   [--attack fgsm|bim|cw] [--gradient reference|exact] [--eps 0.25] [--eps-iter 0.05]
+ *                   [--nb-iter 10] [--attack-images N] [--cw-max-iterations 100]
+ *                   [--cw-binary-search-steps 5] [--cw-learning-rate 0.1] [--cw-initial-const 0.01]
+ * fit on train[0:train-subset], calibrate on test[0:calib], predict test[calib:eval-end] — or,
+ * with --attack, their adversarial versions crafted on the DNN (the first --attack-images of
+ * them; cached like the notebooks' sets). Shows a
  * progress bar on stderr, prints a summary on stdout and writes a JSON report atomically (the
  * output folder is checked for writability before the run starts).
  */
@@ -14,9 +19,32 @@ import { parseArgs } from 'node:util';
 import { checkWritableDir, writeFileAtomic } from '../artefacts/atomic';
 import { repoRoot } from '../artefacts/repo';
 import { setupExperiment } from '../experiment';
-import { parseCount } from './args';
+import { parseCount, parseNumber } from './args';
+import { subset } from '../data/split';
+import { bimAttack, cwL2Attack, fgsmAttack, type Attack } from '../attacks/attack';
+import { GRADIENT_SEMANTICS, type GradientSemantics } from '../attacks/utils';
 import { MNIST_CNN_DKNN_LAYERS } from '../models/mnist-cnn';
 import { perInputColumns, summarizePrediction } from '../summary';
+
+/** The attack the flags ask for, or null (clean inputs). */
+function attackFromArgs(values: Record<string, string | boolean | undefined>): Attack | null {
+  const name = values.attack as string | undefined;
+  if (name === undefined) return null;
+  const gradient = values.gradient as GradientSemantics;
+  if (!GRADIENT_SEMANTICS.includes(gradient)) throw new Error(`--gradient must be ${GRADIENT_SEMANTICS.join(' or ')}, found ${JSON.stringify(gradient)}`);
+  const eps = parseNumber('eps', values.eps as string);
+  if (name === 'fgsm') return fgsmAttack({ eps, gradient });
+  if (name === 'bim') return bimAttack({ eps, epsIter: parseNumber('eps-iter', values['eps-iter'] as string), nbIter: parseCount('nb-iter', values['nb-iter'] as string), gradient });
+  if (name === 'cw') {
+    return cwL2Attack({
+      maxIterations: parseCount('cw-max-iterations', values['cw-max-iterations'] as string),
+      binarySearchSteps: parseCount('cw-binary-search-steps', values['cw-binary-search-steps'] as string),
+      learningRate: parseNumber('cw-learning-rate', values['cw-learning-rate'] as string),
+      initialConst: parseNumber('cw-initial-const', values['cw-initial-const'] as string),
+    });
+  }
+  throw new Error(`--attack must be fgsm, bim or cw, found ${JSON.stringify(name)}`);
+}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -33,8 +61,19 @@ async function main(): Promise<void> {
       'cache-dir': { type: 'string' },
       'no-cache': { type: 'boolean', default: false },
       out: { type: 'string', default: join(repoRoot(), 'reports', 'dknn-mnist.json') },
+      attack: { type: 'string' },
+      gradient: { type: 'string', default: 'reference' },
+      eps: { type: 'string', default: '0.25' },
+      'eps-iter': { type: 'string', default: '0.05' },
+      'nb-iter': { type: 'string', default: '10' },
+      'attack-images': { type: 'string' },
+      'cw-max-iterations': { type: 'string', default: '100' },
+      'cw-binary-search-steps': { type: 'string', default: '5' },
+      'cw-learning-rate': { type: 'string', default: '0.1' },
+      'cw-initial-const': { type: 'string', default: '0.01' },
     },
   });
+  const attack = attackFromArgs(values);
   const formula = values.formula;
   if (formula !== 'reference' && formula !== 'conformal') throw new Error(`--formula must be reference or conformal, found ${JSON.stringify(formula)}`);
   const exactBackend = values['exact-backend'];
@@ -62,13 +101,17 @@ async function main(): Promise<void> {
   process.stderr.write(`engine backend: ${ex.backend.description}\n`);
   const t0 = performance.now();
   const dknn = await ex.fitDkNN({ layers, k, formula, exactBackend, batchSize });
-  const pred = await ex.predict(dknn);
+  const attackImages = values['attack-images'] === undefined ? ex.eval.n : Math.min(ex.eval.n, parseCount('attack-images', values['attack-images']));
+  const inputs = attack ? subset(ex.eval, 0, attackImages) : ex.eval;
+  const adversarial = attack ? await ex.craft(attack, inputs) : null;
+  const pred = await ex.predict(dknn, adversarial ?? inputs);
   const seconds = (performance.now() - t0) / 1000;
   const info = dknn.info();
-  const summary = { ...summarizePrediction(pred, ex.eval.labels), calibrationSize: info.calibrationSize, seconds };
-  const cols = perInputColumns(pred, ex.eval.labels, { index: calibEnd });
+  const summary = { ...summarizePrediction(pred, inputs.labels), calibrationSize: info.calibrationSize, seconds };
+  const cols = perInputColumns(pred, inputs.labels, { index: calibEnd });
   const report = {
-    kind: 'dknn-mnist-clean',
+    kind: attack ? 'dknn-mnist-adversarial' : 'dknn-mnist-clean',
+    attack: adversarial ? { ...adversarial.attack, seconds: adversarial.seconds, cached: adversarial.cached, imagesPerSecond: adversarial.n / adversarial.seconds } : null,
     summary,
     parameters: { model: ex.modelInfo!.path, trainSubset: ex.train.n, calib: calibEnd, evalEnd: calibEnd + ex.eval.n, k: info.k, layers: info.layers, formula, exactBackend },
     info,
@@ -77,7 +120,7 @@ async function main(): Promise<void> {
     provenance: ex.provenance(),
     inputs: {
       testIndex: Array.from(cols.inputIndex as Int32Array),
-      label: Array.from(ex.eval.labels),
+      label: Array.from(inputs.labels),
       prediction: Array.from(pred.predictions),
       credibility: Array.from(pred.credibility),
       confidence: Array.from(pred.confidence),
@@ -88,7 +131,7 @@ async function main(): Promise<void> {
   writeFileAtomic(out, `${JSON.stringify(report)}\n`);
   process.stdout.write(
     [
-      `DkNN on MNIST: train ${ex.train.n}, calibration ${calibEnd} (${info.calibrationSize} after ${formula === 'reference' ? 'trimming zeros' : 'no trimming'}), evaluation test[${calibEnd}:${calibEnd + ex.eval.n}] = ${ex.eval.n} images`,
+      `DkNN on MNIST: train ${ex.train.n}, calibration ${calibEnd} (${info.calibrationSize} after ${formula === 'reference' ? 'trimming zeros' : 'no trimming'}), evaluation test[${calibEnd}:${calibEnd + inputs.n}] = ${inputs.n} images${adversarial ? `, adversarial: ${adversarial.attack.label} (${adversarial.cached ? 'cached, ' : ''}crafted at ${(adversarial.n / adversarial.seconds).toFixed(1)} img/s)` : ''}`,
       `  layers ${info.layers.join(', ')} (dims ${info.dims.join(', ')}), k ${info.k}, index ${info.index}/${info.indexBackend}, p-values: ${formula} formula`,
       `  DNN accuracy        ${summary.dnnAccuracy.toFixed(4)}   mean softmax confidence ${summary.meanDnnConfidence.toFixed(4)}`,
       `  DkNN accuracy       ${summary.dknnAccuracy.toFixed(4)}   mean credibility ${summary.meanCredibility.toFixed(4)}   mean confidence ${summary.meanConfidence.toFixed(4)}`,

@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/backend';
 import { ArtefactCache } from '../../lib/artefacts/cache';
-import { ATTACKS_CODE_VERSION, bimAttack, cwL2Attack, fgsmAttack } from '../../lib/attacks/attack';
+import { availableParallelism } from 'node:os';
+import { ATTACKS_CODE_VERSION, attackFromSpec, bimAttack, cwL2Attack, fgsmAttack } from '../../lib/attacks/attack';
+import { craftWorkerCount } from '../../lib/attacks/parallel';
 import { adversarialCacheParts, craftAdversarial, craftBatches } from '../../lib/attacks/craft';
 import { modelHash } from '../../lib/models/weights';
 import { fgsm } from '../../lib/attacks/fgsm';
@@ -54,12 +56,12 @@ test('craftAdversarial caches under the model, the attack\'s own options and the
   const data = images(5, 2);
   const cache = new ArtefactCache({ dir: tmp });
   const attack = fgsmAttack({ eps: 0.1, batchSize: 2 });
-  assert.deepEqual(attack.options, { eps: 0.1, norm: 'linf', clipMin: 0, clipMax: 1, labels: 'model-predictions', code: ATTACKS_CODE_VERSION });
+  assert.deepEqual(attack.options, { eps: 0.1, norm: 'linf', clipMin: 0, clipMax: 1, gradient: 'reference', labels: 'model-predictions', code: ATTACKS_CODE_VERSION });
   const first = await craftAdversarial(cnn, data, attack, { cache });
   assert.equal(first.cached, false);
   assert.ok(first.cachePath && existsSync(first.cachePath));
-  assert.equal(first.attack.label, 'FGSM ε 0.1, L∞');
-  const direct = await craftBatches(data, (x) => fgsm(cnnFn, x, { eps: 0.1, clipMin: 0, clipMax: 1 }));
+  assert.equal(first.attack.label, 'FGSM ε 0.1, L∞, reference gradient');
+  const direct = await craftBatches(data, (x) => fgsm(cnnFn, x, { eps: 0.1, clipMin: 0, clipMax: 1, gradient: 'reference' }));
   assert.deepEqual(first.images, direct, 'the same images as the attack function itself');
   const again = await noLeak(() => craftAdversarial(cnn, data, attack, { cache }));
   assert.equal(again.cached, true);
@@ -71,6 +73,7 @@ test('craftAdversarial caches under the model, the attack\'s own options and the
   for (const [why, k] of [
     ['another eps', key(fgsmAttack({ eps: 0.2 }))],
     ['another norm', key(fgsmAttack({ eps: 0.1, norm: 'l2' }))],
+    ['another gradient', key(fgsmAttack({ eps: 0.1, gradient: 'exact' }))],
     ['another attack', key(bimAttack({ eps: 0.1, epsIter: 0.05, nbIter: 2 }))],
     ['another model', key(attack, data, 'abd')],
     ['other pixels', key(attack, images(5, 3))],
@@ -101,4 +104,22 @@ test('perturbationNorms gives per-example L2, L∞ and L1 distances', () => {
   assert.deepEqual(Array.from(d.l1), [7, 0.5]);
   assert.throws(() => perturbationNorms(a, b.subarray(1), 2), /equal length, found 6 and 5/);
   assert.throws(() => perturbationNorms(a, b, 4), /6 values do not split into n = 4 examples/);
+});
+
+test('crafting on worker threads gives the same images as one thread, for FGSM and BIM; the worker count is chosen from the work', async () => {
+  const data = images(9, 5);
+  for (const attack of [fgsmAttack({ eps: 0.1, batchSize: 2 }), bimAttack({ eps: 0.1, epsIter: 0.03, nbIter: 3, batchSize: 4, gradient: 'exact' })]) {
+    const one = await craftAdversarial(cnn, data, attack, { cache: false, workers: 1 });
+    const two = await craftAdversarial(cnn, data, attack, { cache: false, workers: 2 });
+    assert.equal(one.workers, 1);
+    assert.equal(two.workers, 2);
+    assert.deepEqual(two.images, one.images, attack.label);
+  }
+  const fgsm1 = fgsmAttack({ eps: 0.1 });
+  assert.equal(craftWorkerCount('auto', fgsm1, 500), 1, '500 FGSM images: not worth starting workers');
+  assert.equal(craftWorkerCount('auto', bimAttack({ eps: 0.1, epsIter: 0.01, nbIter: 100 }), 9250), Math.min(availableParallelism(), 37));
+  assert.equal(craftWorkerCount(8, fgsm1, 300), 2, 'never more workers than batches');
+  assert.throws(() => craftWorkerCount(0, fgsm1, 10), /workers must be a positive integer or 'auto', found 0/);
+  assert.deepEqual(attackFromSpec('bim', bimAttack({ eps: 0.2, epsIter: 0.1, nbIter: 2 }).options).options, bimAttack({ eps: 0.2, epsIter: 0.1, nbIter: 2 }).options);
+  assert.throws(() => attackFromSpec('pgd', {}), /unknown attack "pgd"/);
 });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/backend';
-import { checkClip, checkEps, checkNorm, clipEta, computeGradient, exactSign, modelPredictions, optimizeLinear, softmaxCrossEntropy } from '../../lib/attacks/utils';
+import { checkClip, checkEps, checkNorm, clipEta, computeGradient, crossEntropyFor, exactCrossEntropy, exactSign, logitsFn, modelPredictions, optimizeLinear, referenceCrossEntropy } from '../../lib/attacks/utils';
 import { noLeak } from './helpers';
 
 test.before(async () => {
@@ -106,24 +106,38 @@ test('exactSign keeps the sign of tiny values (the wasm Sign kernel rounds |x| <
   });
 });
 
-test('the cross-entropy gradient keeps the label term when the softmax saturates in float32', async () => {
+test('the exact cross-entropy gradient keeps the label term when the softmax saturates in float32; the reference one loses it, as TF and PyTorch do', async () => {
   await noLeak(() => {
     // Logit gap 40: p_label rounds to 1, yet ∂loss/∂z_label = −Σ_{j≠label} p_j = −2e^−40, not 0.
     const z = tf.tensor2d([[40, 0, 0]]);
     const y = tf.tensor1d([0], 'int32');
-    const g = values(tf.grad((zz: tf.Tensor) => tf.sum(softmaxCrossEntropy(y, zz)))(z));
     const e = Math.exp(-40);
-    close(g.map((v) => v / e), [-2, 1, 1], 1e-3);
-    tf.dispose([z, y]);
+    const exact = values(tf.grad((zz: tf.Tensor) => tf.sum(exactCrossEntropy(y, zz)))(z));
+    close(exact.map((v) => v / e), [-2, 1, 1], 1e-3);
+    const ref = values(tf.grad((zz: tf.Tensor) => tf.sum(referenceCrossEntropy(y, zz)))(z));
+    assert.equal(ref[0], 0, 'softmax − onehot in float32: 1 − 1');
+    close(ref.slice(1).map((v) => v / e), [1, 1], 1e-3);
+    // Away from saturation both are softmax − onehot.
+    const z2 = tf.tensor2d([[1, 2, 0.5]]);
+    const a = values(tf.grad((zz: tf.Tensor) => tf.sum(exactCrossEntropy(y, zz)))(z2));
+    const b = values(tf.grad((zz: tf.Tensor) => tf.sum(referenceCrossEntropy(y, zz)))(z2));
+    close(a, b, 1e-6);
+    const s = [1, 2, 0.5].map(Math.exp);
+    const sum = s[0] + s[1] + s[2];
+    close(b, [s[0] / sum - 1, s[1] / sum, s[2] / sum], 1e-6);
+    tf.dispose([z, z2, y]);
   });
+  assert.equal(crossEntropyFor('reference'), referenceCrossEntropy);
+  assert.throws(() => crossEntropyFor('float64' as never), /gradient must be one of reference, exact, found "float64"/);
 });
 
-test('softmaxCrossEntropy is logsumexp − logit of the label, per example', async () => {
+test('both cross-entropies are logsumexp − logit of the label, per example', async () => {
   await noLeak(() => {
     const z = tf.tensor2d([[1, 2, 3], [0, 0, 0]]);
     const y = tf.tensor1d([2, 0], 'int32');
     const lse = Math.log(Math.exp(1) + Math.exp(2) + Math.exp(3));
-    close(values(softmaxCrossEntropy(y, z)), [lse - 3, Math.log(3)], 1e-5);
+    close(values(referenceCrossEntropy(y, z)), [lse - 3, Math.log(3)], 1e-5);
+    close(values(exactCrossEntropy(y, z)), [lse - 3, Math.log(3)], 1e-5);
     tf.dispose([z, y]);
   });
 });
@@ -135,10 +149,10 @@ test('computeGradient matches finite differences, and a targeted attack gets the
     const x0 = [0.2, -0.4, 1.1, 0.3];
     const x = tf.tensor2d(x0, [2, 2]);
     const y = tf.tensor1d([1, 2], 'int32');
-    const g = values(computeGradient(fn, softmaxCrossEntropy, x, y, false));
-    const gt = values(computeGradient(fn, softmaxCrossEntropy, x, y, true));
+    const g = values(computeGradient(fn, exactCrossEntropy, x, y, false));
+    const gt = values(computeGradient(fn, exactCrossEntropy, x, y, true));
     close(gt, g.map((v) => -v), 1e-7);
-    const loss = (v: number[]) => tf.tidy(() => tf.sum(softmaxCrossEntropy(y, fn(tf.tensor2d(v, [2, 2])))).dataSync()[0]);
+    const loss = (v: number[]) => tf.tidy(() => tf.sum(exactCrossEntropy(y, fn(tf.tensor2d(v, [2, 2])))).dataSync()[0]);
     const h = 1e-2;
     const fd = x0.map((_, i) => {
       const up = [...x0];
@@ -158,4 +172,29 @@ test('modelPredictions is the argmax of the logits, lowest class on ties', async
     assert.deepEqual(values(modelPredictions((x) => tf.clone(x), z)), [1, 0]);
     z.dispose();
   });
+});
+
+test('logitsFn runs a sequential model\'s convolutions unfused: the same logits (bit for bit without bias), the same input gradient, no filter gradient', async () => {
+  const m = tf.sequential();
+  m.add(tf.layers.conv2d({ inputShape: [7, 7, 2], filters: 3, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', useBias: true, biasInitializer: 'ones', kernelInitializer: tf.initializers.glorotNormal({ seed: 3 }) }));
+  m.add(tf.layers.conv2d({ filters: 2, kernelSize: 2, padding: 'valid', useBias: false, kernelInitializer: tf.initializers.glorotNormal({ seed: 4 }) }));
+  m.add(tf.layers.flatten());
+  m.add(tf.layers.dense({ units: 3, kernelInitializer: tf.initializers.glorotNormal({ seed: 5 }) }));
+  const x = tf.randomUniform([4, 7, 7, 2], 0, 1, 'float32', 9);
+  const y = tf.tensor1d([0, 1, 2, 1], 'int32');
+  const fn = logitsFn(m);
+  close(Array.from(fn(x).dataSync()), Array.from((m.apply(x) as tf.Tensor).dataSync()), 1e-6);
+  const noBias = tf.sequential({ layers: [tf.layers.conv2d({ inputShape: [7, 7, 2], filters: 3, kernelSize: 3, useBias: false, kernelInitializer: tf.initializers.glorotNormal({ seed: 6 }) }), tf.layers.flatten()] });
+  assert.deepEqual(Array.from(logitsFn(noBias)(x).dataSync()), Array.from((noBias.apply(x) as tf.Tensor).dataSync()), 'without bias: bit for bit');
+  noBias.dispose();
+  const viaApply = computeGradient((t) => m.apply(t) as tf.Tensor, exactCrossEntropy, x, y, false).dataSync();
+  const viaFn = computeGradient(fn, exactCrossEntropy, x, y, false).dataSync();
+  close(Array.from(viaFn), Array.from(viaApply), 1e-6);
+  const info = await tf.profile(() => computeGradient(fn, exactCrossEntropy, x, y, false));
+  assert.ok(!info.kernels.some((k) => k.name === 'Conv2DBackpropFilter'), 'no filter gradient is computed');
+  const predicted = computeGradient(fn, exactCrossEntropy, x, 'predictions', false).dataSync();
+  const given = computeGradient(fn, exactCrossEntropy, x, modelPredictions(fn, x), false).dataSync();
+  assert.deepEqual(Array.from(predicted), Array.from(given), "'predictions' takes the labels from the same forward pass");
+  tf.dispose([x, y]);
+  m.dispose();
 });

@@ -1,0 +1,41 @@
+/**
+ * Worker thread of parallel crafting (started by `craftOnWorkers` in ./parallel.ts; not an entry
+ * point of its own): starts the main thread's backend, rebuilds the model from its artifacts and
+ * the attack from its name and options, then attacks every batch it is sent.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../backend';
+import { useStockWasmKernels } from '../kernels';
+import { attackFromSpec } from './attack';
+import type { CraftBatchMessage, CraftWorkerData, CraftWorkerReply } from './parallel';
+import { logitsFn } from './utils';
+
+const port = parentPort;
+if (!port) throw new Error('craft-worker: must run in a worker thread (started by craftAdversarial with workers > 1)');
+const reply = (m: CraftWorkerReply, transfer: ArrayBuffer[] = []) => port!.postMessage(m, transfer);
+
+async function main(): Promise<void> {
+  const d = workerData as CraftWorkerData;
+  const info = await initBackend({ env: d.backend });
+  if (info.name !== d.backend) throw new Error(`expected backend ${d.backend}, started ${info.name}`);
+  if (d.backend === 'wasm') useStockWasmKernels(d.kernelMode === 'stock');
+  const model = await tf.loadLayersModel(tf.io.fromMemory(d.artifacts));
+  const attack = attackFromSpec(d.attack.name, d.attack.options);
+  const fn = logitsFn(model);
+  port!.on('message', (m: CraftBatchMessage) => {
+    try {
+      const images = tf.tidy(() => {
+        const x = tf.tensor4d(m.images, [m.count, ...m.shape]);
+        return attack.run(fn, x).dataSync() as Float32Array;
+      });
+      const copy = new Float32Array(images);
+      reply({ type: 'batch', start: m.start, images: copy }, [copy.buffer]);
+    } catch (e) {
+      reply({ type: 'error', message: (e as Error).message });
+    }
+  });
+  reply({ type: 'ready' });
+}
+
+main().catch((e) => reply({ type: 'error', message: (e as Error).stack ?? String(e) }));
