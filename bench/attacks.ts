@@ -1,46 +1,45 @@
 /**
- * Attack throughput on the committed pretrained MNIST CNN, with the settings of notebook 03:
- * FGSM ε 0.25 (L∞, clip [0,1]); BIM ε 0.25, 10 steps of 0.05; Carlini-Wagner L2 with 5 binary-search
- * steps × 100 Adam iterations, learning rate 0.1, batch 100 — all untargeted on the DNN's
- * predictions, on test images 750… (the notebook's evaluation images). Each attack is warmed up on
- * a few images first (kernel set-up), then timed. Baseline, measured the same way: FGSM with the
- * stock wasm conv-gradient kernels (the input gradient goes through `Conv2DBackpropInput`).
+ * Attack throughput on the committed pretrained MNIST CNN (test images 750…, untargeted, labels =
+ * the DNN's predictions), each attack timed on one thread and on all cores (data-parallel worker
+ * threads, `craftAdversarial({ workers })`), after a warm-up on a few images:
+ * - FGSM ε 0.25 with the reference and the exact gradient; BIM ε 0.25, 10 × 0.05 (CleverHans) and
+ *   100 × 0.01 (the paper's); CW-L2 5 × 100 iterations, learning rate 0.1 (notebook 03's fast
+ *   settings);
+ * - baselines measured in the same run: one training step (forward, both backward passes, Adam) on
+ *   the same 250-image batch, one thread — FGSM must not be slower than it; and FGSM through
+ *   `model.apply` (tfjs' fused convolutions, whose gradient also computes the unused filter
+ *   gradient), the way the attacks ran before.
  *
  *   import { benchAttacks } from './attacks';
- *   const r = await benchAttacks();            // { section: 'attacks', rows: [{ attack, imagesPerSecond, … }], notes, extra }
+ *   const r = await benchAttacks();            // { section: 'attacks', rows: [{ attack, threads, imagesPerSecond, … }], notes, extra }
  *
- * Environment: DKNN_BENCH_ATTACK_IMAGES (default 200, FGSM and BIM), DKNN_BENCH_CW_IMAGES (default
- * 200; each image costs up to 500 gradient steps, ≈ 1.5 s on one wasm thread), DKNN_BENCH_STOCK_IMAGES (default 50).
+ * Environment: DKNN_BENCH_ATTACK_IMAGES (default 1,000: FGSM, BIM), DKNN_BENCH_CW_IMAGES (default 200).
  */
+import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
 import { dataDir, loadMnist, subset } from '../lib/data';
-import { useStockWasmKernels } from '../lib/kernels';
 import { loadModel } from '../lib/models/format';
 import { pretrainedPath } from '../lib/models/zoo';
 import { argmaxRows, predictLogits } from '../lib/models/train';
-import { bim } from '../lib/attacks/bim';
-import { craftBatches, type BatchAttack } from '../lib/attacks/craft';
-import { carliniWagnerL2 } from '../lib/attacks/cw';
+import { bimAttack, cwL2Attack, fgsmAttack, type Attack } from '../lib/attacks/attack';
+import { craftAdversarial, craftBatches } from '../lib/attacks/craft';
 import { fgsm } from '../lib/attacks/fgsm';
 import { perturbationNorms } from '../lib/attacks/norms';
-import { logitsFn } from '../lib/attacks/utils';
 import type { ProgressCallback } from '../lib/progress';
 
 /** One timed attack. */
 export interface BenchAttacksRow {
   [key: string]: string | number | boolean | null;
   attack: string;
-  settings: string;
+  threads: number;
   images: number;
   seconds: number;
   imagesPerSecond: number;
-  /** Fraction of the images whose DNN prediction the attack changed. */
-  successRate: number;
-  /** Mean L2 norm of the perturbation. */
-  meanL2: number;
-  /** FGSM row only: imagesPerSecond / the baseline's (the same FGSM on the stock kernels); else null. */
-  ratioVsBaseline: number | null;
+  /** Fraction of the images whose DNN prediction the attack changed (null for the training-step row). */
+  successRate: number | null;
+  /** Mean L2 norm of the perturbation (null for the training-step row). */
+  meanL2: number | null;
 }
 
 /** What {@link benchAttacks} returns (the shape of a `bench/run.ts` section). */
@@ -52,82 +51,75 @@ export interface BenchAttacksResult {
   extra: Record<string, unknown>;
 }
 
-/** Options of {@link benchAttacks}. */
-export interface BenchAttacksOptions {
-  /** Images for FGSM and BIM. Default $DKNN_BENCH_ATTACK_IMAGES or 200. */
-  images?: number;
-  /** Images for CW-L2. Default $DKNN_BENCH_CW_IMAGES or 200. */
-  cwImages?: number;
-  /** Images for the stock-kernel FGSM baseline (wasm only). Default $DKNN_BENCH_STOCK_IMAGES or 50. */
-  stockImages?: number;
-  onProgress?: ProgressCallback;
-}
-
-/** Images per second of FGSM, BIM and CW-L2 with the notebook's settings (see the module comment). */
-export async function benchAttacks(options: BenchAttacksOptions = {}): Promise<BenchAttacksResult> {
+/** Images per second of the attacks (see the module comment). */
+export async function benchAttacks(options: { images?: number; cwImages?: number; onProgress?: ProgressCallback } = {}): Promise<BenchAttacksResult> {
   const backend = await initBackend();
   const mnist = await loadMnist();
   const { model } = await loadModel(pretrainedPath('mnist-cnn', dataDir()));
-  const fn = logitsFn(model);
-  const nImages = options.images ?? Number(process.env.DKNN_BENCH_ATTACK_IMAGES ?? 200);
+  const nImages = options.images ?? Number(process.env.DKNN_BENCH_ATTACK_IMAGES ?? 1000);
   const nCw = options.cwImages ?? Number(process.env.DKNN_BENCH_CW_IMAGES ?? 200);
-  const nStock = options.stockImages ?? Number(process.env.DKNN_BENCH_STOCK_IMAGES ?? 50);
-  const clip = { clipMin: 0, clipMax: 1 };
-  const attacks: { attack: string; settings: string; batch: number; n: number; run: BatchAttack; stock?: boolean }[] = [
-    { attack: 'FGSM', settings: 'ε 0.25, L∞, batch 250', batch: 250, n: nImages, run: (x) => fgsm(fn, x, { eps: 0.25, ...clip }) },
-    { attack: 'BIM', settings: 'ε 0.25, 10 × 0.05, L∞, batch 250', batch: 250, n: nImages, run: (x) => bim(fn, x, { eps: 0.25, epsIter: 0.05, nbIter: 10, ...clip }) },
-    {
-      attack: 'CW-L2', settings: '5 binary steps × 100 iterations, lr 0.1, abort early, batch 100', batch: 100, n: nCw,
-      run: (x) => carliniWagnerL2(fn, x, { maxIterations: 100, binarySearchSteps: 5, learningRate: 0.1, batchSize: 100, ...clip }),
-    }, // prettier-ignore
+  const cores = availableParallelism();
+  const attacks: { attack: Attack; n: number }[] = [
+    { attack: fgsmAttack({ eps: 0.25 }), n: nImages },
+    { attack: fgsmAttack({ eps: 0.25, gradient: 'exact' }), n: nImages },
+    { attack: bimAttack({ eps: 0.25, epsIter: 0.05, nbIter: 10 }), n: nImages },
+    { attack: bimAttack({ eps: 0.25, epsIter: 0.01, nbIter: 100 }), n: Math.min(nImages, 500) },
+    { attack: cwL2Attack({ maxIterations: 100, binarySearchSteps: 5, learningRate: 0.1 }), n: nCw },
   ];
-  if (backend.name === 'wasm') {
-    attacks.push({ attack: 'FGSM, stock wasm conv-gradient kernels (baseline)', settings: 'ε 0.25, L∞, batch 250', batch: 250, n: nStock, run: (x) => fgsm(fn, x, { eps: 0.25, ...clip }), stock: true });
-  }
   const rows: BenchAttacksRow[] = [];
-  const before = tf.memory().numTensors;
-  let left = 0;
+  const describe = (data: ReturnType<typeof subset>, images: Float32Array) => {
+    const clean = argmaxRows(predictLogits(model, data), 10);
+    const adv = argmaxRows(predictLogits(model, { ...data, images }), 10);
+    const norms = perturbationNorms(data.images, images, data.n);
+    return { successRate: Number((adv.filter((c, i) => c !== clean[i]).length / data.n).toFixed(3)), meanL2: Number((norms.l2.reduce((s, v) => s + v, 0) / data.n).toFixed(3)) };
+  };
   try {
+    // Baseline 1: a training step on a 250-image batch, one thread.
+    const batch = subset(mnist.test, 750, 1000);
+    const x = tf.tensor4d(batch.images, [batch.n, 28, 28, 1]);
+    const y = tf.oneHot(tf.tensor1d(Int32Array.from(batch.labels), 'int32'), 10);
+    const optimizer = tf.train.adam(0);
+    const step = () => tf.tidy(() => { optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, false); });
+    step();
+    let t0 = performance.now();
+    for (let i = 0; i < 4; i++) step();
+    const trainSeconds = (performance.now() - t0) / 4000;
+    rows.push({ attack: 'baseline: one training step (forward, backward, Adam; learning rate 0)', threads: 1, images: batch.n, seconds: Number(trainSeconds.toFixed(3)), imagesPerSecond: Number((batch.n / trainSeconds).toFixed(1)), successRate: null, meanL2: null });
+    tf.dispose([x, y]);
+    optimizer.dispose();
+    // Baseline 2: FGSM through model.apply (fused convolutions), one thread.
+    const data0 = subset(mnist.test, 750, 750 + nImages);
+    const viaApply = (t: tf.Tensor4D) => fgsm((z) => model.apply(z) as tf.Tensor, t, { eps: 0.25, clipMin: 0, clipMax: 1 });
+    await craftBatches(subset(data0, 0, 4), viaApply);
+    t0 = performance.now();
+    const fused = await craftBatches(data0, viaApply, { batchSize: 250 });
+    const fusedSeconds = (performance.now() - t0) / 1000;
+    rows.push({ attack: 'baseline: FGSM ε 0.25, reference gradient, through model.apply (fused convolutions)', threads: 1, images: data0.n, seconds: Number(fusedSeconds.toFixed(2)), imagesPerSecond: Number((data0.n / fusedSeconds).toFixed(1)), ...describe(data0, fused) });
     for (const a of attacks) {
       const data = subset(mnist.test, 750, 750 + a.n);
-      useStockWasmKernels(a.stock === true);
-      try {
-        await craftBatches(subset(data, 0, Math.min(4, a.n)), a.run); // warm-up
-        const t0 = performance.now();
-        const images = await craftBatches(data, a.run, { batchSize: a.batch, stage: a.attack, onProgress: options.onProgress });
-        const set = { ...data, images, seconds: (performance.now() - t0) / 1000 };
-        const clean = argmaxRows(predictLogits(model, data), 10);
-        const adv = argmaxRows(predictLogits(model, set), 10);
-        const norms = perturbationNorms(data.images, set.images, data.n);
-        rows.push({
-          attack: a.attack, settings: a.settings, images: data.n, seconds: Number(set.seconds.toFixed(2)),
-          imagesPerSecond: Number((data.n / set.seconds).toFixed(2)),
-          successRate: Number((adv.filter((c, i) => c !== clean[i]).length / data.n).toFixed(3)),
-          meanL2: Number((norms.l2.reduce((s, v) => s + v, 0) / data.n).toFixed(3)), ratioVsBaseline: null,
-        }); // prettier-ignore
-      } finally {
-        useStockWasmKernels(false);
+      for (const threads of [1, cores]) {
+        if (threads > 1 && Math.ceil(a.n / a.attack.batchSize) < 2) continue;
+        await craftAdversarial(model, subset(data, 0, Math.min(4, a.n)), a.attack, { cache: false, workers: 1 }); // warm-up
+        const set = await craftAdversarial(model, data, a.attack, { cache: false, workers: threads, onProgress: options.onProgress });
+        rows.push({ attack: a.attack.label, threads: set.workers, images: data.n, seconds: Number(set.seconds.toFixed(2)), imagesPerSecond: Number((data.n / set.seconds).toFixed(2)), ...describe(data, set.images) });
       }
     }
-    left = tf.memory().numTensors - before;
   } finally {
     model.dispose();
   }
-  const baseline = rows.find((r) => r.attack.includes('baseline'));
-  for (const r of rows) if (baseline && r.attack === 'FGSM') r.ratioVsBaseline = Number((r.imagesPerSecond / baseline.imagesPerSecond).toFixed(1));
-  const fg = rows.find((r) => r.attack === 'FGSM')!;
-  const cw = rows.find((r) => r.attack === 'CW-L2')!;
+  const rate = (label: string, threads: number) => rows.find((r) => r.attack.startsWith(label) && r.threads === threads)?.imagesPerSecond ?? NaN;
+  const train = rows[0].imagesPerSecond;
+  const fg1 = rate('FGSM ε 0.25, L∞, reference', 1);
   return {
     section: 'attacks',
-    description: 'adversarial attacks on the pretrained MNIST CNN with the settings of notebook 03 (untargeted, labels = DNN predictions, test images 750…)',
+    description: 'adversarial attacks on the pretrained MNIST CNN (untargeted, labels = DNN predictions, test images 750…), one thread and all cores',
     rows,
     notes: [
-      `engine backend: ${backend.description}`,
-      `full-size notebook estimate at these rates: FGSM on 9,250 images ${(9250 / fg.imagesPerSecond / 60).toFixed(1)} min, ` +
-        `BIM ${(9250 / rows[1].imagesPerSecond / 60).toFixed(1)} min, CW-L2 on 400 images ${(400 / cw.imagesPerSecond / 60).toFixed(1)} min`,
-      ...(baseline ? [`fast conv-gradient kernels vs stock, FGSM: ${(fg.imagesPerSecond / baseline.imagesPerSecond).toFixed(1)}×`] : []),
-      `tensors left after the run: ${left}`,
+      `engine backend: ${backend.description}; ${cores} cores`,
+      `FGSM (reference gradient, one thread) vs one training step on the same batch: ${(fg1 / train).toFixed(2)}× the training step's images/s`,
+      `FGSM unfused vs through model.apply (fused convolutions): ${(fg1 / rows[1].imagesPerSecond).toFixed(2)}×`,
+      `all cores vs one thread: FGSM ${(rate('FGSM ε 0.25, L∞, reference', cores) / fg1).toFixed(2)}×, BIM 10 × 0.05 ${(rate('BIM ε 0.25, 10', cores) / rate('BIM ε 0.25, 10', 1)).toFixed(2)}×, CW-L2 ${(rate('CW-L2', cores) / rate('CW-L2', 1)).toFixed(2)}×`,
     ],
-    extra: { backend, images: nImages, cwImages: nCw, stockImages: nStock },
+    extra: { backend, images: nImages, cwImages: nCw, cores },
   };
 }

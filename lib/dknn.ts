@@ -29,13 +29,14 @@ import { DEFAULT_ACTIVATION_BATCH, extractActivations, layerDims, outputLayerNam
 import { ArtefactCache } from './artefacts/cache';
 import { cachedActivations } from './activation-cache';
 import { NOT_FITTED_SENTENCES, NotFittedError } from './errors';
+import { rescorePrediction, type RescoreOptions } from './rescore';
 import { ConformalCalibrator, type PValueFormula } from './conformal/calibrator';
 import { knnCounts, nonconformity, scoresAtLabels, type LayerNeighborLabels, type MissingNeighborRule } from './conformal/nonconformity';
 import { conformalPredict } from './conformal/predict';
 import { ExactIndex, type ExactBackend } from './knn/exact';
 import { Preprocessor } from './knn/preprocess';
 import type { NeighborIndex, NeighborIndexFactory } from './knn/types';
-import { dknnMetadata } from './models/metadata';
+import { checkNotConstant, checkPixels, dknnLayers, dnnFromLogits, positiveInt } from './dknn-checks';
 import { modelHash } from './models/weights';
 import type { ProgressCallback } from './progress';
 
@@ -204,23 +205,6 @@ interface NeighborRun {
   dnnConfidence: Float32Array;
 }
 
-/** The layers a DkNN reads: the given list (checked to be an array of names), else the model's recorded ones. */
-function dknnLayers(model: tf.LayersModel, given: readonly string[] | undefined): string[] {
-  if (given === undefined) {
-    const recorded = dknnMetadata(model).layers;
-    if (!recorded) throw new Error(`DkNN: pass layers (the model records no DkNN layers); its layers are ${model.layers.map((l) => l.name).join(', ')}`);
-    return [...recorded];
-  }
-  if (!Array.isArray(given) || !given.every((l) => typeof l === 'string')) {
-    throw new Error(`DkNN: layers must be an array of layer names, found ${JSON.stringify(given)}`);
-  }
-  return [...given];
-}
-
-function positiveInt(name: string, v: number): void {
-  if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, found ${v}`);
-}
-
 /** The Deep k-Nearest Neighbors classifier around a trained model. See the module comment. */
 export class DkNN {
   readonly model: tf.LayersModel;
@@ -237,6 +221,7 @@ export class DkNN {
   private state: FitState | null = null;
   private calibrator: ConformalCalibrator | null = null;
   private calibScores: Int32Array | null = null;
+  private calibRun: { neighbors: LayerNeighbors[]; labels: Int32Array } | null = null;
   private cacheHits: string[] = [];
   private cacheWritten: string[] = [];
   private timings: Record<string, number> = {};
@@ -319,6 +304,7 @@ export class DkNN {
     this.state = null;
     this.calibrator = null;
     this.calibScores = null;
+    this.calibRun = null;
     this.timings = {};
     this.cacheHits = [];
     this.cacheWritten = [];
@@ -385,6 +371,7 @@ export class DkNN {
     this.checkModelUnchanged(state);
     this.calibrator = null;
     this.calibScores = null;
+    this.calibRun = null;
     const run = await this.neighbors(calib, 'calibrate', options.onProgress);
     const nc = nonconformity(run.labels, state.numClasses, { missing: this.missing });
     const scores = scoresAtLabels(nc, labels);
@@ -403,6 +390,7 @@ export class DkNN {
     }
     this.calibrator = calibrator;
     this.calibScores = scores;
+    this.calibRun = { neighbors: run.neighbors, labels };
     this.timings['calibrate.total'] = (performance.now() - t0) / 1000;
     return this;
   }
@@ -447,6 +435,22 @@ export class DkNN {
       numClasses: C,
       formula: this.formula,
     };
+  }
+
+  /**
+   * `pred` (made by this DkNN's `predict`) with other settings — a smaller k, a subset of the
+   * layers, the other p-value formula — from the neighbour lists already found, without searching
+   * again (lib/rescore.ts): the same result as a DkNN built with those settings.
+   * @throws `call calibrate before predict`; RangeError for settings outside what was searched.
+   */
+  rescore(pred: DkNNPrediction, options: RescoreOptions = {}): DkNNPrediction {
+    if (!this.calibrator || !this.state || !this.calibRun) throw new NotFittedError('predict');
+    const s = this.state;
+    return rescorePrediction(
+      { layers: this.layers, k: this.k, numClasses: s.numClasses, formula: this.formula, missing: this.missing, trainLabels: s.trainLabels, calibNeighbors: this.calibRun.neighbors, calibLabels: this.calibRun.labels },
+      pred,
+      options,
+    );
   }
 
   /** What this DkNN is made of and how long its stages took. */
@@ -566,50 +570,5 @@ export class DkNN {
       return { labels: lab, rows: n, k };
     });
     return { neighbors, labels, dnnPredictions, dnnConfidence };
-  }
-}
-
-/**
- * Every pixel finite, and inside `range` when one is known.
- * @throws Error naming the image, the pixel, its value and what was expected.
- */
-function checkPixels(where: string, what: string, batch: ImageBatch, range: readonly [number, number] | null): void {
-  const px = batch.images;
-  const per = batch.height * batch.width * batch.channels;
-  const [lo, hi] = range ?? [-Infinity, Infinity];
-  for (let i = 0; i < px.length; i++) {
-    const v = px[i];
-    if (v >= lo && v <= hi) continue; // NaN fails both comparisons
-    const at = `${what} image ${Math.floor(i / per)}, pixel value ${i % per}`;
-    if (!Number.isFinite(v)) throw new Error(`${where}: ${at} is ${v}; expected finite pixel values${range ? ` in [${lo}, ${hi}]` : ''}`);
-    throw new Error(`${where}: ${at} is ${v}; expected pixel values in [${lo}, ${hi}] (the training set's range)`);
-  }
-}
-
-/**
- * A layer whose training activations are the same for every image carries no neighbourhood: every
- * training point is equally near every input.
- * @throws Error naming the layer.
- */
-function checkNotConstant(layer: string, values: Float32Array, n: number, dim: number): void {
-  for (let r = 1; r < n; r++) {
-    const o = r * dim;
-    for (let j = 0; j < dim; j++) if (values[o + j] !== values[j]) return;
-  }
-  const zero = values.subarray(0, dim).every((v) => v === 0);
-  throw new Error(`fit: layer ${layer} gives the same activations${zero ? ' (all zero)' : ''} for all ${n} training images, so its neighbours say nothing; check the training images or leave the layer out`);
-}
-
-/** Argmax (lowest on ties) and softmax probability of it, per row of logits, written at `offset`. */
-function dnnFromLogits(logits: Float32Array, rows: number, cols: number, pred: Int32Array, conf: Float32Array, offset: number): void {
-  for (let r = 0; r < rows; r++) {
-    const o = r * cols;
-    let best = 0;
-    for (let c = 1; c < cols; c++) if (logits[o + c] > logits[o + best]) best = c;
-    const max = logits[o + best];
-    let sum = 0;
-    for (let c = 0; c < cols; c++) sum += Math.exp(logits[o + c] - max);
-    pred[offset + r] = best;
-    conf[offset + r] = 1 / sum;
   }
 }

@@ -13,7 +13,7 @@ export { Experiment, setupExperiment, type ExperimentOptions, type ModelInfo, ty
 
 // Data.
 export {
-  classCounts, dataDir, datasetNames, gather, loadDataset, loadMnist, loadNotMnist, registerDataset, samplePerClass, seededPermutation, subset, toTensors,
+  classCounts, dataDir, datasetNames, gather, loadDataset, loadMnist, loadNotMnist, registerDataset, rotateImages, samplePerClass, seededPermutation, subset, toTensors,
   ChecksumError, IdxFormatError, type DatasetEntry, type DatasetSplits, type ImageDataset, type LoadOptions,
 } from './data';
 
@@ -26,6 +26,7 @@ export {
 export { extractActivations, type ImageBatch } from './activations';
 
 // The DkNN.
+export { type RescoreOptions } from './rescore';
 export { DkNN, exactIndexFactory, type DkNNInfo, type DkNNOptions, type DkNNPrediction, type DkNNRunOptions, type LabelledImageBatch, type LayerNeighbors } from './dknn';
 export { NOT_FITTED_SENTENCES, NotFittedError, type NotFittedStep } from './errors';
 export { ConformalCalibrator, type PValueFormula } from './conformal/calibrator';
@@ -50,7 +51,8 @@ export {
 export { accuracy, expectedCalibrationError, histogram, reliabilityBins, rocAuc, rocCurve, type ReliabilityDiagram, type RocCurve } from './metrics';
 export { dataFrame, perInputColumns, summarizePrediction, summaryRecords, summaryTable, type PredictionSummary, type ReferenceNumbers, type SummaryRow } from './summary';
 export { CLEVERHANS_RUNS, PAPER } from './reference';
-export { correctlyClassified, leastCredible, misclassified } from './explain';
+export { candidateLabelsFigure, correctlyClassified, layerEvidence, layerNonconformity, leastCredible, misclassified, neighborLabelsFigure, suspiciousLabels, type LayerEvidence, type SuspiciousLabels } from './explain';
+export { oodCurveFigure, oodRocFigure, oodTable, outOfDistribution, type OodReference, type OodRow } from './ood';
 
 // Figures and tables (data in, figure out) and the display helper.
 export * from './plots';

@@ -329,3 +329,33 @@ test('on real MNIST (2,000 training images) the DkNN is accurate', async () => {
   assert.ok(acc >= 0.85, `DkNN accuracy ${acc} (DNN ${dnnAcc}; model ${source})`);
   model.dispose();
 });
+
+test('rescore gives, without searching again, what a DkNN with the smaller k, fewer layers or the other formula gives', async () => {
+  const model = tinyModel(12);
+  const train = blobs(90, 1, 0.8);
+  const calib = blobs(60, 2, 0.8);
+  const x = blobs(40, 3, 0.8);
+  const big = new DkNN(model, options({ k: 9 }));
+  await big.fit(train);
+  await big.calibrate(calib);
+  const full = await big.predict(x);
+  for (const o of [{ k: 4 }, { k: 9, layers: ['logits', 'flat'] }, { formula: 'conformal' as const }, { k: 1, layers: ['hidden'], formula: 'conformal' as const }]) {
+    const direct = new DkNN(model, options({ k: o.k ?? 9, layers: o.layers ? LAYERS.filter((l) => o.layers!.includes(l)) : LAYERS, formula: o.formula ?? 'reference' }));
+    await direct.fit(train);
+    await direct.calibrate(calib);
+    const want = await direct.predict(x);
+    const got = big.rescore(full, o);
+    assert.deepEqual(got.pValues, want.pValues, JSON.stringify(o));
+    assert.deepEqual(got.predictions, want.predictions);
+    assert.deepEqual(got.credibility, want.credibility);
+    assert.deepEqual(got.nonconformity, want.nonconformity);
+    assert.equal(got.formula, want.formula);
+    assert.deepEqual(got.neighbors.map((n) => n.layer), want.neighbors.map((n) => n.layer));
+    got.neighbors.forEach((nb, l) => assert.deepEqual(nb.indices, want.neighbors[l].indices));
+  }
+  assert.throws(() => big.rescore(full, { k: 10 }), /k must be an integer in 1…9 \(the k the neighbours were found with\), found 10/);
+  assert.throws(() => big.rescore(full, { layers: ['ReLU1'] }), /unknown layer "ReLU1"; the DkNN's layers are flat, hidden, logits/);
+  assert.throws(() => big.rescore(full, { layers: [] }), /layers must be a non-empty list/);
+  assert.throws(() => new DkNN(model, options()).rescore(full), { message: 'call calibrate before predict' });
+  model.dispose();
+});

@@ -32,6 +32,9 @@ test('parameters: a list default is set from a comma-separated variable; an empt
   assert.deepEqual(parameters(defaults, { env: {} }).layers, ['ReLU1', 'logits']);
   assert.throws(() => parameters(defaults, { env: { DKNN_LAYERS: 'ReLU3,,logits' } }), /DKNN_LAYERS must be a comma-separated list of names, found "ReLU3,,logits"/);
   assert.throws(() => parameters(defaults, { env: { DKNN_K: '  ' } }), /DKNN_K must be a number, found "  "/);
+  const angles = parameters({ angles: [0, 45] as readonly number[] }, { env: { DKNN_ANGLES: '15, 30' } });
+  assert.deepEqual(angles.angles, [15, 30]);
+  assert.throws(() => parameters({ angles: [0] as readonly number[] }, { env: { DKNN_ANGLES: '15,x' } }), /DKNN_ANGLES must be a comma-separated list of numbers, found "15,x"/);
 });
 
 test('show sends figures, HTML, markdown and PNGs to the display sink outside a kernel', () => {

@@ -36,3 +36,4 @@ export type { ImageDataset, LoadOptions } from './datasets';
 export { gather, samplePerClass, seededPermutation, subset, toTensors } from './split';
 export { gaussianClusters, type GaussianClustersOptions } from './synthetic';
 export { datasetEntry, datasetNames, loadDataset, registerDataset, type DatasetEntry, type DatasetSplits } from './registry';
+export { rotateImages } from './transforms';

@@ -12,10 +12,11 @@ export function leastCredible(pred: DkNNPrediction, count: number): number[] {
   return take(order, count);
 }
 
-/** Rows of the first `count` inputs the DkNN classifies wrongly (in row order). */
-export function misclassified(pred: DkNNPrediction, labels: ArrayLike<number>, count = Infinity): number[] {
+/** Rows of the first `count` inputs the DkNN (or, with `by: 'dnn'`, the DNN) classifies wrongly, in row order. */
+export function misclassified(pred: DkNNPrediction, labels: ArrayLike<number>, count = Infinity, by: 'dknn' | 'dnn' = 'dknn'): number[] {
+  const p = by === 'dnn' ? pred.dnnPredictions : pred.predictions;
   const rows: number[] = [];
-  for (let i = 0; i < pred.n && rows.length < count; i++) if (pred.predictions[i] !== labels[i]) rows.push(i);
+  for (let i = 0; i < pred.n && rows.length < count; i++) if (p[i] !== labels[i]) rows.push(i);
   return rows;
 }
 

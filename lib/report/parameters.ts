@@ -5,11 +5,11 @@
  */
 
 /** A notebook's parameter values: numbers, strings, booleans and lists of strings (so the environment can set them). */
-export type ParamValues = Record<string, number | string | boolean | readonly string[]>;
+export type ParamValues = Record<string, number | string | boolean | readonly string[] | readonly number[]>;
 
 /** `T` with literal property types widened (`false` → `boolean`, `6` → `number`, `['a']` → `string[]`). */
 export type Widen<T> = {
-  [K in keyof T]: T[K] extends number ? number : T[K] extends string ? string : T[K] extends boolean ? boolean : T[K] extends readonly string[] ? string[] : T[K];
+  [K in keyof T]: T[K] extends number ? number : T[K] extends string ? string : T[K] extends boolean ? boolean : T[K] extends readonly string[] ? string[] : T[K] extends readonly number[] ? number[] : T[K];
 };
 
 /** Turns `camelCase` into the env variable `DKNN_CAMEL_CASE`. */
@@ -39,6 +39,11 @@ export function parseParameter(key: string, def: ParamValues[string], raw: strin
   }
   if (Array.isArray(def)) {
     const items = raw.split(',').map((s) => s.trim());
+    if (def.length > 0 && typeof def[0] === 'number') {
+      const nums = items.map(Number);
+      if (items.some((s) => s === '') || !nums.every(Number.isFinite)) throw new Error(`parameter ${key}: ${name} must be a comma-separated list of numbers, found ${JSON.stringify(raw)}`);
+      return nums;
+    }
     if (items.some((s) => s === '')) throw new Error(`parameter ${key}: ${name} must be a comma-separated list of names, found ${JSON.stringify(raw)}`);
     return items;
   }
