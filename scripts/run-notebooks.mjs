@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // Executes the notebooks headless on the tslab kernel and writes self-contained HTML reports.
-//   node scripts/run-notebooks.mjs [--full | --quick] [--out DIR] [name-filter ...]
+//   node scripts/run-notebooks.mjs [--full | --quick] [--out DIR] [--set name=value ...] [name-filter ...]
+// --set overrides a parameter of every notebook that has it (as DKNN_<NAME>, recorded in each
+// report's provenance), e.g. --set k=50 --set layers=ReLU3,logits. After the runs, DIR/index.html
+// lists every report in DIR with its date, commit, parameters, headline numbers and run time.
 // --quick (default) sets DKNN_QUICK=1: every notebook runs on small subsets (CI, `npm test`).
 // --full runs them at full size (`npm run reproduce`). Reports go to reports/ (or --out DIR):
 // NAME.ipynb (executed) and NAME.html; each is written to a temp name and renamed when complete.
@@ -14,7 +17,17 @@ const args = process.argv.slice(2);
 const full = args.includes('--full');
 const outIdx = args.indexOf('--out');
 const outDir = resolve(outIdx >= 0 ? args[outIdx + 1] : join(root, 'reports'));
-const filters = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--out');
+const filters = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--out' && args[i - 1] !== '--set');
+const sets = {};
+args.forEach((a, i) => {
+  if (a !== '--set') return;
+  const m = /^([A-Za-z][A-Za-z0-9]*)=(.*)$/.exec(args[i + 1] ?? '');
+  if (!m) {
+    console.error(`run-notebooks: --set expects name=value with a camelCase parameter name, found ${JSON.stringify(args[i + 1] ?? '')}`);
+    process.exit(2);
+  }
+  sets[`DKNN_${m[1].replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()}`] = m[2];
+});
 const notebooks = readdirSync(join(root, 'notebooks'))
   .filter((f) => f.endsWith('.ipynb') && (filters.length === 0 || filters.some((s) => f.includes(s))))
   .sort();
@@ -30,6 +43,7 @@ const env = {
   DKNN_QUICK: full ? '0' : (process.env.DKNN_QUICK ?? '1'),
   PYDEVD_DISABLE_FILE_VALIDATION: '1',
   DKNN_REPORT_DIR: outDir,
+  ...sets,
 };
 mkdirSync(outDir, { recursive: true });
 
@@ -52,6 +66,7 @@ function cellErrors(path) {
 }
 
 let failed = 0;
+const ran = {};
 for (const file of notebooks) {
   const name = file.replace(/\.ipynb$/, '');
   const t0 = Date.now();
@@ -80,6 +95,24 @@ for (const file of notebooks) {
   }
   renameSync(executed, join(outDir, `${name}.ipynb`));
   renameSync(join(outDir, `${tmpName}.html`), join(outDir, `${name}.html`));
+  ran[name] = (Date.now() - t0) / 1000;
   console.log(`✓ ${file} → ${join(outDir, `${name}.html`)} (${((Date.now() - t0) / 1000).toFixed(1)} s, ${full ? 'full' : 'quick'} mode)`);
 }
+await writeIndex();
 process.exit(failed ? 1 : 0);
+
+/** reports/index.html over every report in outDir (run now or before). */
+async function writeIndex() {
+  const { reportIndexHtml } = await import(join(root, 'lib', 'dist', 'report', 'index-page.js'));
+  const { writeFileAtomic } = await import(join(root, 'lib', 'dist', 'artefacts', 'atomic.js'));
+  const names = readdirSync(outDir).filter((f) => f.endsWith('.html') && f !== 'index.html' && !f.includes('.partial')).map((f) => f.replace(/\.html$/, '')).sort();
+  const failedNow = new Set(notebooks.map((f) => f.replace(/\.ipynb$/, '')).filter((n) => !(n in ran)));
+  const entries = names.map((name) => {
+    const path = join(outDir, `${name}.results.json`);
+    const results = existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : null;
+    const recorded = results ? results.provenance.stages.reduce((t, st) => t + st.seconds, 0) : null;
+    return { notebook: name, href: `${name}.html`, results, seconds: ran[name] ?? recorded, status: failedNow.has(name) ? 'failed' : 'ok' };
+  });
+  writeFileAtomic(join(outDir, 'index.html'), reportIndexHtml(entries, { title: `dknn-ts reports (${full ? 'full size' : 'quick mode'})` }));
+  console.log(`index: ${join(outDir, 'index.html')}`);
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# One-time set-up on Debian/Ubuntu: system packages for headless Jupyter (nbconvert + nbclient)
-# and Chromium (browser checks of the reports), then the npm dependencies from the lockfile.
+# One-time set-up on Debian/Ubuntu: system packages for Jupyter (nbconvert + nbclient for headless
+# runs, the classic notebook front end for `npm run notebook`) and Chromium (browser checks), then
+# the npm dependencies from the lockfile.
 # Needs root (or sudo) for apt-get. Safe to re-run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +10,7 @@ if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
 need=()
 command -v jupyter >/dev/null 2>&1 && jupyter nbconvert --version >/dev/null 2>&1 || need+=(jupyter-nbconvert python3-nbclient)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+command -v jupyter-notebook >/dev/null 2>&1 || need+=(jupyter-notebook)
 if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"

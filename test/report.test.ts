@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { displayItem, envName, html, markdown, parameters, provenance, provenanceTable, readResults, setDisplaySink, show, StageTimer, toCsv, writeResults, type DisplayItem } from '../lib/report';
+import { displayItem, envName, headlineNumbers, html, markdown, reportIndexHtml, parameters, provenance, provenanceTable, readResults, setDisplaySink, show, StageTimer, toCsv, writeResults, type DisplayItem } from '../lib/report';
 import { describeProgress, formatDuration, htmlProgress, ProgressClock } from '../lib/progress';
 
 test('envName maps camelCase parameters to DKNN_ environment variables', () => {
@@ -96,4 +96,16 @@ test('progress renderers show done/total, rate, ETA and metrics', () => {
   cb({ stage: 'a<b', done: 10, total: 10 });
   assert.equal(out.length, 2, 'first event, then throttled until completion');
   assert.ok(out[1].includes('a&lt;b') && out[1].includes('10/10 (100%)'));
+});
+
+test('the index page lists each report with its date, commit, parameters, headline numbers and run time', () => {
+  const p = provenance({ backend: 'wasm', seed: 1, parameters: {}, dataChecksums: {}, stages: [{ name: 'a', seconds: 60 }] });
+  const results = { notebook: '02-x', quick: true, parameters: { k: 75, layers: ['a', 'b'] }, results: { clean: { n: 10, dnnAccuracy: 0.9, dknnAccuracy: 0.8, meanCredibility: 0.5 }, testAccuracy: 0.98, nested: { auc: 0.75 } }, provenance: p, tables: {} };
+  assert.deepEqual(headlineNumbers(results.results), ['clean: DNN 0.9000, DkNN 0.8000, credibility 0.5000 (n 10)', 'testAccuracy 0.9800', 'nested.auc 0.7500']);
+  const page = reportIndexHtml([{ notebook: '02-x', href: '02-x.html', results, seconds: 90, status: 'ok' }, { notebook: '03-<y>', href: '03-y.html', results: null, seconds: null, status: 'failed' }]);
+  assert.match(page, /<a href="02-x.html">02-x<\/a>/);
+  assert.match(page, /k=75 layers=a,b/);
+  assert.match(page, /1\.5 min/);
+  assert.match(page, /03-&lt;y&gt;<\/a> <b>\(failed\)<\/b>/);
+  assert.ok(!page.includes('<script'), 'self-contained, no script');
 });

@@ -4,3 +4,4 @@ export { envName, parameters, parseParameter, type ParametersOptions, type Param
 export { provenance, provenanceTable, StageTimer, type Provenance } from './provenance';
 export { displayItem, notebookProgress, setDisplaySink, show, type Displayable, type DisplayItem } from './display';
 export { readResults, reportDir, toCsv, writeResults, type Columns, type NotebookResults } from './results';
+export { headlineNumbers, reportIndexHtml, type ReportEntry } from './index-page';

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -15,6 +15,7 @@ import { readResults } from '../../lib/report/results';
 import type { PredictionSummary } from '../../lib/summary';
 import type { IndexComparisonRow } from '../../lib/dknn-compare';
 import type { OodRow } from '../../lib/ood';
+import type { SweepRow } from '../../lib/sweep';
 
 const root = resolve(__dirname, '..', '..');
 const outDir = mkdtempSync(join(tmpdir(), 'dknn-reports-'));
@@ -31,9 +32,13 @@ function results<T>(name: string): T & { quick: boolean } {
 
 test('every notebook executes in quick mode and exports an HTML report', { timeout: 30 * 60_000 }, () => {
   assert.ok(notebooks.length >= 1, 'there are notebooks');
-  const r = spawnSync(process.execPath, [join(root, 'scripts', 'run-notebooks.mjs'), '--quick', '--out', outDir], { cwd: root, encoding: 'utf8' });
+  // --set overrides a parameter of every notebook that has it (here one that changes no claim).
+  const r = spawnSync(process.execPath, [join(root, 'scripts', 'run-notebooks.mjs'), '--quick', '--out', outDir, '--set', 'galleryInputs=3'], { cwd: root, encoding: 'utf8' });
   assert.equal(r.status, 0, `run-notebooks failed:\n${r.stdout}\n${r.stderr}`);
   for (const nb of notebooks) assert.ok(existsSync(join(outDir, nb.replace('.ipynb', '.html'))), `${nb} has a report`);
+  assert.equal(readResults('02-calibrate', { dir: outDir }).parameters.galleryInputs, 3, '--set reached the notebook and its provenance');
+  const index = readFileSync(join(outDir, 'index.html'), 'utf8');
+  for (const nb of notebooks) assert.ok(index.includes(`href="${nb.replace('.ipynb', '.html')}"`), `index.html links ${nb}`);
 });
 
 test('01-train: a quick training run already classifies most test digits', () => {
@@ -74,7 +79,10 @@ test('every report renders its plotly figures in Chromium without script errors'
 });
 
 test('02-calibrate: the DkNN is accurate on clean data and its credibility separates correct from wrong', () => {
-  const { clean: s, quick } = results<{ clean: PredictionSummary }>('02-calibrate');
+  const { clean: s, byK, quick } = results<{ clean: PredictionSummary; byK: SweepRow[] }>('02-calibrate');
+  assert.equal(byK.length, 100, 'the sweep covers k = 1 … 100 from one search');
+  assert.equal(byK[74].dknnAccuracy, s.dknnAccuracy, 'the sweep at k = 75 is the k = 75 result');
+  assert.ok(byK.every((r) => r.seconds < 5), `each re-scoring takes seconds at most (longest ${Math.max(...byK.map((r) => r.seconds))} s)`);
   assert.equal(quick, true);
   assert.ok(s.dknnAccuracy >= 0.95, `DkNN accuracy ${s.dknnAccuracy} on ${s.n} images (5,000-image kNN database)`);
   assert.ok(s.dknnAccuracy >= s.dnnAccuracy - 0.02, `DkNN accuracy ${s.dknnAccuracy} within 2 points of the DNN's ${s.dnnAccuracy}`);
