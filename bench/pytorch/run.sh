@@ -15,14 +15,16 @@ fi
 W=${1:-.cache/pytorch-crosscheck}
 mkdir -p "$W"
 npm run build >/dev/null
-run() { echo "== $*" >&2; "$@"; }
+# Each run starts from nothing (no activation or adversarial cache), as the PyTorch runs do; a
+# result already in the work folder is kept (delete it to measure again).
+run() { local out="${@: -1}"; if [ -s "$out" ]; then echo "== kept $out" >&2; else echo "== $*" >&2; "$@"; fi; }
 run $PY bench/pytorch/dknn_reference.py --attack none --out "$W/pt-clean.json"
 run $PY bench/pytorch/dknn_reference.py --attack fgsm --eps 0.25 --out "$W/pt-fgsm.json"
 run $PY bench/pytorch/dknn_reference.py --attack bim --eps 0.25 --eps-iter 0.05 --nb-iter 10 --out "$W/pt-bim.json"
 run node lib/dist/cli/dknn.js --no-cache --out "$W/ts-clean.json"
-run node lib/dist/cli/dknn.js --attack fgsm --eps 0.25 --gradient reference --out "$W/ts-fgsm.json"
-run node lib/dist/cli/dknn.js --attack fgsm --eps 0.25 --gradient exact --out "$W/ts-fgsm-exact.json"
-run node lib/dist/cli/dknn.js --attack bim --eps 0.25 --eps-iter 0.05 --nb-iter 10 --gradient reference --out "$W/ts-bim.json"
+run node lib/dist/cli/dknn.js --no-cache --attack fgsm --eps 0.25 --gradient reference --out "$W/ts-fgsm.json"
+run node lib/dist/cli/dknn.js --no-cache --attack fgsm --eps 0.25 --gradient exact --out "$W/ts-fgsm-exact.json"
+run node lib/dist/cli/dknn.js --no-cache --attack bim --eps 0.25 --eps-iter 0.05 --nb-iter 10 --gradient reference --out "$W/ts-bim.json"
 npx tsx bench/pytorch/compare.ts \
   "clean=$W/ts-clean.json,$W/pt-clean.json" \
   "FGSM ε 0.25, reference gradient=$W/ts-fgsm.json,$W/pt-fgsm.json" \

@@ -1,10 +1,14 @@
 #!/usr/bin/env node
 /**
- * Trains the DkNN MNIST network from the command line:
- *   npm run train -- [--epochs 6] [--batch-size 500] [--lr 0.001] [--seed 1234] [--init-seed 1234]
- *                    [--subset N] [--out DIR] [--force] [--checkpoint PATH] [--fresh] [--workers N]
- * --out: the model folder (tfjs LayersModel); default the committed pretrained model
- * (data/pretrained/mnist-cnn), which is only replaced with --force.
+ * Trains a DkNN network from the command line (default: the reference's MNIST CNN and recipe):
+ *   npm run train -- [--dataset mnist|gtsrb] [--architecture NAME] [--epochs 6] [--batch-size 500]
+ *                    [--lr 0.001] [--seed 1234] [--init-seed 1234] [--subset N] [--out DIR] [--force]
+ *                    [--checkpoint PATH] [--fresh] [--workers N] [--validation 0.1 --patience 3]
+ * --dataset: a registered dataset; --architecture: a zoo entry (default: the dataset's pretrained one).
+ * --out: the model folder (tfjs LayersModel); default the dataset's committed pretrained model
+ * (data/pretrained/<architecture>), which is only replaced with --force.
+ * --validation F --patience P: early stopping on a validation part of the training set (F of it,
+ * whole groups — GTSRB tracks — on one side); the model keeps the weights of its best epoch.
  * --workers: threads computing gradients (data-parallel on worker threads, see TrainArgs.workers);
  * default 2 when os.availableParallelism() ≥ 2 and the backend is single-threaded (wasm, cpu), else 1.
  * Resumes from the checkpoint when one exists (unless --fresh), shows a progress bar on stderr,
@@ -16,9 +20,10 @@ import { dirname, join, resolve } from 'node:path';
 import { existsSync, rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../backend';
-import { dataDir, loadMnist, subset } from '../data';
+import { dataDir, splitByGroup, subset } from '../data';
+import { datasetEntry } from '../data/registry';
 import { evaluateAccuracy, saveModel, trainModel } from '../models';
-import { createModel, pretrainedPath } from '../models/zoo';
+import { createModel, MODEL_ZOO, pretrainedPath } from '../models/zoo';
 import { checkWritableDir } from '../artefacts/atomic';
 import { gitCommit, repoRoot } from '../artefacts/repo';
 import { capWorkers, parseCount, parseNumber } from './args';
@@ -35,9 +40,13 @@ async function main(): Promise<void> {
       subset: { type: 'string' },
       out: { type: 'string' },
       force: { type: 'boolean', default: false },
-      checkpoint: { type: 'string', default: join(repoRoot(), '.cache', 'train', 'mnist-cnn.ckpt') },
+      checkpoint: { type: 'string' },
       fresh: { type: 'boolean', default: false },
       workers: { type: 'string' },
+      dataset: { type: 'string', default: 'mnist' },
+      architecture: { type: 'string' },
+      validation: { type: 'string' },
+      patience: { type: 'string', default: '3' },
     },
   });
   const epochs = parseCount('epochs', values.epochs);
@@ -48,7 +57,13 @@ async function main(): Promise<void> {
   const initSeed = parseCount('init-seed', values['init-seed']);
   const subsetN = values.subset === undefined ? undefined : parseCount('subset', values.subset);
   if (subsetN === 0) throw new Error('--subset 0 would train on no image; expected at least 1');
-  const pretrained = resolve(pretrainedPath('mnist-cnn', dataDir()));
+  const entry = datasetEntry(values.dataset!);
+  const archName = values.architecture ?? entry.pretrained;
+  if (!archName) throw new Error(`dataset ${values.dataset} has no default architecture; pass --architecture (the zoo has ${Object.keys(MODEL_ZOO).join(', ')})`);
+  const validationFraction = values.validation === undefined ? undefined : parseNumber('validation', values.validation);
+  const patience = parseCount('patience', values.patience);
+  const pretrained = resolve(pretrainedPath(archName, dataDir()));
+  const checkpoint = values.checkpoint ?? join(repoRoot(), '.cache', 'train', `${archName}-${values.dataset}.ckpt`);
   const out = resolve(values.out ?? pretrained);
   if (out === pretrained && existsSync(out) && values.out === undefined && !values.force) {
     throw new Error(`would overwrite the committed pretrained model at ${out}; pass --force to replace it, or --out DIR for another folder`);
@@ -62,12 +77,16 @@ async function main(): Promise<void> {
   if (capped.message) process.stderr.write(`${capped.message}\n`);
   const workers = capped.workers;
   process.stderr.write(`training threads: ${workers}${workers > 1 ? ' (data-parallel, worker_threads)' : ''}\n`);
-  const mnist = await loadMnist();
-  if (subsetN !== undefined && subsetN > mnist.train.n) throw new Error(`--subset must be at most ${mnist.train.n}, found ${subsetN}`);
-  const train = subsetN !== undefined ? subset(mnist.train, 0, subsetN) : mnist.train;
-  const architecture = { name: 'mnist-cnn', args: { seed: initSeed } };
+  const data = await entry.load();
+  if (!data.train) throw new Error(`dataset ${values.dataset} has no training split`);
+  if (subsetN !== undefined && subsetN > data.train.n) throw new Error(`--subset must be at most ${data.train.n}, found ${subsetN}`);
+  const all = subsetN !== undefined ? subset(data.train, 0, subsetN) : data.train;
+  const split = validationFraction !== undefined ? splitByGroup(all, { validationFraction, seed }) : null;
+  const train = split ? split.train : all;
+  if (split) process.stderr.write(`early stopping on ${split.validation.n} validation images (${new Set(split.validation.groups).size} whole tracks), patience ${patience}; training on ${train.n}\n`);
+  const architecture = { name: archName, args: { seed: initSeed } };
   const model = createModel(architecture);
-  if (values.fresh) rmSync(values.checkpoint!, { force: true });
+  if (values.fresh) rmSync(checkpoint, { force: true });
   const t0 = performance.now();
   const result = await trainModel(model, train, {
     epochs,
@@ -76,17 +95,19 @@ async function main(): Promise<void> {
     seed,
     workers,
     architecture,
-    checkpointPath: values.checkpoint,
-    evalData: mnist.test,
+    checkpointPath: checkpoint,
+    evalData: data.test,
+    ...(split ? { earlyStopping: { data: split.validation, patience } } : {}),
     onProgress: terminalProgress(),
   });
   const seconds = (performance.now() - t0) / 1000;
-  const testAccuracy = evaluateAccuracy(model, mnist.test);
+  const testAccuracy = evaluateAccuracy(model, data.test);
   const record = {
-    task: 'MNIST, CleverHans DkNN recipe',
-    train: { images: train.n, ...result.args, initSeed, resumedFromEpoch: result.resumedFromEpoch },
+    task: `${values.dataset}, ${archName}${values.dataset === 'mnist' ? ', CleverHans DkNN recipe' : ''}`,
+    train: { images: train.n, ...result.args, initSeed, resumedFromEpoch: result.resumedFromEpoch, ...(split ? { validationImages: split.validation.n, validationTracks: new Set(split.validation.groups).size, patience } : {}) },
+    ...(result.earlyStopping ? { earlyStopping: result.earlyStopping } : {}),
     testAccuracy,
-    testImages: mnist.test.n,
+    testImages: data.test.n,
     epochs: result.epochs,
     steps: result.steps,
     trainSeconds: seconds,
@@ -95,10 +116,10 @@ async function main(): Promise<void> {
     commit: gitCommit(),
     createdAt: new Date().toISOString(),
     node: process.version,
-    dataChecksums: { ...mnist.train.checksums, ...mnist.test.checksums },
+    dataChecksums: { ...data.train.checksums, ...data.test.checksums },
   };
   await saveModel(out, model, { architecture, record });
-  process.stdout.write(`${JSON.stringify({ out, testAccuracy, trainSeconds: seconds, imagesPerSecond: result.imagesPerSecond, backend: backend.name, workers }, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify({ out, testAccuracy, trainSeconds: seconds, imagesPerSecond: result.imagesPerSecond, backend: backend.name, workers, earlyStopping: result.earlyStopping ?? null }, null, 2)}\n`);
   model.dispose();
 }
 

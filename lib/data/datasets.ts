@@ -1,6 +1,7 @@
 /**
- * Loaders for the image data sets shipped in the repository's `data/` folder (MNIST, notMNIST),
- * with SHA-256 verification against `data/SHA256SUMS`.
+ * Loaders for the image data sets shipped in the repository's `data/` folder (MNIST, notMNIST,
+ * GTSRB), with SHA-256 verification against `data/SHA256SUMS`. Shapes, class counts and class
+ * names come from the files.
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -25,6 +26,11 @@ export interface ImageDataset {
   classNames: string[];
   /** The range every pixel lies in ([0, 1] for the loaders here); the DkNN checks inputs against it. */
   pixelRange?: readonly [number, number];
+  /**
+   * The group of each example (e.g. GTSRB's track: frames of one physical sign), when the data
+   * have groups: validation splits keep every group on one side (see `splitByGroup`).
+   */
+  groups?: Int32Array;
   /** Source file (relative to the data dir, '/'-separated) -> lower-case hex SHA-256. */
   checksums: Record<string, string>;
 }
@@ -57,7 +63,7 @@ export const MNIST_CLASS_NAMES: readonly string[] = Object.freeze(Array.from({ l
 export const NOTMNIST_CLASS_NAMES: readonly string[] = Object.freeze(Array.from('ABCDEFGHIJ'));
 
 const SUMS_FILE = 'SHA256SUMS';
-const IMAGE_SIZE = 28;
+const GREY_28 = { height: 28, width: 28, channels: 1 } as const;
 
 function findUp(start: string): string | null {
   let dir = resolve(start);
@@ -119,6 +125,10 @@ interface PairSpec {
   images: string;
   labels: string;
   classNames: readonly string[];
+  /** Expected image shape. */
+  height: number;
+  width: number;
+  channels: number;
 }
 
 async function loadPair(dir: string, spec: PairSpec, sums: Map<string, string> | null): Promise<ImageDataset> {
@@ -126,11 +136,11 @@ async function loadPair(dir: string, spec: PairSpec, sums: Map<string, string> |
   const imgPath = join(dir, spec.images);
   const labPath = join(dir, spec.labels);
   const { dims, dtype } = img.array;
-  if (dtype !== 'uint8' || dims.length !== 3 || dims[1] !== IMAGE_SIZE || dims[2] !== IMAGE_SIZE) {
-    throw new IdxFormatError(
-      imgPath,
-      `expected uint8 images of shape [N, ${IMAGE_SIZE}, ${IMAGE_SIZE}], found ${dtype} [${dims.join(', ')}]`,
-    );
+  const { height, width, channels } = spec;
+  const shapeOk = channels === 1 ? dims.length === 3 || (dims.length === 4 && dims[3] === 1) : dims.length === 4 && dims[3] === channels;
+  if (dtype !== 'uint8' || !shapeOk || dims[1] !== height || dims[2] !== width) {
+    const want = channels === 1 ? `[N, ${height}, ${width}]` : `[N, ${height}, ${width}, ${channels}]`;
+    throw new IdxFormatError(imgPath, `expected uint8 images of shape ${want}, found ${dtype} [${dims.join(', ')}]`);
   }
   if (lab.array.dtype !== 'uint8' || lab.array.dims.length !== 1) {
     throw new IdxFormatError(labPath, `expected uint8 labels of shape [N], found ${lab.array.dtype} [${lab.array.dims.join(', ')}]`);
@@ -153,9 +163,9 @@ async function loadPair(dir: string, spec: PairSpec, sums: Map<string, string> |
     images,
     labels,
     n,
-    height: IMAGE_SIZE,
-    width: IMAGE_SIZE,
-    channels: 1,
+    height,
+    width,
+    channels,
     numClasses,
     classNames: [...spec.classNames],
     pixelRange: [0, 1],
@@ -191,8 +201,8 @@ export async function loadMnist(options?: LoadOptions): Promise<{ train: ImageDa
   return memo(`mnist|${dir}|${verify}`, async () => {
     const sums = await loadSums(dir, verify);
     const [train, test] = await Promise.all([
-      loadPair(dir, { name: 'mnist-train', images: MNIST_FILES.trainImages, labels: MNIST_FILES.trainLabels, classNames: MNIST_CLASS_NAMES }, sums),
-      loadPair(dir, { name: 'mnist-test', images: MNIST_FILES.testImages, labels: MNIST_FILES.testLabels, classNames: MNIST_CLASS_NAMES }, sums),
+      loadPair(dir, { name: 'mnist-train', images: MNIST_FILES.trainImages, labels: MNIST_FILES.trainLabels, classNames: MNIST_CLASS_NAMES, ...GREY_28 }, sums),
+      loadPair(dir, { name: 'mnist-test', images: MNIST_FILES.testImages, labels: MNIST_FILES.testLabels, classNames: MNIST_CLASS_NAMES, ...GREY_28 }, sums),
     ]);
     return { train, test };
   });
@@ -208,7 +218,101 @@ export async function loadNotMnist(options?: LoadOptions): Promise<ImageDataset>
   const verify = options?.verify ?? true;
   return memo(`notmnist|${dir}|${verify}`, async () => {
     const sums = await loadSums(dir, verify);
-    return loadPair(dir, { name: 'notmnist', images: NOTMNIST_FILES.images, labels: NOTMNIST_FILES.labels, classNames: NOTMNIST_CLASS_NAMES }, sums);
+    return loadPair(dir, { name: 'notmnist', images: NOTMNIST_FILES.images, labels: NOTMNIST_FILES.labels, classNames: NOTMNIST_CLASS_NAMES, ...GREY_28 }, sums);
+  });
+}
+
+/** GTSRB file names relative to the data dir. */
+export const GTSRB_FILES = Object.freeze({
+  trainImages: 'gtsrb/gtsrb-train-images-idx4-ubyte.gz',
+  trainLabels: 'gtsrb/gtsrb-train-labels-idx1-ubyte.gz',
+  trainMeta: 'gtsrb/gtsrb-train-meta.csv',
+  testImages: 'gtsrb/gtsrb-test-images-idx4-ubyte.gz',
+  testLabels: 'gtsrb/gtsrb-test-labels-idx1-ubyte.gz',
+  signNames: 'gtsrb/gtsrb-signnames.csv',
+});
+
+/** Splits one CSV line (double-quoted fields may hold commas and doubled quotes). */
+export function parseCsvLine(line: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') {
+        cur += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else cur += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      out.push(cur);
+      cur = '';
+    } else cur += c;
+  }
+  out.push(cur);
+  return out;
+}
+
+async function loadCsv(dir: string, rel: string, sums: Map<string, string> | null, columns: string[]): Promise<string[][]> {
+  const path = join(dir, rel);
+  const bytes = await readFile(path);
+  if (sums) {
+    const expected = sums.get(rel);
+    const sha256 = sha256Bytes(bytes);
+    if (expected === undefined) throw new ChecksumError(path, null, sha256, `${path}: no SHA-256 listed for ${rel} in ${join(dir, SUMS_FILE)}`);
+    if (expected !== sha256) throw new ChecksumError(path, expected, sha256);
+  }
+  const lines = bytes.toString('utf8').split(/\r?\n/).filter((l) => l !== '');
+  const header = parseCsvLine(lines[0] ?? '');
+  const idx = columns.map((c) => header.indexOf(c));
+  const missing = columns.filter((_, i) => idx[i] < 0);
+  if (missing.length) throw new IdxFormatError(path, `expected CSV columns ${columns.join(', ')}, missing ${missing.join(', ')} (found ${header.join(', ')})`);
+  return lines.slice(1).map((l) => {
+    const f = parseCsvLine(l);
+    return idx.map((i) => f[i]);
+  });
+}
+
+/**
+ * Loads GTSRB (the full official train 39,209 / test 12,630 images, 32×32 RGB, 43 classes named
+ * by `gtsrb-signnames.csv`); the training images carry their track (`groups`: the frames of one
+ * physical sign), so that validation splits can keep tracks apart. Memoized like {@link loadMnist}.
+ * @throws ChecksumError when verification fails; IdxFormatError for malformed files.
+ */
+export async function loadGtsrb(options?: LoadOptions): Promise<{ train: ImageDataset; test: ImageDataset }> {
+  const dir = resolve(options?.dataDir ?? dataDir());
+  const verify = options?.verify ?? true;
+  return memo(`gtsrb|${dir}|${verify}`, async () => {
+    const sums = await loadSums(dir, verify);
+    const names = await loadCsv(dir, GTSRB_FILES.signNames, sums, ['ClassId', 'SignName']);
+    const classNames = names.map(([id, name], i) => {
+      if (Number(id) !== i) throw new IdxFormatError(join(dir, GTSRB_FILES.signNames), `row ${i + 1}: expected ClassId ${i}, found ${JSON.stringify(id)}`);
+      return name;
+    });
+    const rgb = { height: 32, width: 32, channels: 3 };
+    const [train, test, meta] = await Promise.all([
+      loadPair(dir, { name: 'gtsrb-train', images: GTSRB_FILES.trainImages, labels: GTSRB_FILES.trainLabels, classNames, ...rgb }, sums),
+      loadPair(dir, { name: 'gtsrb-test', images: GTSRB_FILES.testImages, labels: GTSRB_FILES.testLabels, classNames, ...rgb }, sums),
+      loadCsv(dir, GTSRB_FILES.trainMeta, sums, ['index', 'class_id', 'track_id']),
+    ]);
+    const metaPath = join(dir, GTSRB_FILES.trainMeta);
+    if (meta.length !== train.n) throw new IdxFormatError(metaPath, `expected ${train.n} rows (one per training image), found ${meta.length}`);
+    const groups = new Int32Array(train.n);
+    const trackIds = new Map<string, number>();
+    meta.forEach(([index, classId, track], row) => {
+      if (Number(index) !== row || Number(classId) !== train.labels[row]) {
+        throw new IdxFormatError(metaPath, `row ${row + 1}: index ${index} class ${classId} does not match image ${row} of class ${train.labels[row]}`);
+      }
+      const key = `${classId}/${track}`;
+      if (!trackIds.has(key)) trackIds.set(key, trackIds.size);
+      groups[row] = trackIds.get(key)!;
+    });
+    train.groups = groups;
+    train.checksums[GTSRB_FILES.trainMeta] = sha256Bytes(await readFile(metaPath));
+    train.checksums[GTSRB_FILES.signNames] = sha256Bytes(await readFile(join(dir, GTSRB_FILES.signNames)));
+    return { train, test };
   });
 }
 

@@ -31,9 +31,12 @@ export {
   dataDir,
   loadMnist,
   loadNotMnist,
+  loadGtsrb,
+  GTSRB_FILES,
+  parseCsvLine,
 } from './datasets';
 export type { ImageDataset, LoadOptions } from './datasets';
-export { gather, samplePerClass, seededPermutation, subset, toTensors } from './split';
+export { gather, samplePerClass, seededPermutation, splitByGroup, subset, toTensors } from './split';
 export { gaussianClusters, type GaussianClustersOptions } from './synthetic';
 export { datasetEntry, datasetNames, loadDataset, registerDataset, type DatasetEntry, type DatasetSplits } from './registry';
 export { rotateImages } from './transforms';

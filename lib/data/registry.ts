@@ -4,7 +4,7 @@
  * `setupExperiment({ dataset: 'mnist' })` looks names up here; a user's own dataset takes the same
  * path through {@link registerDataset} (or by passing the splits directly).
  */
-import { loadMnist, loadNotMnist, type ImageDataset, type LoadOptions } from './datasets';
+import { loadGtsrb, loadMnist, loadNotMnist, type ImageDataset, type LoadOptions } from './datasets';
 
 /** A dataset's splits. `train` is absent for evaluation-only sets (e.g. notMNIST). */
 export interface DatasetSplits {
@@ -28,6 +28,11 @@ const REGISTRY = new Map<string, DatasetEntry>([
     description: 'MNIST handwritten digits: 60,000 train / 10,000 test, 28×28 grey, 10 classes',
     load: async (o) => ({ name: 'mnist', ...(await loadMnist(o)) }),
     pretrained: 'mnist-cnn',
+  }],
+  ['gtsrb', {
+    description: 'GTSRB traffic signs: 39,209 train (with tracks) / 12,630 test, 32×32 RGB, 43 classes',
+    load: async (o) => ({ name: 'gtsrb', ...(await loadGtsrb(o)) }),
+    pretrained: 'gtsrb-cnn',
   }],
   ['notmnist', {
     description: 'notMNIST letters A–J: a 10,000-image sample, 28×28 grey (out-of-distribution data for MNIST models)',

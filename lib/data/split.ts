@@ -21,6 +21,7 @@ export function subset(ds: ImageDataset, start: number, end: number = ds.n): Ima
     name: `${ds.name}[${start}:${end}]`,
     images: ds.images.subarray(start * per, end * per),
     labels: ds.labels.subarray(start, end),
+    ...(ds.groups ? { groups: ds.groups.subarray(start, end) } : {}),
     n: end - start,
     classNames: [...ds.classNames],
     checksums: { ...ds.checksums },
@@ -36,6 +37,7 @@ export function gather(ds: ImageDataset, indices: ArrayLike<number>, options?: {
   const m = indices.length;
   const images = new Float32Array(m * per);
   const labels = new Uint8Array(m);
+  const groups = ds.groups ? new Int32Array(m) : undefined;
   for (let i = 0; i < m; i++) {
     const j = indices[i]!;
     if (!Number.isInteger(j) || j < 0 || j >= ds.n) {
@@ -43,12 +45,14 @@ export function gather(ds: ImageDataset, indices: ArrayLike<number>, options?: {
     }
     images.set(ds.images.subarray(j * per, (j + 1) * per), i * per);
     labels[i] = ds.labels[j]!;
+    if (groups) groups[i] = ds.groups![j];
   }
   return {
     ...ds,
     name: options?.name ?? `${ds.name}[gather ${m}]`,
     images,
     labels,
+    ...(groups ? { groups } : {}),
     n: m,
     classNames: [...ds.classNames],
     checksums: { ...ds.checksums },
@@ -105,4 +109,32 @@ export function samplePerClass(labels: ArrayLike<number>, numClasses: number, pe
     if (c >= 0 && c < numClasses && byClass[c].length < perClass) byClass[c].push(i);
   }
   return byClass.flat();
+}
+
+/**
+ * Splits `ds` into training and validation parts with no group (e.g. GTSRB track) on both sides:
+ * the groups are shuffled with a seeded permutation and taken into the validation part until it
+ * holds about `validationFraction` of the examples. Examples keep their order within each part.
+ * @throws when `ds` has no groups or the fraction is not in (0, 1).
+ */
+export function splitByGroup(ds: ImageDataset, options: { validationFraction?: number; seed?: number } = {}): { train: ImageDataset; validation: ImageDataset } {
+  const fraction = options.validationFraction ?? 0.1;
+  if (!(fraction > 0 && fraction < 1)) throw new RangeError(`splitByGroup: validationFraction must be in (0, 1), found ${fraction}`);
+  const groups = ds.groups;
+  if (!groups) throw new Error(`splitByGroup: ${ds.name} has no groups; use a seeded permutation instead`);
+  const ids = [...new Set(groups)].sort((a, b) => a - b);
+  const size = new Map<number, number>();
+  for (const g of groups) size.set(g, (size.get(g) ?? 0) + 1);
+  const order = seededPermutation(ids.length, options.seed ?? 1234);
+  const chosen = new Set<number>();
+  let taken = 0;
+  for (let i = 0; i < order.length && taken < fraction * ds.n; i++) {
+    const g = ids[order[i]];
+    chosen.add(g);
+    taken += size.get(g)!;
+  }
+  const trainIdx: number[] = [];
+  const valIdx: number[] = [];
+  for (let i = 0; i < ds.n; i++) (chosen.has(groups[i]) ? valIdx : trainIdx).push(i);
+  return { train: gather(ds, trainIdx, { name: `${ds.name} (train part)` }), validation: gather(ds, valIdx, { name: `${ds.name} (validation part)` }) };
 }

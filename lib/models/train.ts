@@ -60,6 +60,12 @@ export interface TrainArgs {
    * from it. Required when `workers > 1`, ignored otherwise.
    */
   architecture?: Architecture;
+  /**
+   * Early stopping: after every epoch the accuracy on `data` (a validation set, e.g. from
+   * `splitByGroup`) is measured; training stops when it has not improved for `patience` epochs,
+   * and the model ends with the weights of its best epoch (`TrainResult.earlyStopping`).
+   */
+  earlyStopping?: { data: LabelledImages; patience: number };
 }
 
 /** One finished epoch. */
@@ -75,6 +81,8 @@ export interface EpochRecord {
   imagesPerSecond: number;
   /** Threads that computed the gradients (`TrainArgs.workers`; absent in checkpoints made before the option existed). */
   workers?: number;
+  /** With early stopping: the accuracy on the validation set after the epoch. */
+  validationAccuracy?: number;
 }
 
 /** One Adam step. */
@@ -91,11 +99,13 @@ export interface TrainResult {
   steps: StepRecord[];
   /** Epochs already done in the checkpoint this run resumed from (0 if none). */
   resumedFromEpoch: number;
+  /** With early stopping: the epoch whose weights the model ends with, its validation accuracy, and whether training stopped early. */
+  earlyStopping?: { bestEpoch: number; bestAccuracy: number; stopped: boolean; validationAccuracy: number[] };
   /** True when `signal` stopped the run before the last epoch. */
   interrupted: boolean;
   /** Training throughput of this run (images per second of step time, evaluation excluded). */
   imagesPerSecond: number;
-  args: Required<Omit<TrainArgs, 'checkpointPath' | 'evalData' | 'onProgress' | 'signal' | 'architecture'>>;
+  args: Required<Omit<TrainArgs, 'checkpointPath' | 'evalData' | 'onProgress' | 'signal' | 'architecture' | 'earlyStopping'>>;
   /**
    * With `workers > 1`: the live tensors of each worker at the end (the weights of its model copy
    * when nothing leaks), in worker order.
@@ -173,6 +183,8 @@ interface Checkpoint {
   epochsDone: number;
   epochs: EpochRecord[];
   steps: StepRecord[];
+  /** With early stopping: the best validation accuracy so far and its epoch (its weights are stored as `best/…`). */
+  best?: { epoch: number; accuracy: number };
 }
 
 /**
@@ -190,6 +202,10 @@ export async function trainModel(model: tf.LayersModel, data: LabelledImages, ar
   const optimizer = tf.train.adam(learningRate, 0.9, 0.999, 1e-8);
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   let state: Checkpoint = { epochsDone: 0, epochs: [], steps: [] };
+  let bestWeights: StoredTensor[] = [];
+  const es = args.earlyStopping;
+  if (es && (!Number.isSafeInteger(es.patience) || es.patience < 1)) throw new Error(`trainModel: earlyStopping.patience must be a positive integer, found ${es.patience}`);
+  let stopped = false;
 
   if (args.checkpointPath && resume && existsSync(args.checkpointPath)) {
     const file = readContainer(args.checkpointPath);
@@ -202,8 +218,9 @@ export async function trainModel(model: tf.LayersModel, data: LabelledImages, ar
     if (JSON.stringify(meta.args) !== expectArgs) {
       throw new Error(`trainModel: checkpoint ${args.checkpointPath} was made with ${JSON.stringify(meta.args)}, this run asks for ${expectArgs}; delete it or pass resume: false`);
     }
-    const weights = tensors.filter((t) => !t.name.startsWith('optimizer/'));
+    const weights = tensors.filter((t) => !t.name.startsWith('optimizer/') && !t.name.startsWith('best/'));
     loadModelTensors(model, weights, args.checkpointPath);
+    bestWeights = tensors.filter((t) => t.name.startsWith('best/')).map((t) => ({ ...t, name: t.name.slice(5) }));
     const opt = tensors.filter((t) => t.name.startsWith('optimizer/'));
     const named = opt.map((t) => ({ name: t.name, tensor: tf.tensor(t.values, t.shape) }));
     await optimizer.setWeights(named);
@@ -298,10 +315,20 @@ export async function trainModel(model: tf.LayersModel, data: LabelledImages, ar
       }
       const seconds = (performance.now() - t0) / 1000;
       const evalAccuracy = args.evalData ? evaluateAccuracy(model, args.evalData) : NaN;
-      state.epochs.push({ epoch: epoch + 1, loss: lossSum / stepsInEpoch, accuracy: correctSum / data.n, evalAccuracy, seconds, imagesPerSecond: data.n / seconds, workers });
+      const validation = es ? evaluateAccuracy(model, es.data) : undefined;
+      state.epochs.push({ epoch: epoch + 1, loss: lossSum / stepsInEpoch, accuracy: correctSum / data.n, evalAccuracy, seconds, imagesPerSecond: data.n / seconds, workers, ...(validation !== undefined ? { validationAccuracy: validation } : {}) });
       state.epochsDone = epoch + 1;
-      if (args.checkpointPath) await writeCheckpoint(args.checkpointPath, model, optimizer, state, { batchSize, learningRate, seed });
+      if (es && validation !== undefined && (!state.best || validation > state.best.accuracy)) {
+        state.best = { epoch: epoch + 1, accuracy: validation };
+        bestWeights = modelTensors(model);
+      }
+      if (args.checkpointPath) await writeCheckpoint(args.checkpointPath, model, optimizer, state, { batchSize, learningRate, seed }, bestWeights);
+      if (es && state.best && epoch + 1 - state.best.epoch >= es.patience) {
+        stopped = true;
+        break;
+      }
     }
+    if (es && state.best && bestWeights.length) loadModelTensors(model, bestWeights, 'the best epoch');
   } finally {
     optimizer.dispose();
     await pool?.close();
@@ -313,6 +340,7 @@ export async function trainModel(model: tf.LayersModel, data: LabelledImages, ar
     interrupted,
     imagesPerSecond: stepSeconds > 0 ? stepImages / stepSeconds : NaN,
     args: { epochs, batchSize, learningRate, seed, resume, workers },
+    ...(es && state.best ? { earlyStopping: { bestEpoch: state.best.epoch, bestAccuracy: state.best.accuracy, stopped, validationAccuracy: state.epochs.map((e) => e.validationAccuracy ?? NaN) } } : {}),
     ...(pool ? { workerTensors: [...pool.workerTensors] } : {}),
   };
 }
@@ -352,9 +380,9 @@ async function parallelStep(pool: GradientPool, model: tf.LayersModel, vars: tf.
   return { loss, correct };
 }
 
-async function writeCheckpoint(path: string, model: tf.LayersModel, optimizer: tf.Optimizer, state: Checkpoint, args: object): Promise<void> {
+async function writeCheckpoint(path: string, model: tf.LayersModel, optimizer: tf.Optimizer, state: Checkpoint, args: object, best: StoredTensor[] = []): Promise<void> {
   const opt = await optimizer.getWeights();
   const optTensors: StoredTensor[] = opt.map((w, i) => ({ name: `optimizer/${i}/${w.name}`, shape: w.tensor.shape.slice(), values: new Float32Array(w.tensor.dataSync()) }));
   opt[0].tensor.dispose(); // the step counter is a fresh scalar; the moments are the optimizer's own variables
-  writeContainer(path, [...modelTensors(model), ...optTensors].map((t) => ({ name: t.name, values: t.values, shape: t.shape })), { kind: 'training-checkpoint', args, checkpoint: state, optimizerTensors: optTensors.length });
+  writeContainer(path, [...modelTensors(model), ...optTensors, ...best.map((t) => ({ ...t, name: `best/${t.name}` }))].map((t) => ({ name: t.name, values: t.values, shape: t.shape })), { kind: 'training-checkpoint', args, checkpoint: state, optimizerTensors: optTensors.length });
 }

@@ -20,6 +20,13 @@ export const MODEL_ZOO: Readonly<Record<string, ZooEntry>> = Object.freeze({
     dknnLayers: MNIST_CNN_DKNN_LAYERS,
     pretrained: 'pretrained/mnist-cnn',
   },
+  // CleverHans' basic CNN for 32×32 RGB inputs and GTSRB's 43 classes (the paper's GTSRB network
+  // is not published): ReLU1 16×16×64, ReLU3 6×6×128, ReLU5 2×2×128, logits 43.
+  'gtsrb-cnn': {
+    create: (args: Record<string, unknown>) => createMnistCnn({ height: 32, width: 32, channels: 3, numClasses: 43, ...(args as MnistCnnArgs) }),
+    dknnLayers: MNIST_CNN_DKNN_LAYERS,
+    pretrained: 'pretrained/gtsrb-cnn',
+  },
 });
 
 function zooEntry(name: unknown, where: string): ZooEntry {

@@ -53,10 +53,10 @@ export function credibilityHistogram(sets: { name: string; prediction: DkNNPredi
   );
 }
 
-/** A grid of the first `perClass` images of each class (one row per class), as a PNG. */
-export function sampleGrid(data: ImageDataset, options: { perClass?: number; scale?: number } = {}): Png {
+/** A grid of the first `perClass` images of each class, in class order (`cols` per row; default one row per class), as a PNG. */
+export function sampleGrid(data: ImageDataset, options: { perClass?: number; scale?: number; cols?: number } = {}): Png {
   const per = options.perClass ?? 10;
   if (data.channels !== 1 && data.channels !== 3) throw new Error(`sampleGrid: images must have 1 or 3 channels, found ${data.channels}`);
-  const g = imageGrid(data.images, samplePerClass(data.labels, data.numClasses, per), data.height, data.width, data.channels, { cols: per, scale: options.scale ?? 2 });
+  const g = imageGrid(data.images, samplePerClass(data.labels, data.numClasses, per), data.height, data.width, data.channels, { cols: options.cols ?? per, scale: options.scale ?? 2 });
   return { kind: 'png', bytes: encodePng(g.pixels, g.width, g.height, g.channels) };
 }

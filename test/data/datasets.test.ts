@@ -12,9 +12,11 @@ import {
   classCounts,
   clearDatasetCache,
   dataDir,
+  loadGtsrb,
   loadMnist,
   loadNotMnist,
 } from '../../lib/data/datasets';
+import { splitByGroup, subset } from '../../lib/data/split';
 
 const REPO_DATA = resolve(__dirname, '../../data');
 
@@ -133,4 +135,29 @@ test('content validation: counts, label range and image size', async () => {
     clearDatasetCache();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('GTSRB loads with its shapes, 43 named classes, per-image tracks, and a track split shares no track', async () => {
+  const { train, test: testSet } = await loadGtsrb();
+  assert.deepEqual([train.n, train.height, train.width, train.channels, train.numClasses], [39209, 32, 32, 3, 43]);
+  assert.deepEqual([testSet.n, testSet.height, testSet.width, testSet.channels], [12630, 32, 32, 3]);
+  assert.equal(train.classNames[0], 'Speed limit (20km/h)');
+  assert.equal(train.classNames.length, 43);
+  assert.deepEqual(classCounts(train).slice(0, 3), [210, 2220, 2250]);
+  assert.deepEqual(classCounts(testSet).slice(0, 3), [60, 720, 750]);
+  assert.equal(train.images.length, 39209 * 32 * 32 * 3);
+  assert.ok(train.images.every((v) => v >= 0 && v <= 1));
+  assert.deepEqual(train.pixelRange, [0, 1]);
+  assert.ok(train.groups && train.groups.length === train.n);
+  const tracks = new Set(train.groups);
+  assert.ok(tracks.size > 1000 && tracks.size < 1500, `${tracks.size} tracks of ~30 frames`);
+  const { train: part, validation } = splitByGroup(train, { validationFraction: 0.1, seed: 7 });
+  assert.equal(part.n + validation.n, train.n);
+  assert.ok(Math.abs(validation.n / train.n - 0.1) < 0.01, `validation holds ${validation.n} images`);
+  const inVal = new Set(validation.groups);
+  assert.ok(part.groups!.every((g) => !inVal.has(g)), 'no track on both sides');
+  assert.deepEqual(splitByGroup(train, { validationFraction: 0.1, seed: 7 }).validation.labels, validation.labels, 'seeded');
+  const sub = subset(train, 100, 200);
+  assert.deepEqual(Array.from(sub.groups!), Array.from(train.groups.subarray(100, 200)), 'subsets carry their groups');
+  assert.throws(() => splitByGroup(testSet), /gtsrb-test has no groups/);
 });

@@ -103,3 +103,20 @@ test('bad training arguments are refused with what was expected and found', asyn
   await assert.rejects(trainModel(model, data, { batchSize: 2.5 }), /batchSize must be a positive integer, found 2.5/);
   model.dispose();
 });
+
+test('early stopping keeps the weights of the best validation epoch and stops after `patience` epochs without improvement', async () => {
+  const data = toyImages(60, 3);
+  const validation = toyImages(20, 4);
+  const model = createMnistCnn({ seed: 3, filters: 4 });
+  // Learning rate 0 after the first epochs would be ideal; instead: a tiny patience on a task learned at once.
+  const result = await trainModel(model, data, { epochs: 8, batchSize: 20, learningRate: 0.01, earlyStopping: { data: validation, patience: 1 } });
+  const es = result.earlyStopping!;
+  assert.ok(es, 'early stopping reported');
+  assert.equal(es.validationAccuracy.length, result.epochs.length);
+  assert.equal(es.bestAccuracy, Math.max(...es.validationAccuracy));
+  assert.equal(es.bestEpoch, es.validationAccuracy.indexOf(es.bestAccuracy) + 1, 'the first epoch reaching the best accuracy');
+  if (es.stopped) assert.equal(result.epochs.length, es.bestEpoch + 1, 'stopped one epoch (the patience) after the best');
+  assert.equal(evaluateAccuracy(model, validation), es.bestAccuracy, 'the model ends with the best epoch\'s weights');
+  await assert.rejects(trainModel(model, data, { epochs: 1, earlyStopping: { data: validation, patience: 0 } }), /earlyStopping.patience must be a positive integer, found 0/);
+  model.dispose();
+});
