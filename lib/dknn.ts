@@ -288,6 +288,12 @@ export class DkNN {
     return this.calibScores.slice();
   }
 
+  /** The calibration scores α(xᵢ, yᵢ) and the labels yᵢ, in calibration order (copies). @throws before calibrate. */
+  get calibrationData(): { scores: Int32Array; labels: Int32Array } {
+    if (!this.calibScores || !this.calibRun) throw new NotFittedError('predict');
+    return { scores: this.calibScores.slice(), labels: this.calibRun.labels.slice() };
+  }
+
   /** The fitted calibrator (scores only), e.g. to compute p-values with the other formula. @throws before calibrate. */
   get conformalCalibrator(): ConformalCalibrator {
     if (!this.calibrator) throw new NotFittedError('predict');

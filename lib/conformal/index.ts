@@ -2,3 +2,4 @@
 export * from './nonconformity';
 export * from './calibrator';
 export * from './predict';
+export * from './sets';
