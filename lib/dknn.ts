@@ -288,6 +288,18 @@ export class DkNN {
     return this.calibScores.slice();
   }
 
+  /** Per layer, the centre subtracted after normalisation (the mean of the normalised training rows; copies). @throws before fit. */
+  get layerCentres(): Float32Array[] {
+    if (!this.state) throw new NotFittedError('calibrate');
+    return this.state.layers.map((f) => f.pre.centre.slice());
+  }
+
+  /** The training labels of the fit (a copy). @throws before fit. */
+  get trainLabels(): Int32Array {
+    if (!this.state) throw new NotFittedError('calibrate');
+    return this.state.trainLabels.slice();
+  }
+
   /** The calibration scores α(xᵢ, yᵢ) and the labels yᵢ, in calibration order (copies). @throws before calibrate. */
   get calibrationData(): { scores: Int32Array; labels: Int32Array } {
     if (!this.calibScores || !this.calibRun) throw new NotFittedError('predict');

@@ -46,7 +46,7 @@ export { agreement, recallAtK, type Agreement } from './knn/compare';
 
 // Attacks.
 export {
-  bim, bimAttack, carliniWagnerL2, cleverhansBim, craftAdversarial, cwL2Attack, fgsm, fgsmAttack, logitsFn, paperAttacks, perturbationNorms, GRADIENT_SEMANTICS,
+  bim, bimAttack, carliniWagnerL2, cleverhansBim, craftAdversarial, cwL2Attack, dknnGuidedAttack, fgsm, fgsmAttack, logitsFn, meanOfClassAttack, paperAttacks, perturbationNorms, GRADIENT_SEMANTICS,
   type AdversarialSet, type Attack, type BimOptions, type CarliniWagnerL2Options, type FgsmOptions, type GradientSemantics,
 } from './attacks';
 

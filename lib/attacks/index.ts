@@ -4,6 +4,7 @@ export { carliniWagnerL2, type CarliniWagnerL2Options } from './cw';
 export { ATTACKS_CODE_VERSION, bimAttack, cwL2Attack, fgsmAttack, type Attack, type BimAttackOptions, type CwL2AttackOptions, type FgsmAttackOptions } from './attack';
 export { adversarialCacheParts, craftAdversarial, craftBatches, type AdversarialSet, type BatchAttack, type CraftBatchesOptions, type CraftOptions } from './craft';
 export { fgsm, type FgsmOptions } from './fgsm';
+export { dknnGuidedAttack, meanOfClassAttack, targetClasses, type DknnAttackResult, type DknnGuidedAttackOptions } from './dknn-attack';
 export { cleverhansBim, paperAttacks, type PresetOptions } from './presets';
 export { perturbationNorms, type PerturbationNorms } from './norms';
 export {

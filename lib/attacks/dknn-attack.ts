@@ -1,0 +1,215 @@
+/**
+ * Attacks on the DkNN itself (Sitawarin & Wagner 2019, "On the Robustness of Deep K-Nearest
+ * Neighbors"), not on the DNN under it:
+ *
+ * - {@link dknnGuidedAttack}: for each input, the wrong class with the most neighbour votes is the
+ *   target; its m training points nearest to the input in the deepest DkNN layer are the guides.
+ *   Over the L∞ ball of radius ε (x' = clip(x + ε·tanh(w)), Adam on w) it minimises
+ *   Σ_layers Σ_guides sigmoid(a_l · (‖r_l(x') − r_l(g)‖² − η_l)), where r_l is the DkNN's own
+ *   representation (activations, L2-normalised, centred on the training mean: differentiable end
+ *   to end), η_l the squared distance of the input's k-th neighbour in layer l and a_l = 1/η_l:
+ *   each guide pulled inside the input's neighbourhood counts 1 less. The final x' is returned.
+ * - {@link meanOfClassAttack}: their simpler baseline: one step of ε in the sign of
+ *   (mean training image of the target class − x).
+ *
+ * Both need the fitted and calibrated DkNN and its training images. Tensor ownership: no tensor
+ * outlives a call.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ImageBatch } from '../activations';
+import { cachedActivations } from '../activation-cache';
+import { ArtefactCache } from '../artefacts/cache';
+import type { DkNN, DkNNPrediction, LabelledImageBatch } from '../dknn';
+import type { ProgressCallback } from '../progress';
+import { checkClip, checkEps, checkPositiveInt } from './utils';
+
+/** Options of {@link dknnGuidedAttack}. */
+export interface DknnGuidedAttackOptions {
+  /** L∞ radius. Required, ≥ 0. */
+  eps: number;
+  /** Guide training points per input (m). Default 75. */
+  guides?: number;
+  /** Adam steps. Default 300. */
+  steps?: number;
+  /** Adam learning rate on w. Default 0.1. */
+  learningRate?: number;
+  /** Inputs optimised together. Default 50. */
+  batchSize?: number;
+  /** Box of the inputs. Default [0, 1]. */
+  clipMin?: number;
+  clipMax?: number;
+  /** The clean inputs' DkNN prediction, when already computed. Default: predicted here. */
+  clean?: DkNNPrediction;
+  /** Artefact cache for the training activations of the deepest layer. Default `<repo>/.cache`. */
+  cache?: string | false;
+  onProgress?: ProgressCallback;
+}
+
+/** What the attacks return: the adversarial images, the target class of each input and the seconds taken. */
+export interface DknnAttackResult extends ImageBatch {
+  targets: Int32Array;
+  seconds: number;
+}
+
+/** The wrong class with the most neighbour votes (lowest class on ties) of each input. */
+export function targetClasses(pred: DkNNPrediction): Int32Array {
+  const C = pred.numClasses;
+  const out = new Int32Array(pred.n);
+  for (let i = 0; i < pred.n; i++) {
+    let best = -1;
+    for (let j = 0; j < C; j++) if (j !== pred.predictions[i] && (best < 0 || pred.knnCounts[i * C + j] > pred.knnCounts[i * C + best])) best = j;
+    out[i] = best;
+  }
+  return out;
+}
+
+/** The DkNN representation of every layer: flatten, L2-normalise (zero rows stay zero), subtract the centre. */
+function representations(acts: tf.Tensor[], centres: tf.Tensor[]): tf.Tensor2D[] {
+  return acts.map((a, l) => {
+    const flat = tf.reshape(a, [a.shape[0], -1]) as tf.Tensor2D;
+    const norm = tf.sqrt(tf.sum(tf.square(flat), 1, true));
+    return tf.sub(tf.div(flat, tf.maximum(norm, 1e-30)), centres[l]) as tf.Tensor2D;
+  });
+}
+
+/** A model's outputs as a list (a single-output model returns one tensor). */
+function outputs(o: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
+  return Array.isArray(o) ? o : [o];
+}
+
+function checkBox(options: { clipMin?: number; clipMax?: number }): [number, number] {
+  const lo = options.clipMin ?? 0;
+  const hi = options.clipMax ?? 1;
+  checkClip(lo, hi);
+  return [lo, hi];
+}
+
+/** The guided attack on the DkNN (see the module comment). */
+export async function dknnGuidedAttack(dknn: DkNN, train: LabelledImageBatch, data: ImageBatch, options: DknnGuidedAttackOptions): Promise<DknnAttackResult> {
+  const { eps, guides = 75, steps = 300, learningRate = 0.1, batchSize = 50 } = options;
+  checkEps(eps);
+  checkPositiveInt(guides, 'guides');
+  checkPositiveInt(steps, 'steps');
+  checkPositiveInt(batchSize, 'batchSize');
+  const [lo, hi] = checkBox(options);
+  const t0 = performance.now();
+  const clean = options.clean ?? (await dknn.predict(data));
+  if (clean.n !== data.n) throw new Error(`dknnGuidedAttack: the clean prediction covers ${clean.n} inputs, the data ${data.n}`);
+  const targets = targetClasses(clean);
+  const layers = [...dknn.layers];
+  const deep = layers.length - 1;
+  const trainLabels = dknn.trainLabels;
+  const centres = dknn.layerCentres;
+  // Guides: the m training points of the target class nearest to the input in the deepest layer.
+  const deepActs = (await cachedActivations(dknn.model, train, [layers[deep]], { cache: new ArtefactCache({ dir: options.cache }) })).values[0];
+  const dDeep = centres[deep].length;
+  const normalise = (v: Float32Array, off: number, d: number, c: Float32Array, out: Float32Array) => {
+    let s = 0;
+    for (let j = 0; j < d; j++) s += v[off + j] * v[off + j];
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let j = 0; j < d; j++) out[j] = (s > 0 ? v[off + j] * inv : v[off + j]) - c[j];
+  };
+  const byClass = new Map<number, number[]>();
+  trainLabels.forEach((y, i) => (byClass.get(y) ?? byClass.set(y, []).get(y)!).push(i));
+  const trainDeep = new Float32Array(train.n * dDeep);
+  const row = new Float32Array(dDeep);
+  for (let i = 0; i < train.n; i++) {
+    normalise(deepActs, i * dDeep, dDeep, centres[deep], row);
+    trainDeep.set(row, i * dDeep);
+  }
+  const per = data.height * data.width * data.channels;
+  const out = new Float32Array(data.n * per);
+  const subModel = tf.model({ inputs: dknn.model.inputs, outputs: layers.map((l) => dknn.model.getLayer(l).output as tf.SymbolicTensor) });
+  const centreT = centres.map((c) => tf.tensor1d(c));
+  try {
+    for (let s = 0; s < data.n; s += batchSize) {
+      const e = Math.min(data.n, s + batchSize);
+      const B = e - s;
+      const x = tf.tensor4d(data.images.subarray(s * per, e * per), [B, data.height, data.width, data.channels]);
+      // Guide indices per input, from the deepest-layer representation of the clean input.
+      const xDeep = tf.tidy(() => representations([outputs(subModel.predict(x))[deep]], [centreT[deep]])[0].dataSync() as Float32Array);
+      const guideIdx: number[][] = [];
+      for (let b = 0; b < B; b++) {
+        const cand = byClass.get(targets[s + b]) ?? [];
+        const dist = cand.map((t) => {
+          let d = 0;
+          for (let j = 0; j < dDeep; j++) d += (xDeep[b * dDeep + j] - trainDeep[t * dDeep + j]) ** 2;
+          return [d, t] as const;
+        });
+        dist.sort((p, q) => p[0] - q[0] || p[1] - q[1]);
+        guideIdx.push(dist.slice(0, guides).map((p) => p[1]));
+      }
+      const m = Math.min(...guideIdx.map((g) => g.length));
+      if (m === 0) throw new Error('dknnGuidedAttack: a target class has no training point');
+      // Guide representations, B × m × d per layer.
+      const guideImgs = new Float32Array(B * m * per);
+      guideIdx.forEach((g, b) => g.slice(0, m).forEach((t, j) => guideImgs.set(train.images.subarray(t * per, (t + 1) * per), (b * m + j) * per)));
+      const guideReps = tf.tidy(() => {
+        const gx = tf.tensor4d(guideImgs, [B * m, data.height, data.width, data.channels]);
+        return representations(outputs(subModel.predict(gx)), centreT).map((r) => tf.reshape(r, [B, m, -1]));
+      });
+      // η_l: squared distance of the k-th neighbour of each input in each layer.
+      const eta = layers.map((l) => {
+        const nb = clean.neighbors.find((q) => q.layer === l)!;
+        return tf.tensor2d(Float32Array.from({ length: B }, (_, b) => Math.max(1e-6, nb.distances[(s + b) * nb.k + nb.k - 1])), [B, 1]);
+      });
+      const w = tf.tidy(() => tf.variable(tf.zeros([B, data.height, data.width, data.channels])));
+      const opt = tf.train.adam(learningRate);
+      try {
+        for (let step = 0; step < steps; step++) {
+          opt.minimize(() => {
+            const adv = tf.clipByValue(tf.add(x, tf.mul(tf.tanh(w), eps)), lo, hi);
+            const reps = representations(outputs(subModel.apply(adv) as tf.Tensor | tf.Tensor[]), centreT);
+            let loss: tf.Tensor = tf.scalar(0);
+            reps.forEach((r, l) => {
+              const d = tf.sum(tf.square(tf.sub(tf.expandDims(r, 1), guideReps[l])), 2); // B × m
+              loss = tf.add(loss, tf.sum(tf.sigmoid(tf.div(tf.sub(d, eta[l]), eta[l]))));
+            });
+            return loss as tf.Scalar;
+          }, false, [w]);
+          if (step % 25 === 24) options.onProgress?.({ stage: `DkNN attack ε ${eps}`, done: s + Math.round((B * (step + 1)) / steps), total: data.n, unit: 'img' });
+          if (step % 25 === 24) await new Promise((r) => setImmediate(r));
+        }
+        const adv = tf.tidy(() => tf.clipByValue(tf.add(x, tf.mul(tf.tanh(w), eps)), lo, hi));
+        out.set(adv.dataSync(), s * per);
+        adv.dispose();
+      } finally {
+        opt.dispose();
+        w.dispose();
+        tf.dispose([x, ...guideReps, ...eta]);
+      }
+      options.onProgress?.({ stage: `DkNN attack ε ${eps}`, done: e, total: data.n, unit: 'img' });
+    }
+  } finally {
+    tf.dispose(centreT);
+  }
+  return { images: out, n: data.n, height: data.height, width: data.width, channels: data.channels, targets, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** Sitawarin & Wagner's baseline: one L∞ step of ε towards the mean training image of the target class. */
+export async function meanOfClassAttack(dknn: DkNN, train: LabelledImageBatch, data: ImageBatch, options: { eps: number; clean?: DkNNPrediction; clipMin?: number; clipMax?: number }): Promise<DknnAttackResult> {
+  checkEps(options.eps);
+  const [lo, hi] = checkBox(options);
+  const t0 = performance.now();
+  const clean = options.clean ?? (await dknn.predict(data));
+  const targets = targetClasses(clean);
+  const per = data.height * data.width * data.channels;
+  const C = clean.numClasses;
+  const means = new Float64Array(C * per);
+  const counts = new Float64Array(C);
+  for (let i = 0; i < train.n; i++) {
+    const y = train.labels[i];
+    counts[y]++;
+    for (let p = 0; p < per; p++) means[y * per + p] += train.images[i * per + p];
+  }
+  const out = new Float32Array(data.n * per);
+  for (let i = 0; i < data.n; i++) {
+    const t = targets[i];
+    for (let p = 0; p < per; p++) {
+      const x = data.images[i * per + p];
+      const dir = means[t * per + p] / Math.max(1, counts[t]) - x;
+      out[i * per + p] = Math.min(hi, Math.max(lo, x + options.eps * (dir > 0 ? 1 : dir < 0 ? -1 : 0)));
+    }
+  }
+  return { images: out, n: data.n, height: data.height, width: data.width, channels: data.channels, targets, seconds: (performance.now() - t0) / 1000 };
+}
