@@ -54,7 +54,7 @@ test('bad splits, unknown datasets, missing models are refused with what was exp
   await assert.rejects(setupExperiment({ dataset: splits(), model: null, calibEnd: 40 }), /calibEnd must be an integer in 1…39, found 40/);
   await assert.rejects(setupExperiment({ dataset: splits(), model: null, calibEnd: 10, evalEnd: 10 }), /evalEnd must be an integer in 11…40, found 10/);
   await assert.rejects(setupExperiment({ dataset: splits(), model: null, trainSubset: 0 }), /trainSubset must be an integer in 1…60, found 0/);
-  await assert.rejects(setupExperiment({ dataset: 'nope' }), /unknown dataset "nope"; registered: mnist, notmnist/);
+  await assert.rejects(setupExperiment({ dataset: 'nope' }), /unknown dataset "nope"; registered: mnist, gtsrb, notmnist/);
   await assert.rejects(setupExperiment({ dataset: 'notmnist' }), /dataset notmnist has no training split/);
   await assert.rejects(setupExperiment({ dataset: splits() }), /calibEnd \(default 750, the reference's\) must be an integer in 1…39, found 750/);
   await assert.rejects(setupExperiment({ dataset: splits(), calibEnd: 10 }), /dataset blobs has no pretrained model; pass model/);
