@@ -9,6 +9,7 @@
  * (data/pretrained/<architecture>), which is only replaced with --force.
  * --validation F --patience P: early stopping on a validation part of the training set (F of it,
  * whole groups — GTSRB tracks — on one side); the model keeps the weights of its best epoch.
+ * --augment: every batch shifted by up to 2 pixels and its brightness scaled by 0.8…1.2 (seeded).
  * --workers: threads computing gradients (data-parallel on worker threads, see TrainArgs.workers);
  * default 2 when os.availableParallelism() ≥ 2 and the backend is single-threaded (wasm, cpu), else 1.
  * Resumes from the checkpoint when one exists (unless --fresh), shows a progress bar on stderr,
@@ -23,6 +24,7 @@ import { initBackend } from '../backend';
 import { dataDir, splitByGroup, subset } from '../data';
 import { datasetEntry } from '../data/registry';
 import { evaluateAccuracy, saveModel, trainModel } from '../models';
+import { randomShiftAugment } from '../models/train';
 import { createModel, MODEL_ZOO, pretrainedPath } from '../models/zoo';
 import { checkWritableDir } from '../artefacts/atomic';
 import { gitCommit, repoRoot } from '../artefacts/repo';
@@ -47,6 +49,7 @@ async function main(): Promise<void> {
       architecture: { type: 'string' },
       validation: { type: 'string' },
       patience: { type: 'string', default: '3' },
+      augment: { type: 'boolean', default: false },
     },
   });
   const epochs = parseCount('epochs', values.epochs);
@@ -98,13 +101,14 @@ async function main(): Promise<void> {
     checkpointPath: checkpoint,
     evalData: data.test,
     ...(split ? { earlyStopping: { data: split.validation, patience } } : {}),
+    ...(values.augment ? { augment: randomShiftAugment({ maxShift: 2, brightness: 0.2 }) } : {}),
     onProgress: terminalProgress(),
   });
   const seconds = (performance.now() - t0) / 1000;
   const testAccuracy = evaluateAccuracy(model, data.test);
   const record = {
     task: `${values.dataset}, ${archName}${values.dataset === 'mnist' ? ', CleverHans DkNN recipe' : ''}`,
-    train: { images: train.n, ...result.args, initSeed, resumedFromEpoch: result.resumedFromEpoch, ...(split ? { validationImages: split.validation.n, validationTracks: new Set(split.validation.groups).size, patience } : {}) },
+    train: { images: train.n, ...result.args, augment: values.augment ? { randomShift: 2, brightness: 0.2 } : null, initSeed, resumedFromEpoch: result.resumedFromEpoch, ...(split ? { validationImages: split.validation.n, validationTracks: new Set(split.validation.groups).size, patience } : {}) },
     ...(result.earlyStopping ? { earlyStopping: result.earlyStopping } : {}),
     testAccuracy,
     testImages: data.test.n,

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { ChecksumError, readSha256Sums, sha256Bytes } from './checksum';
 import { IdxArray, IdxFormatError, parseIdx } from './idx';
+import { gather, seededPermutation } from './split';
 
 /** A labelled image set, NHWC float32 pixels in [0, 1]. */
 export interface ImageDataset {
@@ -278,7 +279,8 @@ async function loadCsv(dir: string, rel: string, sums: Map<string, string> | nul
 /**
  * Loads GTSRB (the full official train 39,209 / test 12,630 images, 32×32 RGB, 43 classes named
  * by `gtsrb-signnames.csv`); the training images carry their track (`groups`: the frames of one
- * physical sign), so that validation splits can keep tracks apart. Memoized like {@link loadMnist}.
+ * physical sign), so that validation splits can keep tracks apart, and come in a fixed shuffled
+ * order (seeded permutation 0 of the files' class-sorted order). Memoized like {@link loadMnist}.
  * @throws ChecksumError when verification fails; IdxFormatError for malformed files.
  */
 export async function loadGtsrb(options?: LoadOptions): Promise<{ train: ImageDataset; test: ImageDataset }> {
@@ -312,7 +314,9 @@ export async function loadGtsrb(options?: LoadOptions): Promise<{ train: ImageDa
     train.groups = groups;
     train.checksums[GTSRB_FILES.trainMeta] = sha256Bytes(await readFile(metaPath));
     train.checksums[GTSRB_FILES.signNames] = sha256Bytes(await readFile(join(dir, GTSRB_FILES.signNames)));
-    return { train, test };
+    // The files hold the training images sorted by class, track and frame: returned in one fixed
+    // seeded order instead, so that the first N images (a quick run's kNN database) are a fair sample.
+    return { train: gather(train, seededPermutation(train.n, 0), { name: 'gtsrb-train' }), test };
   });
 }
 

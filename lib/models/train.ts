@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../backend';
 import { seededPermutation } from '../data/split';
+import { createRng, type Rng } from '../random';
 import { wasmKernelMode } from '../kernels';
 import type { ProgressCallback } from '../progress';
 import { GradientPool, shardBounds, shardGradients, weightLayout } from './parallel';
@@ -66,6 +67,38 @@ export interface TrainArgs {
    * and the model ends with the weights of its best epoch (`TrainResult.earlyStopping`).
    */
   earlyStopping?: { data: LabelledImages; patience: number };
+  /**
+   * Data augmentation: called on every batch (its images, in place) with a generator seeded by the
+   * seed and the step, so a run is reproducible (e.g. {@link randomShiftAugment}). Default: none.
+   */
+  augment?: (images: Float32Array, n: number, shape: [number, number, number], rng: Rng) => void;
+}
+
+/**
+ * An augmentation for {@link TrainArgs.augment}: each image shifted by up to `maxShift` pixels in
+ * each direction (the uncovered border repeats the edge), its brightness scaled by a factor in
+ * [1 − `brightness`, 1 + `brightness`], clipped to [0, 1].
+ */
+export function randomShiftAugment(options: { maxShift?: number; brightness?: number } = {}): NonNullable<TrainArgs['augment']> {
+  const maxShift = options.maxShift ?? 2;
+  const brightness = options.brightness ?? 0.2;
+  return (images, n, [H, W, C], rng) => {
+    const per = H * W * C;
+    const copy = new Float32Array(per);
+    for (let i = 0; i < n; i++) {
+      const dy = rng.int(2 * maxShift + 1) - maxShift;
+      const dx = rng.int(2 * maxShift + 1) - maxShift;
+      const scale = 1 + brightness * (2 * rng.next() - 1);
+      copy.set(images.subarray(i * per, (i + 1) * per));
+      for (let y = 0; y < H; y++) {
+        const sy = Math.min(H - 1, Math.max(0, y - dy));
+        for (let x = 0; x < W; x++) {
+          const sx = Math.min(W - 1, Math.max(0, x - dx));
+          for (let c = 0; c < C; c++) images[i * per + (y * W + x) * C + c] = Math.min(1, Math.max(0, copy[(sy * W + sx) * C + c] * scale));
+        }
+      }
+    }
+  };
 }
 
 /** One finished epoch. */
@@ -105,7 +138,7 @@ export interface TrainResult {
   interrupted: boolean;
   /** Training throughput of this run (images per second of step time, evaluation excluded). */
   imagesPerSecond: number;
-  args: Required<Omit<TrainArgs, 'checkpointPath' | 'evalData' | 'onProgress' | 'signal' | 'architecture' | 'earlyStopping'>>;
+  args: Required<Omit<TrainArgs, 'checkpointPath' | 'evalData' | 'onProgress' | 'signal' | 'architecture' | 'earlyStopping' | 'augment'>>;
   /**
    * With `workers > 1`: the live tensors of each worker at the end (the weights of its model copy
    * when nothing leaks), in worker order.
@@ -269,6 +302,7 @@ export async function trainModel(model: tf.LayersModel, data: LabelledImages, ar
           xBuf.set(data.images.subarray(src * pixels, (src + 1) * pixels), i * pixels);
           yBuf[i] = data.labels[src];
         }
+        if (args.augment) args.augment(xBuf.subarray(0, size * pixels), size, [data.height, data.width, data.channels], createRng(seed * 1_000_003 + state.steps.length + 1));
         const ts = performance.now();
         let loss: number;
         let correct: number;

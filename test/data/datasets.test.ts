@@ -145,6 +145,7 @@ test('GTSRB loads with its shapes, 43 named classes, per-image tracks, and a tra
   assert.equal(train.classNames.length, 43);
   assert.deepEqual(classCounts(train).slice(0, 3), [210, 2220, 2250]);
   assert.deepEqual(classCounts(testSet).slice(0, 3), [60, 720, 750]);
+  assert.equal(new Set(train.labels.subarray(0, 1000)).size, 43, 'shuffled: the first 1,000 training images cover every class (the files are sorted by class)');
   assert.equal(train.images.length, 39209 * 32 * 32 * 3);
   assert.ok(train.images.every((v) => v >= 0 && v <= 1));
   assert.deepEqual(train.pixelRange, [0, 1]);
