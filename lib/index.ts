@@ -28,7 +28,7 @@ export { extractActivations, type ImageBatch } from './activations';
 // The DkNN.
 export { type RescoreOptions } from './rescore';
 export { coverageCurve, coverageFigure, dknnPredictionSets, setPValues, type SetOptions } from './prediction-sets';
-export { mondrianPValues, predictionSets, setCoverage, type PredictionSets, type SetCoverage } from './conformal/sets';
+export { mondrianPValues, predictionSets, setCoverage, setSizeStats, type PredictionSets, type SetCoverage } from './conformal/sets';
 export { sweepK, sweepKFigure, sweepLayers, sweepLayersFigure, type SweepRow } from './sweep';
 export { DkNN, exactIndexFactory, type DkNNInfo, type DkNNOptions, type DkNNPrediction, type DkNNRunOptions, type LabelledImageBatch, type LayerNeighbors } from './dknn';
 export { NOT_FITTED_SENTENCES, NotFittedError, type NotFittedStep } from './errors';

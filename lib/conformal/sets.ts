@@ -39,6 +39,20 @@ export function predictionSets(pValues: ArrayLike<number>, numClasses: number, e
   return { epsilon, n, numClasses, members, sizes };
 }
 
+/** Mean size and the shares of empty and single-class sets (no labels needed, e.g. out of distribution). */
+export function setSizeStats(sets: PredictionSets): { meanSize: number; emptyShare: number; singletonShare: number } {
+  const n = Math.max(1, sets.n);
+  let size = 0;
+  let empty = 0;
+  let single = 0;
+  for (const s of sets.sizes) {
+    size += s;
+    if (s === 0) empty++;
+    if (s === 1) single++;
+  }
+  return { meanSize: size / n, emptyShare: empty / n, singletonShare: single / n };
+}
+
 /** How prediction sets did against the true labels. */
 export interface SetCoverage {
   epsilon: number;

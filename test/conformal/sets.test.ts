@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConformalCalibrator } from '../../lib/conformal/calibrator';
-import { mondrianPValues, predictionSets, setCoverage } from '../../lib/conformal/sets';
+import { mondrianPValues, predictionSets, setCoverage, setSizeStats } from '../../lib/conformal/sets';
 import { createRng } from '../../lib/random';
 
 /**
@@ -63,6 +63,7 @@ test('sets, sizes, empty and singleton shares by hand', () => {
   assert.equal(c.singletonShare, 0);
   assert.equal(c.meanSize, 5 / 3);
   assert.deepEqual(c.classCoverage, [NaN, 0.5, 1]);
+  assert.deepEqual(setSizeStats(s), { meanSize: 5 / 3, emptyShare: 1 / 3, singletonShare: 0 });
   assert.throws(() => predictionSets(p, 3, 1.5), /epsilon must be in \[0, 1\], found 1.5/);
   assert.throws(() => predictionSets([0.1, 0.2], 3, 0.1), /2 p-values do not split into rows of 3 classes/);
 });
