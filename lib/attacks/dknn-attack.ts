@@ -3,12 +3,16 @@
  * Neighbors"), not on the DNN under it:
  *
  * - {@link dknnGuidedAttack}: for each input, the wrong class with the most neighbour votes is the
- *   target; its m training points nearest to the input in the deepest DkNN layer are the guides.
- *   Over the L∞ ball of radius ε (x' = clip(x + ε·tanh(w)), Adam on w) it minimises
- *   Σ_layers Σ_guides sigmoid(a_l · (‖r_l(x') − r_l(g)‖² − η_l)), where r_l is the DkNN's own
+ *   target; its m training points nearest to the input in one DkNN layer (the first by default) are the guides.
+ *   The adversarial image lives in the box B = [max(lo, x − ε), min(hi, x + ε)] through the change
+ *   of variable x' = B_lo + (B_hi − B_lo)·(tanh(w) + 1)/2 (every pixel can move across its whole
+ *   range; no clipping, so no gradient is lost at the box's faces), and Adam on w minimises
+ *   Σ_layers Σ_guides sigmoid(a · (‖r_l(x') − r_l(g)‖ − η_l) / η_l), where r_l is the DkNN's own
  *   representation (activations, L2-normalised, centred on the training mean: differentiable end
- *   to end), η_l the squared distance of the input's k-th neighbour in layer l and a_l = 1/η_l:
- *   each guide pulled inside the input's neighbourhood counts 1 less. The final x' is returned.
+ *   to end), η_l the distance of the input's k-th neighbour in layer l and a the steepness: a
+ *   guide inside the input's neighbourhood counts about 0, one outside about 1. At a few
+ *   checkpoints the DkNN predicts the current batch; an input whose DkNN prediction has moved off
+ *   its clean prediction keeps that image (the latest such), the others the final iterate.
  * - {@link meanOfClassAttack}: their simpler baseline: one step of ε in the sign of
  *   (mean training image of the target class − x).
  *
@@ -33,6 +37,12 @@ export interface DknnGuidedAttackOptions {
   steps?: number;
   /** Adam learning rate on w. Default 0.1. */
   learningRate?: number;
+  /** The DkNN layer in which the guides are the input's nearest training points of the target class. Default: the first. */
+  guideLayer?: string;
+  /** Steepness a of the sigmoid (in units of η_l). Default 1. */
+  steepness?: number;
+  /** Shares of the steps after which the DkNN checks which inputs it already gets wrong (the last step always is one). Default [0.5, 0.75, 1]. */
+  checkpoints?: number[];
   /** Inputs optimised together. Default 50. */
   batchSize?: number;
   /** Box of the inputs. Default [0, 1]. */
@@ -40,7 +50,7 @@ export interface DknnGuidedAttackOptions {
   clipMax?: number;
   /** The clean inputs' DkNN prediction, when already computed. Default: predicted here. */
   clean?: DkNNPrediction;
-  /** Artefact cache for the training activations of the deepest layer. Default `<repo>/.cache`. */
+  /** Artefact cache for the training activations of the guide layer. Default `<repo>/.cache`. */
   cache?: string | false;
   onProgress?: ProgressCallback;
 }
@@ -86,37 +96,37 @@ function checkBox(options: { clipMin?: number; clipMax?: number }): [number, num
 
 /** The guided attack on the DkNN (see the module comment). */
 export async function dknnGuidedAttack(dknn: DkNN, train: LabelledImageBatch, data: ImageBatch, options: DknnGuidedAttackOptions): Promise<DknnAttackResult> {
-  const { eps, guides = 75, steps = 300, learningRate = 0.1, batchSize = 50 } = options;
+  const { eps, guides = 75, steps = 300, learningRate = 0.1, batchSize = 50, steepness = 1, checkpoints = [0.5, 0.75, 1] } = options;
   checkEps(eps);
   checkPositiveInt(guides, 'guides');
   checkPositiveInt(steps, 'steps');
   checkPositiveInt(batchSize, 'batchSize');
+  if (!(Number.isFinite(steepness) && steepness > 0)) throw new Error(`dknnGuidedAttack: steepness must be a positive number, got ${steepness}`);
+  if (!checkpoints.every((c) => Number.isFinite(c) && c > 0 && c <= 1)) throw new Error(`dknnGuidedAttack: checkpoints must be shares of the steps in (0, 1], got ${JSON.stringify(checkpoints)}`);
+  const checkSteps = new Set([...checkpoints.map((c) => Math.max(1, Math.round(c * steps))), steps]);
   const [lo, hi] = checkBox(options);
   const t0 = performance.now();
   const clean = options.clean ?? (await dknn.predict(data));
   if (clean.n !== data.n) throw new Error(`dknnGuidedAttack: the clean prediction covers ${clean.n} inputs, the data ${data.n}`);
   const targets = targetClasses(clean);
   const layers = [...dknn.layers];
-  const deep = layers.length - 1;
   const trainLabels = dknn.trainLabels;
   const centres = dknn.layerCentres;
-  // Guides: the m training points of the target class nearest to the input in the deepest layer.
-  const deepActs = (await cachedActivations(dknn.model, train, [layers[deep]], { cache: new ArtefactCache({ dir: options.cache }) })).values[0];
-  const dDeep = centres[deep].length;
-  const normalise = (v: Float32Array, off: number, d: number, c: Float32Array, out: Float32Array) => {
-    let s = 0;
-    for (let j = 0; j < d; j++) s += v[off + j] * v[off + j];
-    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-    for (let j = 0; j < d; j++) out[j] = (s > 0 ? v[off + j] * inv : v[off + j]) - c[j];
-  };
+  // Guides: the m training points of the target class nearest to the input in the guide layer.
+  const g = options.guideLayer === undefined ? 0 : layers.indexOf(options.guideLayer);
+  if (g < 0) throw new Error(`dknnGuidedAttack: guideLayer must be one of the DkNN's layers ${JSON.stringify(layers)}, got ${JSON.stringify(options.guideLayer)}`);
+  const guideActs = (await cachedActivations(dknn.model, train, [layers[g]], { cache: new ArtefactCache({ dir: options.cache }) })).values[0];
+  const dG = centres[g].length;
+  const centreG = centres[g];
+  // Inverse L2 norm of each training row (0 for a zero row, which stays zero: the DkNN's preprocessing).
+  const invNorm = new Float64Array(train.n);
+  for (let i = 0; i < train.n; i++) {
+    let q = 0;
+    for (let j = 0; j < dG; j++) q += guideActs[i * dG + j] * guideActs[i * dG + j];
+    invNorm[i] = q > 0 ? 1 / Math.sqrt(q) : 0;
+  }
   const byClass = new Map<number, number[]>();
   trainLabels.forEach((y, i) => (byClass.get(y) ?? byClass.set(y, []).get(y)!).push(i));
-  const trainDeep = new Float32Array(train.n * dDeep);
-  const row = new Float32Array(dDeep);
-  for (let i = 0; i < train.n; i++) {
-    normalise(deepActs, i * dDeep, dDeep, centres[deep], row);
-    trainDeep.set(row, i * dDeep);
-  }
   const per = data.height * data.width * data.channels;
   const out = new Float32Array(data.n * per);
   const subModel = tf.model({ inputs: dknn.model.inputs, outputs: layers.map((l) => dknn.model.getLayer(l).output as tf.SymbolicTensor) });
@@ -126,14 +136,14 @@ export async function dknnGuidedAttack(dknn: DkNN, train: LabelledImageBatch, da
       const e = Math.min(data.n, s + batchSize);
       const B = e - s;
       const x = tf.tensor4d(data.images.subarray(s * per, e * per), [B, data.height, data.width, data.channels]);
-      // Guide indices per input, from the deepest-layer representation of the clean input.
-      const xDeep = tf.tidy(() => representations([outputs(subModel.predict(x))[deep]], [centreT[deep]])[0].dataSync() as Float32Array);
+      // Guide indices per input, from the guide-layer representation of the clean input.
+      const xRep = tf.tidy(() => representations([outputs(subModel.predict(x))[g]], [centreT[g]])[0].dataSync() as Float32Array);
       const guideIdx: number[][] = [];
       for (let b = 0; b < B; b++) {
         const cand = byClass.get(targets[s + b]) ?? [];
         const dist = cand.map((t) => {
           let d = 0;
-          for (let j = 0; j < dDeep; j++) d += (xDeep[b * dDeep + j] - trainDeep[t * dDeep + j]) ** 2;
+          for (let j = 0; j < dG; j++) d += (xRep[b * dG + j] - (guideActs[t * dG + j] * invNorm[t] - centreG[j])) ** 2;
           return [d, t] as const;
         });
         dist.sort((p, q) => p[0] - q[0] || p[1] - q[1]);
@@ -148,35 +158,61 @@ export async function dknnGuidedAttack(dknn: DkNN, train: LabelledImageBatch, da
         const gx = tf.tensor4d(guideImgs, [B * m, data.height, data.width, data.channels]);
         return representations(outputs(subModel.predict(gx)), centreT).map((r) => tf.reshape(r, [B, m, -1]));
       });
-      // η_l: squared distance of the k-th neighbour of each input in each layer.
+      // η_l: distance of the k-th neighbour of each input in each layer (the lists hold squared distances).
       const eta = layers.map((l) => {
         const nb = clean.neighbors.find((q) => q.layer === l)!;
-        return tf.tensor2d(Float32Array.from({ length: B }, (_, b) => Math.max(1e-6, nb.distances[(s + b) * nb.k + nb.k - 1])), [B, 1]);
+        return tf.tensor2d(Float32Array.from({ length: B }, (_, b) => Math.max(1e-6, Math.sqrt(nb.distances[(s + b) * nb.k + nb.k - 1]))), [B, 1]);
       });
-      const w = tf.tidy(() => tf.variable(tf.zeros([B, data.height, data.width, data.channels])));
+      // The box of each pixel and the starting w that maps to x itself.
+      const xs = data.images.subarray(s * per, e * per);
+      const boxLo = new Float32Array(xs.length);
+      const boxSpan = new Float32Array(xs.length);
+      const w0 = new Float32Array(xs.length);
+      for (let i = 0; i < xs.length; i++) {
+        boxLo[i] = Math.max(lo, xs[i] - eps);
+        boxSpan[i] = Math.min(hi, xs[i] + eps) - boxLo[i];
+        w0[i] = boxSpan[i] > 0 ? Math.atanh((2 * (xs[i] - boxLo[i])) / boxSpan[i] - 1) * 0.999999 : 0;
+        if (!Number.isFinite(w0[i])) w0[i] = Math.sign(w0[i]) * 7.6; // x on a face of its box: tanh(±7.6) = ±(1 − 5e-7)
+      }
+      const shape: [number, number, number, number] = [B, data.height, data.width, data.channels];
+      const loT = tf.tensor4d(boxLo, shape);
+      const spanT = tf.tensor4d(boxSpan, shape);
+      const w = tf.tidy(() => tf.variable(tf.tensor4d(w0, shape)));
       const opt = tf.train.adam(learningRate);
+      const image = () => tf.add(loT, tf.mul(spanT, tf.mul(tf.add(tf.tanh(w), 1), 0.5)));
+      const cleanPred = clean.predictions.subarray(s, e);
+      const kept = new Float32Array(B * per);
+      const moved = new Uint8Array(B);
       try {
-        for (let step = 0; step < steps; step++) {
+        for (let step = 1; step <= steps; step++) {
           opt.minimize(() => {
-            const adv = tf.clipByValue(tf.add(x, tf.mul(tf.tanh(w), eps)), lo, hi);
-            const reps = representations(outputs(subModel.apply(adv) as tf.Tensor | tf.Tensor[]), centreT);
+            const reps = representations(outputs(subModel.apply(image()) as tf.Tensor | tf.Tensor[]), centreT);
             let loss: tf.Tensor = tf.scalar(0);
             reps.forEach((r, l) => {
-              const d = tf.sum(tf.square(tf.sub(tf.expandDims(r, 1), guideReps[l])), 2); // B × m
-              loss = tf.add(loss, tf.sum(tf.sigmoid(tf.div(tf.sub(d, eta[l]), eta[l]))));
+              const d = tf.sqrt(tf.add(tf.sum(tf.square(tf.sub(tf.expandDims(r, 1), guideReps[l])), 2), 1e-12)); // B × m
+              loss = tf.add(loss, tf.sum(tf.sigmoid(tf.mul(tf.div(tf.sub(d, eta[l]), eta[l]), steepness))));
             });
             return loss as tf.Scalar;
           }, false, [w]);
-          if (step % 25 === 24) options.onProgress?.({ stage: `DkNN attack ε ${eps}`, done: s + Math.round((B * (step + 1)) / steps), total: data.n, unit: 'img' });
-          if (step % 25 === 24) await new Promise((r) => setImmediate(r));
+          if (checkSteps.has(step)) {
+            const now = tf.tidy(image);
+            const pixels = now.dataSync() as Float32Array;
+            now.dispose();
+            const p = await dknn.predict({ images: pixels, n: B, height: data.height, width: data.width, channels: data.channels });
+            for (let b = 0; b < B; b++) {
+              if (p.predictions[b] === cleanPred[b] && step < steps) continue;
+              if (p.predictions[b] !== cleanPred[b]) moved[b] = 1;
+              if (p.predictions[b] !== cleanPred[b] || !moved[b]) kept.set(pixels.subarray(b * per, (b + 1) * per), b * per);
+            }
+          }
+          if (step % 25 === 0) options.onProgress?.({ stage: `DkNN attack ε ${eps}`, done: s + Math.round((B * step) / steps), total: data.n, unit: 'img' });
+          if (step % 25 === 0) await new Promise((r) => setImmediate(r));
         }
-        const adv = tf.tidy(() => tf.clipByValue(tf.add(x, tf.mul(tf.tanh(w), eps)), lo, hi));
-        out.set(adv.dataSync(), s * per);
-        adv.dispose();
+        out.set(kept, s * per);
       } finally {
         opt.dispose();
         w.dispose();
-        tf.dispose([x, ...guideReps, ...eta]);
+        tf.dispose([x, loT, spanT, ...guideReps, ...eta]);
       }
       options.onProgress?.({ stage: `DkNN attack ε ${eps}`, done: e, total: data.n, unit: 'img' });
     }

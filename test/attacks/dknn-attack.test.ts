@@ -44,6 +44,11 @@ test('the guided attack on the DkNN brings its accuracy down with more credible 
   const meanCred = (p: Float64Array) => p.reduce((a, v) => a + v, 0) / p.length;
   assert.ok(acc(onGuided.predictions) < 0.5, `DkNN accuracy under the guided attack ${acc(onGuided.predictions)} (clean ${acc(clean.predictions)})`);
   assert.ok(meanCred(onGuided.credibility) > meanCred(onFgsm.credibility), `mean credibility: guided ${meanCred(onGuided.credibility)} vs FGSM ${meanCred(onFgsm.credibility)} (FGSM accuracy ${acc(onFgsm.predictions)})`);
+  await assert.rejects(dknnGuidedAttack(dknn, train, x, { eps, guideLayer: 'nope', clean }), /guideLayer must be one of the DkNN's layers \["flat","hidden","logits"\], got "nope"/);
+  await assert.rejects(dknnGuidedAttack(dknn, train, x, { eps, steepness: 0, clean }), /steepness must be a positive number, got 0/);
+  await assert.rejects(dknnGuidedAttack(dknn, train, x, { eps, checkpoints: [1.5], clean }), /checkpoints must be shares of the steps in \(0, 1\], got \[1.5\]/);
+  const zero = await dknnGuidedAttack(dknn, train, x, { eps: 0, steps: 3, guides: 5, clean });
+  assert.deepEqual(zero.images, x.images, 'ε = 0 returns the inputs unchanged');
   const base = await meanOfClassAttack(dknn, train, x, { eps, clean: clean });
   assert.ok(base.images.every((v, i) => Math.abs(v - x.images[i]) <= eps + 1e-6 && v >= 0 && v <= 1));
   assert.deepEqual(base.targets, guided.targets, 'both aim at the same classes');
