@@ -4,9 +4,8 @@
  *
  * - {@link dknnGuidedAttack}: for each input, the wrong class with the most neighbour votes is the
  *   target; its m training points nearest to the input in one DkNN layer (the first by default) are the guides.
- *   The adversarial image lives in the box B = [max(lo, x − ε), min(hi, x + ε)] through the change
- *   of variable x' = B_lo + (B_hi − B_lo)·(tanh(w) + 1)/2 (every pixel can move across its whole
- *   range; no clipping, so no gradient is lost at the box's faces), and Adam on w minimises
+ *   Projected Adam on the pixels, starting at x, each step followed by the projection onto the box
+ *   [max(lo, x − ε), min(hi, x + ε)], minimises
  *   Σ_layers Σ_guides sigmoid(a · (‖r_l(x') − r_l(g)‖ − η_l) / η_l), where r_l is the DkNN's own
  *   representation (activations, L2-normalised, centred on the training mean: differentiable end
  *   to end), η_l the distance of the input's k-th neighbour in layer l and a the steepness: a
@@ -35,7 +34,7 @@ export interface DknnGuidedAttackOptions {
   guides?: number;
   /** Adam steps. Default 300. */
   steps?: number;
-  /** Adam learning rate on w. Default 0.1. */
+  /** Adam learning rate, in pixel units. Default ε / 10. */
   learningRate?: number;
   /** The DkNN layer in which the guides are the input's nearest training points of the target class. Default: the first. */
   guideLayer?: string;
@@ -96,7 +95,7 @@ function checkBox(options: { clipMin?: number; clipMax?: number }): [number, num
 
 /** The guided attack on the DkNN (see the module comment). */
 export async function dknnGuidedAttack(dknn: DkNN, train: LabelledImageBatch, data: ImageBatch, options: DknnGuidedAttackOptions): Promise<DknnAttackResult> {
-  const { eps, guides = 75, steps = 300, learningRate = 0.1, batchSize = 50, steepness = 1, checkpoints = [0.5, 0.75, 1] } = options;
+  const { eps, guides = 75, steps = 300, learningRate, batchSize = 50, steepness = 1, checkpoints = [0.5, 0.75, 1] } = options;
   checkEps(eps);
   checkPositiveInt(guides, 'guides');
   checkPositiveInt(steps, 'steps');
@@ -163,41 +162,36 @@ export async function dknnGuidedAttack(dknn: DkNN, train: LabelledImageBatch, da
         const nb = clean.neighbors.find((q) => q.layer === l)!;
         return tf.tensor2d(Float32Array.from({ length: B }, (_, b) => Math.max(1e-6, Math.sqrt(nb.distances[(s + b) * nb.k + nb.k - 1]))), [B, 1]);
       });
-      // The box of each pixel and the starting w that maps to x itself.
+      // The box of each pixel: the ε-ball intersected with [lo, hi].
       const xs = data.images.subarray(s * per, e * per);
       const boxLo = new Float32Array(xs.length);
-      const boxSpan = new Float32Array(xs.length);
-      const w0 = new Float32Array(xs.length);
+      const boxHi = new Float32Array(xs.length);
       for (let i = 0; i < xs.length; i++) {
         boxLo[i] = Math.max(lo, xs[i] - eps);
-        boxSpan[i] = Math.min(hi, xs[i] + eps) - boxLo[i];
-        w0[i] = boxSpan[i] > 0 ? Math.atanh((2 * (xs[i] - boxLo[i])) / boxSpan[i] - 1) * 0.999999 : 0;
-        if (!Number.isFinite(w0[i])) w0[i] = Math.sign(w0[i]) * 7.6; // x on a face of its box: tanh(±7.6) = ±(1 − 5e-7)
+        boxHi[i] = Math.min(hi, xs[i] + eps);
       }
       const shape: [number, number, number, number] = [B, data.height, data.width, data.channels];
       const loT = tf.tensor4d(boxLo, shape);
-      const spanT = tf.tensor4d(boxSpan, shape);
-      const w = tf.tidy(() => tf.variable(tf.tensor4d(w0, shape)));
-      const opt = tf.train.adam(learningRate);
-      const image = () => tf.add(loT, tf.mul(spanT, tf.mul(tf.add(tf.tanh(w), 1), 0.5)));
+      const hiT = tf.tensor4d(boxHi, shape);
+      const xv = tf.tidy(() => tf.variable(x.clone()));
+      const opt = tf.train.adam(learningRate ?? eps / 10);
       const cleanPred = clean.predictions.subarray(s, e);
       const kept = new Float32Array(B * per);
       const moved = new Uint8Array(B);
       try {
         for (let step = 1; step <= steps; step++) {
           opt.minimize(() => {
-            const reps = representations(outputs(subModel.apply(image()) as tf.Tensor | tf.Tensor[]), centreT);
+            const reps = representations(outputs(subModel.apply(xv) as tf.Tensor | tf.Tensor[]), centreT);
             let loss: tf.Tensor = tf.scalar(0);
             reps.forEach((r, l) => {
               const d = tf.sqrt(tf.add(tf.sum(tf.square(tf.sub(tf.expandDims(r, 1), guideReps[l])), 2), 1e-12)); // B × m
               loss = tf.add(loss, tf.sum(tf.sigmoid(tf.mul(tf.div(tf.sub(d, eta[l]), eta[l]), steepness))));
             });
             return loss as tf.Scalar;
-          }, false, [w]);
+          }, false, [xv]);
+          tf.tidy(() => xv.assign(tf.minimum(tf.maximum(xv, loT), hiT)));
           if (checkSteps.has(step)) {
-            const now = tf.tidy(image);
-            const pixels = now.dataSync() as Float32Array;
-            now.dispose();
+            const pixels = xv.dataSync().slice() as Float32Array;
             const p = await dknn.predict({ images: pixels, n: B, height: data.height, width: data.width, channels: data.channels });
             for (let b = 0; b < B; b++) {
               if (p.predictions[b] === cleanPred[b] && step < steps) continue;
@@ -211,8 +205,8 @@ export async function dknnGuidedAttack(dknn: DkNN, train: LabelledImageBatch, da
         out.set(kept, s * per);
       } finally {
         opt.dispose();
-        w.dispose();
-        tf.dispose([x, loT, spanT, ...guideReps, ...eta]);
+        xv.dispose();
+        tf.dispose([x, loT, hiT, ...guideReps, ...eta]);
       }
       options.onProgress?.({ stage: `DkNN attack ε ${eps}`, done: e, total: data.n, unit: 'img' });
     }
