@@ -42,7 +42,11 @@ export interface DknnGuidedAttackOptions {
   steepness?: number;
   /** Shares of the steps after which the DkNN checks which inputs it already gets wrong (the last step always is one). Default [0.5, 0.75, 1]. */
   checkpoints?: number[];
-  /** Inputs optimised together. Default 50. */
+  /**
+   * Inputs optimised together. Default 50; lowered so that the guides' representations and their
+   * temporaries (~16 bytes × guides × the layers' total dimension per input) stay under 2 GiB of
+   * the engine's memory (the wasm engine has 4 GiB in all).
+   */
   batchSize?: number;
   /** Box of the inputs. Default [0, 1]. */
   clipMin?: number;
@@ -131,8 +135,10 @@ export async function dknnGuidedAttack(dknn: DkNN, train: LabelledImageBatch, da
   const subModel = tf.model({ inputs: dknn.model.inputs, outputs: layers.map((l) => dknn.model.getLayer(l).output as tf.SymbolicTensor) });
   const centreT = centres.map((c) => tf.tensor1d(c));
   try {
-    for (let s = 0; s < data.n; s += batchSize) {
-      const e = Math.min(data.n, s + batchSize);
+    const totalDim = centres.reduce((t, c) => t + c.length, 0);
+    const batch = Math.max(1, Math.min(batchSize, Math.floor(2 ** 31 / (16 * guides * totalDim))));
+    for (let s = 0; s < data.n; s += batch) {
+      const e = Math.min(data.n, s + batch);
       const B = e - s;
       const x = tf.tensor4d(data.images.subarray(s * per, e * per), [B, data.height, data.width, data.channels]);
       // Guide indices per input, from the guide-layer representation of the clean input.
