@@ -42,11 +42,7 @@ export interface DknnGuidedAttackOptions {
   steepness?: number;
   /** Shares of the steps after which the DkNN checks which inputs it already gets wrong (the last step always is one). Default [0.5, 0.75, 1]. */
   checkpoints?: number[];
-  /**
-   * Inputs optimised together. Default 50; lowered so that the guides' representations and their
-   * temporaries (~16 bytes × guides × the layers' total dimension per input) stay under 2 GiB of
-   * the engine's memory (the wasm engine has 4 GiB in all).
-   */
+  /** Inputs optimised together. Default 50. */
   batchSize?: number;
   /** Box of the inputs. Default [0, 1]. */
   clipMin?: number;
@@ -135,10 +131,8 @@ export async function dknnGuidedAttack(dknn: DkNN, train: LabelledImageBatch, da
   const subModel = tf.model({ inputs: dknn.model.inputs, outputs: layers.map((l) => dknn.model.getLayer(l).output as tf.SymbolicTensor) });
   const centreT = centres.map((c) => tf.tensor1d(c));
   try {
-    const totalDim = centres.reduce((t, c) => t + c.length, 0);
-    const batch = Math.max(1, Math.min(batchSize, Math.floor(2 ** 31 / (16 * guides * totalDim))));
-    for (let s = 0; s < data.n; s += batch) {
-      const e = Math.min(data.n, s + batch);
+    for (let s = 0; s < data.n; s += batchSize) {
+      const e = Math.min(data.n, s + batchSize);
       const B = e - s;
       const x = tf.tensor4d(data.images.subarray(s * per, e * per), [B, data.height, data.width, data.channels]);
       // Guide indices per input, from the guide-layer representation of the clean input.
@@ -200,9 +194,9 @@ export async function dknnGuidedAttack(dknn: DkNN, train: LabelledImageBatch, da
             const pixels = xv.dataSync().slice() as Float32Array;
             const p = await dknn.predict({ images: pixels, n: B, height: data.height, width: data.width, channels: data.channels });
             for (let b = 0; b < B; b++) {
-              if (p.predictions[b] === cleanPred[b] && step < steps) continue;
-              if (p.predictions[b] !== cleanPred[b]) moved[b] = 1;
-              if (p.predictions[b] !== cleanPred[b] || !moved[b]) kept.set(pixels.subarray(b * per, (b + 1) * per), b * per);
+              const fooled = p.predictions[b] !== cleanPred[b];
+              if (fooled) moved[b] = 1;
+              if (fooled || (step === steps && !moved[b])) kept.set(pixels.subarray(b * per, (b + 1) * per), b * per);
             }
           }
           if (step % 25 === 0) options.onProgress?.({ stage: `DkNN attack ε ${eps}`, done: s + Math.round((B * step) / steps), total: data.n, unit: 'img' });

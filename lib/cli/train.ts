@@ -53,6 +53,7 @@ async function main(): Promise<void> {
     },
   });
   const epochs = parseCount('epochs', values.epochs);
+  const augment = values.augment ? { maxShift: 2, brightness: 0.2 } : null;
   const batchSize = parseCount('batch-size', values['batch-size']);
   const learningRate = parseNumber('lr', values.lr);
   if (!(learningRate > 0)) throw new Error(`--lr must be > 0, found ${values.lr}`);
@@ -101,14 +102,14 @@ async function main(): Promise<void> {
     checkpointPath: checkpoint,
     evalData: data.test,
     ...(split ? { earlyStopping: { data: split.validation, patience } } : {}),
-    ...(values.augment ? { augment: randomShiftAugment({ maxShift: 2, brightness: 0.2 }) } : {}),
+    ...(augment ? { augment: randomShiftAugment(augment) } : {}),
     onProgress: terminalProgress(),
   });
   const seconds = (performance.now() - t0) / 1000;
   const testAccuracy = evaluateAccuracy(model, data.test);
   const record = {
     task: `${values.dataset}, ${archName}${values.dataset === 'mnist' ? ', CleverHans DkNN recipe' : ''}`,
-    train: { images: train.n, ...result.args, augment: values.augment ? { randomShift: 2, brightness: 0.2 } : null, initSeed, resumedFromEpoch: result.resumedFromEpoch, ...(split ? { validationImages: split.validation.n, validationTracks: new Set(split.validation.groups).size, patience } : {}) },
+    train: { images: train.n, ...result.args, augment, initSeed, resumedFromEpoch: result.resumedFromEpoch, ...(split ? { validationImages: split.validation.n, validationTracks: new Set(split.validation.groups).size, patience } : {}) },
     ...(result.earlyStopping ? { earlyStopping: result.earlyStopping } : {}),
     testAccuracy,
     testImages: data.test.n,

@@ -74,9 +74,6 @@ export function setCoverage(sets: PredictionSets, labels: ArrayLike<number>): Se
   const hit = new Array<number>(C).fill(0);
   const count = new Array<number>(C).fill(0);
   let covered = 0;
-  let size = 0;
-  let empty = 0;
-  let single = 0;
   for (let i = 0; i < sets.n; i++) {
     const y = labels[i];
     count[y]++;
@@ -84,14 +81,11 @@ export function setCoverage(sets: PredictionSets, labels: ArrayLike<number>): Se
       covered++;
       hit[y]++;
     }
-    size += sets.sizes[i];
-    if (sets.sizes[i] === 0) empty++;
-    if (sets.sizes[i] === 1) single++;
   }
   const n = Math.max(1, sets.n);
   return {
     epsilon: sets.epsilon, n: sets.n, coverage: covered / n, classCoverage: hit.map((h, c) => (count[c] ? h / count[c] : NaN)),
-    meanSize: size / n, emptyShare: empty / n, singletonShare: single / n,
+    ...setSizeStats(sets),
   }; // prettier-ignore
 }
 
