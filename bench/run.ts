@@ -14,6 +14,7 @@
  *   dknn-backends: the DkNN with each index (exact, LSH paper preset, LSH tuned, HNSW) on the
  *          9,250 evaluation inputs against the exact DkNN (see bench/dknn-backends.ts).
  *   attacks: crafting images/s of FGSM, BIM and CW-L2 with the notebook's settings.
+ *   vs-pytorch: the clean pipeline beside the PyTorch + faiss re-implementation, per stage (see bench/vs-pytorch.ts).
  *   dknn:  the clean DkNN pipeline at full size (extract 60k, index, calibrate 750, predict 9,250,
  *          4 layers, exact search): seconds per stage, peak RSS, DNN/DkNN accuracy; baseline: the
  *          plain-JS brute force on a sample of inputs for the kNN stage.
@@ -34,6 +35,7 @@ import { benchAttacks } from './attacks';
 import { benchExact } from './knn-exact';
 import { benchKnnBackends } from './knn-backends';
 import { benchDknnBackends } from './dknn-backends';
+import { benchVsPytorch } from './vs-pytorch';
 import { NaiveIndex } from './naive-index';
 import { DkNN } from '../lib/dknn';
 import { accuracy } from '../lib/metrics';
@@ -238,8 +240,8 @@ function markdown(r: SectionResult, meta: Record<string, unknown>): string {
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-  const sections: Record<string, () => Promise<SectionResult>> = { train: benchTrain, knn: benchKnn, dknn: benchDknn, 'knn-backends': benchKnnBackends,
-    attacks: async () => (await benchAttacks()) as unknown as SectionResult, 'dknn-backends': benchDknnBackends };
+  const sections: Record<string, () => Promise<SectionResult | null>> = { train: benchTrain, knn: benchKnn, dknn: benchDknn, 'knn-backends': benchKnnBackends,
+    attacks: async () => (await benchAttacks()) as unknown as SectionResult, 'dknn-backends': benchDknnBackends, 'vs-pytorch': benchVsPytorch };
   const names = wanted.length ? wanted : ['train'];
   for (const n of names) if (!sections[n]) throw new Error(`bench: unknown section ${JSON.stringify(n)}; expected one of ${Object.keys(sections).join(', ')}`);
   const dir = join(repoRoot(), 'bench', 'results');
@@ -247,6 +249,7 @@ async function main(): Promise<void> {
     const load = loadavg()[0];
     const t0 = performance.now();
     const r = await sections[name]();
+    if (r === null) continue; // skipped (the section said why)
     const meta = { commit: gitCommit(), date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model ?? '?', cores: cpus().length, loadAverageAtStart: load, seconds: ((performance.now() - t0) / 1000).toFixed(1), peakRssMiB: peakRssMiB().toFixed(0) };
     writeFileAtomic(join(dir, `${name}.json`), `${JSON.stringify({ ...r, meta }, null, 2)}\n`);
     writeFileAtomic(join(dir, `${name}.md`), markdown(r, meta));

@@ -21,6 +21,8 @@ export interface CachedActivationsOptions {
   onProgress?: ProgressCallback;
   /** The model's weight hash when already known. Default: computed. */
   modelHash?: string;
+  /** Extraction threads (`extractActivations`' option). Default 1. */
+  workers?: number | 'auto';
   /** A name for the data, recorded in written entries (e.g. 'mnist-train'). */
   dataName?: string;
 }
@@ -73,7 +75,7 @@ export async function cachedActivations(model: tf.LayersModel, data: ImageBatch,
   const todo = layers.filter((_, l) => values[l] === undefined);
   if (todo.length > 0) {
     let t = performance.now();
-    const acts = await extractActivations(model, data, todo, { batchSize: options.batchSize, onProgress: options.onProgress });
+    const acts = await extractActivations(model, data, todo, { batchSize: options.batchSize, onProgress: options.onProgress, workers: options.workers });
     timings.extract = since(t);
     t = performance.now();
     for (const a of acts.layers) {

@@ -13,6 +13,7 @@
  * Tensor ownership: the model is only read (never disposed or modified); no tensor outlives a call.
  */
 import * as tf from '@tensorflow/tfjs';
+import { activationPool, extractWorkerCount } from './activation-workers';
 import type { ProgressCallback } from './progress';
 
 /** Images as flat NHWC float32 (an `ImageDataset` fits). */
@@ -41,6 +42,12 @@ export interface ExtractActivationsOptions {
    * then a view of its first `(end − start) × dim` values.
    */
   into?: readonly (Float32Array | undefined)[];
+  /**
+   * Worker threads (see `activation-workers.ts`): a count, or `'auto'` (all cores from 2,000
+   * images on, one thread on the native backend). Default 1 (this thread). The values are
+   * identical for any count.
+   */
+  workers?: number | 'auto';
 }
 
 /** The activations of one layer. */
@@ -151,6 +158,12 @@ export async function extractActivations(
     return { name, dim: dims[l], values: new Float32Array(need) };
   });
   if (n === 0) return { layers: out, n };
+  const workers = extractWorkerCount(options.workers ?? 1, n, batchSize);
+  if (workers > 1) {
+    const pool = await activationPool(model, workers);
+    await pool.extract(data, [...layers], dims, out.map((o) => o.values), { start, end, batchSize }, options.onProgress);
+    return { layers: out, n };
+  }
 
   // Shares the layers (and weights) of `model`: never dispose it (that would dispose the weights).
   const sub = tf.model({ inputs: model.inputs, outputs: layers.map((name) => model.getLayer(name).output as tf.SymbolicTensor) });

@@ -9,7 +9,8 @@
  * ```
  *
  * - fit: the training activations of every layer are extracted in ONE pass of the model (one
- *   sub-model with an output per layer, written into one preallocated array per layer). That costs
+ *   sub-model with an output per layer, on all cores by default (`workers`), written into one
+ *   preallocated array per layer). That costs
  *   no extra memory: these arrays are exactly the ones the indexes keep, normalised and centred in
  *   place by {@link Preprocessor} (full MNIST: 60,000 × (12,544 + 3,200 + 128 + 10) float32 ≈ 3.8 GB,
  *   one copy). Raw activations are cached (lib/cache.ts) under a key made of the model's weight
@@ -28,6 +29,7 @@ import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_ACTIVATION_BATCH, extractActivations, layerDims, outputLayerName, type ImageBatch } from './activations';
 import { ArtefactCache } from './artefacts/cache';
 import { cachedActivations } from './activation-cache';
+import { extractWorkerCount } from './activation-workers';
 import { NOT_FITTED_SENTENCES, NotFittedError } from './errors';
 import { rescorePrediction, type RescoreOptions } from './rescore';
 import { ConformalCalibrator, type PValueFormula } from './conformal/calibrator';
@@ -48,9 +50,9 @@ export const CALL_CALIBRATE_BEFORE_PREDICT = NOT_FITTED_SENTENCES.predict;
 /** Makes one fresh {@link NeighborIndex} per layer (defined in `knn/types.ts`); see {@link DkNN.info}. */
 export type { NeighborIndexFactory };
 
-/** The exact (brute-force) index factory, `name` `'exact'`. */
-export function exactIndexFactory(backend: 'auto' | ExactBackend = 'auto'): NeighborIndexFactory {
-  return { name: 'exact', create: () => new ExactIndex({ backend }), describe: () => ({ name: 'exact', backend }) };
+/** The exact (brute-force) index factory, `name` `'exact'` (`projection`: see `ExactIndexOptions`). */
+export function exactIndexFactory(backend: 'auto' | ExactBackend = 'auto', projection: 'auto' | false | number = 'auto'): NeighborIndexFactory {
+  return { name: 'exact', create: () => new ExactIndex({ backend, projection }), describe: () => ({ name: 'exact', backend, projection }) };
 }
 
 /** Labelled images (NHWC float32); an `ImageDataset` fits. */
@@ -79,6 +81,8 @@ export interface DkNNOptions {
   index?: 'exact' | NeighborIndexFactory;
   /** Backend of the exact index (see `ExactIndex`). Default `'auto'` (native GEMM when onnxruntime-node loads). */
   exactBackend?: 'auto' | ExactBackend;
+  /** The exact index's projection first pass: `'auto'` (default), `false` or a rank (see `ExactIndex`). Same neighbours either way. */
+  exactProjection?: 'auto' | false | number;
   /** p-value formula. Default `'reference'` (CleverHans: zeros trimmed, no +1); `'conformal'` = textbook. */
   formula?: PValueFormula;
   /** How a missing neighbour (approximate indexes) enters α. Default `'disagree'`. */
@@ -87,6 +91,8 @@ export interface DkNNOptions {
   batchSize?: number;
   /** Inputs per chunk in calibrate/predict (bounds their memory). Default 1000. */
   queryChunk?: number;
+  /** Threads of every forward pass: a count or `'auto'` (default; see `extractActivations`); same values for any count. */
+  workers?: number | 'auto';
   /** Folder of the activation cache; `false` disables it. Default `<repo>/.cache`. */
   cacheDir?: string | false;
   /**
@@ -216,6 +222,7 @@ export class DkNN {
   private readonly dims: number[];
   private readonly batchSize: number;
   private readonly queryChunk: number;
+  private readonly workers: number | 'auto';
   private readonly cache: ArtefactCache;
   private readonly numClassesOption: number | undefined;
   private state: FitState | null = null;
@@ -243,17 +250,15 @@ export class DkNN {
     this.batchSize = options.batchSize ?? DEFAULT_ACTIVATION_BATCH;
     positiveInt('batchSize', this.batchSize);
     this.queryChunk = options.queryChunk ?? 1000;
+    this.workers = options.workers ?? 'auto';
+    extractWorkerCount(this.workers, 1, 1); // validates
     positiveInt('queryChunk', this.queryChunk);
     this.formula = options.formula ?? 'reference';
-    if (this.formula !== 'reference' && this.formula !== 'conformal') {
-      throw new Error(`formula: expected 'reference' or 'conformal', found ${String(this.formula)}`);
-    }
+    if (this.formula !== 'reference' && this.formula !== 'conformal') throw new Error(`formula: expected 'reference' or 'conformal', found ${String(this.formula)}`);
     this.missing = options.missing ?? 'disagree';
-    if (this.missing !== 'disagree' && this.missing !== 'ignore') {
-      throw new Error(`missing: expected 'disagree' or 'ignore', found ${String(this.missing)}`);
-    }
+    if (this.missing !== 'disagree' && this.missing !== 'ignore') throw new Error(`missing: expected 'disagree' or 'ignore', found ${String(this.missing)}`);
     const index = options.index ?? 'exact';
-    if (index === 'exact') this.factory = exactIndexFactory(options.exactBackend ?? 'auto');
+    if (index === 'exact') this.factory = exactIndexFactory(options.exactBackend ?? 'auto', options.exactProjection ?? 'auto');
     else if (typeof index === 'object' && index !== null && typeof index.create === 'function' && typeof index.name === 'string') this.factory = index;
     else throw new Error(`index: expected 'exact' or a factory { name, create() }, found ${String(index)}`);
     if (options.numClasses !== undefined) positiveInt('numClasses', options.numClasses);
@@ -339,7 +344,7 @@ export class DkNN {
     const hash = modelHash(this.model);
     this.timings['fit.modelHash'] = (performance.now() - t) / 1000;
     const acts = await cachedActivations(this.model, train, this.layers, {
-      cache: this.cache, batchSize: this.batchSize, modelHash: hash, dataName: train.name,
+      cache: this.cache, batchSize: this.batchSize, modelHash: hash, dataName: train.name, workers: this.workers,
       onProgress: options.onProgress && ((e) => options.onProgress!({ ...e, stage: `fit: ${e.stage}` })),
     }); // prettier-ignore
     const arrays: (Float32Array | undefined)[] = acts.values;
@@ -547,6 +552,7 @@ export class DkNN {
     const dnnPredictions = new Int32Array(n);
     const dnnConfidence = new Float32Array(n);
     let buffers: Float32Array[] = [];
+    const workers = extractWorkerCount(this.workers, n, this.batchSize);
     let tExtract = 0;
     let tPre = 0;
     let tQuery = 0;
@@ -554,7 +560,7 @@ export class DkNN {
       const e = Math.min(n, s + this.queryChunk);
       const m = e - s;
       let t = performance.now();
-      const acts = await extractActivations(this.model, x, names, { start: s, end: e, batchSize: this.batchSize, into: buffers });
+      const acts = await extractActivations(this.model, x, names, { start: s, end: e, batchSize: this.batchSize, into: buffers, workers });
       if (buffers.length === 0) buffers = acts.layers.map((a) => a.values);
       tExtract += performance.now() - t;
       const out = acts.layers[outSlot];

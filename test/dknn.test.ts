@@ -150,7 +150,7 @@ test('neighbours, DNN predictions and info are returned with their documented sh
   assert.equal(info.warnings.length, 1, 'calibrated on 20 points: the resolution warning');
   assert.deepEqual({ ...info, timings: undefined, modelHash: undefined, warnings: undefined }, {
     layers: LAYERS, dims: [16, 8, 3], k: 5, index: 'exact', indexBackend: 'js', formula: 'reference', missing: 'disagree',
-    indexParameters: { name: 'exact', backend: 'js' }, indexLayers: LAYERS.map(() => ({ name: 'exact', backend: 'js' })),
+    indexParameters: { name: 'exact', backend: 'js', projection: 'auto' }, indexLayers: LAYERS.map(() => ({ name: 'exact', backend: 'js' })),
     numClasses: 3, calibrationN: 20, calibrationSize: info.calibrationSize, trainN: 50,
     cache: { dir: false, hits: [], written: [] }, timings: undefined, modelHash: undefined, warnings: undefined,
   }); // prettier-ignore

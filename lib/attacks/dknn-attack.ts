@@ -42,7 +42,7 @@ export interface DknnGuidedAttackOptions {
   steepness?: number;
   /** Shares of the steps after which the DkNN checks which inputs it already gets wrong (the last step always is one). Default [0.5, 0.75, 1]. */
   checkpoints?: number[];
-  /** Inputs optimised together. Default 50. */
+  /** Inputs optimised together. Default 50, lowered so that a batch's guide representations stay within 512 MiB (m = 500 guides on MNIST: 16). */
   batchSize?: number;
   /** Box of the inputs. Default [0, 1]. */
   clipMin?: number;
@@ -131,8 +131,10 @@ export async function dknnGuidedAttack(dknn: DkNN, train: LabelledImageBatch, da
   const subModel = tf.model({ inputs: dknn.model.inputs, outputs: layers.map((l) => dknn.model.getLayer(l).output as tf.SymbolicTensor) });
   const centreT = centres.map((c) => tf.tensor1d(c));
   try {
-    for (let s = 0; s < data.n; s += batchSize) {
-      const e = Math.min(data.n, s + batchSize);
+    const guideBytes = guides * centres.reduce((a, c) => a + c.length, 0) * 4;
+    const batch = Math.max(1, Math.min(batchSize, Math.floor(GUIDE_BATCH_BYTES / guideBytes)));
+    for (let s = 0; s < data.n; s += batch) {
+      const e = Math.min(data.n, s + batch);
       const B = e - s;
       const x = tf.tensor4d(data.images.subarray(s * per, e * per), [B, data.height, data.width, data.channels]);
       // Guide indices per input, from the guide-layer representation of the clean input.
@@ -150,13 +152,10 @@ export async function dknnGuidedAttack(dknn: DkNN, train: LabelledImageBatch, da
       }
       const m = Math.min(...guideIdx.map((g) => g.length));
       if (m === 0) throw new Error('dknnGuidedAttack: a target class has no training point');
-      // Guide representations, B × m × d per layer.
-      const guideImgs = new Float32Array(B * m * per);
-      guideIdx.forEach((g, b) => g.slice(0, m).forEach((t, j) => guideImgs.set(train.images.subarray(t * per, (t + 1) * per), (b * m + j) * per)));
-      const guideReps = tf.tidy(() => {
-        const gx = tf.tensor4d(guideImgs, [B * m, data.height, data.width, data.channels]);
-        return representations(outputs(subModel.predict(gx)), centreT).map((r) => tf.reshape(r, [B, m, -1]));
-      });
+      // Guide representations, B × m × d per layer, and their squared norms (B × m): the loss takes
+      // ‖r − g‖² = ‖r‖² − 2 r·g + ‖g‖² as one batched product, never a B × m × d difference.
+      const guideReps = guideRepresentations(subModel, centreT, train, guideIdx, m, data);
+      const guideSq = guideReps.map((r) => tf.tidy(() => tf.sum(tf.square(r), 2)));
       // η_l: distance of the k-th neighbour of each input in each layer (the lists hold squared distances).
       const eta = layers.map((l) => {
         const nb = clean.neighbors.find((q) => q.layer === l)!;
@@ -184,7 +183,9 @@ export async function dknnGuidedAttack(dknn: DkNN, train: LabelledImageBatch, da
             const reps = representations(outputs(subModel.apply(xv) as tf.Tensor | tf.Tensor[]), centreT);
             let loss: tf.Tensor = tf.scalar(0);
             reps.forEach((r, l) => {
-              const d = tf.sqrt(tf.add(tf.sum(tf.square(tf.sub(tf.expandDims(r, 1), guideReps[l])), 2), 1e-12)); // B × m
+              const rg = tf.reshape(tf.matMul(tf.expandDims(r, 1), guideReps[l], false, true), [r.shape[0], -1]); // B × m
+              const sq = tf.add(tf.sub(tf.sum(tf.square(r), 1, true), tf.mul(rg, 2)), guideSq[l]);
+              const d = tf.sqrt(tf.add(tf.relu(sq), 1e-12)); // B × m
               loss = tf.add(loss, tf.sum(tf.sigmoid(tf.mul(tf.div(tf.sub(d, eta[l]), eta[l]), steepness))));
             });
             return loss as tf.Scalar;
@@ -206,7 +207,7 @@ export async function dknnGuidedAttack(dknn: DkNN, train: LabelledImageBatch, da
       } finally {
         opt.dispose();
         xv.dispose();
-        tf.dispose([x, loT, hiT, ...guideReps, ...eta]);
+        tf.dispose([x, loT, hiT, ...guideReps, ...guideSq, ...eta]);
       }
       options.onProgress?.({ stage: `DkNN attack ε ${eps}`, done: e, total: data.n, unit: 'img' });
     }
@@ -214,6 +215,33 @@ export async function dknnGuidedAttack(dknn: DkNN, train: LabelledImageBatch, da
     tf.dispose(centreT);
   }
   return { images: out, n: data.n, height: data.height, width: data.width, channels: data.channels, targets, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** Bytes of guide representations one optimised batch may hold (the wasm heap is 4 GiB at most). */
+const GUIDE_BATCH_BYTES = 512 * 1024 * 1024;
+
+/** Images per forward pass when computing guide representations. */
+const GUIDE_CHUNK = 500;
+
+/**
+ * The representations of each input's m guides in every layer, as B × m × d tensors. The guide
+ * images go through the model in chunks and land in one array per layer, so the wasm heap never
+ * holds more than one chunk's activations besides the result.
+ */
+function guideRepresentations(subModel: tf.LayersModel, centreT: tf.Tensor[], train: LabelledImageBatch, guideIdx: number[][], m: number, data: ImageBatch): tf.Tensor3D[] {
+  const per = data.height * data.width * data.channels;
+  const flat = guideIdx.flatMap((g) => g.slice(0, m));
+  const dims = centreT.map((c) => c.shape[0]);
+  const host = dims.map((d) => new Float32Array(flat.length * d));
+  for (let s = 0; s < flat.length; s += GUIDE_CHUNK) {
+    const e = Math.min(flat.length, s + GUIDE_CHUNK);
+    const imgs = new Float32Array((e - s) * per);
+    for (let j = s; j < e; j++) imgs.set(train.images.subarray(flat[j] * per, (flat[j] + 1) * per), (j - s) * per);
+    const reps = tf.tidy(() => representations(outputs(subModel.predict(tf.tensor4d(imgs, [e - s, data.height, data.width, data.channels]))), centreT));
+    reps.forEach((r, l) => host[l].set(r.dataSync(), s * dims[l]));
+    tf.dispose(reps);
+  }
+  return host.map((h, l) => tf.tensor3d(h, [guideIdx.length, m, dims[l]]));
 }
 
 /** Sitawarin & Wagner's baseline: one L∞ step of ε towards the mean training image of the target class. */

@@ -3,7 +3,8 @@
  * Runs the DkNN on clean MNIST from the command line (the reference's protocol):
  *   npm run dknn -- [--model PATH] [--train-subset 60000] [--calib 750] [--eval-end 10000] [--k 75]
  *                   [--layers ReLU1,ReLU3,ReLU5,logits] [--formula reference|conformal]
- *                   [--exact-backend auto|js|native] [--batch-size 250] [--cache-dir DIR] [--no-cache]
+ *                   [--exact-backend auto|js|native] [--exact-projection auto|off|RANK] [--workers auto|N]
+ *                   [--batch-size 250] [--cache-dir DIR] [--no-cache]
  *                   [--out reports/dknn-mnist.json]
  *                   [--attack fgsm|bim|cw] [--gradient reference|exact] [--eps 0.25] [--eps-iter 0.05]
  *                   [--nb-iter 10] [--attack-images N] [--cw-max-iterations 100]
@@ -57,6 +58,8 @@ async function main(): Promise<void> {
       layers: { type: 'string', default: MNIST_CNN_DKNN_LAYERS.join(',') },
       formula: { type: 'string', default: 'reference' },
       'exact-backend': { type: 'string', default: 'auto' },
+      'exact-projection': { type: 'string', default: 'auto' },
+      workers: { type: 'string', default: 'auto' },
       'batch-size': { type: 'string', default: '250' },
       'cache-dir': { type: 'string' },
       'no-cache': { type: 'boolean', default: false },
@@ -80,6 +83,9 @@ async function main(): Promise<void> {
   if (exactBackend !== 'auto' && exactBackend !== 'js' && exactBackend !== 'native') {
     throw new Error(`--exact-backend must be auto, js or native, found ${JSON.stringify(exactBackend)}`);
   }
+  const proj = values['exact-projection']!;
+  const exactProjection = proj === 'auto' ? 'auto' : proj === 'off' ? false : parseCount('exact-projection (auto, off or a rank)', proj);
+  const workers = values.workers === 'auto' ? 'auto' : parseCount('workers (auto or a count)', values.workers);
   const layers = values.layers!.split(',').map((s) => s.trim());
   if (layers.some((l) => l === '')) throw new Error(`--layers must be a comma-separated list of layer names, found ${JSON.stringify(values.layers)}`);
   const out = resolve(values.out!);
@@ -100,7 +106,7 @@ async function main(): Promise<void> {
   });
   process.stderr.write(`engine backend: ${ex.backend.description}\n`);
   const t0 = performance.now();
-  const dknn = await ex.fitDkNN({ layers, k, formula, exactBackend, batchSize });
+  const dknn = await ex.fitDkNN({ layers, k, formula, exactBackend, exactProjection, workers, batchSize });
   const attackImages = values['attack-images'] === undefined ? ex.eval.n : Math.min(ex.eval.n, parseCount('attack-images', values['attack-images']));
   const inputs = attack ? subset(ex.eval, 0, attackImages) : ex.eval;
   const adversarial = attack ? await ex.craft(attack, inputs) : null;
@@ -113,7 +119,7 @@ async function main(): Promise<void> {
     kind: attack ? 'dknn-mnist-adversarial' : 'dknn-mnist-clean',
     attack: adversarial ? { ...adversarial.attack, seconds: adversarial.seconds, cached: adversarial.cached, imagesPerSecond: adversarial.n / adversarial.seconds } : null,
     summary,
-    parameters: { model: ex.modelInfo!.path, trainSubset: ex.train.n, calib: calibEnd, evalEnd: calibEnd + ex.eval.n, k: info.k, layers: info.layers, formula, exactBackend },
+    parameters: { model: ex.modelInfo!.path, trainSubset: ex.train.n, calib: calibEnd, evalEnd: calibEnd + ex.eval.n, k: info.k, layers: info.layers, formula, exactBackend, exactProjection, workers },
     info,
     timings: info.timings,
     model: { path: ex.modelInfo!.path, architecture: ex.modelInfo!.architecture, record: ex.modelInfo!.record },

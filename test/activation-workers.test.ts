@@ -1,0 +1,78 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { extractActivations } from '../lib/activations';
+import { activationPool, closeActivationPools, extractWorkerCount } from '../lib/activation-workers';
+import { initBackend } from '../lib/backend';
+import { DkNN } from '../lib/dknn';
+import { createMnistCnn } from '../lib/models/mnist-cnn';
+import { createRng } from '../lib/random';
+
+function randomImages(n: number, seed: number) {
+  const rng = createRng(seed);
+  const images = Float32Array.from({ length: n * 784 }, () => rng.next());
+  const labels = Int32Array.from({ length: n }, (_, i) => i % 10);
+  return { images, labels, n, height: 28, width: 28, channels: 1, numClasses: 10 };
+}
+
+const LAYERS = ['ReLU1', 'ReLU3', 'ReLU5', 'logits'];
+
+test.before(async () => {
+  await initBackend({ prefer: ['wasm', 'cpu'] });
+});
+test.after(() => closeActivationPools());
+
+test('activations on 2 and 3 worker threads equal the single-thread values bit for bit, into the given arrays', async () => {
+  const model = createMnistCnn({ seed: 3 });
+  const data = randomImages(70, 5);
+  const one = await extractActivations(model, data, LAYERS, { batchSize: 16, start: 3, end: 67 });
+  for (const workers of [2, 3]) {
+    const into = LAYERS.map((_, l) => new Float32Array(one.layers[l].values.length + 7).fill(-1));
+    const seen: number[] = [];
+    const par = await extractActivations(model, data, LAYERS, { batchSize: 16, start: 3, end: 67, workers, into, onProgress: (e) => seen.push(e.done) });
+    par.layers.forEach((a, l) => {
+      assert.equal(a.values.buffer, into[l].buffer, 'written into the caller array');
+      assert.deepEqual(a.values, one.layers[l].values, `${a.name} with ${workers} workers`);
+    });
+    assert.equal(into[0][one.layers[0].values.length], -1, 'nothing written past the rows');
+    assert.equal(seen.length, 4, 'one progress report per batch');
+    assert.equal(Math.max(...seen), 64);
+  }
+});
+
+test('a pool follows the model: new weights give a new pool and the new values', async () => {
+  const model = createMnistCnn({ seed: 4 });
+  const data = randomImages(40, 6);
+  const pool = await activationPool(model, 2);
+  assert.equal(await activationPool(model, 2), pool, 'reused while the weights are unchanged');
+  const other = createMnistCnn({ seed: 9 });
+  model.setWeights(other.getWeights());
+  assert.notEqual(await activationPool(model, 2), pool, 'remade after the weights changed');
+  const one = await extractActivations(model, data, ['logits'], { batchSize: 10 });
+  const two = await extractActivations(model, data, ['logits'], { batchSize: 10, workers: 2 });
+  assert.deepEqual(two.layers[0].values, one.layers[0].values);
+});
+
+test('a DkNN fitted and run on worker threads gives the single-thread neighbours and credibilities', async () => {
+  const model = createMnistCnn({ seed: 7 });
+  const train = randomImages(120, 1);
+  const calib = randomImages(30, 2);
+  const test_ = randomImages(25, 3);
+  const run = async (workers: number) => {
+    const d = new DkNN(model, { layers: ['ReLU3', 'logits'], k: 5, batchSize: 20, queryChunk: 12, cacheDir: false, workers });
+    await d.fit(train);
+    await d.calibrate(calib);
+    return d.predict(test_);
+  };
+  const a = await run(1);
+  const b = await run(2);
+  assert.deepEqual(b.predictions, a.predictions);
+  assert.deepEqual(b.credibility, a.credibility);
+  b.neighbors.forEach((nb, l) => assert.deepEqual(nb.indices, a.neighbors[l].indices));
+});
+
+test("worker counts: 'auto' stays on this thread for small inputs, explicit counts are capped by the batches, bad counts are refused", () => {
+  assert.equal(extractWorkerCount('auto', 100, 250), 1);
+  assert.equal(extractWorkerCount(4, 600, 250), 3);
+  assert.throws(() => extractWorkerCount(0, 10, 5), /workers must be a positive integer or 'auto', found 0/);
+  assert.throws(() => new DkNN(createMnistCnn({ seed: 1 }), { layers: ['logits'], workers: 1.5 }), /workers must be a positive integer or 'auto', found 1.5/);
+});

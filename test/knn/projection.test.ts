@@ -1,0 +1,114 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ExactIndex, projectionRank } from '../../lib/knn/exact';
+import { combine, dot, rowSquaredNorms } from '../../lib/knn/kernel';
+import { gemmRunner } from '../../lib/knn/onnx-gemm';
+import { buildProjection, choleskyInverse, lowerBound, sumSquares, residualInterval, type Projection } from '../../lib/knn/projection';
+import { gaussianClusters } from '../../lib/data/synthetic';
+import { bruteForce, rowOf } from './helpers';
+
+/** Non-negative clustered rows (ReLU-like), L2-normalised then centred as the DkNN does, with duplicates and a zero row. */
+function reluLike(n: number, dim: number, seed: number): Float32Array {
+  const { x } = gaussianClusters(n, dim, 12, seed, { spread: 0.8, relu: true });
+  for (let r = 0; r < n; r++) {
+    let s = 0;
+    for (let j = 0; j < dim; j++) s += x[r * dim + j] ** 2;
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let j = 0; j < dim; j++) x[r * dim + j] *= inv;
+  }
+  x.copyWithin(5 * dim, 3 * dim, 4 * dim); // row 5 = row 3
+  x.copyWithin(9 * dim, 3 * dim, 4 * dim); // row 9 = row 3: a three-way tie
+  x.fill(0, 7 * dim, 8 * dim); // a zero row
+  const c = new Float64Array(dim);
+  for (let r = 0; r < n; r++) for (let j = 0; j < dim; j++) c[j] += x[r * dim + j] / n;
+  for (let r = 0; r < n; r++) for (let j = 0; j < dim; j++) x[r * dim + j] -= c[j];
+  return x;
+}
+
+async function native(): Promise<boolean> {
+  try {
+    await gemmRunner(2);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test('the projection first pass returns exactly the plain index neighbours and distances, duplicates and ties included', async (t) => {
+  if (!(await native())) return t.skip('onnxruntime-node unavailable');
+  const n = 3000;
+  const dim = 600;
+  const data = reluLike(n + 40, dim, 11);
+  const queries = data.slice(n * dim); // 40 held-out rows
+  queries.set(data.subarray(3 * dim, 4 * dim), 0); // query 0 sits on the tied duplicates
+  const db = data.subarray(0, n * dim);
+  for (const rank of [8, 64]) {
+    const proj = new ExactIndex({ backend: 'native', projection: rank });
+    await proj.build(db, n, dim);
+    assert.equal(proj.projectionRank, rank);
+    const got = await proj.query(queries, 40, 20);
+    const ref = bruteForce(db, n, dim, queries, 40, 20);
+    for (let r = 0; r < 40; r++) assert.deepEqual(rowOf(got.indices, r, 20), ref.indices[r], `rank ${rank}, query ${r}`);
+    assert.deepEqual(rowOf(got.indices, 0, 20).slice(0, 3), [3, 5, 9], 'ties by the lower index');
+    const plain = new ExactIndex({ backend: 'native', projection: false });
+    await plain.build(db, n, dim);
+    const p = await plain.query(queries, 40, 20);
+    assert.deepEqual(got.indices, p.indices);
+    assert.deepEqual(got.distances, p.distances);
+    assert.ok(proj.lastQueryStats.rerankedPerQuery! < n, 'it re-ranks fewer rows than the database holds');
+  }
+});
+
+test('the bound never exceeds the canonical distance; the slack covers the worst float32 rounding 10 times over', async (t) => {
+  if (!(await native())) return t.skip('onnxruntime-node unavailable');
+  const n = 1500;
+  const dim = 800;
+  const data = reluLike(n + 30, dim, 5);
+  const db = data.subarray(0, n * dim);
+  const norms = rowSquaredNorms(db, n, dim);
+  const gemm = await gemmRunner(2);
+  const p = (await buildProjection(gemm, db, n, dim, norms, 48)) as Projection;
+  assert.equal(typeof p, 'object');
+  assert.ok(p.orthoError < 1e-4, `basis orthonormal to ${p.orthoError}`);
+  let worst = 0; // most negative (canonical − bound) with no slack, relative to ‖q‖² + ‖x‖²
+  let tight = Infinity;
+  for (let a = 0; a < 30; a++) {
+    const qOff = (n + a) * dim;
+    const q2 = dot(data, qOff, data, qOff, dim);
+    const pq = await gemm.abt(data.subarray(qOff, qOff + dim), 1, p.basis, p.rank, dim);
+    const pq2 = sumSquares(pq, 0, p.rank);
+    const [lo, hi] = residualInterval(q2, pq2, p.orthoError);
+    const g = await gemm.abt(pq, 1, p.coords, n, p.rank);
+    for (let x = 0; x < n; x++) {
+      const exact = combine(q2, norms[x], dot(data, qOff, db, x * dim, dim));
+      const b = lowerBound(g[x], pq2, p.coordNorms[x], lo, hi, p.resLo[x], p.resHi[x], q2, norms[x], p.orthoError, 0);
+      worst = Math.min(worst, (exact - b) / (q2 + norms[x]));
+      tight = Math.min(tight, exact - b);
+    }
+  }
+  assert.ok(worst > -5e-4, `worst violation without slack ${worst} (default slack 5e-3)`);
+  assert.ok(tight < 0.5, 'the bound is not vacuous');
+});
+
+test('Cholesky with dropping keeps independent rows and inverts the factor', () => {
+  // Gram of rows a, 2a (dependent), b.
+  const g = Float64Array.from([1, 2, 0.5, 2, 4, 1, 0.5, 1, 2]);
+  const { keep, inv } = choleskyInverse(g, 3);
+  assert.deepEqual(keep, [0, 2]);
+  // L = [[1, 0], [0.5, √1.75]]: L⁻¹·L = I.
+  const L = [1, 0, 0.5, Math.sqrt(1.75)];
+  for (let i = 0; i < 2; i++) for (let j = 0; j < 2; j++) {
+    const v = inv[i * 2] * L[j] + inv[i * 2 + 1] * L[2 + j];
+    assert.ok(Math.abs(v - (i === j ? 1 : 0)) < 1e-12);
+  }
+});
+
+test("projection ranks: 'auto' only for wide layers with enough rows, explicit ranks capped, bad ones refused", () => {
+  assert.equal(projectionRank('auto', 60000, 12544), 512);
+  assert.equal(projectionRank('auto', 60000, 3200), 0);
+  assert.equal(projectionRank('auto', 5000, 12544), 0);
+  assert.equal(projectionRank(false, 60000, 12544), 0);
+  assert.equal(projectionRank(900, 500, 12544), 500);
+  assert.throws(() => new ExactIndex({ projection: 0 }), /projection must be 'auto', false or a positive integer rank, found 0/);
+  assert.throws(() => new ExactIndex({ projectionSlack: -1 }), /projectionSlack must be ≥ 0, found -1/);
+});
