@@ -49,8 +49,8 @@ export interface ExactIndexOptions {
   gemmTolerance?: number;
   /**
    * Native: the projection first pass (`projection.ts`): a rank, `false`, or `'auto'` (default:
-   * rank 512 from 8,192 values per row with at least 16 database rows per basis row, else none;
-   * on MNIST's 3,200-value ReLU3 it saved only 7 % of the query time). Only rows whose projected lower bound does not exclude them get
+   * rank 512 from 8,192 values per row, 256 from 2,048, none below or when the database has fewer
+   * than 16 rows per basis row). Only rows whose projected lower bound does not exclude them get
    * an exact distance; the neighbours are the same.
    */
   projection?: 'auto' | false | number;
@@ -70,7 +70,7 @@ export interface ExactQueryStats {
 export function projectionRank(option: 'auto' | false | number | undefined, n: number, dim: number): number {
   if (option === false) return 0;
   if (option === undefined || option === 'auto') {
-    const r = dim >= 8192 ? 512 : 0;
+    const r = dim >= 8192 ? 512 : dim >= 2048 ? 256 : 0;
     return r > 0 && n >= 16 * r ? r : 0;
   }
   if (!Number.isSafeInteger(option) || option < 1) throw new RangeError(`projection must be 'auto', false or a positive integer rank, found ${String(option)}`);

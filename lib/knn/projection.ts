@@ -2,9 +2,10 @@
  * A low-rank lower bound on Euclidean distances: the first pass of the exact index's projection
  * mode (`ExactIndex` option `projection`).
  *
- * Build: r database rows spread over the data (every ⌊n/r⌋-th) span a subspace; two rounds of
- * Cholesky-QR (Gram matrices by the native GEMM, Cholesky in float64, rows whose pivot vanishes —
- * duplicates, zero rows — dropped) give a basis Q (r' × dim, rows orthonormal up to a measured
+ * Build: a randomised range finder with power iterations on 4r database rows spread over the data
+ * finds r directions close to their top principal ones; two rounds of Cholesky-QR (Gram matrices
+ * by the native GEMM, Cholesky in float64, rows whose pivot vanishes — duplicates, zero rows —
+ * dropped) give a basis Q (r' × dim, rows orthonormal up to a measured
  * ε = ‖QQᵀ − I‖_F, summed in float64). Every database row x gets its coordinates p_x = Qx and an interval for the
  * norm of its residual x − Qᵀp_x (from ‖x‖² − ‖p_x‖²/(1 ± ε)).
  *
@@ -19,6 +20,7 @@
  * ~0.5 % of the rows have a bound below an input's k-th distance: those are the only rows whose
  * exact distance is computed.
  */
+import { createRng } from '../random';
 import { pushCandidates } from './kernel';
 import type { GemmRunner } from './onnx-gemm';
 import { TopK } from './topk';
@@ -43,6 +45,11 @@ export interface Projection {
 
 /** Largest ε accepted: a basis further from orthonormal is not used (the index falls back to the plain GEMM path). */
 export const MAX_ORTHO_ERROR = 1e-3;
+
+/** Sample rows per basis row, power iterations and seed of the range finder. */
+const SAMPLE_PER_RANK = 4;
+const POWER_ITERATIONS = 3;
+const SEED = 20180313;
 
 /** Rows per GEMM call when projecting the database. */
 const CHUNK = 8192;
@@ -109,12 +116,23 @@ async function choleskyQr(gemm: GemmRunner, a: Float32Array, m: number, dim: num
  */
 export async function buildProjection(gemm: GemmRunner, data: Float32Array, n: number, dim: number, norms: Float64Array, rank: number): Promise<Projection | string> {
   const r0 = Math.min(rank, n, dim);
-  const sample = new Float32Array(r0 * dim);
-  for (let t = 0; t < r0; t++) {
-    const i = Math.floor(((t + 0.5) * n) / r0);
+  // The sample: s rows spread over the data.
+  const s = Math.min(n, SAMPLE_PER_RANK * r0);
+  const sample = new Float32Array(s * dim);
+  for (let t = 0; t < s; t++) {
+    const i = Math.floor(((t + 0.5) * n) / s);
     sample.set(data.subarray(i * dim, (i + 1) * dim), t * dim);
   }
-  let q = await choleskyQr(gemm, sample, r0, dim);
+  // Randomised range finder on the sample's Gram matrix K = S·Sᵀ (s × s): Y ← orth(Y·K), a few
+  // times, from a seeded Gaussian Y (r0 × s); then the basis is orth(Y·S), close to the sample's
+  // top r0 principal directions.
+  const K = await gemm.abt(sample, s, sample, s, dim);
+  const rng = createRng(SEED);
+  let y = { rows: Float32Array.from({ length: r0 * s }, () => rng.normal()), m: r0 };
+  for (let it = 0; it < POWER_ITERATIONS; it++) {
+    y = await choleskyQr(gemm, await gemm.abt(y.rows, y.m, K, s, s), y.m, s);
+  }
+  let q = await choleskyQr(gemm, await gemm.abt(y.rows, y.m, transpose(sample, s, dim), dim, s), y.m, dim);
   q = await choleskyQr(gemm, q.rows, q.m, dim);
   const r = q.m;
   if (r < 1) return 'the sampled rows span nothing (all zero)';
@@ -164,15 +182,15 @@ export function residualInterval(norm2: number, coord2: number, eps: number): [n
 
 /**
  * Lower bound of ‖q − x‖² (see the module comment) from the GEMM value g ≈ p_q·p_x, the squared
- * coordinate norms, the residual intervals and the squared norms for the slack.
+ * coordinate norms, the residual intervals and the squared norms for the slack: the value the
+ * search computes (up to the order of the float64 operations).
  */
 export function lowerBound(
   g: number, pq2: number, px2: number, qLo: number, qHi: number, xLo: number, xHi: number,
   q2: number, x2: number, eps: number, slack: number,
 ): number {
-  const proj = pq2 + px2 - 2 * g;
   const gap = Math.max(0, qLo - xHi, xLo - qHi);
-  return (proj > 0 ? proj / (1 + eps) : 0) + gap * gap - slack * (q2 + x2);
+  return (pq2 + px2 - 2 * g) / (1 + eps) + gap * gap - slack * (q2 + x2);
 }
 
 /** Options of {@link searchProjected}. */
@@ -209,6 +227,9 @@ export async function searchProjected(
   const four = new Float64Array(4);
   const q = { pq2: new Float64Array(batch), lo: new Float64Array(batch), hi: new Float64Array(batch), n2: new Float64Array(batch) };
   const lb = new Float64Array(Math.min(batch, rows) * n);
+  const scale = 1 / (1 + proj.orthoError);
+  const rowTerm = new Float64Array(n);
+  for (let x = 0; x < n; x++) rowTerm[x] = scale * proj.coordNorms[x] - options.slack * norms[x];
   let reranked = 0;
   for (let b0 = 0; b0 < rows; b0 += batch) {
     const m = Math.min(batch, rows - b0);
@@ -222,7 +243,7 @@ export async function searchProjected(
     for (let c0 = 0; c0 < n; c0 += CHUNK) {
       const w = Math.min(CHUNK, n - c0);
       const g = await gemm.abt(pq, m, proj.coords.subarray(c0 * r, (c0 + w) * r), w, r);
-      fillBounds(g, m, w, c0, n, q, proj, norms, options.slack, lb, heaps);
+      fillBounds(g, m, w, c0, n, q, rowTerm, proj.resLo, proj.resHi, scale, options.slack, lb, heaps);
     }
     for (let a = 0; a < m; a++) {
       const row = b0 + a;
@@ -241,28 +262,32 @@ export async function searchProjected(
   return reranked;
 }
 
-/** Bounds of a GEMM block (m queries × w rows from c0) into `lb`, each offered to its query's heap. */
+/**
+ * Bounds of a GEMM block (m queries × w rows from c0) into `lb`, each offered to its query's heap.
+ * Written as v = scale·p_q² − slack·‖q‖² + rowTerm[x] − 2·scale·g + gap² with the per-row part
+ * rowTerm = scale·p_x² − slack·‖x‖² precomputed (an unclamped negative projection term only lowers
+ * the bound).
+ */
 function fillBounds(
   g: Float32Array, m: number, w: number, c0: number, n: number,
   q: { pq2: Float64Array; lo: Float64Array; hi: Float64Array; n2: Float64Array },
-  proj: Projection, norms: Float64Array, slack: number, lb: Float64Array, heaps: TopK[],
+  rowTerm: Float64Array, resLo: Float64Array, resHi: Float64Array, scale: number, slack: number, lb: Float64Array, heaps: TopK[],
 ): void {
-  const { coordNorms, resLo, resHi } = proj;
-  const scale = 1 / (1 + proj.orthoError);
+  const s2 = 2 * scale;
   for (let a = 0; a < m; a++) {
     const h = heaps[a];
     let worst = h.worst;
-    const pq2 = q.pq2[a];
+    const qTerm = scale * q.pq2[a] - slack * q.n2[a];
     const lo = q.lo[a];
     const hi = q.hi[a];
-    const n2 = q.n2[a];
     const gb = a * w;
     const lbBase = a * n + c0;
     for (let i = 0; i < w; i++) {
       const x = c0 + i;
-      const p = pq2 + coordNorms[x] - 2 * g[gb + i];
-      const gap = Math.max(0, lo - resHi[x], resLo[x] - hi);
-      const v = (p > 0 ? p * scale : 0) + gap * gap - slack * (n2 + norms[x]);
+      const d1 = lo - resHi[x];
+      const d2 = resLo[x] - hi;
+      const gap = d1 > d2 ? (d1 > 0 ? d1 : 0) : d2 > 0 ? d2 : 0;
+      const v = qTerm + rowTerm[x] - s2 * g[gb + i] + gap * gap;
       lb[lbBase + i] = v;
       if (v <= worst) {
         h.push(v, x);

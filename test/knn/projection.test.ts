@@ -105,7 +105,8 @@ test('Cholesky with dropping keeps independent rows and inverts the factor', () 
 
 test("projection ranks: 'auto' only for wide layers with enough rows, explicit ranks capped, bad ones refused", () => {
   assert.equal(projectionRank('auto', 60000, 12544), 512);
-  assert.equal(projectionRank('auto', 60000, 3200), 0);
+  assert.equal(projectionRank('auto', 60000, 3200), 256);
+  assert.equal(projectionRank('auto', 60000, 1000), 0);
   assert.equal(projectionRank('auto', 5000, 12544), 0);
   assert.equal(projectionRank(false, 60000, 12544), 0);
   assert.equal(projectionRank(900, 500, 12544), 500);
