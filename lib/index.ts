@@ -46,14 +46,14 @@ export { agreement, recallAtK, type Agreement } from './knn/compare';
 
 // Attacks.
 export {
-  bim, bimAttack, carliniWagnerL2, cleverhansBim, craftAdversarial, cwL2Attack, dknnGuidedAttack, fgsm, fgsmAttack, logitsFn, meanOfClassAttack, paperAttacks, perturbationNorms, GRADIENT_SEMANTICS,
-  type AdversarialSet, type Attack, type BimOptions, type CarliniWagnerL2Options, type FgsmOptions, type GradientSemantics,
+  bim, bimAttack, carliniWagnerL2, cleverhansBim, craftAdversarial, cwL2Attack, dknnGuidedAttack, fgsm, fgsmAttack, logitsFn, adaptiveAttackSweep, meanOfClassAttack, paperAttacks, perturbationNorms, worstCaseOverAttacks, GRADIENT_SEMANTICS,
+  type AdaptiveSweepRow, type AdversarialSet, type AttackRun, type WorstCase, type Attack, type BimOptions, type CarliniWagnerL2Options, type FgsmOptions, type GradientSemantics,
 } from './attacks';
 
 // Numbers: metrics, summaries, published results.
 export { accuracy, expectedCalibrationError, histogram, reliabilityBins, rocAuc, rocCurve, type ReliabilityDiagram, type RocCurve } from './metrics';
 export { dataFrame, perInputColumns, summarizePrediction, summaryRecords, summaryTable, type PredictionSummary, type ReferenceNumbers, type SummaryRow } from './summary';
-export { CLEVERHANS_RUNS, PAPER } from './reference';
+export { CLEVERHANS_RUNS, PAPER, SITAWARIN_WAGNER } from './reference';
 export { candidateLabelsFigure, correctlyClassified, layerEvidence, layerNonconformity, leastCredible, misclassified, neighborLabelsFigure, suspiciousLabels, type LayerEvidence, type SuspiciousLabels } from './explain';
 export { oodCurveFigure, oodRocFigure, oodTable, outOfDistribution, type OodReference, type OodRow } from './ood';
 

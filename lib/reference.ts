@@ -57,3 +57,11 @@ export const CLEVERHANS_RUNS = Object.freeze({
   clean: { dknnAccuracy: [0.988, 0.987] },
   fgsm: { eps: 0.25, dknnAccuracy: [0.335, 0.321], lowCredibility: 0.1, lowCredibilityShare: 6108 / 9250 },
 });
+
+/** Sitawarin & Wagner (2019): their guided attack on an MNIST DkNN, DkNN accuracy by L∞ ε (as retrieved for this project). */
+export const SITAWARIN_WAGNER = Object.freeze({
+  source: { name: 'Sitawarin & Wagner', citation: 'C. Sitawarin, D. Wagner (2019), "On the Robustness of Deep K-Nearest Neighbors" (chawins/dknn_attack)' } as Source,
+  guidedAccuracy: Object.freeze({ 0.05: 0.961, 0.1: 0.842, 0.15: 0.532, 0.2: 0.174, 0.25: 0.021, 0.3: 0 }) as Readonly<Record<number, number>>,
+  /** Their mean-of-class baseline at ε 0.25. */
+  baselineAccuracy: { eps: 0.25, dknnAccuracy: 0.793 },
+});

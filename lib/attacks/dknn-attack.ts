@@ -9,21 +9,32 @@
  *   Σ_layers Σ_guides sigmoid(a · (‖r_l(x') − r_l(g)‖ − η_l) / η_l), where r_l is the DkNN's own
  *   representation (activations, L2-normalised, centred on the training mean: differentiable end
  *   to end), η_l the distance of the input's k-th neighbour in layer l and a the steepness: a
- *   guide inside the input's neighbourhood counts about 0, one outside about 1. At a few
- *   checkpoints the DkNN predicts the current batch; an input whose DkNN prediction has moved off
- *   its clean prediction keeps that image (the latest such), the others the final iterate.
+ *   guide inside the input's neighbourhood counts about 0, one outside about 1
+ *   (`guided-optimise.ts`). The iterates at a few checkpoints go through the DkNN; an input keeps
+ *   the latest iterate whose DkNN prediction has moved off its clean prediction, else the final
+ *   one. Batches run on worker threads (`workers`, as the other attacks), identical for any
+ *   count, and the result is cached under the model, the DkNN, the inputs and the options.
  * - {@link meanOfClassAttack}: their simpler baseline: one step of ε in the sign of
  *   (mean training image of the target class − x).
  *
  * Both need the fitted and calibrated DkNN and its training images. Tensor ownership: no tensor
  * outlives a call.
  */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import type { ImageBatch } from '../activations';
 import { cachedActivations } from '../activation-cache';
 import { ArtefactCache } from '../artefacts/cache';
+import { sha256Of } from '../artefacts/keys';
 import type { DkNN, DkNNPrediction, LabelledImageBatch } from '../dknn';
+import { wasmKernelMode } from '../kernels';
+import { modelHash } from '../models/weights';
 import type { ProgressCallback } from '../progress';
+import { workerEntry } from '../util/worker-entry';
+import { optimiseGuided, outputs, representations, type GuidedBatch, type GuidedSettings } from './guided-optimise';
+import type { GuidedBatchMessage, GuidedWorkerData, GuidedWorkerReply } from './guided-worker';
+import { modelArtifacts } from './parallel';
 import { checkClip, checkEps, checkPositiveInt } from './utils';
 
 /** Options of {@link dknnGuidedAttack}. */
@@ -44,12 +55,14 @@ export interface DknnGuidedAttackOptions {
   checkpoints?: number[];
   /** Inputs optimised together. Default 50, lowered so that a batch's guide representations stay within 512 MiB (m = 500 guides on MNIST: 16). */
   batchSize?: number;
+  /** Worker threads: a count or 'auto' (all cores when there are several batches). Default 'auto'. Same images for any count. */
+  workers?: number | 'auto';
   /** Box of the inputs. Default [0, 1]. */
   clipMin?: number;
   clipMax?: number;
   /** The clean inputs' DkNN prediction, when already computed. Default: predicted here. */
   clean?: DkNNPrediction;
-  /** Artefact cache for the training activations of the guide layer. Default `<repo>/.cache`. */
+  /** Artefact cache for the guide layer's training activations and the result: a folder or false. Default `<repo>/.cache`. */
   cache?: string | false;
   onProgress?: ProgressCallback;
 }
@@ -58,6 +71,8 @@ export interface DknnGuidedAttackOptions {
 export interface DknnAttackResult extends ImageBatch {
   targets: Int32Array;
   seconds: number;
+  /** True when read from the cache (then `seconds` is the crafting time recorded). */
+  cached?: boolean;
 }
 
 /** The wrong class with the most neighbour votes (lowest class on ties) of each input. */
@@ -72,20 +87,6 @@ export function targetClasses(pred: DkNNPrediction): Int32Array {
   return out;
 }
 
-/** The DkNN representation of every layer: flatten, L2-normalise (zero rows stay zero), subtract the centre. */
-function representations(acts: tf.Tensor[], centres: tf.Tensor[]): tf.Tensor2D[] {
-  return acts.map((a, l) => {
-    const flat = tf.reshape(a, [a.shape[0], -1]) as tf.Tensor2D;
-    const norm = tf.sqrt(tf.sum(tf.square(flat), 1, true));
-    return tf.sub(tf.div(flat, tf.maximum(norm, 1e-30)), centres[l]) as tf.Tensor2D;
-  });
-}
-
-/** A model's outputs as a list (a single-output model returns one tensor). */
-function outputs(o: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
-  return Array.isArray(o) ? o : [o];
-}
-
 function checkBox(options: { clipMin?: number; clipMax?: number }): [number, number] {
   const lo = options.clipMin ?? 0;
   const hi = options.clipMax ?? 1;
@@ -93,30 +94,94 @@ function checkBox(options: { clipMin?: number; clipMax?: number }): [number, num
   return [lo, hi];
 }
 
+/** Bytes of guide representations one optimised batch may hold (the wasm heap is 4 GiB at most). */
+const GUIDE_BATCH_BYTES = 512 * 1024 * 1024;
+
 /** The guided attack on the DkNN (see the module comment). */
 export async function dknnGuidedAttack(dknn: DkNN, train: LabelledImageBatch, data: ImageBatch, options: DknnGuidedAttackOptions): Promise<DknnAttackResult> {
-  const { eps, guides = 75, steps = 300, learningRate, batchSize = 50, steepness = 1, checkpoints = [0.5, 0.75, 1] } = options;
+  const { eps, guides = 75, steps = 300, steepness = 1, checkpoints = [0.5, 0.75, 1] } = options;
   checkEps(eps);
   checkPositiveInt(guides, 'guides');
   checkPositiveInt(steps, 'steps');
-  checkPositiveInt(batchSize, 'batchSize');
+  checkPositiveInt(options.batchSize ?? 50, 'batchSize');
   if (!(Number.isFinite(steepness) && steepness > 0)) throw new Error(`dknnGuidedAttack: steepness must be a positive number, got ${steepness}`);
   if (!checkpoints.every((c) => Number.isFinite(c) && c > 0 && c <= 1)) throw new Error(`dknnGuidedAttack: checkpoints must be shares of the steps in (0, 1], got ${JSON.stringify(checkpoints)}`);
-  const checkSteps = new Set([...checkpoints.map((c) => Math.max(1, Math.round(c * steps))), steps]);
+  const settings: GuidedSettings = {
+    steps, steepness, learningRate: options.learningRate ?? eps / 10,
+    checkSteps: [...new Set([...checkpoints.map((c) => Math.max(1, Math.round(c * steps))), steps])].sort((a, b) => a - b),
+  }; // prettier-ignore
   const [lo, hi] = checkBox(options);
   const t0 = performance.now();
   const clean = options.clean ?? (await dknn.predict(data));
   if (clean.n !== data.n) throw new Error(`dknnGuidedAttack: the clean prediction covers ${clean.n} inputs, the data ${data.n}`);
   const targets = targetClasses(clean);
   const layers = [...dknn.layers];
-  const trainLabels = dknn.trainLabels;
-  const centres = dknn.layerCentres;
-  // Guides: the m training points of the target class nearest to the input in the guide layer.
   const g = options.guideLayer === undefined ? 0 : layers.indexOf(options.guideLayer);
   if (g < 0) throw new Error(`dknnGuidedAttack: guideLayer must be one of the DkNN's layers ${JSON.stringify(layers)}, got ${JSON.stringify(options.guideLayer)}`);
-  const guideActs = (await cachedActivations(dknn.model, train, [layers[g]], { cache: new ArtefactCache({ dir: options.cache }) })).values[0];
-  const dG = centres[g].length;
-  const centreG = centres[g];
+  const per = data.height * data.width * data.channels;
+  const guideBytes = guides * dknn.layerCentres.reduce((a, c) => a + c.length, 0) * 4;
+  const batch = Math.max(1, Math.min(options.batchSize ?? 50, Math.floor(GUIDE_BATCH_BYTES / guideBytes)));
+  const batches = Math.ceil(data.n / batch);
+  const workers = options.workers === undefined || options.workers === 'auto' ? (tf.getBackend() === 'tensorflow' ? 1 : Math.min(availableParallelism(), batches)) : options.workers;
+  checkPositiveInt(workers, 'workers');
+
+  const cache = new ArtefactCache({ dir: options.cache });
+  const parts = {
+    artefact: 'dknn-guided-attack', version: 1, modelHash: modelHash(dknn.model), images: sha256Of(data.images), train: sha256Of(train.images),
+    shape: [data.n, data.height, data.width, data.channels], dknn: { layers, k: dknn.k }, clean: sha256Of(clean.knnCounts), box: [lo, hi],
+    options: { eps, guides, guideLayer: layers[g], batch, ...settings }, backend: tf.getBackend(),
+  }; // prettier-ignore
+  const hit = cache.read('adversarial', parts, data.n * per);
+  if (hit) {
+    options.onProgress?.({ stage: `DkNN attack ε ${eps} (cached)`, done: data.n, total: data.n, unit: 'img' });
+    return { images: hit.values, n: data.n, height: data.height, width: data.width, channels: data.channels, targets, seconds: Number(hit.meta.seconds ?? NaN), cached: true };
+  }
+
+  const plans = await planBatches(dknn, train, data, clean, targets, g, guides, batch, eps, lo, hi, options.cache);
+  const stage = `DkNN attack ε ${eps}`;
+  const progress = new Float64Array(plans.length);
+  const report = (b: number, step: number) => {
+    progress[b] = step / steps;
+    const done = plans.reduce((s, p, i) => s + Math.round(progress[i] * p.B), 0);
+    options.onProgress?.({ stage, done, total: data.n, unit: 'img' });
+  };
+  const iterates = workers > 1
+    ? await optimiseOnWorkers(dknn, layers, settings, plans, workers, report)
+    : await optimiseHere(dknn, layers, settings, plans, report); // prettier-ignore
+
+  // Checkpoints: keep the latest iterate the DkNN gets wrong, else the final one.
+  const out = new Float32Array(data.n * per);
+  let s = 0;
+  for (let b = 0; b < plans.length; b++) {
+    const B = plans[b].B;
+    const cleanPred = clean.predictions.subarray(s, s + B);
+    const moved = new Uint8Array(B);
+    for (let c = 0; c < settings.checkSteps.length; c++) {
+      const pixels = iterates[b].subarray(c * B * per, (c + 1) * B * per);
+      const p = await dknn.predict({ images: pixels, n: B, height: data.height, width: data.width, channels: data.channels });
+      const last = c === settings.checkSteps.length - 1;
+      for (let i = 0; i < B; i++) {
+        const fooled = p.predictions[i] !== cleanPred[i];
+        if (fooled) moved[i] = 1;
+        if (fooled || (last && !moved[i])) out.set(pixels.subarray(i * per, (i + 1) * per), (s + i) * per);
+      }
+    }
+    s += B;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  cache.write('adversarial', parts, out, { seconds, label: stage, workers });
+  return { images: out, n: data.n, height: data.height, width: data.width, channels: data.channels, targets, seconds, cached: false };
+}
+
+/** Per batch: the inputs, their guides (the m training points of the target class nearest in layer g), η and the box. */
+async function planBatches(
+  dknn: DkNN, train: LabelledImageBatch, data: ImageBatch, clean: DkNNPrediction, targets: Int32Array,
+  g: number, guides: number, batch: number, eps: number, lo: number, hi: number, cacheDir: string | false | undefined,
+): Promise<GuidedBatch[]> {
+  const layers = dknn.layers;
+  const guideActs = (await cachedActivations(dknn.model, train, [layers[g]], { cache: new ArtefactCache({ dir: cacheDir }) })).values[0];
+  const centreG = dknn.layerCentres[g];
+  const dG = centreG.length;
   // Inverse L2 norm of each training row (0 for a zero row, which stays zero: the DkNN's preprocessing).
   const invNorm = new Float64Array(train.n);
   for (let i = 0; i < train.n; i++) {
@@ -125,24 +190,21 @@ export async function dknnGuidedAttack(dknn: DkNN, train: LabelledImageBatch, da
     invNorm[i] = q > 0 ? 1 / Math.sqrt(q) : 0;
   }
   const byClass = new Map<number, number[]>();
-  trainLabels.forEach((y, i) => (byClass.get(y) ?? byClass.set(y, []).get(y)!).push(i));
+  dknn.trainLabels.forEach((y, i) => (byClass.get(y) ?? byClass.set(y, []).get(y)!).push(i));
   const per = data.height * data.width * data.channels;
-  const out = new Float32Array(data.n * per);
-  const subModel = tf.model({ inputs: dknn.model.inputs, outputs: layers.map((l) => dknn.model.getLayer(l).output as tf.SymbolicTensor) });
-  const centreT = centres.map((c) => tf.tensor1d(c));
+  const shape: [number, number, number] = [data.height, data.width, data.channels];
+  const sub = tf.model({ inputs: dknn.model.inputs, outputs: [dknn.model.getLayer(layers[g]).output as tf.SymbolicTensor] });
+  const centreT = tf.tensor1d(centreG);
+  const plans: GuidedBatch[] = [];
   try {
-    const guideBytes = guides * centres.reduce((a, c) => a + c.length, 0) * 4;
-    const batch = Math.max(1, Math.min(batchSize, Math.floor(GUIDE_BATCH_BYTES / guideBytes)));
     for (let s = 0; s < data.n; s += batch) {
       const e = Math.min(data.n, s + batch);
       const B = e - s;
-      const x = tf.tensor4d(data.images.subarray(s * per, e * per), [B, data.height, data.width, data.channels]);
-      // Guide indices per input, from the guide-layer representation of the clean input.
-      const xRep = tf.tidy(() => representations([outputs(subModel.predict(x))[g]], [centreT[g]])[0].dataSync() as Float32Array);
+      const x = data.images.slice(s * per, e * per);
+      const xRep = tf.tidy(() => representations(outputs(sub.predict(tf.tensor4d(x, [B, ...shape]))), [centreT])[0].dataSync() as Float32Array);
       const guideIdx: number[][] = [];
       for (let b = 0; b < B; b++) {
-        const cand = byClass.get(targets[s + b]) ?? [];
-        const dist = cand.map((t) => {
+        const dist = (byClass.get(targets[s + b]) ?? []).map((t) => {
           let d = 0;
           for (let j = 0; j < dG; j++) d += (xRep[b * dG + j] - (guideActs[t * dG + j] * invNorm[t] - centreG[j])) ** 2;
           return [d, t] as const;
@@ -150,98 +212,93 @@ export async function dknnGuidedAttack(dknn: DkNN, train: LabelledImageBatch, da
         dist.sort((p, q) => p[0] - q[0] || p[1] - q[1]);
         guideIdx.push(dist.slice(0, guides).map((p) => p[1]));
       }
-      const m = Math.min(...guideIdx.map((g) => g.length));
+      const m = Math.min(...guideIdx.map((gi) => gi.length));
       if (m === 0) throw new Error('dknnGuidedAttack: a target class has no training point');
-      // Guide representations, B × m × d per layer, and their squared norms (B × m): the loss takes
-      // ‖r − g‖² = ‖r‖² − 2 r·g + ‖g‖² as one batched product, never a B × m × d difference.
-      const guideReps = guideRepresentations(subModel, centreT, train, guideIdx, m, data);
-      const guideSq = guideReps.map((r) => tf.tidy(() => tf.sum(tf.square(r), 2)));
+      const guideImgs = new Float32Array(B * m * per);
+      guideIdx.forEach((gi, b) => gi.slice(0, m).forEach((t, j) => guideImgs.set(train.images.subarray(t * per, (t + 1) * per), (b * m + j) * per)));
       // η_l: distance of the k-th neighbour of each input in each layer (the lists hold squared distances).
-      const eta = layers.map((l) => {
+      const eta = new Float32Array(layers.length * B);
+      layers.forEach((l, li) => {
         const nb = clean.neighbors.find((q) => q.layer === l)!;
-        return tf.tensor2d(Float32Array.from({ length: B }, (_, b) => Math.max(1e-6, Math.sqrt(nb.distances[(s + b) * nb.k + nb.k - 1]))), [B, 1]);
+        for (let b = 0; b < B; b++) eta[li * B + b] = Math.max(1e-6, Math.sqrt(nb.distances[(s + b) * nb.k + nb.k - 1]));
       });
-      // The box of each pixel: the ε-ball intersected with [lo, hi].
-      const xs = data.images.subarray(s * per, e * per);
-      const boxLo = new Float32Array(xs.length);
-      const boxHi = new Float32Array(xs.length);
-      for (let i = 0; i < xs.length; i++) {
-        boxLo[i] = Math.max(lo, xs[i] - eps);
-        boxHi[i] = Math.min(hi, xs[i] + eps);
+      const boxLo = new Float32Array(x.length);
+      const boxHi = new Float32Array(x.length);
+      for (let i = 0; i < x.length; i++) {
+        boxLo[i] = Math.max(lo, x[i] - eps);
+        boxHi[i] = Math.min(hi, x[i] + eps);
       }
-      const shape: [number, number, number, number] = [B, data.height, data.width, data.channels];
-      const loT = tf.tensor4d(boxLo, shape);
-      const hiT = tf.tensor4d(boxHi, shape);
-      const xv = tf.tidy(() => tf.variable(x.clone()));
-      const opt = tf.train.adam(learningRate ?? eps / 10);
-      const cleanPred = clean.predictions.subarray(s, e);
-      const kept = new Float32Array(B * per);
-      const moved = new Uint8Array(B);
-      try {
-        for (let step = 1; step <= steps; step++) {
-          opt.minimize(() => {
-            const reps = representations(outputs(subModel.apply(xv) as tf.Tensor | tf.Tensor[]), centreT);
-            let loss: tf.Tensor = tf.scalar(0);
-            reps.forEach((r, l) => {
-              const rg = tf.reshape(tf.matMul(tf.expandDims(r, 1), guideReps[l], false, true), [r.shape[0], -1]); // B × m
-              const sq = tf.add(tf.sub(tf.sum(tf.square(r), 1, true), tf.mul(rg, 2)), guideSq[l]);
-              const d = tf.sqrt(tf.add(tf.relu(sq), 1e-12)); // B × m
-              loss = tf.add(loss, tf.sum(tf.sigmoid(tf.mul(tf.div(tf.sub(d, eta[l]), eta[l]), steepness))));
-            });
-            return loss as tf.Scalar;
-          }, false, [xv]);
-          tf.tidy(() => xv.assign(tf.minimum(tf.maximum(xv, loT), hiT)));
-          if (checkSteps.has(step)) {
-            const pixels = xv.dataSync().slice() as Float32Array;
-            const p = await dknn.predict({ images: pixels, n: B, height: data.height, width: data.width, channels: data.channels });
-            for (let b = 0; b < B; b++) {
-              const fooled = p.predictions[b] !== cleanPred[b];
-              if (fooled) moved[b] = 1;
-              if (fooled || (step === steps && !moved[b])) kept.set(pixels.subarray(b * per, (b + 1) * per), b * per);
-            }
-          }
-          if (step % 25 === 0) options.onProgress?.({ stage: `DkNN attack ε ${eps}`, done: s + Math.round((B * step) / steps), total: data.n, unit: 'img' });
-          if (step % 25 === 0) await new Promise((r) => setImmediate(r));
-        }
-        out.set(kept, s * per);
-      } finally {
-        opt.dispose();
-        xv.dispose();
-        tf.dispose([x, loT, hiT, ...guideReps, ...guideSq, ...eta]);
-      }
-      options.onProgress?.({ stage: `DkNN attack ε ${eps}`, done: e, total: data.n, unit: 'img' });
+      plans.push({ B, shape, x, guides: guideImgs, m, eta, boxLo, boxHi });
     }
   } finally {
-    tf.dispose(centreT);
+    centreT.dispose();
   }
-  return { images: out, n: data.n, height: data.height, width: data.width, channels: data.channels, targets, seconds: (performance.now() - t0) / 1000 };
+  return plans;
 }
 
-/** Bytes of guide representations one optimised batch may hold (the wasm heap is 4 GiB at most). */
-const GUIDE_BATCH_BYTES = 512 * 1024 * 1024;
-
-/** Images per forward pass when computing guide representations. */
-const GUIDE_CHUNK = 500;
-
-/**
- * The representations of each input's m guides in every layer, as B × m × d tensors. The guide
- * images go through the model in chunks and land in one array per layer, so the wasm heap never
- * holds more than one chunk's activations besides the result.
- */
-function guideRepresentations(subModel: tf.LayersModel, centreT: tf.Tensor[], train: LabelledImageBatch, guideIdx: number[][], m: number, data: ImageBatch): tf.Tensor3D[] {
-  const per = data.height * data.width * data.channels;
-  const flat = guideIdx.flatMap((g) => g.slice(0, m));
-  const dims = centreT.map((c) => c.shape[0]);
-  const host = dims.map((d) => new Float32Array(flat.length * d));
-  for (let s = 0; s < flat.length; s += GUIDE_CHUNK) {
-    const e = Math.min(flat.length, s + GUIDE_CHUNK);
-    const imgs = new Float32Array((e - s) * per);
-    for (let j = s; j < e; j++) imgs.set(train.images.subarray(flat[j] * per, (flat[j] + 1) * per), (j - s) * per);
-    const reps = tf.tidy(() => representations(outputs(subModel.predict(tf.tensor4d(imgs, [e - s, data.height, data.width, data.channels]))), centreT));
-    reps.forEach((r, l) => host[l].set(r.dataSync(), s * dims[l]));
-    tf.dispose(reps);
+/** Every batch optimised on this thread. */
+async function optimiseHere(dknn: DkNN, layers: string[], settings: GuidedSettings, plans: GuidedBatch[], report: (b: number, step: number) => void): Promise<Float32Array[]> {
+  const sub = tf.model({ inputs: dknn.model.inputs, outputs: layers.map((l) => dknn.model.getLayer(l).output as tf.SymbolicTensor) });
+  const centres = dknn.layerCentres.map((c) => tf.tensor1d(c));
+  try {
+    const out: Float32Array[] = [];
+    for (let b = 0; b < plans.length; b++) {
+      out.push(optimiseGuided(sub, centres, plans[b], settings, (step) => report(b, step)));
+      report(b, settings.steps);
+      await new Promise((r) => setImmediate(r));
+    }
+    return out;
+  } finally {
+    tf.dispose(centres);
   }
-  return host.map((h, l) => tf.tensor3d(h, [guideIdx.length, m, dims[l]]));
+}
+
+/** The batches spread over `workers` threads, fed as they finish. */
+async function optimiseOnWorkers(dknn: DkNN, layers: string[], settings: GuidedSettings, plans: GuidedBatch[], workers: number, report: (b: number, step: number) => void): Promise<Float32Array[]> {
+  const workerData: GuidedWorkerData = {
+    artifacts: await modelArtifacts(dknn.model), backend: tf.getBackend(), kernelMode: wasmKernelMode(),
+    layers, centres: dknn.layerCentres.map((c) => Float32Array.from(c)), settings,
+  }; // prettier-ignore
+  const { script, evalCode } = workerEntry(__dirname, __filename, 'guided-worker', 'dknnGuidedAttack with workers > 1');
+  const out: Float32Array[] = new Array(plans.length);
+  const threads: Worker[] = [];
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let next = 0;
+      let done = 0;
+      let failed = false;
+      const fail = (e: Error) => {
+        if (failed) return;
+        failed = true;
+        reject(e);
+      };
+      const feed = (w: Worker) => {
+        if (failed || next >= plans.length) return;
+        const id = next++;
+        w.postMessage({ id, batch: plans[id] } satisfies GuidedBatchMessage);
+      };
+      for (let i = 0; i < Math.min(workers, plans.length); i++) {
+        const w = new Worker(script, { eval: evalCode, workerData, execArgv: process.execArgv, name: `dknn-guided-${i + 1}` });
+        threads.push(w);
+        w.on('message', (m: GuidedWorkerReply) => {
+          if (m.type === 'error') return fail(new Error(`guided-attack worker ${i + 1} failed: ${m.message}`));
+          if (m.type === 'ready') return feed(w);
+          if (m.type === 'progress') return report(m.id!, m.step!);
+          out[m.id!] = m.iterates!;
+          report(m.id!, settings.steps);
+          if (++done === plans.length) resolve();
+          else feed(w);
+        });
+        w.on('error', (e) => fail(new Error(`guided-attack worker ${i + 1} failed: ${e.message}`)));
+        w.on('exit', (code) => {
+          if (done < plans.length) fail(new Error(`guided-attack worker ${i + 1} exited with code ${code} before its batches were done`));
+        });
+      }
+    });
+  } finally {
+    await Promise.all(threads.map((w) => w.terminate()));
+  }
+  return out;
 }
 
 /** Sitawarin & Wagner's baseline: one L∞ step of ε towards the mean training image of the target class. */

@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { initBackend } from '../../lib/backend';
 import { dknnGuidedAttack, meanOfClassAttack, targetClasses } from '../../lib/attacks/dknn-attack';
 import { craftAdversarial } from '../../lib/attacks/craft';
@@ -32,8 +35,19 @@ test('the guided attack on the DkNN brings its accuracy down with more credible 
   assert.ok(acc(clean.predictions) >= 0.9, `clean DkNN accuracy ${acc(clean.predictions)}`);
   const eps = 0.3;
   const before = tf.memory().numTensors;
-  const guided = await dknnGuidedAttack(dknn, train, x, { eps, steps: 60, guides: 10, batchSize: 16, clean: clean });
+  const opts = { eps, steps: 60, guides: 10, batchSize: 16, clean, cache: false as const };
+  const guided = await dknnGuidedAttack(dknn, train, x, { ...opts, workers: 1 });
   assert.equal(tf.memory().numTensors, before, 'no tensor leaks');
+  const onTwo = await dknnGuidedAttack(dknn, train, x, { ...opts, workers: 2 });
+  assert.deepEqual(onTwo.images, guided.images, 'identical images on 2 worker threads');
+  const dir = mkdtempSync(join(tmpdir(), 'guided-'));
+  const first = await dknnGuidedAttack(dknn, train, x, { ...opts, cache: dir });
+  const again = await dknnGuidedAttack(dknn, train, x, { ...opts, cache: dir });
+  assert.deepEqual([first.cached, again.cached], [false, true], 'the second run is read from the cache');
+  assert.deepEqual(again.images, guided.images);
+  const other = await dknnGuidedAttack(dknn, train, x, { ...opts, steps: 61, cache: dir });
+  assert.equal(other.cached, false, 'other options are another entry');
+  rmSync(dir, { recursive: true, force: true });
   for (let i = 0; i < guided.images.length; i++) {
     assert.ok(guided.images[i] >= 0 && guided.images[i] <= 1, 'inside the box');
     assert.ok(Math.abs(guided.images[i] - x.images[i]) <= eps + 1e-6, 'inside the ε-ball');
@@ -44,10 +58,10 @@ test('the guided attack on the DkNN brings its accuracy down with more credible 
   const meanCred = (p: Float64Array) => p.reduce((a, v) => a + v, 0) / p.length;
   assert.ok(acc(onGuided.predictions) < 0.5, `DkNN accuracy under the guided attack ${acc(onGuided.predictions)} (clean ${acc(clean.predictions)})`);
   assert.ok(meanCred(onGuided.credibility) > meanCred(onFgsm.credibility), `mean credibility: guided ${meanCred(onGuided.credibility)} vs FGSM ${meanCred(onFgsm.credibility)} (FGSM accuracy ${acc(onFgsm.predictions)})`);
-  await assert.rejects(dknnGuidedAttack(dknn, train, x, { eps, guideLayer: 'nope', clean }), /guideLayer must be one of the DkNN's layers \["flat","hidden","logits"\], got "nope"/);
-  await assert.rejects(dknnGuidedAttack(dknn, train, x, { eps, steepness: 0, clean }), /steepness must be a positive number, got 0/);
-  await assert.rejects(dknnGuidedAttack(dknn, train, x, { eps, checkpoints: [1.5], clean }), /checkpoints must be shares of the steps in \(0, 1\], got \[1.5\]/);
-  const zero = await dknnGuidedAttack(dknn, train, x, { eps: 0, steps: 3, guides: 5, clean });
+  await assert.rejects(dknnGuidedAttack(dknn, train, x, { eps, guideLayer: 'nope', clean, cache: false }), /guideLayer must be one of the DkNN's layers \["flat","hidden","logits"\], got "nope"/);
+  await assert.rejects(dknnGuidedAttack(dknn, train, x, { eps, steepness: 0, clean, cache: false }), /steepness must be a positive number, got 0/);
+  await assert.rejects(dknnGuidedAttack(dknn, train, x, { eps, checkpoints: [1.5], clean, cache: false }), /checkpoints must be shares of the steps in \(0, 1\], got \[1.5\]/);
+  const zero = await dknnGuidedAttack(dknn, train, x, { eps: 0, steps: 3, guides: 5, clean, cache: false });
   assert.deepEqual(zero.images, x.images, 'ε = 0 returns the inputs unchanged');
   const base = await meanOfClassAttack(dknn, train, x, { eps, clean: clean });
   assert.ok(base.images.every((v, i) => Math.abs(v - x.images[i]) <= eps + 1e-6 && v >= 0 && v <= 1));
