@@ -62,8 +62,10 @@ export interface ExactIndexOptions {
 export interface ExactQueryStats {
   /** Queries whose candidate list was not provably complete and were searched again. */
   researched: number;
-  /** Projection mode: database rows whose exact distance was computed, per query (mean). */
+  /** Projection mode: database rows whose exact distance was computed, per query (mean, over the queries it finished). */
   rerankedPerQuery?: number;
+  /** Projection mode: queries the bound pruned too little for, searched by the plain GEMM path. */
+  plainFallback?: number;
 }
 
 /** The rank of the projection first pass for `option`, n rows and dim values per row (0: none). */
@@ -192,13 +194,18 @@ export class ExactIndex implements NeighborIndex {
     };
     this.lastQueryStats = { researched: 0 };
     if (this.gemm && this.projection) {
-      const reranked = await searchProjected(this.gemm, this.projection, this.data, this.norms, this.rowsN, this.dimN, queries, qNorms, result, {
+      const { reranked, fallback } = await searchProjected(this.gemm, this.projection, this.data, this.norms, this.rowsN, this.dimN, queries, qNorms, result, {
         batchRows: this.options.batchRows ?? 128,
         margin: this.options.rerankMargin ?? Math.max(16, Math.ceil(k / 4)),
         slack: this.options.projectionSlack ?? 5e-3,
+        // Break-even: a canonical distance costs about dim float64 operations in JS, the plain path
+        // about n·dim GEMM operations per query, ~64× cheaper each.
+        maxReranked: Math.max(k + 16, Math.ceil(this.rowsN / 64)),
         onProgress: options.onProgress,
       });
-      this.lastQueryStats.rerankedPerQuery = rows > 0 ? reranked / rows : 0;
+      if (fallback.length > 0) await this.queryRowsNative(this.gemm, queries, qNorms, fallback, result);
+      this.lastQueryStats.rerankedPerQuery = rows > fallback.length ? reranked / (rows - fallback.length) : 0;
+      this.lastQueryStats.plainFallback = fallback.length;
     } else if (this.gemm) await this.queryNative(this.gemm, queries, qNorms, result, options);
     else await this.queryJs(queries, qNorms, result, options);
     options.onProgress?.(rows, rows);
@@ -291,6 +298,27 @@ export class ExactIndex implements NeighborIndex {
       if (b0 + m < rows) options.onProgress?.(b0 + m, rows);
     }
     if (redo.length > 0) await this.researchNative(gemm, queries, qNorms, redo, final, out);
+  }
+
+  /** The plain native search for the query rows `rowsToDo` of `queries`, written into those rows of `out`. */
+  private async queryRowsNative(gemm: GemmRunner, queries: Float32Array, qNorms: Float64Array, rowsToDo: number[], out: KnnResult): Promise<void> {
+    const dim = this.dimN;
+    const m = rowsToDo.length;
+    const q = new Float32Array(m * dim);
+    const qn = new Float64Array(m);
+    rowsToDo.forEach((r, i) => {
+      q.set(queries.subarray(r * dim, (r + 1) * dim), i * dim);
+      qn[i] = qNorms[r];
+    });
+    const sub: KnnResult = { indices: new Int32Array(m * out.k), distances: new Float32Array(m * out.k), rows: m, k: out.k };
+    const before = this.lastQueryStats.researched;
+    this.lastQueryStats.researched = 0;
+    await this.queryNative(gemm, q, qn, sub, {});
+    this.lastQueryStats.researched += before;
+    rowsToDo.forEach((r, i) => {
+      out.indices.set(sub.indices.subarray(i * out.k, (i + 1) * out.k), r * out.k);
+      out.distances.set(sub.distances.subarray(i * out.k, (i + 1) * out.k), r * out.k);
+    });
   }
 
   /** Writes the top k of `candidates[0 … count)` by canonical distance into row `row` of `out`. */

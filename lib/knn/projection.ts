@@ -201,6 +201,11 @@ export interface ProjectedSearchOptions {
   margin: number;
   /** Relative slack of the bound (see the module comment). */
   slack: number;
+  /**
+   * Most rows re-ranked for one query: a query whose bound leaves more open (an input far from
+   * every training point, where the bound prunes little) is left to the plain GEMM path.
+   */
+  maxReranked: number;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -208,13 +213,16 @@ export interface ProjectedSearchOptions {
  * Exact k nearest rows of `data` for every query, through the projection's bound: per query, the
  * k + margin rows with the smallest bounds get their canonical distance first; the k-th of those,
  * T, bounds the true k-th distance, so every row whose bound is ≤ T is re-ranked too and no other
- * row can enter. Returns the rows re-ranked (all queries).
+ * row can enter. A query that would re-rank more than `maxReranked` rows is not finished here:
+ * its row index is returned in `fallback` (its output row is left unwritten). Returns the rows
+ * re-ranked (all queries) and the fallback rows.
  */
 export async function searchProjected(
   gemm: GemmRunner, proj: Projection, data: Float32Array, norms: Float64Array, n: number, dim: number,
   queries: Float32Array, qNorms: Float64Array, out: KnnResult, options: ProjectedSearchOptions,
-): Promise<number> {
+): Promise<{ reranked: number; fallback: number[] }> {
   const { rows, k } = out;
+  const fallback: number[] = [];
   const r = proj.rank;
   const batch = options.batchRows;
   const kc = Math.min(n, k + options.margin);
@@ -253,13 +261,18 @@ export async function searchProjected(
       const T = final.worst;
       extra.length = 0;
       collectWithin(lb, a * n, n, T, seen, row, extra);
+      if (count + extra.length > options.maxReranked) {
+        final.reset();
+        fallback.push(row);
+        continue;
+      }
       pushCandidates(final, queries, row * dim, qNorms[row], data, 0, dim, dim, norms, extra, extra.length, four);
       reranked += count + extra.length;
       final.drainSorted(out.indices, out.distances, row * k);
     }
     if (b0 + m < rows) options.onProgress?.(b0 + m, rows);
   }
-  return reranked;
+  return { reranked, fallback };
 }
 
 /**

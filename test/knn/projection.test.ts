@@ -113,3 +113,31 @@ test("projection ranks: 'auto' only for wide layers with enough rows, explicit r
   assert.throws(() => new ExactIndex({ projection: 0 }), /projection must be 'auto', false or a positive integer rank, found 0/);
   assert.throws(() => new ExactIndex({ projectionSlack: -1 }), /projectionSlack must be ≥ 0, found -1/);
 });
+
+test('queries far from every row, where the bound prunes little, fall back to the plain path with the same results', async (t) => {
+  if (!(await native())) return t.skip('onnxruntime-node unavailable');
+  const n = 8000;
+  const dim = 300;
+  // Low-rank rows (as network activations are): ReLU of 12 clustered latent values mixed into 300.
+  const { x: z } = gaussianClusters(n + 12, 12, 8, 21, { spread: 0.3 });
+  const { x: w } = gaussianClusters(12, dim, 1, 22, { spread: 1 });
+  const data = new Float32Array((n + 12) * dim);
+  for (let r = 0; r < n + 12; r++) for (let j = 0; j < dim; j++) {
+    let v = 0;
+    for (let t = 0; t < 12; t++) v += z[r * 12 + t] * w[t * dim + j];
+    data[r * dim + j] = Math.max(0, v);
+  }
+  const db = data.subarray(0, n * dim);
+  const near = data.slice(n * dim); // held-out rows from the same clusters
+  const { x: far } = gaussianClusters(12, dim, 12, 99, { spread: 3 }); // random directions, near nothing
+  const proj = new ExactIndex({ backend: 'native', projection: 48 });
+  await proj.build(db, n, dim);
+  const fellBack: number[] = [];
+  for (const queries of [near, far]) {
+    const got = await proj.query(queries, 12, 10);
+    const ref = bruteForce(db, n, dim, queries, 12, 10);
+    for (let r = 0; r < 12; r++) assert.deepEqual(rowOf(got.indices, r, 10), ref.indices[r], `query ${r}`);
+    fellBack.push(proj.lastQueryStats.plainFallback!);
+  }
+  assert.ok(fellBack[1] > fellBack[0], `queries searched by the plain path: near ${fellBack[0]}, far ${fellBack[1]} (of 12)`);
+});
