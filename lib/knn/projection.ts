@@ -41,6 +41,8 @@ export interface Projection {
   resHi: Float64Array;
   /** ε = ‖QQᵀ − I‖_F (measured in float64), ≥ the spectral norm the bound needs. */
   orthoError: number;
+  /** Scratch of the search (the bounds of one query batch), kept between calls. */
+  scratch?: Float32Array;
 }
 
 /** Largest ε accepted: a basis further from orthonormal is not used (the index falls back to the plain GEMM path). */
@@ -51,8 +53,9 @@ const SAMPLE_PER_RANK = 4;
 const POWER_ITERATIONS = 3;
 const SEED = 20180313;
 
-/** Rows per GEMM call when projecting the database. */
+/** Database rows per GEMM call when bounding, and when projecting the database (small: each call returns a new array). */
 const CHUNK = 8192;
+const PROJECT_CHUNK = 2048;
 
 /**
  * Lower-triangular Cholesky factor of the r × r Gram matrix `g`, dropping each row whose pivot is
@@ -118,7 +121,7 @@ export async function buildProjection(gemm: GemmRunner, data: Float32Array, n: n
   const r0 = Math.min(rank, n, dim);
   // The sample: s rows spread over the data.
   const s = Math.min(n, SAMPLE_PER_RANK * r0);
-  const sample = new Float32Array(s * dim);
+  let sample = new Float32Array(s * dim);
   for (let t = 0; t < s; t++) {
     const i = Math.floor(((t + 0.5) * n) / s);
     sample.set(data.subarray(i * dim, (i + 1) * dim), t * dim);
@@ -132,15 +135,17 @@ export async function buildProjection(gemm: GemmRunner, data: Float32Array, n: n
   for (let it = 0; it < POWER_ITERATIONS; it++) {
     y = await choleskyQr(gemm, await gemm.abt(y.rows, y.m, K, s, s), y.m, s);
   }
-  let q = await choleskyQr(gemm, await gemm.abt(y.rows, y.m, transpose(sample, s, dim), dim, s), y.m, dim);
+  const sampleT = transpose(sample, s, dim);
+  sample = new Float32Array(0); // only the transposed copy is needed from here
+  let q = await choleskyQr(gemm, await gemm.abt(y.rows, y.m, sampleT, dim, s), y.m, dim);
   q = await choleskyQr(gemm, q.rows, q.m, dim);
   const r = q.m;
   if (r < 1) return 'the sampled rows span nothing (all zero)';
   const orthoError = orthonormalityError(q.rows, r, dim);
   if (!(orthoError <= MAX_ORTHO_ERROR)) return `the basis is not orthonormal enough (ε = ${orthoError.toExponential(2)} > ${MAX_ORTHO_ERROR})`;
   const coords = new Float32Array(n * r);
-  for (let c0 = 0; c0 < n; c0 += CHUNK) {
-    const w = Math.min(CHUNK, n - c0);
+  for (let c0 = 0; c0 < n; c0 += PROJECT_CHUNK) {
+    const w = Math.min(PROJECT_CHUNK, n - c0);
     coords.set(await gemm.abt(data.subarray(c0 * dim, (c0 + w) * dim), w, q.rows, r, dim), c0 * r);
   }
   const coordNorms = new Float64Array(n);
@@ -234,7 +239,9 @@ export async function searchProjected(
   const extra: number[] = [];
   const four = new Float64Array(4);
   const q = { pq2: new Float64Array(batch), lo: new Float64Array(batch), hi: new Float64Array(batch), n2: new Float64Array(batch) };
-  const lb = new Float64Array(Math.min(batch, rows) * n);
+  const need = Math.min(batch, rows) * n;
+  if (!proj.scratch || proj.scratch.length < need) proj.scratch = new Float32Array(need);
+  const lb = proj.scratch;
   const scale = 1 / (1 + proj.orthoError);
   const rowTerm = new Float64Array(n);
   for (let x = 0; x < n; x++) rowTerm[x] = scale * proj.coordNorms[x] - options.slack * norms[x];
@@ -284,7 +291,7 @@ export async function searchProjected(
 function fillBounds(
   g: Float32Array, m: number, w: number, c0: number, n: number,
   q: { pq2: Float64Array; lo: Float64Array; hi: Float64Array; n2: Float64Array },
-  rowTerm: Float64Array, resLo: Float64Array, resHi: Float64Array, scale: number, slack: number, lb: Float64Array, heaps: TopK[],
+  rowTerm: Float64Array, resLo: Float64Array, resHi: Float64Array, scale: number, slack: number, lb: Float32Array, heaps: TopK[],
 ): void {
   const s2 = 2 * scale;
   for (let a = 0; a < m; a++) {
@@ -301,7 +308,8 @@ function fillBounds(
       const d2 = resLo[x] - hi;
       const gap = d1 > d2 ? (d1 > 0 ? d1 : 0) : d2 > 0 ? d2 : 0;
       const v = qTerm + rowTerm[x] - s2 * g[gb + i] + gap * gap;
-      lb[lbBase + i] = v;
+      // Stored as float32, first lowered by more than its rounding (2⁻²⁴ relative): still a lower bound.
+      lb[lbBase + i] = v - (v < 0 ? -v : v) * 1.2e-7;
       if (v <= worst) {
         h.push(v, x);
         worst = h.worst;
@@ -311,6 +319,6 @@ function fillBounds(
 }
 
 /** Appends the rows whose bound is ≤ t and that were not re-ranked yet for this query. */
-function collectWithin(lb: Float64Array, base: number, n: number, t: number, seen: Int32Array, row: number, out: number[]): void {
+function collectWithin(lb: Float32Array, base: number, n: number, t: number, seen: Int32Array, row: number, out: number[]): void {
   for (let i = 0; i < n; i++) if (lb[base + i] <= t && seen[i] !== row) out.push(i);
 }
