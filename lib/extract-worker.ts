@@ -5,9 +5,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
+import { modelInWorker } from './util/worker-model';
 import type { ExtractBatchMessage, ExtractWorkerData, ExtractWorkerReply } from './activation-workers';
-import { initBackend } from './backend';
-import { useStockWasmKernels } from './kernels';
 
 const port = parentPort;
 if (!port) throw new Error('extract-worker: must run in a worker thread (started by extractActivations with workers > 1)');
@@ -15,10 +14,7 @@ const reply = (m: ExtractWorkerReply, transfer: ArrayBuffer[] = []) => port!.pos
 
 async function main(): Promise<void> {
   const d = workerData as ExtractWorkerData;
-  const info = await initBackend({ env: d.backend });
-  if (info.name !== d.backend) throw new Error(`expected backend ${d.backend}, started ${info.name}`);
-  if (d.backend === 'wasm') useStockWasmKernels(d.kernelMode === 'stock');
-  const model = await tf.loadLayersModel(tf.io.fromMemory(d.artifacts));
+  const model = await modelInWorker(d);
   const subs = new Map<string, tf.LayersModel>();
   port!.on('message', (m: ExtractBatchMessage) => {
     try {

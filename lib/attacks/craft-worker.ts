@@ -5,8 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../backend';
-import { useStockWasmKernels } from '../kernels';
+import { modelInWorker } from '../util/worker-model';
 import { attackFromSpec } from './attack';
 import type { CraftBatchMessage, CraftWorkerData, CraftWorkerReply } from './parallel';
 import { logitsFn } from './utils';
@@ -17,10 +16,7 @@ const reply = (m: CraftWorkerReply, transfer: ArrayBuffer[] = []) => port!.postM
 
 async function main(): Promise<void> {
   const d = workerData as CraftWorkerData;
-  const info = await initBackend({ env: d.backend });
-  if (info.name !== d.backend) throw new Error(`expected backend ${d.backend}, started ${info.name}`);
-  if (d.backend === 'wasm') useStockWasmKernels(d.kernelMode === 'stock');
-  const model = await tf.loadLayersModel(tf.io.fromMemory(d.artifacts));
+  const model = await modelInWorker(d);
   const attack = attackFromSpec(d.attack.name, d.attack.options);
   const fn = logitsFn(model);
   port!.on('message', (m: CraftBatchMessage) => {

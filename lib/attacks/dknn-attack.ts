@@ -21,7 +21,6 @@
  * outlives a call.
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import type { ImageBatch } from '../activations';
 import { cachedActivations } from '../activation-cache';
@@ -32,6 +31,7 @@ import { wasmKernelMode } from '../kernels';
 import { modelHash } from '../models/weights';
 import type { ProgressCallback } from '../progress';
 import { workerEntry } from '../util/worker-entry';
+import { runWorkerJobs } from '../util/worker-jobs';
 import { optimiseGuided, outputs, representations, type GuidedBatch, type GuidedSettings } from './guided-optimise';
 import type { GuidedBatchMessage, GuidedWorkerData, GuidedWorkerReply } from './guided-worker';
 import { modelArtifacts } from './parallel';
@@ -261,43 +261,20 @@ async function optimiseOnWorkers(dknn: DkNN, layers: string[], settings: GuidedS
   }; // prettier-ignore
   const { script, evalCode } = workerEntry(__dirname, __filename, 'guided-worker', 'dknnGuidedAttack with workers > 1');
   const out: Float32Array[] = new Array(plans.length);
-  const threads: Worker[] = [];
-  try {
-    await new Promise<void>((resolve, reject) => {
-      let next = 0;
-      let done = 0;
-      let failed = false;
-      const fail = (e: Error) => {
-        if (failed) return;
-        failed = true;
-        reject(e);
-      };
-      const feed = (w: Worker) => {
-        if (failed || next >= plans.length) return;
-        const id = next++;
-        w.postMessage({ id, batch: plans[id] } satisfies GuidedBatchMessage);
-      };
-      for (let i = 0; i < Math.min(workers, plans.length); i++) {
-        const w = new Worker(script, { eval: evalCode, workerData, execArgv: process.execArgv, name: `dknn-guided-${i + 1}` });
-        threads.push(w);
-        w.on('message', (m: GuidedWorkerReply) => {
-          if (m.type === 'error') return fail(new Error(`guided-attack worker ${i + 1} failed: ${m.message}`));
-          if (m.type === 'ready') return feed(w);
-          if (m.type === 'progress') return report(m.id!, m.step!);
-          out[m.id!] = m.iterates!;
-          report(m.id!, settings.steps);
-          if (++done === plans.length) resolve();
-          else feed(w);
-        });
-        w.on('error', (e) => fail(new Error(`guided-attack worker ${i + 1} failed: ${e.message}`)));
-        w.on('exit', (code) => {
-          if (done < plans.length) fail(new Error(`guided-attack worker ${i + 1} exited with code ${code} before its batches were done`));
-        });
+  await runWorkerJobs<GuidedWorkerReply>({
+    script, evalCode, workerData, threads: workers, jobs: plans.length,
+    name: 'dknn-guided', what: 'guided-attack worker', unfinished: 'its batches were done',
+    send: (w, id) => w.postMessage({ id, batch: plans[id] } satisfies GuidedBatchMessage),
+    receive: (m) => {
+      if (m.type === 'progress') {
+        report(m.id!, m.step!);
+        return false;
       }
-    });
-  } finally {
-    await Promise.all(threads.map((w) => w.terminate()));
-  }
+      out[m.id!] = m.iterates!;
+      report(m.id!, settings.steps);
+      return true;
+    },
+  }); // prettier-ignore
   return out;
 }
 

@@ -5,8 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../backend';
-import { useStockWasmKernels } from '../kernels';
+import { modelInWorker } from '../util/worker-model';
 import { optimiseGuided, type GuidedBatch, type GuidedSettings } from './guided-optimise';
 
 /** What a guided-attack worker is started with. */
@@ -37,10 +36,7 @@ if (port) {
   const reply = (m: GuidedWorkerReply, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
   const main = async (): Promise<void> => {
     const d = workerData as GuidedWorkerData;
-    const info = await initBackend({ env: d.backend });
-    if (info.name !== d.backend) throw new Error(`expected backend ${d.backend}, started ${info.name}`);
-    if (d.backend === 'wasm') useStockWasmKernels(d.kernelMode === 'stock');
-    const model = await tf.loadLayersModel(tf.io.fromMemory(d.artifacts));
+    const model = await modelInWorker(d);
     const sub = tf.model({ inputs: model.inputs, outputs: d.layers.map((l) => model.getLayer(l).output as tf.SymbolicTensor) });
     const centres = d.centres.map((c) => tf.tensor1d(c));
     port.on('message', (m: GuidedBatchMessage) => {

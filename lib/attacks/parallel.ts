@@ -5,12 +5,12 @@
  * identical for any number of workers.
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import type { ImageBatch } from '../activations';
 import { wasmKernelMode } from '../kernels';
 import type { ProgressCallback } from '../progress';
 import { workerEntry } from '../util/worker-entry';
+import { runWorkerJobs } from '../util/worker-jobs';
 import type { Attack } from './attack';
 
 /** Gradient steps (image × step) one thread does per second on the MNIST CNN, measured: for the 'auto' worker count. */
@@ -73,46 +73,22 @@ export async function craftOnWorkers(model: tf.LayersModel, data: ImageBatch, at
     attack: { name: attack.name, options: { ...attack.options } },
   }; // prettier-ignore
   const { script, evalCode } = workerEntry(__dirname, __filename, 'craft-worker', 'craftAdversarial with workers > 1');
-  const threads: Worker[] = [];
-  try {
-    await new Promise<void>((resolve, reject) => {
-      let next = 0;
-      let done = 0;
-      let failed = false;
-      const fail = (e: Error) => {
-        if (!failed) {
-          failed = true;
-          reject(e);
-        }
-      };
-      const feed = (w: Worker) => {
-        if (failed || next >= n) return;
-        const start = next;
-        const count = Math.min(attack.batchSize, n - start);
-        next += count;
-        const images = data.images.slice(start * per, (start + count) * per);
-        w.postMessage({ start, count, shape: [height, width, channels], images } satisfies CraftBatchMessage, [images.buffer]);
-      };
-      for (let i = 0; i < workers; i++) {
-        const w = new Worker(script, { eval: evalCode, workerData, execArgv: process.execArgv, name: `dknn-craft-${i + 1}` });
-        threads.push(w);
-        w.on('message', (m: CraftWorkerReply) => {
-          if (m.type === 'error') return fail(new Error(`crafting worker ${i + 1} failed: ${m.message}`));
-          if (m.type === 'ready') return feed(w);
-          out.set(m.images!, m.start! * per);
-          done += m.images!.length / per;
-          onProgress?.({ stage: attack.label, done, total: n, unit: 'img' });
-          if (done === n) resolve();
-          else feed(w);
-        });
-        w.on('error', (e) => fail(new Error(`crafting worker ${i + 1} failed: ${e.message}`)));
-        w.on('exit', (code) => {
-          if (done < n) fail(new Error(`crafting worker ${i + 1} exited with code ${code} before the set was crafted`));
-        });
-      }
-    });
-  } finally {
-    await Promise.all(threads.map((w) => w.terminate()));
-  }
+  let done = 0;
+  await runWorkerJobs<CraftWorkerReply>({
+    script, evalCode, workerData, threads: workers, jobs: Math.ceil(n / attack.batchSize),
+    name: 'dknn-craft', what: 'crafting worker', unfinished: 'the set was crafted',
+    send: (w, job) => {
+      const start = job * attack.batchSize;
+      const count = Math.min(attack.batchSize, n - start);
+      const images = data.images.slice(start * per, (start + count) * per);
+      w.postMessage({ start, count, shape: [height, width, channels], images } satisfies CraftBatchMessage, [images.buffer]);
+    },
+    receive: (m) => {
+      out.set(m.images!, m.start! * per);
+      done += m.images!.length / per;
+      onProgress?.({ stage: attack.label, done, total: n, unit: 'img' });
+      return true;
+    },
+  }); // prettier-ignore
   return out;
 }

@@ -1,0 +1,22 @@
+/**
+ * The start of every model worker (crafting, extraction, guided attack): the main thread's engine
+ * backend and kernel mode, then the model rebuilt from its tfjs artifacts.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../backend';
+import { useStockWasmKernels } from '../kernels';
+
+/** What a model worker is started with (besides its own data). */
+export interface ModelWorkerData {
+  artifacts: tf.io.ModelArtifacts;
+  backend: string;
+  kernelMode: string;
+}
+
+/** Starts the backend `d.backend` (throws when another starts) and returns the model. */
+export async function modelInWorker(d: ModelWorkerData): Promise<tf.LayersModel> {
+  const info = await initBackend({ env: d.backend });
+  if (info.name !== d.backend) throw new Error(`expected backend ${d.backend}, started ${info.name}`);
+  if (d.backend === 'wasm') useStockWasmKernels(d.kernelMode === 'stock');
+  return tf.loadLayersModel(tf.io.fromMemory(d.artifacts));
+}
