@@ -14,6 +14,7 @@
  *   dknn-backends: the DkNN with each index (exact, LSH paper preset, LSH tuned, HNSW) on the
  *          9,250 evaluation inputs against the exact DkNN (see bench/dknn-backends.ts).
  *   attacks: crafting images/s of FGSM, BIM and CW-L2 with the notebook's settings.
+ *   seeds: the reference recipe trained with 5 seeds on 2 threads: test accuracy mean ± sd (see bench/seed-study.ts).
  *   vs-pytorch: the clean pipeline beside the PyTorch + faiss re-implementation, per stage (see bench/vs-pytorch.ts).
  *   dknn:  the clean DkNN pipeline at full size (extract 60k, index, calibrate 750, predict 9,250,
  *          4 layers, exact search): seconds per stage, peak RSS, DNN/DkNN accuracy; baseline: the
@@ -36,6 +37,7 @@ import { benchExact } from './knn-exact';
 import { benchKnnBackends } from './knn-backends';
 import { benchDknnBackends } from './dknn-backends';
 import { benchVsPytorch } from './vs-pytorch';
+import { benchSeeds } from './seed-study';
 import { NaiveIndex } from './naive-index';
 import { DkNN } from '../lib/dknn';
 import { accuracy } from '../lib/metrics';
@@ -241,7 +243,7 @@ function markdown(r: SectionResult, meta: Record<string, unknown>): string {
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
   const sections: Record<string, () => Promise<SectionResult | null>> = { train: benchTrain, knn: benchKnn, dknn: benchDknn, 'knn-backends': benchKnnBackends,
-    attacks: async () => (await benchAttacks()) as unknown as SectionResult, 'dknn-backends': benchDknnBackends, 'vs-pytorch': benchVsPytorch };
+    attacks: async () => (await benchAttacks()) as unknown as SectionResult, 'dknn-backends': benchDknnBackends, 'vs-pytorch': benchVsPytorch, seeds: benchSeeds };
   const names = wanted.length ? wanted : ['train'];
   for (const n of names) if (!sections[n]) throw new Error(`bench: unknown section ${JSON.stringify(n)}; expected one of ${Object.keys(sections).join(', ')}`);
   const dir = join(repoRoot(), 'bench', 'results');

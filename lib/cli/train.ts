@@ -10,6 +10,8 @@
  * --validation F --patience P: early stopping on a validation part of the training set (F of it,
  * whole groups — GTSRB tracks — on one side); the model keeps the weights of its best epoch.
  * --augment: every batch shifted by up to 2 pixels and its brightness scaled by 0.8…1.2 (seeded).
+ * --augment-affine: every image rotated by up to ±15°, scaled by 0.9…1.1, shifted by up to 3 pixels
+ * (bilinear) and its brightness scaled by 0.8…1.2 (seeded).
  * --workers: threads computing gradients (data-parallel on worker threads, see TrainArgs.workers);
  * default 2 when os.availableParallelism() ≥ 2 and the backend is single-threaded (wasm, cpu), else 1.
  * Resumes from the checkpoint when one exists (unless --fresh), shows a progress bar on stderr,
@@ -24,7 +26,7 @@ import { initBackend } from '../backend';
 import { dataDir, splitByGroup, subset } from '../data';
 import { datasetEntry } from '../data/registry';
 import { evaluateAccuracy, saveModel, trainModel } from '../models';
-import { randomShiftAugment } from '../models/train';
+import { randomAffineAugment, randomShiftAugment } from '../models/augment';
 import { createModel, MODEL_ZOO, pretrainedPath } from '../models/zoo';
 import { checkWritableDir } from '../artefacts/atomic';
 import { gitCommit, repoRoot } from '../artefacts/repo';
@@ -50,10 +52,14 @@ async function main(): Promise<void> {
       validation: { type: 'string' },
       patience: { type: 'string', default: '3' },
       augment: { type: 'boolean', default: false },
+      'augment-affine': { type: 'boolean', default: false },
     },
   });
   const epochs = parseCount('epochs', values.epochs);
-  const augment = values.augment ? { maxShift: 2, brightness: 0.2 } : null;
+  if (values.augment && values['augment-affine']) throw new Error('pass --augment or --augment-affine, not both');
+  const augment = values['augment-affine']
+    ? { kind: 'affine', maxShift: 3, maxRotation: 15, maxScale: 0.1, brightness: 0.2 }
+    : values.augment ? { kind: 'shift', maxShift: 2, brightness: 0.2 } : null;
   const batchSize = parseCount('batch-size', values['batch-size']);
   const learningRate = parseNumber('lr', values.lr);
   if (!(learningRate > 0)) throw new Error(`--lr must be > 0, found ${values.lr}`);
@@ -102,7 +108,7 @@ async function main(): Promise<void> {
     checkpointPath: checkpoint,
     evalData: data.test,
     ...(split ? { earlyStopping: { data: split.validation, patience } } : {}),
-    ...(augment ? { augment: randomShiftAugment(augment) } : {}),
+    ...(augment ? { augment: augment.kind === 'affine' ? randomAffineAugment(augment) : randomShiftAugment(augment) } : {}),
     onProgress: terminalProgress(),
   });
   const seconds = (performance.now() - t0) / 1000;

@@ -17,6 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import { writeFileAtomic } from '../artefacts/atomic';
 import { canonicalJson } from '../artefacts/keys';
 import { readWeightsFile } from './legacy';
+import './standardize'; // registers the custom layer for tf.loadLayersModel
 import { ModelFormatError, loadModelTensors, modelTensors } from './weights';
 import { dknnMetadata, setDknnMetadata, type DkNNModelMetadata } from './metadata';
 import { createModel, type Architecture } from './zoo';

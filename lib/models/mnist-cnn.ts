@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRng } from '../random';
+import { PerImageStandardization } from './standardize';
 
 /** Options of {@link createMnistCnn}. */
 export interface MnistCnnArgs {
@@ -15,6 +16,12 @@ export interface MnistCnnArgs {
   numClasses?: number;
   /** Filters of the first conv layer (CleverHans `nb_filters`). Default 64. */
   filters?: number;
+  /**
+   * Put a {@link PerImageStandardization} layer (`Standardize`) before the first conv, so each
+   * image reaches it with zero mean and unit variance (robust to the lighting of photographs).
+   * Default false (the reference's network).
+   */
+  standardize?: boolean;
 }
 
 /** The layers the DkNN reads in the reference: the three ReLUs and the logits. */
@@ -31,11 +38,13 @@ export const MNIST_CNN_DKNN_LAYERS = ['ReLU1', 'ReLU3', 'ReLU5', 'logits'] as co
  * Ownership: the caller owns the returned model (dispose it with `model.dispose()`).
  */
 export function createMnistCnn(args: MnistCnnArgs = {}): tf.LayersModel {
-  const { seed = 1234, height = 28, width = 28, channels = 1, numClasses = 10, filters = 64 } = args;
+  const { seed = 1234, height = 28, width = 28, channels = 1, numClasses = 10, filters = 64, standardize = false } = args;
   const model = tf.sequential({ name: 'mnist_cnn' });
+  const inputShape = [height, width, channels];
+  if (standardize) model.add(new PerImageStandardization({ name: 'Standardize', inputShape }));
   model.add(
     tf.layers.conv2d({
-      name: 'Conv2D0', inputShape: [height, width, channels], filters, kernelSize: 8, strides: 2,
+      name: 'Conv2D0', ...(standardize ? {} : { inputShape }), filters, kernelSize: 8, strides: 2,
       padding: 'same', useBias: false,
     }),
   );

@@ -74,32 +74,7 @@ export interface TrainArgs {
   augment?: (images: Float32Array, n: number, shape: [number, number, number], rng: Rng) => void;
 }
 
-/**
- * An augmentation for {@link TrainArgs.augment}: each image shifted by up to `maxShift` pixels in
- * each direction (the uncovered border repeats the edge), its brightness scaled by a factor in
- * [1 − `brightness`, 1 + `brightness`], clipped to [0, 1].
- */
-export function randomShiftAugment(options: { maxShift?: number; brightness?: number } = {}): NonNullable<TrainArgs['augment']> {
-  const maxShift = options.maxShift ?? 2;
-  const brightness = options.brightness ?? 0.2;
-  return (images, n, [H, W, C], rng) => {
-    const per = H * W * C;
-    const copy = new Float32Array(per);
-    for (let i = 0; i < n; i++) {
-      const dy = rng.int(2 * maxShift + 1) - maxShift;
-      const dx = rng.int(2 * maxShift + 1) - maxShift;
-      const scale = 1 + brightness * (2 * rng.next() - 1);
-      copy.set(images.subarray(i * per, (i + 1) * per));
-      for (let y = 0; y < H; y++) {
-        const sy = Math.min(H - 1, Math.max(0, y - dy));
-        for (let x = 0; x < W; x++) {
-          const sx = Math.min(W - 1, Math.max(0, x - dx));
-          for (let c = 0; c < C; c++) images[i * per + (y * W + x) * C + c] = Math.min(1, Math.max(0, copy[(sy * W + sx) * C + c] * scale));
-        }
-      }
-    }
-  };
-}
+export { randomShiftAugment } from './augment';
 
 /** One finished epoch. */
 export interface EpochRecord {

@@ -27,6 +27,13 @@ export const MODEL_ZOO: Readonly<Record<string, ZooEntry>> = Object.freeze({
     dknnLayers: MNIST_CNN_DKNN_LAYERS,
     pretrained: 'pretrained/gtsrb-cnn',
   },
+  // The same network behind a per-image standardisation layer (zero mean, unit variance per image,
+  // as tf.image.per_image_standardization): photographs of one sign vary mostly in lighting.
+  'gtsrb-cnn-std': {
+    create: (args: Record<string, unknown>) => createMnistCnn({ height: 32, width: 32, channels: 3, numClasses: 43, ...(args as MnistCnnArgs), standardize: true }),
+    dknnLayers: MNIST_CNN_DKNN_LAYERS,
+    pretrained: 'pretrained/gtsrb-cnn-std',
+  },
 });
 
 function zooEntry(name: unknown, where: string): ZooEntry {

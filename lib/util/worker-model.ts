@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend';
 import { useStockWasmKernels } from '../kernels';
+import '../models/standardize'; // registers the custom layer for tf.loadLayersModel
 
 /** What a model worker is started with (besides its own data). */
 export interface ModelWorkerData {
