@@ -171,3 +171,15 @@ test('the CLIs refuse impossible runs before any long work: unwritable output, a
   assert.match(cli('train.js', ['--subset=', '--out', join(tmp, 'm')]).stderr, /--subset must be a non-negative decimal integer, found ""/);
   assert.match(cli('train.js', ['--epochs', '1']).stderr, /would overwrite the committed pretrained model at .*data\/pretrained\/mnist-cnn; pass --force/);
 });
+
+test('the CLIs print their options with --help, and name an unknown option before the usage', () => {
+  for (const [script, command] of [['dknn.js', 'npm run dknn'], ['train.js', 'npm run train']]) {
+    const help = spawnSync(process.execPath, [join(root, 'lib', 'dist', 'cli', script), '--help'], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(help.status, 0, script);
+    assert.match(help.stdout, new RegExp(`^Usage: ${command} -- \\[options\\]`));
+    assert.match(help.stdout, /--workers/);
+    const bad = spawnSync(process.execPath, [join(root, 'lib', 'dist', 'cli', script), '--colour', 'red'], { encoding: 'utf8', timeout: 60_000 });
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /Unknown option '--colour'[\s\S]*Usage: /);
+  }
+});

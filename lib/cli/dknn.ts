@@ -16,16 +16,40 @@
  * output folder is checked for writability before the run starts).
  */
 import { dirname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { checkWritableDir, writeFileAtomic } from '../artefacts/atomic';
 import { repoRoot } from '../artefacts/repo';
 import { setupExperiment } from '../experiment';
-import { parseCount, parseNumber } from './args';
+import { parseCli, parseCount, parseNumber } from './args';
 import { subset } from '../data/split';
 import { bimAttack, cwL2Attack, fgsmAttack, type Attack } from '../attacks/attack';
 import { GRADIENT_SEMANTICS, type GradientSemantics } from '../attacks/utils';
 import { MNIST_CNN_DKNN_LAYERS } from '../models/mnist-cnn';
 import { perInputColumns, summarizePrediction } from '../summary';
+
+const USAGE = `
+Usage: npm run dknn -- [options]
+The DkNN on MNIST with the reference's protocol: fit on train[0:train-subset], calibrate on
+test[0:calib], predict test[calib:eval-end] (or their adversarial versions with --attack).
+  --model PATH                 model folder (default: the committed MNIST CNN)
+  --train-subset N             training images in the kNN database (60000)
+  --calib N                    calibration images, test[0:N] (750)
+  --eval-end N                 evaluation ends at test[N] (10000)
+  --k N                        neighbours per layer (75)
+  --layers A,B,...             layers read (ReLU1,ReLU3,ReLU5,logits)
+  --formula reference|conformal  p-value formula (reference)
+  --exact-backend auto|js|native   exact search engine (auto)
+  --exact-projection auto|off|RANK projection first pass of the exact search (auto)
+  --workers auto|N             extraction threads (auto: all cores from 2,000 images)
+  --batch-size N               images per forward pass (250)
+  --cache-dir DIR | --no-cache activation and adversarial cache (default .cache/)
+  --out FILE                   per-input JSON report (reports/dknn-mnist.json)
+  --attack fgsm|bim|cw         adversarial inputs crafted on the DNN
+  --gradient reference|exact   gradient semantics of FGSM/BIM (reference)
+  --eps E --eps-iter E --nb-iter N   FGSM/BIM (0.25, 0.05, 10)
+  --attack-images N            first N evaluation images only
+  --cw-max-iterations N --cw-binary-search-steps N --cw-learning-rate L --cw-initial-const C
+  -h, --help                   this text
+`;
 
 /** The attack the flags ask for, or null (clean inputs). */
 function attackFromArgs(values: Record<string, string | boolean | undefined>): Attack | null {
@@ -48,8 +72,8 @@ function attackFromArgs(values: Record<string, string | boolean | undefined>): A
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
+  const { values } = parseCli(
+    {
       model: { type: 'string' },
       'train-subset': { type: 'string', default: '60000' },
       calib: { type: 'string', default: '750' },
@@ -75,7 +99,8 @@ async function main(): Promise<void> {
       'cw-learning-rate': { type: 'string', default: '0.1' },
       'cw-initial-const': { type: 'string', default: '0.01' },
     },
-  });
+    USAGE,
+  );
   const attack = attackFromArgs(values);
   const formula = values.formula;
   if (formula !== 'reference' && formula !== 'conformal') throw new Error(`--formula must be reference or conformal, found ${JSON.stringify(formula)}`);

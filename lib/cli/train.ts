@@ -21,7 +21,6 @@
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { existsSync, rmSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { initBackend } from '../backend';
 import { dataDir, splitByGroup, subset } from '../data';
 import { datasetEntry } from '../data/registry';
@@ -30,12 +29,29 @@ import { randomAffineAugment, randomShiftAugment } from '../models/augment';
 import { createModel, MODEL_ZOO, pretrainedPath } from '../models/zoo';
 import { checkWritableDir } from '../artefacts/atomic';
 import { gitCommit, repoRoot } from '../artefacts/repo';
-import { capWorkers, parseCount, parseNumber } from './args';
+import { capWorkers, parseCli, parseCount, parseNumber } from './args';
 import { terminalProgress } from '../progress';
 
+const USAGE = `
+Usage: npm run train -- [options]
+Trains a zoo network (default: the dataset's pretrained one, with the reference's recipe).
+  --dataset mnist|gtsrb|...    a registered dataset (mnist)
+  --architecture NAME          a zoo entry (default: the dataset's pretrained architecture)
+  --epochs N --batch-size N --lr L   Adam recipe (6, 500, 0.001)
+  --seed N                     shuffling seed (1234); --init-seed N weight initialisation (1234)
+  --subset N                   first N training images only
+  --validation F --patience P  early stopping on a track-split validation part F (patience 3)
+  --augment                    shifts of up to 2 px, brightness 0.8…1.2 (seeded)
+  --augment-affine             rotation ±15°, scale 0.9…1.1, shift ±3 px, brightness 0.8…1.2 (seeded)
+  --workers N                  data-parallel gradient threads (2 on ≥ 2 cores, single-threaded engine)
+  --out DIR                    model folder (default: the committed one, replaced only with --force)
+  --checkpoint PATH --fresh    resume from / ignore the per-epoch checkpoint
+  -h, --help                   this text
+`;
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
+  const { values } = parseCli(
+    {
       epochs: { type: 'string', default: '6' },
       'batch-size': { type: 'string', default: '500' },
       lr: { type: 'string', default: '0.001' },
@@ -54,7 +70,8 @@ async function main(): Promise<void> {
       augment: { type: 'boolean', default: false },
       'augment-affine': { type: 'boolean', default: false },
     },
-  });
+    USAGE,
+  );
   const epochs = parseCount('epochs', values.epochs);
   if (values.augment && values['augment-affine']) throw new Error('pass --augment or --augment-affine, not both');
   const augment = values['augment-affine']
