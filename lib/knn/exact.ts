@@ -268,13 +268,14 @@ export class ExactIndex implements NeighborIndex {
     const final = new TopK(k);
     const heaps: TopK[] = [];
     const redo: { row: number; bound: number }[] = [];
+    const block = new Float32Array(Math.min(batch, rows) * Math.min(chunk, n)); // GEMM output, reused
 
     for (let b0 = 0; b0 < rows; b0 += batch) {
       const m = Math.min(batch, rows - b0);
       for (let a = heaps.length; a < m; a++) heaps.push(new TopK(kc));
       for (let c0 = 0; c0 < n; c0 += chunk) {
         const w = Math.min(chunk, n - c0);
-        const g = await gemm.abt(queries.subarray(b0 * dim, (b0 + m) * dim), m, data.subarray(c0 * dim, (c0 + w) * dim), w, dim);
+        const g = await gemm.abt(queries.subarray(b0 * dim, (b0 + m) * dim), m, data.subarray(c0 * dim, (c0 + w) * dim), w, dim, block);
         offerBlock(g, m, w, c0, qNorms, b0, norms, heaps);
       }
       for (let a = 0; a < m; a++) {
@@ -352,6 +353,7 @@ export class ExactIndex implements NeighborIndex {
     const batch = this.options.batchRows ?? 256;
     const chunk = this.options.chunkRows ?? 8192;
     this.lastQueryStats.researched = redo.length;
+    const block = new Float32Array(Math.min(batch, redo.length) * Math.min(chunk, n)); // GEMM output, reused
     for (let b0 = 0; b0 < redo.length; b0 += batch) {
       const group = redo.slice(b0, b0 + batch);
       const m = group.length;
@@ -360,7 +362,7 @@ export class ExactIndex implements NeighborIndex {
       const kept: number[][] = group.map(() => []);
       for (let c0 = 0; c0 < n; c0 += chunk) {
         const w = Math.min(chunk, n - c0);
-        const g = await gemm.abt(q, m, data.subarray(c0 * dim, (c0 + w) * dim), w, dim);
+        const g = await gemm.abt(q, m, data.subarray(c0 * dim, (c0 + w) * dim), w, dim, block);
         for (let a = 0; a < m; a++) keepWithin(g, a, w, c0, qNorms[group[a].row], norms, group[a].bound, kept[a]);
       }
       for (let a = 0; a < m; a++) {

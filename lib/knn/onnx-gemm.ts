@@ -12,8 +12,12 @@ import type * as Ort from 'onnxruntime-node';
 export interface GemmRunner {
   /** Intra-op threads the session was created with. */
   readonly threads: number;
-  /** Does not copy A or B (subarrays are fine); returns a new m × n array. */
-  abt(a: Float32Array, m: number, b: Float32Array, n: number, dim: number): Promise<Float32Array>;
+  /**
+   * A·Bᵀ for A (m × dim) and B (n × dim), row-major. Does not copy A or B (subarrays are fine).
+   * Without `out`: returns a new m × n array. With `out` (at least m·n values): writes the product
+   * into its first m·n values and returns that view — no allocation per call in hot loops.
+   */
+  abt(a: Float32Array, m: number, b: Float32Array, n: number, dim: number, out?: Float32Array): Promise<Float32Array>;
 }
 
 type OrtModule = typeof Ort;
@@ -60,15 +64,23 @@ async function createRunner(threads: number): Promise<GemmRunner> {
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
+    // No arena: outputs have many shapes (blocks, Gram matrices, projections) and an arena keeps
+    // its largest size for the life of the process; plain allocations are returned at once.
+    enableCpuMemArena: false,
+    enableMemPattern: false,
     logSeverityLevel: 3,
   });
   return {
     threads,
-    async abt(a, m, b, n, dim) {
-      const out = await session.run({
-        A: new ort.Tensor('float32', a, [m, dim]),
-        B: new ort.Tensor('float32', b, [n, dim]),
-      });
+    async abt(a, m, b, n, dim, into) {
+      const feeds = { A: new ort.Tensor('float32', a, [m, dim]), B: new ort.Tensor('float32', b, [n, dim]) };
+      if (into) {
+        if (into.length < m * n) throw new RangeError(`abt: out holds ${into.length} values, expected at least ${m} × ${n} = ${m * n}`);
+        const view = into.length === m * n ? into : into.subarray(0, m * n);
+        await session.run(feeds, { Y: new ort.Tensor('float32', view, [m, n]) });
+        return view;
+      }
+      const out = await session.run(feeds);
       const y = out.Y;
       if (!y || !(y.data instanceof Float32Array) || y.data.length !== m * n) {
         throw new Error(`onnxruntime Gemm returned ${y ? `${y.type} [${y.dims.join(', ')}]` : 'no output'}, expected float32 [${m}, ${n}]`);

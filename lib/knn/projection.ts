@@ -41,8 +41,6 @@ export interface Projection {
   resHi: Float64Array;
   /** ε = ‖QQᵀ − I‖_F (measured in float64), ≥ the spectral norm the bound needs. */
   orthoError: number;
-  /** Scratch of the search (the bounds of one query batch), kept between calls. */
-  scratch?: Float32Array;
 }
 
 /** Largest ε accepted: a basis further from orthonormal is not used (the index falls back to the plain GEMM path). */
@@ -101,6 +99,25 @@ function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
   return t;
 }
 
+/** Columns of the product per GEMM call in {@link productWithRows} (bounds its transposed copy). */
+const PRODUCT_COLUMNS = 1024;
+
+/**
+ * Y·S (m × dim) for Y (m × s) and S (s × dim), both row-major, by column blocks of S transposed one
+ * at a time — never a whole transposed copy of S.
+ */
+async function productWithRows(gemm: GemmRunner, y: Float32Array, m: number, sRows: Float32Array, s: number, dim: number): Promise<Float32Array> {
+  const out = new Float32Array(m * dim);
+  for (let j0 = 0; j0 < dim; j0 += PRODUCT_COLUMNS) {
+    const c = Math.min(PRODUCT_COLUMNS, dim - j0);
+    const block = new Float32Array(c * s); // columns j0 … j0+c of S as rows
+    for (let i = 0; i < s; i++) for (let j = 0; j < c; j++) block[j * s + i] = sRows[i * dim + j0 + j];
+    const part = await gemm.abt(y, m, block, c, s); // m × c
+    for (let i = 0; i < m; i++) out.set(part.subarray(i * c, (i + 1) * c), i * dim + j0);
+  }
+  return out;
+}
+
 /** One Cholesky-QR round: the rows of `a` (m × dim) → orthonormalised kept rows (L⁻¹·a). */
 async function choleskyQr(gemm: GemmRunner, a: Float32Array, m: number, dim: number): Promise<{ rows: Float32Array; m: number }> {
   const g = Float64Array.from(await gemm.abt(a, m, a, m, dim));
@@ -113,32 +130,36 @@ async function choleskyQr(gemm: GemmRunner, a: Float32Array, m: number, dim: num
 }
 
 /**
- * The projection of `data` (n × dim, squared row norms `norms`) on a basis of rank ≤ `rank`, or
- * null with the reason when no usable basis comes out (too few independent rows, or ε above
- * {@link MAX_ORTHO_ERROR}).
+ * The rows (r' ≤ r0, orthonormalised by two Cholesky-QR rounds) of a basis close to the top r0
+ * principal directions of s = 4·r0 rows spread over `data`: a randomised range finder on the
+ * sample's Gram matrix K = S·Sᵀ (s × s), Y ← orth(Y·K) a few times from a seeded Gaussian Y
+ * (r0 × s), then orth(Y·S). Its own function so that the sample is garbage before the caller
+ * allocates the coordinates.
  */
-export async function buildProjection(gemm: GemmRunner, data: Float32Array, n: number, dim: number, norms: Float64Array, rank: number): Promise<Projection | string> {
-  const r0 = Math.min(rank, n, dim);
-  // The sample: s rows spread over the data.
+async function rangeBasis(gemm: GemmRunner, data: Float32Array, n: number, dim: number, r0: number): Promise<{ rows: Float32Array; m: number }> {
   const s = Math.min(n, SAMPLE_PER_RANK * r0);
-  let sample = new Float32Array(s * dim);
+  const sample = new Float32Array(s * dim);
   for (let t = 0; t < s; t++) {
     const i = Math.floor(((t + 0.5) * n) / s);
     sample.set(data.subarray(i * dim, (i + 1) * dim), t * dim);
   }
-  // Randomised range finder on the sample's Gram matrix K = S·Sᵀ (s × s): Y ← orth(Y·K), a few
-  // times, from a seeded Gaussian Y (r0 × s); then the basis is orth(Y·S), close to the sample's
-  // top r0 principal directions.
   const K = await gemm.abt(sample, s, sample, s, dim);
   const rng = createRng(SEED);
   let y = { rows: Float32Array.from({ length: r0 * s }, () => rng.normal()), m: r0 };
   for (let it = 0; it < POWER_ITERATIONS; it++) {
     y = await choleskyQr(gemm, await gemm.abt(y.rows, y.m, K, s, s), y.m, s);
   }
-  const sampleT = transpose(sample, s, dim);
-  sample = new Float32Array(0); // only the transposed copy is needed from here
-  let q = await choleskyQr(gemm, await gemm.abt(y.rows, y.m, sampleT, dim, s), y.m, dim);
-  q = await choleskyQr(gemm, q.rows, q.m, dim);
+  const q = await choleskyQr(gemm, await productWithRows(gemm, y.rows, y.m, sample, s, dim), y.m, dim);
+  return choleskyQr(gemm, q.rows, q.m, dim);
+}
+
+/**
+ * The projection of `data` (n × dim, squared row norms `norms`) on a basis of rank ≤ `rank`, or
+ * null with the reason when no usable basis comes out (too few independent rows, or ε above
+ * {@link MAX_ORTHO_ERROR}).
+ */
+export async function buildProjection(gemm: GemmRunner, data: Float32Array, n: number, dim: number, norms: Float64Array, rank: number): Promise<Projection | string> {
+  const q = await rangeBasis(gemm, data, n, dim, Math.min(rank, n, dim));
   const r = q.m;
   if (r < 1) return 'the sampled rows span nothing (all zero)';
   const orthoError = orthonormalityError(q.rows, r, dim);
@@ -146,7 +167,7 @@ export async function buildProjection(gemm: GemmRunner, data: Float32Array, n: n
   const coords = new Float32Array(n * r);
   for (let c0 = 0; c0 < n; c0 += PROJECT_CHUNK) {
     const w = Math.min(PROJECT_CHUNK, n - c0);
-    coords.set(await gemm.abt(data.subarray(c0 * dim, (c0 + w) * dim), w, q.rows, r, dim), c0 * r);
+    await gemm.abt(data.subarray(c0 * dim, (c0 + w) * dim), w, q.rows, r, dim, coords.subarray(c0 * r, (c0 + w) * r));
   }
   const coordNorms = new Float64Array(n);
   const resLo = new Float64Array(n);
@@ -240,8 +261,8 @@ export async function searchProjected(
   const four = new Float64Array(4);
   const q = { pq2: new Float64Array(batch), lo: new Float64Array(batch), hi: new Float64Array(batch), n2: new Float64Array(batch) };
   const need = Math.min(batch, rows) * n;
-  if (!proj.scratch || proj.scratch.length < need) proj.scratch = new Float32Array(need);
-  const lb = proj.scratch;
+  const lb = new Float32Array(need); // the bounds of one query batch; not kept between calls (memory)
+  const block = new Float32Array(Math.min(batch, rows) * Math.min(CHUNK, n)); // GEMM output, reused
   const scale = 1 / (1 + proj.orthoError);
   const rowTerm = new Float64Array(n);
   for (let x = 0; x < n; x++) rowTerm[x] = scale * proj.coordNorms[x] - options.slack * norms[x];
@@ -257,7 +278,7 @@ export async function searchProjected(
     }
     for (let c0 = 0; c0 < n; c0 += CHUNK) {
       const w = Math.min(CHUNK, n - c0);
-      const g = await gemm.abt(pq, m, proj.coords.subarray(c0 * r, (c0 + w) * r), w, r);
+      const g = await gemm.abt(pq, m, proj.coords.subarray(c0 * r, (c0 + w) * r), w, r, block);
       fillBounds(g, m, w, c0, n, q, rowTerm, proj.resLo, proj.resHi, scale, options.slack, lb, heaps);
     }
     for (let a = 0; a < m; a++) {

@@ -141,3 +141,22 @@ test('queries far from every row, where the bound prunes little, fall back to th
   }
   assert.ok(fellBack[1] > fellBack[0], `queries searched by the plain path: near ${fellBack[0]}, far ${fellBack[1]} (of 12)`);
 });
+
+test('the native GEMM writes into a given buffer (a view of it, no new array) and refuses one too small', async (t) => {
+  if (!(await native())) return t.skip('onnxruntime-node unavailable');
+  const gemm = await gemmRunner(2);
+  const a = Float32Array.from({ length: 2 * 3 }, (_, i) => i - 2);
+  const b = Float32Array.from({ length: 4 * 3 }, (_, i) => (i % 5) - 1);
+  const fresh = await gemm.abt(a, 2, b, 4, 3);
+  const buffer = new Float32Array(20).fill(7);
+  const view = await gemm.abt(a, 2, b, 4, 3, buffer);
+  assert.equal(view.buffer, buffer.buffer);
+  assert.deepEqual(Array.from(view), Array.from(fresh));
+  for (let i = 0; i < 2; i++) for (let j = 0; j < 4; j++) {
+    let s = 0;
+    for (let d = 0; d < 3; d++) s += a[i * 3 + d] * b[j * 3 + d];
+    assert.equal(buffer[i * 4 + j], s);
+  }
+  assert.ok(buffer.subarray(8).every((v) => v === 7), 'values past m·n untouched');
+  await assert.rejects(gemm.abt(a, 2, b, 4, 3, new Float32Array(7)), /out holds 7 values, expected at least 2 × 4 = 8/);
+});
