@@ -3,10 +3,10 @@
  * by chunk, into the same keys a single-thread build computes, and the choice of how many threads.
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import { HASH_UNITS_PER_SECOND, hashUnitsPerRow } from './lsh-hash';
 import type { ResolvedLshParameters } from './lsh-params';
 import { workerEntry } from '../util/worker-entry';
+import { runWorkerJobs } from '../util/worker-jobs';
 
 /** Threads for hashing `rows` points (see `LshIndexOptions.buildThreads`). */
 export function buildThreadCount(option: number | 'auto', p: ResolvedLshParameters, rows: number): number {
@@ -15,12 +15,13 @@ export function buildThreadCount(option: number | 'auto', p: ResolvedLshParamete
   return seconds >= 2 ? Math.max(1, Math.min(availableParallelism(), Math.floor(rows / 1024))) : 1;
 }
 
-/** A build worker's reply: the keys of rows r0 … r0+count−1, table-major (`l × count`). */
+/** A build worker's reply: ready once its hash functions exist, the keys of rows r0 … r0+count−1 (table-major, `l × count`), or an error. */
 export interface LshWorkerReply {
-  r0: number;
-  count: number;
+  type: 'ready' | 'keys' | 'error';
+  r0?: number;
+  count?: number;
   keys?: Float64Array;
-  error?: string;
+  message?: string;
 }
 
 /**
@@ -41,50 +42,22 @@ export async function hashWithWorkers(
   // Chunks of ~0.25 s of work each, at least 16 rows.
   const chunk = Math.max(16, Math.min(4096, Math.floor((0.25 * HASH_UNITS_PER_SECOND) / hashUnitsPerRow(params))));
   const { script, evalCode } = workerEntry(__dirname, __filename, 'lsh-worker', 'LshIndex.build with buildThreads > 1');
-  const workers: Worker[] = [];
-  try {
-    await new Promise<void>((resolve, reject) => {
-      let next = 0;
-      let done = 0;
-      let failed = false;
-      const fail = (e: Error) => {
-        if (!failed) {
-          failed = true;
-          reject(e);
-        }
-      };
-      const feed = (w: Worker) => {
-        if (failed || next >= rows) return;
-        const r0 = next;
-        const count = Math.min(chunk, rows - r0);
-        next += count;
-        const part = data.slice(r0 * dim, (r0 + count) * dim);
-        w.postMessage({ r0, count, data: part }, [part.buffer]);
-      };
-      for (let i = 0; i < threads; i++) {
-        const w = new Worker(script, { eval: evalCode, workerData: { params, kernel }, execArgv: process.execArgv, name: `dknn-lsh-${i + 1}` });
-        workers.push(w);
-        w.on('message', (m: LshWorkerReply) => {
-          if (m.error !== undefined || !m.keys) {
-            fail(new Error(`LSH build worker ${i + 1} failed: ${m.error ?? 'no keys'}`));
-            return;
-          }
-          const l = params.l;
-          for (let t = 0; t < l; t++) keysAll.set(m.keys.subarray(t * m.count, (t + 1) * m.count), t * rows + m.r0);
-          done += m.count;
-          report?.(done, rows);
-          if (done === rows) resolve();
-          else feed(w);
-        });
-        w.on('error', (e) => fail(new Error(`LSH build worker ${i + 1} failed: ${e.message}`)));
-        w.on('exit', (code) => {
-          if (done < rows) fail(new Error(`LSH build worker ${i + 1} exited with code ${code} before the build finished`));
-        });
-        feed(w);
-        feed(w);
-      }
-    });
-  } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
-  }
+  let done = 0;
+  await runWorkerJobs<LshWorkerReply>({
+    script, evalCode, workerData: { params, kernel }, threads, jobs: Math.ceil(rows / chunk), inFlight: 2,
+    name: 'dknn-lsh', what: 'LSH build worker', unfinished: 'the build finished',
+    send: (w, job) => {
+      const r0 = job * chunk;
+      const count = Math.min(chunk, rows - r0);
+      const part = data.slice(r0 * dim, (r0 + count) * dim);
+      w.postMessage({ r0, count, data: part }, [part.buffer]);
+    },
+    receive: (m) => {
+      const { r0, count, keys } = m as Required<LshWorkerReply>;
+      for (let t = 0; t < params.l; t++) keysAll.set(keys.subarray(t * count, (t + 1) * count), t * rows + r0);
+      done += count;
+      report?.(done, rows);
+      return true;
+    },
+  }); // prettier-ignore
 }

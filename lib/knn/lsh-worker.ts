@@ -1,6 +1,6 @@
 /**
  * Worker thread of a parallel {@link LshIndex} build (`buildThreads > 1`): builds the index's hash
- * functions from the resolved parameters, then hashes each chunk of rows it is sent and replies
+ * functions from the resolved parameters, says it is ready, then hashes each chunk of rows it is sent and replies
  * with the keys, table-major (`l × count`).
  */
 
@@ -17,12 +17,13 @@ try {
     try {
       const keys = new Float64Array(params.l * m.count);
       hashRows(hashes, m.data, 0, m.count, keys, m.count, 0);
-      const reply: LshWorkerReply = { r0: m.r0, count: m.count, keys };
+      const reply: LshWorkerReply = { type: 'keys', r0: m.r0, count: m.count, keys };
       port.postMessage(reply, [keys.buffer]);
     } catch (e) {
-      port.postMessage({ r0: m.r0, count: m.count, error: (e as Error).message } satisfies LshWorkerReply);
+      port.postMessage({ type: 'error', message: (e as Error).message } satisfies LshWorkerReply);
     }
   });
+  port.postMessage({ type: 'ready' } satisfies LshWorkerReply);
 } catch (e) {
-  port.postMessage({ r0: 0, count: 0, error: (e as Error).message } satisfies LshWorkerReply);
+  port.postMessage({ type: 'error', message: (e as Error).message } satisfies LshWorkerReply);
 }

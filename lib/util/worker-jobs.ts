@@ -1,6 +1,7 @@
 /**
  * Jobs spread over worker threads, each worker fed its next job as it finishes one: the loop that
- * crafting (`attacks/parallel.ts`) and the guided attack (`attacks/dknn-attack.ts`) share. The
+ * crafting (`attacks/parallel.ts`), the guided attack (`attacks/dknn-attack.ts`) and the parallel
+ * LSH build (`knn/lsh-build.ts`) share. The
  * workers speak one protocol: `{ type: 'ready' }` once started, `{ type: 'error', message }` on a
  * failure, and their own replies otherwise. Every worker is terminated when the jobs are done or
  * one fails.
@@ -21,6 +22,8 @@ export interface WorkerJobsOptions<R extends JobReply> {
   workerData: unknown;
   /** Threads to start (at most one per job). */
   threads: number;
+  /** Jobs sent to a worker when it is ready, so that it never waits for the next one. Default 1. */
+  inFlight?: number;
   /** Jobs, numbered 0 … jobs − 1. */
   jobs: number;
   /** Thread names are `${name}-1`, `${name}-2`, …; errors name the worker as `${what} 1`, …. */
@@ -56,7 +59,10 @@ export async function runWorkerJobs<R extends JobReply>(o: WorkerJobsOptions<R>)
         threads.push(w);
         w.on('message', (m: R) => {
           if (m.type === 'error') return fail(new Error(`${o.what} ${i + 1} failed: ${m.message}`));
-          if (m.type === 'ready') return feed(w);
+          if (m.type === 'ready') {
+            for (let j = 0; j < (o.inFlight ?? 1); j++) feed(w);
+            return;
+          }
           if (!o.receive(m)) return;
           if (++done === o.jobs) resolve();
           else feed(w);
