@@ -9,7 +9,6 @@
  * tuned), DKNN_SEED_WORKERS (default 2), DKNN_SEED_SUBSET (training images, default all 60,000; a
  * smaller value is only for trying the script).
  */
-import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
 import { dataDir, loadMnist, subset } from '../lib/data';
 import { createModel, pretrainedPath } from '../lib/models/zoo';
@@ -66,7 +65,6 @@ export async function benchSeeds(): Promise<{ section: string; description: stri
   const b = meanSd(bests);
   const above99 = finals.filter((a) => a >= 0.99).length;
   rows.push({ seed: 'mean ± sd', workers, trainImages: train.n, testAccuracy: `${(100 * f.mean).toFixed(2)} ± ${(100 * f.sd).toFixed(2)}`, perEpochTestAccuracy: null, seconds: null, imagesPerSecond: null });
-  tf.disposeVariables();
   return {
     section: 'seeds',
     description: `Reference recipe (MNIST CNN, Adam 1e-3, batch 500, 6 epochs, ${backend.name}), ${seeds.length} seeds (init = shuffle seed), data-parallel on ${workers} threads: test accuracy on the 10,000 test images`,

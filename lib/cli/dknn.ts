@@ -1,19 +1,10 @@
 #!/usr/bin/env node
 /**
- * Runs the DkNN on clean MNIST from the command line (the reference's protocol):
- *   npm run dknn -- [--model PATH] [--train-subset 60000] [--calib 750] [--eval-end 10000] [--k 75]
- *                   [--layers ReLU1,ReLU3,ReLU5,logits] [--formula reference|conformal]
- *                   [--exact-backend auto|js|native] [--exact-projection auto|off|RANK] [--workers auto|N]
- *                   [--batch-size 250] [--cache-dir DIR] [--no-cache]
- *                   [--out reports/dknn-mnist.json]
- *                   [--attack fgsm|bim|cw] [--gradient reference|exact] [--eps 0.25] [--eps-iter 0.05]
- *                   [--nb-iter 10] [--attack-images N] [--cw-max-iterations 100]
- *                   [--cw-binary-search-steps 5] [--cw-learning-rate 0.1] [--cw-initial-const 0.01]
- * fit on train[0:train-subset], calibrate on test[0:calib], predict test[calib:eval-end] — or,
- * with --attack, their adversarial versions crafted on the DNN (the first --attack-images of
- * them; cached like the notebooks' sets). Shows a
- * progress bar on stderr, prints a summary on stdout and writes a JSON report atomically (the
- * output folder is checked for writability before the run starts).
+ * Runs the DkNN on MNIST from the command line with the reference's protocol; the options are in
+ * USAGE below (`npm run dknn -- --help`). With --attack, the inputs are adversarial versions crafted
+ * on the DNN (the first --attack-images of them; cached like the notebooks' sets). Shows a progress
+ * bar on stderr, prints a summary on stdout and writes a JSON report atomically (the output folder
+ * is checked for writability before the run starts).
  */
 import { dirname, join, resolve } from 'node:path';
 import { checkWritableDir, writeFileAtomic } from '../artefacts/atomic';

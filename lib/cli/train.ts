@@ -1,22 +1,12 @@
 #!/usr/bin/env node
 /**
- * Trains a DkNN network from the command line (default: the reference's MNIST CNN and recipe):
- *   npm run train -- [--dataset mnist|gtsrb] [--architecture NAME] [--epochs 6] [--batch-size 500]
- *                    [--lr 0.001] [--seed 1234] [--init-seed 1234] [--subset N] [--out DIR] [--force]
- *                    [--checkpoint PATH] [--fresh] [--workers N] [--validation 0.1 --patience 3]
- * --dataset: a registered dataset; --architecture: a zoo entry (default: the dataset's pretrained one).
- * --out: the model folder (tfjs LayersModel); default the dataset's committed pretrained model
- * (data/pretrained/<architecture>), which is only replaced with --force.
- * --validation F --patience P: early stopping on a validation part of the training set (F of it,
- * whole groups — GTSRB tracks — on one side); the model keeps the weights of its best epoch.
- * --augment: every batch shifted by up to 2 pixels and its brightness scaled by 0.8…1.2 (seeded).
- * --augment-affine: every image rotated by up to ±15°, scaled by 0.9…1.1, shifted by up to 3 pixels
- * (bilinear) and its brightness scaled by 0.8…1.2 (seeded).
- * --workers: threads computing gradients (data-parallel on worker threads, see TrainArgs.workers);
- * default 2 when os.availableParallelism() ≥ 2 and the backend is single-threaded (wasm, cpu), else 1.
- * Resumes from the checkpoint when one exists (unless --fresh), shows a progress bar on stderr,
- * and saves the weights with a record of how they were made (parameters, commit, backend, data
- * checksums, test accuracy, throughput).
+ * Trains a DkNN network from the command line (default: the reference's MNIST CNN and recipe);
+ * the options are in USAGE below (`npm run train -- --help`). Validation splits keep whole groups
+ * (GTSRB tracks) on one side and the model keeps the weights of its best epoch; --workers defaults
+ * to 2 when os.availableParallelism() ≥ 2 and the backend is single-threaded (wasm, cpu), else 1
+ * (see TrainArgs.workers). Resumes from the checkpoint when one exists (unless --fresh), shows a
+ * progress bar on stderr, and saves the weights with a record of how they were made (parameters,
+ * commit, backend, data checksums, test accuracy, throughput).
  */
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -44,7 +34,7 @@ Trains a zoo network (default: the dataset's pretrained one, with the reference'
   --augment                    shifts of up to 2 px, brightness 0.8…1.2 (seeded)
   --augment-affine             rotation ±15°, scale 0.9…1.1, shift ±3 px, brightness 0.8…1.2 (seeded)
   --workers N                  data-parallel gradient threads (2 on ≥ 2 cores, single-threaded engine)
-  --out DIR                    model folder (default: the committed one, replaced only with --force)
+  --out DIR, --force           model folder (default: the committed one, replaced only with --force)
   --checkpoint PATH --fresh    resume from / ignore the per-epoch checkpoint
   -h, --help                   this text
 `;

@@ -76,7 +76,7 @@ async function createRunner(threads: number): Promise<GemmRunner> {
       const feeds = { A: new ort.Tensor('float32', a, [m, dim]), B: new ort.Tensor('float32', b, [n, dim]) };
       if (into) {
         if (into.length < m * n) throw new RangeError(`abt: out holds ${into.length} values, expected at least ${m} × ${n} = ${m * n}`);
-        const view = into.length === m * n ? into : into.subarray(0, m * n);
+        const view = into.subarray(0, m * n);
         await session.run(feeds, { Y: new ort.Tensor('float32', view, [m, n]) });
         return view;
       }

@@ -51,9 +51,8 @@ const SAMPLE_PER_RANK = 4;
 const POWER_ITERATIONS = 3;
 const SEED = 20180313;
 
-/** Database rows per GEMM call when bounding, and when projecting the database (small: each call returns a new array). */
+/** Database rows per GEMM call when bounding (the output block, queries × CHUNK float32, is reused). */
 const CHUNK = 8192;
-const PROJECT_CHUNK = 2048;
 
 /**
  * Lower-triangular Cholesky factor of the r × r Gram matrix `g`, dropping each row whose pivot is
@@ -93,18 +92,12 @@ export function choleskyInverse(g: Float64Array, r: number): { keep: number[]; i
   return { keep, inv };
 }
 
-function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
-  const t = new Float32Array(rows * cols);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) t[j * rows + i] = a[i * cols + j];
-  return t;
-}
-
 /** Columns of the product per GEMM call in {@link productWithRows} (bounds its transposed copy). */
 const PRODUCT_COLUMNS = 1024;
 
 /**
  * Y·S (m × dim) for Y (m × s) and S (s × dim), both row-major, by column blocks of S transposed one
- * at a time — never a whole transposed copy of S.
+ * at a time — never a whole transposed copy of S (the range finder's Y·sample, Cholesky-QR's L⁻¹·A).
  */
 async function productWithRows(gemm: GemmRunner, y: Float32Array, m: number, sRows: Float32Array, s: number, dim: number): Promise<Float32Array> {
   const out = new Float32Array(m * dim);
@@ -125,7 +118,7 @@ async function choleskyQr(gemm: GemmRunner, a: Float32Array, m: number, dim: num
   const r = keep.length;
   const kept = new Float32Array(r * dim);
   keep.forEach((i, t) => kept.set(a.subarray(i * dim, (i + 1) * dim), t * dim));
-  const rows = await gemm.abt(Float32Array.from(inv), r, transpose(kept, r, dim), dim, r);
+  const rows = await productWithRows(gemm, Float32Array.from(inv), r, kept, r, dim);
   return { rows, m: r };
 }
 
@@ -165,10 +158,7 @@ export async function buildProjection(gemm: GemmRunner, data: Float32Array, n: n
   const orthoError = orthonormalityError(q.rows, r, dim);
   if (!(orthoError <= MAX_ORTHO_ERROR)) return `the basis is not orthonormal enough (ε = ${orthoError.toExponential(2)} > ${MAX_ORTHO_ERROR})`;
   const coords = new Float32Array(n * r);
-  for (let c0 = 0; c0 < n; c0 += PROJECT_CHUNK) {
-    const w = Math.min(PROJECT_CHUNK, n - c0);
-    await gemm.abt(data.subarray(c0 * dim, (c0 + w) * dim), w, q.rows, r, dim, coords.subarray(c0 * r, (c0 + w) * r));
-  }
+  await gemm.abt(data, n, q.rows, r, dim, coords); // written in place: no temporary
   const coordNorms = new Float64Array(n);
   const resLo = new Float64Array(n);
   const resHi = new Float64Array(n);
