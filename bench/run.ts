@@ -3,10 +3,12 @@
  * `bench/results/<section>.json` and `.md` (atomically). Sections: `train` (default), `knn`, `dknn`.
  * Every figure is reported with an in-run baseline measured the same way, as a ratio.
  *
- *   train: training img/s of the MNIST CNN (real trainModel, batch 500) with the fast wasm
- *          kernels, single-threaded and data-parallel on 2 threads (`workers: 2`), vs the stock
- *          wasm kernels (the package's scalar Conv2DBackpropInput + a plain loop for the missing
- *          Conv2DBackpropFilter); inference img/s; peak RSS.
+ *   train: training img/s of the MNIST CNN (real trainModel, batch 500) with XNNPACK convolutions
+ *          (fast gradient kernels) and with native convolutions (onnxruntime's GEMM), single-
+ *          threaded and data-parallel on 2 threads (`workers: 2`), vs the stock wasm kernels (the
+ *          package's scalar Conv2DBackpropInput + a plain loop for the missing
+ *          Conv2DBackpropFilter), beside PyTorch on the same cores (bench/pytorch/train_speed.py);
+ *          inference img/s; peak RSS.
  *   knn:   exact kNN, 60,000 × 3,200, k = 75: plain-JS naive loop vs the optimised JS backend vs
  *          the native (onnxruntime GEMM) backend.
  *   knn-backends: exact vs LSH (FALCONN-style: paper preset, FALCONN defaults with a numProbes
@@ -20,11 +22,12 @@
  *          4 layers, exact search): seconds per stage, peak RSS, DNN/DkNN accuracy; baseline: the
  *          plain-JS brute force on a sample of inputs for the kNN stage.
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg, cpus } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../lib/backend';
-import { useStockWasmKernels } from '../lib/kernels';
+import { nativeGemmStatus, setWasmKernelMode, wasmKernelMode, type SettableWasmKernelMode } from '../lib/kernels';
 import { loadMnist, subset } from '../lib/data';
 import { createMnistCnn } from '../lib/models/mnist-cnn';
 import { createModel } from '../lib/models/zoo';
@@ -86,15 +89,24 @@ function contentionMeter(): () => number {
   };
 }
 
+/** PyTorch's training img/s on this machine (bench/pytorch/train_speed.py), or the reason it was skipped. */
+function pytorchTrainSpeed(steps: number, batch: number, threads: number): { imagesPerSecond: number; torch: string } | { skipped: string } {
+  const py = '/usr/bin/python3';
+  const r = spawnSync(py, ['bench/pytorch/train_speed.py', '--steps', String(steps), '--batch', String(batch), '--threads', String(threads)], { encoding: 'utf8' });
+  if (r.status !== 0) return { skipped: `${py} bench/pytorch/train_speed.py failed (python3-torch installed?): ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}` };
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as { imagesPerSecond: number; torch: string };
+}
+
 async function benchTrain(): Promise<SectionResult> {
   const backend = await initBackend();
+  const defaultMode = wasmKernelMode();
   const mnist = await loadMnist();
   const steps = Number(process.env.DKNN_BENCH_TRAIN_STEPS ?? 8);
   const batch = 500;
   const rows: Row[] = [];
   const architecture = { name: 'mnist-cnn', args: { seed: 1 } };
-  const run = async (label: string, stock: boolean, nSteps: number, workers = 1) => {
-    useStockWasmKernels(stock);
+  const run = async (label: string, mode: SettableWasmKernelMode, nSteps: number, workers = 1) => {
+    if (backend.name === 'wasm') setWasmKernelMode(mode);
     const model = createModel(architecture);
     // One warm-up step (kernel set-up, XNNPACK operator caches), then the timed steps. With
     // workers, each worker also warms up on a zero batch before the first step (not timed).
@@ -103,44 +115,59 @@ async function benchTrain(): Promise<SectionResult> {
     const meter = contentionMeter();
     const r = await trainModel(model, subset(mnist.train, 0, nSteps * batch), { ...common, seed: 2, onProgress: terminalProgress() });
     model.dispose();
-    useStockWasmKernels(false);
     const othersCores = meter();
     rows.push({ configuration: label, workers, steps: nSteps, batch, imagesPerSecond: Math.round(r.imagesPerSecond), secondsFor6Epochs: Math.round((6 * 60000) / r.imagesPerSecond), otherProcessesCores: othersCores });
     return r.imagesPerSecond;
   };
-  const fast = await run(`${backend.name}: fast conv-gradient kernels (this project), 1 thread`, false, steps);
-  // Data-parallel on worker threads: pointless for the native backend (multi-threaded already).
   const parallelWorkers = Number(process.env.DKNN_BENCH_TRAIN_WORKERS ?? 2);
-  const parallel = backend.name !== 'tensorflow' && parallelWorkers > 1
-    ? await run(`${backend.name}: fast kernels, data-parallel on ${parallelWorkers} threads (workers: ${parallelWorkers})`, false, steps, parallelWorkers)
-    : NaN;
+  const wasm = backend.name === 'wasm';
+  const native = wasm && nativeGemmStatus().ok;
+  // Data-parallel on worker threads: pointless for the tensorflow backend (multi-threaded already).
+  const parallelOk = backend.name !== 'tensorflow' && parallelWorkers > 1;
+  const fast = await run(`${backend.name}${wasm ? ': XNNPACK convolutions, fast gradient kernels' : ''}, 1 thread`, 'fast', steps);
+  const parallel = parallelOk ? await run(`${backend.name}${wasm ? ': XNNPACK convolutions' : ''}, data-parallel (workers: ${parallelWorkers})`, 'fast', steps, parallelWorkers) : NaN;
+  const nat = native ? await run('wasm: native convolutions (onnxruntime MLAS GEMM), 1 thread', 'native', steps) : NaN;
+  const natParallel = native && parallelOk ? await run(`wasm: native convolutions, data-parallel (workers: ${parallelWorkers})`, 'native', steps, parallelWorkers) : NaN;
   let stock = NaN;
-  if (backend.name === 'wasm') stock = await run('wasm: stock kernels (baseline)', true, Number(process.env.DKNN_BENCH_STOCK_STEPS ?? 1));
+  if (wasm) stock = await run('wasm: stock kernels (baseline)', 'stock', Number(process.env.DKNN_BENCH_STOCK_STEPS ?? 1));
+  if (wasm) setWasmKernelMode(defaultMode === 'package' ? 'fast' : defaultMode);
   for (const r of rows) r.ratioVsBaseline = Number.isNaN(stock) ? null : Number((Number(r.imagesPerSecond) / stock).toFixed(1));
+  const torch = pytorchTrainSpeed(steps, batch, parallelWorkers);
+  if ('imagesPerSecond' in torch) {
+    rows.push({ configuration: `PyTorch ${torch.torch}, ${parallelWorkers} threads (bench/pytorch/train_speed.py)`, workers: parallelWorkers, steps, batch, imagesPerSecond: Math.round(torch.imagesPerSecond), secondsFor6Epochs: Math.round((6 * 60000) / torch.imagesPerSecond), otherProcessesCores: null, ratioVsBaseline: null });
+  }
+  const best = Number.isNaN(natParallel) ? parallel : natParallel;
+  const vsTorch = 'imagesPerSecond' in torch && !Number.isNaN(best) ? torch.imagesPerSecond / best : NaN;
 
-  const model = createMnistCnn({ seed: 1 });
-  const test = subset(mnist.test, 0, 5000);
-  predictLogits(model, subset(test, 0, 500));
-  const t0 = performance.now();
-  predictLogits(model, test, { batchSize: 500 });
-  const inferSeconds = (performance.now() - t0) / 1000;
-  model.dispose();
-  rows.push({ configuration: `${backend.name}: inference (predict logits, batch 500)`, workers: 1, steps: test.n / 500, batch, imagesPerSecond: Math.round(test.n / inferSeconds), secondsFor6Epochs: null, otherProcessesCores: null, ratioVsBaseline: null });
+  const infer = (mode: SettableWasmKernelMode, label: string) => {
+    if (wasm) setWasmKernelMode(mode);
+    const model = createMnistCnn({ seed: 1 });
+    const test = subset(mnist.test, 0, 5000);
+    predictLogits(model, subset(test, 0, 500));
+    const t0 = performance.now();
+    predictLogits(model, test, { batchSize: 500 });
+    const inferSeconds = (performance.now() - t0) / 1000;
+    model.dispose();
+    rows.push({ configuration: `${label}: inference (predict logits, batch 500), 1 thread`, workers: 1, steps: test.n / 500, batch, imagesPerSecond: Math.round(test.n / inferSeconds), secondsFor6Epochs: null, otherProcessesCores: null, ratioVsBaseline: null });
+  };
+  infer('fast', wasm ? 'wasm: XNNPACK' : backend.name);
+  if (native) infer('native', 'wasm: native convolutions');
+  if (wasm) setWasmKernelMode(defaultMode === 'package' ? 'fast' : defaultMode);
   return {
     section: 'train',
-    description: 'MNIST CNN (CleverHans basic CNN), Adam, batch 500: training and inference throughput',
+    description: 'MNIST CNN (CleverHans basic CNN), Adam, batch 500: training and inference throughput, beside PyTorch on the same cores',
     rows,
     notes: [
       `engine backend: ${backend.description}`,
       'otherProcessesCores: CPU (cores) other processes used during the timed steps (from /proc/stat); well above 0 means the figure is contended',
       `fast kernels vs stock: ${(fast / stock).toFixed(1)}× training throughput`,
-      `target ≥ 370 img/s (6 epochs ≤ 16 min): ${fast >= 370 ? 'met' : 'NOT met'} (${fast.toFixed(0)} img/s)`,
-      ...(Number.isNaN(parallel) ? [] : [
-        `${parallelWorkers} threads vs 1: ${(parallel / fast).toFixed(2)}× training throughput (${cpus().length} cores)`,
-        `target ≥ 700 img/s on 2 cores: ${parallel >= 700 ? 'met' : 'NOT met'} (${parallel.toFixed(0)} img/s)`,
-      ]),
+      ...(Number.isNaN(nat) ? [] : [`native convolutions vs XNNPACK, 1 thread: ${(nat / fast).toFixed(2)}× training throughput`]),
+      ...(Number.isNaN(parallel) ? [] : [`${parallelWorkers} threads vs 1 (XNNPACK): ${(parallel / fast).toFixed(2)}× training throughput (${cpus().length} cores)`]),
+      'imagesPerSecond' in torch
+        ? `time per epoch, dknn-ts (${Number.isNaN(natParallel) ? 'XNNPACK' : 'native convolutions'}, ${parallelWorkers} workers) / PyTorch (${parallelWorkers} threads): ${vsTorch.toFixed(2)}× — target ≤ 1.5×: ${vsTorch <= 1.5 ? 'met' : 'NOT met'}`
+        : `PyTorch skipped: ${torch.skipped}`,
     ],
-    extra: { backend, fastImagesPerSecond: fast, parallelImagesPerSecond: parallel, parallelWorkers, stockImagesPerSecond: stock },
+    extra: { backend, fastImagesPerSecond: fast, parallelImagesPerSecond: parallel, nativeImagesPerSecond: nat, nativeParallelImagesPerSecond: natParallel, parallelWorkers, stockImagesPerSecond: stock, pytorch: torch, epochTimeVsPytorch: vsTorch },
   };
 }
 

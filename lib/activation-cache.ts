@@ -10,6 +10,7 @@ import type { ArtefactCache } from './artefacts/cache';
 import { sha256Of } from './artefacts/keys';
 import { modelHash } from './models/weights';
 import type { ProgressCallback } from './progress';
+import { engineKey } from './kernels';
 
 /** Options of {@link cachedActivations}. */
 export interface CachedActivationsOptions {
@@ -43,7 +44,7 @@ export interface CachedActivations {
 export function activationCacheParts(data: ImageBatch, imagesSha256: string, hash: string, layer: string, dim: number): Record<string, unknown> {
   return {
     artefact: 'dknn-activations', version: 1, modelHash: hash, images: imagesSha256, n: data.n,
-    height: data.height, width: data.width, channels: data.channels, layer, dim, backend: tf.getBackend(),
+    height: data.height, width: data.width, channels: data.channels, layer, dim, backend: engineKey(),
   }; // prettier-ignore
 }
 

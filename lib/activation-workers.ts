@@ -15,7 +15,7 @@ import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import type { ImageBatch } from './activations';
 import { modelArtifacts } from './attacks/parallel';
-import { wasmKernelMode } from './kernels';
+import { wasmKernelMode, type WasmKernelMode } from './kernels';
 import { modelHash } from './models/weights';
 import type { ProgressCallback } from './progress';
 import { workerEntry } from './util/worker-entry';
@@ -38,7 +38,7 @@ export function extractWorkerCount(option: number | 'auto', n: number, batchSize
 export interface ExtractWorkerData {
   artifacts: tf.io.ModelArtifacts;
   backend: string;
-  kernelMode: string;
+  kernelMode: WasmKernelMode;
 }
 
 /** A batch sent to a worker, and its reply (one array per layer, in the asked order). */

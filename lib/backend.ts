@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
-import { registerFastWasmKernels } from './kernels';
+import { convChoiceFromEnv, nativeGemmStatus, registerFastWasmKernels, type ConvKernelChoice } from './kernels';
 
 /** The backends dknn-ts knows how to start. */
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -33,6 +33,13 @@ export interface BackendInfo {
   attempts: BackendAttempt[];
   /** Kernels dknn-ts registered for the chosen backend (e.g. the fast wasm conv gradients). */
   customKernels: string[];
+  /**
+   * wasm only: where convolutions run — `'native'` (onnxruntime's MLAS GEMM, one thread; float32
+   * results differ from XNNPACK's in the last bits) or `'xnnpack'`.
+   */
+  convolutions?: 'native' | 'xnnpack';
+  /** wasm only: why native convolutions are not used when they were wanted ('auto') but failed to load. */
+  convolutionsFallback?: string;
   /** One human sentence describing the backend, e.g. for logs and reports. */
   description: string;
 }
@@ -46,6 +53,13 @@ export interface InitBackendOptions {
    * `'wasm,cpu'`). Defaults to the `DKNN_BACKEND` environment variable; empty means no override.
    */
   env?: string;
+  /**
+   * wasm only: `'auto'` (default) runs convolutions and their gradients on onnxruntime's native
+   * GEMM when it loads, else on XNNPACK (saying why in `convolutionsFallback`); `'native'` fails
+   * when it does not load; `'xnnpack'` keeps XNNPACK (the kernels of results made before
+   * 2026-11-30). Defaults to the `DKNN_CONV` environment variable, then `'auto'`.
+   */
+  convolutions?: ConvKernelChoice;
 }
 
 /** Module name of the optional native binding (an npm alias of `@tensorflow/tfjs-node`). */
@@ -100,7 +114,7 @@ async function start(name: BackendName): Promise<void> {
   if (!ok || tf.getBackend() !== name) throw new Error(`tf.setBackend('${name}') failed (backend did not initialise)`);
 }
 
-async function describe(name: BackendName, customKernels: string[]): Promise<string> {
+async function describe(name: BackendName, customKernels: string[], fallback?: string): Promise<string> {
   switch (name) {
     case 'tensorflow':
       return 'tensorflow (native TensorFlow C library through tfjs-node, multi-threaded)';
@@ -108,8 +122,11 @@ async function describe(name: BackendName, customKernels: string[]): Promise<str
       const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true;
       const threads = getThreadsCount();
       const how = `XNNPACK ${simd ? 'SIMD' : 'without SIMD'}, ${threads > 1 ? `${threads} threads` : 'single-threaded'}`;
+      if (customKernels.includes(tf.Conv2D)) {
+        return `wasm (${how}; convolutions and their gradients on onnxruntime's native GEMM, one thread)`;
+      }
       const extra = customKernels.length > 0 ? ` with fast ${customKernels.join('/')} kernels` : '';
-      return `wasm (${how})${extra}`;
+      return `wasm (${how})${extra}${fallback ? `; native convolutions unavailable: ${fallback}` : ''}`;
     }
     case 'cpu':
       return 'cpu (pure JavaScript reference backend, slow)';
@@ -129,16 +146,24 @@ async function init(options: InitBackendOptions): Promise<BackendInfo> {
     attempts.push({ name, ok: true });
     // The cpu backend prints a "install tfjs-node" banner on first use; the attempts say as much.
     if (name === 'cpu') Object.assign(tf.backend(), { firstUse: false });
-    const customKernels = name === 'wasm' ? registerFastWasmKernels() : [];
-    return { name, attempts, customKernels, description: await describe(name, customKernels) };
+    if (name !== 'wasm') return { name, attempts, customKernels: [], description: await describe(name, []) };
+    const choice = options.convolutions ?? convChoiceFromEnv();
+    const customKernels = registerFastWasmKernels(choice);
+    const convolutions = customKernels.includes(tf.Conv2D) ? 'native' : 'xnnpack';
+    const status = choice === 'auto' && convolutions === 'xnnpack' ? nativeGemmStatus() : undefined;
+    const fallback = status !== undefined && !status.ok ? status.reason : undefined;
+    return {
+      name, attempts, customKernels, convolutions, ...(fallback ? { convolutionsFallback: fallback } : {}),
+      description: await describe(name, customKernels, fallback),
+    };
   }
   const why = attempts.map((a) => `${a.name}: ${a.error ?? 'failed'}`).join('; ');
   throw new Error(`initBackend: no backend could be started (${why})`);
 }
 
 /**
- * Starts the first backend of {@link backendOrder} that works and, for wasm, registers the fast
- * conv gradient kernels. Idempotent: later calls (whatever their options) return the info of the
+ * Starts the first backend of {@link backendOrder} that works and, for wasm, registers the
+ * native convolutions (or the fast XNNPACK-based conv gradients, see `convolutions`). Idempotent: later calls (whatever their options) return the info of the
  * first successful call. Rejects, listing every attempt, when no backend starts (a later call
  * then tries again).
  */

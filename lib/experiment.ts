@@ -23,7 +23,6 @@ import { loadModel } from './models/format';
 import { dknnMetadata, setDknnMetadata, type Architecture } from './models/metadata';
 import { trainModel, type TrainArgs, type TrainResult } from './models/train';
 import { sha256Of } from './artefacts/keys';
-import * as tfjs from '@tensorflow/tfjs';
 import { modelHash } from './models/weights';
 import { createModel, pretrainedPath } from './models/zoo';
 import { terminalProgress, type ProgressCallback } from './progress';
@@ -31,6 +30,7 @@ import { notebookProgress } from './report/display';
 import { markdown, type Html, type Markdown } from './report/html';
 import { provenance, provenanceTable, StageTimer, type Provenance } from './report/provenance';
 import { writeResults, type Columns, type NotebookResults } from './report/results';
+import { engineKey } from './kernels';
 
 /** How progress is shown: a notebook bar, a terminal bar, nothing, or a factory of callbacks. */
 export type ProgressMode = 'notebook' | 'terminal' | 'none' | (() => ProgressCallback | undefined);
@@ -136,7 +136,7 @@ export class Experiment {
     const parts = {
       artefact: 'training-checkpoint', architecture: architecture as unknown as Record<string, unknown>,
       args: { epochs: trainArgs.epochs ?? 6, batchSize: trainArgs.batchSize ?? 500, learningRate: trainArgs.learningRate ?? 0.001, seed: trainArgs.seed ?? 1234, workers: trainArgs.workers ?? 1 },
-      images: sha256Of(this.train.images), n: this.train.n, backend: tfjs.getBackend(),
+      images: sha256Of(this.train.images), n: this.train.n, backend: engineKey(),
     }; // prettier-ignore
     const checkpointPath = checkpoint ? (this.cache.path('checkpoints', parts) ?? undefined) : undefined;
     try {

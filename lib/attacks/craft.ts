@@ -14,6 +14,7 @@ import type { ProgressCallback } from '../progress';
 import type { Attack } from './attack';
 import { craftOnWorkers, craftWorkerCount } from './parallel';
 import { checkPositiveInt, logitsFn } from './utils';
+import { engineKey } from '../kernels';
 
 /**
  * One batch of an attack: `x` is `[end − start, height, width, channels]` (images start…end−1 of
@@ -95,7 +96,7 @@ export function adversarialCacheParts(data: ImageBatch, attack: Attack, hash: st
   return {
     artefact: 'adversarial', version: 2, modelHash: hash, attack: attack.name, options: attack.options as Record<string, unknown>,
     images: sha256Of(data.images), n: data.n, height: data.height, width: data.width, channels: data.channels,
-    backend: tf.getBackend(),
+    backend: engineKey(),
   }; // prettier-ignore
 }
 

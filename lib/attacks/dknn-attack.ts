@@ -27,7 +27,7 @@ import { cachedActivations } from '../activation-cache';
 import { ArtefactCache } from '../artefacts/cache';
 import { sha256Of } from '../artefacts/keys';
 import type { DkNN, DkNNPrediction, LabelledImageBatch } from '../dknn';
-import { wasmKernelMode } from '../kernels';
+import { engineKey, wasmKernelMode } from '../kernels';
 import { modelHash } from '../models/weights';
 import type { ProgressCallback } from '../progress';
 import { workerEntry } from '../util/worker-entry';
@@ -129,7 +129,7 @@ export async function dknnGuidedAttack(dknn: DkNN, train: LabelledImageBatch, da
   const parts = {
     artefact: 'dknn-guided-attack', version: 1, modelHash: modelHash(dknn.model), images: sha256Of(data.images), train: sha256Of(train.images),
     shape: [data.n, data.height, data.width, data.channels], dknn: { layers, k: dknn.k }, clean: sha256Of(clean.knnCounts), box: [lo, hi],
-    options: { eps, guides, guideLayer: layers[g], batch, ...settings }, backend: tf.getBackend(),
+    options: { eps, guides, guideLayer: layers[g], batch, ...settings }, backend: engineKey(),
   }; // prettier-ignore
   const hit = cache.read('adversarial', parts, data.n * per);
   if (hit) {

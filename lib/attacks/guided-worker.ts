@@ -5,6 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
+import type { WasmKernelMode } from '../kernels';
 import { modelInWorker } from '../util/worker-model';
 import { optimiseGuided, type GuidedBatch, type GuidedSettings } from './guided-optimise';
 
@@ -12,7 +13,7 @@ import { optimiseGuided, type GuidedBatch, type GuidedSettings } from './guided-
 export interface GuidedWorkerData {
   artifacts: tf.io.ModelArtifacts;
   backend: string;
-  kernelMode: string;
+  kernelMode: WasmKernelMode;
   layers: string[];
   centres: Float32Array[];
   settings: GuidedSettings;

@@ -7,7 +7,7 @@
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import type { ImageBatch } from '../activations';
-import { wasmKernelMode } from '../kernels';
+import { wasmKernelMode, type WasmKernelMode } from '../kernels';
 import type { ProgressCallback } from '../progress';
 import { workerEntry } from '../util/worker-entry';
 import { runWorkerJobs } from '../util/worker-jobs';
@@ -32,7 +32,7 @@ export function craftWorkerCount(option: number | 'auto', attack: Attack, n: num
 export interface CraftWorkerData {
   artifacts: tf.io.ModelArtifacts;
   backend: string;
-  kernelMode: string;
+  kernelMode: WasmKernelMode;
   attack: { name: string; options: Record<string, unknown> };
 }
 

@@ -50,7 +50,7 @@ export function backpropConvInfo(
   dataFormat: string,
   dimRoundingMode: 'floor' | 'round' | 'ceil' | undefined,
 ): tf.backend_util.Conv2DInfo {
-  const what = `${kernelName} (fast wasm kernel)`;
+  const what = `${kernelName} (dknn-ts wasm kernel)`;
   if (dataFormat !== 'NHWC') {
     throw new Error(`${what}: expected dataFormat 'NHWC', found '${dataFormat}'`);
   }
@@ -229,7 +229,7 @@ export function setColChunkFloats(n: number): void {
  * col2im: adds the patch rows `cols` of images [b0, b1) (row r = ((b−b0)·OH + oh)·OW + ow,
  * column (kh·KW + kw)·CI + ci) into their input positions of `dx` [B, H, W, CI].
  */
-function col2im(cols: Float32Array, dx: Float32Array, b0: number, b1: number, info: tf.backend_util.Conv2DInfo): void {
+export function col2im(cols: Float32Array, dx: Float32Array, b0: number, b1: number, info: tf.backend_util.Conv2DInfo): void {
   const { inHeight: H, inWidth: W, inChannels: CI, outHeight: OH, outWidth: OW } = info;
   const { filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw } = info;
   const pt = info.padInfo.top;

@@ -6,19 +6,33 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { conv2DBackpropFilterWasmConfig, conv2DBackpropInputWasmConfig } from './conv2d-backprop';
+import { nativeConvKernelConfigs } from './native-conv';
+import { nativeGemmStatus } from './native-gemm';
 import { conv2DBackpropFilterReferenceConfig } from './reference';
 
 export { backpropConvInfo, conv2DBackpropFilterWasm, conv2DBackpropInputWasm, setColChunkFloats } from './conv2d-backprop';
 export { conv2DBackpropFilterReference } from './reference';
+export { conv2DBackpropFilterNative, conv2DBackpropInputNative, im2col, setNativeChunkFloats } from './native-conv';
+export { gemmSync, nativeGemmStatus, type GemmVariant } from './native-gemm';
 
-/** Names of the kernels {@link registerFastWasmKernels} installs for the wasm backend. */
+/** Names of the XNNPACK-based gradient kernels of mode `'fast'`. */
 export const FAST_WASM_KERNELS: readonly string[] = [tf.Conv2DBackpropFilter, tf.Conv2DBackpropInput];
 
+/** Names of the kernels of mode `'native'` (forward and both gradients on onnxruntime's GEMM). */
+export const NATIVE_WASM_KERNELS: readonly string[] = [tf.Conv2D, tf.FusedConv2D, tf.Conv2DBackpropInput, tf.Conv2DBackpropFilter];
+
 /**
- * Which conv gradient kernels this module installed for wasm: none yet (the package's own
- * kernels, i.e. no `Conv2DBackpropFilter`), the stock baseline, or the fast kernels.
+ * Which conv kernels this module installed for wasm: none yet (the package's own kernels, i.e.
+ * no `Conv2DBackpropFilter`), the stock baseline, the fast XNNPACK-based gradients (`'fast'`), or
+ * every convolution on onnxruntime's native GEMM (`'native'`).
  */
-export type WasmKernelMode = 'package' | 'stock' | 'fast';
+export type WasmKernelMode = 'package' | 'stock' | 'fast' | 'native';
+
+/** The kernels of a mode a process can switch to. */
+export type SettableWasmKernelMode = Exclude<WasmKernelMode, 'package'>;
+
+/** Which convolutions {@link registerFastWasmKernels} installs: native when it loads (`'auto'`), or one of the two. */
+export type ConvKernelChoice = 'auto' | 'native' | 'xnnpack';
 
 /** The kernels the wasm package registered before we replaced them, captured once. */
 let stock: Map<string, tf.KernelConfig | undefined> | undefined;
@@ -26,7 +40,7 @@ let mode: WasmKernelMode = 'package';
 
 function captureStock(): Map<string, tf.KernelConfig | undefined> {
   if (stock === undefined) {
-    stock = new Map(FAST_WASM_KERNELS.map((name) => [name, tf.getKernel(name, 'wasm')]));
+    stock = new Map(NATIVE_WASM_KERNELS.map((name) => [name, tf.getKernel(name, 'wasm')]));
   }
   return stock;
 }
@@ -43,29 +57,66 @@ function install(config: tf.KernelConfig): void {
 }
 
 /**
- * Registers the fast `Conv2DBackpropFilter` / `Conv2DBackpropInput` kernels for the wasm backend
- * (replacing the stock ones). Idempotent; works before or after the wasm backend is initialised.
+ * Installs the conv kernels for the wasm backend (replacing the stock ones): with `'auto'`
+ * (default; the environment variable `DKNN_CONV` overrides it) every convolution on onnxruntime's
+ * native GEMM when it loads, else the fast XNNPACK-based gradients; `'native'` throws with the
+ * reason when it cannot load. Idempotent; works before or after the wasm backend is initialised.
  * Returns the names of the kernels installed.
  */
-export function registerFastWasmKernels(): string[] {
-  useStockWasmKernels(false);
+export function registerFastWasmKernels(choice: ConvKernelChoice = convChoiceFromEnv()): string[] {
+  if (choice !== 'xnnpack') {
+    const status = nativeGemmStatus();
+    if (status.ok) {
+      setWasmKernelMode('native');
+      return [...NATIVE_WASM_KERNELS];
+    }
+    if (choice === 'native') throw new Error(`native convolutions need onnxruntime-node's binding, which failed: ${status.reason}`);
+  }
+  setWasmKernelMode('fast');
   return [...FAST_WASM_KERNELS];
+}
+
+/** `DKNN_CONV` as a {@link ConvKernelChoice} ('auto' when unset or empty); throws on other values. */
+export function convChoiceFromEnv(value = process.env.DKNN_CONV ?? ''): ConvKernelChoice {
+  const v = value.trim().toLowerCase();
+  if (v === '') return 'auto';
+  if (v === 'auto' || v === 'native' || v === 'xnnpack') return v;
+  throw new Error(`DKNN_CONV: expected auto, native or xnnpack, found '${value}'`);
 }
 
 /**
  * Switches the wasm conv gradient kernels between the stock ones (`stock = true`: the package's
  * scalar `Conv2DBackpropInput` and, as the package has no `Conv2DBackpropFilter`, the naive
- * reference loop of `./reference`) and the fast ones (`stock = false`). Meant for benchmarks and
- * tests; the switch is global to the process.
+ * reference loop of `./reference`) and the fast XNNPACK-based ones (`stock = false`). Meant for
+ * benchmarks and tests; the switch is global to the process.
  */
 export function useStockWasmKernels(useStock: boolean): void {
+  setWasmKernelMode(useStock ? 'stock' : 'fast');
+}
+
+/**
+ * Installs the kernels of `mode` (see {@link WasmKernelMode}); `'package'` (a worker told its
+ * parent's mode before any was set) counts as `'fast'`. Global to the process (workers are given
+ * their parent's mode).
+ */
+export function setWasmKernelMode(wanted: WasmKernelMode): void {
   const saved = captureStock();
-  if (useStock) {
-    const input = saved.get(tf.Conv2DBackpropInput);
-    if (input !== undefined) install(input);
-    else if (tf.getKernel(tf.Conv2DBackpropInput, 'wasm') !== undefined) tf.unregisterKernel(tf.Conv2DBackpropInput, 'wasm');
+  const restore = (name: string): void => {
+    const config = saved.get(name);
+    if (config !== undefined) install(config);
+    else if (tf.getKernel(name, 'wasm') !== undefined) tf.unregisterKernel(name, 'wasm');
+  };
+  restore(tf.Conv2D);
+  restore(tf.FusedConv2D);
+  if (wanted === 'stock') {
+    restore(tf.Conv2DBackpropInput);
     install(saved.get(tf.Conv2DBackpropFilter) ?? conv2DBackpropFilterReferenceConfig);
     mode = 'stock';
+  } else if (wanted === 'native') {
+    const status = nativeGemmStatus();
+    if (!status.ok) throw new Error(`native convolutions need onnxruntime-node's binding, which failed: ${status.reason}`);
+    for (const config of nativeConvKernelConfigs((name) => saved.get(name))) install(config);
+    mode = 'native';
   } else {
     install(conv2DBackpropFilterWasmConfig);
     install(conv2DBackpropInputWasmConfig);
@@ -76,4 +127,15 @@ export function useStockWasmKernels(useStock: boolean): void {
 /** The conv gradient kernels currently installed for wasm by this module. */
 export function wasmKernelMode(): WasmKernelMode {
   return mode;
+}
+
+/**
+ * The engine as cache keys should name it: the backend, plus `+native-conv` when wasm runs its
+ * convolutions on onnxruntime (their float32 rounding differs from XNNPACK's, so activations,
+ * adversarial images and checkpoints made with one are not reused by the other). XNNPACK keeps
+ * the plain backend name, so keys made before the native kernels existed stay valid.
+ */
+export function engineKey(): string {
+  const backend = tf.getBackend();
+  return backend === 'wasm' && mode === 'native' ? 'wasm+native-conv' : backend;
 }

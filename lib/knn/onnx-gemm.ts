@@ -113,15 +113,26 @@ function floatInput(name: string, dims: string[]): number[] {
   return [...str(1, name), ...bytes(2, bytes(1, tensorType))];
 }
 
-/** ModelProto (IR 8, opset 13) of `Y = Gemm(A, B, transB = 1)`. */
-export function gemmModel(): Uint8Array {
-  const transB = [...str(1, 'transB'), ...int(3, 1), ...int(20, 2 /* INT */)];
-  const node = [...str(1, 'A'), ...str(1, 'B'), ...str(2, 'Y'), ...str(3, 'abt'), ...str(4, 'Gemm'), ...bytes(5, transB)];
+/** Which operands a {@link gemmModel} transposes. */
+export interface GemmLayout {
+  /** Y = Aᵀ·… (A stored k × m). Default false. */
+  transA?: boolean;
+  /** Y = …·Bᵀ (B stored n × k). Default true (the kNN's A·Bᵀ). */
+  transB?: boolean;
+}
+
+/** ModelProto (IR 8, opset 13) of `Y = Gemm(A, B, transA, transB)`; by default A·Bᵀ. */
+export function gemmModel(layout: GemmLayout = {}): Uint8Array {
+  const transA = layout.transA ?? false;
+  const transB = layout.transB ?? true;
+  const attr = (name: string): number[] => [...str(1, name), ...int(3, 1), ...int(20, 2 /* INT */)];
+  const attrs = [...(transA ? bytes(5, attr('transA')) : []), ...(transB ? bytes(5, attr('transB')) : [])];
+  const node = [...str(1, 'A'), ...str(1, 'B'), ...str(2, 'Y'), ...str(3, 'gemm'), ...str(4, 'Gemm'), ...attrs];
   const graph = [
     ...bytes(1, node),
-    ...str(2, 'dknn_abt'),
-    ...bytes(11, floatInput('A', ['m', 'dim'])),
-    ...bytes(11, floatInput('B', ['n', 'dim'])),
+    ...str(2, `dknn_gemm_${transA ? 't' : 'n'}${transB ? 't' : 'n'}`),
+    ...bytes(11, floatInput('A', transA ? ['k', 'm'] : ['m', 'k'])),
+    ...bytes(11, floatInput('B', transB ? ['n', 'k'] : ['k', 'n'])),
     ...bytes(12, floatInput('Y', ['m', 'n'])),
   ];
   const opset = [...str(1, ''), ...int(2, 13)];

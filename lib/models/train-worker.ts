@@ -8,7 +8,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend';
-import { useStockWasmKernels } from '../kernels';
+import { setWasmKernelMode } from '../kernels';
 import { shardGradients, type GradientWorkerData, type StepMessage, type WorkerReply } from './parallel';
 import { createModel } from './zoo';
 
@@ -26,9 +26,9 @@ function fail(e: unknown): void {
 
 async function main(): Promise<void> {
   const d = workerData as GradientWorkerData;
-  const info = await initBackend({ env: d.backend });
+  const info = await initBackend({ env: d.backend, convolutions: d.kernelMode === 'native' ? 'native' : 'xnnpack' });
   if (info.name !== d.backend) throw new Error(`expected backend ${d.backend}, started ${info.name}`);
-  if (d.backend === 'wasm') useStockWasmKernels(d.kernelMode === 'stock');
+  if (d.backend === 'wasm') setWasmKernelMode(d.kernelMode);
   const model = createModel(d.architecture);
   const found = model.trainableWeights.map((w) => `${w.originalName}[${w.shape.join(',')}]`).join(' ');
   const expected = d.layout.map((s) => `${s.name}[${s.shape.join(',')}]`).join(' ');

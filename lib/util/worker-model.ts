@@ -4,20 +4,20 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend';
-import { useStockWasmKernels } from '../kernels';
+import { setWasmKernelMode, type WasmKernelMode } from '../kernels';
 import '../models/standardize'; // registers the custom layer for tf.loadLayersModel
 
 /** What a model worker is started with (besides its own data). */
 export interface ModelWorkerData {
   artifacts: tf.io.ModelArtifacts;
   backend: string;
-  kernelMode: string;
+  kernelMode: WasmKernelMode;
 }
 
 /** Starts the backend `d.backend` (throws when another starts) and returns the model. */
 export async function modelInWorker(d: ModelWorkerData): Promise<tf.LayersModel> {
-  const info = await initBackend({ env: d.backend });
+  const info = await initBackend({ env: d.backend, convolutions: d.kernelMode === 'native' ? 'native' : 'xnnpack' });
   if (info.name !== d.backend) throw new Error(`expected backend ${d.backend}, started ${info.name}`);
-  if (d.backend === 'wasm') useStockWasmKernels(d.kernelMode === 'stock');
+  if (d.backend === 'wasm') setWasmKernelMode(d.kernelMode);
   return tf.loadLayersModel(tf.io.fromMemory(d.artifacts));
 }
