@@ -123,7 +123,7 @@ async function describe(name: BackendName, customKernels: string[], fallback?: s
       const threads = getThreadsCount();
       const how = `XNNPACK ${simd ? 'SIMD' : 'without SIMD'}, ${threads > 1 ? `${threads} threads` : 'single-threaded'}`;
       if (customKernels.includes(tf.Conv2D)) {
-        return `wasm (${how}; convolutions and their gradients on onnxruntime's native GEMM, one thread)`;
+        return `wasm (${how}; convolutions and matrix products on onnxruntime's native GEMM, one thread)`;
       }
       const extra = customKernels.length > 0 ? ` with fast ${customKernels.join('/')} kernels` : '';
       return `wasm (${how})${extra}${fallback ? `; native convolutions unavailable: ${fallback}` : ''}`;

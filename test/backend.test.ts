@@ -44,7 +44,7 @@ describe('initBackend', () => {
         // onnxruntime-node is a dependency: its GEMM loads wherever npm installed it.
         assert.deepEqual(info.customKernels, [...NATIVE_WASM_KERNELS]);
         assert.equal(info.convolutions, 'native');
-        assert.match(info.description, /^wasm \(XNNPACK .*; convolutions and their gradients on onnxruntime's native GEMM, one thread\)$/);
+        assert.match(info.description, /^wasm \(XNNPACK .*; convolutions and matrix products on onnxruntime's native GEMM, one thread\)$/);
         assert.equal(wasmKernelMode(), 'native');
       } else {
         assert.deepEqual(info.customKernels, ['Conv2DBackpropFilter', 'Conv2DBackpropInput']);

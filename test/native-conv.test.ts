@@ -176,3 +176,59 @@ describe('gemmSync and im2col', { skip }, () => {
     assert.throws(() => convChoiceFromEnv('gpu'), /DKNN_CONV: expected auto, native or xnnpack, found 'gpu'/);
   });
 });
+
+describe('native matrix products and the max-pool gradient match the cpu backend', { skip }, () => {
+  before(async () => {
+    await initBackend({ env: 'wasm' });
+    await use('wasm');
+    setWasmKernelMode('native');
+  });
+
+  /** f() on the cpu backend and on wasm (native mode), compared; checks for leaks on wasm. */
+  async function same(what: string, f: () => tf.Tensor, tol = 1e-5): Promise<void> {
+    await use('cpu');
+    const ref = tf.tidy(() => f().dataSync() as Float32Array);
+    await use('wasm');
+    const tensors = tf.memory().numTensors;
+    const buffers = numDataIds();
+    const got = tf.tidy(() => f().dataSync() as Float32Array);
+    assert.equal(tf.memory().numTensors, tensors, 'no engine tensor leaked');
+    assert.equal(numDataIds(), buffers, 'no backend buffer leaked');
+    const e = relErr(got, ref);
+    assert.ok(e < tol, `${what}: relative error ${e}`);
+  }
+
+  const t = (shape: number[], seed: number) => tf.tensor(seeded(tf.util.sizeFromShape(shape), seed), shape);
+  const cases: [number[], number[], boolean, boolean][] = [
+    [[7, 13], [13, 5], false, false],
+    [[13, 7], [13, 5], true, false],
+    [[7, 13], [5, 13], false, true],
+    [[13, 7], [5, 13], true, true], // both transposed: the stock kernel
+    [[3, 4, 6], [3, 6, 2], false, false],
+    [[3, 4, 6], [1, 6, 2], false, false], // B broadcast over the batch
+    [[1, 6, 4], [3, 6, 2], true, false], // A broadcast
+  ];
+  for (const [sa, sb, ta, tb] of cases) {
+    test(`matMul [${sa}]${ta ? 'ᵀ' : ''} · [${sb}]${tb ? 'ᵀ' : ''}`, () => same('matMul', () => tf.matMul(t(sa, 1), t(sb, 2), ta, tb)));
+  }
+
+  test('fused matMul: bias and relu, and the gradient of a dense layer', async () => {
+    await same('fused', () => tf.fused.matMul({ a: t([9, 16], 3), b: t([16, 6], 4), bias: t([6], 5), activation: 'relu' }));
+    await same('fused, Bᵀ, leakyrelu', () => tf.fused.matMul({ a: t([9, 16], 3), b: t([6, 16], 4), transposeB: true, bias: t([6], 5), activation: 'leakyrelu', leakyreluAlpha: 0.1 }));
+    await same('dense gradient', () => {
+      const [da, db] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.relu(tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D)), t([9, 6], 7))))([t([9, 16], 3), t([16, 6], 4)]);
+      return tf.concat([da!.flatten(), db!.flatten()]);
+    });
+  });
+
+  test('max-pool gradient: 2×2/2, overlapping 3×3/2 SAME, and ties to the first maximum', async () => {
+    const grad = (x: tf.Tensor4D, size: number, stride: number, pad: 'same' | 'valid') =>
+      tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(v as tf.Tensor4D, size, stride, pad), 1 + Math.PI)))(x);
+    await same('2x2/2', () => grad(t([2, 8, 6, 5], 9) as tf.Tensor4D, 2, 2, 'valid'));
+    await same('3x3/2 same', () => grad(t([2, 7, 9, 3], 10) as tf.Tensor4D, 3, 2, 'same'));
+    await same('ties', () => grad(tf.ones([1, 4, 4, 2]) as tf.Tensor4D, 2, 2, 'valid'));
+    await use('wasm');
+    const tied = tf.tidy(() => grad(tf.ones([1, 2, 2, 1]) as tf.Tensor4D, 2, 2, 'valid').dataSync());
+    assert.deepEqual([...tied].map((v) => Number(v.toFixed(5))), [Number((1 + Math.PI).toFixed(5)), 0, 0, 0], 'a tie goes to the first position');
+  });
+});

@@ -7,19 +7,26 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { conv2DBackpropFilterWasmConfig, conv2DBackpropInputWasmConfig } from './conv2d-backprop';
 import { nativeConvKernelConfigs } from './native-conv';
+import { nativeMatmulKernelConfigs } from './native-matmul';
 import { nativeGemmStatus } from './native-gemm';
 import { conv2DBackpropFilterReferenceConfig } from './reference';
 
 export { backpropConvInfo, conv2DBackpropFilterWasm, conv2DBackpropInputWasm, setColChunkFloats } from './conv2d-backprop';
 export { conv2DBackpropFilterReference } from './reference';
 export { conv2DBackpropFilterNative, conv2DBackpropInputNative, im2col, setNativeChunkFloats } from './native-conv';
+export { maxPoolGradJs } from './native-matmul';
 export { gemmSync, nativeGemmStatus, type GemmVariant } from './native-gemm';
 
 /** Names of the XNNPACK-based gradient kernels of mode `'fast'`. */
 export const FAST_WASM_KERNELS: readonly string[] = [tf.Conv2DBackpropFilter, tf.Conv2DBackpropInput];
 
-/** Names of the kernels of mode `'native'` (forward and both gradients on onnxruntime's GEMM). */
-export const NATIVE_WASM_KERNELS: readonly string[] = [tf.Conv2D, tf.FusedConv2D, tf.Conv2DBackpropInput, tf.Conv2DBackpropFilter];
+/**
+ * Names of the kernels of mode `'native'`: convolutions (forward, both gradients) and matrix
+ * products on onnxruntime's GEMM, and a plain-loop max-pool gradient.
+ */
+export const NATIVE_WASM_KERNELS: readonly string[] = [
+  tf.Conv2D, tf.FusedConv2D, tf.Conv2DBackpropInput, tf.Conv2DBackpropFilter, tf.BatchMatMul, tf._FusedMatMul, tf.MaxPoolGrad,
+]; // prettier-ignore
 
 /**
  * Which conv kernels this module installed for wasm: none yet (the package's own kernels, i.e.
@@ -106,8 +113,7 @@ export function setWasmKernelMode(wanted: WasmKernelMode): void {
     if (config !== undefined) install(config);
     else if (tf.getKernel(name, 'wasm') !== undefined) tf.unregisterKernel(name, 'wasm');
   };
-  restore(tf.Conv2D);
-  restore(tf.FusedConv2D);
+  for (const name of [tf.Conv2D, tf.FusedConv2D, tf.BatchMatMul, tf._FusedMatMul, tf.MaxPoolGrad]) restore(name);
   if (wanted === 'stock') {
     restore(tf.Conv2DBackpropInput);
     install(saved.get(tf.Conv2DBackpropFilter) ?? conv2DBackpropFilterReferenceConfig);
@@ -115,7 +121,8 @@ export function setWasmKernelMode(wanted: WasmKernelMode): void {
   } else if (wanted === 'native') {
     const status = nativeGemmStatus();
     if (!status.ok) throw new Error(`native convolutions need onnxruntime-node's binding, which failed: ${status.reason}`);
-    for (const config of nativeConvKernelConfigs((name) => saved.get(name))) install(config);
+    const stockOf = (name: string) => saved.get(name);
+    for (const config of [...nativeConvKernelConfigs(stockOf), ...nativeMatmulKernelConfigs(stockOf)]) install(config);
     mode = 'native';
   } else {
     install(conv2DBackpropFilterWasmConfig);

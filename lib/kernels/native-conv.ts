@@ -17,7 +17,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { backpropConvInfo, col2im, filterGradientArgs } from './conv2d-backprop';
 import { gemmSync } from './native-gemm';
-import { alloc, free, heapF32, kernelInput, type BackendWasm } from './wasm-util';
+import { alloc, biasActivation, free, FUSED_ACTIVATIONS, heapF32, kernelInput, stockKernel, type BackendWasm } from './wasm-util';
 
 type Info = tf.backend_util.Conv2DInfo;
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs: tf.NamedAttrMap };
@@ -107,22 +107,6 @@ export function im2col(x: Float32Array, out: Float32Array, b0: number, b1: numbe
   if (d !== (b1 - b0) * OH * OW * K) throw new Error(`im2col: wrote ${d} values, expected ${(b1 - b0) * OH * OW * K}`);
 }
 
-/** Bias (per output channel) and activation applied in place to `y` (rows of CO values). */
-function epilogue(y: Float32Array, co: number, bias: Float32Array | undefined, activation: string, alpha: number): void {
-  if (bias !== undefined) {
-    for (let i = 0; i < y.length; i += co) for (let c = 0; c < co; c++) y[i + c] += bias[c];
-  }
-  if (activation === 'relu') {
-    for (let i = 0; i < y.length; i++) if (y[i] < 0) y[i] = 0;
-  } else if (activation === 'relu6') {
-    for (let i = 0; i < y.length; i++) y[i] = Math.min(Math.max(y[i], 0), 6);
-  } else if (activation === 'leakyrelu') {
-    for (let i = 0; i < y.length; i++) if (y[i] < 0) y[i] *= alpha;
-  }
-}
-
-const NATIVE_ACTIVATIONS = new Set(['linear', 'relu', 'relu6', 'leakyrelu']);
-
 /** The forward geometry when the native kernel supports this call, else undefined. */
 function forwardInfo(args: KernelArgs, fused: boolean): Info | undefined {
   const { inputs, attrs } = args;
@@ -134,7 +118,7 @@ function forwardInfo(args: KernelArgs, fused: boolean): Info | undefined {
   if (x.dtype !== 'float32' || filter.dtype !== 'float32' || x.shape.length !== 4 || filter.shape.length !== 4) return undefined;
   if (x.shape[3] < MIN_NATIVE_FORWARD_CHANNELS) return undefined;
   if (fused) {
-    if (!NATIVE_ACTIVATIONS.has(a.activation ?? 'linear') || inputs.preluActivationWeights !== undefined) return undefined;
+    if (!FUSED_ACTIVATIONS.has(a.activation ?? 'linear') || inputs.preluActivationWeights !== undefined) return undefined;
     const bias = inputs.bias;
     if (bias !== undefined && (bias.dtype !== 'float32' || tf.util.sizeFromShape(bias.shape) !== filter.shape[3])) return undefined;
   }
@@ -160,13 +144,16 @@ function convForward(args: KernelArgs, fused: boolean, stock: tf.KernelFunc): tf
   const { backend, inputs } = args;
   const a = args.attrs as unknown as tf.FusedConv2DAttrs;
   const activation = fused ? a.activation ?? 'linear' : 'linear';
+  const out = alloc(backend, info.outShape);
+  const bias = fused && inputs.bias !== undefined ? heapF32(backend, inputs.bias) : undefined;
+  gemmConv(heapF32(backend, inputs.x!), heapF32(backend, inputs.filter!), heapF32(backend, out), info, bias, activation, a.leakyreluAlpha ?? 0.2);
+  return out;
+}
+
+/** y = act(conv(x, w) + bias) for the geometry `info`: im2col and one GEMM per chunk of images. */
+function gemmConv(x: Float32Array, w: Float32Array, y: Float32Array, info: Info, bias: Float32Array | undefined, activation: string, alpha: number): void {
   const { batchSize: B, outHeight: OH, outWidth: OW, outChannels: CO } = info;
   const K = info.filterHeight * info.filterWidth * info.inChannels;
-  const out = alloc(backend, info.outShape);
-  const x = heapF32(backend, inputs.x!);
-  const w = heapF32(backend, inputs.filter!);
-  const y = heapF32(backend, out);
-  const bias = fused && inputs.bias !== undefined ? heapF32(backend, inputs.bias) : undefined;
   const chunk = imagesPerChunk(info);
   const buf = cols(chunk * OH * OW * K);
   for (let b0 = 0; b0 < B; b0 += chunk) {
@@ -175,12 +162,48 @@ function convForward(args: KernelArgs, fused: boolean, stock: tf.KernelFunc): tf
     im2col(x, buf, b0, b1, info);
     const yChunk = y.subarray(b0 * OH * OW * CO, b1 * OH * OW * CO);
     gemmSync('nn', buf, w, yChunk, rows, K, CO);
-    epilogue(yChunk, CO, bias, activation, a.leakyreluAlpha ?? 0.2);
+    biasActivation(yChunk, CO, bias, activation, alpha);
   }
-  return out;
 }
 
-/** `Conv2DBackpropInput` on the native GEMM: dx = col2im(dy · Wᵀ). */
+/**
+ * The geometry of the input gradient of a stride-1 convolution written as a forward one (dy
+ * convolved with the filter rotated by 180° and its channels swapped, padded by KH − 1 − top
+ * above and what makes the output H tall below), or undefined when the forward convolution
+ * leaves input rows or columns unread (negative padding) or shrinks the image.
+ */
+function transposedInfo(info: Info): Info | undefined {
+  const { batchSize: B, inHeight: H, inWidth: W, inChannels: CI, outHeight: OH, outWidth: OW, outChannels: CO } = info;
+  const { filterHeight: KH, filterWidth: KW } = info;
+  if (info.strideHeight !== 1 || info.strideWidth !== 1) return undefined;
+  // The gather does H·W/(OH·OW) times the col2im path's multiply-adds: only worth it when the
+  // convolution keeps the size (SAME); a VALID 5×5 on 5×5 inputs would do 25× the work.
+  if (H * W > OH * OW) return undefined;
+  const top = KH - 1 - info.padInfo.top;
+  const left = KW - 1 - info.padInfo.left;
+  const bottom = H - OH - top + KH - 1;
+  const right = W - OW - left + KW - 1;
+  if (Math.min(top, left, bottom, right) < 0) return undefined;
+  return tf.backend_util.computeConv2DInfo([B, OH, OW, CO], [KH, KW, CO, CI], 1, 1, [[0, 0], [top, bottom], [left, right], [0, 0]], undefined, false, 'channelsLast');
+}
+
+let flipped = new Float32Array(0);
+
+/** The filter [KH, KW, CI, CO] rotated by 180° with its channels swapped: [KH, KW, CO, CI]. */
+function flipFilter(w: Float32Array, info: Info): Float32Array {
+  const { filterHeight: KH, filterWidth: KW, inChannels: CI, outChannels: CO } = info;
+  if (flipped.length < w.length) flipped = new Float32Array(w.length);
+  for (let kh = 0; kh < KH; kh++) {
+    for (let kw = 0; kw < KW; kw++) {
+      const s = ((KH - 1 - kh) * KW + (KW - 1 - kw)) * CI * CO;
+      const d = (kh * KW + kw) * CO * CI;
+      for (let ci = 0; ci < CI; ci++) for (let co = 0; co < CO; co++) flipped[d + co * CI + ci] = w[s + ci * CO + co];
+    }
+  }
+  return flipped;
+}
+
+/** `Conv2DBackpropInput` on the native GEMM: dx = col2im(dy · Wᵀ), or for stride 1 a convolution of dy. */
 export function conv2DBackpropInputNative(args: KernelArgs): tf.TensorInfo {
   const { backend } = args;
   const dyInfo = kernelInput(tf.Conv2DBackpropInput, args.inputs, 'dy');
@@ -195,6 +218,12 @@ export function conv2DBackpropInputNative(args: KernelArgs): tf.TensorInfo {
   const dy = heapF32(backend, dyInfo);
   const w = heapF32(backend, filterInfo);
   const dx = heapF32(backend, dxInfo);
+  const transposed = transposedInfo(info);
+  if (transposed !== undefined) {
+    // Stride 1: a gather (im2col of dy, contiguous copies) instead of col2im's scattered adds.
+    gemmConv(dy, flipFilter(w, info), dx, transposed, undefined, 'linear', 0);
+    return dxInfo;
+  }
   dx.fill(0);
   const chunk = imagesPerChunk(info);
   const buf = cols(chunk * OH * OW * K);
@@ -244,16 +273,7 @@ export function conv2DBackpropFilterNative(args: KernelArgs): tf.TensorInfo {
  */
 export function nativeConvKernelConfigs(stockOf: (name: string) => tf.KernelConfig | undefined): tf.KernelConfig[] {
   const forward = (name: string, fused: boolean): tf.KernelConfig => {
-    const ready = new WeakSet<object>();
-    const stock: tf.KernelFunc = (args) => {
-      const config = stockOf(name);
-      if (config === undefined) throw new Error(`${name}: the native kernel does not support this call and no stock kernel is registered`);
-      if (config.setupFunc !== undefined && !ready.has(args.backend)) {
-        config.setupFunc(args.backend);
-        ready.add(args.backend);
-      }
-      return config.kernelFunc(args);
-    };
+    const stock = stockKernel(name, stockOf);
     return {
       kernelName: name,
       backendName: 'wasm',

@@ -95,3 +95,32 @@ export function transposeAPCtoPAC(src: Float32Array, dst: Float32Array, A: numbe
     }
   }
 }
+
+/**
+ * A kernel function running the stock kernel `name` that `stockOf` returns (captured before
+ * dknn-ts replaced it), running its `setupFunc` once per backend first: a replaced kernel's setup
+ * never ran when the backend initialised after the replacement.
+ */
+export function stockKernel(name: string, stockOf: (name: string) => tf.KernelConfig | undefined): tf.KernelFunc {
+  const ready = new WeakSet<object>();
+  return (args) => {
+    const config = stockOf(name);
+    if (config === undefined) throw new Error(`${name}: the dknn-ts kernel does not support this call and no stock kernel is registered`);
+    if (config.setupFunc !== undefined && !ready.has(args.backend)) {
+      config.setupFunc(args.backend);
+      ready.add(args.backend);
+    }
+    return config.kernelFunc(args);
+  };
+}
+
+/** Adds `bias` (one value per column) to rows of `n` values of `y` and applies `activation` in place. */
+export function biasActivation(y: Float32Array, n: number, bias: Float32Array | undefined, activation: string, alpha: number): void {
+  if (bias !== undefined) for (let i = 0; i < y.length; i += n) for (let c = 0; c < n; c++) y[i + c] += bias[c];
+  if (activation === 'relu') for (let i = 0; i < y.length; i++) y[i] < 0 && (y[i] = 0);
+  else if (activation === 'relu6') for (let i = 0; i < y.length; i++) y[i] = Math.min(Math.max(y[i], 0), 6);
+  else if (activation === 'leakyrelu') for (let i = 0; i < y.length; i++) y[i] < 0 && (y[i] *= alpha);
+}
+
+/** Fused activations {@link biasActivation} implements. */
+export const FUSED_ACTIVATIONS: ReadonlySet<string> = new Set(['linear', 'relu', 'relu6', 'leakyrelu']);

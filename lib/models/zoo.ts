@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { setDknnMetadata, type Architecture } from './metadata';
 import { createMnistCnn, MNIST_CNN_DKNN_LAYERS, type MnistCnnArgs } from './mnist-cnn';
+import { createVggCnn, VGG_CNN_DKNN_LAYERS, type VggCnnArgs } from './vgg-cnn';
 
 export type { Architecture };
 
@@ -33,6 +34,14 @@ export const MODEL_ZOO: Readonly<Record<string, ZooEntry>> = Object.freeze({
     create: (args: Record<string, unknown>) => createMnistCnn({ height: 32, width: 32, channels: 3, numClasses: 43, ...(args as MnistCnnArgs), standardize: true }),
     dknnLayers: MNIST_CNN_DKNN_LAYERS,
     pretrained: 'pretrained/gtsrb-cnn-std',
+  },
+  // A wider network for GTSRB: three VGG blocks (2 × conv 3×3 + max-pool: 32, 64, 128 filters),
+  // dense 256, logits 43; per-image standardisation first. DkNN layers: the three pooled blocks
+  // (16×16×32, 8×8×64, 4×4×128), the dense layer and the logits.
+  'gtsrb-vgg': {
+    create: (args: Record<string, unknown>) => createVggCnn({ height: 32, width: 32, channels: 3, numClasses: 43, ...(args as VggCnnArgs) }),
+    dknnLayers: VGG_CNN_DKNN_LAYERS,
+    pretrained: 'pretrained/gtsrb-vgg',
   },
 });
 
