@@ -8,7 +8,8 @@
  * - baselines measured in the same run: one training step (forward, both backward passes, Adam) on
  *   the same 250-image batch, one thread — FGSM must not be slower than it; and FGSM through
  *   `model.apply` (tfjs' fused convolutions, whose gradient also computes the unused filter
- *   gradient), the way the attacks ran before.
+ *   gradient), the way the attacks ran before; BIM 10 × 0.05 and CW-L2 (50 images) on all cores
+ *   with XNNPACK convolutions, as they ran before the native ones.
  *
  *   import { benchAttacks } from './attacks';
  *   const r = await benchAttacks();            // { section: 'attacks', rows: [{ attack, threads, imagesPerSecond, … }], notes, extra }
@@ -18,6 +19,7 @@
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
+import { setWasmKernelMode, wasmKernelMode } from '../lib/kernels';
 import { dataDir, loadMnist, subset } from '../lib/data';
 import { loadModel } from '../lib/models/format';
 import { pretrainedPath } from '../lib/models/zoo';
@@ -95,6 +97,20 @@ export async function benchAttacks(options: { images?: number; cwImages?: number
     const fused = await craftBatches(data0, viaApply, { batchSize: 250 });
     const fusedSeconds = (performance.now() - t0) / 1000;
     rows.push({ attack: 'baseline: FGSM ε 0.25, reference gradient, through model.apply (fused convolutions)', threads: 1, images: data0.n, seconds: Number(fusedSeconds.toFixed(2)), imagesPerSecond: Number((data0.n / fusedSeconds).toFixed(1)), ...describe(data0, fused) });
+    // Baseline 3: the attacks as they ran before the native convolutions (XNNPACK, all cores).
+    if (wasmKernelMode() === 'native') {
+      setWasmKernelMode('fast');
+      try {
+        for (const a of [attacks[2]!, { ...attacks[4]!, n: Math.min(attacks[4]!.n, 50) }]) {
+          const data = subset(mnist.test, 750, 750 + a.n);
+          await craftAdversarial(model, subset(data, 0, Math.min(4, a.n)), a.attack, { cache: false, workers: 1 });
+          const set = await craftAdversarial(model, data, a.attack, { cache: false, workers: cores, onProgress: options.onProgress });
+          rows.push({ attack: `baseline: ${a.attack.label}, XNNPACK convolutions`, threads: set.workers, images: data.n, seconds: Number(set.seconds.toFixed(2)), imagesPerSecond: Number((data.n / set.seconds).toFixed(2)), ...describe(data, set.images) });
+        }
+      } finally {
+        setWasmKernelMode('native');
+      }
+    }
     for (const a of attacks) {
       const data = subset(mnist.test, 750, 750 + a.n);
       for (const threads of [1, cores]) {
@@ -109,6 +125,7 @@ export async function benchAttacks(options: { images?: number; cwImages?: number
   }
   const rate = (label: string, threads: number) => rows.find((r) => r.attack.startsWith(label) && r.threads === threads)?.imagesPerSecond ?? NaN;
   const train = rows[0].imagesPerSecond;
+  const xnn = (label: string) => rows.find((r) => r.attack.startsWith(`baseline: ${label}`))?.imagesPerSecond ?? 0;
   const fg1 = rate('FGSM ε 0.25, L∞, reference', 1);
   return {
     section: 'attacks',
@@ -118,6 +135,9 @@ export async function benchAttacks(options: { images?: number; cwImages?: number
       `engine backend: ${backend.description}; ${cores} cores`,
       `FGSM (reference gradient, one thread) vs one training step on the same batch: ${(fg1 / train).toFixed(2)}× the training step's images/s`,
       `FGSM unfused vs through model.apply (fused convolutions): ${(fg1 / rows[1].imagesPerSecond).toFixed(2)}×`,
+      ...(xnn('BIM') > 0
+        ? [`native vs XNNPACK convolutions, all cores: BIM 10 × 0.05 ${(rate('BIM ε 0.25, 10', cores) / xnn('BIM')).toFixed(2)}×, CW-L2 ${(rate('CW-L2', cores) / xnn('CW-L2')).toFixed(2)}×`]
+        : []),
       `all cores vs one thread: FGSM ${(rate('FGSM ε 0.25, L∞, reference', cores) / fg1).toFixed(2)}×, BIM 10 × 0.05 ${(rate('BIM ε 0.25, 10', cores) / rate('BIM ε 0.25, 10', 1)).toFixed(2)}×, CW-L2 ${(rate('CW-L2', cores) / rate('CW-L2', 1)).toFixed(2)}×`,
     ],
     extra: { backend, images: nImages, cwImages: nCw, cores },

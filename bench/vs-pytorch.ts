@@ -3,8 +3,8 @@
  * 9,250; four layers, k = 75, exact search, no cache) side by side with the PyTorch + faiss
  * re-implementation of the reference (`bench/pytorch/dknn_reference.py`, 2 threads), one process
  * after the other in the same run, each alone on the machine: dknn-ts as shipped, dknn-ts as it
- * was before the speed work (one extraction thread, no projection first pass: the in-run
- * baseline), and PyTorch. Per stage seconds, ratios, peak RSS (`/usr/bin/time -v`), and whether
+ * was before the speed work (XNNPACK convolutions, one extraction thread, no projection first
+ * pass: the in-run baseline), and PyTorch. Per stage seconds, ratios, peak RSS (`/usr/bin/time -v`), and whether
  * the per-input results agree. Skipped, with the reason, where /usr/bin/python3 cannot import
  * torch and faiss.
  */
@@ -18,9 +18,9 @@ type Row = Record<string, string | number | boolean | null>;
 const PY = '/usr/bin/python3';
 
 /** Runs a command under /usr/bin/time -v; returns wall seconds and peak RSS (GB). */
-function timed(cmd: string[], cwd: string): { wall: number; peakGB: number } {
+function timed(cmd: string[], cwd: string, env: Record<string, string> = {}): { wall: number; peakGB: number } {
   const t0 = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-v', ...cmd], { cwd, encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'inherit', 'pipe'] });
+  const r = spawnSync('/usr/bin/time', ['-v', ...cmd], { cwd, encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'inherit', 'pipe'], env: { ...process.env, ...env } });
   const wall = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`${cmd.join(' ')} failed (${r.status}):\n${(r.stderr ?? '').slice(-2000)}`);
   const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr ?? '');
@@ -37,14 +37,15 @@ export async function benchVsPytorch(): Promise<{ section: string; description: 
   const dir = join(root, '.cache', 'vs-pytorch');
   mkdirSync(dir, { recursive: true });
   const cli = join(root, 'lib', 'dist', 'cli', 'dknn.js');
-  const runs = [
+  const runs: { name: string; cmd: string[]; env?: Record<string, string> }[] = [
     { name: 'dknn-ts', cmd: ['node', cli, '--no-cache', '--out', join(dir, 'ts.json')] },
-    { name: 'dknn-ts before (1 extraction thread, no projection)', cmd: ['node', cli, '--no-cache', '--workers', '1', '--exact-projection', 'off', '--out', join(dir, 'ts-before.json')] },
+    { name: 'dknn-ts before (XNNPACK convolutions, 1 extraction thread, no projection)', env: { DKNN_CONV: 'xnnpack' }, cmd: ['node', cli, '--no-cache', '--workers', '1', '--exact-projection', 'off', '--out', join(dir, 'ts-before.json')] },
     { name: 'PyTorch + faiss', cmd: [PY, join(root, 'bench', 'pytorch', 'dknn_reference.py'), '--attack', 'none', '--threads', '2', '--out', join(dir, 'pt.json')] },
   ];
   const proc = runs.map((r) => {
-    process.stderr.write(`== ${r.name}: ${r.cmd.join(' ')}\n`);
-    return timed(r.cmd, root);
+    const env = r.env ?? {};
+    process.stderr.write(`== ${r.name}: ${Object.entries(env).map(([k, v]) => `${k}=${v} `).join('')}${r.cmd.join(' ')}\n`);
+    return timed(r.cmd, root, env);
   });
   const [ts, before, pt] = ['ts.json', 'ts-before.json', 'pt.json'].map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')));
   const stagesTs = (t: Record<string, number>) => ({
@@ -76,5 +77,5 @@ export async function benchVsPytorch(): Promise<{ section: string; description: 
     `Exact index per layer: ${JSON.stringify(ts.info.indexLayers)}.`,
     'PyTorch times its fit as one stage (extract + normalise + faiss IndexFlatL2.add) and its kNN searches inside calibrate and predict.',
   ];
-  return { section: 'vs-pytorch', description: 'Clean DkNN pipeline, dknn-ts vs its pre-speed-work configuration vs PyTorch + faiss (OpenBLAS), same model and inputs, each process alone on the 2 cores.', rows, notes, extra: { runs: runs.map((r) => r.cmd.join(' ')) } };
+  return { section: 'vs-pytorch', description: 'Clean DkNN pipeline, dknn-ts vs its pre-speed-work configuration vs PyTorch + faiss (OpenBLAS), same model and inputs, each process alone on the 2 cores.', rows, notes, extra: { runs: runs.map((r) => `${Object.entries(r.env ?? {}).map(([k, v]) => `${k}=${v} `).join('')}${r.cmd.join(' ')}`) } };
 }

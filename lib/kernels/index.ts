@@ -1,7 +1,15 @@
 /**
- * Registration of the fast wasm gradient kernels, and a switch back to the stock kernels for
- * benchmarking. Importing this module imports `@tensorflow/tfjs-backend-wasm` (which registers
- * the `wasm` backend and its stock kernels); it does not change the active backend.
+ * The wasm backend's kernels dknn-ts replaces, and the switch between them (global to the
+ * process; worker threads are given their parent's mode):
+ * - `'native'` (default where onnxruntime-node's binding loads): convolutions, both their
+ *   gradients and matrix products on onnxruntime's MLAS GEMM (./native-conv, ./native-matmul),
+ *   ~2.3× XNNPACK's training throughput on the MNIST CNN; float32 results differ from XNNPACK's
+ *   in the last bits, so cache keys name the mode ({@link engineKey});
+ * - `'fast'`: XNNPACK convolutions with the XNNPACK-based gradient kernels of ./conv2d-backprop
+ *   (the package has no `Conv2DBackpropFilter` and a scalar `Conv2DBackpropInput`);
+ * - `'stock'`: the package's kernels plus a reference filter-gradient loop (benchmark baseline).
+ * Importing this module imports `@tensorflow/tfjs-backend-wasm` (which registers the `wasm`
+ * backend and its stock kernels); it does not change the active backend.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
