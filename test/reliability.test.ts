@@ -172,6 +172,21 @@ test('the CLIs refuse impossible runs before any long work: unwritable output, a
   assert.match(cli('train.js', ['--epochs', '1']).stderr, /would overwrite the committed pretrained model at .*data\/pretrained\/mnist-cnn; pass --force/);
 });
 
+test('npm run train -- --init-from: starts from a saved model (recorded with its hash), refuses another architecture', () => {
+  const train = (args: string[]) => spawnSync(process.execPath, [join(root, 'lib', 'dist', 'cli', 'train.js'), ...args], { encoding: 'utf8', timeout: 300_000 });
+  const wrong = train(['--init-from', join(root, 'data', 'pretrained', 'gtsrb-cnn-std'), '--subset', '10', '--out', join(tmp, 'init-wrong')]);
+  assert.notEqual(wrong.status, 0);
+  assert.match(wrong.stderr, /--init-from .*gtsrb-cnn-std: expected weights Conv2D0\/kernel\[8,8,1,64\].*found Conv2D0\/kernel\[8,8,3,64\]/);
+  // A learning rate of 1e-9 leaves the weights where they started: the committed model's accuracy, not a fresh one's.
+  const out = join(tmp, 'init-ok');
+  const ok = train(['--init-from', join(root, 'data', 'pretrained', 'mnist-cnn'), '--subset', '100', '--epochs', '1', '--batch-size', '50', '--lr', '1e-9', '--workers', '1', '--checkpoint', join(tmp, 'init.ckpt'), '--out', out]);
+  assert.equal(ok.status, 0, ok.stderr);
+  const meta = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')).userDefinedMetadata.dknn;
+  const committed = JSON.parse(readFileSync(join(root, 'data', 'pretrained', 'mnist-cnn', 'model.json'), 'utf8')).userDefinedMetadata.dknn;
+  assert.equal(meta.record.train.initFrom.modelHash.length, 64);
+  assert.ok(Math.abs(meta.record.testAccuracy - committed.record.testAccuracy) < 0.005, `accuracy ${meta.record.testAccuracy} vs the committed ${committed.record.testAccuracy}`);
+});
+
 test('the CLIs print their options with --help, and name an unknown option before the usage', () => {
   for (const [script, command] of [['dknn.js', 'npm run dknn'], ['train.js', 'npm run train']]) {
     const help = spawnSync(process.execPath, [join(root, 'lib', 'dist', 'cli', script), '--help'], { encoding: 'utf8', timeout: 60_000 });

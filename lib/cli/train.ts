@@ -14,7 +14,10 @@ import { existsSync, rmSync } from 'node:fs';
 import { initBackend } from '../backend';
 import { dataDir, splitByGroup, subset } from '../data';
 import { datasetEntry } from '../data/registry';
-import { evaluateAccuracy, saveModel, trainModel } from '../models';
+import type { LayersModel } from '@tensorflow/tfjs';
+import { evaluateAccuracy, loadModel, saveModel, trainModel } from '../models';
+import { dknnMetadata } from '../models/metadata';
+import { modelHash } from '../models/weights';
 import { randomAffineAugment, randomShiftAugment } from '../models/augment';
 import { createModel, MODEL_ZOO, pretrainedPath } from '../models/zoo';
 import { checkWritableDir } from '../artefacts/atomic';
@@ -36,6 +39,8 @@ Trains a zoo network (default: the dataset's pretrained one, with the reference'
   --workers N                  data-parallel gradient threads (2 on ≥ 2 cores, single-threaded engine)
   --out DIR, --force           model folder (default: the committed one, replaced only with --force)
   --checkpoint PATH --fresh    resume from / ignore the per-epoch checkpoint
+  --init-from DIR              start from the weights of a saved model of the same architecture
+                               (e.g. a second stage at a lower --lr); recorded with its hash
   -h, --help                   this text
 `;
 
@@ -52,6 +57,7 @@ async function main(): Promise<void> {
       force: { type: 'boolean', default: false },
       checkpoint: { type: 'string' },
       fresh: { type: 'boolean', default: false },
+      'init-from': { type: 'string' },
       workers: { type: 'string' },
       dataset: { type: 'string', default: 'mnist' },
       architecture: { type: 'string' },
@@ -80,7 +86,6 @@ async function main(): Promise<void> {
   const validationFraction = values.validation === undefined ? undefined : parseNumber('validation', values.validation);
   const patience = parseCount('patience', values.patience);
   const pretrained = resolve(pretrainedPath(archName, dataDir()));
-  const checkpoint = values.checkpoint ?? join(repoRoot(), '.cache', 'train', `${archName}-${values.dataset}.ckpt`);
   const out = resolve(values.out ?? pretrained);
   if (out === pretrained && existsSync(out) && values.out === undefined && !values.force) {
     throw new Error(`would overwrite the committed pretrained model at ${out}; pass --force to replace it, or --out DIR for another folder`);
@@ -88,6 +93,9 @@ async function main(): Promise<void> {
   checkWritableDir(dirname(out));
   const backend = await initBackend();
   process.stderr.write(`engine backend: ${backend.description}\n`);
+  const initFrom = values['init-from'] !== undefined ? await initialWeights(values['init-from']) : undefined;
+  const stage = initFrom ? `-from-${initFrom.modelHash.slice(0, 12)}` : '';
+  const checkpoint = values.checkpoint ?? join(repoRoot(), '.cache', 'train', `${archName}-${values.dataset}${stage}.ckpt`);
   // The native backend is multi-threaded already (and cannot be loaded in worker threads).
   const cores = availableParallelism();
   const capped = capWorkers(values.workers !== undefined ? parseCount('workers', values.workers) : backend.name !== 'tensorflow' && cores >= 2 ? 2 : 1, cores);
@@ -103,6 +111,7 @@ async function main(): Promise<void> {
   if (split) process.stderr.write(`early stopping on ${split.validation.n} validation images (${new Set(split.validation.groups).size} whole tracks), patience ${patience}; training on ${train.n}\n`);
   const architecture = { name: archName, args: { seed: initSeed } };
   const model = createModel(architecture);
+  if (initFrom) copyWeights(initFrom.model, model, values['init-from']!);
   if (values.fresh) rmSync(checkpoint, { force: true });
   const t0 = performance.now();
   const result = await trainModel(model, train, {
@@ -122,7 +131,7 @@ async function main(): Promise<void> {
   const testAccuracy = evaluateAccuracy(model, data.test);
   const record = {
     task: `${values.dataset}, ${archName}${values.dataset === 'mnist' ? ', CleverHans DkNN recipe' : ''}`,
-    train: { images: train.n, ...result.args, augment, initSeed, resumedFromEpoch: result.resumedFromEpoch, ...(split ? { validationImages: split.validation.n, validationTracks: new Set(split.validation.groups).size, patience } : {}) },
+    train: { images: train.n, ...result.args, augment, initSeed, ...(initFrom ? { initFrom: { path: values['init-from'], modelHash: initFrom.modelHash, testAccuracy: initFrom.testAccuracy } } : {}), resumedFromEpoch: result.resumedFromEpoch, ...(split ? { validationImages: split.validation.n, validationTracks: new Set(split.validation.groups).size, patience } : {}) },
     ...(result.earlyStopping ? { earlyStopping: result.earlyStopping } : {}),
     testAccuracy,
     testImages: data.test.n,
@@ -139,6 +148,23 @@ async function main(): Promise<void> {
   await saveModel(out, model, { architecture, record });
   process.stdout.write(`${JSON.stringify({ out, testAccuracy, trainSeconds: seconds, imagesPerSecond: result.imagesPerSecond, backend: backend.name, workers, earlyStopping: result.earlyStopping ?? null }, null, 2)}\n`);
   model.dispose();
+}
+
+/** The model saved at `dir`, its weight hash and recorded test accuracy (for `--init-from`). */
+async function initialWeights(dir: string): Promise<{ model: LayersModel; modelHash: string; testAccuracy: number | null }> {
+  const { model } = await loadModel(resolve(dir));
+  const record = dknnMetadata(model)?.record as { testAccuracy?: number } | undefined;
+  return { model, modelHash: modelHash(model), testAccuracy: record?.testAccuracy ?? null };
+}
+
+/** Copies `from`'s weights into `to` (then disposes `from`); refuses a different architecture, naming both layouts. */
+function copyWeights(from: LayersModel, to: LayersModel, dir: string): void {
+  const layout = (m: LayersModel) => m.weights.map((w) => `${w.originalName}[${w.shape.join(',')}]`).join(' ');
+  if (layout(from) !== layout(to)) {
+    throw new Error(`--init-from ${dir}: expected weights ${layout(to)}, found ${layout(from)}`);
+  }
+  to.setWeights(from.getWeights());
+  from.dispose();
 }
 
 main().catch((err) => {
