@@ -32,7 +32,7 @@ const REGISTRY = new Map<string, DatasetEntry>([
   ['gtsrb', {
     description: 'GTSRB traffic signs: 39,209 train (with tracks) / 12,630 test, 32×32 RGB, 43 classes',
     load: async (o) => ({ name: 'gtsrb', ...(await loadGtsrb(o)) }),
-    pretrained: 'gtsrb-cnn-std',
+    pretrained: 'gtsrb-vgg',
   }],
   ['notmnist', {
     description: 'notMNIST letters A–J: a 10,000-image sample, 28×28 grey (out-of-distribution data for MNIST models)',

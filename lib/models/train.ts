@@ -347,7 +347,8 @@ export async function trainModel(model: tf.LayersModel, data: LabelledImages, ar
     steps: state.steps,
     resumedFromEpoch,
     interrupted,
-    imagesPerSecond: stepSeconds > 0 ? stepImages / stepSeconds : NaN,
+    // A resumed call that had no epoch left to run reports the throughput of the epochs it resumed.
+    imagesPerSecond: stepSeconds > 0 ? stepImages / stepSeconds : historyImagesPerSecond(state.epochs),
     args: { epochs, batchSize, learningRate, seed, resume, workers },
     ...(es && state.best ? { earlyStopping: { bestEpoch: state.best.epoch, bestAccuracy: state.best.accuracy, stopped, validationAccuracy: state.epochs.map((e) => e.validationAccuracy ?? NaN) } } : {}),
     ...(pool ? { workerTensors: [...pool.workerTensors] } : {}),
@@ -394,4 +395,10 @@ async function writeCheckpoint(path: string, model: tf.LayersModel, optimizer: t
   const optTensors: StoredTensor[] = opt.map((w, i) => ({ name: `optimizer/${i}/${w.name}`, shape: w.tensor.shape.slice(), values: new Float32Array(w.tensor.dataSync()) }));
   opt[0].tensor.dispose(); // the step counter is a fresh scalar; the moments are the optimizer's own variables
   writeContainer(path, [...modelTensors(model), ...optTensors, ...best.map((t) => ({ ...t, name: `best/${t.name}` }))].map((t) => ({ name: t.name, values: t.values, shape: t.shape })), { kind: 'training-checkpoint', args, checkpoint: state, optimizerTensors: optTensors.length });
+}
+
+/** Images per second over the recorded epochs (0 when there are none). */
+function historyImagesPerSecond(epochs: readonly { seconds: number; imagesPerSecond: number }[]): number {
+  const seconds = epochs.reduce((s, e) => s + e.seconds, 0);
+  return seconds > 0 ? epochs.reduce((s, e) => s + e.imagesPerSecond * e.seconds, 0) / seconds : 0;
 }
