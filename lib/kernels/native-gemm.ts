@@ -11,7 +11,7 @@
  * product computed on one thread does not depend on how many threads the process runs.
  */
 import type * as Ort from 'onnxruntime-node';
-import { gemmModel } from '../knn/onnx-gemm';
+import { gemmModel, gemmSessionOptions } from '../knn/onnx-gemm';
 
 /** Operand layouts: `nn` Y = A·B, `nt` Y = A·Bᵀ, `tn` Y = Aᵀ·B (row-major storage). */
 export type GemmVariant = 'nn' | 'nt' | 'tn';
@@ -54,15 +54,7 @@ function session(variant: GemmVariant): NativeSession {
     if (l === undefined || 'error' in l) throw new Error(`native GEMM unavailable: ${l ? l.error : 'not loaded'}`);
     const created = new l.binding.binding.InferenceSession();
     const model = gemmModel({ transA: variant === 'tn', transB: variant === 'nt' });
-    created.loadModel(model.buffer, model.byteOffset, model.byteLength, {
-      intraOpNumThreads: 1,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-      enableCpuMemArena: false,
-      enableMemPattern: false,
-      logSeverityLevel: 3,
-    });
+    created.loadModel(model.buffer, model.byteOffset, model.byteLength, gemmSessionOptions(1));
     sessions.set(variant, created);
     s = created;
   }

@@ -57,9 +57,9 @@ export function gemmRunner(threads: number): Promise<GemmRunner> {
   return r;
 }
 
-async function createRunner(threads: number): Promise<GemmRunner> {
-  const ort = await loadOrt();
-  const session = await ort.InferenceSession.create(gemmModel(), {
+/** Session options of every GEMM session (the kNN's runners and the tfjs kernels' synchronous ones). */
+export function gemmSessionOptions(threads: number): Ort.InferenceSession.SessionOptions {
+  return {
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
@@ -69,7 +69,12 @@ async function createRunner(threads: number): Promise<GemmRunner> {
     enableCpuMemArena: false,
     enableMemPattern: false,
     logSeverityLevel: 3,
-  });
+  };
+}
+
+async function createRunner(threads: number): Promise<GemmRunner> {
+  const ort = await loadOrt();
+  const session = await ort.InferenceSession.create(gemmModel(), gemmSessionOptions(threads));
   return {
     threads,
     async abt(a, m, b, n, dim, into) {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { createRng } from '../random';
+import { createRng, type Rng } from '../random';
 import { PerImageStandardization } from './standardize';
 
 /** Options of {@link createMnistCnn}. */
@@ -65,22 +65,28 @@ export function createMnistCnn(args: MnistCnnArgs = {}): tf.LayersModel {
  * sqrt(1e-7 + its squared L2 norm). Biases are set to 0. Deterministic for a seed on every backend.
  */
 export function initialiseUnitNorm(model: tf.LayersModel, seed: number): void {
+  reinitialiseKernels(model, seed, (values, shape, rng) => {
+    const outUnits = shape[shape.length - 1];
+    for (let j = 0; j < values.length; j++) values[j] = rng.normal();
+    // Last axis = output unit; normalise over all other axes.
+    const norms = new Float64Array(outUnits);
+    for (let j = 0; j < values.length; j++) norms[j % outUnits] += values[j] * values[j];
+    for (let j = 0; j < values.length; j++) values[j] /= Math.sqrt(1e-7 + norms[j % outUnits]);
+  });
+}
+
+/**
+ * Sets the weights of every layer of `model` from one seeded generator, layer by layer: its
+ * kernel (first weight) filled by `fillKernel`, every other weight (biases) 0.
+ */
+export function reinitialiseKernels(model: tf.LayersModel, seed: number, fillKernel: (values: Float32Array, shape: number[], rng: Rng) => void): void {
   const rng = createRng(seed);
   for (const layer of model.layers) {
     const weights = layer.getWeights();
     if (weights.length === 0) continue;
     const fresh = weights.map((w, i) => {
-      const isKernel = i === 0;
-      const size = w.size;
-      const values = new Float32Array(size);
-      if (isKernel) {
-        const outUnits = w.shape[w.shape.length - 1];
-        for (let j = 0; j < size; j++) values[j] = rng.normal();
-        // Last axis = output unit; normalise over all other axes.
-        const norms = new Float64Array(outUnits);
-        for (let j = 0; j < size; j++) norms[j % outUnits] += values[j] * values[j];
-        for (let j = 0; j < size; j++) values[j] /= Math.sqrt(1e-7 + norms[j % outUnits]);
-      }
+      const values = new Float32Array(w.size);
+      if (i === 0) fillKernel(values, w.shape, rng);
       return tf.tensor(values, w.shape, 'float32');
     });
     layer.setWeights(fresh);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { createRng } from '../random';
+import { reinitialiseKernels } from './mnist-cnn';
 import { PerImageStandardization } from './standardize';
 
 /** Options of {@link createVggCnn}. */
@@ -53,20 +53,8 @@ export function createVggCnn(args: VggCnnArgs = {}): tf.LayersModel {
 
 /** Sets every kernel of `model` to N(0, 2 / fan-in) from a seeded generator and every bias to 0. */
 export function initialiseHeNormal(model: tf.LayersModel, seed: number): void {
-  const rng = createRng(seed);
-  for (const layer of model.layers) {
-    const weights = layer.getWeights();
-    if (weights.length === 0) continue;
-    const fresh = weights.map((w, i) => {
-      const values = new Float32Array(w.size);
-      if (i === 0) {
-        const fanIn = w.size / w.shape[w.shape.length - 1]!;
-        const sd = Math.sqrt(2 / fanIn);
-        for (let j = 0; j < values.length; j++) values[j] = sd * rng.normal();
-      }
-      return tf.tensor(values, w.shape, 'float32');
-    });
-    layer.setWeights(fresh);
-    fresh.forEach((t) => t.dispose());
-  }
+  reinitialiseKernels(model, seed, (values, shape, rng) => {
+    const sd = Math.sqrt(2 / (values.length / shape[shape.length - 1]!));
+    for (let j = 0; j < values.length; j++) values[j] = sd * rng.normal();
+  });
 }
