@@ -56,6 +56,16 @@ export interface ExactIndexOptions {
   projection?: 'auto' | false | number;
   /** Native projection: relative slack of the bound for float32 rounding. Default 5e-3. */
   projectionSlack?: number;
+  /**
+   * Native projection: which path searches a query call. `'measure'` (default): the call's first
+   * batch goes through the projection, timed; the plain GEMM path's time per query (it does not
+   * depend on the queries) is measured once on a full batch and kept; the rest of the call takes
+   * the faster path. The bound prunes well near the training data and little far from it
+   * (out-of-distribution or adversarial inputs, test images of tracks absent from training), so
+   * which path wins depends on the queries. `'always'`: every batch through the projection. The
+   * neighbours and distances are the same either way; only the time differs.
+   */
+  projectionChoice?: 'measure' | 'always';
 }
 
 /** Per-query statistics of the last `query` call (native backend; zeros for js). */
@@ -66,6 +76,10 @@ export interface ExactQueryStats {
   rerankedPerQuery?: number;
   /** Projection mode: queries the bound pruned too little for, searched by the plain GEMM path. */
   plainFallback?: number;
+  /** Projection mode: queries searched through the projection (the rest took the plain path). */
+  projectedRows?: number;
+  /** Projection mode, `'measure'`: seconds per query of the projection's timed batch and of the plain path. */
+  secondsPerQuery?: { projected: number; plain: number };
 }
 
 /** The rank of the projection first pass for `option`, n rows and dim values per row (0: none). */
@@ -97,6 +111,8 @@ export class ExactIndex implements NeighborIndex {
   nativeUnavailableReason: string | null = null;
   /** Statistics of the last `query` call. */
   lastQueryStats: ExactQueryStats = { researched: 0 };
+  /** The plain native path's measured seconds per query on a full batch (projection mode; null until measured). */
+  private plainSecondsPerQuery: number | null = null;
 
   constructor(options: ExactIndexOptions = {}) {
     const b = options.backend ?? 'auto';
@@ -115,6 +131,10 @@ export class ExactIndex implements NeighborIndex {
     projectionRank(options.projection, 1, 1); // validates
     if (options.projectionSlack !== undefined && !(options.projectionSlack >= 0)) {
       throw new RangeError(`projectionSlack must be ≥ 0, found ${options.projectionSlack}`);
+    }
+    const choice = options.projectionChoice;
+    if (choice !== undefined && choice !== 'measure' && choice !== 'always') {
+      throw new RangeError(`projectionChoice must be 'measure' or 'always', found ${String(choice)}`);
     }
     if (options.gemmTolerance !== undefined && !(options.gemmTolerance >= 0)) {
       throw new RangeError(`gemmTolerance must be ≥ 0, found ${options.gemmTolerance}`);
@@ -168,6 +188,7 @@ export class ExactIndex implements NeighborIndex {
     this.chosen = gemm ? 'native' : 'js';
     this.projection = null;
     this.projectionUnavailableReason = null;
+    this.plainSecondsPerQuery = null;
     const rank = projectionRank(this.options.projection, rows, dim);
     if (gemm && rank > 0) {
       const p = await buildProjection(gemm, data, rows, dim, norms, rank);
@@ -193,23 +214,70 @@ export class ExactIndex implements NeighborIndex {
       k,
     };
     this.lastQueryStats = { researched: 0 };
-    if (this.gemm && this.projection) {
-      const { reranked, fallback } = await searchProjected(this.gemm, this.projection, this.data, this.norms, this.rowsN, this.dimN, queries, qNorms, result, {
-        batchRows: this.options.batchRows ?? 128,
+    if (this.gemm && this.projection) await this.queryProjected(this.gemm, this.projection, queries, qNorms, result, options);
+    else if (this.gemm) await this.queryNative(this.gemm, queries, qNorms, result, options);
+    else await this.queryJs(queries, qNorms, result, options);
+    options.onProgress?.(rows, rows);
+    return result;
+  }
+
+  /**
+   * The projection mode's search: the first batch through the projection, timed; the rest through
+   * the faster of the projection and the plain path (see `projectionChoice`).
+   */
+  private async queryProjected(gemm: GemmRunner, proj: Projection, queries: Float32Array, qNorms: Float64Array, out: KnnResult, options: QueryOptions): Promise<void> {
+    const { rows, k } = out;
+    const dim = this.dimN;
+    const batch = this.options.batchRows ?? 128;
+    const stats = { reranked: 0, fallback: 0, projected: 0 };
+    const part = (a: number, b: number) => ({
+      q: queries.subarray(a * dim, b * dim),
+      qn: qNorms.subarray(a, b),
+      out: { indices: out.indices.subarray(a * k, b * k), distances: out.distances.subarray(a * k, b * k), rows: b - a, k },
+      onProgress: options.onProgress && ((done: number) => options.onProgress!(a + done, rows)),
+    });
+    const projected = async (a: number, b: number): Promise<number> => {
+      const t0 = performance.now();
+      const p = part(a, b);
+      const { reranked, fallback } = await searchProjected(gemm, proj, this.data!, this.norms, this.rowsN, dim, p.q, p.qn, p.out, {
+        batchRows: batch,
         margin: this.options.rerankMargin ?? Math.max(16, Math.ceil(k / 4)),
         slack: this.options.projectionSlack ?? 5e-3,
         // Break-even: a canonical distance costs about dim float64 operations in JS, the plain path
         // about n·dim GEMM operations per query, ~64× cheaper each.
         maxReranked: Math.max(k + 16, Math.ceil(this.rowsN / 64)),
-        onProgress: options.onProgress,
+        onProgress: p.onProgress,
       });
-      if (fallback.length > 0) await this.queryRowsNative(this.gemm, queries, qNorms, fallback, result);
-      this.lastQueryStats.rerankedPerQuery = rows > fallback.length ? reranked / (rows - fallback.length) : 0;
-      this.lastQueryStats.plainFallback = fallback.length;
-    } else if (this.gemm) await this.queryNative(this.gemm, queries, qNorms, result, options);
-    else await this.queryJs(queries, qNorms, result, options);
-    options.onProgress?.(rows, rows);
-    return result;
+      if (fallback.length > 0) await this.queryRowsNative(gemm, p.q, p.qn, fallback, p.out);
+      stats.reranked += reranked;
+      stats.fallback += fallback.length;
+      stats.projected += b - a - fallback.length;
+      return (performance.now() - t0) / 1000 / (b - a);
+    };
+    const plain = async (a: number, b: number): Promise<number> => {
+      const t0 = performance.now();
+      const p = part(a, b);
+      await this.queryNative(gemm, p.q, p.qn, p.out, { onProgress: p.onProgress });
+      return (performance.now() - t0) / 1000 / (b - a);
+    };
+    let done = 0;
+    let useProjection = true;
+    if ((this.options.projectionChoice ?? 'measure') === 'measure') {
+      const plainBatch = this.options.batchRows ?? 256;
+      const tp = await projected(0, (done = Math.min(rows, batch)));
+      if (this.plainSecondsPerQuery === null && rows - done >= plainBatch) {
+        this.plainSecondsPerQuery = await plain(done, done + plainBatch);
+        done += plainBatch;
+      }
+      if (this.plainSecondsPerQuery !== null) {
+        useProjection = tp <= this.plainSecondsPerQuery;
+        this.lastQueryStats.secondsPerQuery = { projected: tp, plain: this.plainSecondsPerQuery };
+      }
+    }
+    if (done < rows) await (useProjection ? projected(done, rows) : plain(done, rows));
+    this.lastQueryStats.rerankedPerQuery = stats.projected > 0 ? stats.reranked / stats.projected : 0;
+    this.lastQueryStats.plainFallback = stats.fallback;
+    this.lastQueryStats.projectedRows = stats.projected + stats.fallback;
   }
 
   private async queryJs(queries: Float32Array, qNorms: Float64Array, out: KnnResult, options: QueryOptions): Promise<void> {
@@ -352,7 +420,7 @@ export class ExactIndex implements NeighborIndex {
     const dim = this.dimN;
     const batch = this.options.batchRows ?? 256;
     const chunk = this.options.chunkRows ?? 8192;
-    this.lastQueryStats.researched = redo.length;
+    this.lastQueryStats.researched += redo.length;
     const block = new Float32Array(Math.min(batch, redo.length) * Math.min(chunk, n)); // GEMM output, reused
     for (let b0 = 0; b0 < redo.length; b0 += batch) {
       const group = redo.slice(b0, b0 + batch);

@@ -160,3 +160,38 @@ test('the native GEMM writes into a given buffer (a view of it, no new array) an
   assert.ok(buffer.subarray(8).every((v) => v === 7), 'values past m·n untouched');
   await assert.rejects(gemm.abt(a, 2, b, 4, 3, new Float32Array(7)), /out holds 7 values, expected at least 2 × 4 = 8/);
 });
+
+test("projectionChoice 'measure' times the projection on the first batch, the plain path once, and continues with the faster; same neighbours as 'always'", async (t) => {
+  if (!(await native())) return t.skip('onnxruntime-node unavailable');
+  const n = 2000;
+  const dim = 200;
+  const data = reluLike(n + 24, dim, 31);
+  const db = data.subarray(0, n * dim);
+  const { x: far } = gaussianClusters(16, dim, 16, 7, { spread: 3 });
+  const queries = new Float32Array(40 * dim);
+  queries.set(far, 0); // the timed batch and the plain batch: far from every row
+  queries.set(data.subarray(n * dim), 16 * dim); // then 24 held-out rows
+  const ref = bruteForce(db, n, dim, queries, 40, 10);
+  const always = new ExactIndex({ backend: 'native', projection: 32, batchRows: 8, projectionChoice: 'always' });
+  await always.build(db, n, dim);
+  const a = await always.query(queries, 40, 10);
+  assert.equal(always.lastQueryStats.projectedRows, 40);
+  assert.equal(always.lastQueryStats.secondsPerQuery, undefined, "'always' measures nothing");
+  const measure = new ExactIndex({ backend: 'native', projection: 32, batchRows: 8 });
+  await measure.build(db, n, dim);
+  let plainSeconds = 0;
+  for (const call of [1, 2]) {
+    const got = await measure.query(queries, 40, 10);
+    for (let r = 0; r < 40; r++) assert.deepEqual(rowOf(got.indices, r, 10), ref.indices[r], `call ${call}, query ${r}`);
+    assert.deepEqual(got.distances, a.distances);
+    const s = measure.lastQueryStats.secondsPerQuery!;
+    assert.ok(s.projected > 0 && s.plain > 0, `both paths timed: ${JSON.stringify(s)}`);
+    if (call === 1) plainSeconds = s.plain;
+    else assert.equal(s.plain, plainSeconds, 'the plain time per query is measured once per build');
+    // Call 1: 8 timed through the projection, 8 timed through the plain path, 24 by the faster.
+    // Call 2: 8 timed through the projection, 32 by the faster.
+    const rest = call === 1 ? 24 : 32;
+    assert.equal(measure.lastQueryStats.projectedRows, 8 + (s.projected <= s.plain ? rest : 0), JSON.stringify(s));
+  }
+  assert.throws(() => new ExactIndex({ projectionChoice: 'sometimes' as 'always' }), /projectionChoice must be 'measure' or 'always', found sometimes/);
+});
