@@ -20,6 +20,7 @@
  * intermediates before returning (including on the error paths that follow allocation).
  */
 import * as tf from '@tensorflow/tfjs';
+import type { HeapSimd } from './heap-simd';
 import {
   alloc,
   free,
@@ -268,3 +269,41 @@ export const conv2DBackpropInputWasmConfig: tf.KernelConfig = {
   backendName: 'wasm',
   kernelFunc: conv2DBackpropInputWasm as unknown as tf.KernelFunc,
 };
+
+/**
+ * {@link col2im} on the wasm heap with the SIMD adds of `heap-simd.ts`: `colsAt` and `dxAt` are
+ * byte addresses. Each patch row's runs of KW·CI floats (KW positions side by side in both arrays)
+ * go in one call; runs that cross the padding, position by position. The additions happen in the
+ * same order as in {@link col2im}, so dx is bit-identical.
+ */
+export function col2imHeap(simd: HeapSimd, colsAt: number, dxAt: number, b0: number, b1: number, info: tf.backend_util.Conv2DInfo): void {
+  const { inHeight: H, inWidth: W, inChannels: CI, outHeight: OH, outWidth: OW } = info;
+  const { filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw } = info;
+  const pt = info.padInfo.top;
+  const pl = info.padInfo.left;
+  const N = KH * KW * CI;
+  const run = KW * CI;
+  for (let b = b0; b < b1; b++) {
+    for (let oh = 0; oh < OH; oh++) {
+      for (let ow = 0; ow < OW; ow++) {
+        const row = (((b - b0) * OH + oh) * OW + ow) * N;
+        const iw0 = ow * sw - pl;
+        const inside = iw0 >= 0 && iw0 + KW <= W;
+        for (let kh = 0; kh < KH; kh++) {
+          const ih = oh * sh + kh - pt;
+          if (ih < 0 || ih >= H) continue;
+          const s = row + kh * run;
+          const t = ((b * H + ih) * W + iw0) * CI;
+          if (inside) {
+            simd.add(dxAt + 4 * t, colsAt + 4 * s, run);
+            continue;
+          }
+          for (let kw = 0; kw < KW; kw++) {
+            const iw = iw0 + kw;
+            if (iw >= 0 && iw < W) simd.add(dxAt + 4 * (t + kw * CI), colsAt + 4 * (s + kw * CI), CI);
+          }
+        }
+      }
+    }
+  }
+}

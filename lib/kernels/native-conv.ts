@@ -12,10 +12,13 @@
  * Supported: NHWC float32, dilation 1, any strides and padding; fused activations linear, relu,
  * relu6 and leakyrelu with a per-channel bias. Anything else (dilations, prelu, elu, sigmoid, an
  * other bias shape) runs the stock XNNPACK kernel. Inputs are borrowed; returned tensors are
- * owned by the caller; nothing is allocated on the wasm heap but the result.
+ * owned by the caller; nothing stays allocated on the wasm heap but the result (the input gradient's
+ * patch matrix is a heap scratch tensor, freed before returning, so that col2im's adds run in
+ * wasm SIMD: `heap-simd.ts`).
  */
 import * as tf from '@tensorflow/tfjs';
-import { backpropConvInfo, col2im, filterGradientArgs } from './conv2d-backprop';
+import { backpropConvInfo, col2im, col2imHeap, filterGradientArgs } from './conv2d-backprop';
+import { heapSimd } from './heap-simd';
 import { gemmSync } from './native-gemm';
 import { alloc, biasActivation, free, FUSED_ACTIVATIONS, heapF32, kernelInput, stockKernel, type BackendWasm } from './wasm-util';
 
@@ -215,25 +218,33 @@ export function conv2DBackpropInputNative(args: KernelArgs): tf.TensorInfo {
   const { batchSize: B, outHeight: OH, outWidth: OW, outChannels: CO } = info;
   const K = info.filterHeight * info.filterWidth * info.inChannels;
   const dxInfo = alloc(backend, [B, info.inHeight, info.inWidth, info.inChannels]);
-  const dy = heapF32(backend, dyInfo);
-  const w = heapF32(backend, filterInfo);
-  const dx = heapF32(backend, dxInfo);
   const transposed = transposedInfo(info);
-  if (transposed !== undefined) {
-    // Stride 1: a gather (im2col of dy, contiguous copies) instead of col2im's scattered adds.
-    gemmConv(dy, flipFilter(w, info), dx, transposed, undefined, 'linear', 0);
-    return dxInfo;
-  }
-  dx.fill(0);
   const chunk = imagesPerChunk(info);
-  const buf = cols(chunk * OH * OW * K);
-  for (let b0 = 0; b0 < B; b0 += chunk) {
-    const b1 = Math.min(B, b0 + chunk);
-    const rows = (b1 - b0) * OH * OW;
-    gemmSync('nt', dy.subarray(b0 * OH * OW * CO, b1 * OH * OW * CO), w, buf, rows, CO, K);
-    col2im(buf, dx, b0, b1, info);
+  const simd = transposed === undefined ? heapSimd(backend) : null;
+  // With the SIMD adds, the patch matrix lives on the wasm heap (allocated before any view is taken).
+  const colsInfo = simd ? alloc(backend, [chunk * OH * OW * K]) : undefined;
+  try {
+    const dy = heapF32(backend, dyInfo);
+    const w = heapF32(backend, filterInfo);
+    const dx = heapF32(backend, dxInfo);
+    if (transposed !== undefined) {
+      // Stride 1: a gather (im2col of dy, contiguous copies) instead of col2im's scattered adds.
+      gemmConv(dy, flipFilter(w, info), dx, transposed, undefined, 'linear', 0);
+      return dxInfo;
+    }
+    dx.fill(0);
+    const buf = colsInfo ? heapF32(backend, colsInfo) : cols(chunk * OH * OW * K);
+    for (let b0 = 0; b0 < B; b0 += chunk) {
+      const b1 = Math.min(B, b0 + chunk);
+      const rows = (b1 - b0) * OH * OW;
+      gemmSync('nt', dy.subarray(b0 * OH * OW * CO, b1 * OH * OW * CO), w, buf, rows, CO, K);
+      if (simd) col2imHeap(simd, buf.byteOffset, dx.byteOffset, b0, b1, info);
+      else col2im(buf, dx, b0, b1, info);
+    }
+    return dxInfo;
+  } finally {
+    if (colsInfo) free(backend, colsInfo);
   }
-  return dxInfo;
 }
 
 /** `Conv2DBackpropFilter` on the native GEMM: dW[KH·KW·CI, CO] = Σ_chunks colsᵀ · dy. */

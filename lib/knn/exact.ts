@@ -60,7 +60,8 @@ export interface ExactIndexOptions {
    * Native projection: which path searches a query call. `'measure'` (default): the call's first
    * batch goes through the projection, timed; the plain GEMM path's time per query (it does not
    * depend on the queries) is measured once on a full batch and kept; the rest of the call takes
-   * the faster path. The bound prunes well near the training data and little far from it
+   * the faster path. After the projection loses, the next calls take the plain path without
+   * timing it, and every {@link RETRY_PROJECTION_EVERY}-th call times it again. The bound prunes well near the training data and little far from it
    * (out-of-distribution or adversarial inputs, test images of tracks absent from training), so
    * which path wins depends on the queries. `'always'`: every batch through the projection. The
    * neighbours and distances are the same either way; only the time differs.
@@ -81,6 +82,9 @@ export interface ExactQueryStats {
   /** Projection mode, `'measure'`: seconds per query of the projection's timed batch and of the plain path. */
   secondsPerQuery?: { projected: number; plain: number };
 }
+
+/** While the projection measures slower than the plain path, it is timed again on every this-many-th query call. */
+export const RETRY_PROJECTION_EVERY = 4;
 
 /** The rank of the projection first pass for `option`, n rows and dim values per row (0: none). */
 export function projectionRank(option: 'auto' | false | number | undefined, n: number, dim: number): number {
@@ -113,6 +117,8 @@ export class ExactIndex implements NeighborIndex {
   lastQueryStats: ExactQueryStats = { researched: 0 };
   /** The plain native path's measured seconds per query on a full batch (projection mode; null until measured). */
   private plainSecondsPerQuery: number | null = null;
+  /** Query calls since the projection last measured faster than the plain path (0: it won, or never measured). */
+  private projectionLosses = 0;
 
   constructor(options: ExactIndexOptions = {}) {
     const b = options.backend ?? 'auto';
@@ -189,6 +195,7 @@ export class ExactIndex implements NeighborIndex {
     this.projection = null;
     this.projectionUnavailableReason = null;
     this.plainSecondsPerQuery = null;
+    this.projectionLosses = 0;
     const rank = projectionRank(this.options.projection, rows, dim);
     if (gemm && rank > 0) {
       const p = await buildProjection(gemm, data, rows, dim, norms, rank);
@@ -262,7 +269,12 @@ export class ExactIndex implements NeighborIndex {
     };
     let done = 0;
     let useProjection = true;
-    if ((this.options.projectionChoice ?? 'measure') === 'measure') {
+    const measure = (this.options.projectionChoice ?? 'measure') === 'measure';
+    if (measure && this.projectionLosses > 0 && this.projectionLosses % RETRY_PROJECTION_EVERY !== 0) {
+      // The projection lost the last measurement: plain, and measured again every few calls.
+      this.projectionLosses++;
+      useProjection = false;
+    } else if (measure) {
       const plainBatch = this.options.batchRows ?? 256;
       const tp = await projected(0, (done = Math.min(rows, batch)));
       if (this.plainSecondsPerQuery === null && rows - done >= plainBatch) {
@@ -271,6 +283,7 @@ export class ExactIndex implements NeighborIndex {
       }
       if (this.plainSecondsPerQuery !== null) {
         useProjection = tp <= this.plainSecondsPerQuery;
+        this.projectionLosses = useProjection ? 0 : this.projectionLosses + 1;
         this.lastQueryStats.secondsPerQuery = { projected: tp, plain: this.plainSecondsPerQuery };
       }
     }

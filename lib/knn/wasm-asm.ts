@@ -69,6 +69,7 @@ export const op = {
   i32Shl: [0x74],
   i32Mul: [0x6c],
   i32Load: [0x28, 2, 0],
+  f32Load: [0x2a, 2, 0],
   f32Store: [0x38, 2, 0],
   f32Add: [0x92],
   // SIMD (prefix 0xfd, then the opcode as u32 LEB128)
@@ -178,6 +179,17 @@ export class WasmKernel<E> {
       this.why = `WebAssembly SIMD ${this.what} kernel failed to compile: ${(e as Error).message}`;
     }
     return this.why;
+  }
+
+  /**
+   * An instance on an existing memory (another module's heap, e.g. the tfjs wasm backend's), which
+   * may grow: take typed-array views of it after the last allocation.
+   * @throws Error when the module cannot run here.
+   */
+  instantiateOn(memory: WasmMemory): E {
+    const why = this.unavailable();
+    if (why) throw new Error(why);
+    return new wasmApi!.Instance(this.compiled!, { env: { memory } }).exports as E;
   }
 
   /**

@@ -1,0 +1,73 @@
+/**
+ * Tests of the wasm SIMD loops on the tfjs wasm heap (lib/kernels/heap-simd.ts) and of col2im on
+ * the heap (lib/kernels/conv2d-backprop.ts `col2imHeap`): the same float32 sums as the JavaScript
+ * loops, bit for bit, for every run length and convolution geometry.
+ *
+ *   node --import tsx --test test/heap-simd.test.ts
+ */
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../lib/backend';
+import { col2im, col2imHeap } from '../lib/kernels/conv2d-backprop';
+import { heapSimd } from '../lib/kernels/heap-simd';
+import { alloc, free, heapF32, type BackendWasm } from '../lib/kernels/wasm-util';
+import { GENERIC_CASES, MNIST_CASES, seeded } from './helpers/conv';
+
+let backend: BackendWasm | null = null;
+before(async () => {
+  const info = await initBackend({ backend: 'wasm' });
+  if (info.name === 'wasm') backend = tf.backend() as unknown as BackendWasm;
+});
+
+test('add on the wasm heap: dst += src for every length (vector part and scalar tail), nothing outside touched', (t) => {
+  if (!backend) return t.skip('wasm backend unavailable');
+  const simd = heapSimd(backend);
+  assert.ok(simd, 'the SIMD module instantiates on the backend heap');
+  const dstInfo = alloc(backend, [40]);
+  const srcInfo = alloc(backend, [40]);
+  try {
+    for (let n = 0; n <= 13; n++) {
+      const dst = heapF32(backend, dstInfo);
+      const src = heapF32(backend, srcInfo);
+      dst.set(seeded(40, 1 + n));
+      src.set(seeded(40, 100 + n));
+      const want = Float32Array.from(dst);
+      for (let i = 0; i < n; i++) want[i + 3] += src[i + 5];
+      simd.add(dst.byteOffset + 12, src.byteOffset + 20, n);
+      assert.deepEqual(Array.from(heapF32(backend, dstInfo)), Array.from(want), `n = ${n}`);
+    }
+  } finally {
+    free(backend, dstInfo);
+    free(backend, srcInfo);
+  }
+});
+
+test('col2im on the heap is bit-identical to the JavaScript col2im (padding, strides, 1 to 64 channels, a chunk not at image 0)', (t) => {
+  if (!backend) return t.skip('wasm backend unavailable');
+  const simd = heapSimd(backend)!;
+  for (const [name, c] of [...MNIST_CASES, ...GENERIC_CASES]) {
+    const info = tf.backend_util.computeConv2DInfo(c.x as [number, number, number, number], c.w as [number, number, number, number], c.stride as [number, number], 1, c.pad as 'same', undefined, false, 'channelsLast');
+    const K = info.filterHeight * info.filterWidth * info.inChannels;
+    const [b0, b1] = [1, info.batchSize]; // images 1 … B−1, as a second chunk would be
+    const rows = (b1 - b0) * info.outHeight * info.outWidth;
+    const cols = seeded(rows * K, 7);
+    const size = tf.util.sizeFromShape(c.x);
+    const want = seeded(size, 9);
+    col2im(cols, want, b0, b1, info);
+    const colsInfo = alloc(backend, [rows * K]);
+    const dxInfo = alloc(backend, [size]);
+    try {
+      heapF32(backend, colsInfo).set(cols);
+      heapF32(backend, dxInfo).set(seeded(size, 9));
+      col2imHeap(simd, heapF32(backend, colsInfo).byteOffset, heapF32(backend, dxInfo).byteOffset, b0, b1, info);
+      const got = heapF32(backend, dxInfo);
+      let same = 0;
+      for (let i = 0; i < size; i++) if (Object.is(got[i], want[i])) same++;
+      assert.equal(same, size, `${name}: ${size - same} of ${size} values differ`);
+    } finally {
+      free(backend, colsInfo);
+      free(backend, dxInfo);
+    }
+  }
+});
