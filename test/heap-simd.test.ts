@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
 import { col2im, col2imHeap } from '../lib/kernels/conv2d-backprop';
 import { heapSimd } from '../lib/kernels/heap-simd';
-import { alloc, free, heapF32, type BackendWasm } from '../lib/kernels/wasm-util';
+import { alloc, biasActivation, free, heapF32, type BackendWasm } from '../lib/kernels/wasm-util';
 import { GENERIC_CASES, MNIST_CASES, seeded } from './helpers/conv';
 
 let backend: BackendWasm | null = null;
@@ -70,4 +70,36 @@ test('col2im on the heap is bit-identical to the JavaScript col2im (padding, str
       free(backend, dxInfo);
     }
   }
+});
+
+test('bias and ReLU on the heap give the JavaScript values bit for bit (−0, NaN and negative values included)', (t) => {
+  if (!backend) return t.skip('wasm backend unavailable');
+  const rows = 7;
+  const n = 12;
+  const simd = heapSimd(backend)!;
+  for (const activation of ['linear', 'relu'] as const) {
+    const y0 = seeded(rows * n, 3);
+    y0[0] = -0;
+    y0[5] = NaN;
+    y0[13] = -1e-30;
+    const bias = seeded(n, 4);
+    bias[0] = 0; // −0 + 0 = +0 in both
+    bias[1] = -0; // −0 stays −0 only without a positive bias
+    y0[1] = -0;
+    const want = Float32Array.from(y0);
+    biasActivation(want, n, Float32Array.from(bias), activation, 0);
+    const yInfo = alloc(backend, [rows * n]);
+    const bInfo = alloc(backend, [n]);
+    try {
+      heapF32(backend, yInfo).set(y0);
+      heapF32(backend, bInfo).set(bias);
+      biasActivation(heapF32(backend, yInfo), n, heapF32(backend, bInfo), activation, 0, simd);
+      const got = heapF32(backend, yInfo);
+      for (let i = 0; i < rows * n; i++) assert.ok(Object.is(got[i], want[i]), `${activation}, value ${i}: ${got[i]} vs ${want[i]}`);
+    } finally {
+      free(backend, yInfo);
+      free(backend, bInfo);
+    }
+  }
+  assert.ok(Object.is(heapSimd(backend), simd), 'one instance per heap');
 });

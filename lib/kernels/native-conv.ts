@@ -18,7 +18,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { backpropConvInfo, col2im, col2imHeap, filterGradientArgs } from './conv2d-backprop';
-import { heapSimd } from './heap-simd';
+import { heapSimd, type HeapSimd } from './heap-simd';
 import { gemmSync } from './native-gemm';
 import { alloc, biasActivation, free, FUSED_ACTIVATIONS, heapF32, kernelInput, stockKernel, type BackendWasm } from './wasm-util';
 
@@ -149,12 +149,12 @@ function convForward(args: KernelArgs, fused: boolean, stock: tf.KernelFunc): tf
   const activation = fused ? a.activation ?? 'linear' : 'linear';
   const out = alloc(backend, info.outShape);
   const bias = fused && inputs.bias !== undefined ? heapF32(backend, inputs.bias) : undefined;
-  gemmConv(heapF32(backend, inputs.x!), heapF32(backend, inputs.filter!), heapF32(backend, out), info, bias, activation, a.leakyreluAlpha ?? 0.2);
+  gemmConv(heapF32(backend, inputs.x!), heapF32(backend, inputs.filter!), heapF32(backend, out), info, bias, activation, a.leakyreluAlpha ?? 0.2, heapSimd(backend));
   return out;
 }
 
 /** y = act(conv(x, w) + bias) for the geometry `info`: im2col and one GEMM per chunk of images. */
-function gemmConv(x: Float32Array, w: Float32Array, y: Float32Array, info: Info, bias: Float32Array | undefined, activation: string, alpha: number): void {
+function gemmConv(x: Float32Array, w: Float32Array, y: Float32Array, info: Info, bias: Float32Array | undefined, activation: string, alpha: number, simd: HeapSimd | null = null): void {
   const { batchSize: B, outHeight: OH, outWidth: OW, outChannels: CO } = info;
   const K = info.filterHeight * info.filterWidth * info.inChannels;
   const chunk = imagesPerChunk(info);
@@ -165,7 +165,7 @@ function gemmConv(x: Float32Array, w: Float32Array, y: Float32Array, info: Info,
     im2col(x, buf, b0, b1, info);
     const yChunk = y.subarray(b0 * OH * OW * CO, b1 * OH * OW * CO);
     gemmSync('nn', buf, w, yChunk, rows, K, CO);
-    biasActivation(yChunk, CO, bias, activation, alpha);
+    biasActivation(yChunk, CO, bias, activation, alpha, simd);
   }
 }
 

@@ -10,6 +10,7 @@
  * tensor is owned by the caller.
  */
 import * as tf from '@tensorflow/tfjs';
+import { heapSimd } from './heap-simd';
 import { gemmSync, type GemmVariant } from './native-gemm';
 import { alloc, biasActivation, FUSED_ACTIVATIONS, heapF32, kernelInput, stockKernel, type BackendWasm } from './wasm-util';
 
@@ -51,7 +52,7 @@ function matmul(args: KernelArgs, fused: boolean, stock: tf.KernelFunc): tf.Tens
     const y = yv.subarray(i * m * n, (i + 1) * m * n);
     gemmSync(variant, av.subarray(ai * m * k, (ai + 1) * m * k), bv.subarray(bi * k * n, (bi + 1) * k * n), y, m, k, n);
   }
-  if (fused) biasActivation(yv, n, biasv, activation, attrs.leakyreluAlpha ?? 0.2);
+  if (fused) biasActivation(yv, n, biasv, activation, attrs.leakyreluAlpha ?? 0.2, heapSimd(args.backend));
   return out;
 }
 

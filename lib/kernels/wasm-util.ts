@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import type { HeapSimd } from './heap-simd';
 
 export type { BackendWasm };
 
@@ -114,8 +115,15 @@ export function stockKernel(name: string, stockOf: (name: string) => tf.KernelCo
   };
 }
 
-/** Adds `bias` (one value per column) to rows of `n` values of `y` and applies `activation` in place. */
-export function biasActivation(y: Float32Array, n: number, bias: Float32Array | undefined, activation: string, alpha: number): void {
+/**
+ * Adds `bias` (one value per column) to rows of `n` values of `y` and applies `activation` in place;
+ * with `simd` (both arrays on its heap, n a multiple of 4, linear or relu) in wasm SIMD, same values.
+ */
+export function biasActivation(y: Float32Array, n: number, bias: Float32Array | undefined, activation: string, alpha: number, simd?: HeapSimd | null): void {
+  if (simd && bias !== undefined && bias.buffer === y.buffer && n % 4 === 0 && (activation === 'relu' || activation === 'linear')) {
+    simd.biasAct(y.byteOffset, bias.byteOffset, y.length / n, n, activation === 'relu' ? 1 : 0);
+    return;
+  }
   if (bias !== undefined) for (let i = 0; i < y.length; i += n) for (let c = 0; c < n; c++) y[i + c] += bias[c];
   if (activation === 'relu') for (let i = 0; i < y.length; i++) y[i] < 0 && (y[i] = 0);
   else if (activation === 'relu6') for (let i = 0; i < y.length; i++) y[i] = Math.min(Math.max(y[i], 0), 6);

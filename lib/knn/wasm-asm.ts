@@ -88,6 +88,7 @@ export const op = {
   f32x4Add: [0xfd, ...uleb(0xe4)],
   f32x4Sub: [0xfd, ...uleb(0xe5)],
   f32x4Mul: [0xfd, ...uleb(0xe6)],
+  f32x4Pmax: [0xfd, ...uleb(0xeb)],
   f32x4ExtractLane: (lane: number) => [0xfd, ...uleb(0x1f), lane],
 };
 
