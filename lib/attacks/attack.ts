@@ -31,9 +31,11 @@ export interface Attack {
   readonly stepsPerImage: number;
   /**
    * Crafts one batch against `modelFn` (logits). Tensor ownership: `x` belongs to the caller; the
-   * returned tensor (shaped like `x`) is new and belongs to the caller.
+   * returned tensor (shaped like `x`) is new and belongs to the caller. `onBatchProgress`, where
+   * the attack reports within a batch (CW-L2: after each binary-search step), gets the fraction
+   * of the batch done.
    */
-  run(modelFn: ModelFn, x: tf.Tensor4D): tf.Tensor;
+  run(modelFn: ModelFn, x: tf.Tensor4D, onBatchProgress?: (fraction: number) => void): tf.Tensor;
 }
 
 /** Options every attack value shares. */
@@ -108,7 +110,8 @@ export function cwL2Attack(options: CwL2AttackOptions = {}): Attack {
     options: { ...resolved, labels: 'model-predictions', code: ATTACKS_CODE_VERSION },
     batchSize,
     stepsPerImage: binarySearchSteps * maxIterations,
-    run: (modelFn, x) => carliniWagnerL2(modelFn, x, resolved),
+    run: (modelFn, x, onBatchProgress) =>
+      carliniWagnerL2(modelFn, x, { ...resolved, onProgress: onBatchProgress && ((e) => onBatchProgress(e.total > 0 ? e.done / e.total : 1)) }),
   };
 }
 

@@ -21,7 +21,7 @@ import { engineKey } from '../kernels';
  * the set). Tensor ownership: `x` belongs to the caller ({@link craftBatches}), which disposes
  * it; the returned tensor must be new (shaped like `x`) and is disposed by the caller too.
  */
-export type BatchAttack = (x: tf.Tensor4D, batch: { start: number; end: number }) => tf.Tensor;
+export type BatchAttack = (x: tf.Tensor4D, batch: { start: number; end: number; progress: (fraction: number) => void }) => tf.Tensor;
 
 /** Options of {@link craftBatches}. */
 export interface CraftBatchesOptions {
@@ -51,7 +51,8 @@ export async function craftBatches(data: ImageBatch, attack: BatchAttack, option
     const x = tf.tensor4d(data.images.subarray(start * per, end * per), [end - start, height, width, channels]);
     let adv: tf.Tensor | undefined;
     try {
-      adv = attack(x, { start, end });
+      const progress = (f: number) => options.onProgress?.({ stage, done: start + Math.round(f * (end - start)), total: n, unit: 'img' });
+      adv = attack(x, { start, end, progress });
       if (adv.size !== x.size) throw new Error(`craftAdversarial: the attack returned shape [${adv.shape.join(', ')}] for a batch of shape [${x.shape.join(', ')}]`);
       out.set(await adv.data(), start * per);
     } finally {
@@ -123,7 +124,7 @@ export async function craftAdversarial(model: tf.LayersModel, data: ImageBatch, 
     images = await craftOnWorkers(model, data, attack, workers, options.onProgress);
   } else {
     const modelFn = logitsFn(model);
-    images = await craftBatches(data, (x) => attack.run(modelFn, x), { batchSize: attack.batchSize, onProgress: options.onProgress, stage: attack.label });
+    images = await craftBatches(data, (x, batch) => attack.run(modelFn, x, batch.progress), { batchSize: attack.batchSize, onProgress: options.onProgress, stage: attack.label });
   }
   const seconds = (performance.now() - t0) / 1000;
   cache.write('adversarial', parts, images, { seconds, label: attack.label, workers });

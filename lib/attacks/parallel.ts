@@ -44,8 +44,10 @@ export interface CraftBatchMessage {
   images: Float32Array;
 }
 export interface CraftWorkerReply {
-  type: 'ready' | 'batch' | 'error';
+  type: 'ready' | 'batch' | 'progress' | 'error';
   start?: number;
+  /** 'progress': the fraction of the batch at `start` done. */
+  fraction?: number;
   images?: Float32Array;
   message?: string;
 }
@@ -62,7 +64,8 @@ export async function modelArtifacts(model: tf.LayersModel): Promise<tf.io.Model
 
 /**
  * The adversarial images of `data` under `attack` against `model`, crafted on `workers` threads
- * (batches of `attack.batchSize`, progress after every batch).
+ * (batches of `attack.batchSize`; progress after every batch, and within batches where the attack
+ * reports it: CW-L2 after each binary-search step).
  */
 export async function craftOnWorkers(model: tf.LayersModel, data: ImageBatch, attack: Attack, workers: number, onProgress?: ProgressCallback): Promise<Float32Array> {
   const { n, height, width, channels } = data;
@@ -74,6 +77,12 @@ export async function craftOnWorkers(model: tf.LayersModel, data: ImageBatch, at
   }; // prettier-ignore
   const { script, evalCode } = workerEntry(__dirname, __filename, 'craft-worker', 'craftAdversarial with workers > 1');
   let done = 0;
+  const partial = new Map<number, number>(); // images done of the batches in progress, by start
+  const report = () => {
+    let inBatches = 0;
+    for (const v of partial.values()) inBatches += v;
+    onProgress?.({ stage: attack.label, done: done + inBatches, total: n, unit: 'img' });
+  };
   await runWorkerJobs<CraftWorkerReply>({
     script, evalCode, workerData, threads: workers, jobs: Math.ceil(n / attack.batchSize),
     name: 'dknn-craft', what: 'crafting worker', unfinished: 'the set was crafted',
@@ -84,9 +93,15 @@ export async function craftOnWorkers(model: tf.LayersModel, data: ImageBatch, at
       w.postMessage({ start, count, shape: [height, width, channels], images } satisfies CraftBatchMessage, [images.buffer]);
     },
     receive: (m) => {
+      if (m.type === 'progress') {
+        partial.set(m.start!, Math.round(m.fraction! * Math.min(attack.batchSize, n - m.start!)));
+        report();
+        return false;
+      }
       out.set(m.images!, m.start! * per);
+      partial.delete(m.start!);
       done += m.images!.length / per;
-      onProgress?.({ stage: attack.label, done, total: n, unit: 'img' });
+      report();
       return true;
     },
   }); // prettier-ignore

@@ -123,3 +123,21 @@ test('crafting on worker threads gives the same images as one thread, for FGSM a
   assert.deepEqual(attackFromSpec('bim', bimAttack({ eps: 0.2, epsIter: 0.1, nbIter: 2 }).options).options, bimAttack({ eps: 0.2, epsIter: 0.1, nbIter: 2 }).options);
   assert.throws(() => attackFromSpec('pgd', {}), /unknown attack "pgd"/);
 });
+
+test('CW-L2 reports progress within a batch (after each binary-search step), on one thread and on workers, and the same images', async () => {
+  const data = images(6, 8);
+  const attack = cwL2Attack({ maxIterations: 3, binarySearchSteps: 3, batchSize: 3 });
+  const runs: { images: Float32Array; events: ProgressEvent[] }[] = [];
+  for (const workers of [1, 2]) {
+    const events: ProgressEvent[] = [];
+    const set = await craftAdversarial(cnn, data, attack, { cache: false, workers, onProgress: (e) => events.push(e) });
+    assert.equal(set.workers, workers);
+    const done = events.map((e) => e.done);
+    // Within a batch of 3 after step 1 of 3: round(3 · 1/3) = 1 image — a count no batch boundary gives.
+    assert.ok(done.some((d) => d % 3 !== 0), `${workers} worker(s): progress inside a batch, got ${done.join(', ')}`);
+    assert.ok(done.every((d, i) => i === 0 || d >= done[i - 1]), `never backwards: ${done.join(', ')}`);
+    assert.equal(done[done.length - 1], 6);
+    runs.push({ images: set.images, events });
+  }
+  assert.deepEqual(runs[1].images, runs[0].images);
+});
