@@ -16,7 +16,7 @@ import { GENERIC_CASES, MNIST_CASES, seeded } from './helpers/conv';
 
 let backend: BackendWasm | null = null;
 before(async () => {
-  const info = await initBackend({ backend: 'wasm' });
+  const info = await initBackend({ prefer: ['wasm'] });
   if (info.name === 'wasm') backend = tf.backend() as unknown as BackendWasm;
 });
 
