@@ -228,27 +228,52 @@ export function setColChunkFloats(n: number): void {
 
 /**
  * col2im: adds the patch rows `cols` of images [b0, b1) (row r = ((b−b0)·OH + oh)·OW + ow,
- * column (kh·KW + kw)·CI + ci) into their input positions of `dx` [B, H, W, CI].
+ * column (kh·KW + kw)·CI + ci) into their input positions of `dx` [B, H, W, CI]. With `simd` and
+ * both arrays on its heap (the same buffer), the adds run in wasm SIMD (`heap-simd.ts`), else in
+ * JavaScript; the additions happen in the same order either way, so dx is bit-identical.
  */
-export function col2im(cols: Float32Array, dx: Float32Array, b0: number, b1: number, info: tf.backend_util.Conv2DInfo): void {
+export function col2im(cols: Float32Array, dx: Float32Array, b0: number, b1: number, info: tf.backend_util.Conv2DInfo, simd: HeapSimd | null = null): void {
+  if (simd && cols.buffer === dx.buffer) {
+    const colsAt = cols.byteOffset;
+    const dxAt = dx.byteOffset;
+    forEachCol2imRun(info, b0, b1, (t, s, n) => simd.add(dxAt + 4 * t, colsAt + 4 * s, n));
+  } else {
+    forEachCol2imRun(info, b0, b1, (t, s, n) => {
+      for (let i = 0; i < n; i++) dx[t + i] += cols[s + i];
+    });
+  }
+}
+
+/**
+ * col2im's traversal: for images [b0, b1), patch row by patch row and kernel row by kernel row,
+ * `add(t, s, n)` stands for dx[t … t+n) += cols[s … s+n): KW·CI floats at once where the kernel row
+ * lies inside the input (KW positions side by side in both arrays), else CI per position inside.
+ */
+function forEachCol2imRun(info: tf.backend_util.Conv2DInfo, b0: number, b1: number, add: (t: number, s: number, n: number) => void): void {
   const { inHeight: H, inWidth: W, inChannels: CI, outHeight: OH, outWidth: OW } = info;
   const { filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw } = info;
   const pt = info.padInfo.top;
   const pl = info.padInfo.left;
-  const N = KH * KW * CI;
+  const run = KW * CI;
+  const N = KH * run;
   for (let b = b0; b < b1; b++) {
     for (let oh = 0; oh < OH; oh++) {
       for (let ow = 0; ow < OW; ow++) {
         const row = (((b - b0) * OH + oh) * OW + ow) * N;
+        const iw0 = ow * sw - pl;
+        const inside = iw0 >= 0 && iw0 + KW <= W;
         for (let kh = 0; kh < KH; kh++) {
           const ih = oh * sh + kh - pt;
           if (ih < 0 || ih >= H) continue;
+          const s = row + kh * run;
+          const t = ((b * H + ih) * W + iw0) * CI;
+          if (inside) {
+            add(t, s, run);
+            continue;
+          }
           for (let kw = 0; kw < KW; kw++) {
-            const iw = ow * sw + kw - pl;
-            if (iw < 0 || iw >= W) continue;
-            const s = row + (kh * KW + kw) * CI;
-            const t = ((b * H + ih) * W + iw) * CI;
-            for (let ci = 0; ci < CI; ci++) dx[t + ci] += cols[s + ci];
+            const iw = iw0 + kw;
+            if (iw >= 0 && iw < W) add(t + kw * CI, s + kw * CI, CI);
           }
         }
       }
@@ -270,40 +295,3 @@ export const conv2DBackpropInputWasmConfig: tf.KernelConfig = {
   kernelFunc: conv2DBackpropInputWasm as unknown as tf.KernelFunc,
 };
 
-/**
- * {@link col2im} on the wasm heap with the SIMD adds of `heap-simd.ts`: `colsAt` and `dxAt` are
- * byte addresses. Each patch row's runs of KW·CI floats (KW positions side by side in both arrays)
- * go in one call; runs that cross the padding, position by position. The additions happen in the
- * same order as in {@link col2im}, so dx is bit-identical.
- */
-export function col2imHeap(simd: HeapSimd, colsAt: number, dxAt: number, b0: number, b1: number, info: tf.backend_util.Conv2DInfo): void {
-  const { inHeight: H, inWidth: W, inChannels: CI, outHeight: OH, outWidth: OW } = info;
-  const { filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw } = info;
-  const pt = info.padInfo.top;
-  const pl = info.padInfo.left;
-  const N = KH * KW * CI;
-  const run = KW * CI;
-  for (let b = b0; b < b1; b++) {
-    for (let oh = 0; oh < OH; oh++) {
-      for (let ow = 0; ow < OW; ow++) {
-        const row = (((b - b0) * OH + oh) * OW + ow) * N;
-        const iw0 = ow * sw - pl;
-        const inside = iw0 >= 0 && iw0 + KW <= W;
-        for (let kh = 0; kh < KH; kh++) {
-          const ih = oh * sh + kh - pt;
-          if (ih < 0 || ih >= H) continue;
-          const s = row + kh * run;
-          const t = ((b * H + ih) * W + iw0) * CI;
-          if (inside) {
-            simd.add(dxAt + 4 * t, colsAt + 4 * s, run);
-            continue;
-          }
-          for (let kw = 0; kw < KW; kw++) {
-            const iw = iw0 + kw;
-            if (iw >= 0 && iw < W) simd.add(dxAt + 4 * (t + kw * CI), colsAt + 4 * (s + kw * CI), CI);
-          }
-        }
-      }
-    }
-  }
-}

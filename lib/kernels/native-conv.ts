@@ -17,7 +17,7 @@
  * wasm SIMD: `heap-simd.ts`).
  */
 import * as tf from '@tensorflow/tfjs';
-import { backpropConvInfo, col2im, col2imHeap, filterGradientArgs } from './conv2d-backprop';
+import { backpropConvInfo, col2im, filterGradientArgs } from './conv2d-backprop';
 import { heapSimd, type HeapSimd } from './heap-simd';
 import { gemmSync } from './native-gemm';
 import { alloc, biasActivation, free, FUSED_ACTIVATIONS, heapF32, kernelInput, stockKernel, type BackendWasm } from './wasm-util';
@@ -238,8 +238,7 @@ export function conv2DBackpropInputNative(args: KernelArgs): tf.TensorInfo {
       const b1 = Math.min(B, b0 + chunk);
       const rows = (b1 - b0) * OH * OW;
       gemmSync('nt', dy.subarray(b0 * OH * OW * CO, b1 * OH * OW * CO), w, buf, rows, CO, K);
-      if (simd) col2imHeap(simd, buf.byteOffset, dx.byteOffset, b0, b1, info);
-      else col2im(buf, dx, b0, b1, info);
+      col2im(buf, dx, b0, b1, info, simd);
     }
     return dxInfo;
   } finally {

@@ -61,9 +61,10 @@ export interface ExactIndexOptions {
    * batch goes through the projection, timed; the plain GEMM path's time per query (it does not
    * depend on the queries) is measured once on a full batch and kept; the rest of the call takes
    * the faster path. After the projection loses, the next calls take the plain path without
-   * timing it, and every {@link RETRY_PROJECTION_EVERY}-th call times it again. The bound prunes well near the training data and little far from it
-   * (out-of-distribution or adversarial inputs, test images of tracks absent from training), so
-   * which path wins depends on the queries. `'always'`: every batch through the projection. The
+   * timing it, and every {@link RETRY_PROJECTION_EVERY}-th call times it again. The bound prunes
+   * well near the training data and little far from it (out-of-distribution or adversarial
+   * inputs, test images of tracks absent from training), so which path wins depends on the
+   * queries. `'always'`: every batch through the projection. The
    * neighbours and distances are the same either way; only the time differs.
    */
   projectionChoice?: 'measure' | 'always';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { reinitialiseKernels } from './mnist-cnn';
+import { reinitialiseKernels } from './initialise';
 import { PerImageStandardization } from './standardize';
 
 /** Options of {@link createVggCnn}. */
