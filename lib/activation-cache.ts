@@ -5,7 +5,7 @@
  * the benchmarks, so both use the same entries.
  */
 import * as tf from '@tensorflow/tfjs';
-import { extractActivations, layerDims, type ImageBatch } from './activations';
+import { allocateActivations, extractActivations, layerDims, type ImageBatch } from './activations';
 import type { ArtefactCache } from './artefacts/cache';
 import { sha256Of } from './artefacts/keys';
 import { modelHash } from './models/weights';
@@ -55,6 +55,7 @@ export async function cachedActivations(model: tf.LayersModel, data: ImageBatch,
   const { cache } = options;
   const dims = layerDims(model, layers, 'cachedActivations');
   const values: (Float32Array | undefined)[] = layers.map(() => undefined);
+  const store: (Float32Array | undefined)[] = layers.map(() => undefined);
   const timings = { hashImages: 0, cacheRead: 0, extract: 0, cacheWrite: 0 };
   const hits: string[] = [];
   const written: string[] = [];
@@ -68,7 +69,9 @@ export async function cachedActivations(model: tf.LayersModel, data: ImageBatch,
     t = performance.now();
     parts = layers.map((layer, l) => activationCacheParts(data, sha, hash, layer, dims[l]));
     layers.forEach((layer, l) => {
-      values[l] = cache.read('activations', parts[l], data.n * dims[l])?.values;
+      // Read into the array extraction would allocate (a row store for large layers), kept for a miss.
+      store[l] = allocateActivations(data.n * dims[l]);
+      values[l] = cache.read('activations', parts[l], data.n * dims[l], { into: store[l] })?.values;
       if (values[l]) hits.push(layer);
     });
     timings.cacheRead = since(t);
@@ -76,7 +79,8 @@ export async function cachedActivations(model: tf.LayersModel, data: ImageBatch,
   const todo = layers.filter((_, l) => values[l] === undefined);
   if (todo.length > 0) {
     let t = performance.now();
-    const acts = await extractActivations(model, data, todo, { batchSize: options.batchSize, onProgress: options.onProgress, workers: options.workers });
+    const into = todo.map((layer) => store[layers.indexOf(layer)]);
+    const acts = await extractActivations(model, data, todo, { batchSize: options.batchSize, onProgress: options.onProgress, workers: options.workers, into });
     timings.extract = since(t);
     t = performance.now();
     for (const a of acts.layers) {

@@ -14,6 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { activationPool, extractWorkerCount } from './activation-workers';
+import { allocateRowStore } from './knn/canonical-wasm';
 import type { ProgressCallback } from './progress';
 
 /** Images as flat NHWC float32 (an `ImageDataset` fits). */
@@ -66,6 +67,18 @@ export interface Activations {
   layers: LayerActivations[];
   /** Number of images extracted (`end − start`). */
   n: number;
+}
+
+/** Arrays from this size on are allocated by {@link allocateActivations} in a row store. */
+export const ROW_STORE_MIN_BYTES = 64 * 2 ** 20;
+
+/**
+ * A zero-filled array for `length` activation values: from {@link ROW_STORE_MIN_BYTES} on in a row
+ * store (`knn/canonical-wasm.ts`: the exact index re-ranks rows stored there in WebAssembly SIMD),
+ * else a plain Float32Array. Either way an ordinary Float32Array to its readers.
+ */
+export function allocateActivations(length: number): Float32Array {
+  return 4 * length >= ROW_STORE_MIN_BYTES ? allocateRowStore(length) : new Float32Array(length);
 }
 
 /** Default {@link ExtractActivationsOptions.batchSize}. */
@@ -155,7 +168,7 @@ export async function extractActivations(
       }
       return { name, dim: dims[l], values: given.length === need ? given : given.subarray(0, need) };
     }
-    return { name, dim: dims[l], values: new Float32Array(need) };
+    return { name, dim: dims[l], values: allocateActivations(need) };
   });
   if (n === 0) return { layers: out, n };
   const workers = extractWorkerCount(options.workers ?? 1, n, batchSize);

@@ -10,6 +10,7 @@
  * ties (duplicate rows), broken by the lower index.
  */
 
+import { canonicalDots } from './canonical-wasm';
 import { throwNonFinite } from './checks';
 import type { TopK } from './topk';
 
@@ -204,6 +205,12 @@ export function pushCandidates(
   four: Float64Array,
   negate = false,
 ): void {
+  // Rows in a row store: the same values from the SIMD kernel.
+  const simd = canonicalDots(values, base, stride, dim, queries, qOff, cands, count, (t, d) => {
+    const i = cands[t];
+    heap.push(negate ? -d : combine(qNorm, norms[i], d), i);
+  });
+  if (simd) return;
   let c = 0;
   for (; c + 3 < count; c += 4) {
     const i0 = cands[c];

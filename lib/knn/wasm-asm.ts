@@ -7,6 +7,7 @@
 
 export const I32 = 0x7f;
 export const V128 = 0x7b;
+export const F64 = 0x7c;
 
 export function uleb(n: number): number[] {
   const out: number[] = [];
@@ -72,6 +73,11 @@ export const op = {
   f32Load: [0x2a, 2, 0],
   f32Store: [0x38, 2, 0],
   f32Add: [0x92],
+  f32LoadAt: (offset: number) => [0x2a, 2, ...uleb(offset)],
+  f64StoreAt: (offset: number) => [0x39, 3, ...uleb(offset)],
+  f64Add: [0xa0],
+  f64Mul: [0xa2],
+  f64PromoteF32: [0xbb],
   // SIMD (prefix 0xfd, then the opcode as u32 LEB128)
   v128Load: (offset = 0) => [0xfd, ...uleb(0x00), 4, ...uleb(offset)],
   v128Store: (offset = 0) => [0xfd, ...uleb(0x0b), 4, ...uleb(offset)],
@@ -90,6 +96,13 @@ export const op = {
   f32x4Mul: [0xfd, ...uleb(0xe6)],
   f32x4Pmax: [0xfd, ...uleb(0xeb)],
   f32x4ExtractLane: (lane: number) => [0xfd, ...uleb(0x1f), lane],
+  v128Load32Zero: (offset: number) => [0xfd, ...uleb(0x5c), 2, ...uleb(offset)],
+  /** Replaces lane `lane` of the v128 on the stack (below the address) with the float32 at address + offset. */
+  v128Load32Lane: (offset: number, lane: number) => [0xfd, ...uleb(0x56), 2, ...uleb(offset), lane],
+  f64x2PromoteLowF32x4: [0xfd, ...uleb(0x5f)],
+  f64x2Add: [0xfd, ...uleb(0xf0)],
+  f64x2Mul: [0xfd, ...uleb(0xf2)],
+  f64x2ExtractLane: (lane: number) => [0xfd, ...uleb(0x21), lane],
 };
 
 /** `while (!(a >= b)) { body }` on two i32 locals (unsigned compare). */
