@@ -10,7 +10,7 @@
  * ties (duplicate rows), broken by the lower index.
  */
 
-import { canonicalDots } from './canonical-wasm';
+import { canonicalDots, isRowStore } from './canonical-wasm';
 import { throwNonFinite } from './checks';
 import type { TopK } from './topk';
 
@@ -50,6 +50,19 @@ export function dotFour(
   out[3] = s3;
 }
 
+/**
+ * Canonical dot products of the query at `queries[qOff …]` with rows `ids[0 … count)` into
+ * `out[0 … count)`; row i starts at `values[base + i·stride]`. In WebAssembly SIMD when `values`
+ * is in a row store (`canonical-wasm.ts`), else {@link dot}: the same values either way.
+ */
+export function canonicalDotsInto(
+  values: Float32Array, base: number, stride: number, dim: number,
+  queries: Float32Array, qOff: number, ids: Int32Array | number[], count: number, out: Float64Array,
+): void {
+  if (canonicalDots(values, base, stride, dim, queries, qOff, ids, count, (t, d) => (out[t] = d))) return;
+  for (let t = 0; t < count; t++) out[t] = dot(queries, qOff, values, base + ids[t] * stride, dim);
+}
+
 /** Canonical squared distance from the two squared norms and the dot product (clamped at 0). */
 export function combine(qNorm2: number, xNorm2: number, qx: number): number {
   const v = qNorm2 + xNorm2 - 2 * qx;
@@ -62,8 +75,13 @@ export function combine(qNorm2: number, xNorm2: number, qx: number): number {
  */
 export function rowSquaredNorms(data: Float32Array, rows: number, dim: number, what = 'data'): Float64Array {
   const out = new Float64Array(rows);
+  const id = [0];
+  const one = new Float64Array(1);
+  const simd = isRowStore(data);
   for (let r = 0; r < rows; r++) {
-    const s = dot(data, r * dim, data, r * dim, dim);
+    id[0] = r;
+    if (simd) canonicalDotsInto(data, 0, dim, dim, data, r * dim, id, 1, one);
+    const s = simd ? one[0] : dot(data, r * dim, data, r * dim, dim);
     if (!Number.isFinite(s)) throwNonFinite(what, data, r, dim);
     if (s > MAX_SQUARED_NORM) {
       throw new RangeError(`${what} row ${r} has squared norm ${s.toPrecision(3)}: its distances would overflow float32 (expected a squared norm ≤ ${MAX_SQUARED_NORM.toPrecision(3)}); scale the values down`);

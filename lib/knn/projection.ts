@@ -21,7 +21,8 @@
  * exact distance is computed.
  */
 import { createRng } from '../random';
-import { pushCandidates } from './kernel';
+import { allocateRowStore } from './canonical-wasm';
+import { canonicalDotsInto, pushCandidates } from './kernel';
 import type { GemmRunner } from './onnx-gemm';
 import { TopK } from './topk';
 import type { KnnResult } from './types';
@@ -172,12 +173,16 @@ export async function buildProjection(gemm: GemmRunner, data: Float32Array, n: n
 
 /** ‖QQᵀ − I‖_F of the rows of `q` (r × dim), with every product summed in float64 (exact to ~1e-13). */
 export function orthonormalityError(q: Float32Array, r: number, dim: number): number {
+  // The canonical dot products, in SIMD on a row-store copy of the basis where available.
+  const rows = allocateRowStore(r * dim);
+  rows.set(q.subarray(0, r * dim));
+  const ids = Int32Array.from({ length: r }, (_, j) => j);
+  const s = new Float64Array(r);
   let e2 = 0;
   for (let i = 0; i < r; i++) {
+    canonicalDotsInto(rows, 0, dim, dim, rows, i * dim, ids, i + 1, s);
     for (let j = 0; j <= i; j++) {
-      let s = 0;
-      for (let t = 0, a = i * dim, b = j * dim; t < dim; t++) s += q[a + t] * q[b + t];
-      const e = s - (i === j ? 1 : 0);
+      const e = s[j] - (i === j ? 1 : 0);
       e2 += i === j ? e * e : 2 * e * e;
     }
   }
