@@ -35,20 +35,20 @@ const GROUP = 4;
 const UNROLL = 8;
 
 /** One step over j for the pairs of a group: acc_p += widen(row_{2p}[j], row_{2p+1}[j]) · q[j], float32 at byte offset `o` from the current j. */
-function stepAt(pairs: number, o: number, L: Locals): number[][] {
-  const code: number[][] = [op.get(L.qj), op.v128Load32Splat4(o), op.f64x2PromoteLowF32x4, op.set(L.qs)];
+function stepAt(pairs: number, o: number, L: Locals, self: boolean): number[][] {
+  const code: number[][] = self ? [] : [op.get(L.qj), op.v128Load32Splat4(o), op.f64x2PromoteLowF32x4, op.set(L.qs)];
   for (let p = 0; p < pairs; p++) {
     code.push(
       op.get(L.acc + p),
       op.get(L.off + 2 * p + 1), op.get(L.off + 2 * p), op.v128Load32Zero(o), op.v128Load32Lane(o, 1),
-      op.f64x2PromoteLowF32x4, op.get(L.qs), op.f64x2Mul, op.f64x2Add, op.set(L.acc + p),
+      op.f64x2PromoteLowF32x4, ...(self ? [op.tee(L.qs), op.get(L.qs)] : [op.get(L.qs)]), op.f64x2Mul, op.f64x2Add, op.set(L.acc + p),
     ); // prettier-ignore
   }
   return code;
 }
 
 /** The body of one group of `rows` rows (even, or 1: the row in both lanes, lane 0 stored). */
-function groupCode(rows: number, L: Locals): number[][] {
+function groupCode(rows: number, L: Locals, self: boolean): number[][] {
   const pairs = Math.max(1, rows / 2);
   const lanes = 2 * pairs;
   const code: number[][] = [];
@@ -65,9 +65,9 @@ function groupCode(rows: number, L: Locals): number[][] {
   };
   code.push(op.i32(0), op.set(L.j));
   const unrolled: number[][] = [];
-  for (let u = 0; u < UNROLL; u++) unrolled.push(...stepAt(pairs, 4 * u, L));
+  for (let u = 0; u < UNROLL; u++) unrolled.push(...stepAt(pairs, 4 * u, L, self));
   code.push(...whileLt(L.j, L.jEnd, [...offsets(), ...unrolled, ...addTo(L.j, 4 * UNROLL)]));
-  code.push(...whileLt(L.j, L.dimBytes, [...offsets(), ...stepAt(pairs, 0, L), ...addTo(L.j, 4)]));
+  code.push(...whileLt(L.j, L.dimBytes, [...offsets(), ...stepAt(pairs, 0, L, self), ...addTo(L.j, 4)]));
   for (let p = 0; p < pairs; p++) {
     code.push(op.get(L.out), op.get(L.acc + p), op.f64x2ExtractLane(0), op.f64StoreAt(16 * p));
     if (2 * p + 1 < rows) code.push(op.get(L.out), op.get(L.acc + p), op.f64x2ExtractLane(1), op.f64StoreAt(16 * p + 8));
@@ -76,7 +76,8 @@ function groupCode(rows: number, L: Locals): number[][] {
   return code;
 }
 
-function dotsFunction(): Fn {
+/** `dots`, or with `self` `squares`: the same loops with each row's value in place of the query's (q unused). */
+function dotsFunction(self: boolean): Fn {
   // params 0–6; i32 locals 7 … 11, ptr[GROUP], off[GROUP]; v128 locals acc[GROUP/2], qs
   const P = GROUP / 2;
   const L: Locals = { q: 0, ids: 1, count: 2, base: 3, stride: 4, dim: 5, out: 6, end: 7, j: 8, jEnd: 9, dimBytes: 10, qj: 11, ptr: 12, off: 12 + GROUP, acc: 12 + 2 * GROUP, qs: 12 + 2 * GROUP + P };
@@ -88,18 +89,20 @@ function dotsFunction(): Fn {
     op.get(L.dim), op.i32(2), op.i32Shl, op.set(L.dimBytes),
     op.get(L.dimBytes), op.i32(-4 * UNROLL), op.i32And, op.set(L.jEnd),
     op.get(L.ids), op.get(L.count), op.i32(2), op.i32Shl, op.i32Add, op.set(L.end),
-    ...whileRows(GROUP, groupCode(GROUP, L)),
-    ...whileRows(2, groupCode(2, L)),
-    ...whileRows(1, groupCode(1, L)),
+    ...whileRows(GROUP, groupCode(GROUP, L, self)),
+    ...whileRows(2, groupCode(2, L, self)),
+    ...whileRows(1, groupCode(1, L, self)),
   ]; // prettier-ignore
   return { params: 7, locals: [{ count: 5 + 2 * GROUP, type: I32 }, { count: P + 1, type: V128 }], body };
 }
 
 interface DotsExports {
   dots(q: number, ids: number, count: number, base: number, strideBytes: number, dim: number, out: number): void;
+  /** out[c] = Σ_j row_{ids[c]}[j]², sequentially in float64 (`q` unused). */
+  squares(q: number, ids: number, count: number, base: number, strideBytes: number, dim: number, out: number): void;
 }
 
-const kernel = new WasmKernel<DotsExports>('canonical dot-product', () => assembleModule([dotsFunction()], ['dots']));
+const kernel = new WasmKernel<DotsExports>('canonical dot-product', () => assembleModule([dotsFunction(false), dotsFunction(true)], ['dots', 'squares']));
 
 /** Candidates per kernel call (their ids and float64 results live in the scratch space). */
 const CHUNK = 1024;
@@ -150,6 +153,23 @@ class RowStore {
     for (let t = 0; t < m; t++) ids[t] = cands[c0 + t];
     fn.dots(this.qAt, this.idsAt, m, rowsAt, 4 * stride, dim, this.outAt);
     return this.f64;
+  }
+
+  /** Canonical squared norms of the m ≤ CHUNK consecutive rows from byte `rowsAt`; the view is valid until the next call. */
+  squares(fn: DotsExports, m: number, rowsAt: number, stride: number, dim: number): Float64Array {
+    const ids = this.i32;
+    for (let t = 0; t < m; t++) ids[t] = t;
+    fn.squares(0, this.idsAt, m, rowsAt, 4 * stride, dim, this.outAt);
+    return this.f64;
+  }
+
+  /** The scratch space free between calls: byte address and length (the query area). */
+  get scratch(): { at: number; bytes: number } {
+    return { at: this.qAt, bytes: 4 * MAX_CANONICAL_DIM };
+  }
+
+  get wasmMemory(): WasmMemory {
+    return this.memory;
   }
 }
 
@@ -214,4 +234,26 @@ export function canonicalDots(
     for (let t = 0; t < m; t++) each(c0 + t, d[t]);
   }
   return true;
+}
+
+/**
+ * Canonical squared norms (sequential float64 sums of squares) of the `rows` rows of `values`
+ * (row i at `values[i·dim]`) into `out`, or false without writing when `values` is not in a row
+ * store: then the caller computes them in JavaScript.
+ */
+export function canonicalSquares(values: Float32Array, rows: number, dim: number, out: Float64Array): boolean {
+  const store = stores.get(values.buffer);
+  const fn = store?.kernel() ?? null;
+  if (store === undefined || fn === null) return false;
+  for (let r0 = 0; r0 < rows; r0 += CHUNK) {
+    const m = Math.min(CHUNK, rows - r0);
+    out.set(store.squares(fn, m, values.byteOffset + 4 * r0 * dim, dim, dim).subarray(0, m), r0);
+  }
+  return true;
+}
+
+/** The WebAssembly memory of the row store holding `values` and its free scratch space, or null for a plain array. */
+export function rowStoreMemory(values: Float32Array): { memory: WasmMemory; scratch: { at: number; bytes: number } } | null {
+  const store = stores.get(values.buffer);
+  return store === undefined || store.kernel() === null ? null : { memory: store.wasmMemory, scratch: store.scratch };
 }

@@ -10,7 +10,7 @@
  * ties (duplicate rows), broken by the lower index.
  */
 
-import { canonicalDots, isRowStore } from './canonical-wasm';
+import { canonicalDots, canonicalSquares } from './canonical-wasm';
 import { throwNonFinite } from './checks';
 import type { TopK } from './topk';
 
@@ -75,13 +75,9 @@ export function combine(qNorm2: number, xNorm2: number, qx: number): number {
  */
 export function rowSquaredNorms(data: Float32Array, rows: number, dim: number, what = 'data'): Float64Array {
   const out = new Float64Array(rows);
-  const id = [0];
-  const one = new Float64Array(1);
-  const simd = isRowStore(data);
+  const simd = canonicalSquares(data, rows, dim, out);
   for (let r = 0; r < rows; r++) {
-    id[0] = r;
-    if (simd) canonicalDotsInto(data, 0, dim, dim, data, r * dim, id, 1, one);
-    const s = simd ? one[0] : dot(data, r * dim, data, r * dim, dim);
+    const s = simd ? out[r] : dot(data, r * dim, data, r * dim, dim);
     if (!Number.isFinite(s)) throwNonFinite(what, data, r, dim);
     if (s > MAX_SQUARED_NORM) {
       throw new RangeError(`${what} row ${r} has squared norm ${s.toPrecision(3)}: its distances would overflow float32 (expected a squared norm ≤ ${MAX_SQUARED_NORM.toPrecision(3)}); scale the values down`);

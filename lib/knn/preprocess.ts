@@ -14,6 +14,7 @@
 import { NOT_FITTED_SENTENCES, NotFittedError } from '../errors';
 
 import { checkMatrix, throwNonFinite } from './checks';
+import { applyCentreSimd, fitCentreSimd, normaliseRowsSimd } from './preprocess-wasm';
 
 /**
  * L2-normalises each of the `rows` rows of `data` in place and returns `data`. A zero row stays zero.
@@ -21,6 +22,7 @@ import { checkMatrix, throwNonFinite } from './checks';
  */
 export function normaliseRows(data: Float32Array, rows: number, dim: number): Float32Array {
   checkMatrix('data', data, rows, dim, true);
+  if (normaliseRowsSimd(data, rows, dim)) return data;
   for (let r = 0; r < rows; r++) {
     const o = r * dim;
     let s = 0;
@@ -40,6 +42,8 @@ export function normaliseRows(data: Float32Array, rows: number, dim: number): Fl
  */
 export function fitCentre(data: Float32Array, rows: number, dim: number): Float32Array {
   checkMatrix('data', data, rows, dim);
+  const simd = fitCentreSimd(data, rows, dim);
+  if (simd) return simd;
   const sum = new Float64Array(dim);
   for (let r = 0; r < rows; r++) {
     const o = r * dim;
@@ -59,6 +63,7 @@ export function applyCentre(data: Float32Array, rows: number, dim: number, centr
   if (centre.length !== dim) {
     throw new RangeError(`dimension mismatch: centre has ${centre.length} values, expected dim = ${dim}`);
   }
+  if (applyCentreSimd(data, rows, dim, centre)) return data;
   for (let r = 0; r < rows; r++) {
     const o = r * dim;
     for (let j = 0; j < dim; j++) data[o + j] -= centre[j];

@@ -58,6 +58,7 @@ export const op = {
   call: (f: number) => [0x10, ...uleb(f)],
   get: (i: number) => [0x20, ...uleb(i)],
   set: (i: number) => [0x21, ...uleb(i)],
+  tee: (i: number) => [0x22, ...uleb(i)],
   i32: (v: number) => [0x41, ...sleb(v)],
   i32Eq: [0x46],
   i32GeU: [0x4f],
@@ -76,6 +77,10 @@ export const op = {
   f32LoadAt: (offset: number) => [0x2a, 2, ...uleb(offset)],
   f64StoreAt: (offset: number) => [0x39, 3, ...uleb(offset)],
   f64Add: [0xa0],
+  f64LoadAt: (offset: number) => [0x2b, 3, ...uleb(offset)],
+  f32StoreAt: (offset: number) => [0x38, 2, ...uleb(offset)],
+  f32Sub: [0x93],
+  f32DemoteF64: [0xb6],
   f64Mul: [0xa2],
   f64PromoteF32: [0xbb],
   // SIMD (prefix 0xfd, then the opcode as u32 LEB128)
@@ -101,6 +106,10 @@ export const op = {
   v128Load32Lane: (offset: number, lane: number) => [0xfd, ...uleb(0x56), 2, ...uleb(offset), lane],
   f64x2PromoteLowF32x4: [0xfd, ...uleb(0x5f)],
   f64x2Add: [0xfd, ...uleb(0xf0)],
+  f64x2Splat: [0xfd, ...uleb(0x14)],
+  f32x4DemoteF64x2Zero: [0xfd, ...uleb(0x5e)],
+  /** i8x16.shuffle of the two v128 on the stack by 16 byte indices (0–15 the first, 16–31 the second). */
+  i8x16Shuffle: (lanes: number[]) => [0xfd, ...uleb(0x0d), ...lanes],
   f64x2Mul: [0xfd, ...uleb(0xf2)],
   f64x2ExtractLane: (lane: number) => [0xfd, ...uleb(0x21), lane],
 };
