@@ -14,6 +14,8 @@
  * `dots(q, ids, count, base, strideBytes, dim, out)`: for c < count, out[c] (float64) = Σ_j
  * q[j]·row_{ids[c]}[j] with row i at byte `base + i·strideBytes`; rows in groups of 4 (2 f64x2
  * accumulators), then pairs, then a last single row (in both lanes); j in steps of 8, then 1.
+ * `squares(…)`: the same loops with each row in place of the query (canonical squared norms).
+ * The scratch space also serves `preprocess-wasm.ts` between calls ({@link rowStoreMemory}).
  *
  * Measured (1,000 queries of MNIST ReLU1 against its 60,000 training rows, exact projection search,
  * 246 rows re-ranked per query): 7.35 s with the re-ranking in JavaScript, 4.13 s in SIMD.

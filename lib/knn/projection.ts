@@ -21,6 +21,7 @@
  * exact distance is computed.
  */
 import { createRng } from '../random';
+import { BoundsWorkspace, boundValue, lowered } from './bounds-wasm';
 import { allocateRowStore } from './canonical-wasm';
 import { canonicalDotsInto, pushCandidates } from './kernel';
 import type { GemmRunner } from './onnx-gemm';
@@ -256,11 +257,15 @@ export async function searchProjected(
   const four = new Float64Array(4);
   const q = { pq2: new Float64Array(batch), lo: new Float64Array(batch), hi: new Float64Array(batch), n2: new Float64Array(batch) };
   const need = Math.min(batch, rows) * n;
-  const lb = new Float32Array(need); // the bounds of one query batch; not kept between calls (memory)
-  const block = new Float32Array(Math.min(batch, rows) * Math.min(CHUNK, n)); // GEMM output, reused
+  // The bounds in WebAssembly SIMD where it runs (same values); their arrays live in its memory.
+  const simd = BoundsWorkspace.create(n, Math.min(batch, rows), Math.min(CHUNK, n));
+  const lb = simd?.lb ?? new Float32Array(need); // the bounds of one query batch; not kept between calls (memory)
+  const block = simd?.block ?? new Float32Array(Math.min(batch, rows) * Math.min(CHUNK, n)); // GEMM output, reused
   const scale = 1 / (1 + proj.orthoError);
-  const rowTerm = new Float64Array(n);
+  const rowTerm = simd?.rowTerm ?? new Float64Array(n);
   for (let x = 0; x < n; x++) rowTerm[x] = scale * proj.coordNorms[x] - options.slack * norms[x];
+  simd?.resLo.set(proj.resLo);
+  simd?.resHi.set(proj.resHi);
   let reranked = 0;
   for (let b0 = 0; b0 < rows; b0 += batch) {
     const m = Math.min(batch, rows - b0);
@@ -274,7 +279,8 @@ export async function searchProjected(
     for (let c0 = 0; c0 < n; c0 += CHUNK) {
       const w = Math.min(CHUNK, n - c0);
       const g = await gemm.abt(pq, m, proj.coords.subarray(c0 * r, (c0 + w) * r), w, r, block);
-      fillBounds(g, m, w, c0, n, q, rowTerm, proj.resLo, proj.resHi, scale, options.slack, lb, heaps);
+      if (simd) simd.fill(m, w, c0, q, scale, options.slack, heaps);
+      else fillBounds(g, m, w, c0, n, q, rowTerm, proj.resLo, proj.resHi, scale, options.slack, lb, heaps);
     }
     for (let a = 0; a < m; a++) {
       const row = b0 + a;
@@ -304,7 +310,7 @@ export async function searchProjected(
  * rowTerm = scale·p_x² − slack·‖x‖² precomputed (an unclamped negative projection term only lowers
  * the bound).
  */
-function fillBounds(
+export function fillBounds(
   g: Float32Array, m: number, w: number, c0: number, n: number,
   q: { pq2: Float64Array; lo: Float64Array; hi: Float64Array; n2: Float64Array },
   rowTerm: Float64Array, resLo: Float64Array, resHi: Float64Array, scale: number, slack: number, lb: Float32Array, heaps: TopK[],
@@ -320,12 +326,9 @@ function fillBounds(
     const lbBase = a * n + c0;
     for (let i = 0; i < w; i++) {
       const x = c0 + i;
-      const d1 = lo - resHi[x];
-      const d2 = resLo[x] - hi;
-      const gap = d1 > d2 ? (d1 > 0 ? d1 : 0) : d2 > 0 ? d2 : 0;
-      const v = qTerm + rowTerm[x] - s2 * g[gb + i] + gap * gap;
+      const v = boundValue(qTerm, rowTerm[x], s2, g[gb + i], lo, hi, resLo[x], resHi[x]);
       // Stored as float32, first lowered by more than its rounding (2⁻²⁴ relative): still a lower bound.
-      lb[lbBase + i] = v - (v < 0 ? -v : v) * 1.2e-7;
+      lb[lbBase + i] = lowered(v);
       if (v <= worst) {
         h.push(v, x);
         worst = h.worst;

@@ -77,6 +77,10 @@ export const op = {
   f32LoadAt: (offset: number) => [0x2a, 2, ...uleb(offset)],
   f64StoreAt: (offset: number) => [0x39, 3, ...uleb(offset)],
   f64Add: [0xa0],
+  f64Le: [0x65],
+  i32StoreAt: (offset: number) => [0x36, 2, ...uleb(offset)],
+  i32LoadAt: (offset: number) => [0x28, 2, ...uleb(offset)],
+  i32ShrU: [0x76],
   f64LoadAt: (offset: number) => [0x2b, 3, ...uleb(offset)],
   f32StoreAt: (offset: number) => [0x38, 2, ...uleb(offset)],
   f32Sub: [0x93],
@@ -106,6 +110,12 @@ export const op = {
   v128Load32Lane: (offset: number, lane: number) => [0xfd, ...uleb(0x56), 2, ...uleb(offset), lane],
   f64x2PromoteLowF32x4: [0xfd, ...uleb(0x5f)],
   f64x2Add: [0xfd, ...uleb(0xf0)],
+  f64x2Sub: [0xfd, ...uleb(0xf1)],
+  f64x2Abs: [0xfd, ...uleb(0xec)],
+  f64x2Pmax: [0xfd, ...uleb(0xf7)],
+  v128Load64Zero: (offset: number) => [0xfd, ...uleb(0x5d), 3, ...uleb(offset)],
+  /** Stores lane `lane` (64 bits) of the v128 on the stack at address + offset. */
+  v128Store64Lane: (offset: number, lane: number) => [0xfd, ...uleb(0x5b), 3, ...uleb(offset), lane],
   f64x2Splat: [0xfd, ...uleb(0x14)],
   f32x4DemoteF64x2Zero: [0xfd, ...uleb(0x5e)],
   /** i8x16.shuffle of the two v128 on the stack by 16 byte indices (0–15 the first, 16–31 the second). */

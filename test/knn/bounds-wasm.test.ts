@@ -1,0 +1,52 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BoundsWorkspace } from '../../lib/knn/bounds-wasm';
+import { fillBounds } from '../../lib/knn/projection';
+import { TopK } from '../../lib/knn/topk';
+import { uniform } from './helpers';
+
+const probe = BoundsWorkspace.create(1, 1, 1);
+
+test('SIMD projection bounds: the JavaScript bounds and heaps, value for value', { skip: probe === null ? 'WebAssembly SIMD unavailable' : false }, () => {
+  // n rows, blocks of w (odd, more than one 1,024-row call), m queries; residual intervals that
+  // overlap and that do not (gap 0 and gap > 0), negative bounds, ties.
+  const n = 5003;
+  const m = 3;
+  const chunk = 2501;
+  const u = uniform(77);
+  const ws = BoundsWorkspace.create(n, m, chunk)!;
+  const rowTerm = Float64Array.from({ length: n }, () => u() - 0.3);
+  const resLo = Float64Array.from({ length: n }, () => u() * 0.5);
+  const resHi = resLo.map((v) => v + u() * 0.1);
+  for (let x = 0; x < n; x += 97) rowTerm[x] = rowTerm[0]; // ties
+  ws.rowTerm.set(rowTerm);
+  ws.resLo.set(resLo);
+  ws.resHi.set(resHi);
+  const q = { pq2: Float64Array.from([0.4, 0.9, 0.1]), lo: Float64Array.from([0.1, 0.45, 0.3]), hi: Float64Array.from([0.2, 0.5, 0.31]), n2: Float64Array.from([1, 1.2, 0.8]) };
+  const lbJs = new Float32Array(m * n);
+  const heapsJs = [new TopK(40), new TopK(40), new TopK(40)];
+  const heapsSimd = [new TopK(40), new TopK(40), new TopK(40)];
+  let blocks = 0;
+  for (let c0 = 0; c0 < n; c0 += chunk) {
+    const w = Math.min(chunk, n - c0);
+    const g = ws.block.subarray(0, m * w);
+    for (let i = 0; i < g.length; i++) g[i] = (u() - 0.5) * (i % 7 === 0 ? 1e-3 : 1);
+    const gCopy = Float32Array.from(g);
+    fillBounds(gCopy, m, w, c0, n, q, rowTerm, resLo, resHi, 0.999, 5e-3, lbJs, heapsJs);
+    ws.fill(m, w, c0, q, 0.999, 5e-3, heapsSimd);
+    blocks++;
+  }
+  assert.equal(blocks, 3);
+  let positive = 0;
+  for (let i = 0; i < lbJs.length; i++) {
+    assert.ok(Object.is(ws.lb[i], lbJs[i]), `bound ${i}: ${ws.lb[i]} ≠ ${lbJs[i]}`);
+    if (lbJs[i] > 0) positive++;
+  }
+  assert.ok(positive > 0 && positive < lbJs.length, 'bounds of both signs');
+  for (let a = 0; a < m; a++) {
+    const [ia, da, ib, db] = [new Int32Array(40), new Float64Array(40), new Int32Array(40), new Float64Array(40)];
+    assert.equal(heapsSimd[a].drainSorted(ib, db, 0), heapsJs[a].drainSorted(ia, da, 0));
+    assert.deepEqual(Array.from(ib), Array.from(ia), `query ${a}: heap rows`);
+    assert.deepEqual(Array.from(db), Array.from(da), `query ${a}: heap bounds`);
+  }
+});
