@@ -21,7 +21,11 @@ const SUB = 1024;
 // f64 locals: worst 14, t 15; v128 locals: qT 16, lo 17, hi 18, s2 19, c 20, v 21, d 22
 const L = { g: 0, pairs: 1, lb: 2, rowTerm: 3, resLo: 4, resHi: 5, consts: 6, cand: 7, x0: 8, p: 9, q: 10, end: 11, cnt: 12, worst: 14, t: 15, qT: 16, lo: 17, hi: 18, s2: 19, c: 20, v: 21, d: 22 };
 
-function boundsFunction(): Fn {
+/**
+ * `bounds`, or without `gap` `offers`: v = (qTerm + rowTerm_x) − s2·g only (the plain GEMM path's
+ * approximate distance, `offerBlock` in `exact.ts`), no bound stored (`lb`, `resLo`, `resHi` unused).
+ */
+function boundsFunction(gap: boolean): Fn {
   const splat = (offset: number, local: number) => [op.get(L.consts), op.f64LoadAt(offset), op.f64x2Splat, op.set(local)];
   const f64At = (base: number) => [op.get(base), op.get(L.q), op.i32Add, op.v128Load()];
   const offer = (lane: number): number[][] => [
@@ -41,17 +45,21 @@ function boundsFunction(): Fn {
     op.get(L.pairs), op.i32(3), op.i32Shl, op.set(L.end),
     ...whileLt(L.p, L.end, [
       // gap = pmax(pmax(lo − ρhi, ρlo − hi), 0)
-      op.get(L.lo), ...f64At(L.resHi), op.f64x2Sub,
-      ...f64At(L.resLo), op.get(L.hi), op.f64x2Sub,
-      op.f64x2Pmax, op.v128Zero, op.f64x2Pmax, op.set(L.d),
+      ...(gap ? [
+        op.get(L.lo), ...f64At(L.resHi), op.f64x2Sub,
+        ...f64At(L.resLo), op.get(L.hi), op.f64x2Sub,
+        op.f64x2Pmax, op.v128Zero, op.f64x2Pmax, op.set(L.d),
+      ] : []),
       // v = ((qTerm + rowTerm) − s2·g) + gap²
       op.get(L.qT), ...f64At(L.rowTerm), op.f64x2Add,
       op.get(L.s2), op.get(L.g), op.get(L.p), op.i32Add, op.v128Load64Zero(0), op.f64x2PromoteLowF32x4, op.f64x2Mul, op.f64x2Sub,
-      op.get(L.d), op.get(L.d), op.f64x2Mul, op.f64x2Add, op.set(L.v),
+      ...(gap ? [op.get(L.d), op.get(L.d), op.f64x2Mul, op.f64x2Add] : []), op.set(L.v),
       // lb = float32(v − |v|·c)
-      op.get(L.lb), op.get(L.p), op.i32Add,
-      op.get(L.v), op.get(L.v), op.f64x2Abs, op.get(L.c), op.f64x2Mul, op.f64x2Sub, op.f32x4DemoteF64x2Zero,
-      op.v128Store64Lane(0, 0),
+      ...(gap ? [
+        op.get(L.lb), op.get(L.p), op.i32Add,
+        op.get(L.v), op.get(L.v), op.f64x2Abs, op.get(L.c), op.f64x2Mul, op.f64x2Sub, op.f32x4DemoteF64x2Zero,
+        op.v128Store64Lane(0, 0),
+      ] : []),
       ...offer(0), ...offer(1),
       ...addTo(L.p, 8), ...addTo(L.q, 16),
     ]),
@@ -62,9 +70,10 @@ function boundsFunction(): Fn {
 
 interface BoundsExports {
   bounds(g: number, pairs: number, lb: number, rowTerm: number, resLo: number, resHi: number, consts: number, cand: number, x0: number): void;
+  offers(g: number, pairs: number, lb: number, rowTerm: number, resLo: number, resHi: number, consts: number, cand: number, x0: number): void;
 }
 
-const kernel = new WasmKernel<BoundsExports>('projection bounds', () => assembleModule([boundsFunction()], ['bounds']));
+const kernel = new WasmKernel<BoundsExports>('projection bounds', () => assembleModule([boundsFunction(true), boundsFunction(false)], ['bounds', 'offers']));
 
 /** Per-query terms of the bound (as `projection.ts` computes them). */
 export interface QueryTerms {
@@ -104,11 +113,12 @@ export class BoundsWorkspace {
   private readonly candV: Float64Array;
   private readonly at: { block: number; lb: number; rowTerm: number; resLo: number; resHi: number; consts: number; cand: number };
 
-  private constructor(private readonly n: number, batch: number, chunk: number) {
+  private constructor(private readonly n: number, batch: number, chunk: number, bounds: boolean) {
     const at = { rowTerm: 0, resLo: 8 * n, resHi: 16 * n, consts: 24 * n, cand: 24 * n + 64, block: 0, lb: 0 };
     at.block = at.cand + 12 * SUB;
     at.lb = at.block + 4 * batch * chunk;
-    const inst = kernel.instantiate(at.lb + 4 * batch * n);
+    const lbLength = bounds ? batch * n : 0;
+    const inst = kernel.instantiate(at.lb + 4 * lbLength);
     const buffer = inst.memory.buffer;
     this.fn = inst.fn;
     this.at = at;
@@ -120,16 +130,47 @@ export class BoundsWorkspace {
     this.candIdx = new Int32Array(buffer, at.cand, SUB);
     this.candV = new Float64Array(buffer, at.cand + 4 * SUB, SUB);
     this.block = new Float32Array(buffer, at.block, batch * chunk);
-    this.lb = new Float32Array(buffer, at.lb, batch * n);
+    this.lb = new Float32Array(buffer, at.lb, lbLength);
   }
 
-  /** A workspace for `n` rows, query batches of ≤ `batch` and GEMM blocks of ≤ `chunk` rows, or null where WebAssembly SIMD cannot run or the memory would pass 4 GiB. */
-  static create(n: number, batch: number, chunk: number): BoundsWorkspace | null {
+  /**
+   * A workspace for `n` rows, query batches of ≤ `batch` and GEMM blocks of ≤ `chunk` rows (without
+   * `bounds`: no bound array, for {@link offer} only), or null where WebAssembly SIMD cannot run or
+   * the memory would pass 4 GiB.
+   */
+  static create(n: number, batch: number, chunk: number, bounds = true): BoundsWorkspace | null {
     if (kernel.unavailable() !== null) return null;
     try {
-      return new BoundsWorkspace(n, batch, chunk);
+      return new BoundsWorkspace(n, batch, chunk, bounds);
     } catch {
       return null;
+    }
+  }
+
+  /**
+   * `offerBlock` of `exact.ts` on the GEMM block in {@link block}: the approximate distances
+   * ‖q‖² + ‖x‖² − 2·g (‖x‖² in {@link rowTerm}) of m queries × w rows from c0 offered to the queries'
+   * heaps, the same values in the same order.
+   */
+  offer(m: number, w: number, c0: number, qNorms: Float64Array, q0: number, heaps: TopK[]): void {
+    const { at, consts } = this;
+    consts[3] = 2;
+    for (let a = 0; a < m; a++) {
+      const h = heaps[a];
+      consts[0] = qNorms[q0 + a];
+      for (let i0 = 0; i0 < w; i0 += SUB) {
+        const len = Math.min(SUB, w - i0);
+        const x0 = c0 + i0;
+        consts[4] = h.worst;
+        this.fn.offers(at.block + 4 * (a * w + i0), len >> 1, 0, at.rowTerm + 8 * x0, 0, 0, at.consts, at.cand, x0);
+        const cnt = this.count[0];
+        for (let t = 0; t < cnt; t++) h.push(this.candV[t], this.candIdx[t]);
+        if (len & 1) {
+          const x = x0 + len - 1;
+          const v = consts[0] + this.rowTerm[x] - 2 * this.block[a * w + i0 + len - 1];
+          if (v <= h.worst) h.push(v, x);
+        }
+      }
     }
   }
 

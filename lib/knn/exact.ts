@@ -18,6 +18,7 @@
 import { availableParallelism } from 'node:os';
 import { NotFittedError } from '../errors';
 import { checkK, checkMatrix, checkQueries } from './checks';
+import { BoundsWorkspace } from './bounds-wasm';
 import { pushCandidates, rowSquaredNorms, scanFourQueries, scanOneQuery } from './kernel';
 import { gemmRunner, type GemmRunner } from './onnx-gemm';
 import { buildProjection, searchProjected, type Projection } from './projection';
@@ -350,7 +351,10 @@ export class ExactIndex implements NeighborIndex {
     const final = new TopK(k);
     const heaps: TopK[] = [];
     const redo: { row: number; bound: number }[] = [];
-    const block = new Float32Array(Math.min(batch, rows) * Math.min(chunk, n)); // GEMM output, reused
+    // The approximate distances in WebAssembly SIMD where it runs (same values, same heaps).
+    const simd = BoundsWorkspace.create(n, Math.min(batch, rows), Math.min(chunk, n), false);
+    simd?.rowTerm.set(norms);
+    const block = simd?.block ?? new Float32Array(Math.min(batch, rows) * Math.min(chunk, n)); // GEMM output, reused
 
     for (let b0 = 0; b0 < rows; b0 += batch) {
       const m = Math.min(batch, rows - b0);
@@ -358,7 +362,8 @@ export class ExactIndex implements NeighborIndex {
       for (let c0 = 0; c0 < n; c0 += chunk) {
         const w = Math.min(chunk, n - c0);
         const g = await gemm.abt(queries.subarray(b0 * dim, (b0 + m) * dim), m, data.subarray(c0 * dim, (c0 + w) * dim), w, dim, block);
-        offerBlock(g, m, w, c0, qNorms, b0, norms, heaps);
+        if (simd) simd.offer(m, w, c0, qNorms, b0, heaps);
+        else offerBlock(g, m, w, c0, qNorms, b0, norms, heaps);
       }
       for (let a = 0; a < m; a++) {
         const row = b0 + a;
@@ -464,7 +469,7 @@ export class ExactIndex implements NeighborIndex {
 // Hot loops live in plain functions: V8 optimises them better than loops inside async methods.
 
 /** Offers the approximate distances of a GEMM block (m queries × w rows from c0) to the queries' heaps. */
-function offerBlock(
+export function offerBlock(
   g: Float32Array,
   m: number,
   w: number,

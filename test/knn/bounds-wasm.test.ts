@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BoundsWorkspace } from '../../lib/knn/bounds-wasm';
+import { offerBlock } from '../../lib/knn/exact';
 import { fillBounds } from '../../lib/knn/projection';
 import { TopK } from '../../lib/knn/topk';
 import { uniform } from './helpers';
@@ -48,5 +49,33 @@ test('SIMD projection bounds: the JavaScript bounds and heaps, value for value',
     assert.equal(heapsSimd[a].drainSorted(ib, db, 0), heapsJs[a].drainSorted(ia, da, 0));
     assert.deepEqual(Array.from(ib), Array.from(ia), `query ${a}: heap rows`);
     assert.deepEqual(Array.from(db), Array.from(da), `query ${a}: heap bounds`);
+  }
+});
+
+test('SIMD approximate distances of the plain GEMM path: the JavaScript heaps, value for value', { skip: probe === null ? 'WebAssembly SIMD unavailable' : false }, () => {
+  const n = 4099;
+  const m = 2;
+  const chunk = 2050;
+  const u = uniform(78);
+  const ws = BoundsWorkspace.create(n, m, chunk, false)!;
+  assert.equal(ws.lb.length, 0, 'no bound array for the plain path');
+  const norms = Float64Array.from({ length: n }, () => u() * 2);
+  for (let x = 5; x < n; x += 61) norms[x] = norms[0]; // ties
+  ws.rowTerm.set(norms);
+  const qNorms = Float64Array.from([0.7, 1.1, 0.9]);
+  const heapsJs = [new TopK(30), new TopK(30)];
+  const heapsSimd = [new TopK(30), new TopK(30)];
+  for (let c0 = 0; c0 < n; c0 += chunk) {
+    const w = Math.min(chunk, n - c0);
+    const g = ws.block.subarray(0, m * w);
+    for (let i = 0; i < g.length; i++) g[i] = u() - 0.2;
+    offerBlock(Float32Array.from(g), m, w, c0, qNorms, 1, norms, heapsJs);
+    ws.offer(m, w, c0, qNorms, 1, heapsSimd);
+  }
+  for (let a = 0; a < m; a++) {
+    const [ia, da, ib, db] = [new Int32Array(30), new Float64Array(30), new Int32Array(30), new Float64Array(30)];
+    assert.equal(heapsSimd[a].drainSorted(ib, db, 0), heapsJs[a].drainSorted(ia, da, 0));
+    assert.deepEqual(Array.from(ib), Array.from(ia), `query ${a}: heap rows`);
+    assert.deepEqual(Array.from(db), Array.from(da), `query ${a}: heap distances`);
   }
 });
