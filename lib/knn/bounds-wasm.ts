@@ -153,24 +153,11 @@ export class BoundsWorkspace {
    * heaps, the same values in the same order.
    */
   offer(m: number, w: number, c0: number, qNorms: Float64Array, q0: number, heaps: TopK[]): void {
-    const { at, consts } = this;
+    const consts = this.consts;
     consts[3] = 2;
     for (let a = 0; a < m; a++) {
-      const h = heaps[a];
       consts[0] = qNorms[q0 + a];
-      for (let i0 = 0; i0 < w; i0 += SUB) {
-        const len = Math.min(SUB, w - i0);
-        const x0 = c0 + i0;
-        consts[4] = h.worst;
-        this.fn.offers(at.block + 4 * (a * w + i0), len >> 1, 0, at.rowTerm + 8 * x0, 0, 0, at.consts, at.cand, x0);
-        const cnt = this.count[0];
-        for (let t = 0; t < cnt; t++) h.push(this.candV[t], this.candIdx[t]);
-        if (len & 1) {
-          const x = x0 + len - 1;
-          const v = consts[0] + this.rowTerm[x] - 2 * this.block[a * w + i0 + len - 1];
-          if (v <= h.worst) h.push(v, x);
-        }
-      }
+      this.sweep('offers', a, w, c0, heaps[a], (x, g) => consts[0] + this.rowTerm[x] - 2 * g);
     }
   }
 
@@ -180,28 +167,40 @@ export class BoundsWorkspace {
    * `projection.ts`, with the same values and the same heaps.
    */
   fill(m: number, w: number, c0: number, q: QueryTerms, scale: number, slack: number, heaps: TopK[]): void {
-    const { at, consts, n } = this;
+    const { consts, n } = this;
     const s2 = 2 * scale;
     consts[3] = s2;
     consts[5] = 1.2e-7;
     for (let a = 0; a < m; a++) {
-      const h = heaps[a];
       consts[0] = scale * q.pq2[a] - slack * q.n2[a];
       consts[1] = q.lo[a];
       consts[2] = q.hi[a];
-      for (let i0 = 0; i0 < w; i0 += SUB) {
-        const len = Math.min(SUB, w - i0);
-        const x0 = c0 + i0;
-        consts[4] = h.worst;
-        this.fn.bounds(at.block + 4 * (a * w + i0), len >> 1, at.lb + 4 * (a * n + x0), at.rowTerm + 8 * x0, at.resLo + 8 * x0, at.resHi + 8 * x0, at.consts, at.cand, x0);
-        const cnt = this.count[0];
-        for (let t = 0; t < cnt; t++) h.push(this.candV[t], this.candIdx[t]);
-        if (len & 1) {
-          const x = x0 + len - 1;
-          const v = boundValue(consts[0], this.rowTerm[x], s2, this.block[a * w + i0 + len - 1], consts[1], consts[2], this.resLo[x], this.resHi[x]);
-          this.lb[a * n + x] = lowered(v);
-          if (v <= h.worst) h.push(v, x);
-        }
+      this.sweep('bounds', a, w, c0, heaps[a], (x, g) => {
+        const v = boundValue(consts[0], this.rowTerm[x], s2, g, consts[1], consts[2], this.resLo[x], this.resHi[x]);
+        this.lb[a * n + x] = lowered(v);
+        return v;
+      });
+    }
+  }
+
+  /**
+   * Query a's row of the block (w rows from c0) through kernel `which` (its per-query constants
+   * already set), ≤ SUB rows per call, each call's candidates pushed to `h` in row order. An odd
+   * last row of a call goes through `last(x, g)`, which returns its value (and stores its bound).
+   */
+  private sweep(which: keyof BoundsExports, a: number, w: number, c0: number, h: TopK, last: (x: number, g: number) => number): void {
+    const { at, n } = this;
+    for (let i0 = 0; i0 < w; i0 += SUB) {
+      const len = Math.min(SUB, w - i0);
+      const x0 = c0 + i0;
+      this.consts[4] = h.worst;
+      this.fn[which](at.block + 4 * (a * w + i0), len >> 1, at.lb + 4 * (a * n + x0), at.rowTerm + 8 * x0, at.resLo + 8 * x0, at.resHi + 8 * x0, at.consts, at.cand, x0);
+      const cnt = this.count[0];
+      for (let t = 0; t < cnt; t++) h.push(this.candV[t], this.candIdx[t]);
+      if (len & 1) {
+        const x = x0 + len - 1;
+        const v = last(x, this.block[a * w + i0 + len - 1]);
+        if (v <= h.worst) h.push(v, x);
       }
     }
   }

@@ -79,7 +79,6 @@ export const op = {
   f64Add: [0xa0],
   f64Le: [0x65],
   i32StoreAt: (offset: number) => [0x36, 2, ...uleb(offset)],
-  i32LoadAt: (offset: number) => [0x28, 2, ...uleb(offset)],
   i32ShrU: [0x76],
   f64LoadAt: (offset: number) => [0x2b, 3, ...uleb(offset)],
   f32StoreAt: (offset: number) => [0x38, 2, ...uleb(offset)],

@@ -5,7 +5,7 @@ import { allocateRowStore, canonicalDots, isRowStore, MAX_CANONICAL_DIM, rowStor
 import { ExactIndex } from '../../lib/knn/exact';
 import { dot } from '../../lib/knn/kernel';
 import type { KnnResult } from '../../lib/knn/types';
-import { randomMatrix, uniform } from './helpers';
+import { randomMatrix, tightClusters, uniform } from './helpers';
 
 const why = rowStoreUnavailable();
 
@@ -99,12 +99,7 @@ test('ExactIndex on a row store: the neighbours and distances of the same rows i
   const n = 1500;
   const dim = 37;
   const u = uniform(5);
-  const centres = randomMatrix(20, dim, 6);
-  const plain = new Float32Array(n * dim);
-  for (let i = 0; i < n; i++) {
-    const c = Math.floor(u() * 20);
-    for (let j = 0; j < dim; j++) plain[i * dim + j] = centres[c * dim + j] + 0.05 * (u() - 0.5);
-  }
+  const plain = tightClusters(n, dim, randomMatrix(20, dim, 6), u);
   for (let i = 1; i < 40; i++) plain.copyWithin(i * 31 * dim, 0, dim); // 39 copies of row 0
   const store = allocateRowStore(n * dim);
   store.set(plain);

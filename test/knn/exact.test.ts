@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { ExactIndex, type ExactIndexOptions } from '../../lib/knn/exact';
 import { NOT_BUILT_MESSAGE } from '../../lib/knn/checks';
 import type { KnnResult } from '../../lib/knn/types';
-import { bruteForce, randomMatrix, rowOf, uniform } from './helpers';
+import { bruteForce, randomMatrix, rowOf, tightClusters, uniform } from './helpers';
 
 let nativeProbe: Promise<string | null> | null = null;
 /** null when the native backend works here, else the reason it does not. */
@@ -130,12 +130,7 @@ describe('ExactIndex, js and native backends', () => {
     const n = 2000;
     const dim = 48;
     const u = uniform(7);
-    const centres = randomMatrix(40, dim, 8);
-    const data = new Float32Array(n * dim);
-    for (let i = 0; i < n; i++) {
-      const c = Math.floor(u() * 40);
-      for (let j = 0; j < dim; j++) data[i * dim + j] = centres[c * dim + j] + 0.05 * (u() - 0.5);
-    }
+    const data = tightClusters(n, dim, randomMatrix(40, dim, 8), u);
     const queries = data.slice(0, 37 * dim).map((v) => v + 0.01 * (u() - 0.5));
     const native = await indexOn(t, 'native', data, n, dim, { batchRows: 8, chunkRows: 300 });
     if (!native) return;

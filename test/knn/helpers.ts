@@ -57,3 +57,17 @@ export function rowOf<T extends Int32Array | Float32Array>(a: T, r: number, k: n
 export function clustered(rows: number, dim: number, clusters: number, seed: number, spread = 0.3, centres?: Float32Array): { x: Float32Array; centres: Float32Array } {
   return gaussianClusters(rows, dim, clusters, seed, { spread, centres });
 }
+
+/**
+ * `rows × dim` points each at a centre drawn uniformly from `centres` (clusters × dim) plus uniform
+ * noise of width `width`, all from the stream `u` (which the caller may keep drawing from).
+ */
+export function tightClusters(rows: number, dim: number, centres: Float32Array, u: () => number, width = 0.05): Float32Array {
+  const clusters = centres.length / dim;
+  const data = new Float32Array(rows * dim);
+  for (let i = 0; i < rows; i++) {
+    const c = Math.floor(u() * clusters);
+    for (let j = 0; j < dim; j++) data[i * dim + j] = centres[c * dim + j] + width * (u() - 0.5);
+  }
+  return data;
+}
