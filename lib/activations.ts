@@ -13,6 +13,7 @@
  * Tensor ownership: the model is only read (never disposed or modified); no tensor outlives a call.
  */
 import * as tf from '@tensorflow/tfjs';
+import { extractBatchHere, layersModel } from './activation-batch';
 import { activationPool, extractWorkerCount } from './activation-workers';
 import { allocateRowStore } from './knn/canonical-wasm';
 import type { ProgressCallback } from './progress';
@@ -178,24 +179,12 @@ export async function extractActivations(
     return { layers: out, n };
   }
 
-  // Shares the layers (and weights) of `model`: never dispose it (that would dispose the weights).
-  const sub = tf.model({ inputs: model.inputs, outputs: layers.map((name) => model.getLayer(name).output as tf.SymbolicTensor) });
+  const sub = layersModel(model, layers);
   const stage = `extract ${layers.join('+')}`;
+  const values = out.map((o) => o.values);
   for (let b = start; b < end; b += batchSize) {
     const e = Math.min(end, b + batchSize);
-    const outputs = tf.tidy(() => {
-      const x = tf.tensor4d(data.images.subarray(b * pixels, e * pixels), [e - b, height, width, channels]);
-      const y = sub.predictOnBatch(x);
-      return Array.isArray(y) ? y : [y];
-    });
-    try {
-      for (let l = 0; l < out.length; l++) {
-        const values = await outputs[l].data();
-        out[l].values.set(values as Float32Array, (b - start) * dims[l]);
-      }
-    } finally {
-      tf.dispose(outputs);
-    }
+    await extractBatchHere(sub, data, b, e, values, dims, start);
     options.onProgress?.({ stage, done: e - start, total: n, unit: 'img' });
   }
   return { layers: out, n };

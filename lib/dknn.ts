@@ -16,9 +16,13 @@
  *   one copy). Raw activations are cached (lib/cache.ts) under a key made of the model's weight
  *   hash, the sha256 of the training images, n, the layer and the tf.js backend; only the layers
  *   without a matching cache entry are extracted.
- * - calibrate / predict: inputs go through in chunks (`queryChunk`, default 1000 images): extract
+ * - calibrate / predict: inputs go through in chunks (`queryChunk`, default 500 images): extract
  *   all layers (and the model's output, for the DNN's own prediction), preprocess with the training
- *   centre, query each index; so memory stays bounded whatever the number of inputs.
+ *   centre, query each index; so memory stays bounded whatever the number of inputs. Under the
+ *   default `workers: 'auto'` a chunk is extracted on this thread (see `workers`).
+ * - Memory: once the training activations are extracted, the call holds no reference to the
+ *   training images, so a caller holding none either gets them freed before the index build
+ *   (`Experiment.fitDkNN`'s `releaseTrainingImages`).
  * - α(x, j) = Σ_layers #{k neighbours with label ≠ j}; p-values by the chosen formula
  *   (`'reference'` = CleverHans, `'conformal'` = textbook, see {@link ConformalCalibrator}).
  *
@@ -28,8 +32,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_ACTIVATION_BATCH, extractActivations, layerDims, outputLayerName, type ImageBatch } from './activations';
 import { ArtefactCache } from './artefacts/cache';
-import { cachedActivations } from './activation-cache';
-import { extractWorkerCount } from './activation-workers';
+import { cachedActivations, type CachedActivations } from './activation-cache';
+import { closeActivationPool, extractWorkerCount } from './activation-workers';
 import { NOT_FITTED_SENTENCES, NotFittedError } from './errors';
 import { rescorePrediction, type RescoreOptions } from './rescore';
 import { ConformalCalibrator, type PValueFormula } from './conformal/calibrator';
@@ -89,9 +93,14 @@ export interface DkNNOptions {
   missing?: MissingNeighborRule;
   /** Images per forward pass. Default 250. */
   batchSize?: number;
-  /** Inputs per chunk in calibrate/predict (bounds their memory). Default 1000. */
+  /** Inputs per chunk in calibrate/predict (bounds their memory: 32 MB a chunk on MNIST). Default 500. */
   queryChunk?: number;
-  /** Threads of every forward pass: a count or `'auto'` (default; see `extractActivations`); same values for any count. */
+  /**
+   * Threads of every forward pass: a count, or `'auto'` (default; see `extractActivations`: all
+   * cores for an extraction of 2,000 images or more, so the fit's, while the chunks of calibrate and
+   * predict stay on this thread and the fit's workers end after it — their memory, ~100 MB on
+   * MNIST, is worth more there than ~1 s on 9,250 inputs). Same values for any count.
+   */
   workers?: number | 'auto';
   /** Folder of the activation cache; `false` disables it. Default `<repo>/.cache`. */
   cacheDir?: string | false;
@@ -194,6 +203,17 @@ interface FittedLayer {
   index: NeighborIndex;
 }
 
+/** What the first step of {@link DkNN.fit} hands to the second (no pixels). */
+interface TrainingActivations {
+  acts: CachedActivations;
+  trainLabels: Int32Array;
+  n: number;
+  numClasses: number;
+  pixelRange: readonly [number, number] | null;
+  hash: string;
+  t0: number;
+}
+
 interface FitState {
   layers: FittedLayer[];
   trainLabels: Int32Array;
@@ -249,7 +269,7 @@ export class DkNN {
     positiveInt('k', this.k);
     this.batchSize = options.batchSize ?? DEFAULT_ACTIVATION_BATCH;
     positiveInt('batchSize', this.batchSize);
-    this.queryChunk = options.queryChunk ?? 1000;
+    this.queryChunk = options.queryChunk ?? 500;
     this.workers = options.workers ?? 'auto';
     extractWorkerCount(this.workers, 1, 1); // validates
     positiveInt('queryChunk', this.queryChunk);
@@ -323,7 +343,15 @@ export class DkNN {
    * @throws Error when the label count is not n, a label is outside [0, numClasses), k > n, or the
    *   images do not fit the model.
    */
-  async fit(train: LabelledImageBatch, options: DkNNRunOptions = {}): Promise<this> {
+  fit(train: LabelledImageBatch, options: DkNNRunOptions = {}): Promise<this> {
+    // Two steps, so that once the activations are extracted nothing of this call holds the pixels:
+    // a caller that holds none either (Experiment.fitDkNN's releaseTrainingImages) gets them freed
+    // during the index build (an async function would keep its argument until it returns).
+    return this.buildIndexes(this.extractTraining(train, options), options);
+  }
+
+  /** fit, first step: checks, and the training activations (from the cache or extracted). */
+  private async extractTraining(train: LabelledImageBatch, options: DkNNRunOptions): Promise<TrainingActivations> {
     this.state = null;
     this.calibrator = null;
     this.calibScores = null;
@@ -339,14 +367,24 @@ export class DkNN {
     checkPixels('fit', 'training', train, pixelRange);
     const n = train.n;
     if (this.k >= n) throw new Error(`fit: k = ${this.k} neighbours per layer needs more training points than k (every point would be a neighbour of every input); the training set has ${n}`);
-    const L = this.layers.length;
-    let t = performance.now();
+    const t = performance.now();
     const hash = modelHash(this.model);
     this.timings['fit.modelHash'] = (performance.now() - t) / 1000;
     const acts = await cachedActivations(this.model, train, this.layers, {
       cache: this.cache, batchSize: this.batchSize, modelHash: hash, dataName: train.name, workers: this.workers,
       onProgress: options.onProgress && ((e) => options.onProgress!({ ...e, stage: `fit: ${e.stage}` })),
     }); // prettier-ignore
+    // Calibrate and predict extract chunk by chunk: where they will not use the fit's workers (under
+    // 'auto', chunks below the size that starts workers), those end now and give their memory back.
+    if (this.chunkWorkers() === 1) closeActivationPool(this.model);
+    return { acts, trainLabels, n, numClasses, pixelRange, hash, t0 };
+  }
+
+  /** fit, second step: preprocessing and one index per layer. */
+  private async buildIndexes(extracting: Promise<TrainingActivations>, options: DkNNRunOptions): Promise<this> {
+    const { acts, trainLabels, n, numClasses, pixelRange, hash, t0 } = await extracting;
+    const L = this.layers.length;
+    let t: number;
     const arrays: (Float32Array | undefined)[] = acts.values;
     this.cacheHits = acts.hits;
     this.cacheWritten = acts.written;
@@ -537,6 +575,11 @@ export class DkNN {
     return out;
   }
 
+  /** Extraction threads of one calibrate/predict chunk (≤ {@link queryChunk} of `n` inputs). */
+  private chunkWorkers(n = this.queryChunk): number {
+    return extractWorkerCount(this.workers, Math.min(n, this.queryChunk), this.batchSize);
+  }
+
   /** Neighbours of every input in every layer, and the DNN's predictions, chunk by chunk. */
   private async neighbors(x: ImageBatch, stage: 'calibrate' | 'predict', onProgress: ProgressCallback | undefined): Promise<NeighborRun> {
     const state = this.state!;
@@ -552,7 +595,7 @@ export class DkNN {
     const dnnPredictions = new Int32Array(n);
     const dnnConfidence = new Float32Array(n);
     let buffers: Float32Array[] = [];
-    const workers = extractWorkerCount(this.workers, n, this.batchSize);
+    const workers = this.chunkWorkers(n);
     let tExtract = 0;
     let tPre = 0;
     let tQuery = 0;

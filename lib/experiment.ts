@@ -12,7 +12,7 @@
  * ```
  */
 import type * as tf from '@tensorflow/tfjs';
-import { dataDir, subset, type ImageDataset } from './data';
+import { clearDatasetCache, dataDir, subset, type ImageDataset } from './data';
 import { datasetEntry, type DatasetSplits } from './data/registry';
 import { initBackend, type BackendInfo, type InitBackendOptions } from './backend';
 import { craftAdversarial, type AdversarialSet, type Attack } from './attacks';
@@ -60,6 +60,12 @@ export interface ExperimentOptions {
   cacheDir?: string | false;
 }
 
+/** Options of {@link Experiment.fitDkNN}: the DkNN's, and what happens to the training images. */
+export interface FitDkNNOptions extends DkNNOptions {
+  /** Release the training images: freed once the fit has their activations (see {@link Experiment.fitDkNN}). Default false. */
+  releaseTrainingImages?: boolean;
+}
+
 /** What is known about the experiment's model. */
 export interface ModelInfo {
   /** Where it was loaded from (null for a model passed in). */
@@ -83,14 +89,19 @@ export class Experiment {
   private ownsModel: boolean;
   /** Evaluation: test[calibEnd : evalEnd]. */
   readonly eval: ImageDataset;
+  /** Images in {@link train} (known after {@link releaseTrainingImages} too). */
+  readonly trainN: number;
   private modelValue: tf.LayersModel | null;
+  private datasetValue: DatasetSplits;
+  private trainValue: ImageDataset | null;
+  private readonly checksums: Record<string, string>;
 
   constructor(
     readonly backend: BackendInfo,
     /** The whole dataset (all splits). */
-    readonly dataset: DatasetSplits,
+    dataset: DatasetSplits,
     /** The kNN database: train[0 : trainSubset]. */
-    readonly train: ImageDataset,
+    train: ImageDataset,
     /** Calibration: test[0 : calibEnd]. */
     readonly calib: ImageDataset,
     evalSet: ImageDataset,
@@ -98,12 +109,45 @@ export class Experiment {
     readonly parameters: Record<string, unknown>,
     options: { progress: ProgressMode; cacheDir: string | false | undefined },
   ) {
+    this.datasetValue = dataset;
+    this.trainValue = train;
+    this.trainN = train.n;
+    this.checksums = { ...(dataset.train?.checksums ?? {}), ...dataset.test.checksums };
     this.eval = evalSet;
     this.modelValue = model?.model ?? null;
     this.modelInfo = model?.info ?? null;
     this.ownsModel = model?.owned ?? false;
     this.progressMode = options.progress;
     this.cache = new ArtefactCache({ dir: options.cacheDir });
+  }
+
+  /** The whole dataset (all splits; without `train` after {@link releaseTrainingImages}). */
+  get dataset(): DatasetSplits {
+    return this.datasetValue;
+  }
+
+  /** The kNN database: train[0 : trainSubset]. @throws after {@link releaseTrainingImages}. */
+  get train(): ImageDataset {
+    if (!this.trainValue) {
+      throw new Error(`ex.train: the ${this.trainN} training images were released (releaseTrainingImages); set up a new experiment to use them again`);
+    }
+    return this.trainValue;
+  }
+
+  /**
+   * Drops this experiment's training images, and the data loader's memo of them, so that their
+   * memory (188 MB for MNIST) is freed once nothing else holds them: for a run that no longer needs
+   * the pixels, e.g. after {@link fitDkNN} (a DkNN keeps the training activations and labels, never
+   * the images). Neighbour galleries, attacks guided by training images and training need them:
+   * call it only when none follows. Afterwards {@link train} throws; {@link trainN}, the
+   * calibration and evaluation images and the provenance's checksums stay.
+   */
+  releaseTrainingImages(): void {
+    if (!this.trainValue) return;
+    this.trainValue = null;
+    const { train: _dropped, ...rest } = this.datasetValue;
+    this.datasetValue = rest;
+    clearDatasetCache();
   }
 
   /** What is known about the model; null when there is none. */
@@ -167,15 +211,27 @@ export class Experiment {
     return markdown(
       `**Engine backend:** ${this.backend.description}  \n` +
         (i ? `**Model:** ${i.path ? `\`${i.path.split('/').slice(-2).join('/')}\`` : 'given in the notebook'}${i.architecture ? ` (${i.architecture.name})` : ''}${acc}, weights sha256 \`${i.hash.slice(0, 12)}…\`  \n` : '**Model:** none yet  \n') +
-        `**Data:** ${this.dataset.name}: ${this.train.n} training images (kNN database), ${this.calib.n} calibration (test 0–${this.calib.n - 1}), ` +
+        `**Data:** ${this.dataset.name}: ${this.trainN} training images (kNN database), ${this.calib.n} calibration (test 0–${this.calib.n - 1}), ` +
         `${t.n} evaluation (test ${this.calib.n}–${this.calib.n + t.n - 1}); ${t.height}×${t.width}×${t.channels}, ${t.numClasses} classes`,
     );
   }
 
-  /** A DkNN on the model, fitted on {@link train} and calibrated on {@link calib}, with progress bars and timings. */
-  async fitDkNN(options: DkNNOptions = {}): Promise<DkNN> {
-    const dknn = new DkNN(this.model, { cacheDir: this.cache.dir, ...options });
-    await this.timer.time('fit (extract + index)', () => dknn.fit(this.train, { onProgress: this.progress() }));
+  /**
+   * A DkNN on the model, fitted on {@link train} and calibrated on {@link calib}, with progress bars
+   * and timings. With `releaseTrainingImages` the experiment lets go of the training images when
+   * the fit starts ({@link releaseTrainingImages}), and they are freed as soon as the fit has their
+   * activations, before it builds the indexes.
+   */
+  async fitDkNN(options: FitDkNNOptions = {}): Promise<DkNN> {
+    const { releaseTrainingImages = false, ...dknnOptions } = options;
+    const dknn = new DkNN(this.model, { cacheDir: this.cache.dir, ...dknnOptions });
+    const handed: { train: ImageDataset | null } = { train: this.train };
+    if (releaseTrainingImages) this.releaseTrainingImages();
+    await this.timer.time('fit (extract + index)', () => {
+      const fitting = dknn.fit(handed.train!, { onProgress: this.progress() });
+      handed.train = null; // the fit holds the only reference now (and drops it after extraction)
+      return fitting;
+    });
     await this.timer.time('calibrate', () => dknn.calibrate(this.calib, { onProgress: this.progress() }));
     return dknn;
   }
@@ -192,7 +248,7 @@ export class Experiment {
 
   /** The run's provenance: commit, engine, parameters, data checksums, stage timings, `extra`. */
   provenance(extra: Record<string, unknown> = {}): Provenance {
-    const checksums = { ...(this.dataset.train?.checksums ?? {}), ...this.dataset.test.checksums };
+    const checksums = this.checksums;
     return provenance({
       backend: this.backend.description,
       seed: typeof this.parameters.seed === 'number' ? this.parameters.seed : 'none (exact search and the attacks used are deterministic)',

@@ -9,7 +9,7 @@ export * as tf from '@tensorflow/tfjs';
 export { backendInfo, initBackend, type BackendInfo, type BackendName, type InitBackendOptions } from './backend';
 
 // Experiments: engine + dataset + splits + model in one call, then the usual steps.
-export { Experiment, setupExperiment, type ExperimentOptions, type ModelInfo, type ProgressMode } from './experiment';
+export { Experiment, setupExperiment, type ExperimentOptions, type FitDkNNOptions, type ModelInfo, type ProgressMode } from './experiment';
 
 // Data.
 export {

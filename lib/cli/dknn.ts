@@ -122,7 +122,8 @@ async function main(): Promise<void> {
   });
   process.stderr.write(`engine backend: ${ex.backend.description}\n`);
   const t0 = performance.now();
-  const dknn = await ex.fitDkNN({ layers, k, formula, exactBackend, exactProjection, workers, batchSize });
+  // The DkNN keeps the training activations, never the pixels: nothing here needs them after the fit.
+  const dknn = await ex.fitDkNN({ layers, k, formula, exactBackend, exactProjection, workers, batchSize, releaseTrainingImages: true });
   const attackImages = values['attack-images'] === undefined ? ex.eval.n : Math.min(ex.eval.n, parseCount('attack-images', values['attack-images']));
   const inputs = attack ? subset(ex.eval, 0, attackImages) : ex.eval;
   const adversarial = attack ? await ex.craft(attack, inputs) : null;
@@ -135,7 +136,7 @@ async function main(): Promise<void> {
     kind: attack ? 'dknn-mnist-adversarial' : 'dknn-mnist-clean',
     attack: adversarial ? { ...adversarial.attack, seconds: adversarial.seconds, cached: adversarial.cached, imagesPerSecond: adversarial.n / adversarial.seconds } : null,
     summary,
-    parameters: { model: ex.modelInfo!.path, trainSubset: ex.train.n, calib: calibEnd, evalEnd: calibEnd + ex.eval.n, k: info.k, layers: info.layers, formula, exactBackend, exactProjection, workers },
+    parameters: { model: ex.modelInfo!.path, trainSubset: ex.trainN, calib: calibEnd, evalEnd: calibEnd + ex.eval.n, k: info.k, layers: info.layers, formula, exactBackend, exactProjection, workers },
     info,
     timings: info.timings,
     model: { path: ex.modelInfo!.path, architecture: ex.modelInfo!.architecture, record: ex.modelInfo!.record },
@@ -153,7 +154,7 @@ async function main(): Promise<void> {
   writeFileAtomic(out, `${JSON.stringify(report)}\n`);
   process.stdout.write(
     [
-      `DkNN on MNIST: train ${ex.train.n}, calibration ${calibEnd} (${info.calibrationSize} after ${formula === 'reference' ? 'trimming zeros' : 'no trimming'}), evaluation test[${calibEnd}:${calibEnd + inputs.n}] = ${inputs.n} images${adversarial ? `, adversarial: ${adversarial.attack.label} (${adversarial.cached ? 'cached, ' : ''}crafted at ${(adversarial.n / adversarial.seconds).toFixed(1)} img/s)` : ''}`,
+      `DkNN on MNIST: train ${ex.trainN}, calibration ${calibEnd} (${info.calibrationSize} after ${formula === 'reference' ? 'trimming zeros' : 'no trimming'}), evaluation test[${calibEnd}:${calibEnd + inputs.n}] = ${inputs.n} images${adversarial ? `, adversarial: ${adversarial.attack.label} (${adversarial.cached ? 'cached, ' : ''}crafted at ${(adversarial.n / adversarial.seconds).toFixed(1)} img/s)` : ''}`,
       `  layers ${info.layers.join(', ')} (dims ${info.dims.join(', ')}), k ${info.k}, index ${info.index}/${info.indexBackend}, p-values: ${formula} formula`,
       `  DNN accuracy        ${summary.dnnAccuracy.toFixed(4)}   mean softmax confidence ${summary.meanDnnConfidence.toFixed(4)}`,
       `  DkNN accuracy       ${summary.dknnAccuracy.toFixed(4)}   mean credibility ${summary.meanCredibility.toFixed(4)}   mean confidence ${summary.meanConfidence.toFixed(4)}`,

@@ -96,6 +96,10 @@ export function lowered(v: number): number {
   return v - (v < 0 ? -v : v) * 1.2e-7;
 }
 
+/** Released workspaces kept for reuse, by size (at most {@link MAX_SPARE}, the most recent). */
+const spare = new Map<string, BoundsWorkspace>();
+const MAX_SPARE = 2;
+
 /** The memory of the SIMD bounds of one search call (see the module comment). */
 export class BoundsWorkspace {
   /** GEMM output block (batch × chunk float32), written by onnxruntime. */
@@ -113,7 +117,7 @@ export class BoundsWorkspace {
   private readonly candV: Float64Array;
   private readonly at: { block: number; lb: number; rowTerm: number; resLo: number; resHi: number; consts: number; cand: number };
 
-  private constructor(private readonly n: number, batch: number, chunk: number, bounds: boolean) {
+  private constructor(private readonly n: number, batch: number, chunk: number, bounds: boolean, private readonly key: string) {
     const at = { rowTerm: 0, resLo: 8 * n, resHi: 16 * n, consts: 24 * n, cand: 24 * n + 64, block: 0, lb: 0 };
     at.block = at.cand + 12 * SUB;
     at.lb = at.block + 4 * batch * chunk;
@@ -140,11 +144,28 @@ export class BoundsWorkspace {
    */
   static create(n: number, batch: number, chunk: number, bounds = true): BoundsWorkspace | null {
     if (kernel.unavailable() !== null) return null;
+    const key = `${n} ${batch} ${chunk} ${bounds}`;
+    const kept = spare.get(key);
+    if (kept) {
+      spare.delete(key);
+      return kept;
+    }
     try {
-      return new BoundsWorkspace(n, batch, chunk, bounds);
+      return new BoundsWorkspace(n, batch, chunk, bounds, key);
     } catch {
       return null;
     }
+  }
+
+  /**
+   * Hands the workspace back at the end of a search call: the next call of the same sizes reuses
+   * it (a DkNN queries each layer chunk after chunk) instead of leaving tens of MB per call to the
+   * garbage collector, which frees WebAssembly memories late. Do not use it afterwards.
+   */
+  release(): void {
+    spare.delete(this.key);
+    spare.set(this.key, this);
+    for (const key of spare.keys()) if (spare.size > MAX_SPARE) spare.delete(key); // the oldest go first
   }
 
   /**

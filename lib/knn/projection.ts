@@ -97,20 +97,57 @@ export function choleskyInverse(g: Float64Array, r: number): { keep: number[]; i
 /** Columns of the product per GEMM call in {@link productWithRows} (bounds its transposed copy). */
 const PRODUCT_COLUMNS = 1024;
 
+/** Rows of S gathered per GEMM call in {@link gramOfRows}. */
+const GRAM_ROWS = 256;
+
 /**
- * Y·S (m × dim) for Y (m × s) and S (s × dim), both row-major, by column blocks of S transposed one
- * at a time — never a whole transposed copy of S (the range finder's Y·sample, Cholesky-QR's L⁻¹·A).
+ * Y·S (m × dim) for Y (m × s) and S (s × dim), row-major, where row i of S is row `at[i]` of
+ * `rows`: by column blocks of S transposed one at a time, gathered straight from `rows` — never a
+ * copy of S (the range finder's Y·sample, Cholesky-QR's L⁻¹·kept rows).
  */
-async function productWithRows(gemm: GemmRunner, y: Float32Array, m: number, sRows: Float32Array, s: number, dim: number): Promise<Float32Array> {
+async function productWithRows(gemm: GemmRunner, y: Float32Array, m: number, rows: Float32Array, at: Int32Array, dim: number): Promise<Float32Array> {
+  const s = at.length;
   const out = new Float32Array(m * dim);
+  const block = new Float32Array(Math.min(PRODUCT_COLUMNS, dim) * s);
+  const product = new Float32Array(m * Math.min(PRODUCT_COLUMNS, dim)); // reused: no output array per call
   for (let j0 = 0; j0 < dim; j0 += PRODUCT_COLUMNS) {
     const c = Math.min(PRODUCT_COLUMNS, dim - j0);
-    const block = new Float32Array(c * s); // columns j0 … j0+c of S as rows
-    for (let i = 0; i < s; i++) for (let j = 0; j < c; j++) block[j * s + i] = sRows[i * dim + j0 + j];
-    const part = await gemm.abt(y, m, block, c, s); // m × c
+    for (let i = 0; i < s; i++) {
+      const base = at[i] * dim + j0;
+      for (let j = 0; j < c; j++) block[j * s + i] = rows[base + j]; // columns j0 … j0+c of S as rows
+    }
+    const part = await gemm.abt(y, m, block.subarray(0, c * s), c, s, product); // m × c
     for (let i = 0; i < m; i++) out.set(part.subarray(i * c, (i + 1) * c), i * dim + j0);
   }
   return out;
+}
+
+/** The rows `at` of `rows` (each `dim` long) copied into `into`, in order. */
+function gatherRows(rows: Float32Array, at: Int32Array, from: number, to: number, dim: number, into: Float32Array): Float32Array {
+  for (let t = from; t < to; t++) into.set(rows.subarray(at[t] * dim, (at[t] + 1) * dim), (t - from) * dim);
+  return into.subarray(0, (to - from) * dim);
+}
+
+/**
+ * The Gram matrix S·Sᵀ (s × s, float32) of the rows `at` of `rows`, by blocks of
+ * {@link GRAM_ROWS} × {@link GRAM_ROWS} gathered a pair at a time (not a copy of S).
+ */
+async function gramOfRows(gemm: GemmRunner, rows: Float32Array, at: Int32Array, dim: number): Promise<Float32Array> {
+  const s = at.length;
+  const k = new Float32Array(s * s);
+  const left = new Float32Array(Math.min(GRAM_ROWS, s) * dim);
+  const right = new Float32Array(Math.min(GRAM_ROWS, s) * dim);
+  const product = new Float32Array(Math.min(GRAM_ROWS, s) ** 2);
+  for (let i0 = 0; i0 < s; i0 += GRAM_ROWS) {
+    const i1 = Math.min(s, i0 + GRAM_ROWS);
+    const a = gatherRows(rows, at, i0, i1, dim, left);
+    for (let j0 = 0; j0 < s; j0 += GRAM_ROWS) {
+      const j1 = Math.min(s, j0 + GRAM_ROWS);
+      const part = await gemm.abt(a, i1 - i0, gatherRows(rows, at, j0, j1, dim, right), j1 - j0, dim, product);
+      for (let i = i0; i < i1; i++) k.set(part.subarray((i - i0) * (j1 - j0), (i - i0 + 1) * (j1 - j0)), i * s + j0);
+    }
+  }
+  return k;
 }
 
 /** One Cholesky-QR round: the rows of `a` (m × dim) → orthonormalised kept rows (L⁻¹·a). */
@@ -118,9 +155,7 @@ async function choleskyQr(gemm: GemmRunner, a: Float32Array, m: number, dim: num
   const g = Float64Array.from(await gemm.abt(a, m, a, m, dim));
   const { keep, inv } = choleskyInverse(g, m);
   const r = keep.length;
-  const kept = new Float32Array(r * dim);
-  keep.forEach((i, t) => kept.set(a.subarray(i * dim, (i + 1) * dim), t * dim));
-  const rows = await productWithRows(gemm, Float32Array.from(inv), r, kept, r, dim);
+  const rows = await productWithRows(gemm, Float32Array.from(inv), r, a, Int32Array.from(keep), dim);
   return { rows, m: r };
 }
 
@@ -128,25 +163,24 @@ async function choleskyQr(gemm: GemmRunner, a: Float32Array, m: number, dim: num
  * The rows (r' ≤ r0, orthonormalised by two Cholesky-QR rounds) of a basis close to the top r0
  * principal directions of s = 4·r0 rows spread over `data`: a randomised range finder on the
  * sample's Gram matrix K = S·Sᵀ (s × s), Y ← orth(Y·K) a few times from a seeded Gaussian Y
- * (r0 × s), then orth(Y·S). Its own function so that the sample is garbage before the caller
- * allocates the coordinates.
+ * (r0 × s), then orth(Y·S). The sample S is read in place from `data` (on MNIST ReLU1 a copy
+ * would be 2,048 × 12,544 float32, 98 MiB at the pipeline's peak).
  */
 async function rangeBasis(gemm: GemmRunner, data: Float32Array, n: number, dim: number, r0: number): Promise<{ rows: Float32Array; m: number }> {
   const s = Math.min(n, SAMPLE_PER_RANK * r0);
-  const sample = new Float32Array(s * dim);
-  for (let t = 0; t < s; t++) {
-    const i = Math.floor(((t + 0.5) * n) / s);
-    sample.set(data.subarray(i * dim, (i + 1) * dim), t * dim);
-  }
-  const K = await gemm.abt(sample, s, sample, s, dim);
+  const at = Int32Array.from({ length: s }, (_, t) => Math.floor(((t + 0.5) * n) / s));
+  const K = await gramOfRows(gemm, data, at, dim);
   const rng = createRng(SEED);
   let y = { rows: Float32Array.from({ length: r0 * s }, () => rng.normal()), m: r0 };
   for (let it = 0; it < POWER_ITERATIONS; it++) {
     y = await choleskyQr(gemm, await gemm.abt(y.rows, y.m, K, s, s), y.m, s);
   }
-  const q = await choleskyQr(gemm, await productWithRows(gemm, y.rows, y.m, sample, s, dim), y.m, dim);
+  const q = await choleskyQr(gemm, await productWithRows(gemm, y.rows, y.m, data, at, dim), y.m, dim);
   return choleskyQr(gemm, q.rows, q.m, dim);
 }
+
+/** Database rows per GEMM call of the coordinates (onnxruntime fills a temporary output of this many rows, then copies it). */
+const COORD_ROWS = 8192;
 
 /**
  * The projection of `data` (n × dim, squared row norms `norms`) on a basis of rank ≤ `rank`, or
@@ -160,7 +194,10 @@ export async function buildProjection(gemm: GemmRunner, data: Float32Array, n: n
   const orthoError = orthonormalityError(q.rows, r, dim);
   if (!(orthoError <= MAX_ORTHO_ERROR)) return `the basis is not orthonormal enough (ε = ${orthoError.toExponential(2)} > ${MAX_ORTHO_ERROR})`;
   const coords = new Float32Array(n * r);
-  await gemm.abt(data, n, q.rows, r, dim, coords); // written in place: no temporary
+  for (let c0 = 0; c0 < n; c0 += COORD_ROWS) {
+    const c1 = Math.min(n, c0 + COORD_ROWS);
+    await gemm.abt(data.subarray(c0 * dim, c1 * dim), c1 - c0, q.rows, r, dim, coords.subarray(c0 * r, c1 * r));
+  }
   const coordNorms = new Float64Array(n);
   const resLo = new Float64Array(n);
   const resHi = new Float64Array(n);
@@ -301,6 +338,7 @@ export async function searchProjected(
     }
     if (b0 + m < rows) options.onProgress?.(b0 + m, rows);
   }
+  simd?.release();
   return { reranked, fallback };
 }
 
