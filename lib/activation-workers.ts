@@ -114,6 +114,11 @@ export class ActivationPool {
     this.idle();
   }
 
+  /** Worker threads running (`size − 1` until closed, then 0). */
+  get workerCount(): number {
+    return this.workers.length;
+  }
+
   /** A pool of `size` threads (this one and `size − 1` workers) running `model` (its current weights). */
   static async create(model: tf.LayersModel, size: number): Promise<ActivationPool> {
     if (!Number.isSafeInteger(size) || size < 2) throw new RangeError(`an activation pool needs at least 2 threads (this one and a worker), found ${size}`);
@@ -227,6 +232,11 @@ export async function activationPool(model: tf.LayersModel, size: number): Promi
   const pool = await ActivationPool.create(model, size);
   pools.set(model, { hash, pool });
   return pool;
+}
+
+/** Threads of `model`'s pool (this one included), 0 when it has none. */
+export function activationPoolThreads(model: tf.LayersModel): number {
+  return pools.get(model)?.pool.size ?? 0;
 }
 
 /** Ends the extraction workers of `model`, if it has any (a later extraction on workers starts new ones). */

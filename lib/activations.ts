@@ -45,9 +45,9 @@ export interface ExtractActivationsOptions {
    */
   into?: readonly (Float32Array | undefined)[];
   /**
-   * Worker threads (see `activation-workers.ts`): a count, or `'auto'` (all cores from 2,000
-   * images on, one thread on the native backend). Default 1 (this thread). The values are
-   * identical for any count.
+   * Threads, this one included (see `activation-workers.ts`: W threads are this one and W − 1
+   * workers): a count, or `'auto'` (all cores from 2,000 images on, one thread on the native
+   * backend). Default 1 (this thread). The values are identical for any count.
    */
   workers?: number | 'auto';
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { extractActivations } from '../lib/activations';
-import { activationPool, closeActivationPools, extractWorkerCount } from '../lib/activation-workers';
+import { activationPool, activationPoolThreads, closeActivationPools, extractWorkerCount } from '../lib/activation-workers';
 import { initBackend } from '../lib/backend';
 import { DkNN } from '../lib/dknn';
 import { createMnistCnn } from '../lib/models/mnist-cnn';
@@ -75,4 +75,32 @@ test("worker counts: 'auto' stays on this thread for small inputs, explicit coun
   assert.equal(extractWorkerCount(4, 600, 250), 3);
   assert.throws(() => extractWorkerCount(0, 10, 5), /workers must be a positive integer or 'auto', found 0/);
   assert.throws(() => new DkNN(createMnistCnn({ seed: 1 }), { layers: ['logits'], workers: 1.5 }), /workers must be a positive integer or 'auto', found 1.5/);
+});
+
+test('a pool of W threads starts W − 1 workers: this thread extracts its share of the batches', async () => {
+  const model = createMnistCnn({ seed: 11 });
+  const pool = await activationPool(model, 3);
+  assert.equal(pool.size, 3);
+  assert.equal(pool.workerCount, 2);
+  const data = randomImages(30, 8);
+  const one = await extractActivations(model, data, ['ReLU1', 'logits'], { batchSize: 4 });
+  const three = await extractActivations(model, data, ['ReLU1', 'logits'], { batchSize: 4, workers: 3 });
+  three.layers.forEach((a, l) => assert.deepEqual(a.values, one.layers[l].values, a.name));
+  pool.close();
+  assert.equal(pool.workerCount, 0);
+  assert.equal(activationPoolThreads(model), 0, 'a closed pool is forgotten');
+});
+
+test("a DkNN ends the fit's workers when its calibrate and predict chunks run on this thread, and keeps them when they do not", async () => {
+  const model = createMnistCnn({ seed: 12 });
+  const train = randomImages(60, 9);
+  const calib = randomImages(20, 10);
+  for (const [queryChunk, kept] of [[10, 0], [40, 2]] as const) {
+    // batches of 10: a chunk of 10 is one batch (this thread), one of 40 is four (two threads).
+    const d = new DkNN(model, { layers: ['ReLU5', 'logits'], k: 5, batchSize: 10, queryChunk, cacheDir: false, workers: 2 });
+    await d.fit(train);
+    assert.equal(activationPoolThreads(model), kept, `queryChunk ${queryChunk}`);
+    await d.calibrate(calib);
+    assert.equal(activationPoolThreads(model), kept, `queryChunk ${queryChunk}, after calibrate`);
+  }
 });

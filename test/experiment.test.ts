@@ -3,10 +3,13 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
 import { datasetNames, loadDataset, registerDataset } from '../lib/data/registry';
 import { setupExperiment } from '../lib/experiment';
+import { ExactIndex } from '../lib/knn/exact';
 import { setDknnMetadata } from '../lib/models/metadata';
 import { readResults } from '../lib/report/results';
 import { toyImages } from './models/helpers';
@@ -87,4 +90,41 @@ test('trainModel trains a fresh zoo model on the training split, checkpoints it 
   assert.equal(again.resumedFromEpoch, 1, 'a re-run resumes from the checkpoint');
   ex.dispose();
   assert.ok(existsSync(cacheDir));
+});
+
+test('releaseTrainingImages: the images are freed once the fit has their activations, before any index is built; ex.train then says why it fails', async () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const sums = { 'blobs/train': 'a'.repeat(64), 'blobs/test': 'b'.repeat(64) };
+  registerDataset('blobs-release', {
+    description: 'blobs, loaded afresh each time (no loader memo)',
+    load: async () => ({ name: 'blobs-release', train: { ...blobs(60, 1), checksums: { 'blobs/train': sums['blobs/train'] } }, test: { ...blobs(40, 2), checksums: { 'blobs/test': sums['blobs/test'] } } }),
+  });
+  const model = tinyModel(5);
+  for (const release of [false, true]) {
+    const ex = await setupExperiment({ dataset: 'blobs-release', model, calibEnd: 15, evalEnd: 35, cacheDir: false });
+    let freed = false;
+    const registry = new FinalizationRegistry(() => (freed = true));
+    registry.register(ex.train.images.buffer, 'training images');
+    const atBuild: boolean[] = [];
+    class Probe extends ExactIndex {
+      override async build(data: Float32Array, rows: number, dim: number): Promise<void> {
+        gc();
+        await new Promise((resolve) => setTimeout(resolve, 20)); // the registry's callback runs in a later task
+        atBuild.push(freed);
+        return super.build(data, rows, dim);
+      }
+    }
+    const dknn = await ex.fitDkNN({ layers: ['hidden', 'logits'], k: 5, index: { name: 'probe', create: () => new Probe({ backend: 'js' }) }, releaseTrainingImages: release });
+    assert.deepEqual(atBuild, [release, release], `freed before each index build: ${release}`);
+    assert.equal(ex.trainN, 60);
+    if (release) {
+      assert.throws(() => ex.train, /ex\.train: the 60 training images were released \(releaseTrainingImages\); set up a new experiment to use them again/);
+      assert.equal(ex.dataset.train, undefined);
+    } else assert.equal(ex.train.n, 60);
+    assert.deepEqual(ex.provenance().dataChecksums, sums, 'the checksums stay in the provenance');
+    assert.match(ex.describe().text, /blobs-release: 60 training images/);
+    assert.equal((await ex.predict(dknn)).n, 20);
+  }
+  model.dispose();
 });

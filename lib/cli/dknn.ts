@@ -30,7 +30,8 @@ test[0:calib], predict test[calib:eval-end] (or their adversarial versions with 
   --formula reference|conformal  p-value formula (reference)
   --exact-backend auto|js|native   exact search engine (auto)
   --exact-projection auto|off|RANK projection first pass of the exact search (auto)
-  --workers auto|N             extraction threads (auto: all cores from 2,000 images)
+  --workers auto|N             extraction threads, this one included (auto: all cores for
+                               the fit's 60,000 images, one for the chunks of calibrate/predict)
   --batch-size N               images per forward pass (250)
   --cache-dir DIR | --no-cache activation and adversarial cache (default .cache/)
   --out FILE                   per-input JSON report (reports/dknn-mnist.json)

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BoundsWorkspace } from '../../lib/knn/bounds-wasm';
-import { offerBlock } from '../../lib/knn/exact';
+import { ExactIndex, offerBlock } from '../../lib/knn/exact';
 import { fillBounds } from '../../lib/knn/projection';
 import { TopK } from '../../lib/knn/topk';
-import { uniform } from './helpers';
+import { randomMatrix, uniform } from './helpers';
 
 const probe = BoundsWorkspace.create(1, 1, 1);
 
@@ -77,5 +77,39 @@ test('SIMD approximate distances of the plain GEMM path: the JavaScript heaps, v
     assert.equal(heapsSimd[a].drainSorted(ib, db, 0), heapsJs[a].drainSorted(ia, da, 0));
     assert.deepEqual(Array.from(ib), Array.from(ia), `query ${a}: heap rows`);
     assert.deepEqual(Array.from(db), Array.from(da), `query ${a}: heap distances`);
+  }
+});
+
+test('a released workspace serves the next search of the same sizes, and what it held before changes no result', { skip: probe === null ? 'WebAssembly SIMD unavailable' : false }, async () => {
+  const a = BoundsWorkspace.create(700, 8, 300)!;
+  a.release();
+  const b = BoundsWorkspace.create(700, 8, 300)!;
+  assert.equal(b, a, 'reused');
+  assert.notEqual(BoundsWorkspace.create(700, 8, 300), a, 'handed out once at a time');
+  assert.notEqual(BoundsWorkspace.create(701, 8, 300), a, 'other sizes get their own');
+  b.release();
+  // Two indexes of the same sizes on different data share one workspace, query after query; each
+  // gives the JavaScript backend's neighbours and distances.
+  const n = 900;
+  const dim = 24;
+  const data = [randomMatrix(n, dim, 31), randomMatrix(n, dim, 32).map((v) => 3 * v)];
+  const queries = randomMatrix(11, dim, 33);
+  for (const options of [{ projection: 6, projectionChoice: 'always' as const }, { projection: false as const }]) {
+    const native = data.map(() => new ExactIndex({ backend: 'native', batchRows: 4, chunkRows: 256, ...options }));
+    try {
+      for (const [i, index] of native.entries()) await index.build(data[i], n, dim);
+    } catch {
+      continue; // onnxruntime-node unavailable: exact.test.ts says so
+    }
+    const js = data.map(() => new ExactIndex({ backend: 'js' }));
+    for (const [i, index] of js.entries()) await index.build(data[i], n, dim);
+    for (let round = 0; round < 2; round++) {
+      for (const i of [0, 1]) {
+        const got = await native[i].query(queries, 11, 7);
+        const want = await js[i].query(queries, 11, 7);
+        assert.deepEqual(got.indices, want.indices, `${JSON.stringify(options)}: index ${i}, round ${round}`);
+        assert.deepEqual(got.distances, want.distances, `${JSON.stringify(options)}: index ${i}, round ${round}`);
+      }
+    }
   }
 });
