@@ -5,12 +5,12 @@
  * `start`), each computed exactly as on one thread (`activation-batch.ts`), and every batch lands
  * in the caller's preallocated output rows, so the values are identical for any number of threads.
  * This thread takes its share of the batches rather than waiting, so W threads cost W − 1 model
- * copies, engines and allocators (~110 MB each on MNIST), not W; each worker has a second batch
+ * copies, engines and allocators (~105 MB each on MNIST), not W; each worker has a second batch
  * queued while this thread is busy with its own, so it never waits for this one.
  *
  * A pool belongs to one model and one weight state ({@link activationPool} keys it by the model
  * and its weight hash) and stays alive between calls (a DkNN's calibrate and predict reuse its
- * fit's workers); idle workers do not keep the process alive. {@link closeActivationPools} ends
+ * fit's workers when they extract on several threads); idle workers do not keep the process alive. {@link closeActivationPools} ends
  * them all.
  */
 import { availableParallelism } from 'node:os';
@@ -165,7 +165,16 @@ export class ActivationPool {
    * rows into `out[l]` (row 0 = image `start`), on this thread and the workers. Progress after
    * every batch.
    */
-  async extract(data: ImageBatch, layers: string[], dims: number[], out: Float32Array[], range: { start: number; end: number; batchSize: number }, onProgress?: ProgressCallback, stage = `extract ${layers.join('+')}`): Promise<void> {
+  extract(data: ImageBatch, layers: string[], dims: number[], out: Float32Array[], range: { start: number; end: number; batchSize: number }, onProgress?: ProgressCallback, stage = `extract ${layers.join('+')}`): Promise<void> {
+    // One call at a time: the staging slots are the pool's (a second call waits for the first).
+    const run = this.turnEnd.then(() => this.extractNow(data, layers, dims, out, range, onProgress, stage));
+    this.turnEnd = run.catch(() => undefined);
+    return run;
+  }
+
+  private turnEnd: Promise<void> = Promise.resolve();
+
+  private async extractNow(data: ImageBatch, layers: string[], dims: number[], out: Float32Array[], range: { start: number; end: number; batchSize: number }, onProgress: ProgressCallback | undefined, stage: string): Promise<void> {
     const { start, end, batchSize } = range;
     const jobs: Job[] = [];
     for (let b = start; b < end; b += batchSize) jobs.push({ start: b, end: Math.min(end, b + batchSize) });

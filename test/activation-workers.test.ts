@@ -104,3 +104,13 @@ test("a DkNN ends the fit's workers when its calibrate and predict chunks run on
     assert.equal(activationPoolThreads(model), kept, `queryChunk ${queryChunk}, after calibrate`);
   }
 });
+
+test('two extractions at once on one pool each get their own values (the staging slots are taken in turn)', async () => {
+  const model = createMnistCnn({ seed: 13 });
+  const a = randomImages(24, 14);
+  const b = randomImages(24, 15);
+  const one = await Promise.all([a, b].map((d) => extractActivations(model, d, ['ReLU3'], { batchSize: 4 })));
+  await extractActivations(model, a, ['ReLU3'], { batchSize: 4, workers: 2 }); // the pool both calls below find, its worker started
+  const two = await Promise.all([a, b].map((d) => extractActivations(model, d, ['ReLU3'], { batchSize: 4, workers: 2 })));
+  two.forEach((t, i) => assert.deepEqual(t.layers[0].values, one[i].layers[0].values, `set ${i}`));
+});
