@@ -10,8 +10,8 @@
  *
  * A pool belongs to one model and one weight state ({@link activationPool} keys it by the model
  * and its weight hash) and stays alive between calls (a DkNN's calibrate and predict reuse its
- * fit's workers when they extract on several threads); idle workers do not keep the process alive. {@link closeActivationPools} ends
- * them all.
+ * fit's workers when they extract on several threads); idle workers do not keep the process
+ * alive. {@link closeActivationPools} ends them all.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -82,6 +82,8 @@ export class ActivationPool {
   private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   /** Staging slots, WORKER_QUEUE per worker, reused by every call (grown when a call needs more). */
   private slots: SharedArrayBuffer[] = [];
+  /** Settles when the extraction in progress ends (see {@link extract}). */
+  private turnEnd: Promise<void> = Promise.resolve();
 
   private constructor(private readonly model: tf.LayersModel, readonly size: number, workerData: ExtractWorkerData) {
     const { script, evalCode } = workerEntry(__dirname, __filename, 'extract-worker', 'extractActivations with workers > 1');
@@ -137,11 +139,10 @@ export class ActivationPool {
   }
 
   /** Runs `job` on worker `w` through staging slot `slot`; resolves when the rows are in the slot. */
-  private run(w: Worker, slot: SharedArrayBuffer, layers: string[], dims: number[], data: ImageBatch, job: Job): Promise<void> {
+  private run(w: Worker, slot: SharedArrayBuffer, layers: string[], dims: number[], data: ImageBatch, job: Job, pixels: number): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
-    const per = data.height * data.width * data.channels;
     const count = job.end - job.start;
-    new Float32Array(slot, 0, count * per).set(data.images.subarray(job.start * per, job.end * per));
+    new Float32Array(slot, 0, count * pixels).set(data.images.subarray(job.start * pixels, job.end * pixels));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
@@ -172,8 +173,6 @@ export class ActivationPool {
     return run;
   }
 
-  private turnEnd: Promise<void> = Promise.resolve();
-
   private async extractNow(data: ImageBatch, layers: string[], dims: number[], out: Float32Array[], range: { start: number; end: number; batchSize: number }, onProgress: ProgressCallback | undefined, stage: string): Promise<void> {
     const { start, end, batchSize } = range;
     const jobs: Job[] = [];
@@ -195,15 +194,16 @@ export class ActivationPool {
         await turn(); // lets the workers' replies in, and their next batches out
       }
     };
-    const slots = this.stagingSlots(batchSize, data.height * data.width * data.channels, dims);
+    const pixels = data.height * data.width * data.channels;
+    const slots = this.stagingSlots(batchSize, pixels, dims);
     const queued = (w: Worker, slot: SharedArrayBuffer) => async () => {
       await this.ready; // this thread starts meanwhile
       if (this.failure) throw this.failure;
       while (next < jobs.length) {
         const job = jobs[next++];
-        await this.run(w, slot, layers, dims, data, job);
+        await this.run(w, slot, layers, dims, data, job, pixels);
         const count = job.end - job.start;
-        const at = slotLayout(count, data.height * data.width * data.channels, dims).layers;
+        const at = slotLayout(count, pixels, dims).layers;
         dims.forEach((d, l) => out[l].set(new Float32Array(slot, 4 * at[l], count * d), (job.start - start) * d));
         finished(job);
       }

@@ -53,7 +53,11 @@ const SAMPLE_PER_RANK = 4;
 const POWER_ITERATIONS = 3;
 const SEED = 20180313;
 
-/** Database rows per GEMM call when bounding (the output block, queries × CHUNK float32, is reused). */
+/**
+ * Database rows per GEMM call, when bounding (the output block, queries × CHUNK float32, is reused)
+ * and when computing the coordinates (onnxruntime-node returns a copy of each output: one of the
+ * whole n × r coordinates would be 117 MiB on MNIST ReLU1).
+ */
 const CHUNK = 8192;
 
 /**
@@ -179,9 +183,6 @@ async function rangeBasis(gemm: GemmRunner, data: Float32Array, n: number, dim: 
   return choleskyQr(gemm, q.rows, q.m, dim);
 }
 
-/** Database rows per GEMM call of the coordinates (onnxruntime fills a temporary output of this many rows, then copies it). */
-const COORD_ROWS = 8192;
-
 /**
  * The projection of `data` (n × dim, squared row norms `norms`) on a basis of rank ≤ `rank`, or
  * null with the reason when no usable basis comes out (too few independent rows, or ε above
@@ -194,8 +195,8 @@ export async function buildProjection(gemm: GemmRunner, data: Float32Array, n: n
   const orthoError = orthonormalityError(q.rows, r, dim);
   if (!(orthoError <= MAX_ORTHO_ERROR)) return `the basis is not orthonormal enough (ε = ${orthoError.toExponential(2)} > ${MAX_ORTHO_ERROR})`;
   const coords = new Float32Array(n * r);
-  for (let c0 = 0; c0 < n; c0 += COORD_ROWS) {
-    const c1 = Math.min(n, c0 + COORD_ROWS);
+  for (let c0 = 0; c0 < n; c0 += CHUNK) {
+    const c1 = Math.min(n, c0 + CHUNK);
     await gemm.abt(data.subarray(c0 * dim, c1 * dim), c1 - c0, q.rows, r, dim, coords.subarray(c0 * r, c1 * r));
   }
   const coordNorms = new Float64Array(n);
