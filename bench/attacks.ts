@@ -18,17 +18,17 @@
  */
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../lib/backend';
-import { setWasmKernelMode, wasmKernelMode } from '../lib/kernels';
+import { initBackend } from '../lib/engine/backend';
+import { setWasmKernelMode, wasmKernelMode } from '../lib/engine/kernels';
 import { dataDir, loadMnist, subset } from '../lib/data';
 import { loadModel } from '../lib/models/format';
 import { pretrainedPath } from '../lib/models/zoo';
-import { argmaxRows, predictLogits } from '../lib/models/train';
+import { argmaxRows, predictLogits } from '../lib/training/train';
 import { bimAttack, cwL2Attack, fgsmAttack, type Attack } from '../lib/attacks/attack';
 import { craftAdversarial, craftBatches } from '../lib/attacks/craft';
 import { fgsm } from '../lib/attacks/fgsm';
 import { perturbationNorms } from '../lib/attacks/norms';
-import type { ProgressCallback } from '../lib/progress';
+import type { ProgressCallback } from '../lib/util/progress';
 
 /** One timed attack. */
 export interface BenchAttacksRow {

@@ -12,15 +12,15 @@
  * tuned at build to recall 0.99), hnsw (M 16, efConstruction 40, efSearch 128).
  */
 import { loadavg } from 'node:os';
-import { initBackend } from '../lib/backend';
+import { initBackend } from '../lib/engine/backend';
 import { dataDir, loadMnist, subset } from '../lib/data';
-import { compareIndexes, type IndexConfig } from '../lib/dknn-compare';
-import { hnswIndexFactory, hnswUnavailable } from '../lib/knn/hnsw';
-import { lshIndexFactory } from '../lib/knn/lsh';
-import { AUTO_PRESET, PAPER_PRESET } from '../lib/knn/lsh-params';
+import { compareIndexes, type IndexConfig } from '../lib/dknn/compare';
+import { hnswIndexFactory, hnswUnavailable } from '../lib/knn/hnsw/hnsw';
+import { lshIndexFactory } from '../lib/knn/lsh/lsh';
+import { AUTO_PRESET, PAPER_PRESET } from '../lib/knn/lsh/params';
 import { loadModel } from '../lib/models/format';
 import { pretrainedPath } from '../lib/models/zoo';
-import { terminalProgress } from '../lib/progress';
+import { terminalProgress } from '../lib/util/progress';
 
 type Row = Record<string, string | number | boolean | null>;
 

@@ -6,10 +6,10 @@
  *
  *   N=30 EPS=0.1,0.25 STEPS=100,400 GUIDES=75 npx tsx bench/guided-attack-steps.mts
  */
-import { setupExperiment } from '../lib/experiment.ts';
-import { subset } from '../lib/data/index.ts';
+import { setupExperiment } from '../lib/experiment/experiment.ts';
+import { subset } from '../lib/data';
 import { dknnGuidedAttack } from '../lib/attacks/dknn-attack.ts';
-import { summarizePrediction } from '../lib/summary.ts';
+import { summarizePrediction } from '../lib/analysis/summary.ts';
 
 const N = Number(process.env.N ?? 30);
 const epsilons = (process.env.EPS ?? '0.25').split(',').map(Number);

@@ -11,8 +11,8 @@
  * (and, with --stock-step, one step with the stock ones: slow, ~20 s).
  */
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../lib/backend';
-import { useStockWasmKernels } from '../lib/kernels';
+import { initBackend } from '../lib/engine/backend';
+import { useStockWasmKernels } from '../lib/engine/kernels';
 
 interface Args {
   batch: number;

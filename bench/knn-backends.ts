@@ -40,24 +40,24 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { extractActivations, layerDims } from '../lib/activations';
-import { initBackend } from '../lib/backend';
+import { extractActivations, layerDims } from '../lib/activations/extract';
+import { initBackend } from '../lib/engine/backend';
 import { ArtefactCache } from '../lib/artefacts/cache';
 import { defaultCacheDir } from '../lib/artefacts/repo';
-import { activationCacheParts } from '../lib/activation-cache';
+import { activationCacheParts } from '../lib/activations/cache';
 import { cacheKey, sha256Of } from '../lib/artefacts/keys';
 import { dataDir, loadMnist, subset } from '../lib/data';
-import { ExactIndex } from '../lib/knn/exact';
-import { HnswIndex, hnswUnavailable } from '../lib/knn/hnsw';
-import { LshIndex, type LshQueryStats } from '../lib/knn/lsh';
-import { AUTO_PRESET, defaultLshParameters, PAPER_PRESET, type LshParameters, type ResolvedLshParameters } from '../lib/knn/lsh-params';
+import { ExactIndex } from '../lib/knn/exact/exact';
+import { HnswIndex, hnswUnavailable } from '../lib/knn/hnsw/hnsw';
+import { LshIndex, type LshQueryStats } from '../lib/knn/lsh/lsh';
+import { AUTO_PRESET, defaultLshParameters, PAPER_PRESET, type LshParameters, type ResolvedLshParameters } from '../lib/knn/lsh/params';
 import { Preprocessor } from '../lib/knn/preprocess';
 import { recallAtK } from '../lib/knn/compare';
 import type { KnnResult, NeighborIndex } from '../lib/knn/types';
 import { modelHash } from '../lib/models/weights';
 import { loadModel } from '../lib/models/format';
 import { pretrainedPath } from '../lib/models/zoo';
-import { terminalProgress } from '../lib/progress';
+import { terminalProgress } from '../lib/util/progress';
 import { writeFileAtomic } from '../lib/artefacts/atomic';
 
 /** Bump when the measured code changes in a way that invalidates stored results. */

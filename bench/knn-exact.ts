@@ -14,9 +14,9 @@
 
 import { gaussianClusters } from '../lib/data/synthetic';
 import { availableParallelism, loadavg } from 'node:os';
-import { ExactIndex } from '../lib/knn/exact';
+import { ExactIndex } from '../lib/knn/exact/exact';
 import { dot } from '../lib/knn/kernel';
-import { gemmRunner } from '../lib/knn/onnx-gemm';
+import { gemmRunner } from '../lib/native/onnx-gemm';
 import { Preprocessor } from '../lib/knn/preprocess';
 
 /** Options of {@link benchExact}; every field has the default shown. */

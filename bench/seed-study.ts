@@ -9,12 +9,12 @@
  * tuned), DKNN_SEED_WORKERS (default 2), DKNN_SEED_SUBSET (training images, default all 60,000; a
  * smaller value is only for trying the script).
  */
-import { initBackend } from '../lib/backend';
+import { initBackend } from '../lib/engine/backend';
 import { dataDir, loadMnist, subset } from '../lib/data';
 import { createModel, pretrainedPath } from '../lib/models/zoo';
-import { evaluateAccuracy, trainModel } from '../lib/models/train';
+import { evaluateAccuracy, trainModel } from '../lib/training/train';
 import { loadModel } from '../lib/models/format';
-import { terminalProgress } from '../lib/progress';
+import { terminalProgress } from '../lib/util/progress';
 
 type Row = Record<string, string | number | boolean | null>;
 

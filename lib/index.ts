@@ -6,10 +6,10 @@
  * container format, …) are reachable through subpaths, e.g. `dknn-ts/dist/knn`, `dknn-ts/dist/artefacts`.
  */
 export * as tf from '@tensorflow/tfjs';
-export { backendInfo, initBackend, type BackendInfo, type BackendName, type InitBackendOptions } from './backend';
+export { backendInfo, initBackend, type BackendInfo, type BackendName, type InitBackendOptions } from './engine/backend';
 
 // Experiments: engine + dataset + splits + model in one call, then the usual steps.
-export { Experiment, setupExperiment, type ExperimentOptions, type FitDkNNOptions, type ModelInfo, type ProgressMode } from './experiment';
+export { Experiment, setupExperiment, type ExperimentOptions, type FitDkNNOptions, type ModelInfo, type ProgressMode } from './experiment/experiment';
 
 // Data.
 export {
@@ -23,25 +23,25 @@ export {
   trainingHistory, trainModel, MNIST_CNN_DKNN_LAYERS,
   type Architecture, type DkNNModelMetadata, type EpochRecord, type SavedModel, type StepRecord, type TrainArgs, type TrainingHistory, type TrainResult,
 } from './models';
-export { extractActivations, type ImageBatch } from './activations';
+export { extractActivations, type ImageBatch } from './activations/extract';
 
 // The DkNN.
-export { type RescoreOptions } from './rescore';
-export { coverageCurve, coverageFigure, dknnPredictionSets, setPValues, type SetOptions } from './prediction-sets';
+export { type RescoreOptions } from './dknn/rescore';
+export { coverageCurve, coverageFigure, dknnPredictionSets, setPValues, type SetOptions } from './dknn/prediction-sets';
 export { mondrianPValues, predictionSets, setCoverage, setSizeStats, type PredictionSets, type SetCoverage } from './conformal/sets';
-export { sweepK, sweepKFigure, sweepLayers, sweepLayersFigure, type SweepRow } from './sweep';
-export { DkNN, exactIndexFactory, type DkNNInfo, type DkNNOptions, type DkNNPrediction, type DkNNRunOptions, type LabelledImageBatch, type LayerNeighbors } from './dknn';
-export { NOT_FITTED_SENTENCES, NotFittedError, type NotFittedStep } from './errors';
+export { sweepK, sweepKFigure, sweepLayers, sweepLayersFigure, type SweepRow } from './analysis/sweep';
+export { DkNN, exactIndexFactory, type DkNNInfo, type DkNNOptions, type DkNNPrediction, type DkNNRunOptions, type LabelledImageBatch, type LayerNeighbors } from './dknn/dknn';
+export { NOT_FITTED_SENTENCES, NotFittedError, type NotFittedStep } from './util/errors';
 export { ConformalCalibrator, type PValueFormula } from './conformal/calibrator';
 export type { MissingNeighborRule } from './conformal/nonconformity';
-export { compareIndexes, type CompareIndexesOptions, type IndexComparisonRow, type IndexConfig, type IndexRun } from './dknn-compare';
+export { compareIndexes, type CompareIndexesOptions, type IndexComparisonRow, type IndexConfig, type IndexRun } from './dknn/compare';
 
 // Nearest-neighbour indexes.
 export type { KnnResult, NeighborIndex, NeighborIndexFactory } from './knn/types';
-export { ExactIndex, type ExactIndexOptions } from './knn/exact';
-export { AUTO_PRESET, FALCONN_DEFAULT_SEED, PAPER_PRESET, type LshParameters } from './knn/lsh-params';
-export { LshIndex, lshIndexFactory, type LshIndexOptions } from './knn/lsh';
-export { HnswIndex, hnswIndexFactory, hnswUnavailable, type HnswIndexOptions } from './knn/hnsw';
+export { ExactIndex, type ExactIndexOptions } from './knn/exact/exact';
+export { AUTO_PRESET, FALCONN_DEFAULT_SEED, PAPER_PRESET, type LshParameters } from './knn/lsh/params';
+export { LshIndex, lshIndexFactory, type LshIndexOptions } from './knn/lsh/lsh';
+export { HnswIndex, hnswIndexFactory, hnswUnavailable, type HnswIndexOptions } from './knn/hnsw/hnsw';
 export { agreement, recallAtK, type Agreement } from './knn/compare';
 
 // Attacks.
@@ -51,13 +51,13 @@ export {
 } from './attacks';
 
 // Numbers: metrics, summaries, published results.
-export { accuracy, expectedCalibrationError, histogram, reliabilityBins, rocAuc, rocCurve, type ReliabilityDiagram, type RocCurve } from './metrics';
-export { dataFrame, perInputColumns, summarizePrediction, summaryRecords, summaryTable, type PredictionSummary, type ReferenceNumbers, type SummaryRow } from './summary';
-export { CLEVERHANS_RUNS, PAPER, SITAWARIN_WAGNER } from './reference';
-export { candidateLabelsFigure, correctlyClassified, layerEvidence, layerNonconformity, leastCredible, misclassified, neighborLabelsFigure, suspiciousLabels, type LayerEvidence, type SuspiciousLabels } from './explain';
-export { oodCurveFigure, oodRocFigure, oodTable, outOfDistribution, type OodReference, type OodRow } from './ood';
+export { accuracy, expectedCalibrationError, histogram, reliabilityBins, rocAuc, rocCurve, type ReliabilityDiagram, type RocCurve } from './metrics/classification';
+export { dataFrame, perInputColumns, summarizePrediction, summaryRecords, summaryTable, type PredictionSummary, type ReferenceNumbers, type SummaryRow } from './analysis/summary';
+export { CLEVERHANS_RUNS, PAPER, SITAWARIN_WAGNER } from './data/reference';
+export { candidateLabelsFigure, correctlyClassified, layerEvidence, layerNonconformity, leastCredible, misclassified, neighborLabelsFigure, suspiciousLabels, type LayerEvidence, type SuspiciousLabels } from './analysis';
+export { oodCurveFigure, oodRocFigure, oodTable, outOfDistribution, type OodReference, type OodRow } from './analysis/ood';
 
 // Figures and tables (data in, figure out) and the display helper.
 export * from './plots';
 export { html, markdown, notebookProgress, parameters, provenance, provenanceTable, readResults, reportDir, show, StageTimer, toCsv, writeResults, type Displayable, type NotebookResults, type Provenance } from './report';
-export { htmlProgress, terminalProgress, type ProgressCallback, type ProgressEvent } from './progress';
+export { htmlProgress, terminalProgress, type ProgressCallback, type ProgressEvent } from './util/progress';

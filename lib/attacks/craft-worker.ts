@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
-import { modelInWorker } from '../util/worker-model';
+import { modelInWorker } from '../workers/model';
 import { attackFromSpec } from './attack';
 import type { CraftBatchMessage, CraftWorkerData, CraftWorkerReply } from './parallel';
 import { logitsFn } from './utils';

@@ -6,15 +6,15 @@
  * tf.js backend — so a re-run re-uses an adversarial set only when every one of those matches.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ImageBatch } from '../activations';
+import type { ImageBatch } from '../activations/extract';
 import { ArtefactCache } from '../artefacts/cache';
 import { sha256Of } from '../artefacts/keys';
 import { modelHash } from '../models/weights';
-import type { ProgressCallback } from '../progress';
+import type { ProgressCallback } from '../util/progress';
 import type { Attack } from './attack';
 import { craftOnWorkers, craftWorkerCount } from './parallel';
 import { checkPositiveInt, logitsFn } from './utils';
-import { engineKey } from '../kernels';
+import { engineKey } from '../engine/kernels';
 
 /**
  * One batch of an attack: `x` is `[end − start, height, width, channels]` (images start…end−1 of

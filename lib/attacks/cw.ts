@@ -19,7 +19,7 @@
  * found an adversarial (the TF2 port looks at the best over all steps); Adam's ε is 1e-8 (TF1).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ProgressCallback } from '../progress';
+import type { ProgressCallback } from '../util/progress';
 import { checkBatch, checkClip, checkEps, checkLabelRange, checkLabels, numClassesOf, checkPositiveInt, type ModelFn } from './utils';
 
 /** Options of {@link carliniWagnerL2}; defaults are CleverHans'. */

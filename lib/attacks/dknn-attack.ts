@@ -22,16 +22,16 @@
  */
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import type { ImageBatch } from '../activations';
-import { cachedActivations } from '../activation-cache';
+import type { ImageBatch } from '../activations/extract';
+import { cachedActivations } from '../activations/cache';
 import { ArtefactCache } from '../artefacts/cache';
 import { sha256Of } from '../artefacts/keys';
-import type { DkNN, DkNNPrediction, LabelledImageBatch } from '../dknn';
-import { engineKey, wasmKernelMode } from '../kernels';
+import type { DkNN, DkNNPrediction, LabelledImageBatch } from '../dknn/dknn';
+import { engineKey, wasmKernelMode } from '../engine/kernels';
 import { modelHash } from '../models/weights';
-import type { ProgressCallback } from '../progress';
-import { workerEntry } from '../util/worker-entry';
-import { runWorkerJobs } from '../util/worker-jobs';
+import type { ProgressCallback } from '../util/progress';
+import { workerEntry } from '../workers/entry';
+import { runWorkerJobs } from '../workers/jobs';
 import { optimiseGuided, outputs, representations, type GuidedBatch, type GuidedSettings } from './guided-optimise';
 import type { GuidedBatchMessage, GuidedWorkerData, GuidedWorkerReply } from './guided-worker';
 import { modelArtifacts } from './parallel';

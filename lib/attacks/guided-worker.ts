@@ -5,8 +5,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
-import type { WasmKernelMode } from '../kernels';
-import { modelInWorker } from '../util/worker-model';
+import type { WasmKernelMode } from '../engine/kernels';
+import { modelInWorker } from '../workers/model';
 import { optimiseGuided, type GuidedBatch, type GuidedSettings } from './guided-optimise';
 
 /** What a guided-attack worker is started with. */

@@ -11,5 +11,5 @@ export {
   checkClip, checkEps, checkNorm, clipEta, computeGradient, exactSign, logitsFn, modelPredictions, NORMS, optimizeLinear, crossEntropyFor, exactCrossEntropy, referenceCrossEntropy, GRADIENT_SEMANTICS,
   type GradientSemantics, type LossFn, type ModelFn, type Norm,
 } from './utils';
-export { worstCaseOverAttacks, type AttackRun, type WorstCase } from './worst-case';
-export { adaptiveAttackSweep, type AdaptiveSweepOptions, type AdaptiveSweepRow } from './adaptive-sweep';
+export { worstCaseOverAttacks, type AttackRun, type WorstCase } from '../analysis/worst-case';
+export { adaptiveAttackSweep, type AdaptiveSweepOptions, type AdaptiveSweepRow } from '../analysis/adaptive-sweep';

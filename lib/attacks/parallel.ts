@@ -6,11 +6,11 @@
  */
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import type { ImageBatch } from '../activations';
-import { wasmKernelMode, type WasmKernelMode } from '../kernels';
-import type { ProgressCallback } from '../progress';
-import { workerEntry } from '../util/worker-entry';
-import { runWorkerJobs } from '../util/worker-jobs';
+import type { ImageBatch } from '../activations/extract';
+import { wasmKernelMode, type WasmKernelMode } from '../engine/kernels';
+import type { ProgressCallback } from '../util/progress';
+import { workerEntry } from '../workers/entry';
+import { runWorkerJobs } from '../workers/jobs';
 import type { Attack } from './attack';
 
 /** Gradient steps (image × step) one thread does per second on the MNIST CNN, measured: for the 'auto' worker count. */

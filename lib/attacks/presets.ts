@@ -2,7 +2,7 @@
  * Named attack settings: the paper's (Papernot & McDaniel 2018, per dataset, from {@link PAPER})
  * and CleverHans' defaults at the same ε, as attack values ready for `craftAdversarial`.
  */
-import { PAPER } from '../reference';
+import { PAPER } from '../data/reference';
 import { bimAttack, cwL2Attack, fgsmAttack, type Attack } from './attack';
 import type { GradientSemantics } from './utils';
 

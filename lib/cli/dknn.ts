@@ -9,13 +9,13 @@
 import { dirname, join, resolve } from 'node:path';
 import { checkWritableDir, writeFileAtomic } from '../artefacts/atomic';
 import { repoRoot } from '../artefacts/repo';
-import { setupExperiment } from '../experiment';
+import { setupExperiment } from '../experiment/experiment';
 import { parseCli, parseCount, parseNumber } from './args';
 import { subset } from '../data/split';
 import { bimAttack, cwL2Attack, fgsmAttack, type Attack } from '../attacks/attack';
 import { GRADIENT_SEMANTICS, type GradientSemantics } from '../attacks/utils';
 import { MNIST_CNN_DKNN_LAYERS } from '../models/mnist-cnn';
-import { perInputColumns, summarizePrediction } from '../summary';
+import { perInputColumns, summarizePrediction } from '../analysis/summary';
 
 const USAGE = `
 Usage: npm run dknn -- [options]

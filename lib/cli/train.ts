@@ -11,19 +11,19 @@
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { existsSync, rmSync } from 'node:fs';
-import { initBackend } from '../backend';
+import { initBackend } from '../engine/backend';
 import { dataDir, splitByGroup, subset } from '../data';
 import { datasetEntry } from '../data/registry';
 import type { LayersModel } from '@tensorflow/tfjs';
 import { evaluateAccuracy, loadModel, saveModel, trainModel } from '../models';
 import { dknnMetadata } from '../models/metadata';
 import { modelHash } from '../models/weights';
-import { randomAffineAugment, randomShiftAugment } from '../models/augment';
+import { randomAffineAugment, randomShiftAugment } from '../training/augment';
 import { createModel, MODEL_ZOO, pretrainedPath } from '../models/zoo';
 import { checkWritableDir } from '../artefacts/atomic';
 import { gitCommit, repoRoot } from '../artefacts/repo';
 import { capWorkers, parseCli, parseCount, parseNumber } from './args';
-import { terminalProgress } from '../progress';
+import { terminalProgress } from '../util/progress';
 
 const USAGE = `
 Usage: npm run train -- [options]

@@ -2,7 +2,7 @@
  * Conformal calibration on nonconformity scores alone (no model): fit on the calibration scores
  * α(xᵢ, yᵢ), then turn any score matrix α(x, j) into p-values.
  */
-import { NOT_FITTED_SENTENCES, NotFittedError } from '../errors';
+import { NOT_FITTED_SENTENCES, NotFittedError } from '../util/errors';
 
 /**
  * Which p-value formula to use. A = the calibration scores, α = the test score.

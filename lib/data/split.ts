@@ -1,6 +1,6 @@
 /** Slicing, shuffling and tensor conversion of {@link ImageDataset}s. */
 import * as tf from '@tensorflow/tfjs';
-import { createRng } from '../random';
+import { createRng } from '../util/random';
 import type { ImageDataset } from './datasets';
 
 function checkRange(what: string, n: number, start: number, end: number): void {

@@ -3,7 +3,7 @@
  * Gaussian cluster centres, optionally ReLU-clipped like hidden-layer activations.
  */
 
-import { createRng } from '../random';
+import { createRng } from '../util/random';
 
 /** Options of {@link gaussianClusters}. */
 export interface GaussianClustersOptions {

@@ -2,7 +2,7 @@
  * Argument checks shared by the indexes and the preprocessing, each naming what was expected and
  * what was found.
  */
-import { NOT_FITTED_SENTENCES } from '../errors';
+import { NOT_FITTED_SENTENCES } from '../util/errors';
 
 /** Message thrown by `query` before `build`. */
 export const NOT_BUILT_MESSAGE = NOT_FITTED_SENTENCES.query;

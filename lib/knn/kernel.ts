@@ -10,7 +10,7 @@
  * ties (duplicate rows), broken by the lower index.
  */
 
-import { canonicalDots, canonicalSquares } from './canonical-wasm';
+import { canonicalDots, canonicalSquares } from '../native/canonical-wasm';
 import { throwNonFinite } from './checks';
 import type { TopK } from './topk';
 

@@ -11,10 +11,10 @@
  * Everything works in place on row-major Float32Arrays (60,000 × 12,544 float32 is 3 GB: never
  * two copies). Norms and the mean are accumulated in float64, results stored as float32.
  */
-import { NOT_FITTED_SENTENCES, NotFittedError } from '../errors';
+import { NOT_FITTED_SENTENCES, NotFittedError } from '../util/errors';
 
 import { checkMatrix, throwNonFinite } from './checks';
-import { applyCentreSimd, fitCentreSimd, normaliseRowsSimd } from './preprocess-wasm';
+import { applyCentreSimd, fitCentreSimd, normaliseRowsSimd } from '../native/preprocess-wasm';
 
 /**
  * L2-normalises each of the `rows` rows of `data` in place and returns `data`. A zero row stays zero.

@@ -3,8 +3,8 @@ export { loadModelTensors, modelHash, modelTensors, ModelFormatError, type Store
 export { readWeightsFile, writeWeightsFile, type WeightsFile, type WeightsHeader } from './legacy';
 export { loadModel, MODEL_JSON, MODEL_WEIGHTS, saveModel, type SavedModel } from './format';
 export { dknnMetadata, setDknnMetadata, type DkNNModelMetadata } from './metadata';
-export { argmaxRows, evaluateAccuracy, predictLogits, trainModel, type EpochRecord, type LabelledImages, type StepRecord, type TrainArgs, type TrainResult } from './train';
+export { argmaxRows, evaluateAccuracy, predictLogits, trainModel, type EpochRecord, type LabelledImages, type StepRecord, type TrainArgs, type TrainResult } from '../training/train';
 export { createModel, MODEL_ZOO, modelSummary, pretrainedPath, type Architecture, type LayerSummary, type ZooEntry } from './zoo';
-export { trainingHistory, type TrainingHistory } from './record';
+export { trainingHistory, type TrainingHistory } from '../training/record';
 export { PerImageStandardization, standardizeImages } from './standardize';
-export { randomAffineAugment, randomShiftAugment, type AffineAugmentOptions, type Augment } from './augment';
+export { randomAffineAugment, randomShiftAugment, type AffineAugmentOptions, type Augment } from '../training/augment';

@@ -1,6 +1,6 @@
 /** Seeded weight initialisation shared by the model-zoo architectures (`mnist-cnn.ts`, `vgg-cnn.ts`). */
 import * as tf from '@tensorflow/tfjs';
-import { createRng, type Rng } from '../random';
+import { createRng, type Rng } from '../util/random';
 
 /**
  * Sets the weights of every layer of `model` from one seeded generator, layer by layer: its

@@ -1,6 +1,6 @@
 /** Tables and figures of a {@link compareIndexes} run: the DkNN with each index against the exact one. */
-import type { IndexComparisonRow, IndexRun } from '../dknn-compare';
-import { html, type Html } from '../report/html';
+import type { IndexComparisonRow, IndexRun } from '../dknn/compare';
+import { html, type Html } from './html';
 import type { Figure } from './plotly';
 import { tableHtml } from './table';
 

@@ -1,9 +1,9 @@
 /** Figures of DkNN predictions: reliability diagrams (DNN vs DkNN), credibility histograms, sample images. */
-import type { DkNNPrediction } from '../dknn';
+import type { DkNNPrediction } from '../dknn/dknn';
 import type { ImageDataset } from '../data/datasets';
 import { samplePerClass } from '../data/split';
-import { reliabilityBins } from '../metrics';
-import type { Png } from '../report/html';
+import { reliabilityBins } from '../metrics/classification';
+import type { Png } from './html';
 import type { Figure } from './plotly';
 import { encodePng, imageGrid } from './png';
 import { histogramFigure, reliabilityFigure } from './reliability';

@@ -3,9 +3,9 @@
  * input in every layer (the DkNN's explanation), and clean inputs beside their adversarial
  * versions. Any image shape and channel count (grey or RGB); labels are shown by class name.
  */
-import type { ImageBatch } from '../activations';
-import type { DkNNPrediction } from '../dknn';
-import { escapeHtml, html, type Html } from '../report/html';
+import type { ImageBatch } from '../activations/extract';
+import type { DkNNPrediction } from '../dknn/dknn';
+import { escapeHtml, html, type Html } from './html';
 import { encodePng, imageGrid } from './png';
 
 /** Colour of a tile border: agrees with the prediction / disagrees / missing. */

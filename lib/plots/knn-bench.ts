@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../artefacts/repo';
 import { tableHtml } from './table';
-import { html, type Html } from '../report/html';
+import { html, type Html } from './html';
 import type { Figure } from './plotly';
 
 /** What a row measured: one of the project's indexes, or a reference library's figure. */

@@ -1,4 +1,4 @@
-import type { ReliabilityDiagram } from '../metrics';
+import type { ReliabilityDiagram } from '../metrics/classification';
 import type { Figure } from './plotly';
 
 /** One panel of {@link reliabilityFigure}. */

@@ -1,7 +1,7 @@
 /** Rows of named values, or anything shaped like a danfo.js DataFrame (`columns` + `values`). */
 export type TableInput = readonly object[] | { columns: string[]; values: unknown[][] | unknown[] };
 
-import { escapeHtml as esc } from '../report/html';
+import { escapeHtml as esc } from './html';
 
 function cell(v: unknown, digits: number): string {
   if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v.toFixed(digits);

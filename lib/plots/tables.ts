@@ -1,13 +1,13 @@
 /** Tables the notebooks show: data sets, models, training epochs, DkNN configurations, adversarial sets. */
 import type * as tf from '@tensorflow/tfjs';
-import type { ImageBatch } from '../activations';
+import type { ImageBatch } from '../activations/extract';
 import type { AdversarialSet } from '../attacks/craft';
 import { perturbationNorms } from '../attacks/norms';
 import { classCounts, type ImageDataset } from '../data/datasets';
-import type { DkNN, DkNNPrediction } from '../dknn';
-import type { EpochRecord } from '../models/train';
+import type { DkNN, DkNNPrediction } from '../dknn/dknn';
+import type { EpochRecord } from '../training/train';
 import { modelSummary } from '../models/zoo';
-import { html, type Html } from '../report/html';
+import { html, type Html } from './html';
 import { tableHtml, type TableInput } from './table';
 
 /** Any rows (or a danfo.js DataFrame) as a displayable HTML table. */

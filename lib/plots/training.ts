@@ -1,4 +1,4 @@
-import type { EpochRecord, StepRecord } from '../models/train';
+import type { EpochRecord, StepRecord } from '../training/train';
 import type { Figure } from './plotly';
 
 /**

@@ -5,8 +5,8 @@
  * {@link setDisplaySink}, or are dropped. Progress bars for notebooks come from here too.
  */
 import { figureHtml, type Figure } from '../plots/plotly';
-import { htmlProgress, type ProgressCallback } from '../progress';
-import type { Html, Markdown, Png } from './html';
+import { htmlProgress, type ProgressCallback } from '../util/progress';
+import type { Html, Markdown, Png } from '../plots/html';
 
 /** What {@link show} displays. A plain string is markdown. */
 export type Displayable = Figure | Html | Markdown | Png | string;

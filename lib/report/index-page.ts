@@ -3,7 +3,7 @@
  * parameters, headline numbers and run time, linking to its report. Self-contained (no script, no
  * fetch), like the reports.
  */
-import { escapeHtml } from './html';
+import { escapeHtml } from '../plots/html';
 import type { NotebookResults } from './results';
 
 /** One notebook on the front page. */

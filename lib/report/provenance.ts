@@ -1,6 +1,6 @@
 /** What a report states about its own making: commit, time, engine, parameters, data checksums, stage timings. */
 import { gitCommit } from '../artefacts/repo';
-import { escapeHtml, html, type Html } from './html';
+import { escapeHtml, html, type Html } from '../plots/html';
 
 /** Records how long each named stage of a notebook or CLI run took. */
 export class StageTimer {

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../lib/backend';
+import { initBackend } from '../../lib/engine/backend';
 import { ArtefactCache } from '../../lib/artefacts/cache';
 import { availableParallelism } from 'node:os';
 import { ATTACKS_CODE_VERSION, attackFromSpec, bimAttack, cwL2Attack, fgsmAttack } from '../../lib/attacks/attack';
@@ -13,7 +13,7 @@ import { adversarialCacheParts, craftAdversarial, craftBatches } from '../../lib
 import { modelHash } from '../../lib/models/weights';
 import { fgsm } from '../../lib/attacks/fgsm';
 import { perturbationNorms } from '../../lib/attacks/norms';
-import type { ProgressEvent } from '../../lib/progress';
+import type { ProgressEvent } from '../../lib/util/progress';
 import { noLeak, tinyCnn } from './helpers';
 
 const tmp = mkdtempSync(join(tmpdir(), 'dknn-attacks-'));

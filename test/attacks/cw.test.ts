@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { carliniWagnerL2 } from '../../lib/attacks/cw';
 import { fgsm } from '../../lib/attacks/fgsm';
 import { perturbationNorms } from '../../lib/attacks/norms';
-import type { ProgressEvent } from '../../lib/progress';
+import type { ProgressEvent } from '../../lib/util/progress';
 import { attackFixtures, mnistFixture, lineLabel, noLeak, points, predict, take } from './helpers';
 
 const fx = attackFixtures(5);

@@ -4,12 +4,12 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { initBackend } from '../../lib/backend';
+import { initBackend } from '../../lib/engine/backend';
 import { dknnGuidedAttack, meanOfClassAttack, targetClasses } from '../../lib/attacks/dknn-attack';
 import { craftAdversarial } from '../../lib/attacks/craft';
 import { fgsmAttack } from '../../lib/attacks/attack';
-import { DkNN } from '../../lib/dknn';
-import { trainModel } from '../../lib/models/train';
+import { DkNN } from '../../lib/dknn/dknn';
+import { trainModel } from '../../lib/training/train';
 import { blobs, fakePrediction, tinyModel } from '../helpers/tiny';
 
 test.before(async () => {

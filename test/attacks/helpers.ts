@@ -1,12 +1,12 @@
 /** Shared fixtures of the attack tests: tiny models with known answers and the MNIST CNN on a few real images. */
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../lib/backend';
+import { initBackend } from '../../lib/engine/backend';
 import { loadMnist, dataDir, toTensors } from '../../lib/data';
 import { loadModel } from '../../lib/models/format';
 import { pretrainedPath } from '../../lib/models/zoo';
 import { logitsFn, type ModelFn } from '../../lib/attacks/utils';
-import { createRng } from '../../lib/random';
+import { createRng } from '../../lib/util/random';
 
 /**
  * A 2-class linear model on 2-D points with the decision boundary x₀ + x₁ = 1:

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../lib/backend';
+import { initBackend } from '../../lib/engine/backend';
 import { checkClip, checkEps, checkNorm, clipEta, computeGradient, crossEntropyFor, exactCrossEntropy, exactSign, logitsFn, modelPredictions, optimizeLinear, referenceCrossEntropy } from '../../lib/attacks/utils';
 import { noLeak } from './helpers';
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConformalCalibrator } from '../../lib/conformal/calibrator';
 import { mondrianPValues, predictionSets, setCoverage, setSizeStats } from '../../lib/conformal/sets';
-import { createRng } from '../../lib/random';
+import { createRng } from '../../lib/util/random';
 
 /**
  * A seeded exchangeable problem over 3 classes: α(x, y) (true class) ~ the class's own spread

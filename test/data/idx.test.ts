@@ -13,7 +13,7 @@ import {
   readIdxFile,
   readIdxFileSync,
 } from '../../lib/data/idx';
-import { createRng } from '../../lib/random';
+import { createRng } from '../../lib/util/random';
 
 /** Asserts that fn throws an IdxFormatError whose message matches every pattern. */
 function throwsIdx(fn: () => unknown, ...patterns: (RegExp | string)[]): IdxFormatError {

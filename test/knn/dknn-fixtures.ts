@@ -1,8 +1,8 @@
 /** A tiny model and data for DkNN tests with approximate indexes. */
 
 import * as tf from '@tensorflow/tfjs';
-import type { LabelledImageBatch } from '../../lib/dknn';
-import { createRng } from '../../lib/random';
+import type { LabelledImageBatch } from '../../lib/dknn/dknn';
+import { createRng } from '../../lib/util/random';
 
 /** A tiny dense network on 4×4×1 images with layers 'flat' (16), 'hidden' (8), 'logits' (3). */
 export function tinyModel(seed: number): tf.LayersModel {

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { applyCentre, fitCentre, normaliseRows, Preprocessor, PREPROCESSOR_NOT_FITTED } from '../../lib/knn/preprocess';
-import { ExactIndex } from '../../lib/knn/exact';
+import { ExactIndex } from '../../lib/knn/exact/exact';
 import { randomMatrix } from './helpers';
 
 function close(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-6): void {

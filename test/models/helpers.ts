@@ -1,5 +1,5 @@
-import type { LabelledImages } from '../../lib/models/train';
-import { createRng } from '../../lib/random';
+import type { LabelledImages } from '../../lib/training/train';
+import { createRng } from '../../lib/util/random';
 
 /** Two separable blobs drawn as images: class 0 bright top half, class 1 bright bottom half. */
 export function toyImages(n: number, seed: number): LabelledImages {

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../lib/backend';
+import { initBackend } from '../../lib/engine/backend';
 import { dknnMetadata } from '../../lib/models/metadata';
 import { createVggCnn, VGG_CNN_DKNN_LAYERS } from '../../lib/models/vgg-cnn';
 import { createModel } from '../../lib/models/zoo';

@@ -12,10 +12,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 import { readResults } from '../../lib/report/results';
-import type { PredictionSummary } from '../../lib/summary';
-import type { IndexComparisonRow } from '../../lib/dknn-compare';
-import type { OodRow } from '../../lib/ood';
-import type { SweepRow } from '../../lib/sweep';
+import type { PredictionSummary } from '../../lib/analysis/summary';
+import type { IndexComparisonRow } from '../../lib/dknn/compare';
+import type { OodRow } from '../../lib/analysis/ood';
+import type { SweepRow } from '../../lib/analysis/sweep';
 
 const root = resolve(__dirname, '..', '..');
 const outDir = mkdtempSync(join(tmpdir(), 'dknn-reports-'));

@@ -1,0 +1,97 @@
+/**
+ * Training activations through the artefact cache: each requested layer is read from the cache
+ * when an intact entry made from the same model weights, images, layer and backend exists, and
+ * the others are extracted in one pass of the model and written back. Shared by `DkNN.fit` and
+ * the benchmarks, so both use the same entries.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { allocateActivations, extractActivations, layerDims, type ImageBatch } from './extract';
+import type { ArtefactCache } from '../artefacts/cache';
+import { sha256Of } from '../artefacts/keys';
+import { modelHash } from '../models/weights';
+import type { ProgressCallback } from '../util/progress';
+import { engineKey } from '../engine/kernels';
+
+/** Options of {@link cachedActivations}. */
+export interface CachedActivationsOptions {
+  /** The cache (its `dir` may be false: then everything is extracted). */
+  cache: ArtefactCache;
+  /** Images per forward pass. Default 250. */
+  batchSize?: number;
+  /** Extraction progress. */
+  onProgress?: ProgressCallback;
+  /** The model's weight hash when already known. Default: computed. */
+  modelHash?: string;
+  /** Extraction threads (`extractActivations`' option). Default 1. */
+  workers?: number | 'auto';
+  /** A name for the data, recorded in written entries (e.g. 'mnist-train'). */
+  dataName?: string;
+}
+
+/** What {@link cachedActivations} returns. */
+export interface CachedActivations {
+  /** `n × dim` raw activations per layer, aligned with the requested layers. */
+  values: Float32Array[];
+  dims: number[];
+  /** Layers read from the cache, and layers extracted and written to it. */
+  hits: string[];
+  written: string[];
+  /** Seconds spent hashing the images, reading the cache, extracting and writing. */
+  timings: { hashImages: number; cacheRead: number; extract: number; cacheWrite: number };
+}
+
+/** The cache inputs of one layer's activations (what its entry is keyed by). */
+export function activationCacheParts(data: ImageBatch, imagesSha256: string, hash: string, layer: string, dim: number): Record<string, unknown> {
+  return {
+    artefact: 'dknn-activations', version: 1, modelHash: hash, images: imagesSha256, n: data.n,
+    height: data.height, width: data.width, channels: data.channels, layer, dim, backend: engineKey(),
+  }; // prettier-ignore
+}
+
+const since = (t: number) => (performance.now() - t) / 1000;
+
+/** The raw activations of `layers` for all of `data`, through the cache (see the module comment). The model is only read. */
+export async function cachedActivations(model: tf.LayersModel, data: ImageBatch, layers: readonly string[], options: CachedActivationsOptions): Promise<CachedActivations> {
+  const { cache } = options;
+  const dims = layerDims(model, layers, 'cachedActivations');
+  const values: (Float32Array | undefined)[] = layers.map(() => undefined);
+  const store: (Float32Array | undefined)[] = layers.map(() => undefined);
+  const timings = { hashImages: 0, cacheRead: 0, extract: 0, cacheWrite: 0 };
+  const hits: string[] = [];
+  const written: string[] = [];
+  let parts: Record<string, unknown>[] = [];
+  if (cache.dir !== false) {
+    cache.checkWritable('activations');
+    let t = performance.now();
+    const sha = sha256Of(data.images);
+    const hash = options.modelHash ?? modelHash(model);
+    timings.hashImages = since(t);
+    t = performance.now();
+    parts = layers.map((layer, l) => activationCacheParts(data, sha, hash, layer, dims[l]));
+    layers.forEach((layer, l) => {
+      // Read into the array extraction would allocate (a row store for large layers), kept for a miss.
+      store[l] = allocateActivations(data.n * dims[l]);
+      values[l] = cache.read('activations', parts[l], data.n * dims[l], { into: store[l] })?.values;
+      if (values[l]) hits.push(layer);
+    });
+    timings.cacheRead = since(t);
+  }
+  const todo = layers.filter((_, l) => values[l] === undefined);
+  if (todo.length > 0) {
+    let t = performance.now();
+    const into = todo.map((layer) => store[layers.indexOf(layer)]);
+    const acts = await extractActivations(model, data, todo, { batchSize: options.batchSize, onProgress: options.onProgress, workers: options.workers, into });
+    timings.extract = since(t);
+    t = performance.now();
+    for (const a of acts.layers) {
+      const l = layers.indexOf(a.name);
+      values[l] = a.values;
+      if (cache.dir !== false) {
+        cache.write('activations', parts[l], a.values, { dataset: options.dataName ?? null });
+        written.push(a.name);
+      }
+    }
+    timings.cacheWrite = since(t);
+  }
+  return { values: values as Float32Array[], dims, hits, written, timings };
+}

@@ -1,0 +1,66 @@
+/** Input checks and small helpers of the DkNN (lib/dknn.ts), kept apart to keep that file about the pipeline. */
+import type * as tf from '@tensorflow/tfjs';
+import type { ImageBatch } from '../activations/extract';
+import { dknnMetadata } from '../models/metadata';
+
+/** The layers a DkNN reads: the given list (checked to be an array of names), else the model's recorded ones. */
+export function dknnLayers(model: tf.LayersModel, given: readonly string[] | undefined): string[] {
+  if (given === undefined) {
+    const recorded = dknnMetadata(model).layers;
+    if (!recorded) throw new Error(`DkNN: pass layers (the model records no DkNN layers); its layers are ${model.layers.map((l) => l.name).join(', ')}`);
+    return [...recorded];
+  }
+  if (!Array.isArray(given) || !given.every((l) => typeof l === 'string')) {
+    throw new Error(`DkNN: layers must be an array of layer names, found ${JSON.stringify(given)}`);
+  }
+  return [...given];
+}
+
+export function positiveInt(name: string, v: number): void {
+  if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, found ${v}`);
+}
+
+/**
+ * Every pixel finite, and inside `range` when one is known.
+ * @throws Error naming the image, the pixel, its value and what was expected.
+ */
+export function checkPixels(where: string, what: string, batch: ImageBatch, range: readonly [number, number] | null): void {
+  const px = batch.images;
+  const per = batch.height * batch.width * batch.channels;
+  const [lo, hi] = range ?? [-Infinity, Infinity];
+  for (let i = 0; i < px.length; i++) {
+    const v = px[i];
+    if (v >= lo && v <= hi) continue; // NaN fails both comparisons
+    const at = `${what} image ${Math.floor(i / per)}, pixel value ${i % per}`;
+    if (!Number.isFinite(v)) throw new Error(`${where}: ${at} is ${v}; expected finite pixel values${range ? ` in [${lo}, ${hi}]` : ''}`);
+    throw new Error(`${where}: ${at} is ${v}; expected pixel values in [${lo}, ${hi}] (the training set's range)`);
+  }
+}
+
+/**
+ * A layer whose training activations are the same for every image carries no neighbourhood: every
+ * training point is equally near every input.
+ * @throws Error naming the layer.
+ */
+export function checkNotConstant(layer: string, values: Float32Array, n: number, dim: number): void {
+  for (let r = 1; r < n; r++) {
+    const o = r * dim;
+    for (let j = 0; j < dim; j++) if (values[o + j] !== values[j]) return;
+  }
+  const zero = values.subarray(0, dim).every((v) => v === 0);
+  throw new Error(`fit: layer ${layer} gives the same activations${zero ? ' (all zero)' : ''} for all ${n} training images, so its neighbours say nothing; check the training images or leave the layer out`);
+}
+
+/** Argmax (lowest on ties) and softmax probability of it, per row of logits, written at `offset`. */
+export function dnnFromLogits(logits: Float32Array, rows: number, cols: number, pred: Int32Array, conf: Float32Array, offset: number): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    let best = 0;
+    for (let c = 1; c < cols; c++) if (logits[o + c] > logits[o + best]) best = c;
+    const max = logits[o + best];
+    let sum = 0;
+    for (let c = 0; c < cols; c++) sum += Math.exp(logits[o + c] - max);
+    pred[offset + r] = best;
+    conf[offset + r] = 1 / sum;
+  }
+}

@@ -1,0 +1,507 @@
+/**
+ * Deep k-Nearest Neighbors (Papernot & McDaniel 2018): fit → calibrate → predict, in that order.
+ *
+ * ```ts
+ * const dknn = new DkNN(model, { k: 75 });          // layers ReLU1, ReLU3, ReLU5, logits
+ * await dknn.fit(mnist.train);                      // activations → preprocessing → one index per layer
+ * await dknn.calibrate(subset(mnist.test, 0, 750)); // calibration scores α(xᵢ, yᵢ)
+ * const out = await dknn.predict(subset(mnist.test, 750)); // predictions, credibility, confidence, …
+ * ```
+ *
+ * - fit: the training activations of every layer are extracted in ONE pass of the model (one
+ *   sub-model with an output per layer, on all cores by default (`workers`), written into one
+ *   preallocated array per layer). That costs
+ *   no extra memory: these arrays are exactly the ones the indexes keep, normalised and centred in
+ *   place by {@link Preprocessor} (full MNIST: 60,000 × (12,544 + 3,200 + 128 + 10) float32 ≈ 3.8 GB,
+ *   one copy). Raw activations are cached (lib/cache.ts) under a key made of the model's weight
+ *   hash, the sha256 of the training images, n, the layer and the tf.js backend; only the layers
+ *   without a matching cache entry are extracted.
+ * - calibrate / predict: inputs go through in chunks (`queryChunk`, default 500 images): extract
+ *   all layers (and the model's output, for the DNN's own prediction), preprocess with the training
+ *   centre, query each index; so memory stays bounded whatever the number of inputs. Under the
+ *   default `workers: 'auto'` a chunk is extracted on this thread (see `workers`).
+ * - Memory: once the training activations are extracted, the call holds no reference to the
+ *   training images, so a caller holding none either gets them freed before the index build
+ *   (`Experiment.fitDkNN`'s `releaseTrainingImages`).
+ * - α(x, j) = Σ_layers #{k neighbours with label ≠ j}; p-values by the chosen formula
+ *   (`'reference'` = CleverHans, `'conformal'` = textbook, see {@link ConformalCalibrator}).
+ *
+ * Tensor ownership: the model is only read, never disposed; no tensor outlives a method call.
+ * Calling fit again discards the previous fit and calibration.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { DEFAULT_ACTIVATION_BATCH, extractActivations, layerDims, outputLayerName, type ImageBatch } from '../activations/extract';
+import { ArtefactCache } from '../artefacts/cache';
+import { cachedActivations, type CachedActivations } from '../activations/cache';
+import { closeActivationPool, extractWorkerCount } from '../activations/pool';
+import { NOT_FITTED_SENTENCES, NotFittedError } from '../util/errors';
+import { rescorePrediction, type RescoreOptions } from './rescore';
+import { ConformalCalibrator, type PValueFormula } from '../conformal/calibrator';
+import { knnCounts, nonconformity, scoresAtLabels, type LayerNeighborLabels, type MissingNeighborRule } from '../conformal/nonconformity';
+import { conformalPredict } from '../conformal/predict';
+import { ExactIndex, type ExactBackend } from '../knn/exact/exact';
+import { Preprocessor } from '../knn/preprocess';
+import type { NeighborIndex, NeighborIndexFactory } from '../knn/types';
+import { checkNotConstant, checkPixels, dknnLayers, dnnFromLogits, positiveInt } from './checks';
+import { modelHash } from '../models/weights';
+import type { ProgressCallback } from '../util/progress';
+import type { DkNNInfo, DkNNOptions, DkNNPrediction, DkNNRunOptions, LabelledImageBatch, LayerNeighbors } from './types';
+
+/** The fixed sentence of calibrate (or predict) before fit (a {@link NotFittedError}). */
+export const CALL_FIT_BEFORE_CALIBRATE = NOT_FITTED_SENTENCES.calibrate;
+/** The fixed sentence of predict before calibrate (a {@link NotFittedError}). */
+export const CALL_CALIBRATE_BEFORE_PREDICT = NOT_FITTED_SENTENCES.predict;
+
+/** Makes one fresh {@link NeighborIndex} per layer (defined in `knn/types.ts`); see {@link DkNN.info}. */
+export type { NeighborIndexFactory };
+
+/** The exact (brute-force) index factory, `name` `'exact'` (`projection`: see `ExactIndexOptions`). */
+export function exactIndexFactory(backend: 'auto' | ExactBackend = 'auto', projection: 'auto' | false | number = 'auto'): NeighborIndexFactory {
+  return { name: 'exact', create: () => new ExactIndex({ backend, projection }), describe: () => ({ name: 'exact', backend, projection }) };
+}
+
+export type { DkNNInfo, DkNNOptions, DkNNPrediction, DkNNRunOptions, LabelledImageBatch, LayerNeighbors } from './types';
+
+interface FittedLayer {
+  name: string;
+  dim: number;
+  pre: Preprocessor;
+  index: NeighborIndex;
+}
+
+/** What the first step of {@link DkNN.fit} hands to the second (no pixels). */
+interface TrainingActivations {
+  acts: CachedActivations;
+  trainLabels: Int32Array;
+  n: number;
+  numClasses: number;
+  pixelRange: readonly [number, number] | null;
+  hash: string;
+  t0: number;
+}
+
+interface FitState {
+  layers: FittedLayer[];
+  trainLabels: Int32Array;
+  trainN: number;
+  modelHash: string;
+  numClasses: number;
+  /** The training set's pixel range (inputs are checked against it), or null. */
+  pixelRange: readonly [number, number] | null;
+}
+
+interface NeighborRun {
+  neighbors: LayerNeighbors[];
+  labels: LayerNeighborLabels[];
+  dnnPredictions: Int32Array;
+  dnnConfidence: Float32Array;
+}
+
+/** The Deep k-Nearest Neighbors classifier around a trained model. See the module comment. */
+export class DkNN {
+  readonly model: tf.LayersModel;
+  readonly layers: readonly string[];
+  readonly k: number;
+  readonly formula: PValueFormula;
+  readonly missing: MissingNeighborRule;
+  private readonly factory: NeighborIndexFactory;
+  private readonly dims: number[];
+  private readonly batchSize: number;
+  private readonly queryChunk: number;
+  private readonly workers: number | 'auto';
+  private readonly cache: ArtefactCache;
+  private readonly numClassesOption: number | undefined;
+  private state: FitState | null = null;
+  private calibrator: ConformalCalibrator | null = null;
+  private calibScores: Int32Array | null = null;
+  private calibRun: { neighbors: LayerNeighbors[]; labels: Int32Array } | null = null;
+  private cacheHits: string[] = [];
+  private cacheWritten: string[] = [];
+  private timings: Record<string, number> = {};
+  private warnings: string[] = [];
+  private readonly warn: (message: string) => void;
+  private readonly resolution: number;
+
+  /**
+   * @param model a trained model outputting logits; read, never modified or disposed.
+   * @throws Error for a layer the model does not have (listing its layers), k or batch sizes that
+   *   are not positive integers, an unknown index/formula/missing rule.
+   */
+  constructor(model: tf.LayersModel, options: DkNNOptions = {}) {
+    this.model = model;
+    this.layers = dknnLayers(model, options.layers);
+    this.dims = layerDims(model, this.layers, 'DkNN');
+    this.k = options.k ?? 75;
+    positiveInt('k', this.k);
+    this.batchSize = options.batchSize ?? DEFAULT_ACTIVATION_BATCH;
+    positiveInt('batchSize', this.batchSize);
+    this.queryChunk = options.queryChunk ?? 500;
+    this.workers = options.workers ?? 'auto';
+    extractWorkerCount(this.workers, 1, 1); // validates
+    positiveInt('queryChunk', this.queryChunk);
+    this.formula = options.formula ?? 'reference';
+    if (this.formula !== 'reference' && this.formula !== 'conformal') throw new Error(`formula: expected 'reference' or 'conformal', found ${String(this.formula)}`);
+    this.missing = options.missing ?? 'disagree';
+    if (this.missing !== 'disagree' && this.missing !== 'ignore') throw new Error(`missing: expected 'disagree' or 'ignore', found ${String(this.missing)}`);
+    const index = options.index ?? 'exact';
+    if (index === 'exact') this.factory = exactIndexFactory(options.exactBackend ?? 'auto', options.exactProjection ?? 'auto');
+    else if (typeof index === 'object' && index !== null && typeof index.create === 'function' && typeof index.name === 'string') this.factory = index;
+    else throw new Error(`index: expected 'exact' or a factory { name, create() }, found ${String(index)}`);
+    if (options.numClasses !== undefined) positiveInt('numClasses', options.numClasses);
+    this.numClassesOption = options.numClasses;
+    this.resolution = options.pValueResolution ?? 0.01;
+    if (!(this.resolution > 0 && this.resolution <= 1)) throw new RangeError(`pValueResolution must be in (0, 1], found ${this.resolution}`);
+    const emit = options.onWarning ?? ((m: string) => process.emitWarning(m, 'DkNNWarning'));
+    this.warn = (m) => {
+      this.warnings.push(m);
+      emit(m);
+    };
+    try {
+      this.cache = new ArtefactCache({ dir: options.cacheDir, onWarning: (m) => this.warn(m) });
+    } catch (e) {
+      throw new Error(`DkNN: cannot place the activation cache (${(e as Error).message}); pass cacheDir: a folder, or false`);
+    }
+  }
+
+  /** Whether {@link fit} has run. */
+  get fitted(): boolean {
+    return this.state !== null;
+  }
+
+  /** Whether {@link calibrate} has run (since the last fit). */
+  get calibrated(): boolean {
+    return this.calibrator !== null;
+  }
+
+  /** The calibration scores α(xᵢ, yᵢ) in calibration order (a copy). @throws before calibrate. */
+  get calibrationScores(): Int32Array {
+    if (!this.calibScores) throw new NotFittedError('predict');
+    return this.calibScores.slice();
+  }
+
+  /** Per layer, the centre subtracted after normalisation (the mean of the normalised training rows; copies). @throws before fit. */
+  get layerCentres(): Float32Array[] {
+    if (!this.state) throw new NotFittedError('calibrate');
+    return this.state.layers.map((f) => f.pre.centre.slice());
+  }
+
+  /** The training labels of the fit (a copy). @throws before fit. */
+  get trainLabels(): Int32Array {
+    if (!this.state) throw new NotFittedError('calibrate');
+    return this.state.trainLabels.slice();
+  }
+
+  /** The calibration scores α(xᵢ, yᵢ) and the labels yᵢ, in calibration order (copies). @throws before calibrate. */
+  get calibrationData(): { scores: Int32Array; labels: Int32Array } {
+    if (!this.calibScores || !this.calibRun) throw new NotFittedError('predict');
+    return { scores: this.calibScores.slice(), labels: this.calibRun.labels.slice() };
+  }
+
+  /** The fitted calibrator (scores only), e.g. to compute p-values with the other formula. @throws before calibrate. */
+  get conformalCalibrator(): ConformalCalibrator {
+    if (!this.calibrator) throw new NotFittedError('predict');
+    return this.calibrator;
+  }
+
+  /**
+   * Builds one index per layer over the training set's preprocessed activations and keeps its labels.
+   * Discards any previous fit and calibration.
+   * @throws Error when the label count is not n, a label is outside [0, numClasses), k > n, or the
+   *   images do not fit the model.
+   */
+  fit(train: LabelledImageBatch, options: DkNNRunOptions = {}): Promise<this> {
+    // Two steps, so that once the activations are extracted nothing of this call holds the pixels:
+    // a caller that holds none either (Experiment.fitDkNN's releaseTrainingImages) gets them freed
+    // during the index build (an async function would keep its argument until it returns).
+    return this.buildIndexes(this.extractTraining(train, options), options);
+  }
+
+  /** fit, first step: checks, and the training activations (from the cache or extracted). */
+  private async extractTraining(train: LabelledImageBatch, options: DkNNRunOptions): Promise<TrainingActivations> {
+    this.state = null;
+    this.calibrator = null;
+    this.calibScores = null;
+    this.calibRun = null;
+    this.timings = {};
+    this.cacheHits = [];
+    this.cacheWritten = [];
+    this.warnings = [];
+    const t0 = performance.now();
+    const numClasses = this.numClassesOption ?? train.numClasses ?? this.outputDim();
+    const trainLabels = this.checkLabels('fit', train, numClasses);
+    const pixelRange = train.pixelRange ?? null;
+    checkPixels('fit', 'training', train, pixelRange);
+    const n = train.n;
+    if (this.k >= n) throw new Error(`fit: k = ${this.k} neighbours per layer needs more training points than k (every point would be a neighbour of every input); the training set has ${n}`);
+    const t = performance.now();
+    const hash = modelHash(this.model);
+    this.timings['fit.modelHash'] = (performance.now() - t) / 1000;
+    const acts = await cachedActivations(this.model, train, this.layers, {
+      cache: this.cache, batchSize: this.batchSize, modelHash: hash, dataName: train.name, workers: this.workers,
+      onProgress: options.onProgress && ((e) => options.onProgress!({ ...e, stage: `fit: ${e.stage}` })),
+    }); // prettier-ignore
+    // Calibrate and predict extract chunk by chunk: where they will not use the fit's workers (under
+    // 'auto', chunks below the size that starts workers), those end now and give their memory back.
+    if (this.chunkWorkers() === 1) closeActivationPool(this.model);
+    return { acts, trainLabels, n, numClasses, pixelRange, hash, t0 };
+  }
+
+  /** fit, second step: preprocessing and one index per layer. */
+  private async buildIndexes(extracting: Promise<TrainingActivations>, options: DkNNRunOptions): Promise<this> {
+    const { acts, trainLabels, n, numClasses, pixelRange, hash, t0 } = await extracting;
+    const L = this.layers.length;
+    let t: number;
+    const arrays: (Float32Array | undefined)[] = acts.values;
+    this.cacheHits = acts.hits;
+    this.cacheWritten = acts.written;
+    for (const [name, seconds] of Object.entries(acts.timings)) if (seconds > 0) this.timings[`fit.${name}`] = seconds;
+
+    const fitted: FittedLayer[] = [];
+    let tPre = 0;
+    let tIndex = 0;
+    for (let l = 0; l < L; l++) {
+      const values = arrays[l]!;
+      const dim = this.dims[l];
+      checkNotConstant(this.layers[l], values, n, dim);
+      t = performance.now();
+      const pre = new Preprocessor();
+      pre.fitTransform(values, n, dim); // in place: the index keeps this very array
+      tPre += performance.now() - t;
+      t = performance.now();
+      const index = this.factory.create();
+      await index.build(values, n, dim);
+      arrays[l] = undefined; // the index keeps what it needs (a reference, or its own copy): lets a copy free this one
+      tIndex += performance.now() - t;
+      fitted.push({ name: this.layers[l], dim, pre, index });
+      options.onProgress?.({ stage: 'fit: preprocess + index', done: l + 1, total: L, unit: 'layer' });
+    }
+    this.timings['fit.preprocess'] = tPre / 1000;
+    this.timings['fit.index'] = tIndex / 1000;
+    this.timings['fit.total'] = (performance.now() - t0) / 1000;
+    this.state = { layers: fitted, trainLabels, trainN: n, modelHash: hash, numClasses, pixelRange };
+    return this;
+  }
+
+  /**
+   * Computes the calibration scores α(xᵢ, yᵢ) of `calib` (held out from training) and fits the
+   * conformal calibrator. Replaces any previous calibration.
+   * @throws `call fit before calibrate`; on a label count other than n or a label out of range; when
+   *   the model's weights changed since fit; with the 'reference' formula when every score is 0.
+   */
+  async calibrate(calib: LabelledImageBatch, options: DkNNRunOptions = {}): Promise<this> {
+    const state = this.requireFitted();
+    const t0 = performance.now();
+    const labels = this.checkLabels('calibrate', calib, state.numClasses);
+    if (calib.n === 0) throw new Error('calibrate: expected at least 1 calibration point, found 0');
+    checkPixels('calibrate', 'calibration', calib, state.pixelRange);
+    this.warnings = this.warnings.filter((w) => !w.startsWith('calibrate:'));
+    this.checkModelUnchanged(state);
+    this.calibrator = null;
+    this.calibScores = null;
+    this.calibRun = null;
+    const run = await this.neighbors(calib, 'calibrate', options.onProgress);
+    const nc = nonconformity(run.labels, state.numClasses, { missing: this.missing });
+    const scores = scoresAtLabels(nc, labels);
+    const calibrator = new ConformalCalibrator({ formula: this.formula }).fit(scores);
+    if (this.formula === 'reference' && calibrator.calibrationSize('reference') === 0) {
+      throw new Error(
+        `calibrate: every one of the ${scores.length} calibration scores is 0 (all neighbours agree with the true label), so the reference formula's trimming leaves no score; use formula 'conformal' or a larger calibration set`,
+      );
+    }
+    const size = calibrator.calibrationSize();
+    if (size < 1 / this.resolution) {
+      this.warn(
+        `calibrate: the ${this.formula} p-values divide by ${size} calibration score(s)${this.formula === 'reference' ? ` (${scores.length - size} zeros trimmed)` : ''}, ` +
+          `so they move in steps of 1/${size} = ${(1 / size).toPrecision(3)}, coarser than the resolution ${this.resolution} asked for (pValueResolution); use a larger calibration set`,
+      );
+    }
+    this.calibrator = calibrator;
+    this.calibScores = scores;
+    this.calibRun = { neighbors: run.neighbors, labels };
+    this.timings['calibrate.total'] = (performance.now() - t0) / 1000;
+    return this;
+  }
+
+  /**
+   * DkNN prediction of every input: neighbours per layer, nonconformity, p-values, prediction,
+   * credibility and confidence, plus the DNN's own prediction for comparison.
+   * @throws `call calibrate before predict`; when the model's weights changed since fit.
+   */
+  async predict(x: ImageBatch, options: DkNNRunOptions = {}): Promise<DkNNPrediction> {
+    if (!this.calibrator || !this.state) throw new NotFittedError('predict');
+    const state = this.state;
+    const calibrator = this.calibrator;
+    const t0 = performance.now();
+    this.checkModelUnchanged(state);
+    const pixels = x.height * x.width * x.channels;
+    if (!Number.isSafeInteger(x.n) || x.n < 0 || x.images.length !== x.n * pixels) {
+      throw new Error(`predict: expected ${x.n}×${x.height}×${x.width}×${x.channels} = ${x.n * pixels} pixel values, found ${x.images.length}`);
+    }
+    checkPixels('predict', 'input', x, state.pixelRange);
+    const run = await this.neighbors(x, 'predict', options.onProgress);
+    const t = performance.now();
+    const C = state.numClasses;
+    const nc = nonconformity(run.labels, C, { missing: this.missing });
+    const counts = knnCounts(run.labels, C);
+    const pValues = calibrator.pValues(nc.scores, C);
+    const cp = conformalPredict(pValues, C);
+    this.timings['predict.conformal'] = (performance.now() - t) / 1000;
+    this.timings['predict.total'] = (performance.now() - t0) / 1000;
+    return {
+      predictions: cp.predictions,
+      credibility: cp.credibility,
+      confidence: cp.confidence,
+      pValues: cp.pValues,
+      nonconformity: nc.scores,
+      knnCounts: counts.counts,
+      neighbors: run.neighbors,
+      missingNeighbors: nc.missing,
+      dnnPredictions: run.dnnPredictions,
+      dnnConfidence: run.dnnConfidence,
+      n: x.n,
+      numClasses: C,
+      formula: this.formula,
+    };
+  }
+
+  /**
+   * `pred` (made by this DkNN's `predict`) with other settings — a smaller k, a subset of the
+   * layers, the other p-value formula — from the neighbour lists already found, without searching
+   * again (lib/rescore.ts): the same result as a DkNN built with those settings.
+   * @throws `call calibrate before predict`; RangeError for settings outside what was searched.
+   */
+  rescore(pred: DkNNPrediction, options: RescoreOptions = {}): DkNNPrediction {
+    if (!this.calibrator || !this.state || !this.calibRun) throw new NotFittedError('predict');
+    const s = this.state;
+    return rescorePrediction(
+      { layers: this.layers, k: this.k, numClasses: s.numClasses, formula: this.formula, missing: this.missing, trainLabels: s.trainLabels, calibNeighbors: this.calibRun.neighbors, calibLabels: this.calibRun.labels },
+      pred,
+      options,
+    );
+  }
+
+  /** What this DkNN is made of and how long its stages took. */
+  info(): DkNNInfo {
+    const s = this.state;
+    const backend = s ? (s.layers[0].index as { backend?: unknown }).backend : undefined;
+    return {
+      layers: [...this.layers],
+      dims: [...this.dims],
+      k: this.k,
+      index: this.factory.name,
+      indexParameters: this.factory.describe ? this.factory.describe() : null,
+      indexLayers: s ? s.layers.map((f) => (typeof f.index.describe === 'function' ? f.index.describe() : null)) : [],
+      indexBackend: typeof backend === 'string' ? backend : null,
+      formula: this.formula,
+      missing: this.missing,
+      numClasses: s ? s.numClasses : null,
+      calibrationN: this.calibScores ? this.calibScores.length : null,
+      calibrationSize: this.calibrator ? this.calibrator.calibrationSize() : null,
+      modelHash: s ? s.modelHash : null,
+      trainN: s ? s.trainN : 0,
+      cache: { dir: this.cache.dir, hits: [...this.cacheHits], written: [...this.cacheWritten] },
+      timings: { ...this.timings },
+      warnings: [...this.warnings],
+    };
+  }
+
+  private requireFitted(): FitState {
+    if (!this.state) throw new NotFittedError('calibrate');
+    return this.state;
+  }
+
+  private outputDim(): number {
+    const shape = this.model.outputs[0].shape;
+    const d = shape[shape.length - 1];
+    if (typeof d !== 'number') throw new Error('DkNN: cannot tell the number of classes from the model output; pass numClasses');
+    return d;
+  }
+
+  private checkModelUnchanged(state: FitState): void {
+    const now = modelHash(this.model);
+    if (now !== state.modelHash) {
+      throw new Error(`the model's weights changed since fit (hash ${state.modelHash.slice(0, 12)}… → ${now.slice(0, 12)}…); call fit again`);
+    }
+  }
+
+  private checkLabels(where: string, data: LabelledImageBatch, numClasses: number): Int32Array {
+    const pixels = data.height * data.width * data.channels;
+    if (!Number.isSafeInteger(data.n) || data.n < 0 || data.images.length !== data.n * pixels) {
+      throw new Error(`${where}: expected ${data.n}×${data.height}×${data.width}×${data.channels} = ${data.n * pixels} pixel values, found ${data.images.length}`);
+    }
+    if (!data.labels || data.labels.length !== data.n) {
+      throw new Error(`${where}: expected ${data.n} labels (one per image), found ${data.labels ? data.labels.length : 'none'}`);
+    }
+    const out = new Int32Array(data.n);
+    for (let i = 0; i < data.n; i++) {
+      const y = data.labels[i];
+      if (!Number.isInteger(y) || y < 0 || y >= numClasses) throw new Error(`${where}: labels[${i}] is ${y}, expected an integer in 0…${numClasses - 1}`);
+      out[i] = y;
+    }
+    return out;
+  }
+
+  /** Extraction threads of one calibrate/predict chunk (≤ {@link queryChunk} of `n` inputs). */
+  private chunkWorkers(n = this.queryChunk): number {
+    return extractWorkerCount(this.workers, Math.min(n, this.queryChunk), this.batchSize);
+  }
+
+  /** Neighbours of every input in every layer, and the DNN's predictions, chunk by chunk. */
+  private async neighbors(x: ImageBatch, stage: 'calibrate' | 'predict', onProgress: ProgressCallback | undefined): Promise<NeighborRun> {
+    const state = this.state!;
+    const n = x.n;
+    const k = this.k;
+    const L = state.layers.length;
+    const outName = outputLayerName(this.model);
+    const names = this.layers.includes(outName) ? [...this.layers] : [...this.layers, outName];
+    const outSlot = names.indexOf(outName);
+    const neighbors: LayerNeighbors[] = state.layers.map((f) => ({
+      layer: f.name, indices: new Int32Array(n * k), distances: new Float32Array(n * k), rows: n, k,
+    })); // prettier-ignore
+    const dnnPredictions = new Int32Array(n);
+    const dnnConfidence = new Float32Array(n);
+    let buffers: Float32Array[] = [];
+    const workers = this.chunkWorkers(n);
+    let tExtract = 0;
+    let tPre = 0;
+    let tQuery = 0;
+    for (let s = 0; s < n; s += this.queryChunk) {
+      const e = Math.min(n, s + this.queryChunk);
+      const m = e - s;
+      let t = performance.now();
+      const acts = await extractActivations(this.model, x, names, { start: s, end: e, batchSize: this.batchSize, into: buffers, workers });
+      if (buffers.length === 0) buffers = acts.layers.map((a) => a.values);
+      tExtract += performance.now() - t;
+      const out = acts.layers[outSlot];
+      dnnFromLogits(out.values, m, out.dim, dnnPredictions, dnnConfidence, s);
+      for (let l = 0; l < L; l++) {
+        const f = state.layers[l];
+        const values = acts.layers[l].values;
+        t = performance.now();
+        f.pre.transform(values, m);
+        tPre += performance.now() - t;
+        t = performance.now();
+        const r = await f.index.query(values, m, k, {
+          // In images: the chunk's start plus this layer's share of the chunk.
+          onProgress: onProgress && ((d) => d < m && onProgress({ stage, done: s + Math.floor((l * m + d) / L), total: n, unit: 'img' })),
+        });
+        tQuery += performance.now() - t;
+        neighbors[l].indices.set(r.indices, s * k);
+        neighbors[l].distances.set(r.distances, s * k);
+      }
+      onProgress?.({ stage, done: e, total: n, unit: 'img' });
+    }
+    this.timings[`${stage}.extract`] = tExtract / 1000;
+    this.timings[`${stage}.preprocess`] = tPre / 1000;
+    this.timings[`${stage}.query`] = tQuery / 1000;
+    const labels = neighbors.map((nb) => {
+      const lab = new Int32Array(nb.indices.length);
+      for (let i = 0; i < lab.length; i++) {
+        const j = nb.indices[i];
+        lab[i] = j < 0 ? -1 : state.trainLabels[j];
+      }
+      return { labels: lab, rows: n, k };
+    });
+    return { neighbors, labels, dnnPredictions, dnnConfidence };
+  }
+}
