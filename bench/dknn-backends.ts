@@ -13,7 +13,8 @@
  */
 import { loadavg } from 'node:os';
 import { initBackend } from '../lib/engine/backend';
-import { dataDir, loadMnist, subset } from '../lib/data';
+import { dataDir, loadMnist } from '../lib/data/datasets';
+import { subset } from '../lib/data/split';
 import { compareIndexes, type IndexConfig } from '../lib/dknn/compare';
 import { hnswIndexFactory, hnswUnavailable } from '../lib/knn/hnsw/hnsw';
 import { lshIndexFactory } from '../lib/knn/lsh/lsh';
@@ -40,12 +41,12 @@ export async function benchDknnBackends(): Promise<{ section: string; descriptio
   const notes: string[] = [];
   for (const m of methods) {
     if (m === 'exact') configs.push({ key: m, label: 'exact', index: 'exact' });
-    if (m === 'lsh-paper') configs.push({ key: m, label: 'LSH, paper preset (l 200, 17 bits, 2 rotations, one bucket per table)', index: lshIndexFactory(PAPER_PRESET) });
-    if (m === 'lsh-auto') configs.push({ key: m, label: "LSH, AUTO_PRESET (l 10, FALCONN's bits, 1 rotation), probes tuned to recall 0.99", index: lshIndexFactory(AUTO_PRESET, { numProbes: 'auto' }) });
+    if (m === 'lsh-paper') configs.push({ key: m, label: 'LSH, paper preset (l 200, 17 bits, 2 rotations, one bucket per table)', index: lshIndexFactory({ parameters: PAPER_PRESET }) });
+    if (m === 'lsh-auto') configs.push({ key: m, label: "LSH, AUTO_PRESET (l 10, FALCONN's bits, 1 rotation), probes tuned to recall 0.99", index: lshIndexFactory({ parameters: AUTO_PRESET, numProbes: 'auto' }) });
     if (m === 'hnsw') {
       const why = hnswUnavailable();
       if (why) notes.push(`hnsw skipped: ${why}`);
-      else configs.push({ key: m, label: `HNSW M ${hnswParams.m}, efConstruction ${hnswParams.efConstruction}, efSearch ${hnswParams.efSearch}`, index: hnswIndexFactory(hnswParams) });
+      else configs.push({ key: m, label: `HNSW M ${hnswParams.m}, efConstruction ${hnswParams.efConstruction}, efSearch ${hnswParams.efSearch}`, index: hnswIndexFactory({ parameters: hnswParams }) });
     }
   }
   const progress = terminalProgress();

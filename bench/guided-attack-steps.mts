@@ -7,7 +7,7 @@
  *   N=30 EPS=0.1,0.25 STEPS=100,400 GUIDES=75 npx tsx bench/guided-attack-steps.mts
  */
 import { setupExperiment } from '../lib/experiment/experiment.ts';
-import { subset } from '../lib/data';
+import { subset } from '../lib/data/split';
 import { dknnGuidedAttack } from '../lib/attacks/dknn-attack.ts';
 import { summarizePrediction } from '../lib/analysis/summary.ts';
 

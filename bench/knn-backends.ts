@@ -42,11 +42,12 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { extractActivations, layerDims } from '../lib/activations/extract';
 import { initBackend } from '../lib/engine/backend';
-import { ArtefactCache } from '../lib/artefacts/cache';
-import { defaultCacheDir } from '../lib/artefacts/repo';
+import { ArtifactCache } from '../lib/artifacts/cache';
+import { defaultCacheDir } from '../lib/artifacts/repo';
 import { activationCacheParts } from '../lib/activations/cache';
-import { cacheKey, sha256Of } from '../lib/artefacts/keys';
-import { dataDir, loadMnist, subset } from '../lib/data';
+import { cacheKey, sha256Of } from '../lib/artifacts/keys';
+import { dataDir, loadMnist } from '../lib/data/datasets';
+import { subset } from '../lib/data/split';
 import { ExactIndex } from '../lib/knn/exact/exact';
 import { HnswIndex, hnswUnavailable } from '../lib/knn/hnsw/hnsw';
 import { LshIndex, type LshQueryStats } from '../lib/knn/lsh/lsh';
@@ -58,7 +59,7 @@ import { modelHash } from '../lib/models/weights';
 import { loadModel } from '../lib/models/format';
 import { pretrainedPath } from '../lib/models/zoo';
 import { terminalProgress } from '../lib/util/progress';
-import { writeFileAtomic } from '../lib/artefacts/atomic';
+import { writeFileAtomic } from '../lib/artifacts/atomic';
 
 /** Bump when the measured code changes in a way that invalidates stored results. */
 const BENCH_VERSION = 2;
@@ -217,7 +218,7 @@ export async function benchKnnBackends(): Promise<KnnBackendsResult> {
       trainImagesSha ??= sha256Of(train.images);
       const parts = activationCacheParts(train, trainImagesSha, hash, layer, dim);
       let t0 = performance.now();
-      trainX = new ArtefactCache().read('activations', parts, trainN * dim)?.values ?? null;
+      trainX = new ArtifactCache().read('activations', parts, trainN * dim)?.values ?? null;
       if (trainX) {
         notes.push(`${layer}: training activations read from the DkNN activation cache (${secondsSince(t0)} s)`);
       } else {

@@ -64,7 +64,7 @@ export interface BenchExactResult {
   loadAverage: number;
   /** Rows timed; `native` is absent when onnxruntime-node is unavailable. */
   rows: BenchExactRow[];
-  /** Seconds to generate and to preprocess (normalise + centre) the database. */
+  /** Seconds to generate and to preprocess (normalise + center) the database. */
   generateSeconds: number;
   preprocessSeconds: number;
   /** The js and native neighbour lists agree exactly on the js queries (null without native). */
@@ -122,9 +122,9 @@ export async function benchExact(opts: BenchExactOptions = {}): Promise<BenchExa
   const loadAverage = loadavg()[0];
 
   let t = performance.now();
-  // ReLU-clipped clusters (centre ~ N(0, 1), spread 0.5), like hidden-layer activations.
-  const { x: data, centres } = gaussianClusters(n, dim, clusters, seed, { relu: true });
-  const { x: queries } = gaussianClusters(nq, dim, clusters, seed + 1, { relu: true, centres });
+  // ReLU-clipped clusters (center ~ N(0, 1), spread 0.5), like hidden-layer activations.
+  const { x: data, centers } = gaussianClusters(n, dim, clusters, seed, { relu: true });
+  const { x: queries } = gaussianClusters(nq, dim, clusters, seed + 1, { relu: true, centers });
   const generateSeconds = (performance.now() - t) / 1000;
   t = performance.now();
   const pre = new Preprocessor();
@@ -211,7 +211,7 @@ async function main(): Promise<void> {
     threads: envInt('DKNN_BENCH_THREADS'),
   });
   console.log(`exact kNN: database ${r.n} × ${r.dim}, k = ${r.k}, native threads ${r.threads}, load average ${r.loadAverage.toFixed(1)} at start`);
-  console.log(`generate ${r.generateSeconds.toFixed(1)} s, preprocess (normalise + centre) ${r.preprocessSeconds.toFixed(2)} s`);
+  console.log(`generate ${r.generateSeconds.toFixed(1)} s, preprocess (normalise + center) ${r.preprocessSeconds.toFixed(2)} s`);
   console.log('method   queries   seconds   s / 1000 queries   speed-up vs naive');
   for (const row of r.rows) {
     console.log(

@@ -1,4 +1,4 @@
-import type { KnnResult, NeighborIndex } from '../lib/knn';
+import type { KnnResult, NeighborIndex } from '../lib/knn/types';
 import { naiveKnn } from './knn-exact';
 
 /**

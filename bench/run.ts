@@ -28,13 +28,14 @@ import { loadavg, cpus } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../lib/engine/backend';
 import { nativeGemmStatus, setWasmKernelMode, wasmKernelMode, type SettableWasmKernelMode } from '../lib/engine/kernels';
-import { loadMnist, subset } from '../lib/data';
+import { loadMnist } from '../lib/data/datasets';
+import { subset } from '../lib/data/split';
 import { createMnistCnn } from '../lib/models/mnist-cnn';
 import { createModel } from '../lib/models/zoo';
 import { predictLogits, trainModel } from '../lib/training/train';
-import { gitCommit, repoRoot } from '../lib/artefacts/repo';
+import { gitCommit, repoRoot } from '../lib/artifacts/repo';
 import { terminalProgress } from '../lib/util/progress';
-import { writeFileAtomic } from '../lib/artefacts/atomic';
+import { writeFileAtomic } from '../lib/artifacts/atomic';
 import { benchAttacks } from './attacks';
 import { benchExact } from './knn-exact';
 import { benchKnnBackends } from './knn-backends';
@@ -46,7 +47,7 @@ import { DkNN } from '../lib/dknn/dknn';
 import { accuracy } from '../lib/metrics/classification';
 import { loadModel } from '../lib/models/format';
 import { pretrainedPath } from '../lib/models/zoo';
-import { dataDir } from '../lib/data';
+import { dataDir } from '../lib/data/datasets';
 
 type Row = Record<string, string | number | boolean | null>;
 

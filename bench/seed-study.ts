@@ -10,7 +10,8 @@
  * smaller value is only for trying the script).
  */
 import { initBackend } from '../lib/engine/backend';
-import { dataDir, loadMnist, subset } from '../lib/data';
+import { dataDir, loadMnist } from '../lib/data/datasets';
+import { subset } from '../lib/data/split';
 import { createModel, pretrainedPath } from '../lib/models/zoo';
 import { evaluateAccuracy, trainModel } from '../lib/training/train';
 import { loadModel } from '../lib/models/format';

@@ -11,7 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '../lib/artefacts/repo';
+import { repoRoot } from '../lib/artifacts/repo';
 import { compareRuns } from './pytorch/compare';
 
 type Row = Record<string, string | number | boolean | null>;

@@ -11,8 +11,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../lib/artefacts/atomic';
-import { gitCommit, repoRoot } from '../../lib/artefacts/repo';
+import { writeFileAtomic } from '../../lib/artifacts/atomic';
+import { gitCommit, repoRoot } from '../../lib/artifacts/repo';
 
 interface Inputs {
   testIndex: number[];

@@ -6,8 +6,8 @@
  * the same values whichever thread computes it.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ImageBatch } from './extract';
-import type { BackendWasm } from '../engine/wasm-util';
+import { activeWasmBackend } from '../native/tfjs-wasm';
+import type { ImageBatch } from '../data/types';
 
 /** A model with one output per layer of `layers` (never dispose it: that would dispose the shared weights). */
 export function layersModel(model: tf.LayersModel, layers: readonly string[]): tf.LayersModel {
@@ -25,7 +25,7 @@ export async function extractBatchHere(sub: tf.LayersModel, data: ImageBatch, b:
   });
   // On the wasm backend the rows are copied straight from its heap: no array per batch and layer
   // (a 12 MB one per ReLU1 batch of 250 on MNIST) for the allocator to keep.
-  const heap = tf.getBackend() === 'wasm' ? (tf.backend() as BackendWasm) : null;
+  const heap = activeWasmBackend();
   try {
     for (let l = 0; l < out.length; l++) {
       const values = heap && outputs[l].dtype === 'float32' ? heap.typedArrayFromHeap(outputs[l]) : await outputs[l].data();

@@ -5,17 +5,18 @@
  * the benchmarks, so both use the same entries.
  */
 import * as tf from '@tensorflow/tfjs';
-import { allocateActivations, extractActivations, layerDims, type ImageBatch } from './extract';
-import type { ArtefactCache } from '../artefacts/cache';
-import { sha256Of } from '../artefacts/keys';
+import { allocateActivations, extractActivations, layerDims } from './extract';
+import type { ArtifactCache } from '../artifacts/cache';
+import { sha256Of } from '../artifacts/keys';
 import { modelHash } from '../models/weights';
 import type { ProgressCallback } from '../util/progress';
 import { engineKey } from '../engine/kernels';
+import type { ImageBatch } from '../data/types';
 
 /** Options of {@link cachedActivations}. */
 export interface CachedActivationsOptions {
   /** The cache (its `dir` may be false: then everything is extracted). */
-  cache: ArtefactCache;
+  cache: ArtifactCache;
   /** Images per forward pass. Default 250. */
   batchSize?: number;
   /** Extraction progress. */

@@ -8,8 +8,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { modelInWorker } from '../workers/model';
 import { extractBatchHere, layersModel, slotLayout } from './batch';
-import type { ImageBatch } from './extract';
 import type { ExtractBatchMessage, ExtractWorkerData, ExtractWorkerReply } from './pool';
+import type { ImageBatch } from '../data/types';
 
 const port = parentPort;
 if (!port) throw new Error('extract-worker: must run in a worker thread (started by extractActivations with workers > 1)');

@@ -13,20 +13,12 @@
  * Tensor ownership: the model is only read (never disposed or modified); no tensor outlives a call.
  */
 import * as tf from '@tensorflow/tfjs';
+import { checkPositiveInt } from '../util/checks';
 import { extractBatchHere, layersModel } from './batch';
 import { activationPool, extractWorkerCount } from './pool';
 import { allocateRowStore } from '../native/canonical-wasm';
+import type { ImageBatch } from '../data/types';
 import type { ProgressCallback } from '../util/progress';
-
-/** Images as flat NHWC float32 (an `ImageDataset` fits). */
-export interface ImageBatch {
-  /** n × height × width × channels values, NHWC. */
-  images: Float32Array;
-  n: number;
-  height: number;
-  width: number;
-  channels: number;
-}
 
 /** Options of {@link extractActivations}. */
 export interface ExtractActivationsOptions {
@@ -85,10 +77,6 @@ export function allocateActivations(length: number): Float32Array {
 /** Default {@link ExtractActivationsOptions.batchSize}. */
 export const DEFAULT_ACTIVATION_BATCH = 250;
 
-function positiveInt(name: string, v: number): void {
-  if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, found ${v}`);
-}
-
 /**
  * The named layers of `model` and their flattened output sizes.
  * @throws Error naming the unknown layer and listing the model's layer names; on an empty or
@@ -141,7 +129,7 @@ export async function extractActivations(
 ): Promise<Activations> {
   const dims = layerDims(model, layers);
   const batchSize = options.batchSize ?? DEFAULT_ACTIVATION_BATCH;
-  positiveInt('batchSize', batchSize);
+  checkPositiveInt('batchSize', batchSize);
   const { height, width, channels } = data;
   const pixels = height * width * channels;
   if (!Number.isSafeInteger(data.n) || data.n < 0 || data.images.length !== data.n * pixels) {

@@ -17,12 +17,12 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { extractBatchHere, layersModel, slotLayout } from './batch';
-import type { ImageBatch } from './extract';
-import { modelArtifacts } from '../attacks/parallel';
 import { wasmKernelMode, type WasmKernelMode } from '../engine/kernels';
 import { modelHash } from '../models/weights';
 import type { ProgressCallback } from '../util/progress';
 import { workerEntry } from '../workers/entry';
+import type { ImageBatch } from '../data/types';
+import { modelArtifacts } from '../workers/model';
 
 /** Below this many images, 'auto' extracts on the main thread (a worker's start-up, ~1 s, would not pay). */
 export const AUTO_WORKERS_MIN_IMAGES = 2000;

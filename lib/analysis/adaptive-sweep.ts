@@ -4,13 +4,16 @@
  * its DkNN accuracy and mean credibility, and the per-input worst case over all four
  * (`worst-case.ts`) — what an attacker who tries every attack on every input achieves.
  */
-import type { ImageBatch } from '../activations/extract';
-import type { DkNN, DkNNPrediction, LabelledImageBatch } from '../dknn/dknn';
-import type { Experiment } from '../experiment/experiment';
+import type { DkNN } from '../dknn/dknn';
+import type { Attack } from '../attacks/attack';
+import type { AdversarialSet } from '../attacks/craft';
+import type { ProgressCallback } from '../util/progress';
 import { summarizePrediction } from './summary';
 import { bimAttack, fgsmAttack } from '../attacks/attack';
 import { dknnGuidedAttack, meanOfClassAttack } from '../attacks/dknn-attack';
 import { worstCaseOverAttacks } from './worst-case';
+import type { ImageBatch, LabeledImages } from '../data/types';
+import type { DkNNPrediction } from '../dknn/types';
 
 /** Options of {@link adaptiveAttackSweep}. */
 export interface AdaptiveSweepOptions {
@@ -43,8 +46,22 @@ export interface AdaptiveSweepRow {
   guidedSeconds: number;
 }
 
-/** Runs the sweep (see the module comment) on `inputs` with the experiment's model, training set and caches. */
-export async function adaptiveAttackSweep(ex: Experiment, dknn: DkNN, inputs: LabelledImageBatch, options: AdaptiveSweepOptions): Promise<AdaptiveSweepRow[]> {
+/**
+ * What the sweep needs of its surroundings: the DkNN's training images, crafting and predicting
+ * with progress and timings, and the artifact cache. An `Experiment` is one.
+ */
+export interface AttackBench {
+  /** The DkNN's training images (the guided attack's guides are among them). */
+  readonly train: LabeledImages;
+  readonly cache: { readonly dir: string | false };
+  readonly timer: { time<T>(stage: string, run: () => Promise<T>): Promise<T> };
+  progress(): ProgressCallback | undefined;
+  craft(attack: Attack, data: ImageBatch): Promise<AdversarialSet>;
+  predict(dknn: DkNN, data: ImageBatch, stage: string): Promise<DkNNPrediction>;
+}
+
+/** Runs the sweep (see the module comment) on `inputs` with the bench's training set, caches and timers (e.g. an `Experiment`). */
+export async function adaptiveAttackSweep(ex: AttackBench, dknn: DkNN, inputs: LabeledImages, options: AdaptiveSweepOptions): Promise<AdaptiveSweepRow[]> {
   const clean = options.clean ?? (await ex.predict(dknn, inputs, 'predict attack inputs'));
   const rows: AdaptiveSweepRow[] = [];
   for (const eps of options.epsilons) {

@@ -4,8 +4,8 @@
  * agree with the DNN's prediction, each layer's nonconformity, and test inputs whose label
  * disagrees with a highly credible DkNN prediction (candidates for mislabelled data).
  */
-import type { DkNNPrediction } from '../dknn/dknn';
-import type { Figure } from '../plots/plotly';
+import { mean } from '../metrics/stats';
+import type { DkNNPrediction } from '../dknn/types';
 
 /** Per layer, per input: the labels of its k neighbours, summarised. */
 export interface LayerEvidence {
@@ -57,51 +57,19 @@ export function layerNonconformity(evidence: LayerEvidence[], row: number, class
   return [...rows, total];
 }
 
-/** Mean candidate labels and mean agreement with the DNN per layer, for several input sets (e.g. clean, FGSM, BIM). */
-export function candidateLabelsFigure(sets: { name: string; evidence: LayerEvidence[] }[], options: { title?: string } = {}): Figure {
-  const colors = ['#4c78a8', '#e45756', '#f58518', '#54a24b', '#72b7b2'];
-  const mean = (a: Int32Array) => a.reduce((s, v) => s + v, 0) / Math.max(1, a.length);
-  const data = sets.map((s, i) => {
-    const agree = s.evidence.map((e) => mean(e.agreeWithDnn));
-    return {
-      type: 'scatter', mode: 'lines+markers', name: s.name,
-      x: s.evidence.map((e) => e.layer), y: s.evidence.map((e) => mean(e.candidates)),
-      marker: { size: agree.map((a, l) => 8 + 30 * (a / s.evidence[l].k)), color: colors[i % colors.length], opacity: 0.8 },
-      line: { color: colors[i % colors.length] },
-      customdata: agree, hovertemplate: '%{x}: %{y:.2f} candidate labels, %{customdata:.1f} neighbours agree with the DNN<extra>' + s.name + '</extra>',
-    }; // prettier-ignore
-  });
-  const k = sets[0]?.evidence[0]?.k ?? 0;
-  return {
-    data,
-    layout: {
-      title: { text: options.title ?? `Candidate labels among the ${k} neighbours, per layer (marker area: neighbours agreeing with the DNN)` }, height: 420,
-      xaxis: { title: { text: 'layer' } }, yaxis: { title: { text: 'mean number of distinct labels' }, rangemode: 'tozero' },
-    },
-  };
+/** One layer's evidence averaged over the inputs. */
+export interface LayerEvidenceMean {
+  layer: string;
+  k: number;
+  /** Mean number of distinct labels among an input's neighbours. */
+  candidates: number;
+  /** Mean number of neighbours whose label is the DNN's prediction. */
+  agreeWithDnn: number;
 }
 
-/** For one input: each layer's neighbour labels as points (area = neighbours with that label), the DNN's label highlighted. */
-export function neighborLabelsFigure(evidence: LayerEvidence[], row: number, dnnPrediction: number, options: { classNames?: readonly string[]; title?: string } = {}): Figure {
-  const C = evidence[0]?.numClasses ?? 0;
-  const name = (c: number) => options.classNames?.[c] ?? String(c);
-  const pts: { layer: string; label: string; count: number; agree: boolean }[] = [];
-  for (const e of evidence) for (let c = 0; c < C; c++) if (e.counts[row * C + c] > 0) pts.push({ layer: e.layer, label: name(c), count: e.counts[row * C + c], agree: c === dnnPrediction });
-  const trace = (agree: boolean) => {
-    const p = pts.filter((x) => x.agree === agree);
-    return {
-      type: 'scatter', mode: 'markers', name: agree ? `the DNN's label (${name(dnnPrediction)})` : 'other labels',
-      x: p.map((v) => v.layer), y: p.map((v) => v.label), text: p.map((v) => `${v.count} neighbours`),
-      marker: { size: p.map((v) => 6 + 40 * Math.sqrt(v.count / (evidence[0]?.k || 1))), color: agree ? '#54a24b' : '#e45756', opacity: 0.75 },
-    }; // prettier-ignore
-  };
-  return {
-    data: [trace(true), trace(false)],
-    layout: {
-      title: { text: options.title ?? `Neighbour labels per layer (marker area: neighbours with the label)` }, height: 380,
-      xaxis: { title: { text: 'layer' } }, yaxis: { title: { text: 'label' }, type: 'category', categoryorder: 'array', categoryarray: Array.from({ length: C }, (_, c) => name(c)) },
-    },
-  };
+/** Per layer, the candidate labels and the agreement with the DNN averaged over the inputs. */
+export function evidenceByLayer(evidence: LayerEvidence[]): LayerEvidenceMean[] {
+  return evidence.map((e) => ({ layer: e.layer, k: e.k, candidates: mean(e.candidates), agreeWithDnn: mean(e.agreeWithDnn) }));
 }
 
 /** What {@link suspiciousLabels} finds. */

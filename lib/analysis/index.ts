@@ -1,3 +1,8 @@
-/** Explanations: which inputs to look at, what their neighbours say per layer, suspicious labels. */
+/** `dk.analysis`: typed rows computed from predictions: summaries, out of distribution, explanations, sweeps, attacks. */
+export { perInputColumns, summarizePrediction, type PerInputOptions, type PredictionSummary, type SummaryOptions } from './summary';
 export { correctlyClassified, leastCredible, misclassified } from './select';
-export { candidateLabelsFigure, layerEvidence, layerNonconformity, neighborLabelsFigure, suspiciousLabels, type LayerEvidence, type SuspiciousLabels } from './evidence';
+export { evidenceByLayer, layerEvidence, layerNonconformity, suspiciousLabels, type LayerEvidence, type LayerEvidenceMean, type SuspiciousLabels } from './evidence';
+export { oodRocCurves, outOfDistribution, type OodRocCurve, type OodRow } from './ood';
+export { sweepK, sweepLayers, type SweepRow } from './sweep';
+export { worstCaseOverAttacks, type AttackRun, type WorstCase } from './worst-case';
+export { adaptiveAttackSweep, type AdaptiveSweepOptions, type AdaptiveSweepRow, type AttackBench } from './adaptive-sweep';

@@ -1,5 +1,5 @@
+import type { DkNNPrediction } from '../dknn/types';
 /** Choosing inputs to look at: the least credible, the misclassified, the correct ones. */
-import type { DkNNPrediction } from '../dknn/dknn';
 
 function take(order: number[], count: number): number[] {
   if (!Number.isSafeInteger(count) || count < 0) throw new RangeError(`count must be a non-negative integer, found ${count}`);

@@ -1,16 +1,14 @@
 /**
  * Summaries of a DkNN prediction against the true labels: the numbers every notebook, the CLI and
  * the tests report (accuracies, mean confidence and credibility, calibration errors, the share of
- * inputs below a credibility threshold), per-input columns for CSV files and data frames, and the
- * tables that show them.
+ * inputs below a credibility threshold) and per-input columns for CSV files and data frames
+ * (`plots/summary-table.ts` shows them).
  */
-import type { DataFrame } from 'danfojs-node';
 import type { PValueFormula } from '../conformal/calibrator';
-import type { DkNNPrediction } from '../dknn/dknn';
 import { accuracy, reliabilityBins } from '../metrics/classification';
-import { tableHtml } from '../plots/table';
-import { html, type Html } from '../plots/html';
-import type { Columns } from '../report/results';
+import { mean } from '../metrics/stats';
+import type { Columns } from '../util/columns';
+import type { DkNNPrediction } from '../dknn/types';
 
 /** The headline numbers of one prediction (see {@link summarizePrediction}). */
 export interface PredictionSummary {
@@ -47,12 +45,6 @@ export interface SummaryOptions {
   rows?: number;
   /** Credibility threshold of `lowCredibilityShare`. Default 0.1 (the paper's). */
   lowCredibility?: number;
-}
-
-function mean(values: ArrayLike<number>, n: number): number {
-  let s = 0;
-  for (let i = 0; i < n; i++) s += values[i];
-  return n > 0 ? s / n : NaN;
 }
 
 /**
@@ -99,63 +91,6 @@ export function summarizePrediction(pred: DkNNPrediction, labels: ArrayLike<numb
   };
 }
 
-/** Published numbers shown beside a summary row (any may be absent). */
-export interface ReferenceNumbers {
-  dnnAccuracy?: number;
-  dknnAccuracy?: number;
-  lowCredibilityShare?: number;
-  meanCredibility?: number;
-  meanDnnConfidence?: number;
-  /** Where they come from, e.g. 'paper' or 'CleverHans run'. */
-  source: string;
-}
-
-/** One row of {@link summaryTable}. */
-export interface SummaryRow {
-  /** The input set, e.g. 'clean' or 'FGSM ε 0.25'. */
-  name: string;
-  summary: PredictionSummary;
-  /** Published numbers to show beside it (one source or several). */
-  reference?: ReferenceNumbers | ReferenceNumbers[];
-}
-
-const pct = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '' : `${(100 * x).toFixed(1)} %`);
-
-/** The rows of {@link summaryTable} as plain objects (column → value), e.g. for a data frame. */
-export function summaryRecords(rows: SummaryRow[]): Record<string, string | number>[] {
-  const withRef = rows.some((r) => r.reference);
-  return rows.map((r) => {
-    const s = r.summary;
-    const out: Record<string, string | number> = {
-      inputs: r.name,
-      images: s.n,
-      'DNN accuracy': s.dnnAccuracy,
-      'DkNN accuracy': s.dknnAccuracy,
-      'DNN mean confidence': s.meanDnnConfidence,
-      'DkNN mean credibility': s.meanCredibility,
-      [`credibility < ${s.lowCredibility}`]: s.lowCredibilityShare,
-      'ECE softmax': s.dnnEce,
-      'ECE credibility': s.dknnEce,
-    };
-    if (withRef) {
-      const refs = r.reference === undefined ? [] : Array.isArray(r.reference) ? r.reference : [r.reference];
-      const each = (f: (x: ReferenceNumbers) => string) => refs.map(f).join('; ');
-      out['published DNN / DkNN accuracy'] = each((x) => (x.dnnAccuracy !== undefined || x.dknnAccuracy !== undefined ? `${pct(x.dnnAccuracy) || '–'} / ${pct(x.dknnAccuracy) || '–'}` : '–'));
-      out[`published credibility < ${s.lowCredibility}`] = each((x) => pct(x.lowCredibilityShare) || '–');
-      out['published by'] = each((x) => x.source);
-    }
-    return out;
-  });
-}
-
-/** DNN vs DkNN on each input set, with published numbers beside them where given. The caption names the p-value formula. */
-export function summaryTable(rows: SummaryRow[], options: { caption?: string; digits?: number } = {}): Html {
-  if (rows.length === 0) throw new Error('summaryTable: expected at least one row, found none');
-  const formulas = [...new Set(rows.map((r) => r.summary.formula))].join(' / ');
-  const caption = `${options.caption ?? 'DNN vs DkNN'} (DkNN: ${formulas} p-values; accuracy against the true labels)`;
-  return html(tableHtml(summaryRecords(rows), { caption, digits: options.digits ?? 3 }));
-}
-
 /** Options of {@link perInputColumns}. */
 export interface PerInputOptions {
   /** Index of each input in its source set, or the index of the first (then consecutive). Default 0. */
@@ -191,16 +126,4 @@ export function perInputColumns(pred: DkNNPrediction, labels: ArrayLike<number>,
     cols.predictionName = Array.from(pred.predictions, (p) => names[p] ?? String(p));
   }
   return cols;
-}
-
-/** A danfo.js `DataFrame` of columns (e.g. {@link perInputColumns}), to sort, filter and group in a notebook. Needs danfojs-node. */
-export function dataFrame(columns: Columns): DataFrame {
-  let dfd: { DataFrame: new (data: Record<string, unknown[]>) => DataFrame };
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    dfd = require('danfojs-node');
-  } catch (err) {
-    throw new Error(`dataFrame needs danfojs-node (npm install danfojs-node): ${(err as Error).message}`);
-  }
-  return new dfd.DataFrame(Object.fromEntries(Object.entries(columns).map(([k, v]) => [k, Array.from(v as ArrayLike<number | string>)])));
 }

@@ -3,10 +3,10 @@
  * error of a DkNN for every k up to the one it searched with, and for subsets of its layers, in
  * seconds, from the neighbour lists of one prediction.
  */
-import type { DkNN, DkNNPrediction } from '../dknn/dknn';
+import type { DkNN } from '../dknn/dknn';
 import type { PValueFormula } from '../conformal/calibrator';
-import type { Figure } from '../plots/plotly';
 import { summarizePrediction } from './summary';
+import type { DkNNPrediction } from '../dknn/types';
 
 /** One re-scored setting. */
 export interface SweepRow {
@@ -40,24 +40,4 @@ export function sweepLayers(dknn: DkNN, pred: DkNNPrediction, labels: ArrayLike<
   const L = dknn.layers;
   const subsets = options.subsets ?? [...L.map((l) => [l]), ...L.slice(1).map((_, i) => L.slice(i + 1)).filter((s) => s.length > 1), [...L]];
   return subsets.map((s) => row(dknn, pred, labels, options.k ?? dknn.k, s, options.formula ?? dknn.formula));
-}
-
-/** Accuracy, mean credibility and ECE against k. */
-export function sweepKFigure(rows: SweepRow[], options: { title?: string } = {}): Figure {
-  const x = rows.map((r) => r.k);
-  const line = (name: string, y: number[], color: string) => ({ type: 'scatter', mode: 'lines', name, x, y, line: { color } });
-  return {
-    data: [line('DkNN accuracy', rows.map((r) => r.dknnAccuracy), '#54a24b'), line('mean credibility', rows.map((r) => r.meanCredibility), '#4c78a8'), line('ECE of the credibility', rows.map((r) => r.ece), '#e45756')],
-    layout: { title: { text: options.title ?? 'The DkNN against k (re-scored from one search)' }, height: 400, xaxis: { title: { text: 'k (neighbours per layer)' } }, yaxis: { title: { text: 'value' }, range: [0, 1.02] }, legend: { orientation: 'h', y: -0.2 } },
-  };
-}
-
-/** Accuracy, mean credibility and ECE per layer subset, as grouped bars. */
-export function sweepLayersFigure(rows: SweepRow[], options: { title?: string } = {}): Figure {
-  const x = rows.map((r) => r.layers.join(' + '));
-  const bar = (name: string, y: number[], color: string) => ({ type: 'bar', name, x, y, marker: { color } });
-  return {
-    data: [bar('DkNN accuracy', rows.map((r) => r.dknnAccuracy), '#54a24b'), bar('mean credibility', rows.map((r) => r.meanCredibility), '#4c78a8'), bar('ECE of the credibility', rows.map((r) => r.ece), '#e45756')],
-    layout: { title: { text: options.title ?? 'The DkNN on subsets of its layers (re-scored)' }, height: 420, barmode: 'group', yaxis: { title: { text: 'value' }, range: [0, 1.02] }, legend: { orientation: 'h', y: -0.3 } },
-  };
 }

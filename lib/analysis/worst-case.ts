@@ -1,3 +1,4 @@
+import type { DkNNPrediction } from '../dknn/types';
 /**
  * The strongest of several attacks, per input: how robustness is measured against an adaptive
  * attacker who tries every attack on every input and keeps what works (the practice of attack
@@ -6,7 +7,6 @@
  * DkNN, the example kept is the fooling one with the highest credibility (the attacker wants a
  * confident mistake), the first listed on ties.
  */
-import type { DkNNPrediction } from '../dknn/dknn';
 
 /** One attack's DkNN prediction on the same inputs, in the same order. */
 export interface AttackRun {

@@ -8,11 +8,12 @@
  * const adv = await craftAdversarial(model, evalSet, fgsm, { onProgress });
  * ```
  */
+import { checkPositiveInt } from '../util/checks';
 import type * as tf from '@tensorflow/tfjs';
 import { bim, type BimOptions } from './bim';
-import { carliniWagnerL2, type CarliniWagnerL2Options } from './cw';
+import { cwL2, type CwL2Options } from './cw';
 import { fgsm, type FgsmOptions } from './fgsm';
-import { checkClip, checkEps, checkNorm, checkPositiveInt, crossEntropyFor, type ModelFn } from './utils';
+import { checkClip, checkEps, checkNorm, crossEntropyFor, type ModelFn } from './utils';
 
 /** Bumped when an attack's code changes its results, so cached adversarial sets are not re-used. */
 export const ATTACKS_CODE_VERSION = 2;
@@ -55,7 +56,7 @@ export function fgsmAttack(options: FgsmAttackOptions): Attack {
   checkEps(eps);
   checkNorm(norm);
   checkClip(clipMin, clipMax);
-  checkPositiveInt(batchSize, 'batchSize');
+  checkPositiveInt('batchSize', batchSize);
   crossEntropyFor(gradient);
   const resolved = { eps, norm, clipMin, clipMax, gradient };
   return {
@@ -77,10 +78,10 @@ export function bimAttack(options: BimAttackOptions): Attack {
   crossEntropyFor(gradient);
   checkEps(eps);
   checkEps(epsIter, 'epsIter');
-  checkPositiveInt(nbIter, 'nbIter');
+  checkPositiveInt('nbIter', nbIter);
   checkNorm(norm);
   checkClip(clipMin, clipMax);
-  checkPositiveInt(batchSize, 'batchSize');
+  checkPositiveInt('batchSize', batchSize);
   if (randInit && seed === undefined) throw new Error('bimAttack: randInit needs a seed (an unseeded random start cannot be cached or reproduced)');
   const resolved = { eps, epsIter, nbIter, norm, clipMin, clipMax, randInit, randMinmax, seed, gradient };
   return {
@@ -94,15 +95,15 @@ export function bimAttack(options: BimAttackOptions): Attack {
 }
 
 /** Carlini-Wagner L2 options of an attack value (untargeted, labels = the model's predictions). */
-export type CwL2AttackOptions = Omit<CarliniWagnerL2Options, 'y' | 'targeted' | 'onProgress'>;
+export type CwL2AttackOptions = Omit<CwL2Options, 'y' | 'targeted' | 'onProgress'>;
 
-/** Carlini-Wagner L2 (see {@link carliniWagnerL2}); defaults are CleverHans' except `batchSize` 100. */
+/** Carlini-Wagner L2 (see {@link cwL2}); defaults are CleverHans' except `batchSize` 100. */
 export function cwL2Attack(options: CwL2AttackOptions = {}): Attack {
   const {
     confidence = 0, learningRate = 5e-3, binarySearchSteps = 5, maxIterations = 1000, abortEarly = true,
     initialConst = 1e-2, clipMin = 0, clipMax = 1, batchSize = 100,
   } = options; // prettier-ignore
-  checkPositiveInt(batchSize, 'batchSize');
+  checkPositiveInt('batchSize', batchSize);
   const resolved = { confidence, learningRate, binarySearchSteps, maxIterations, abortEarly, initialConst, clipMin, clipMax, batchSize };
   return {
     name: 'cw-l2',
@@ -111,7 +112,7 @@ export function cwL2Attack(options: CwL2AttackOptions = {}): Attack {
     batchSize,
     stepsPerImage: binarySearchSteps * maxIterations,
     run: (modelFn, x, onBatchProgress) =>
-      carliniWagnerL2(modelFn, x, { ...resolved, onProgress: onBatchProgress && ((e) => onBatchProgress(e.total > 0 ? e.done / e.total : 1)) }),
+      cwL2(modelFn, x, { ...resolved, onProgress: onBatchProgress && ((e) => onBatchProgress(e.total > 0 ? e.done / e.total : 1)) }),
   };
 }
 

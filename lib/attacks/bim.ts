@@ -6,9 +6,10 @@
  *
  * The labels are fixed once, before the first step: `y`, or the model's predictions on the clean `x`.
  */
+import { checkPositiveInt } from '../util/checks';
 import * as tf from '@tensorflow/tfjs';
 import { fgsm } from './fgsm';
-import { checkBatch, checkClip, checkEps, checkLabelRange, checkLabels, numClassesOf, checkNorm, checkPositiveInt, clipEta, clipToRange, modelPredictions, crossEntropyFor, type GradientSemantics, type LossFn, type ModelFn, type Norm } from './utils';
+import { checkBatch, checkClip, checkEps, checkLabelRange, checkLabels, numClassesOf, checkNorm, clipEta, clipToRange, modelPredictions, crossEntropyFor, type GradientSemantics, type LossFn, type ModelFn, type Norm } from './utils';
 
 /** Options of {@link bim}. */
 export interface BimOptions {
@@ -71,7 +72,7 @@ export function bim(modelFn: ModelFn, x: tf.Tensor, options: BimOptions): tf.Ten
   checkEps(eps);
   checkEps(epsIter, 'epsIter');
   if (epsIter > eps) throw new RangeError(`epsIter ${epsIter} must be ≤ eps ${eps}`);
-  checkPositiveInt(nbIter, 'nbIter');
+  checkPositiveInt('nbIter', nbIter);
   checkNorm(norm, ['linf', 'l2']);
   checkClip(clipMin, clipMax);
   checkEps(randMinmax, 'randMinmax');

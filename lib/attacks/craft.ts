@@ -5,16 +5,17 @@
  * hash, the attack's name and resolved options, the sha256 of the pixels, their shape and the
  * tf.js backend — so a re-run re-uses an adversarial set only when every one of those matches.
  */
+import { checkPositiveInt } from '../util/checks';
 import * as tf from '@tensorflow/tfjs';
-import type { ImageBatch } from '../activations/extract';
-import { ArtefactCache } from '../artefacts/cache';
-import { sha256Of } from '../artefacts/keys';
+import { ArtifactCache } from '../artifacts/cache';
+import { sha256Of } from '../artifacts/keys';
 import { modelHash } from '../models/weights';
 import type { ProgressCallback } from '../util/progress';
 import type { Attack } from './attack';
 import { craftOnWorkers, craftWorkerCount } from './parallel';
-import { checkPositiveInt, logitsFn } from './utils';
+import { logitsFn } from './utils';
 import { engineKey } from '../engine/kernels';
+import type { ImageBatch } from '../data/types';
 
 /**
  * One batch of an attack: `x` is `[end − start, height, width, channels]` (images start…end−1 of
@@ -40,7 +41,7 @@ export interface CraftBatchesOptions {
  */
 export async function craftBatches(data: ImageBatch, attack: BatchAttack, options: CraftBatchesOptions = {}): Promise<Float32Array> {
   const batchSize = options.batchSize ?? 100;
-  checkPositiveInt(batchSize, 'batchSize');
+  checkPositiveInt('batchSize', batchSize);
   const { n, height, width, channels } = data;
   const per = height * width * channels;
   if (data.images.length !== n * per) throw new Error(`craftAdversarial: expected ${n}×${height}×${width}×${channels} = ${n * per} pixel values, found ${data.images.length}`);
@@ -70,7 +71,7 @@ export interface CraftOptions {
   /** Progress after every batch (unit `img`). */
   onProgress?: ProgressCallback;
   /** The artefact cache: a folder, `false` for none, or a cache object. Default `<repo>/.cache`. */
-  cache?: string | false | ArtefactCache;
+  cache?: string | false | ArtifactCache;
   /**
    * Threads crafting (data-parallel over batches; the same images for any number): a positive
    * integer, or 'auto' (default): all cores when the attack is long enough to repay starting them.
@@ -107,7 +108,7 @@ export function adversarialCacheParts(data: ImageBatch, attack: Attack, hash: st
  * backend exists. The model is only read.
  */
 export async function craftAdversarial(model: tf.LayersModel, data: ImageBatch, attack: Attack, options: CraftOptions = {}): Promise<AdversarialSet> {
-  const cache = options.cache instanceof ArtefactCache ? options.cache : new ArtefactCache({ dir: options.cache });
+  const cache = options.cache instanceof ArtifactCache ? options.cache : new ArtifactCache({ dir: options.cache });
   const { n, height, width, channels } = data;
   const parts = adversarialCacheParts(data, attack, modelHash(model));
   const path = cache.path('adversarial', parts);

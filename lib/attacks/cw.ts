@@ -18,12 +18,13 @@
  * port broadcasts it to the image shape); a binary-search step counts as a success when THAT step
  * found an adversarial (the TF2 port looks at the best over all steps); Adam's ε is 1e-8 (TF1).
  */
+import { checkPositiveInt } from '../util/checks';
 import * as tf from '@tensorflow/tfjs';
 import type { ProgressCallback } from '../util/progress';
-import { checkBatch, checkClip, checkEps, checkLabelRange, checkLabels, numClassesOf, checkPositiveInt, type ModelFn } from './utils';
+import { checkBatch, checkClip, checkEps, checkLabelRange, checkLabels, numClassesOf, type ModelFn } from './utils';
 
-/** Options of {@link carliniWagnerL2}; defaults are CleverHans'. */
-export interface CarliniWagnerL2Options {
+/** Options of {@link cwL2}; defaults are CleverHans'. */
+export interface CwL2Options {
   /** Integer labels `[n]` (true labels, or targets when targeted). Default: the model's predictions on `x`. */
   y?: tf.Tensor1D;
   /** Reach `y` instead of leaving it. Default false. */
@@ -78,7 +79,7 @@ function argmax(values: Float32Array, offset: number, classes: number): number {
  *   constant, inverted clip bounds); Error when x lies outside [clipMin, clipMax], on labels of the
  *   wrong shape or a targeted attack without labels.
  */
-export function carliniWagnerL2(modelFn: ModelFn, x: tf.Tensor, options: CarliniWagnerL2Options = {}): tf.Tensor {
+export function cwL2(modelFn: ModelFn, x: tf.Tensor, options: CwL2Options = {}): tf.Tensor {
   const {
     y, targeted = false, confidence = 0, learningRate = 5e-3, binarySearchSteps = 5, maxIterations = 1000,
     abortEarly = true, initialConst = 1e-2, clipMin = 0, clipMax = 1, batchSize = 128, onProgress,
@@ -86,9 +87,9 @@ export function carliniWagnerL2(modelFn: ModelFn, x: tf.Tensor, options: Carlini
   checkEps(confidence, 'confidence');
   checkEps(learningRate, 'learningRate');
   checkEps(initialConst, 'initialConst');
-  checkPositiveInt(binarySearchSteps, 'binarySearchSteps');
-  checkPositiveInt(maxIterations, 'maxIterations');
-  checkPositiveInt(batchSize, 'batchSize');
+  checkPositiveInt('binarySearchSteps', binarySearchSteps);
+  checkPositiveInt('maxIterations', maxIterations);
+  checkPositiveInt('batchSize', batchSize);
   checkClip(clipMin, clipMax);
   if (!(clipMax > clipMin)) throw new RangeError(`clipMin ${clipMin} must be < clipMax ${clipMax} (the tanh box needs a non-empty range)`);
   checkBatch(x);
@@ -102,7 +103,7 @@ export function carliniWagnerL2(modelFn: ModelFn, x: tf.Tensor, options: Carlini
       return v;
     });
     if (lo < clipMin || hi > clipMax) {
-      throw new Error(`carliniWagnerL2: x must lie within [clipMin, clipMax] = [${clipMin}, ${clipMax}], found values in [${lo}, ${hi}]`);
+      throw new Error(`cwL2: x must lie within [clipMin, clipMax] = [${clipMin}, ${clipMax}], found values in [${lo}, ${hi}]`);
     }
   }
   const out = new Float32Array(x.size);

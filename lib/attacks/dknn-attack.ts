@@ -20,25 +20,27 @@
  * Both need the fitted and calibrated DkNN and its training images. Tensor ownership: no tensor
  * outlives a call.
  */
+import { checkPositiveInt } from '../util/checks';
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import type { ImageBatch } from '../activations/extract';
 import { cachedActivations } from '../activations/cache';
-import { ArtefactCache } from '../artefacts/cache';
-import { sha256Of } from '../artefacts/keys';
-import type { DkNN, DkNNPrediction, LabelledImageBatch } from '../dknn/dknn';
+import { ArtifactCache } from '../artifacts/cache';
+import { sha256Of } from '../artifacts/keys';
+import type { DkNN } from '../dknn/dknn';
 import { engineKey, wasmKernelMode } from '../engine/kernels';
 import { modelHash } from '../models/weights';
 import type { ProgressCallback } from '../util/progress';
 import { workerEntry } from '../workers/entry';
 import { runWorkerJobs } from '../workers/jobs';
-import { optimiseGuided, outputs, representations, type GuidedBatch, type GuidedSettings } from './guided-optimise';
+import { optimizeGuided, outputs, representations, type GuidedBatch, type GuidedSettings } from './guided-optimize';
 import type { GuidedBatchMessage, GuidedWorkerData, GuidedWorkerReply } from './guided-worker';
-import { modelArtifacts } from './parallel';
-import { checkClip, checkEps, checkPositiveInt } from './utils';
+import { checkClip, checkEps } from './utils';
+import type { ImageBatch, LabeledImages } from '../data/types';
+import type { DkNNPrediction } from '../dknn/types';
+import { modelArtifacts } from '../workers/model';
 
 /** Options of {@link dknnGuidedAttack}. */
-export interface DknnGuidedAttackOptions {
+export interface DkNNGuidedAttackOptions {
   /** L∞ radius. Required, ≥ 0. */
   eps: number;
   /** Guide training points per input (m). Default 75. */
@@ -68,7 +70,7 @@ export interface DknnGuidedAttackOptions {
 }
 
 /** What the attacks return: the adversarial images, the target class of each input and the seconds taken. */
-export interface DknnAttackResult extends ImageBatch {
+export interface DkNNAttackResult extends ImageBatch {
   targets: Int32Array;
   seconds: number;
   /** True when read from the cache (then `seconds` is the crafting time recorded). */
@@ -98,12 +100,12 @@ function checkBox(options: { clipMin?: number; clipMax?: number }): [number, num
 const GUIDE_BATCH_BYTES = 512 * 1024 * 1024;
 
 /** The guided attack on the DkNN (see the module comment). */
-export async function dknnGuidedAttack(dknn: DkNN, train: LabelledImageBatch, data: ImageBatch, options: DknnGuidedAttackOptions): Promise<DknnAttackResult> {
+export async function dknnGuidedAttack(dknn: DkNN, train: LabeledImages, data: ImageBatch, options: DkNNGuidedAttackOptions): Promise<DkNNAttackResult> {
   const { eps, guides = 75, steps = 300, steepness = 1, checkpoints = [0.5, 0.75, 1] } = options;
   checkEps(eps);
-  checkPositiveInt(guides, 'guides');
-  checkPositiveInt(steps, 'steps');
-  checkPositiveInt(options.batchSize ?? 50, 'batchSize');
+  checkPositiveInt('guides', guides);
+  checkPositiveInt('steps', steps);
+  checkPositiveInt('batchSize', options.batchSize ?? 50);
   if (!(Number.isFinite(steepness) && steepness > 0)) throw new Error(`dknnGuidedAttack: steepness must be a positive number, got ${steepness}`);
   if (!checkpoints.every((c) => Number.isFinite(c) && c > 0 && c <= 1)) throw new Error(`dknnGuidedAttack: checkpoints must be shares of the steps in (0, 1], got ${JSON.stringify(checkpoints)}`);
   const settings: GuidedSettings = {
@@ -119,13 +121,13 @@ export async function dknnGuidedAttack(dknn: DkNN, train: LabelledImageBatch, da
   const g = options.guideLayer === undefined ? 0 : layers.indexOf(options.guideLayer);
   if (g < 0) throw new Error(`dknnGuidedAttack: guideLayer must be one of the DkNN's layers ${JSON.stringify(layers)}, got ${JSON.stringify(options.guideLayer)}`);
   const per = data.height * data.width * data.channels;
-  const guideBytes = guides * dknn.layerCentres.reduce((a, c) => a + c.length, 0) * 4;
+  const guideBytes = guides * dknn.layerCenters.reduce((a, c) => a + c.length, 0) * 4;
   const batch = Math.max(1, Math.min(options.batchSize ?? 50, Math.floor(GUIDE_BATCH_BYTES / guideBytes)));
   const batches = Math.ceil(data.n / batch);
   const workers = options.workers === undefined || options.workers === 'auto' ? (tf.getBackend() === 'tensorflow' ? 1 : Math.min(availableParallelism(), batches)) : options.workers;
-  checkPositiveInt(workers, 'workers');
+  checkPositiveInt('workers', workers);
 
-  const cache = new ArtefactCache({ dir: options.cache });
+  const cache = new ArtifactCache({ dir: options.cache });
   const parts = {
     artefact: 'dknn-guided-attack', version: 1, modelHash: modelHash(dknn.model), images: sha256Of(data.images), train: sha256Of(train.images),
     shape: [data.n, data.height, data.width, data.channels], dknn: { layers, k: dknn.k }, clean: sha256Of(clean.knnCounts), box: [lo, hi],
@@ -146,8 +148,8 @@ export async function dknnGuidedAttack(dknn: DkNN, train: LabelledImageBatch, da
     options.onProgress?.({ stage, done, total: data.n, unit: 'img' });
   };
   const iterates = workers > 1
-    ? await optimiseOnWorkers(dknn, layers, settings, plans, workers, report)
-    : await optimiseHere(dknn, layers, settings, plans, report); // prettier-ignore
+    ? await optimizeOnWorkers(dknn, layers, settings, plans, workers, report)
+    : await optimizeHere(dknn, layers, settings, plans, report); // prettier-ignore
 
   // Checkpoints: keep the latest iterate the DkNN gets wrong, else the final one.
   const out = new Float32Array(data.n * per);
@@ -175,13 +177,13 @@ export async function dknnGuidedAttack(dknn: DkNN, train: LabelledImageBatch, da
 
 /** Per batch: the inputs, their guides (the m training points of the target class nearest in layer g), η and the box. */
 async function planBatches(
-  dknn: DkNN, train: LabelledImageBatch, data: ImageBatch, clean: DkNNPrediction, targets: Int32Array,
+  dknn: DkNN, train: LabeledImages, data: ImageBatch, clean: DkNNPrediction, targets: Int32Array,
   g: number, guides: number, batch: number, eps: number, lo: number, hi: number, cacheDir: string | false | undefined,
 ): Promise<GuidedBatch[]> {
   const layers = dknn.layers;
-  const guideActs = (await cachedActivations(dknn.model, train, [layers[g]], { cache: new ArtefactCache({ dir: cacheDir }) })).values[0];
-  const centreG = dknn.layerCentres[g];
-  const dG = centreG.length;
+  const guideActs = (await cachedActivations(dknn.model, train, [layers[g]], { cache: new ArtifactCache({ dir: cacheDir }) })).values[0];
+  const centerG = dknn.layerCenters[g];
+  const dG = centerG.length;
   // Inverse L2 norm of each training row (0 for a zero row, which stays zero: the DkNN's preprocessing).
   const invNorm = new Float64Array(train.n);
   for (let i = 0; i < train.n; i++) {
@@ -194,19 +196,19 @@ async function planBatches(
   const per = data.height * data.width * data.channels;
   const shape: [number, number, number] = [data.height, data.width, data.channels];
   const sub = tf.model({ inputs: dknn.model.inputs, outputs: [dknn.model.getLayer(layers[g]).output as tf.SymbolicTensor] });
-  const centreT = tf.tensor1d(centreG);
+  const centerT = tf.tensor1d(centerG);
   const plans: GuidedBatch[] = [];
   try {
     for (let s = 0; s < data.n; s += batch) {
       const e = Math.min(data.n, s + batch);
       const B = e - s;
       const x = data.images.slice(s * per, e * per);
-      const xRep = tf.tidy(() => representations(outputs(sub.predict(tf.tensor4d(x, [B, ...shape]))), [centreT])[0].dataSync() as Float32Array);
+      const xRep = tf.tidy(() => representations(outputs(sub.predict(tf.tensor4d(x, [B, ...shape]))), [centerT])[0].dataSync() as Float32Array);
       const guideIdx: number[][] = [];
       for (let b = 0; b < B; b++) {
         const dist = (byClass.get(targets[s + b]) ?? []).map((t) => {
           let d = 0;
-          for (let j = 0; j < dG; j++) d += (xRep[b * dG + j] - (guideActs[t * dG + j] * invNorm[t] - centreG[j])) ** 2;
+          for (let j = 0; j < dG; j++) d += (xRep[b * dG + j] - (guideActs[t * dG + j] * invNorm[t] - centerG[j])) ** 2;
           return [d, t] as const;
         });
         dist.sort((p, q) => p[0] - q[0] || p[1] - q[1]);
@@ -231,33 +233,33 @@ async function planBatches(
       plans.push({ B, shape, x, guides: guideImgs, m, eta, boxLo, boxHi });
     }
   } finally {
-    centreT.dispose();
+    centerT.dispose();
   }
   return plans;
 }
 
 /** Every batch optimised on this thread. */
-async function optimiseHere(dknn: DkNN, layers: string[], settings: GuidedSettings, plans: GuidedBatch[], report: (b: number, step: number) => void): Promise<Float32Array[]> {
+async function optimizeHere(dknn: DkNN, layers: string[], settings: GuidedSettings, plans: GuidedBatch[], report: (b: number, step: number) => void): Promise<Float32Array[]> {
   const sub = tf.model({ inputs: dknn.model.inputs, outputs: layers.map((l) => dknn.model.getLayer(l).output as tf.SymbolicTensor) });
-  const centres = dknn.layerCentres.map((c) => tf.tensor1d(c));
+  const centers = dknn.layerCenters.map((c) => tf.tensor1d(c));
   try {
     const out: Float32Array[] = [];
     for (let b = 0; b < plans.length; b++) {
-      out.push(optimiseGuided(sub, centres, plans[b], settings, (step) => report(b, step)));
+      out.push(optimizeGuided(sub, centers, plans[b], settings, (step) => report(b, step)));
       report(b, settings.steps);
       await new Promise((r) => setImmediate(r));
     }
     return out;
   } finally {
-    tf.dispose(centres);
+    tf.dispose(centers);
   }
 }
 
 /** The batches spread over `workers` threads, fed as they finish. */
-async function optimiseOnWorkers(dknn: DkNN, layers: string[], settings: GuidedSettings, plans: GuidedBatch[], workers: number, report: (b: number, step: number) => void): Promise<Float32Array[]> {
+async function optimizeOnWorkers(dknn: DkNN, layers: string[], settings: GuidedSettings, plans: GuidedBatch[], workers: number, report: (b: number, step: number) => void): Promise<Float32Array[]> {
   const workerData: GuidedWorkerData = {
     artifacts: await modelArtifacts(dknn.model), backend: tf.getBackend(), kernelMode: wasmKernelMode(),
-    layers, centres: dknn.layerCentres.map((c) => Float32Array.from(c)), settings,
+    layers, centers: dknn.layerCenters.map((c) => Float32Array.from(c)), settings,
   }; // prettier-ignore
   const { script, evalCode } = workerEntry(__dirname, __filename, 'guided-worker', 'dknnGuidedAttack with workers > 1');
   const out: Float32Array[] = new Array(plans.length);
@@ -279,7 +281,7 @@ async function optimiseOnWorkers(dknn: DkNN, layers: string[], settings: GuidedS
 }
 
 /** Sitawarin & Wagner's baseline: one L∞ step of ε towards the mean training image of the target class. */
-export async function meanOfClassAttack(dknn: DkNN, train: LabelledImageBatch, data: ImageBatch, options: { eps: number; clean?: DkNNPrediction; clipMin?: number; clipMax?: number }): Promise<DknnAttackResult> {
+export async function meanOfClassAttack(dknn: DkNN, train: LabeledImages, data: ImageBatch, options: { eps: number; clean?: DkNNPrediction; clipMin?: number; clipMax?: number }): Promise<DkNNAttackResult> {
   checkEps(options.eps);
   const [lo, hi] = checkBox(options);
   const t0 = performance.now();

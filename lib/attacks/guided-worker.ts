@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import type { WasmKernelMode } from '../engine/kernels';
 import { modelInWorker } from '../workers/model';
-import { optimiseGuided, type GuidedBatch, type GuidedSettings } from './guided-optimise';
+import { optimizeGuided, type GuidedBatch, type GuidedSettings } from './guided-optimize';
 
 /** What a guided-attack worker is started with. */
 export interface GuidedWorkerData {
@@ -15,7 +15,7 @@ export interface GuidedWorkerData {
   backend: string;
   kernelMode: WasmKernelMode;
   layers: string[];
-  centres: Float32Array[];
+  centers: Float32Array[];
   settings: GuidedSettings;
 }
 
@@ -39,10 +39,10 @@ if (port) {
     const d = workerData as GuidedWorkerData;
     const model = await modelInWorker(d);
     const sub = tf.model({ inputs: model.inputs, outputs: d.layers.map((l) => model.getLayer(l).output as tf.SymbolicTensor) });
-    const centres = d.centres.map((c) => tf.tensor1d(c));
+    const centers = d.centers.map((c) => tf.tensor1d(c));
     port.on('message', (m: GuidedBatchMessage) => {
       try {
-        const iterates = optimiseGuided(sub, centres, m.batch, d.settings, (step) => reply({ type: 'progress', id: m.id, step }));
+        const iterates = optimizeGuided(sub, centers, m.batch, d.settings, (step) => reply({ type: 'progress', id: m.id, step }));
         reply({ type: 'batch', id: m.id, iterates }, [iterates.buffer as ArrayBuffer]);
       } catch (e) {
         reply({ type: 'error', message: (e as Error).message });

@@ -6,12 +6,13 @@
  */
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import type { ImageBatch } from '../activations/extract';
 import { wasmKernelMode, type WasmKernelMode } from '../engine/kernels';
 import type { ProgressCallback } from '../util/progress';
+import { modelArtifacts } from '../workers/model';
 import { workerEntry } from '../workers/entry';
 import { runWorkerJobs } from '../workers/jobs';
 import type { Attack } from './attack';
+import type { ImageBatch } from '../data/types';
 
 /** Gradient steps (image × step) one thread does per second on the MNIST CNN, measured: for the 'auto' worker count. */
 const STEPS_PER_SECOND = 450;
@@ -50,16 +51,6 @@ export interface CraftWorkerReply {
   fraction?: number;
   images?: Float32Array;
   message?: string;
-}
-
-/** The model as tfjs artifacts (topology + weights), to rebuild it in a worker. */
-export async function modelArtifacts(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
-  let out: tf.io.ModelArtifacts | undefined;
-  await model.save(tf.io.withSaveHandler(async (a) => {
-    out = { ...a, weightData: tf.io.CompositeArrayBuffer.join(a.weightData!) };
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-  }));
-  return out!;
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * Named attack settings: the paper's (Papernot & McDaniel 2018, per dataset, from {@link PAPER})
- * and CleverHans' defaults at the same ε, as attack values ready for `craftAdversarial`.
+ * as attack values ready for `craftAdversarial`.
  */
 import { PAPER } from '../data/reference';
 import { bimAttack, cwL2Attack, fgsmAttack, type Attack } from './attack';
@@ -30,9 +30,4 @@ export function paperAttacks(dataset: keyof typeof PAPER.table, options: PresetO
     bim: bimAttack({ eps: row.bim.eps, epsIter: row.bim.epsIter, nbIter: row.bim.nbIter, gradient, batchSize }),
     cw: cwL2Attack({ confidence: PAPER.cwSettings.confidence, initialConst: PAPER.cwSettings.initialConst, maxIterations: cwMaxIterations, binarySearchSteps: 5, learningRate: 5e-3 }),
   };
-}
-
-/** CleverHans' default BIM (its v3 defaults: step 0.05, 10 iterations) at `eps`. */
-export function cleverhansBim(eps: number, options: PresetOptions = {}): Attack {
-  return bimAttack({ eps, epsIter: 0.05, nbIter: 10, gradient: options.gradient ?? 'reference', batchSize: options.batchSize });
 }

@@ -164,11 +164,6 @@ export function checkClip(clipMin: number | undefined, clipMax: number | undefin
   if (clipMin > clipMax) throw new RangeError(`clipMin ${clipMin} must be ≤ clipMax ${clipMax}`);
 }
 
-/** @throws RangeError `"<name> must be a positive integer, found 0"`. */
-export function checkPositiveInt(value: number, name: string): void {
-  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, found ${String(value)}`);
-}
-
 /** @throws Error when `x` has no batch axis (rank < 2) or no example. */
 export function checkBatch(x: tf.Tensor, where = 'x'): void {
   if (x.rank < 2) throw new Error(`${where} must have a batch axis first (rank ≥ 2), found shape [${x.shape.join(', ')}]`);

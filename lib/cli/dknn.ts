@@ -7,8 +7,8 @@
  * is checked for writability before the run starts).
  */
 import { dirname, join, resolve } from 'node:path';
-import { checkWritableDir, writeFileAtomic } from '../artefacts/atomic';
-import { repoRoot } from '../artefacts/repo';
+import { checkWritableDir, writeFileAtomic } from '../artifacts/atomic';
+import { repoRoot } from '../artifacts/repo';
 import { setupExperiment } from '../experiment/experiment';
 import { parseCli, parseCount, parseNumber } from './args';
 import { subset } from '../data/split';

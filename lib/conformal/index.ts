@@ -1,5 +1,5 @@
-/** Conformal layer of the DkNN: nonconformity α, calibration into p-values, credibility/confidence. */
-export * from './nonconformity';
-export * from './calibrator';
-export * from './predict';
-export * from './sets';
+/** `dk.conformal`: nonconformity, calibration into p-values, credibility and confidence, prediction sets. */
+export { knnCounts, nonconformity, scoresAtLabels, type LayerNeighborLabels, type MissingNeighborRule, type NonconformityScores } from './nonconformity';
+export { ConformalCalibrator, type ConformalCalibratorOptions, type PValueFormula } from './calibrator';
+export { conformalPredict, type ConformalPrediction } from './predict';
+export { mondrianPValues, setCoverage, setSizeStats, setsFromPValues, type PredictionSets, type SetCoverage } from './sets';

@@ -20,10 +20,10 @@ export interface PredictionSets {
 }
 
 /** The sets {j : p_j > ε} of a p-value matrix `pValues[i · numClasses + j]`. @throws for ε outside [0, 1]. */
-export function predictionSets(pValues: ArrayLike<number>, numClasses: number, epsilon: number): PredictionSets {
-  if (!(epsilon >= 0 && epsilon <= 1)) throw new RangeError(`predictionSets: epsilon must be in [0, 1], found ${epsilon}`);
+export function setsFromPValues(pValues: ArrayLike<number>, numClasses: number, epsilon: number): PredictionSets {
+  if (!(epsilon >= 0 && epsilon <= 1)) throw new RangeError(`setsFromPValues: epsilon must be in [0, 1], found ${epsilon}`);
   if (!Number.isInteger(numClasses) || numClasses < 1 || pValues.length % numClasses !== 0) {
-    throw new RangeError(`predictionSets: ${pValues.length} p-values do not split into rows of ${numClasses} classes`);
+    throw new RangeError(`setsFromPValues: ${pValues.length} p-values do not split into rows of ${numClasses} classes`);
   }
   const n = pValues.length / numClasses;
   const members = new Uint8Array(pValues.length);

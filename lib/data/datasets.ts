@@ -9,32 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { ChecksumError, readSha256Sums, sha256Bytes } from './checksum';
 import { IdxArray, IdxFormatError, parseIdx } from './idx';
 import { gather, seededPermutation } from './split';
-
-/** A labelled image set, NHWC float32 pixels in [0, 1]. */
-export interface ImageDataset {
-  /** e.g. 'mnist-train', 'notmnist'. */
-  name: string;
-  /** n * height * width * channels values, NHWC, pixel / 255. */
-  images: Float32Array;
-  /** n class indices in [0, numClasses). */
-  labels: Uint8Array;
-  n: number;
-  height: number;
-  width: number;
-  channels: number;
-  numClasses: number;
-  /** Human-readable name of each class index. */
-  classNames: string[];
-  /** The range every pixel lies in ([0, 1] for the loaders here); the DkNN checks inputs against it. */
-  pixelRange?: readonly [number, number];
-  /**
-   * The group of each example (e.g. GTSRB's track: frames of one physical sign), when the data
-   * have groups: validation splits keep every group on one side (see `splitByGroup`).
-   */
-  groups?: Int32Array;
-  /** Source file (relative to the data dir, '/'-separated) -> lower-case hex SHA-256. */
-  checksums: Record<string, string>;
-}
+import type { ImageDataset } from './types';
 
 /** Options shared by the loaders. */
 export interface LoadOptions {

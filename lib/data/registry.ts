@@ -4,7 +4,8 @@
  * `setupExperiment({ dataset: 'mnist' })` looks names up here; a user's own dataset takes the same
  * path through {@link registerDataset} (or by passing the splits directly).
  */
-import { loadGtsrb, loadMnist, loadNotMnist, type ImageDataset, type LoadOptions } from './datasets';
+import { loadGtsrb, loadMnist, loadNotMnist, type LoadOptions } from './datasets';
+import type { ImageDataset } from './types';
 
 /** A dataset's splits. `train` is absent for evaluation-only sets (e.g. notMNIST). */
 export interface DatasetSplits {

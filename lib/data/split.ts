@@ -1,7 +1,7 @@
 /** Slicing, shuffling and tensor conversion of {@link ImageDataset}s. */
 import * as tf from '@tensorflow/tfjs';
 import { createRng } from '../util/random';
-import type { ImageDataset } from './datasets';
+import type { ImageDataset } from './types';
 
 function checkRange(what: string, n: number, start: number, end: number): void {
   if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > n || start > end) {

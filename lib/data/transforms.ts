@@ -2,10 +2,10 @@
  * Image transforms that make out-of-distribution test sets from in-distribution ones, whatever the
  * image shape and channel count.
  */
-import type { ImageDataset } from './datasets';
+import type { ImageDataset } from './types';
 
 /**
- * Every image of `ds` rotated by `degrees` (counter-clockwise as displayed) about its centre, with
+ * Every image of `ds` rotated by `degrees` (counter-clockwise as displayed) about its center, with
  * bilinear interpolation; pixels that come from outside the image get `fill` (default 0, the
  * background of MNIST-like data). Shape, labels and class names are kept; values stay inside the
  * range of the source pixels and of `fill`, so a [0, 1] set stays in [0, 1]. A rotation by a

@@ -1,7 +1,7 @@
 /** Input checks and small helpers of the DkNN (lib/dknn.ts), kept apart to keep that file about the pipeline. */
 import type * as tf from '@tensorflow/tfjs';
-import type { ImageBatch } from '../activations/extract';
 import { dknnMetadata } from '../models/metadata';
+import type { ImageBatch } from '../data/types';
 
 /** The layers a DkNN reads: the given list (checked to be an array of names), else the model's recorded ones. */
 export function dknnLayers(model: tf.LayersModel, given: readonly string[] | undefined): string[] {
@@ -14,10 +14,6 @@ export function dknnLayers(model: tf.LayersModel, given: readonly string[] | und
     throw new Error(`DkNN: layers must be an array of layer names, found ${JSON.stringify(given)}`);
   }
   return [...given];
-}
-
-export function positiveInt(name: string, v: number): void {
-  if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, found ${v}`);
 }
 
 /**

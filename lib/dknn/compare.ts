@@ -9,10 +9,12 @@
  */
 
 import type * as tf from '@tensorflow/tfjs';
-import { DkNN, type DkNNInfo, type DkNNOptions, type DkNNPrediction, type LabelledImageBatch } from './dknn';
+import { DkNN } from './dknn';
 import { agreement, recallAtK, type Agreement } from '../knn/compare';
 import { accuracy } from '../metrics/classification';
 import type { ProgressCallback } from '../util/progress';
+import type { LabeledImages } from '../data/types';
+import type { DkNNPrediction, DkNNInfo, DkNNOptions } from './types';
 
 /** One index to compare. */
 export interface IndexConfig {
@@ -66,7 +68,7 @@ export interface CompareIndexesOptions extends Omit<DkNNOptions, 'index'> {
  */
 export async function compareIndexes(
   model: tf.LayersModel,
-  data: { train: LabelledImageBatch; calib: LabelledImageBatch; eval: LabelledImageBatch },
+  data: { train: LabeledImages; calib: LabeledImages; eval: LabeledImages },
   configs: IndexConfig[],
   options: CompareIndexesOptions = {},
 ): Promise<{ runs: IndexRun[]; rows: IndexComparisonRow[] }> {

@@ -18,7 +18,7 @@
  *   without a matching cache entry are extracted.
  * - calibrate / predict: inputs go through in chunks (`queryChunk`, default 500 images): extract
  *   all layers (and the model's output, for the DNN's own prediction), preprocess with the training
- *   centre, query each index; so memory stays bounded whatever the number of inputs. Under the
+ *   center, query each index; so memory stays bounded whatever the number of inputs. Under the
  *   default `workers: 'auto'` a chunk is extracted on this thread (see `workers`).
  * - Memory: once the training activations are extracted, the call holds no reference to the
  *   training images, so a caller holding none either gets them freed before the index build
@@ -30,37 +30,26 @@
  * Calling fit again discards the previous fit and calibration.
  */
 import * as tf from '@tensorflow/tfjs';
-import { DEFAULT_ACTIVATION_BATCH, extractActivations, layerDims, outputLayerName, type ImageBatch } from '../activations/extract';
-import { ArtefactCache } from '../artefacts/cache';
+import { checkPositiveInt } from '../util/checks';
+import { DEFAULT_ACTIVATION_BATCH, extractActivations, layerDims, outputLayerName } from '../activations/extract';
+import { ArtifactCache } from '../artifacts/cache';
 import { cachedActivations, type CachedActivations } from '../activations/cache';
 import { closeActivationPool, extractWorkerCount } from '../activations/pool';
-import { NOT_FITTED_SENTENCES, NotFittedError } from '../util/errors';
+import { NotFittedError } from '../util/errors';
 import { rescorePrediction, type RescoreOptions } from './rescore';
 import { ConformalCalibrator, type PValueFormula } from '../conformal/calibrator';
 import { knnCounts, nonconformity, scoresAtLabels, type LayerNeighborLabels, type MissingNeighborRule } from '../conformal/nonconformity';
 import { conformalPredict } from '../conformal/predict';
-import { ExactIndex, type ExactBackend } from '../knn/exact/exact';
+import { exactIndexFactory } from '../knn/exact/exact';
 import { Preprocessor } from '../knn/preprocess';
 import type { NeighborIndex, NeighborIndexFactory } from '../knn/types';
-import { checkNotConstant, checkPixels, dknnLayers, dnnFromLogits, positiveInt } from './checks';
+import { checkNotConstant, checkPixels, dknnLayers, dnnFromLogits } from './checks';
 import { modelHash } from '../models/weights';
 import type { ProgressCallback } from '../util/progress';
-import type { DkNNInfo, DkNNOptions, DkNNPrediction, DkNNRunOptions, LabelledImageBatch, LayerNeighbors } from './types';
+import type { DkNNInfo, DkNNOptions, DkNNPrediction, DkNNRunOptions, LayerNeighbors } from './types';
+import type { ImageBatch, LabeledImages } from '../data/types';
 
-/** The fixed sentence of calibrate (or predict) before fit (a {@link NotFittedError}). */
-export const CALL_FIT_BEFORE_CALIBRATE = NOT_FITTED_SENTENCES.calibrate;
-/** The fixed sentence of predict before calibrate (a {@link NotFittedError}). */
-export const CALL_CALIBRATE_BEFORE_PREDICT = NOT_FITTED_SENTENCES.predict;
 
-/** Makes one fresh {@link NeighborIndex} per layer (defined in `knn/types.ts`); see {@link DkNN.info}. */
-export type { NeighborIndexFactory };
-
-/** The exact (brute-force) index factory, `name` `'exact'` (`projection`: see `ExactIndexOptions`). */
-export function exactIndexFactory(backend: 'auto' | ExactBackend = 'auto', projection: 'auto' | false | number = 'auto'): NeighborIndexFactory {
-  return { name: 'exact', create: () => new ExactIndex({ backend, projection }), describe: () => ({ name: 'exact', backend, projection }) };
-}
-
-export type { DkNNInfo, DkNNOptions, DkNNPrediction, DkNNRunOptions, LabelledImageBatch, LayerNeighbors } from './types';
 
 interface FittedLayer {
   name: string;
@@ -109,7 +98,7 @@ export class DkNN {
   private readonly batchSize: number;
   private readonly queryChunk: number;
   private readonly workers: number | 'auto';
-  private readonly cache: ArtefactCache;
+  private readonly cache: ArtifactCache;
   private readonly numClassesOption: number | undefined;
   private state: FitState | null = null;
   private calibrator: ConformalCalibrator | null = null;
@@ -132,22 +121,22 @@ export class DkNN {
     this.layers = dknnLayers(model, options.layers);
     this.dims = layerDims(model, this.layers, 'DkNN');
     this.k = options.k ?? 75;
-    positiveInt('k', this.k);
+    checkPositiveInt('k', this.k);
     this.batchSize = options.batchSize ?? DEFAULT_ACTIVATION_BATCH;
-    positiveInt('batchSize', this.batchSize);
+    checkPositiveInt('batchSize', this.batchSize);
     this.queryChunk = options.queryChunk ?? 500;
     this.workers = options.workers ?? 'auto';
     extractWorkerCount(this.workers, 1, 1); // validates
-    positiveInt('queryChunk', this.queryChunk);
+    checkPositiveInt('queryChunk', this.queryChunk);
     this.formula = options.formula ?? 'reference';
     if (this.formula !== 'reference' && this.formula !== 'conformal') throw new Error(`formula: expected 'reference' or 'conformal', found ${String(this.formula)}`);
     this.missing = options.missing ?? 'disagree';
     if (this.missing !== 'disagree' && this.missing !== 'ignore') throw new Error(`missing: expected 'disagree' or 'ignore', found ${String(this.missing)}`);
     const index = options.index ?? 'exact';
-    if (index === 'exact') this.factory = exactIndexFactory(options.exactBackend ?? 'auto', options.exactProjection ?? 'auto');
+    if (index === 'exact') this.factory = exactIndexFactory({ backend: options.exactBackend ?? 'auto', projection: options.exactProjection ?? 'auto' });
     else if (typeof index === 'object' && index !== null && typeof index.create === 'function' && typeof index.name === 'string') this.factory = index;
     else throw new Error(`index: expected 'exact' or a factory { name, create() }, found ${String(index)}`);
-    if (options.numClasses !== undefined) positiveInt('numClasses', options.numClasses);
+    if (options.numClasses !== undefined) checkPositiveInt('numClasses', options.numClasses);
     this.numClassesOption = options.numClasses;
     this.resolution = options.pValueResolution ?? 0.01;
     if (!(this.resolution > 0 && this.resolution <= 1)) throw new RangeError(`pValueResolution must be in (0, 1], found ${this.resolution}`);
@@ -157,7 +146,7 @@ export class DkNN {
       emit(m);
     };
     try {
-      this.cache = new ArtefactCache({ dir: options.cacheDir, onWarning: (m) => this.warn(m) });
+      this.cache = new ArtifactCache({ dir: options.cacheDir, onWarning: (m) => this.warn(m) });
     } catch (e) {
       throw new Error(`DkNN: cannot place the activation cache (${(e as Error).message}); pass cacheDir: a folder, or false`);
     }
@@ -179,10 +168,10 @@ export class DkNN {
     return this.calibScores.slice();
   }
 
-  /** Per layer, the centre subtracted after normalisation (the mean of the normalised training rows; copies). @throws before fit. */
-  get layerCentres(): Float32Array[] {
+  /** Per layer, the center subtracted after normalisation (the mean of the normalised training rows; copies). @throws before fit. */
+  get layerCenters(): Float32Array[] {
     if (!this.state) throw new NotFittedError('calibrate');
-    return this.state.layers.map((f) => f.pre.centre.slice());
+    return this.state.layers.map((f) => f.pre.center.slice());
   }
 
   /** The training labels of the fit (a copy). @throws before fit. */
@@ -209,7 +198,7 @@ export class DkNN {
    * @throws Error when the label count is not n, a label is outside [0, numClasses), k > n, or the
    *   images do not fit the model.
    */
-  fit(train: LabelledImageBatch, options: DkNNRunOptions = {}): Promise<this> {
+  fit(train: LabeledImages, options: DkNNRunOptions = {}): Promise<this> {
     // Two steps, so that once the activations are extracted nothing of this call holds the pixels:
     // a caller that holds none either (Experiment.fitDkNN's releaseTrainingImages) gets them freed
     // during the index build (an async function would keep its argument until it returns).
@@ -217,7 +206,7 @@ export class DkNN {
   }
 
   /** fit, first step: checks, and the training activations (from the cache or extracted). */
-  private async extractTraining(train: LabelledImageBatch, options: DkNNRunOptions): Promise<TrainingActivations> {
+  private async extractTraining(train: LabeledImages, options: DkNNRunOptions): Promise<TrainingActivations> {
     this.state = null;
     this.calibrator = null;
     this.calibScores = null;
@@ -288,7 +277,7 @@ export class DkNN {
    * @throws `call fit before calibrate`; on a label count other than n or a label out of range; when
    *   the model's weights changed since fit; with the 'reference' formula when every score is 0.
    */
-  async calibrate(calib: LabelledImageBatch, options: DkNNRunOptions = {}): Promise<this> {
+  async calibrate(calib: LabeledImages, options: DkNNRunOptions = {}): Promise<this> {
     const state = this.requireFitted();
     const t0 = performance.now();
     const labels = this.checkLabels('calibrate', calib, state.numClasses);
@@ -424,7 +413,7 @@ export class DkNN {
     }
   }
 
-  private checkLabels(where: string, data: LabelledImageBatch, numClasses: number): Int32Array {
+  private checkLabels(where: string, data: LabeledImages, numClasses: number): Int32Array {
     const pixels = data.height * data.width * data.channels;
     if (!Number.isSafeInteger(data.n) || data.n < 0 || data.images.length !== data.n * pixels) {
       throw new Error(`${where}: expected ${data.n}×${data.height}×${data.width}×${data.channels} = ${data.n * pixels} pixel values, found ${data.images.length}`);

@@ -8,7 +8,7 @@
 import { ConformalCalibrator, type PValueFormula } from '../conformal/calibrator';
 import { knnCounts, nonconformity, scoresAtLabels, type LayerNeighborLabels, type MissingNeighborRule } from '../conformal/nonconformity';
 import { conformalPredict } from '../conformal/predict';
-import type { DkNNPrediction, LayerNeighbors } from './dknn';
+import type { DkNNPrediction, LayerNeighbors } from './types';
 
 /** What to re-score with; every field defaults to the DkNN's own setting. */
 export interface RescoreOptions {

@@ -1,24 +1,11 @@
 /**
  * The DkNN's public options and results (the class is in dknn.ts, which re-exports all of these).
  */
-import type { ImageBatch } from '../activations/extract';
 import type { PValueFormula } from '../conformal/calibrator';
 import type { MissingNeighborRule } from '../conformal/nonconformity';
 import type { ExactBackend } from '../knn/exact/exact';
 import type { NeighborIndexFactory } from '../knn/types';
 import type { ProgressCallback } from '../util/progress';
-
-/** Labelled images (NHWC float32); an `ImageDataset` fits. */
-export interface LabelledImageBatch extends ImageBatch {
-  /** n class indices in [0, numClasses). */
-  labels: ArrayLike<number>;
-  /** Number of classes (used by fit when the DkNN options do not give one). */
-  numClasses?: number;
-  /** Name for cache records, e.g. 'mnist-train'. */
-  name?: string;
-  /** The range every pixel lies in (e.g. [0, 1]); when the training set gives one, inputs are checked against it. */
-  pixelRange?: readonly [number, number];
-}
 
 /** Options of {@link DkNN}. */
 export interface DkNNOptions {

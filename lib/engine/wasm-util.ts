@@ -7,7 +7,7 @@
  * kernel, which hands it to the engine).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import type { BackendWasm } from '../native/tfjs-wasm';
 import type { HeapSimd } from '../native/heap-simd';
 
 export type { BackendWasm };

@@ -12,25 +12,29 @@
  * ```
  */
 import type * as tf from '@tensorflow/tfjs';
-import { clearDatasetCache, dataDir, subset, type ImageDataset } from '../data';
+import { clearDatasetCache, dataDir } from '../data/datasets';
+import { subset } from '../data/split';
 import { datasetEntry, type DatasetSplits } from '../data/registry';
 import { initBackend, type BackendInfo, type InitBackendOptions } from '../engine/backend';
-import { craftAdversarial, type AdversarialSet, type Attack } from '../attacks';
-import { ArtefactCache } from '../artefacts/cache';
-import { DkNN, type DkNNOptions, type DkNNPrediction } from '../dknn/dknn';
-import type { ImageBatch } from '../activations/extract';
+import { craftAdversarial, type AdversarialSet } from '../attacks/craft';
+import { type Attack } from '../attacks/attack';
+import { ArtifactCache } from '../artifacts/cache';
+import { DkNN } from '../dknn/dknn';
 import { loadModel } from '../models/format';
 import { dknnMetadata, setDknnMetadata, type Architecture } from '../models/metadata';
 import { trainModel, type TrainArgs, type TrainResult } from '../training/train';
-import { sha256Of } from '../artefacts/keys';
+import { sha256Of } from '../artifacts/keys';
 import { modelHash } from '../models/weights';
 import { createModel, pretrainedPath } from '../models/zoo';
 import { terminalProgress, type ProgressCallback } from '../util/progress';
 import { notebookProgress } from '../report/display';
 import { markdown, type Html, type Markdown } from '../plots/html';
 import { provenance, provenanceTable, StageTimer, type Provenance } from '../report/provenance';
-import { writeResults, type Columns, type NotebookResults } from '../report/results';
+import { writeResults, type NotebookResults } from '../report/results';
 import { engineKey } from '../engine/kernels';
+import type { ImageBatch, ImageDataset } from '../data/types';
+import type { DkNNPrediction, DkNNOptions } from '../dknn/types';
+import type { Columns } from '../util/columns';
 
 /** How progress is shown: a notebook bar, a terminal bar, nothing, or a factory of callbacks. */
 export type ProgressMode = 'notebook' | 'terminal' | 'none' | (() => ProgressCallback | undefined);
@@ -84,7 +88,7 @@ function checkSplit(name: string, value: number, min: number, max: number): numb
 /** A set-up experiment: data, splits, model, engine, timings (see the module comment). */
 export class Experiment {
   readonly timer = new StageTimer();
-  readonly cache: ArtefactCache;
+  readonly cache: ArtifactCache;
   private readonly progressMode: ProgressMode;
   private ownsModel: boolean;
   /** Evaluation: test[calibEnd : evalEnd]. */
@@ -118,7 +122,7 @@ export class Experiment {
     this.modelInfo = model?.info ?? null;
     this.ownsModel = model?.owned ?? false;
     this.progressMode = options.progress;
-    this.cache = new ArtefactCache({ dir: options.cacheDir });
+    this.cache = new ArtifactCache({ dir: options.cacheDir });
   }
 
   /** The whole dataset (all splits; without `train` after {@link releaseTrainingImages}). */

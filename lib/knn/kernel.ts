@@ -11,7 +11,7 @@
  */
 
 import { canonicalDots, canonicalSquares } from '../native/canonical-wasm';
-import { throwNonFinite } from './checks';
+import { throwNonFinite } from '../util/checks';
 import type { TopK } from './topk';
 
 /** Canonical dot product of `a[aOff … aOff+dim)` and `b[bOff … bOff+dim)`: sequential float64 sum. */

@@ -1,28 +1,28 @@
 /**
  * The reference DkNN's preprocessing of each layer's activations before the kNN search:
  *   1. L2-normalise every row (training rows and queries alike);
- *   2. subtract the centre = the mean of the normalised TRAINING rows (queries use that same centre).
+ *   2. subtract the center = the mean of the normalised TRAINING rows (queries use that same center).
  * Squared-Euclidean ranking of the result equals cosine ranking of the raw activations.
  *
  * Zero-row rule (the reference divides 0 by 0 and gets NaN): a row whose L2 norm is 0 stays all
  * zeros after normalisation; it still counts in the mean (as a zero vector) and is centred like any
- * other row, so it ends up equal to −centre.
+ * other row, so it ends up equal to −center.
  *
  * Everything works in place on row-major Float32Arrays (60,000 × 12,544 float32 is 3 GB: never
  * two copies). Norms and the mean are accumulated in float64, results stored as float32.
  */
 import { NOT_FITTED_SENTENCES, NotFittedError } from '../util/errors';
 
-import { checkMatrix, throwNonFinite } from './checks';
-import { applyCentreSimd, fitCentreSimd, normaliseRowsSimd } from '../native/preprocess-wasm';
+import { checkMatrix, throwNonFinite } from '../util/checks';
+import { applyCenterSimd, fitCenterSimd, normalizeRowsSimd } from '../native/preprocess-wasm';
 
 /**
  * L2-normalises each of the `rows` rows of `data` in place and returns `data`. A zero row stays zero.
  * @throws RangeError on a length mismatch or a non-finite value (named by row and column).
  */
-export function normaliseRows(data: Float32Array, rows: number, dim: number): Float32Array {
+export function normalizeRows(data: Float32Array, rows: number, dim: number): Float32Array {
   checkMatrix('data', data, rows, dim, true);
-  if (normaliseRowsSimd(data, rows, dim)) return data;
+  if (normalizeRowsSimd(data, rows, dim)) return data;
   for (let r = 0; r < rows; r++) {
     const o = r * dim;
     let s = 0;
@@ -37,36 +37,36 @@ export function normaliseRows(data: Float32Array, rows: number, dim: number): Fl
 
 /**
  * Column means of the `rows` rows of `data` (float64 sums, float32 result of length `dim`). Call it
- * on the normalised training rows to get the reference's centre.
+ * on the normalised training rows to get the reference's center.
  * @throws RangeError on a length mismatch or when `rows` is 0.
  */
-export function fitCentre(data: Float32Array, rows: number, dim: number): Float32Array {
+export function fitCenter(data: Float32Array, rows: number, dim: number): Float32Array {
   checkMatrix('data', data, rows, dim);
-  const simd = fitCentreSimd(data, rows, dim);
+  const simd = fitCenterSimd(data, rows, dim);
   if (simd) return simd;
   const sum = new Float64Array(dim);
   for (let r = 0; r < rows; r++) {
     const o = r * dim;
     for (let j = 0; j < dim; j++) sum[j] += data[o + j];
   }
-  const centre = new Float32Array(dim);
-  for (let j = 0; j < dim; j++) centre[j] = sum[j] / rows;
-  return centre;
+  const center = new Float32Array(dim);
+  for (let j = 0; j < dim; j++) center[j] = sum[j] / rows;
+  return center;
 }
 
 /**
- * Subtracts `centre` (length `dim`) from every row of `data` in place and returns `data`.
- * @throws RangeError when `centre.length !== dim` or on a length mismatch.
+ * Subtracts `center` (length `dim`) from every row of `data` in place and returns `data`.
+ * @throws RangeError when `center.length !== dim` or on a length mismatch.
  */
-export function applyCentre(data: Float32Array, rows: number, dim: number, centre: Float32Array): Float32Array {
+export function applyCenter(data: Float32Array, rows: number, dim: number, center: Float32Array): Float32Array {
   checkMatrix('data', data, rows, dim, true);
-  if (centre.length !== dim) {
-    throw new RangeError(`dimension mismatch: centre has ${centre.length} values, expected dim = ${dim}`);
+  if (center.length !== dim) {
+    throw new RangeError(`dimension mismatch: center has ${center.length} values, expected dim = ${dim}`);
   }
-  if (applyCentreSimd(data, rows, dim, centre)) return data;
+  if (applyCenterSimd(data, rows, dim, center)) return data;
   for (let r = 0; r < rows; r++) {
     const o = r * dim;
-    for (let j = 0; j < dim; j++) data[o + j] -= centre[j];
+    for (let j = 0; j < dim; j++) data[o + j] -= center[j];
   }
   return data;
 }
@@ -79,43 +79,43 @@ export const PREPROCESSOR_NOT_FITTED = NOT_FITTED_SENTENCES.transform;
  * ```ts
  * const pre = new Preprocessor();
  * pre.fitTransform(train, 60000, dim);   // train normalised and centred in place
- * pre.transform(queries, 1000);          // same normalisation, training centre
- * // or: pre.fit(train, 60000, dim) learns the centre and leaves `train` untouched
+ * pre.transform(queries, 1000);          // same normalisation, training center
+ * // or: pre.fit(train, 60000, dim) learns the center and leaves `train` untouched
  * ```
- * The centre can be saved (`pre.centre`) and restored with `Preprocessor.fromCentre`.
+ * The center can be saved (`pre.center`) and restored with `Preprocessor.fromCenter`.
  */
 export class Preprocessor {
-  private centreValues: Float32Array | null = null;
+  private centerValues: Float32Array | null = null;
 
-  /** A fitted preprocessor with a known centre (e.g. loaded from a cache); the array is kept, not copied. */
-  static fromCentre(centre: Float32Array): Preprocessor {
-    if (!(centre instanceof Float32Array) || centre.length === 0) {
-      throw new RangeError('centre must be a non-empty Float32Array');
+  /** A fitted preprocessor with a known center (e.g. loaded from a cache); the array is kept, not copied. */
+  static fromCenter(center: Float32Array): Preprocessor {
+    if (!(center instanceof Float32Array) || center.length === 0) {
+      throw new RangeError('center must be a non-empty Float32Array');
     }
     const p = new Preprocessor();
-    p.centreValues = centre;
+    p.centerValues = center;
     return p;
   }
 
-  /** Whether the centre is known. */
+  /** Whether the center is known. */
   get fitted(): boolean {
-    return this.centreValues !== null;
+    return this.centerValues !== null;
   }
 
   /** The mean of the normalised training rows (length `dim`). @throws before `fit`. */
-  get centre(): Float32Array {
-    if (!this.centreValues) throw new NotFittedError('transform');
-    return this.centreValues;
+  get center(): Float32Array {
+    if (!this.centerValues) throw new NotFittedError('transform');
+    return this.centerValues;
   }
 
-  /** Row length the centre was fitted on (0 before `fit`). */
+  /** Row length the center was fitted on (0 before `fit`). */
   get dim(): number {
-    return this.centreValues ? this.centreValues.length : 0;
+    return this.centerValues ? this.centerValues.length : 0;
   }
 
   /**
-   * Learns the centre from the training rows without modifying them (each row is normalised on the
-   * fly, rounded to float32 exactly as {@link normaliseRows} stores it). Returns this.
+   * Learns the center from the training rows without modifying them (each row is normalised on the
+   * fly, rounded to float32 exactly as {@link normalizeRows} stores it). Returns this.
    */
   fit(train: Float32Array, rows: number, dim: number): this {
     checkMatrix('train', train, rows, dim);
@@ -129,26 +129,26 @@ export class Preprocessor {
       const inv = 1 / Math.sqrt(s);
       for (let j = 0; j < dim; j++) sum[j] += Math.fround(train[o + j] * inv);
     }
-    const centre = new Float32Array(dim);
-    for (let j = 0; j < dim; j++) centre[j] = sum[j] / rows;
-    this.centreValues = centre;
+    const center = new Float32Array(dim);
+    for (let j = 0; j < dim; j++) center[j] = sum[j] / rows;
+    this.centerValues = center;
     return this;
   }
 
-  /** Normalises and centres the training rows in place (learning the centre) and returns them. */
+  /** Normalises and centers the training rows in place (learning the center) and returns them. */
   fitTransform(train: Float32Array, rows: number, dim: number): Float32Array {
-    normaliseRows(train, rows, dim);
-    this.centreValues = fitCentre(train, rows, dim);
-    return applyCentre(train, rows, dim, this.centreValues);
+    normalizeRows(train, rows, dim);
+    this.centerValues = fitCenter(train, rows, dim);
+    return applyCenter(train, rows, dim, this.centerValues);
   }
 
   /**
-   * Normalises `rows` rows in place and subtracts the training centre; returns `data`.
+   * Normalises `rows` rows in place and subtracts the training center; returns `data`.
    * @throws Error before `fit`; RangeError on a length mismatch with `rows × dim`.
    */
   transform(data: Float32Array, rows: number): Float32Array {
-    const centre = this.centre;
-    normaliseRows(data, rows, centre.length);
-    return applyCentre(data, rows, centre.length, centre);
+    const center = this.center;
+    normalizeRows(data, rows, center.length);
+    return applyCenter(data, rows, center.length, center);
   }
 }

@@ -14,8 +14,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { writeFileAtomic } from '../artefacts/atomic';
-import { canonicalJson } from '../artefacts/keys';
+import { writeFileAtomic } from '../artifacts/atomic';
+import { canonicalJson } from '../artifacts/keys';
 import { readWeightsFile } from './legacy';
 import './standardize'; // registers the custom layer for tf.loadLayersModel
 import { ModelFormatError, loadModelTensors, modelTensors } from './weights';

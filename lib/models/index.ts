@@ -1,10 +1,8 @@
-export { createMnistCnn, initialiseUnitNorm, MNIST_CNN_DKNN_LAYERS, type MnistCnnArgs } from './mnist-cnn';
-export { loadModelTensors, modelHash, modelTensors, ModelFormatError, type StoredTensor } from './weights';
-export { readWeightsFile, writeWeightsFile, type WeightsFile, type WeightsHeader } from './legacy';
-export { loadModel, MODEL_JSON, MODEL_WEIGHTS, saveModel, type SavedModel } from './format';
-export { dknnMetadata, setDknnMetadata, type DkNNModelMetadata } from './metadata';
-export { argmaxRows, evaluateAccuracy, predictLogits, trainModel, type EpochRecord, type LabelledImages, type StepRecord, type TrainArgs, type TrainResult } from '../training/train';
-export { createModel, MODEL_ZOO, modelSummary, pretrainedPath, type Architecture, type LayerSummary, type ZooEntry } from './zoo';
-export { trainingHistory, type TrainingHistory } from '../training/record';
+/** `dk.models`: the model zoo, saving and loading, weight hashes and the DkNN metadata a model records. */
+export { createModel, MODEL_ZOO, modelSummary, pretrainedPath, type LayerSummary, type ZooEntry } from './zoo';
+export { createMnistCnn, MNIST_CNN_DKNN_LAYERS, type MnistCnnArgs } from './mnist-cnn';
+export { createVggCnn, VGG_CNN_DKNN_LAYERS, type VggCnnArgs } from './vgg-cnn';
+export { loadModel, saveModel, type SavedModel } from './format';
+export { modelHash, ModelFormatError } from './weights';
+export { dknnMetadata, setDknnMetadata, type Architecture, type DkNNModelMetadata } from './metadata';
 export { PerImageStandardization, standardizeImages } from './standardize';
-export { randomAffineAugment, randomShiftAugment, type AffineAugmentOptions, type Augment } from '../training/augment';

@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../artefacts/atomic';
+import { writeFileAtomic } from '../artifacts/atomic';
 import { ModelFormatError, type StoredTensor } from './weights';
 
 const MAGIC = 'DKNNWTS1';

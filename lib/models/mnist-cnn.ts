@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { reinitialiseKernels } from './initialise';
+import { reinitializeKernels } from './initialize';
 import { PerImageStandardization } from './standardize';
 
 /** Options of {@link createMnistCnn}. */
@@ -55,7 +55,7 @@ export function createMnistCnn(args: MnistCnnArgs = {}): tf.LayersModel {
   model.add(tf.layers.reLU({ name: 'ReLU5' }));
   model.add(tf.layers.flatten({ name: 'Flatten6' }));
   model.add(tf.layers.dense({ name: 'logits', units: numClasses, useBias: true }));
-  initialiseUnitNorm(model, seed);
+  initializeUnitNorm(model, seed);
   return model;
 }
 
@@ -64,8 +64,8 @@ export function createMnistCnn(args: MnistCnnArgs = {}): tf.LayersModel {
  * weights (a conv filter over [kh, kw, cin], a dense column over its inputs) divided by
  * sqrt(1e-7 + its squared L2 norm). Biases are set to 0. Deterministic for a seed on every backend.
  */
-export function initialiseUnitNorm(model: tf.LayersModel, seed: number): void {
-  reinitialiseKernels(model, seed, (values, shape, rng) => {
+export function initializeUnitNorm(model: tf.LayersModel, seed: number): void {
+  reinitializeKernels(model, seed, (values, shape, rng) => {
     const outUnits = shape[shape.length - 1];
     for (let j = 0; j < values.length; j++) values[j] = rng.normal();
     // Last axis = output unit; normalise over all other axes.

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { reinitialiseKernels } from './initialise';
+import { reinitializeKernels } from './initialize';
 import { PerImageStandardization } from './standardize';
 
 /** Options of {@link createVggCnn}. */
@@ -47,13 +47,13 @@ export function createVggCnn(args: VggCnnArgs = {}): tf.LayersModel {
   model.add(tf.layers.flatten({ name: 'Flatten' }));
   model.add(tf.layers.dense({ name: 'Dense', units: hidden, activation: 'relu' }));
   model.add(tf.layers.dense({ name: 'logits', units: numClasses }));
-  initialiseHeNormal(model, seed);
+  initializeHeNormal(model, seed);
   return model;
 }
 
 /** Sets every kernel of `model` to N(0, 2 / fan-in) from a seeded generator and every bias to 0. */
-export function initialiseHeNormal(model: tf.LayersModel, seed: number): void {
-  reinitialiseKernels(model, seed, (values, shape, rng) => {
+export function initializeHeNormal(model: tf.LayersModel, seed: number): void {
+  reinitializeKernels(model, seed, (values, shape, rng) => {
     const sd = Math.sqrt(2 / (values.length / shape[shape.length - 1]!));
     for (let j = 0; j < values.length; j++) values[j] = sd * rng.normal();
   });

@@ -11,7 +11,12 @@
  * a query batch, the per-row terms and the candidate list; onnxruntime writes the block in place.
  */
 import { addTo, assembleModule, F64, I32, op, V128, whileLt, WasmKernel, type Fn } from './wasm-asm';
-import type { TopK } from '../knn/topk';
+
+/** A query's bounded heap of candidates (the kNN's `TopK`): its admission bound and push. */
+export interface CandidateHeap {
+  readonly worst: number;
+  push(value: number, index: number): void;
+}
 
 /** Rows per kernel call (the candidate list's length). */
 const SUB = 1024;
@@ -173,7 +178,7 @@ export class BoundsWorkspace {
    * ‖q‖² + ‖x‖² − 2·g (‖x‖² in {@link rowTerm}) of m queries × w rows from c0 offered to the queries'
    * heaps, the same values in the same order.
    */
-  offer(m: number, w: number, c0: number, qNorms: Float64Array, q0: number, heaps: TopK[]): void {
+  offer(m: number, w: number, c0: number, qNorms: Float64Array, q0: number, heaps: CandidateHeap[]): void {
     const consts = this.consts;
     consts[3] = 2;
     for (let a = 0; a < m; a++) {
@@ -187,7 +192,7 @@ export class BoundsWorkspace {
    * row within its query's admission bound offered to the query's heap: `fillBounds` of
    * `projection.ts`, with the same values and the same heaps.
    */
-  fill(m: number, w: number, c0: number, q: QueryTerms, scale: number, slack: number, heaps: TopK[]): void {
+  fill(m: number, w: number, c0: number, q: QueryTerms, scale: number, slack: number, heaps: CandidateHeap[]): void {
     const { consts, n } = this;
     const s2 = 2 * scale;
     consts[3] = s2;
@@ -209,7 +214,7 @@ export class BoundsWorkspace {
    * already set), ≤ SUB rows per call, each call's candidates pushed to `h` in row order. An odd
    * last row of a call goes through `last(x, g)`, which returns its value (and stores its bound).
    */
-  private sweep(which: keyof BoundsExports, a: number, w: number, c0: number, h: TopK, last: (x: number, g: number) => number): void {
+  private sweep(which: keyof BoundsExports, a: number, w: number, c0: number, h: CandidateHeap, last: (x: number, g: number) => number): void {
     const { at, n } = this;
     for (let i0 = 0; i0 < w; i0 += SUB) {
       const len = Math.min(SUB, w - i0);

@@ -9,8 +9,8 @@
  * `biasAct`: the bias and ReLU of a convolution's output (`biasActivation` in `wasm-util.ts`: ~3.6
  * ns per float in JavaScript, a quarter of a VGG forward pass), with the same values.
  */
-import { addLocal, addTo, assembleModule, I32, op, V128, whileLt, WasmKernel, type Fn, type WasmMemory } from './wasm-asm';
-import type { BackendWasm } from '../engine/wasm-util';
+import { addLocal, addTo, assembleModule, I32, op, V128, whileLt, WasmKernel, type Fn } from './wasm-asm';
+import { wasmBackendMemory, type BackendWasm } from './tfjs-wasm';
 
 /** The module's export: adds n floats at byte address src to those at dst. */
 export interface HeapSimd {
@@ -65,8 +65,8 @@ const instances = new WeakMap<object, HeapSimd | null>();
 
 /** The SIMD loops on `backend`'s heap, or null where they cannot run (then callers use JavaScript). */
 export function heapSimd(backend: BackendWasm): HeapSimd | null {
-  const memory = (backend as unknown as { wasm?: { asm?: { memory?: WasmMemory } } }).wasm?.asm?.memory;
-  if (memory === undefined) return null;
+  const memory = wasmBackendMemory(backend);
+  if (memory === null) return null;
   let inst = instances.get(memory);
   if (inst === undefined) {
     try {

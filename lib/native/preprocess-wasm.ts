@@ -12,7 +12,7 @@
  * false (or null) for a plain array: then `preprocess.ts` runs its JavaScript loops.
  */
 import { canonicalSquares, rowStoreMemory } from './canonical-wasm';
-import { throwNonFinite } from '../knn/checks';
+import { throwNonFinite } from '../util/checks';
 import { addLocal, addTo, assembleModule, I32, op, V128, whileLt, WasmKernel, type Fn, type WasmMemory } from './wasm-asm';
 
 // Locals shared by the three functions: params base 0, rows 1, stride (bytes) 2, dim 3, aux 4;
@@ -89,7 +89,7 @@ function subtract(): Fn {
 interface PreprocessExports {
   scaleRows(base: number, rows: number, strideBytes: number, dim: number, invs: number): void;
   colSums(base: number, rows: number, strideBytes: number, dim: number, sums: number): void;
-  subtract(base: number, rows: number, strideBytes: number, dim: number, centre: number): void;
+  subtract(base: number, rows: number, strideBytes: number, dim: number, center: number): void;
 }
 
 const kernel = new WasmKernel<PreprocessExports>('preprocessing', () => assembleModule([scaleRows(), colSums(), subtract()], ['scaleRows', 'colSums', 'subtract']));
@@ -112,10 +112,10 @@ function onStore(data: Float32Array): { fn: PreprocessExports; memory: WasmMemor
 }
 
 /**
- * {@link normaliseRows} of `preprocess.ts` for a row store (checked arguments): every row's norm is
+ * {@link normalizeRows} of `preprocess.ts` for a row store (checked arguments): every row's norm is
  * checked before any row changes. Returns false for a plain array.
  */
-export function normaliseRowsSimd(data: Float32Array, rows: number, dim: number): boolean {
+export function normalizeRowsSimd(data: Float32Array, rows: number, dim: number): boolean {
   const s = onStore(data);
   if (s === null) return false;
   const norms = new Float64Array(rows);
@@ -132,22 +132,22 @@ export function normaliseRowsSimd(data: Float32Array, rows: number, dim: number)
   return true;
 }
 
-/** {@link fitCentre} of `preprocess.ts` for a row store (checked arguments); null for a plain array or a row too long for the scratch space. */
-export function fitCentreSimd(data: Float32Array, rows: number, dim: number): Float32Array | null {
+/** {@link fitCenter} of `preprocess.ts` for a row store (checked arguments); null for a plain array or a row too long for the scratch space. */
+export function fitCenterSimd(data: Float32Array, rows: number, dim: number): Float32Array | null {
   const s = onStore(data);
   if (s === null || 8 * dim > s.bytes) return null;
   const sums = new Float64Array(s.memory.buffer, s.at, dim).fill(0);
   s.fn.colSums(data.byteOffset, rows, 4 * dim, dim, s.at);
-  const centre = new Float32Array(dim);
-  for (let j = 0; j < dim; j++) centre[j] = sums[j] / rows;
-  return centre;
+  const center = new Float32Array(dim);
+  for (let j = 0; j < dim; j++) center[j] = sums[j] / rows;
+  return center;
 }
 
-/** {@link applyCentre} of `preprocess.ts` for a row store (checked arguments); false for a plain array or a row too long for the scratch space. */
-export function applyCentreSimd(data: Float32Array, rows: number, dim: number, centre: Float32Array): boolean {
+/** {@link applyCenter} of `preprocess.ts` for a row store (checked arguments); false for a plain array or a row too long for the scratch space. */
+export function applyCenterSimd(data: Float32Array, rows: number, dim: number, center: Float32Array): boolean {
   const s = onStore(data);
   if (s === null || 4 * dim > s.bytes) return false;
-  new Float32Array(s.memory.buffer, s.at, dim).set(centre);
+  new Float32Array(s.memory.buffer, s.at, dim).set(center);
   s.fn.subtract(data.byteOffset, rows, 4 * dim, dim, s.at);
   return true;
 }

@@ -3,6 +3,7 @@ import type { IndexComparisonRow, IndexRun } from '../dknn/compare';
 import { html, type Html } from './html';
 import type { Figure } from './plotly';
 import { tableHtml } from './table';
+import { seriesColor } from './palette';
 
 /** What compareIndexes returns. */
 export interface IndexComparison {
@@ -44,12 +45,11 @@ export function recallPerLayerTable(cmp: IndexComparison, options: { caption?: s
 /** Credibility change of each approximate run against the first run's credibility, one point per input. */
 export function agreementScatterFigure(cmp: IndexComparison, options: { title?: string } = {}): Figure {
   const ref = cmp.runs[0].prediction;
-  const colors = ['#4c78a8', '#f58518', '#54a24b', '#e45756', '#72b7b2'];
   return {
     data: cmp.runs.slice(1).map((r, j) => ({
       type: 'scatter', mode: 'markers', name: r.key,
       x: Array.from(ref.credibility), y: Array.from(r.prediction.credibility, (c, i) => c - ref.credibility[i]),
-      marker: { size: 5, opacity: 0.5, color: colors[j % colors.length] },
+      marker: { size: 5, opacity: 0.5, color: seriesColor(j) },
     })),
     layout: {
       title: { text: options.title ?? `Credibility change against the ${cmp.runs[0].key} DkNN (${ref.n} inputs)` },

@@ -1,12 +1,13 @@
 /** Figures of DkNN predictions: reliability diagrams (DNN vs DkNN), credibility histograms, sample images. */
-import type { DkNNPrediction } from '../dknn/dknn';
-import type { ImageDataset } from '../data/datasets';
 import { samplePerClass } from '../data/split';
 import { reliabilityBins } from '../metrics/classification';
 import type { Png } from './html';
 import type { Figure } from './plotly';
 import { encodePng, imageGrid } from './png';
 import { histogramFigure, reliabilityFigure } from './reliability';
+import type { ImageDataset } from '../data/types';
+import type { DkNNPrediction } from '../dknn/types';
+import { PALETTE, seriesColor } from './palette';
 
 function correct(pred: ArrayLike<number>, labels: ArrayLike<number>, n: number): Uint8Array {
   if (labels.length < n) throw new Error(`expected at least ${n} labels, found ${labels.length}`);
@@ -35,20 +36,18 @@ export function correctWrongHistogram(pred: DkNNPrediction, labels: ArrayLike<nu
   const cred = Array.from(pred.credibility);
   return histogramFigure(
     [
-      { name: 'correct', values: cred.filter((_, i) => ok[i] === 1), color: '#4c78a8' },
-      { name: 'wrong', values: cred.filter((_, i) => ok[i] === 0), color: '#e45756' },
+      { name: 'correct', values: cred.filter((_, i) => ok[i] === 1), color: PALETTE.blue },
+      { name: 'wrong', values: cred.filter((_, i) => ok[i] === 0), color: PALETTE.red },
     ],
     { title: options.title ?? `DkNN credibility (${pred.formula} p-values), correct vs wrong predictions`, xLabel: 'Prediction Credibility' },
   );
 }
 
-const PALETTE = ['#4c78a8', '#e45756', '#f58518', '#54a24b', '#72b7b2', '#b279a2'];
-
 /** Overlaid histograms of the DkNN's credibility on several input sets (e.g. clean vs adversarial). */
 export function credibilityHistogram(sets: { name: string; prediction: DkNNPrediction }[], options: { title?: string } = {}): Figure {
   const formulas = [...new Set(sets.map((s) => s.prediction.formula))].join(' / ');
   return histogramFigure(
-    sets.map((s, i) => ({ name: s.name, values: s.prediction.credibility, color: PALETTE[i % PALETTE.length] })),
+    sets.map((s, i) => ({ name: s.name, values: s.prediction.credibility, color: seriesColor(i) })),
     { title: options.title ?? `DkNN credibility (${formulas} p-values)`, xLabel: 'Prediction Credibility' },
   );
 }

@@ -3,13 +3,14 @@
  * input in every layer (the DkNN's explanation), and clean inputs beside their adversarial
  * versions. Any image shape and channel count (grey or RGB); labels are shown by class name.
  */
-import type { ImageBatch } from '../activations/extract';
-import type { DkNNPrediction } from '../dknn/dknn';
 import { escapeHtml, html, type Html } from './html';
 import { encodePng, imageGrid } from './png';
+import type { ImageBatch } from '../data/types';
+import type { DkNNPrediction } from '../dknn/types';
+import { PALETTE } from './palette';
 
 /** Colour of a tile border: agrees with the prediction / disagrees / missing. */
-export const GALLERY_COLORS = Object.freeze({ agree: '#2a9d3f', disagree: '#d62728', none: '#bbbbbb' });
+const BORDER = Object.freeze({ agree: PALETTE.green, disagree: PALETTE.red, none: PALETTE.light });
 
 function channels(batch: ImageBatch): 1 | 3 {
   if (batch.channels !== 1 && batch.channels !== 3) throw new Error(`gallery: images must have 1 or 3 channels, found ${batch.channels}`);
@@ -96,11 +97,11 @@ export function neighborGallery(
       if (t >= 0 && train.labels[t] === predicted) agree++;
       if (j >= per) continue;
       if (t < 0) {
-        tiles.push({ image: null, caption: 'missing', border: GALLERY_COLORS.none, size: [train.height, train.width] });
+        tiles.push({ image: null, caption: 'missing', border: BORDER.none, size: [train.height, train.width] });
         continue;
       }
       const l = train.labels[t];
-      tiles.push({ image: { batch: train, index: t }, caption: `${name(l)} · ${nb.distances[row * nb.k + j].toFixed(3)}`, border: l === predicted ? GALLERY_COLORS.agree : GALLERY_COLORS.disagree });
+      tiles.push({ image: { batch: train, index: t }, caption: `${name(l)} · ${nb.distances[row * nb.k + j].toFixed(3)}`, border: l === predicted ? BORDER.agree : BORDER.disagree });
     }
     return { header: `${nb.layer} (${agree}/${nb.k} agree)`, tiles };
   });
@@ -130,7 +131,7 @@ export function adversarialGallery(sets: GallerySet[], labels: ArrayLike<number>
       return {
         image: { batch: s.images, index: i },
         caption: `DNN ${name(p.dnnPredictions[i])} (${p.dnnConfidence[i].toFixed(2)}) · DkNN ${name(p.predictions[i])} (${p.credibility[i].toFixed(2)})`,
-        border: p.predictions[i] === labels[i] ? GALLERY_COLORS.agree : GALLERY_COLORS.disagree,
+        border: p.predictions[i] === labels[i] ? BORDER.agree : BORDER.disagree,
       };
     }),
   }));

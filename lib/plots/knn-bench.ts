@@ -4,10 +4,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '../artefacts/repo';
+import { repoRoot } from '../artifacts/repo';
 import { tableHtml } from './table';
 import { html, type Html } from './html';
 import type { Figure } from './plotly';
+import { PALETTE } from './palette';
 
 /** What a row measured: one of the project's indexes, or a reference library's figure. */
 export type KnnBenchMethod = 'exact' | 'lsh-paper' | 'lsh-default' | 'lsh-auto' | 'hnsw' | 'anchor';
@@ -58,11 +59,11 @@ export function readBenchResults<T = unknown>(sectionOrPath: string): T {
 }
 
 const STYLE: Record<string, { color: string; symbol: string; name: string }> = {
-  'lsh-default': { color: '#4c78a8', symbol: 'circle', name: 'LSH, FALCONN defaults (probes)' },
-  'lsh-auto': { color: '#e45756', symbol: 'star', name: 'LSH, tuned probes (AUTO_PRESET)' },
-  'lsh-paper': { color: '#f58518', symbol: 'diamond', name: 'LSH, paper preset' },
-  hnsw: { color: '#54a24b', symbol: 'triangle-up', name: 'HNSW (hnswlib)' },
-  exact: { color: '#333333', symbol: 'square', name: 'exact' },
+  'lsh-default': { color: PALETTE.blue, symbol: 'circle', name: 'LSH, FALCONN defaults (probes)' },
+  'lsh-auto': { color: PALETTE.red, symbol: 'star', name: 'LSH, tuned probes (AUTO_PRESET)' },
+  'lsh-paper': { color: PALETTE.orange, symbol: 'diamond', name: 'LSH, paper preset' },
+  hnsw: { color: PALETTE.green, symbol: 'triangle-up', name: 'HNSW (hnswlib)' },
+  exact: { color: PALETTE.dark, symbol: 'square', name: 'exact' },
 };
 
 /**

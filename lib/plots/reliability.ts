@@ -1,5 +1,6 @@
 import type { ReliabilityDiagram } from '../metrics/classification';
 import type { Figure } from './plotly';
+import { PALETTE } from './palette';
 
 /** One panel of {@link reliabilityFigure}. */
 export interface ReliabilityPanel {
@@ -34,21 +35,21 @@ export function reliabilityFigure(panels: ReliabilityPanel[], options: { title?:
     const yCount = 2 * i + 2;
     const ya = (n: number) => (n === 1 ? 'y' : `y${n}`);
     const bins = p.diagram.bins;
-    const centres = bins.map((b) => (b.lo + b.hi) / 2);
+    const centers = bins.map((b) => (b.lo + b.hi) / 2);
     data.push({
-      type: 'bar', x: centres, y: bins.map((b) => b.accuracy ?? 0), width: bins.map((b) => (b.hi - b.lo) * 0.95),
-      xaxis: xa, yaxis: ya(yAcc), name: `${p.title}: accuracy`, marker: { color: '#4c78a8' },
+      type: 'bar', x: centers, y: bins.map((b) => b.accuracy ?? 0), width: bins.map((b) => (b.hi - b.lo) * 0.95),
+      xaxis: xa, yaxis: ya(yAcc), name: `${p.title}: accuracy`, marker: { color: PALETTE.blue },
       customdata: bins.map((b) => [b.lo, b.hi, b.count]),
       hovertemplate: '[%{customdata[0]:.1f}, %{customdata[1]:.1f}): accuracy %{y:.3f}, %{customdata[2]} points<extra></extra>',
     });
     data.push({
-      type: 'scatter', mode: 'lines+markers', x: centres, y: bins.map((b) => b.count), xaxis: xa, yaxis: ya(yCount),
-      name: `${p.title}: points`, line: { color: '#e45756' },
+      type: 'scatter', mode: 'lines+markers', x: centers, y: bins.map((b) => b.count), xaxis: xa, yaxis: ya(yCount),
+      name: `${p.title}: points`, line: { color: PALETTE.red },
     });
     const domain = [i * (width + gap), i * (width + gap) + width];
     layout[i === 0 ? 'xaxis' : `xaxis${i + 1}`] = { domain, range: [0, 1], title: { text: p.xLabel }, anchor: ya(yAcc), dtick: 0.1 };
     layout[yAcc === 1 ? 'yaxis' : `yaxis${yAcc}`] = { range: [0, 1], title: { text: 'Accuracy' }, anchor: xa };
-    layout[`yaxis${yCount}`] = { overlaying: ya(yAcc), side: 'right', anchor: xa, title: { text: 'Number of points' }, rangemode: 'tozero', showgrid: false, titlefont: { color: '#e45756' }, tickfont: { color: '#e45756' } };
+    layout[`yaxis${yCount}`] = { overlaying: ya(yAcc), side: 'right', anchor: xa, title: { text: 'Number of points' }, rangemode: 'tozero', showgrid: false, titlefont: { color: PALETTE.red }, tickfont: { color: PALETTE.red } };
     (layout.annotations as unknown[]).push({
       text: `<b>${p.title}</b><br>n = ${p.diagram.n}, ECE = ${p.diagram.expectedCalibrationError.toFixed(3)}`,
       x: (domain[0] + domain[1]) / 2, y: 1.02, xref: 'paper', yref: 'paper', xanchor: 'center', yanchor: 'bottom', showarrow: false,

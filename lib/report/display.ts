@@ -5,8 +5,10 @@
  * {@link setDisplaySink}, or are dropped. Progress bars for notebooks come from here too.
  */
 import { figureHtml, type Figure } from '../plots/plotly';
-import { htmlProgress, type ProgressCallback } from '../util/progress';
+import { type ProgressCallback } from '../util/progress';
 import type { Html, Markdown, Png } from '../plots/html';
+import { tslabKernel } from '../native/tslab';
+import { htmlProgress } from './progress-bar';
 
 /** What {@link show} displays. A plain string is markdown. */
 export type Displayable = Figure | Html | Markdown | Png | string;
@@ -15,12 +17,6 @@ export type Displayable = Figure | Html | Markdown | Png | string;
 export interface DisplayItem {
   mime: 'text/html' | 'text/markdown' | 'image/png';
   content: string | Uint8Array;
-}
-
-interface TslabDisplay {
-  html(s: string): void;
-  markdown(s: string): void;
-  png(b: Uint8Array): void;
 }
 
 let sink: ((item: DisplayItem) => void) | null = null;
@@ -51,22 +47,9 @@ export function displayItem(x: Displayable): DisplayItem {
   throw new Error(`show: expected a figure, html(), markdown(), a PNG or a string, found ${JSON.stringify(x)}`);
 }
 
-/** The tslab kernel's display functions, or null outside a running kernel. */
-function kernel(): { display: TslabDisplay; newDisplay(): TslabDisplay } | null {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const jupyter = require('tslab/dist/jupyter') as { lastWriteDisplayData: unknown };
-    if (jupyter.lastWriteDisplayData == null) return null;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require('tslab') as { display: TslabDisplay; newDisplay(): TslabDisplay };
-  } catch {
-    return null;
-  }
-}
-
 /** Displays each item in order (see the module comment). */
 export function show(...items: Displayable[]): void {
-  const k = kernel();
+  const k = tslabKernel();
   for (const x of items) {
     const item = displayItem(x);
     if (!k) {
@@ -84,6 +67,6 @@ export function show(...items: Displayable[]): void {
  * tslab kernel; outside a kernel, a callback that ignores the reports.
  */
 export function notebookProgress(): ProgressCallback {
-  const k = kernel();
+  const k = tslabKernel();
   return k ? htmlProgress(k.newDisplay()) : () => undefined;
 }

@@ -1,7 +1,6 @@
-/** Notebook and report support: parameters, display, progress, provenance, results files. */
-export { escapeHtml, html, markdown, type Html, type Markdown, type Png } from '../plots/html';
-export { envName, parameters, parseParameter, type ParametersOptions, type ParamValues, type Widen } from './parameters';
+/** `dk.report`: notebook support: parameters, display, progress bars, provenance, results files, the report index. */
+export { parameters, type ParametersOptions } from './parameters';
+export { show, setDisplaySink, notebookProgress, type Displayable, type DisplayItem } from './display';
 export { provenance, provenanceTable, StageTimer, type Provenance } from './provenance';
-export { displayItem, notebookProgress, setDisplaySink, show, type Displayable, type DisplayItem } from './display';
-export { readResults, reportDir, toCsv, writeResults, type Columns, type NotebookResults } from './results';
-export { headlineNumbers, reportIndexHtml, type ReportEntry } from './index-page';
+export { readResults, reportDir, toCsv, writeResults, type NotebookResults } from './results';
+export { reportIndexHtml, type ReportEntry } from './index-page';

@@ -1,5 +1,5 @@
 /** What a report states about its own making: commit, time, engine, parameters, data checksums, stage timings. */
-import { gitCommit } from '../artefacts/repo';
+import { gitCommit } from '../artifacts/repo';
 import { escapeHtml, html, type Html } from '../plots/html';
 
 /** Records how long each named stage of a notebook or CLI run took. */

@@ -6,12 +6,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { writeFileAtomic } from '../artefacts/atomic';
-import { repoRoot } from '../artefacts/repo';
+import { writeFileAtomic } from '../artifacts/atomic';
+import { repoRoot } from '../artifacts/repo';
+import type { Columns } from '../util/columns';
 import type { Provenance } from './provenance';
 
-/** Named columns of equal length (numbers or strings): a per-input table. */
-export type Columns = Record<string, ArrayLike<number> | readonly string[]>;
 
 /** What a notebook records about its run. */
 export interface NotebookResults {

@@ -48,7 +48,7 @@ export function randomShiftAugment(options: { maxShift?: number; brightness?: nu
 }
 
 /**
- * Each image rotated by up to `maxRotation` degrees about its centre, scaled by a factor in
+ * Each image rotated by up to `maxRotation` degrees about its center, scaled by a factor in
  * [1 − `maxScale`, 1 + `maxScale`], shifted by up to `maxShift` pixels (real-valued), sampled
  * bilinearly with the edge repeated outside the image, then its brightness scaled as in
  * {@link randomShiftAugment}. Draws per image: shift y, shift x, angle, scale, brightness.

@@ -6,20 +6,10 @@ import { createRng, type Rng } from '../util/random';
 import { wasmKernelMode } from '../engine/kernels';
 import type { ProgressCallback } from '../util/progress';
 import { GradientPool, shardBounds, shardGradients, weightLayout } from './parallel';
-import { readContainer, writeContainer } from '../artefacts/container';
+import { readContainer, writeContainer } from '../artifacts/container';
 import { loadModelTensors, modelTensors, type StoredTensor } from '../models/weights';
 import type { Architecture } from '../models/zoo';
-
-/** Labelled images as flat typed arrays (NHWC float32 in [0,1]); `ImageDataset` fits. */
-export interface LabelledImages {
-  images: Float32Array;
-  labels: Uint8Array | Int32Array;
-  n: number;
-  height: number;
-  width: number;
-  channels: number;
-  numClasses: number;
-}
+import type { LabeledImages } from '../data/types';
 
 /** Options of {@link trainModel}; defaults are the reference's (CleverHans MNIST tutorial). */
 export interface TrainArgs {
@@ -36,7 +26,7 @@ export interface TrainArgs {
   /** Continue from `checkpointPath` when it exists. Default true. */
   resume?: boolean;
   /** Evaluated after every epoch (accuracy recorded in the history), e.g. the test set. */
-  evalData?: LabelledImages;
+  evalData?: LabeledImages;
   /** Progress reports (one per step; stage `train epoch e/E`, unit `img`). */
   onProgress?: ProgressCallback;
   /** Checked between steps: when aborted, training stops (the last finished epoch is checkpointed). */
@@ -66,7 +56,7 @@ export interface TrainArgs {
    * `splitByGroup`) is measured; training stops when it has not improved for `patience` epochs,
    * and the model ends with the weights of its best epoch (`TrainResult.earlyStopping`).
    */
-  earlyStopping?: { data: LabelledImages; patience: number };
+  earlyStopping?: { data: LabeledImages; patience: number };
   /**
    * Data augmentation: called on every batch (its images, in place) with a generator seeded by the
    * seed and the step, so a run is reproducible (e.g. {@link randomShiftAugment}). Default: none.
@@ -121,7 +111,15 @@ export interface TrainResult {
   workerTensors?: number[];
 }
 
-function checkArgs(data: LabelledImages, epochs: number, batchSize: number, learningRate: number, workers: number): void {
+/** The size of the model's (single) output: its number of classes. */
+function outputUnits(model: tf.LayersModel): number {
+  const shape = model.outputs[0].shape;
+  const units = shape[shape.length - 1];
+  if (typeof units !== 'number') throw new Error(`trainModel: the model's output shape [${shape.join(', ')}] has no known class count; give the data's numClasses`);
+  return units;
+}
+
+function checkArgs(data: LabeledImages, epochs: number, batchSize: number, learningRate: number, workers: number): void {
   const pixels = data.height * data.width * data.channels;
   if (data.images.length !== data.n * pixels) {
     throw new Error(`trainModel: expected ${data.n}×${data.height}×${data.width}×${data.channels} = ${data.n * pixels} pixel values, found ${data.images.length}`);
@@ -150,7 +148,7 @@ function checkParallel(model: tf.LayersModel, args: TrainArgs, workers: number):
  * Predicts logits for `n` images in batches. Returns a fresh Float32Array [n × classes]; no
  * tensor outlives the call.
  */
-export function predictLogits(model: tf.LayersModel, data: Pick<LabelledImages, 'images' | 'n' | 'height' | 'width' | 'channels'>, options: { batchSize?: number } = {}): Float32Array {
+export function predictLogits(model: tf.LayersModel, data: Pick<LabeledImages, 'images' | 'n' | 'height' | 'width' | 'channels'>, options: { batchSize?: number } = {}): Float32Array {
   const batchSize = options.batchSize ?? 500;
   const pixels = data.height * data.width * data.channels;
   const classes = (model.outputs[0].shape[1] as number) ?? 0;
@@ -180,8 +178,9 @@ export function argmaxRows(values: Float32Array, cols: number): Int32Array {
 }
 
 /** Fraction of `data` the model classifies correctly. */
-export function evaluateAccuracy(model: tf.LayersModel, data: LabelledImages, options: { batchSize?: number } = {}): number {
-  const pred = argmaxRows(predictLogits(model, data, options), data.numClasses);
+export function evaluateAccuracy(model: tf.LayersModel, data: LabeledImages, options: { batchSize?: number } = {}): number {
+  const logits = predictLogits(model, data, options);
+  const pred = argmaxRows(logits, data.n > 0 ? logits.length / data.n : 1);
   let correct = 0;
   for (let i = 0; i < data.n; i++) if (pred[i] === data.labels[i]) correct++;
   return correct / data.n;
@@ -202,9 +201,10 @@ interface Checkpoint {
  * `checkpointPath`; with `resume` a later call continues from it and ends with the same weights
  * as an uninterrupted run. Updates the model's weights in place; no tensor outlives the call.
  */
-export async function trainModel(model: tf.LayersModel, data: LabelledImages, args: TrainArgs = {}): Promise<TrainResult> {
+export async function trainModel(model: tf.LayersModel, data: LabeledImages, args: TrainArgs = {}): Promise<TrainResult> {
   const { epochs = 6, batchSize = 500, learningRate = 0.001, seed = 1234, resume = true, workers = 1 } = args;
   checkArgs(data, epochs, batchSize, learningRate, workers);
+  const numClasses = data.numClasses ?? outputUnits(model);
   const architecture = workers > 1 ? checkParallel(model, args, workers) : undefined;
   const pixels = data.height * data.width * data.channels;
   const optimizer = tf.train.adam(learningRate, 0.9, 0.999, 1e-8);
@@ -252,7 +252,7 @@ export async function trainModel(model: tf.LayersModel, data: LabelledImages, ar
         height: data.height,
         width: data.width,
         channels: data.channels,
-        numClasses: data.numClasses,
+        numClasses,
         warmupImages: Math.ceil(Math.min(batchSize, data.n) / workers),
       });
     }
@@ -290,7 +290,7 @@ export async function trainModel(model: tf.LayersModel, data: LabelledImages, ar
           const { value, grads } = tf.variableGrads(() => {
             const logits = model.apply(x, { training: true }) as tf.Tensor2D;
             correctT = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32')));
-            return tf.losses.softmaxCrossEntropy(tf.oneHot(y, data.numClasses), logits) as tf.Scalar;
+            return tf.losses.softmaxCrossEntropy(tf.oneHot(y, numClasses), logits) as tf.Scalar;
           }, vars);
           optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
           loss = (await value.data())[0];
@@ -360,12 +360,12 @@ export async function trainModel(model: tf.LayersModel, data: LabelledImages, ar
  * starts shards 1 … W − 1 on the workers, computes shard 0 here, combines the gradients in shard
  * order weighted by shard size (= the gradient of the batch's mean loss) and applies Adam.
  */
-async function parallelStep(pool: GradientPool, model: tf.LayersModel, vars: tf.Variable[], optimizer: tf.Optimizer, data: LabelledImages, workers: number, stepId: number, size: number): Promise<{ loss: number; correct: number }> {
+async function parallelStep(pool: GradientPool, model: tf.LayersModel, vars: tf.Variable[], optimizer: tf.Optimizer, data: LabeledImages, workers: number, stepId: number, size: number): Promise<{ loss: number; correct: number }> {
   pool.publishWeights(vars, stepId);
   const others = pool.dispatch(stepId, size);
   const layout = pool.layout;
   const [, mainEnd] = shardBounds(size, workers, 0);
-  const main = mainEnd > 0 ? shardGradients(model, vars, layout, data, pool.x, pool.y, mainEnd, pool.mainGrads) : { loss: 0, correct: 0 };
+  const main = mainEnd > 0 ? shardGradients(model, vars, layout, { ...data, numClasses: data.numClasses ?? outputUnits(model) }, pool.x, pool.y, mainEnd, pool.mainGrads) : { loss: 0, correct: 0 };
   const shards = [main, ...(await others)];
   // Combined in place in shard 0's buffer, shard by shard in a fixed order (deterministic).
   const sum = pool.mainGrads;

@@ -14,7 +14,7 @@ export const NOT_FITTED_SENTENCES = Object.freeze({
   /** NeighborIndex.query before NeighborIndex.build. */
   query: 'call build before query: the index is empty',
   /** Preprocessor.transform before Preprocessor.fit. */
-  transform: 'call fit (or fitTransform) before transform: the centre is unknown',
+  transform: 'call fit (or fitTransform) before transform: the center is unknown',
 });
 
 /** Which out-of-order call an error is about. */

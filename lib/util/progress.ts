@@ -1,9 +1,8 @@
 /**
  * Progress reporting. Lib code never prints: long work calls an `onProgress` callback with a
  * {@link ProgressEvent}; the CLI renders it as a terminal bar ({@link terminalProgress}) and a
- * notebook as an HTML bar updated in place ({@link htmlProgress}, given `tslab.newDisplay()`).
+ * notebook as an HTML bar updated in place (`report/progress-bar.ts`).
  */
-import { escapeHtml } from '../plots/html';
 
 /** One progress report of a long-running stage. */
 export interface ProgressEvent {
@@ -52,7 +51,8 @@ export function formatDuration(seconds: number): string {
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
 }
 
-function formatMetrics(metrics: Record<string, number> | undefined): string {
+/** The named figures of a report as one line, e.g. `loss 0.1234  acc 0.9`. */
+export function formatMetrics(metrics: Record<string, number> | undefined): string {
   if (!metrics) return '';
   return Object.entries(metrics)
     .map(([k, v]) => `${k} ${Math.abs(v) >= 100 || Number.isInteger(v) ? v.toFixed(0) : v.toFixed(4)}`)
@@ -92,35 +92,5 @@ export function terminalProgress(options: { stream?: NodeJS.WriteStream; interva
     const line = describeProgress(event, clock);
     if (tty) stream.write(`\r\x1b[2K${line}${finished ? '\n' : ''}`);
     else stream.write(`${line}\n`);
-  };
-}
-
-/** Anything with an `html` method that replaces its content, e.g. `tslab.newDisplay()`. */
-export interface HtmlSink {
-  html(s: string): void;
-}
-
-/**
- * A notebook progress bar: renders an HTML bar into `sink` (e.g. `tslab.newDisplay()`, which
- * overwrites one output in place), at most every `intervalMs` (default 500) and always on completion.
- */
-export function htmlProgress(sink: HtmlSink, options: { intervalMs?: number } = {}): ProgressCallback {
-  const interval = options.intervalMs ?? 500;
-  const clock = new ProgressClock();
-  let last = 0;
-  return (event) => {
-    const now = Date.now();
-    const finished = event.done >= event.total;
-    const { rate, eta, elapsed } = clock.measure(event);
-    if (!finished && now - last < interval) return;
-    last = now;
-    const pct = event.total > 0 ? Math.min(100, (100 * event.done) / event.total) : 0;
-    const unit = event.unit ?? 'item';
-    sink.html(
-      `<div class="dknn-progress" style="font-family:monospace;font-size:12px">` +
-        `<div>${escapeHtml(event.stage)} — ${event.done}/${event.total} (${pct.toFixed(0)}%) · ${rate.toFixed(0)} ${escapeHtml(unit)}/s · elapsed ${formatDuration(elapsed)} · ETA ${finished ? '0:00' : formatDuration(eta)}</div>` +
-        `<div style="background:#eee;width:420px;height:10px;border-radius:3px"><div style="background:${finished ? '#2a9d3f' : '#3b7dd8'};width:${pct.toFixed(1)}%;height:10px;border-radius:3px"></div></div>` +
-        `<div>${escapeHtml(formatMetrics(event.metrics))}</div></div>`,
-    );
   };
 }

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { candidateLabelsFigure, layerEvidence, layerNonconformity, neighborLabelsFigure, suspiciousLabels } from '../../lib/analysis/evidence';
+import { layerEvidence, layerNonconformity, suspiciousLabels } from '../../lib/analysis/evidence';
 import { fakePrediction } from '../helpers/tiny';
+import { candidateLabelsFigure, neighborLabelsFigure } from '../../lib/plots/evidence';
 
 // Training labels of 6 points; neighbours per input (k = 3), one layer.
 const trainLabels = [0, 0, 1, 2, 2, 2];

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rotateImages } from '../../lib/data/transforms';
-import { oodCurveFigure, oodRocFigure, oodTable, outOfDistribution } from '../../lib/analysis/ood';
+import { outOfDistribution } from '../../lib/analysis/ood';
 import { blobs, fakePrediction } from '../helpers/tiny';
+import { oodTable, oodRocFigure, oodCurveFigure } from '../../lib/plots/ood';
 
 /** A 3×4 two-channel image set whose pixel (y, x, c) holds a distinct value. */
 function grid(n = 2) {
@@ -42,8 +43,8 @@ test('rotateImages at 45° interpolates inside the range, fills with 0 outside, 
   const r = rotateImages(ones, 45);
   assert.ok(r.images.every((v) => v >= 0 && v <= 1), 'inside [0, 1]');
   assert.ok(r.images.some((v) => v < 1), 'the corners come from outside the image: filled with 0');
-  const centre = ((1 * 4 + 1) * 2); // pixel (1, 1), well inside
-  assert.equal(r.images[centre], 1, 'inside, a constant image stays constant');
+  const center = ((1 * 4 + 1) * 2); // pixel (1, 1), well inside
+  assert.equal(r.images[center], 1, 'inside, a constant image stays constant');
 });
 
 test('outOfDistribution: means and AUROCs by hand, ties counted half', () => {

@@ -1,9 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dataFrame, perInputColumns, summarizePrediction, summaryRecords, summaryTable } from '../../lib/analysis/summary';
+import { perInputColumns, summarizePrediction } from '../../lib/analysis/summary';
 import { correctlyClassified, leastCredible, misclassified } from '../../lib/analysis/select';
 import { NotFittedError, NOT_FITTED_SENTENCES } from '../../lib/util/errors';
 import { fakePrediction } from '../helpers/tiny';
+import { summaryTable, summaryRecords } from '../../lib/plots/summary-table';
+import { dataFrame } from '../../lib/plots/dataframe';
 
 // Four inputs, true labels 0, 1, 2, 0.
 const labels = [0, 1, 2, 0];

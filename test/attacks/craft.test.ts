@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/engine/backend';
-import { ArtefactCache } from '../../lib/artefacts/cache';
+import { ArtifactCache } from '../../lib/artifacts/cache';
 import { availableParallelism } from 'node:os';
 import { ATTACKS_CODE_VERSION, attackFromSpec, bimAttack, cwL2Attack, fgsmAttack } from '../../lib/attacks/attack';
 import { craftWorkerCount } from '../../lib/attacks/parallel';
@@ -54,7 +54,7 @@ test('craftBatches runs the attack batch by batch: same result as one call on ev
 
 test('craftAdversarial caches under the model, the attack\'s own options and the pixels, and re-uses only when all match', async () => {
   const data = images(5, 2);
-  const cache = new ArtefactCache({ dir: tmp });
+  const cache = new ArtifactCache({ dir: tmp });
   const attack = fgsmAttack({ eps: 0.1, batchSize: 2 });
   assert.deepEqual(attack.options, { eps: 0.1, norm: 'linf', clipMin: 0, clipMax: 1, gradient: 'reference', labels: 'model-predictions', code: ATTACKS_CODE_VERSION });
   const first = await craftAdversarial(cnn, data, attack, { cache });

@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/engine/backend';
-import { loadMnist, dataDir, toTensors } from '../../lib/data';
+import { loadMnist, dataDir } from '../../lib/data/datasets';
+import { toTensors } from '../../lib/data/split';
 import { loadModel } from '../../lib/models/format';
 import { pretrainedPath } from '../../lib/models/zoo';
 import { logitsFn, type ModelFn } from '../../lib/attacks/utils';

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConformalCalibrator, NOT_FITTED_MESSAGE } from '../../lib/conformal';
+import { ConformalCalibrator, NOT_FITTED_MESSAGE } from '../../lib/conformal/calibrator';
 
 // Calibration scores A = {0, 0, 2, 5, 5, 9} (given unsorted).
 // reference: zeros trimmed → {2, 5, 5, 9}, n = 4;  conformal: all 6 kept, p = (#{A ≥ α} + 1) / 7.

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { knnCounts, nonconformity, scoresAtLabels, type LayerNeighborLabels } from '../../lib/conformal';
+import { knnCounts, nonconformity, scoresAtLabels, type LayerNeighborLabels } from '../../lib/conformal/nonconformity';
 
 // 2 layers, 2 query points, k = 3, 3 classes; row 0 of layer 1 has one missing neighbour (-1).
 //   layer 0: row 0 → [0, 0, 1]   row 1 → [2, 2, 2]

@@ -1,6 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConformalCalibrator, conformalPredict, nonconformity, scoresAtLabels } from '../../lib/conformal';
+import { ConformalCalibrator } from '../../lib/conformal/calibrator';
+import { conformalPredict } from '../../lib/conformal/predict';
+import { nonconformity, scoresAtLabels } from '../../lib/conformal/nonconformity';
 
 function close(actual: ArrayLike<number>, expected: number[], tol = 1e-12): void {
   assert.equal(actual.length, expected.length, `length ${actual.length} ≠ ${expected.length}`);

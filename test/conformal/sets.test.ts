@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConformalCalibrator } from '../../lib/conformal/calibrator';
-import { mondrianPValues, predictionSets, setCoverage, setSizeStats } from '../../lib/conformal/sets';
+import { mondrianPValues, setsFromPValues, setCoverage, setSizeStats } from '../../lib/conformal/sets';
 import { createRng } from '../../lib/util/random';
 
 /**
@@ -32,7 +32,7 @@ test('textbook (conformal) sets cover the true label at least 1 − ε of the ti
   const calibrator = new ConformalCalibrator({ formula: 'conformal' }).fit(cal.trueScores);
   const p = calibrator.pValues(t.scores, 3);
   for (const eps of [0.01, 0.05, 0.1, 0.2]) {
-    const c = setCoverage(predictionSets(p, 3, eps), t.labels);
+    const c = setCoverage(setsFromPValues(p, 3, eps), t.labels);
     const tol = 3 * Math.sqrt((eps * (1 - eps)) / t.labels.length);
     assert.ok(c.coverage >= 1 - eps - tol, `ε ${eps}: coverage ${c.coverage} ≥ ${1 - eps} − ${tol.toFixed(4)}`);
     assert.ok(c.coverage <= 1 - eps + 0.05, `ε ${eps}: not trivially over-covering (${c.coverage})`);
@@ -43,8 +43,8 @@ test('Mondrian (class-conditional) sets cover every class, where marginal ones u
   const cal = problem(3000, 3);
   const t = problem(6000, 4);
   const eps = 0.1;
-  const marginal = setCoverage(predictionSets(new ConformalCalibrator({ formula: 'conformal' }).fit(cal.trueScores).pValues(t.scores, 3), 3, eps), t.labels);
-  const mondrian = setCoverage(predictionSets(mondrianPValues(t.scores, 3, cal.trueScores, cal.labels, 'conformal'), 3, eps), t.labels);
+  const marginal = setCoverage(setsFromPValues(new ConformalCalibrator({ formula: 'conformal' }).fit(cal.trueScores).pValues(t.scores, 3), 3, eps), t.labels);
+  const mondrian = setCoverage(setsFromPValues(mondrianPValues(t.scores, 3, cal.trueScores, cal.labels, 'conformal'), 3, eps), t.labels);
   assert.ok(marginal.classCoverage[2] < 1 - eps - 0.05, `marginal coverage of the hard class ${marginal.classCoverage[2]}`);
   const tol = 3 * Math.sqrt((eps * (1 - eps)) / 2000);
   mondrian.classCoverage.forEach((c, y) => assert.ok(c >= 1 - eps - tol, `Mondrian coverage of class ${y}: ${c}`));
@@ -54,7 +54,7 @@ test('Mondrian (class-conditional) sets cover every class, where marginal ones u
 
 test('sets, sizes, empty and singleton shares by hand', () => {
   const p = [0.5, 0.02, 0.3, /**/ 0.01, 0.04, 0.0, /**/ 0.9, 0.2, 0.06];
-  const s = predictionSets(p, 3, 0.05);
+  const s = setsFromPValues(p, 3, 0.05);
   assert.deepEqual(Array.from(s.members), [1, 0, 1, 0, 0, 0, 1, 1, 1]);
   assert.deepEqual(Array.from(s.sizes), [2, 0, 3]);
   const c = setCoverage(s, [2, 1, 1]);
@@ -64,6 +64,6 @@ test('sets, sizes, empty and singleton shares by hand', () => {
   assert.equal(c.meanSize, 5 / 3);
   assert.deepEqual(c.classCoverage, [NaN, 0.5, 1]);
   assert.deepEqual(setSizeStats(s), { meanSize: 5 / 3, emptyShare: 1 / 3, singletonShare: 0 });
-  assert.throws(() => predictionSets(p, 3, 1.5), /epsilon must be in \[0, 1\], found 1.5/);
-  assert.throws(() => predictionSets([0.1, 0.2], 3, 0.1), /2 p-values do not split into rows of 3 classes/);
+  assert.throws(() => setsFromPValues(p, 3, 1.5), /epsilon must be in \[0, 1\], found 1.5/);
+  assert.throws(() => setsFromPValues([0.1, 0.2], 3, 0.1), /2 p-values do not split into rows of 3 classes/);
 });

@@ -5,18 +5,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { encodeIdx, IdxFormatError } from '../../lib/data/idx';
-import {
-  ImageDataset,
-  MNIST_FILES,
-  NOTMNIST_FILES,
-  classCounts,
-  clearDatasetCache,
-  dataDir,
-  loadGtsrb,
-  loadMnist,
-  loadNotMnist,
-} from '../../lib/data/datasets';
+import { MNIST_FILES, NOTMNIST_FILES, classCounts, clearDatasetCache, dataDir, loadGtsrb, loadMnist, loadNotMnist } from '../../lib/data/datasets';
 import { splitByGroup, subset } from '../../lib/data/split';
+import { ImageDataset } from '../../lib/data/types';
 
 const REPO_DATA = resolve(__dirname, '../../data');
 

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import type { ImageDataset } from '../../lib/data/datasets';
 import { gather, seededPermutation, subset, toTensors } from '../../lib/data/split';
+import type { ImageDataset } from '../../lib/data/types';
 
 /** A tiny 2x2x1 data set whose pixels encode (example index, position). */
 function tiny(n: number): ImageDataset {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initBackend } from '../../lib/engine/backend';
-import { exactIndexFactory } from '../../lib/dknn/dknn';
+import { exactIndexFactory } from '../../lib/knn/exact/exact';
 import { compareIndexes } from '../../lib/dknn/compare';
 import { lshIndexFactory } from '../../lib/knn/lsh/lsh';
 import { blobs, tinyModel } from '../knn/dknn-fixtures';
@@ -16,9 +16,9 @@ test('compareIndexes: an identical index agrees everywhere; a lossy LSH shows it
     data,
     [
       { key: 'exact', label: 'exact (auto)', index: 'exact' },
-      { key: 'exact-js', label: 'exact (js)', index: exactIndexFactory('js') },
+      { key: 'exact-js', label: 'exact (js)', index: exactIndexFactory({ backend: 'js' }) },
       // One table, many bits: tiny buckets, so neighbours go missing.
-      { key: 'lsh', label: 'LSH l 1', index: lshIndexFactory({ family: 'cross-polytope', distance: 'euclidean-squared', l: 1, hashBits: 7, seed: 3 }) },
+      { key: 'lsh', label: 'LSH l 1', index: lshIndexFactory({ parameters: { family: 'cross-polytope', distance: 'euclidean-squared', l: 1, hashBits: 7, seed: 3 } }) },
     ],
     { layers: ['flat', 'hidden', 'logits'], k: 10, cacheDir: false, onRun: (r) => seen.push(r.key) },
   );

@@ -79,7 +79,7 @@ test('registered datasets are found by name; names are checked', async () => {
 test('trainModel trains a fresh zoo model on the training split, checkpoints it in the cache and uses it', async () => {
   const data = toyImages(40, 1);
   const cacheDir = join(tmp, 'cache');
-  const ds = { ...data, labels: Uint8Array.from(data.labels), name: 'toy', classNames: Array.from({ length: 10 }, (_, i) => String(i)), checksums: {} };
+  const ds = { ...data, labels: Uint8Array.from(data.labels), numClasses: 10, name: 'toy', classNames: Array.from({ length: 10 }, (_, i) => String(i)), checksums: {} };
   const ex = await setupExperiment({ dataset: { name: 'toy', train: ds, test: { ...ds, n: 40 } }, model: null, calibEnd: 20, cacheDir });
   const result = await ex.trainModel({ name: 'mnist-cnn', args: { seed: 2, filters: 4 } }, { epochs: 1, batchSize: 20 });
   assert.equal(result.epochs.length, 1);

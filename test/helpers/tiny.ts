@@ -1,8 +1,8 @@
 /** Tiny fixtures shared by the DkNN, experiment, summary and gallery tests. */
 import * as tf from '@tensorflow/tfjs';
-import type { ImageDataset } from '../../lib/data/datasets';
-import type { DkNNPrediction } from '../../lib/dknn/dknn';
 import { createRng } from '../../lib/util/random';
+import type { ImageDataset } from '../../lib/data/types';
+import type { DkNNPrediction } from '../../lib/dknn/types';
 
 /** A tiny dense network on 4×4×1 images with three named layers ('flat', 'hidden', 'logits') and seeded weights. */
 export function tinyModel(seed: number): tf.LayersModel {

@@ -1,8 +1,8 @@
 /** A tiny model and data for DkNN tests with approximate indexes. */
 
 import * as tf from '@tensorflow/tfjs';
-import type { LabelledImageBatch } from '../../lib/dknn/dknn';
 import { createRng } from '../../lib/util/random';
+import type { LabeledImages } from '../../lib/data/types';
 
 /** A tiny dense network on 4×4×1 images with layers 'flat' (16), 'hidden' (8), 'logits' (3). */
 export function tinyModel(seed: number): tf.LayersModel {
@@ -14,7 +14,7 @@ export function tinyModel(seed: number): tf.LayersModel {
 }
 
 /** n images of 3 classes: class c lights up pixels p ≡ c (mod 3), plus N(0, 0.45²) noise. */
-export function blobs(n: number, seed: number): LabelledImageBatch {
+export function blobs(n: number, seed: number): LabeledImages {
   const rng = createRng(seed);
   const images = new Float32Array(n * 16);
   const labels = new Uint8Array(n);

@@ -53,21 +53,21 @@ export function rowOf<T extends Int32Array | Float32Array>(a: T, r: number, k: n
   return Array.from(a.subarray(r * k, (r + 1) * k));
 }
 
-/** Seeded points around `clusters` N(0, 1) centres, spread `spread` (pass the centres back to draw queries from the same clusters). */
-export function clustered(rows: number, dim: number, clusters: number, seed: number, spread = 0.3, centres?: Float32Array): { x: Float32Array; centres: Float32Array } {
-  return gaussianClusters(rows, dim, clusters, seed, { spread, centres });
+/** Seeded points around `clusters` N(0, 1) centers, spread `spread` (pass the centers back to draw queries from the same clusters). */
+export function clustered(rows: number, dim: number, clusters: number, seed: number, spread = 0.3, centers?: Float32Array): { x: Float32Array; centers: Float32Array } {
+  return gaussianClusters(rows, dim, clusters, seed, { spread, centers });
 }
 
 /**
- * `rows × dim` points each at a centre drawn uniformly from `centres` (clusters × dim) plus uniform
+ * `rows × dim` points each at a center drawn uniformly from `centers` (clusters × dim) plus uniform
  * noise of width `width`, all from the stream `u` (which the caller may keep drawing from).
  */
-export function tightClusters(rows: number, dim: number, centres: Float32Array, u: () => number, width = 0.05): Float32Array {
-  const clusters = centres.length / dim;
+export function tightClusters(rows: number, dim: number, centers: Float32Array, u: () => number, width = 0.05): Float32Array {
+  const clusters = centers.length / dim;
   const data = new Float32Array(rows * dim);
   for (let i = 0; i < rows; i++) {
     const c = Math.floor(u() * clusters);
-    for (let j = 0; j < dim; j++) data[i * dim + j] = centres[c * dim + j] + width * (u() - 0.5);
+    for (let j = 0; j < dim; j++) data[i * dim + j] = centers[c * dim + j] + width * (u() - 0.5);
   }
   return data;
 }

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyCentre, fitCentre, normaliseRows, Preprocessor, PREPROCESSOR_NOT_FITTED } from '../../lib/knn/preprocess';
+import { applyCenter, fitCenter, normalizeRows, Preprocessor, PREPROCESSOR_NOT_FITTED } from '../../lib/knn/preprocess';
 import { ExactIndex } from '../../lib/knn/exact/exact';
 import { randomMatrix } from './helpers';
 
@@ -17,47 +17,47 @@ function rowNorm(data: Float32Array, r: number, dim: number): number {
   return Math.sqrt(s);
 }
 
-describe('normaliseRows', () => {
+describe('normalizeRows', () => {
   test('scales (3, 4) to (0.6, 0.8) and (0, -2) to (0, -1), in place', () => {
     const data = Float32Array.from([3, 4, 0, -2]);
-    const out = normaliseRows(data, 2, 2);
+    const out = normalizeRows(data, 2, 2);
     assert.equal(out, data);
     close(data, [0.6, 0.8, 0, -1]);
   });
 
   test('gives every non-zero row unit L2 norm', () => {
     const data = randomMatrix(50, 13, 1);
-    normaliseRows(data, 50, 13);
+    normalizeRows(data, 50, 13);
     for (let r = 0; r < 50; r++) assert.ok(Math.abs(rowNorm(data, r, 13) - 1) < 1e-6, `row ${r}`);
   });
 
   test('leaves an all-zero row at zero (the reference would produce NaN)', () => {
     const data = Float32Array.from([0, 0, 0, 1, 1, 0]);
-    normaliseRows(data, 2, 3);
+    normalizeRows(data, 2, 3);
     close(data, [0, 0, 0, Math.SQRT1_2, Math.SQRT1_2, 0]);
     assert.ok(data.every(Number.isFinite));
   });
 
   test('refuses non-finite values, naming row and column', () => {
-    assert.throws(() => normaliseRows(Float32Array.from([1, 2, NaN, 4]), 2, 2), { message: 'data row 1, column 0 is NaN: expected finite values' });
+    assert.throws(() => normalizeRows(Float32Array.from([1, 2, NaN, 4]), 2, 2), { message: 'data row 1, column 0 is NaN: expected finite values' });
   });
 
   test('checks the length against rows × dim', () => {
-    assert.throws(() => normaliseRows(new Float32Array(5), 2, 3), { message: 'data has 5 values, expected rows × dim = 2 × 3 = 6' });
+    assert.throws(() => normalizeRows(new Float32Array(5), 2, 3), { message: 'data has 5 values, expected rows × dim = 2 × 3 = 6' });
   });
 });
 
-describe('fitCentre and applyCentre', () => {
-  test('the centre of (1, 2), (3, 6) is (2, 4); subtracting it gives (-1, -2), (1, 2)', () => {
+describe('fitCenter and applyCenter', () => {
+  test('the center of (1, 2), (3, 6) is (2, 4); subtracting it gives (-1, -2), (1, 2)', () => {
     const data = Float32Array.from([1, 2, 3, 6]);
-    const centre = fitCentre(data, 2, 2);
-    close(centre, [2, 4]);
-    close(applyCentre(data, 2, 2, centre), [-1, -2, 1, 2]);
+    const center = fitCenter(data, 2, 2);
+    close(center, [2, 4]);
+    close(applyCenter(data, 2, 2, center), [-1, -2, 1, 2]);
   });
 
-  test('applyCentre refuses a centre of the wrong length', () => {
-    assert.throws(() => applyCentre(new Float32Array(6), 2, 3, new Float32Array(2)), {
-      message: 'dimension mismatch: centre has 2 values, expected dim = 3',
+  test('applyCenter refuses a center of the wrong length', () => {
+    assert.throws(() => applyCenter(new Float32Array(6), 2, 3, new Float32Array(2)), {
+      message: 'dimension mismatch: center has 2 values, expected dim = 3',
     });
   });
 });
@@ -68,39 +68,39 @@ describe('Preprocessor', () => {
     const train = Float32Array.from([3, 4, 0, 5, 0, 0]);
     const pre = new Preprocessor();
     pre.fitTransform(train, 3, 2);
-    close(pre.centre, [0.2, 0.6]);
-    // The zero row stays zero through normalisation, then is centred: it becomes −centre.
+    close(pre.center, [0.2, 0.6]);
+    // The zero row stays zero through normalisation, then is centred: it becomes −center.
     close(train, [0.4, 0.2, -0.2, 0.4, -0.2, -0.6]);
     assert.equal(pre.dim, 2);
   });
 
-  test('the centred training rows have mean zero and the centre is the mean of the unit rows', () => {
+  test('the centred training rows have mean zero and the center is the mean of the unit rows', () => {
     const rows = 200;
     const dim = 9;
-    const raw = randomMatrix(rows, dim, 4).map((v) => v + 0.5); // off-centre data
-    const unit = normaliseRows(raw.slice(), rows, dim);
+    const raw = randomMatrix(rows, dim, 4).map((v) => v + 0.5); // off-center data
+    const unit = normalizeRows(raw.slice(), rows, dim);
     const expectedCentre = new Float64Array(dim);
     for (let r = 0; r < rows; r++) for (let j = 0; j < dim; j++) expectedCentre[j] += unit[r * dim + j] / rows;
     const train = raw.slice();
     const pre = new Preprocessor();
     pre.fitTransform(train, rows, dim);
-    close(pre.centre, expectedCentre);
-    close(fitCentre(train, rows, dim), new Float64Array(dim), 1e-6);
+    close(pre.center, expectedCentre);
+    close(fitCenter(train, rows, dim), new Float64Array(dim), 1e-6);
   });
 
-  test('fit learns the same centre without touching the training rows', () => {
+  test('fit learns the same center without touching the training rows', () => {
     const raw = randomMatrix(30, 5, 5);
     const copy = raw.slice();
     const a = new Preprocessor().fit(raw, 30, 5);
     assert.deepEqual(raw, copy);
     const b = new Preprocessor();
     b.fitTransform(copy, 30, 5);
-    assert.deepEqual(a.centre, b.centre);
+    assert.deepEqual(a.center, b.center);
   });
 
-  test('transform applies the training centre to queries, not their own mean', () => {
+  test('transform applies the training center to queries, not their own mean', () => {
     const pre = new Preprocessor();
-    pre.fitTransform(Float32Array.from([3, 4, 0, 5, 0, 0]), 3, 2); // centre (0.2, 0.6)
+    pre.fitTransform(Float32Array.from([3, 4, 0, 5, 0, 0]), 3, 2); // center (0.2, 0.6)
     const q = Float32Array.from([0, 2, 6, 8]); // normalised (0, 1), (0.6, 0.8)
     pre.transform(q, 2);
     close(q, [-0.2, 0.4, 0.4, 0.2]);
@@ -111,12 +111,12 @@ describe('Preprocessor', () => {
   });
 
   test('transform checks query length against the fitted dim', () => {
-    const pre = Preprocessor.fromCentre(new Float32Array(3));
+    const pre = Preprocessor.fromCenter(new Float32Array(3));
     assert.throws(() => pre.transform(new Float32Array(4), 2), { message: 'data has 4 values, expected rows × dim = 2 × 3 = 6' });
   });
 
-  test('fromCentre restores a saved centre', () => {
-    const pre = Preprocessor.fromCentre(Float32Array.from([1, 1]));
+  test('fromCenter restores a saved center', () => {
+    const pre = Preprocessor.fromCenter(Float32Array.from([1, 1]));
     assert.ok(pre.fitted);
     close(pre.transform(Float32Array.from([0, 3]), 1), [-1, 0]);
   });

@@ -7,7 +7,7 @@ import { gunzipSync } from 'node:zlib';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { initBackend } from '../../lib/engine/backend';
-import { dataDir } from '../../lib/data';
+import { dataDir } from '../../lib/data/datasets';
 import { DkNN } from '../../lib/dknn/dknn';
 import { loadModel, saveModel } from '../../lib/models/format';
 import { writeWeightsFile } from '../../lib/models/legacy';

@@ -1,8 +1,8 @@
-import type { LabelledImages } from '../../lib/training/train';
+import type { LabeledImages } from '../../lib/data/types';
 import { createRng } from '../../lib/util/random';
 
 /** Two separable blobs drawn as images: class 0 bright top half, class 1 bright bottom half. */
-export function toyImages(n: number, seed: number): LabelledImages {
+export function toyImages(n: number, seed: number): LabeledImages {
   const rng = createRng(seed);
   const images = new Float32Array(n * 28 * 28);
   const labels = new Uint8Array(n);

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { allocateRowStore, rowStoreUnavailable } from '../../lib/native/canonical-wasm';
 import { rowSquaredNorms } from '../../lib/knn/kernel';
-import { fitCentre, normaliseRows, Preprocessor } from '../../lib/knn/preprocess';
-import { applyCentreSimd, fitCentreSimd, normaliseRowsSimd } from '../../lib/native/preprocess-wasm';
+import { fitCenter, normalizeRows, Preprocessor } from '../../lib/knn/preprocess';
+import { applyCenterSimd, fitCenterSimd, normalizeRowsSimd } from '../../lib/native/preprocess-wasm';
 import { uniform } from '../knn/helpers';
 
 const why = rowStoreUnavailable();
@@ -44,9 +44,9 @@ test('preprocessing a row store gives the JavaScript values bit for bit', { skip
     const b = new Preprocessor();
     a.fitTransform(plain, rows, dim);
     b.fitTransform(store, rows, dim);
-    assertSameBits(b.centre, a.centre, `centre ${rows}×${dim}`);
+    assertSameBits(b.center, a.center, `center ${rows}×${dim}`);
     assertSameBits(store, plain, `fitTransform ${rows}×${dim}`);
-    // Queries preprocessed with that centre, in a row store and in a plain array.
+    // Queries preprocessed with that center, in a row store and in a plain array.
     const q = awkward(3, dim, dim + 7);
     const qs = inStore(q);
     a.transform(q, 3);
@@ -57,12 +57,12 @@ test('preprocessing a row store gives the JavaScript values bit for bit', { skip
 
 test('the SIMD preprocessing runs only on row stores', { skip: why ?? false }, () => {
   const plain = awkward(4, 6, 1);
-  assert.equal(normaliseRowsSimd(plain, 4, 6), false);
-  assert.equal(fitCentreSimd(plain, 4, 6), null);
-  assert.equal(applyCentreSimd(plain, 4, 6, new Float32Array(6)), false);
+  assert.equal(normalizeRowsSimd(plain, 4, 6), false);
+  assert.equal(fitCenterSimd(plain, 4, 6), null);
+  assert.equal(applyCenterSimd(plain, 4, 6, new Float32Array(6)), false);
   const store = inStore(plain);
-  assert.equal(normaliseRowsSimd(store, 4, 6), true);
-  assert.ok(fitCentreSimd(store, 4, 6) instanceof Float32Array);
+  assert.equal(normalizeRowsSimd(store, 4, 6), true);
+  assert.ok(fitCenterSimd(store, 4, 6) instanceof Float32Array);
 });
 
 test('a non-finite value in a row store is named as in JavaScript, and no row has changed', { skip: why ?? false }, () => {
@@ -72,12 +72,12 @@ test('a non-finite value in a row store is named as in JavaScript, and no row ha
   const before = store.slice();
   let jsMessage = '';
   try {
-    normaliseRows(plain.slice(), 5, 9);
+    normalizeRows(plain.slice(), 5, 9);
   } catch (e) {
     jsMessage = (e as Error).message;
   }
   assert.match(jsMessage, /row 3/);
-  assert.throws(() => normaliseRows(store, 5, 9), (e: Error) => e.message === jsMessage);
+  assert.throws(() => normalizeRows(store, 5, 9), (e: Error) => e.message === jsMessage);
   assertSameBits(store, before, 'rows after the error');
-  assert.throws(() => fitCentre(new Float32Array(0), 0, 9), /rows/);
+  assert.throws(() => fitCenter(new Float32Array(0), 0, 9), /rows/);
 });

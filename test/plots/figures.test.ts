@@ -1,12 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { adversarialGallery, GALLERY_COLORS, imageDataUri, neighborGallery } from '../../lib/plots/gallery';
+import { adversarialGallery, imageDataUri, neighborGallery } from '../../lib/plots/gallery';
+import { PALETTE } from '../../lib/plots/palette';
+
+const BORDER = { agree: PALETTE.green, disagree: PALETTE.red, none: PALETTE.light };
 import { knnBenchTable, recallTimeFigures, type KnnBenchResults, type KnnBenchRow } from '../../lib/plots/knn-bench';
 import { agreementScatterFigure, indexComparisonTable, probesPerLayer, recallPerLayerTable, type IndexComparison } from '../../lib/plots/comparison';
 import { adversarialSetTable, classCountTable } from '../../lib/plots/tables';
 import { correctWrongHistogram, credibilityHistogram, reliabilityComparison, sampleGrid } from '../../lib/plots/dknn-figures';
-import type { DkNNInfo } from '../../lib/dknn/dknn';
 import { blobs, fakePrediction } from '../helpers/tiny';
+import type { DkNNInfo } from '../../lib/dknn/types';
 
 /** Three 2×3 RGB images: pixel values i / 10 for image i. */
 function rgb(n: number) {
@@ -36,13 +39,13 @@ test('neighborGallery: the input then its neighbours per layer, labels by name, 
   const one = neighborGallery(pred, 0, inputs, train, { classNames: names, indexOffset: 100 }).html;
   assert.match(one, /<b>input 100<\/b> — true cat; DNN cat \(softmax 0\.990\); DkNN cat \(credibility 0\.900/);
   assert.equal((one.match(/<img /g) ?? []).length, 4, 'input + 3 neighbours');
-  assert.equal((one.match(new RegExp(`border:3px solid ${GALLERY_COLORS.agree}`, 'g')) ?? []).length, 2, 'neighbours 0 and 3 are cats');
-  assert.equal((one.match(new RegExp(`border:3px solid ${GALLERY_COLORS.disagree}`, 'g')) ?? []).length, 1, 'neighbour 1 is a dog');
+  assert.equal((one.match(new RegExp(`border:3px solid ${BORDER.agree}`, 'g')) ?? []).length, 2, 'neighbours 0 and 3 are cats');
+  assert.equal((one.match(new RegExp(`border:3px solid ${BORDER.disagree}`, 'g')) ?? []).length, 1, 'neighbour 1 is a dog');
   assert.match(one, /hidden \(2\/3 agree\)/);
   assert.match(one, /dog · 0\.300/, 'label and squared distance under each neighbour');
   const both = neighborGallery(pred, [0, 1], inputs, train, { classNames: names, perLayer: 2 }).html;
   assert.match(both, /input 1<\/b> — true eel; DNN dog/);
-  assert.ok(both.includes('missing') && both.includes(`border:3px solid ${GALLERY_COLORS.none};width:6px;height:4px`), 'a missing neighbour is an empty tile of the image size');
+  assert.ok(both.includes('missing') && both.includes(`border:3px solid ${BORDER.none};width:6px;height:4px`), 'a missing neighbour is an empty tile of the image size');
   assert.throws(() => neighborGallery(pred, 2, inputs, train), /row 2 is outside the 2 predictions/);
   assert.throws(() => neighborGallery(pred, 0, { ...rgb(3), labels: [0, 0, 0] }, train), /expected the 2 inputs that were predicted, found 3/);
 });
@@ -54,7 +57,7 @@ test('adversarialGallery: one column per input, one row per set, DkNN right in g
   assert.equal((h.match(/<img /g) ?? []).length, 4, 'count is capped by the sets');
   assert.match(h, /input 750 \(0\)<\/th><th style="font-size:11px">input 751 \(1\)/);
   assert.match(h, /DNN 2 \(0\.97\) · DkNN 2 \(0\.05\)/);
-  assert.equal((h.match(new RegExp(GALLERY_COLORS.disagree, 'g')) ?? []).length, 1);
+  assert.equal((h.match(new RegExp(BORDER.disagree, 'g')) ?? []).length, 1);
   assert.throws(() => adversarialGallery([], [0]), /at least one set/);
 });
 

@@ -3,8 +3,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { displayItem, envName, headlineNumbers, html, markdown, reportIndexHtml, parameters, provenance, provenanceTable, readResults, setDisplaySink, show, StageTimer, toCsv, writeResults, type DisplayItem } from '../../lib/report';
-import { describeProgress, formatDuration, htmlProgress, ProgressClock } from '../../lib/util/progress';
+import { displayItem, setDisplaySink, show, type DisplayItem } from '../../lib/report/display';
+import { envName, parameters } from '../../lib/report/parameters';
+import { headlineNumbers, reportIndexHtml } from '../../lib/report/index-page';
+import { html, markdown } from '../../lib/plots/html';
+import { provenance, provenanceTable, StageTimer } from '../../lib/report/provenance';
+import { readResults, toCsv, writeResults } from '../../lib/report/results';
+import { describeProgress, formatDuration, ProgressClock } from '../../lib/util/progress';
+import { htmlProgress } from '../../lib/report/progress-bar';
 
 test('envName maps camelCase parameters to DKNN_ environment variables', () => {
   assert.equal(envName('trainSubset'), 'DKNN_TRAIN_SUBSET');

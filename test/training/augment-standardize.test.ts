@@ -59,7 +59,7 @@ test('gtsrb-cnn-std: standardisation first, invariant to brightness, gradients r
   loaded.model.dispose();
 });
 
-test('randomAffineAugment: identity with all ranges 0; a rotation keeps the distance of a point to the centre; same seed, same images', () => {
+test('randomAffineAugment: identity with all ranges 0; a rotation keeps the distance of a point to the center; same seed, same images', () => {
   const [H, W, C] = [9, 9, 2];
   const img = new Float32Array(H * W * C);
   img[(2 * W + 6) * C + 1] = 1; // one bright pixel, channel 1
@@ -76,7 +76,7 @@ test('randomAffineAugment: identity with all ranges 0; a rotation keeps the dist
   }
   assert.ok(Math.abs(mass - 1) < 0.05, `a rotation keeps the mass of an interior point (up to bilinear resampling): ${mass}`);
   assert.notDeepEqual(Array.from(rotated), Array.from(img), 'the image was rotated');
-  assert.ok(Math.abs(Math.hypot(my / mass - 4, mx / mass - 4) - Math.hypot(2 - 4, 6 - 4)) < 0.05, 'distance to the centre kept');
+  assert.ok(Math.abs(Math.hypot(my / mass - 4, mx / mass - 4) - Math.hypot(2 - 4, 6 - 4)) < 0.05, 'distance to the center kept');
   const batch = randomImages(4, H * W * C, 5);
   const one = batch.slice();
   const two = batch.slice();

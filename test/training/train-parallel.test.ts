@@ -8,7 +8,8 @@ import { initBackend } from '../../lib/engine/backend';
 import { createMnistCnn } from '../../lib/models/mnist-cnn';
 import { shardBounds } from '../../lib/training/parallel';
 import { modelTensors, type StoredTensor } from '../../lib/models/weights';
-import { evaluateAccuracy, trainModel, type LabelledImages, type TrainArgs } from '../../lib/training/train';
+import { evaluateAccuracy, trainModel, type TrainArgs } from '../../lib/training/train';
+import type { LabeledImages } from '../../lib/data/types';
 import type { Architecture } from '../../lib/models/zoo';
 import { toyImages } from '../models/helpers';
 
@@ -18,7 +19,7 @@ const data = toyImages(60, 1);
 const base: TrainArgs = { epochs: 2, batchSize: 20, seed: 5, architecture };
 
 /** Trains a fresh model built from `architecture`; returns its weights and the result. */
-async function train(args: TrainArgs, d: LabelledImages = data) {
+async function train(args: TrainArgs, d: LabeledImages = data) {
   const model = createMnistCnn(architecture.args);
   const result = await trainModel(model, d, { ...base, ...args });
   const weights = modelTensors(model);

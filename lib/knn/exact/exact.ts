@@ -17,13 +17,14 @@
 
 import { availableParallelism } from 'node:os';
 import { NotFittedError } from '../../util/errors';
-import { checkK, checkMatrix, checkQueries } from '../checks';
+import { checkMatrix } from '../../util/checks';
+import { checkK, checkQueries } from '../checks';
 import { BoundsWorkspace } from '../../native/bounds-wasm';
 import { pushCandidates, rowSquaredNorms, scanFourQueries, scanOneQuery } from '../kernel';
 import { gemmRunner, type GemmRunner } from '../../native/onnx-gemm';
 import { buildProjection, searchProjected, type Projection } from './projection';
 import { TopK } from '../topk';
-import type { KnnResult, NeighborIndex, QueryOptions } from '../types';
+import type { KnnResult, NeighborIndex, NeighborIndexFactory, QueryOptions } from '../types';
 
 /** Which implementation computes the distances. */
 export type ExactBackend = 'js' | 'native';
@@ -504,4 +505,14 @@ function keepWithin(g: Float32Array, a: number, w: number, c0: number, qn: numbe
   for (let i = 0; i < w; i++) {
     if (qn + norms[c0 + i] - 2 * g[base + i] <= bound) list.push(c0 + i);
   }
+}
+
+/**
+ * A DkNN index factory for {@link ExactIndex} (`name` 'exact'; `describe()` gives the backend and
+ * the projection asked for).
+ */
+export function exactIndexFactory(options: Pick<ExactIndexOptions, 'backend' | 'projection'> = {}): NeighborIndexFactory {
+  const backend = options.backend ?? 'auto';
+  const projection = options.projection ?? 'auto';
+  return { name: 'exact', create: () => new ExactIndex({ backend, projection }), describe: () => ({ name: 'exact', backend, projection }) };
 }

@@ -19,7 +19,8 @@
  */
 
 import { NotFittedError } from '../../util/errors';
-import { checkK, checkMatrix, checkQueries } from '../checks';
+import { checkMatrix } from '../../util/checks';
+import { checkK, checkQueries } from '../checks';
 import { combine, dot, rowSquaredNorms } from '../kernel';
 import { TopK } from '../topk';
 import type { KnnResult, NeighborIndex, NeighborIndexFactory, QueryOptions } from '../types';
@@ -208,15 +209,22 @@ export class HnswIndex implements NeighborIndex {
   }
 }
 
+/** Options of {@link hnswIndexFactory}: the graph's parameters and the index options. */
+export interface HnswIndexFactoryOptions extends HnswIndexOptions {
+  /** M, efConstruction, efSearch, seed (defaults {@link HNSW_DEFAULTS}). */
+  parameters?: HnswParameters;
+}
+
 /**
  * A DkNN index factory for {@link HnswIndex} (`name` 'hnsw'; `describe()` gives the parameters).
  * @throws RangeError for bad parameters (checked now).
  */
-export function hnswIndexFactory(params: HnswParameters = {}, options: HnswIndexOptions = {}): NeighborIndexFactory {
-  const resolved = resolveHnswParameters(params);
+export function hnswIndexFactory(options: HnswIndexFactoryOptions = {}): NeighborIndexFactory {
+  const { parameters = {}, ...rest } = options;
+  const resolved = resolveHnswParameters(parameters);
   return {
     name: 'hnsw',
-    create: () => new HnswIndex(resolved, options),
+    create: () => new HnswIndex(resolved, rest),
     describe: () => ({ name: 'hnsw', library: 'hnswlib-node', parameters: { ...resolved } }),
   };
 }

@@ -4,12 +4,12 @@
  * WebAssembly SIMD kernel (same float32 values), the bucket keys, and FALCONN's multiprobe order.
  */
 import { fhtUnchecked } from './fht';
-import type { HashFunctions } from './hash';
 import { log2Ceil, type ResolvedLshParameters } from './params';
 import { ProbeHeap, type ProbeSequence } from './probes';
 import { instantiateCrossPolytopeWasm, type CrossPolytopeWasm } from '../../native/lsh-wasm';
 import { TopK } from '../topk';
 import { createRng } from '../../util/random';
+import type { HashFunctions } from './family';
 
 /** FALCONN's cross-polytope decoding of `v[off … off + dim)`: i (+e_i) or i + dim (−e_i), first largest |v_i|. */
 function decodeCp(v: Float32Array | Float64Array, off: number, dim: number): number {

@@ -4,10 +4,10 @@
  * smallest |margin|² first (FALCONN's HyperplaneHashBase::MultiProbeLookup).
  */
 import { dot, dotFour } from '../kernel';
-import type { HashFunctions } from './hash';
 import type { ResolvedLshParameters } from './params';
 import { ProbeHeap, type ProbeSequence } from './probes';
 import { createRng } from '../../util/random';
+import type { HashFunctions } from './family';
 
 /** Hyperplane hash: k unit-norm Gaussian hyperplanes per table, bit = (x·h ≥ 0), first hyperplane highest. */
 export class HyperplaneHash implements HashFunctions {

@@ -62,17 +62,19 @@
  */
 
 import { NotFittedError } from '../../util/errors';
-import { checkMatrix, checkQueries } from '../checks';
+import { checkMatrix } from '../../util/checks';
+import { checkQueries } from '../checks';
 import { dotWasmUnavailable, WasmRowStore } from '../../native/dot-wasm';
 import { rowSquaredNorms } from '../kernel';
 import { WASM_MAX_BYTES } from '../../native/wasm-asm';
 import { buildThreadCount, hashWithWorkers } from './build';
-import { createHashFunctions, hashRows, type HashFunctions } from './hash';
+import { createHashFunctions, hashRows } from './hash';
 import { checkLshParameters, resolveLshParameters, type LshParameters, type ResolvedLshParameters } from './params';
 import { checkQueryOptions, emptyStats, LshQuery, type Built, type LshQueryOptions, type LshQueryStats } from './query';
 import { Tables } from './tables';
 import type { KnnResult, NeighborIndex, NeighborIndexFactory, QueryOptions } from '../types';
 import { resolveTuneOptions, tuneNumProbes, type LshTuneOptions, type LshTuning } from './tune';
+import type { HashFunctions } from './family';
 
 export { LshQuery, type LshQueryOptions, type LshQueryStats } from './query';
 
@@ -346,18 +348,22 @@ export class LshIndex implements NeighborIndex {
   }
 }
 
+/** Options of {@link lshIndexFactory}: the LSH parameters and the query settings. */
+export interface LshIndexFactoryOptions extends Pick<LshIndexOptions, 'numProbes' | 'maxCandidates' | 'kernel' | 'buildThreads' | 'tune'> {
+  /** Hash family, tables, bits, … (e.g. {@link PAPER_PRESET} or {@link AUTO_PRESET}). */
+  parameters: LshParameters;
+}
+
 /**
  * A DkNN index factory for {@link LshIndex} (`name` 'lsh'): one index per layer, each resolving
  * k / lastCpDim for its own dimension (e.g. from `hashBits` in {@link PAPER_PRESET}). `describe()`
  * gives the parameters and query settings; `DkNN.info()` also reports each layer's resolved ones.
  * @throws RangeError for bad parameters or query settings (checked now).
  */
-export function lshIndexFactory(
-  params: LshParameters,
-  options: Pick<LshIndexOptions, 'numProbes' | 'maxCandidates' | 'kernel' | 'buildThreads' | 'tune'> = {},
-): NeighborIndexFactory {
-  const p = Object.freeze({ ...params });
-  const q = { ...options };
+export function lshIndexFactory(options: LshIndexFactoryOptions): NeighborIndexFactory {
+  const { parameters, ...query } = options;
+  const p = Object.freeze({ ...parameters });
+  const q = { ...query };
   new LshIndex(p, q); // checks everything now
   return {
     name: 'lsh',

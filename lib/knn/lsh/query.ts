@@ -6,12 +6,12 @@
 import { checkK, checkQueries } from '../checks';
 import { dotErrorBound, type WasmRowStore } from '../../native/dot-wasm';
 import { combine, pushCandidates, rowSquaredNorms } from '../kernel';
-import type { HashFunctions } from './hash';
 import type { ResolvedLshParameters } from './params';
 import type { ProbeSequence } from './probes';
 import type { Tables } from './tables';
 import { TopK } from '../topk';
 import type { KnnResult, QueryOptions } from '../types';
+import type { HashFunctions } from './family';
 
 /** Query-side settings (FALCONN's query object). */
 export interface LshQueryOptions {

@@ -15,7 +15,8 @@
  * other numbers of probes), so it works on any index that offers them.
  */
 import { ExactIndex } from '../exact/exact';
-import type { LshIndex } from './lsh';
+import type { KnnResult } from '../types';
+import type { ResolvedLshParameters } from './params';
 import { createRng } from '../../util/random';
 
 /** Settings of the probe tuning (`LshIndexOptions.tune`). */
@@ -146,13 +147,20 @@ export function recallWithoutSelf(truth: Int32Array, found: Int32Array, self: In
   return out;
 }
 
+/** What tuning needs of a built LSH index (an `LshIndex`). */
+export interface TunableLshIndex {
+  readonly resolved: ResolvedLshParameters | null;
+  readonly size: number;
+  createQuery(options: { numProbes: number }): { query(queries: Float32Array, rows: number, k: number): Promise<KnnResult> };
+}
+
 /**
  * The number of probes of a built `index` meeting the tuning target (see the module comment): a
  * seeded sample of `data` (the index's own rows) is queried with query objects of more and more
  * probes and compared with exact search, each point's own entry left out.
  * @throws Error when the index is not built.
  */
-export async function tuneNumProbes(index: LshIndex, data: Float32Array, options: LshTuneOptions | undefined): Promise<LshTuning> {
+export async function tuneNumProbes(index: TunableLshIndex, data: Float32Array, options: LshTuneOptions | undefined): Promise<LshTuning> {
   const t0 = performance.now();
   const params = index.resolved;
   if (!params) throw new Error('tuneNumProbes: build the index first');

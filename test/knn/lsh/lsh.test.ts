@@ -18,7 +18,7 @@ const DIM = 48;
 const Q = 100;
 const K = 10;
 // Overlapping clusters (spread 0.6): one table of 10 bits finds ~30 % of the true neighbours.
-const { x: DATA, centres: CENTRES } = clustered(N, DIM, 30, 1, 0.6);
+const { x: DATA, centers: CENTRES } = clustered(N, DIM, 30, 1, 0.6);
 const { x: QUERIES } = clustered(Q, DIM, 30, 2, 0.6, CENTRES);
 // Preprocessed like the DkNN layers (normalised, centred).
 const PRE = new Preprocessor();
@@ -365,7 +365,7 @@ test('bad arguments are refused with what was expected and what was found', asyn
   assert.throws(() => index.hash(new Float32Array(DIM + 1)), /dimension mismatch/);
   const q = index.createQuery();
   assert.throws(() => (q.numProbes = 2), /found 2/);
-  assert.throws(() => lshIndexFactory({ ...CP, family: 'x' as never }), /family must be/);
+  assert.throws(() => lshIndexFactory({ parameters: { ...CP, family: 'x' as never } }), /family must be/);
   await assert.rejects(new LshIndex({ ...CP, hashBits: undefined, k: 2, lastCpDim: 128 }).build(DATA, N, DIM), /lastCpDim must be at most the rotation dimension 64 .*found 128/);
 });
 
@@ -375,7 +375,7 @@ test('DkNN with an LSH factory: info() records the index and its per-layer param
   await initBackend({ prefer: ['wasm', 'cpu'] });
   const model = tinyModel(3);
   // Many bits, one table: buckets are small, so some of the k = 8 slots stay empty.
-  const factory = lshIndexFactory({ family: 'cross-polytope', distance: 'euclidean-squared', l: 2, hashBits: 7, seed: 11 }, { numProbes: 2 });
+  const factory = lshIndexFactory({ parameters: { family: 'cross-polytope', distance: 'euclidean-squared', l: 2, hashBits: 7, seed: 11 }, numProbes: 2 });
   const dknn = new DkNN(model, { layers: ['flat', 'hidden', 'logits'], k: 8, index: factory, cacheDir: false, formula: 'conformal' });
   await dknn.fit(blobs(90, 1));
   await dknn.calibrate(blobs(30, 2));
@@ -407,7 +407,7 @@ test('PAPER_PRESET builds through the factory on a 3,200-dimensional layer shape
   const n = 200;
   const dim = 3200;
   const { x } = clustered(n, dim, 5, 9);
-  const index = lshIndexFactory(PAPER_PRESET).create() as LshIndex;
+  const index = lshIndexFactory({ parameters: PAPER_PRESET }).create() as LshIndex;
   await index.build(x, n, dim);
   assert.deepEqual([index.resolved!.k, index.resolved!.lastCpDim, index.resolved!.rotationDim], [2, 8, 4096]);
   const r = await index.query(x.subarray(0, 3 * dim), 3, 5);

@@ -13,8 +13,8 @@ import { ContainerError, readContainer, writeContainer } from './container';
 import { cacheKey, canonicalJson } from './keys';
 import { defaultCacheDir } from './repo';
 
-/** Options of {@link ArtefactCache}. */
-export interface ArtefactCacheOptions {
+/** Options of {@link ArtifactCache}. */
+export interface ArtifactCacheOptions {
   /** Cache folder; `false` turns caching off (every read misses, writes do nothing). Default `<repo>/.cache`. */
   dir?: string | false;
   /** Receives one line per damaged entry found. Default `process.emitWarning`. */
@@ -28,12 +28,12 @@ export interface CacheHit {
 }
 
 /** The artefact cache (see the module comment). */
-export class ArtefactCache {
+export class ArtifactCache {
   /** The folder, or false when caching is off. */
   readonly dir: string | false;
   private readonly warn: (message: string) => void;
 
-  constructor(options: ArtefactCacheOptions = {}) {
+  constructor(options: ArtifactCacheOptions = {}) {
     if (options.dir === '') throw new Error(`cache dir: expected a folder path or false, found ''`);
     this.dir = options.dir === undefined ? defaultCacheDir() : options.dir;
     this.warn = options.onWarning ?? ((m) => process.emitWarning(m, 'DkNNCacheWarning'));

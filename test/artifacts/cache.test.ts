@@ -4,15 +4,15 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ArtefactCache } from '../../lib/artefacts/cache';
-import { cacheKey, canonicalJson, sha256Of } from '../../lib/artefacts/keys';
+import { ArtifactCache } from '../../lib/artifacts/cache';
+import { cacheKey, canonicalJson, sha256Of } from '../../lib/artifacts/keys';
 
 const dir = mkdtempSync(join(tmpdir(), 'dknn-cache-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
-function cache(): { cache: ArtefactCache; warnings: string[] } {
+function cache(): { cache: ArtifactCache; warnings: string[] } {
   const warnings: string[] = [];
-  return { cache: new ArtefactCache({ dir, onWarning: (m) => warnings.push(m) }), warnings };
+  return { cache: new ArtifactCache({ dir, onWarning: (m) => warnings.push(m) }), warnings };
 }
 
 test('cacheKey is the sha256 of a canonical JSON: key order does not matter, values do', () => {
@@ -75,11 +75,11 @@ test('a missing entry is a silent miss; a damaged, foreign or wrong-length entry
 });
 
 test('caching can be turned off; bad kinds and an empty folder name are refused', () => {
-  const off = new ArtefactCache({ dir: false });
+  const off = new ArtifactCache({ dir: false });
   assert.equal(off.path('things', { a: 1 }), null);
   assert.equal(off.write('things', { a: 1 }, new Float32Array(2)), null);
   assert.equal(off.read('things', { a: 1 }, 2), undefined);
-  assert.throws(() => new ArtefactCache({ dir: '' }), /cache dir: expected a folder path or false, found ''/);
+  assert.throws(() => new ArtifactCache({ dir: '' }), /cache dir: expected a folder path or false, found ''/);
   assert.throws(() => cache().cache.path('../up', {}), /cache kind must be lower-case letters, digits and dashes, found "..\/up"/);
 });
 

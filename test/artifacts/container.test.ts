@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ContainerError, readContainer, writeContainer } from '../../lib/artefacts/container';
+import { ContainerError, readContainer, writeContainer } from '../../lib/artifacts/container';
 
 const dir = mkdtempSync(join(tmpdir(), 'dknn-container-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));

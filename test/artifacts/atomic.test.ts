@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkWritableDir, ensureDir, removeStaleTempFiles, writeFileAtomic } from '../../lib/artefacts/atomic';
+import { checkWritableDir, ensureDir, removeStaleTempFiles, writeFileAtomic } from '../../lib/artifacts/atomic';
 
 const dir = mkdtempSync(join(tmpdir(), 'dknn-atomic-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));

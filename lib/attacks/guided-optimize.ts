@@ -35,12 +35,12 @@ export interface GuidedSettings {
 /** Images per forward pass when computing guide representations. */
 const GUIDE_CHUNK = 500;
 
-/** The DkNN representation of every layer: flatten, L2-normalise (zero rows stay zero), subtract the centre. */
-export function representations(acts: tf.Tensor[], centres: tf.Tensor[]): tf.Tensor2D[] {
+/** The DkNN representation of every layer: flatten, L2-normalise (zero rows stay zero), subtract the center. */
+export function representations(acts: tf.Tensor[], centers: tf.Tensor[]): tf.Tensor2D[] {
   return acts.map((a, l) => {
     const flat = tf.reshape(a, [a.shape[0], -1]) as tf.Tensor2D;
     const norm = tf.sqrt(tf.sum(tf.square(flat), 1, true));
-    return tf.sub(tf.div(flat, tf.maximum(norm, 1e-30)), centres[l]) as tf.Tensor2D;
+    return tf.sub(tf.div(flat, tf.maximum(norm, 1e-30)), centers[l]) as tf.Tensor2D;
   });
 }
 
@@ -50,14 +50,14 @@ export function outputs(o: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
 }
 
 /** The representations of the guides in every layer, B × m × d, computed in chunks of images. */
-function guideRepresentations(subModel: tf.LayersModel, centres: tf.Tensor[], batch: GuidedBatch): tf.Tensor3D[] {
+function guideRepresentations(subModel: tf.LayersModel, centers: tf.Tensor[], batch: GuidedBatch): tf.Tensor3D[] {
   const per = batch.shape[0] * batch.shape[1] * batch.shape[2];
   const total = batch.B * batch.m;
-  const dims = centres.map((c) => c.shape[0]);
+  const dims = centers.map((c) => c.shape[0]);
   const host = dims.map((d) => new Float32Array(total * d));
   for (let s = 0; s < total; s += GUIDE_CHUNK) {
     const e = Math.min(total, s + GUIDE_CHUNK);
-    const reps = tf.tidy(() => representations(outputs(subModel.predict(tf.tensor4d(batch.guides.subarray(s * per, e * per), [e - s, ...batch.shape]))), centres));
+    const reps = tf.tidy(() => representations(outputs(subModel.predict(tf.tensor4d(batch.guides.subarray(s * per, e * per), [e - s, ...batch.shape]))), centers));
     reps.forEach((r, l) => host[l].set(r.dataSync(), s * dims[l]));
     tf.dispose(reps);
   }
@@ -66,16 +66,16 @@ function guideRepresentations(subModel: tf.LayersModel, centres: tf.Tensor[], ba
 
 /**
  * Optimises one batch; returns the iterates at `settings.checkSteps` (checkpoints × B × pixels).
- * `subModel` outputs the DkNN layers in order; `centres` are their training centres.
+ * `subModel` outputs the DkNN layers in order; `centers` are their training centers.
  * `onStep(step)` is called every 25 steps.
  */
-export function optimiseGuided(subModel: tf.LayersModel, centres: tf.Tensor[], batch: GuidedBatch, settings: GuidedSettings, onStep?: (step: number) => void): Float32Array {
+export function optimizeGuided(subModel: tf.LayersModel, centers: tf.Tensor[], batch: GuidedBatch, settings: GuidedSettings, onStep?: (step: number) => void): Float32Array {
   const { B, shape } = batch;
   const per = shape[0] * shape[1] * shape[2];
-  const L = centres.length;
+  const L = centers.length;
   const { steps, steepness, checkSteps } = settings;
   // ‖r − g‖² = ‖r‖² − 2 r·g + ‖g‖² as one batched product: never a B × m × d difference.
-  const guideReps = guideRepresentations(subModel, centres, batch);
+  const guideReps = guideRepresentations(subModel, centers, batch);
   const guideSq = guideReps.map((r) => tf.tidy(() => tf.sum(tf.square(r), 2)));
   const eta = Array.from({ length: L }, (_, l) => tf.tensor2d(batch.eta.subarray(l * B, (l + 1) * B), [B, 1]));
   const loT = tf.tensor4d(batch.boxLo, [B, ...shape]);
@@ -87,7 +87,7 @@ export function optimiseGuided(subModel: tf.LayersModel, centres: tf.Tensor[], b
     let c = 0;
     for (let step = 1; step <= steps; step++) {
       opt.minimize(() => {
-        const reps = representations(outputs(subModel.apply(xv) as tf.Tensor | tf.Tensor[]), centres);
+        const reps = representations(outputs(subModel.apply(xv) as tf.Tensor | tf.Tensor[]), centers);
         let loss: tf.Tensor = tf.scalar(0);
         reps.forEach((r, l) => {
           const rg = tf.reshape(tf.matMul(tf.expandDims(r, 1), guideReps[l], false, true), [B, -1]); // B × m
