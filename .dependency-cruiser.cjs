@@ -24,7 +24,13 @@ const layerRules = LAYERS.slice(0, -1).map((layer, i) => ({
 /** The main entry of each dependency of the project and of the lib, as Node's require resolves it (relative to the repo). */
 const root = __dirname;
 const manifests = [require('./package.json'), require('./lib/package.json')];
-const packages = new Set(manifests.flatMap((m) => ['dependencies', 'devDependencies', 'optionalDependencies', 'peerDependencies'].flatMap((k) => Object.keys(m[k] ?? {}))));
+const packages = new Set(
+  manifests.flatMap((m) =>
+    ['dependencies', 'devDependencies', 'optionalDependencies', 'peerDependencies'].flatMap((k) =>
+      Object.keys(m[k] ?? {}),
+    ),
+  ),
+);
 const mains = [];
 for (const pkg of packages) {
   try {
@@ -36,7 +42,6 @@ for (const pkg of packages) {
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 module.exports = {
-
   forbidden: [
     {
       name: 'no-circular',
@@ -48,7 +53,8 @@ module.exports = {
     ...layerRules,
     {
       name: 'private-internals-in-native-only',
-      comment: "a dependency's internal file (not its main entry) may be reached only from lib/native/, through one adapter",
+      comment:
+        "a dependency's internal file (not its main entry) may be reached only from lib/native/, through one adapter",
       severity: 'error',
       from: { path: '^(lib|test|bench|scripts)/', pathNot: '^lib/native/' },
       to: { path: '^node_modules/', pathNot: [...mains.map((m) => `^${escape(m)}$`), '\\.d\\.ts$', '\\.json$'] },

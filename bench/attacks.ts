@@ -55,7 +55,9 @@ export interface BenchAttacksResult {
 }
 
 /** Images per second of the attacks (see the module comment). */
-export async function benchAttacks(options: { images?: number; cwImages?: number; onProgress?: ProgressCallback } = {}): Promise<BenchAttacksResult> {
+export async function benchAttacks(
+  options: { images?: number; cwImages?: number; onProgress?: ProgressCallback } = {},
+): Promise<BenchAttacksResult> {
   const backend = await initBackend();
   const mnist = await loadMnist();
   const { model } = await loadModel(pretrainedPath('mnist-cnn', dataDir()));
@@ -74,7 +76,10 @@ export async function benchAttacks(options: { images?: number; cwImages?: number
     const clean = argmaxRows(predictLogits(model, data), 10);
     const adv = argmaxRows(predictLogits(model, { ...data, images }), 10);
     const norms = perturbationNorms(data.images, images, data.n);
-    return { successRate: Number((adv.filter((c, i) => c !== clean[i]).length / data.n).toFixed(3)), meanL2: Number((norms.l2.reduce((s, v) => s + v, 0) / data.n).toFixed(3)) };
+    return {
+      successRate: Number((adv.filter((c, i) => c !== clean[i]).length / data.n).toFixed(3)),
+      meanL2: Number((norms.l2.reduce((s, v) => s + v, 0) / data.n).toFixed(3)),
+    };
   };
   try {
     // Baseline 1: a training step on a 250-image batch, one thread.
@@ -82,22 +87,44 @@ export async function benchAttacks(options: { images?: number; cwImages?: number
     const x = tf.tensor4d(batch.images, [batch.n, 28, 28, 1]);
     const y = tf.oneHot(tf.tensor1d(Int32Array.from(batch.labels), 'int32'), 10);
     const optimizer = tf.train.adam(0);
-    const step = () => tf.tidy(() => { optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, false); });
+    const step = () =>
+      tf.tidy(() => {
+        optimizer.minimize(
+          () => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+          false,
+        );
+      });
     step();
     let t0 = performance.now();
     for (let i = 0; i < 4; i++) step();
     const trainSeconds = (performance.now() - t0) / 4000;
-    rows.push({ attack: 'baseline: one training step (forward, backward, Adam; learning rate 0)', threads: 1, images: batch.n, seconds: Number(trainSeconds.toFixed(3)), imagesPerSecond: Number((batch.n / trainSeconds).toFixed(1)), successRate: null, meanL2: null });
+    rows.push({
+      attack: 'baseline: one training step (forward, backward, Adam; learning rate 0)',
+      threads: 1,
+      images: batch.n,
+      seconds: Number(trainSeconds.toFixed(3)),
+      imagesPerSecond: Number((batch.n / trainSeconds).toFixed(1)),
+      successRate: null,
+      meanL2: null,
+    });
     tf.dispose([x, y]);
     optimizer.dispose();
     // Baseline 2: FGSM through model.apply (fused convolutions), one thread.
     const data0 = subset(mnist.test, 750, 750 + nImages);
-    const viaApply = (t: tf.Tensor4D) => fgsm((z) => model.apply(z) as tf.Tensor, t, { eps: 0.25, clipMin: 0, clipMax: 1 });
+    const viaApply = (t: tf.Tensor4D) =>
+      fgsm((z) => model.apply(z) as tf.Tensor, t, { eps: 0.25, clipMin: 0, clipMax: 1 });
     await craftBatches(subset(data0, 0, 4), viaApply);
     t0 = performance.now();
     const fused = await craftBatches(data0, viaApply, { batchSize: 250 });
     const fusedSeconds = (performance.now() - t0) / 1000;
-    rows.push({ attack: 'baseline: FGSM ε 0.25, reference gradient, through model.apply (fused convolutions)', threads: 1, images: data0.n, seconds: Number(fusedSeconds.toFixed(2)), imagesPerSecond: Number((data0.n / fusedSeconds).toFixed(1)), ...describe(data0, fused) });
+    rows.push({
+      attack: 'baseline: FGSM ε 0.25, reference gradient, through model.apply (fused convolutions)',
+      threads: 1,
+      images: data0.n,
+      seconds: Number(fusedSeconds.toFixed(2)),
+      imagesPerSecond: Number((data0.n / fusedSeconds).toFixed(1)),
+      ...describe(data0, fused),
+    });
     // Baseline 3: the attacks as they ran before the native convolutions (XNNPACK, all cores).
     if (wasmKernelMode() === 'native') {
       setWasmKernelMode('fast');
@@ -105,8 +132,19 @@ export async function benchAttacks(options: { images?: number; cwImages?: number
         for (const a of [attacks[2]!, { ...attacks[4]!, n: Math.min(attacks[4]!.n, 50) }]) {
           const data = subset(mnist.test, 750, 750 + a.n);
           await craftAdversarial(model, subset(data, 0, Math.min(4, a.n)), a.attack, { cache: false, workers: 1 });
-          const set = await craftAdversarial(model, data, a.attack, { cache: false, workers: cores, onProgress: options.onProgress });
-          rows.push({ attack: `baseline: ${a.attack.label}, XNNPACK convolutions`, threads: set.workers, images: data.n, seconds: Number(set.seconds.toFixed(2)), imagesPerSecond: Number((data.n / set.seconds).toFixed(2)), ...describe(data, set.images) });
+          const set = await craftAdversarial(model, data, a.attack, {
+            cache: false,
+            workers: cores,
+            onProgress: options.onProgress,
+          });
+          rows.push({
+            attack: `baseline: ${a.attack.label}, XNNPACK convolutions`,
+            threads: set.workers,
+            images: data.n,
+            seconds: Number(set.seconds.toFixed(2)),
+            imagesPerSecond: Number((data.n / set.seconds).toFixed(2)),
+            ...describe(data, set.images),
+          });
         }
       } finally {
         setWasmKernelMode('native');
@@ -117,27 +155,42 @@ export async function benchAttacks(options: { images?: number; cwImages?: number
       for (const threads of [1, cores]) {
         if (threads > 1 && Math.ceil(a.n / a.attack.batchSize) < 2) continue;
         await craftAdversarial(model, subset(data, 0, Math.min(4, a.n)), a.attack, { cache: false, workers: 1 }); // warm-up
-        const set = await craftAdversarial(model, data, a.attack, { cache: false, workers: threads, onProgress: options.onProgress });
-        rows.push({ attack: a.attack.label, threads: set.workers, images: data.n, seconds: Number(set.seconds.toFixed(2)), imagesPerSecond: Number((data.n / set.seconds).toFixed(2)), ...describe(data, set.images) });
+        const set = await craftAdversarial(model, data, a.attack, {
+          cache: false,
+          workers: threads,
+          onProgress: options.onProgress,
+        });
+        rows.push({
+          attack: a.attack.label,
+          threads: set.workers,
+          images: data.n,
+          seconds: Number(set.seconds.toFixed(2)),
+          imagesPerSecond: Number((data.n / set.seconds).toFixed(2)),
+          ...describe(data, set.images),
+        });
       }
     }
   } finally {
     model.dispose();
   }
-  const rate = (label: string, threads: number) => rows.find((r) => r.attack.startsWith(label) && r.threads === threads)?.imagesPerSecond ?? NaN;
+  const rate = (label: string, threads: number) =>
+    rows.find((r) => r.attack.startsWith(label) && r.threads === threads)?.imagesPerSecond ?? NaN;
   const train = rows[0].imagesPerSecond;
   const xnn = (label: string) => rows.find((r) => r.attack.startsWith(`baseline: ${label}`))?.imagesPerSecond ?? 0;
   const fg1 = rate('FGSM ε 0.25, L∞, reference', 1);
   return {
     section: 'attacks',
-    description: 'adversarial attacks on the pretrained MNIST CNN (untargeted, labels = DNN predictions, test images 750…), one thread and all cores',
+    description:
+      'adversarial attacks on the pretrained MNIST CNN (untargeted, labels = DNN predictions, test images 750…), one thread and all cores',
     rows,
     notes: [
       `engine backend: ${backend.description}; ${cores} cores`,
       `FGSM (reference gradient, one thread) vs one training step on the same batch: ${(fg1 / train).toFixed(2)}× the training step's images/s`,
       `FGSM unfused vs through model.apply (fused convolutions): ${(fg1 / rows[1].imagesPerSecond).toFixed(2)}×`,
       ...(xnn('BIM') > 0
-        ? [`native vs XNNPACK convolutions, all cores: BIM 10 × 0.05 ${(rate('BIM ε 0.25, 10', cores) / xnn('BIM')).toFixed(2)}×, CW-L2 ${(rate('CW-L2', cores) / xnn('CW-L2')).toFixed(2)}×`]
+        ? [
+            `native vs XNNPACK convolutions, all cores: BIM 10 × 0.05 ${(rate('BIM ε 0.25, 10', cores) / xnn('BIM')).toFixed(2)}×, CW-L2 ${(rate('CW-L2', cores) / xnn('CW-L2')).toFixed(2)}×`,
+          ]
         : []),
       `all cores vs one thread: FGSM ${(rate('FGSM ε 0.25, L∞, reference', cores) / fg1).toFixed(2)}×, BIM 10 × 0.05 ${(rate('BIM ε 0.25, 10', cores) / rate('BIM ε 0.25, 10', 1)).toFixed(2)}×, CW-L2 ${(rate('CW-L2', cores) / rate('CW-L2', 1)).toFixed(2)}×`,
     ],

@@ -25,28 +25,61 @@ import { terminalProgress } from '../lib/util/progress';
 
 type Row = Record<string, string | number | boolean | null>;
 
-export async function benchDknnBackends(): Promise<{ section: string; description: string; rows: Row[]; notes: string[]; extra: Record<string, unknown> }> {
+export async function benchDknnBackends(): Promise<{
+  section: string;
+  description: string;
+  rows: Row[];
+  notes: string[];
+  extra: Record<string, unknown>;
+}> {
   const backend = await initBackend();
   const trainN = Number(process.env.DKNN_BENCH_TRAIN ?? 60000);
   const evalEnd = Number(process.env.DKNN_BENCH_EVAL_END ?? 10000);
   const all = ['exact', 'lsh-paper', 'lsh-auto', 'hnsw'];
-  const methods = (process.env.DKNN_BENCH_DKNN_METHODS ?? all.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
-  for (const m of methods) if (!all.includes(m)) throw new Error(`DKNN_BENCH_DKNN_METHODS: unknown method ${JSON.stringify(m)}; expected ${all.join(', ')}`);
-  if (methods[0] !== 'exact') throw new Error(`DKNN_BENCH_DKNN_METHODS must start with exact (the reference), found ${JSON.stringify(methods[0])}`);
+  const methods = (process.env.DKNN_BENCH_DKNN_METHODS ?? all.join(','))
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const m of methods)
+    if (!all.includes(m))
+      throw new Error(`DKNN_BENCH_DKNN_METHODS: unknown method ${JSON.stringify(m)}; expected ${all.join(', ')}`);
+  if (methods[0] !== 'exact')
+    throw new Error(
+      `DKNN_BENCH_DKNN_METHODS must start with exact (the reference), found ${JSON.stringify(methods[0])}`,
+    );
   const mnist = await loadMnist();
-  const data = { train: subset(mnist.train, 0, trainN), calib: subset(mnist.test, 0, 750), eval: subset(mnist.test, 750, evalEnd) };
+  const data = {
+    train: subset(mnist.train, 0, trainN),
+    calib: subset(mnist.test, 0, 750),
+    eval: subset(mnist.test, 750, evalEnd),
+  };
   const { model } = await loadModel(pretrainedPath('mnist-cnn', dataDir()));
   const hnswParams = { m: 16, efConstruction: 40, efSearch: 128 };
   const configs: IndexConfig[] = [];
   const notes: string[] = [];
   for (const m of methods) {
     if (m === 'exact') configs.push({ key: m, label: 'exact', index: 'exact' });
-    if (m === 'lsh-paper') configs.push({ key: m, label: 'LSH, paper preset (l 200, 17 bits, 2 rotations, one bucket per table)', index: lshIndexFactory({ parameters: PAPER_PRESET }) });
-    if (m === 'lsh-auto') configs.push({ key: m, label: "LSH, AUTO_PRESET (l 10, FALCONN's bits, 1 rotation), probes tuned to recall 0.99", index: lshIndexFactory({ parameters: AUTO_PRESET, numProbes: 'auto' }) });
+    if (m === 'lsh-paper')
+      configs.push({
+        key: m,
+        label: 'LSH, paper preset (l 200, 17 bits, 2 rotations, one bucket per table)',
+        index: lshIndexFactory({ parameters: PAPER_PRESET }),
+      });
+    if (m === 'lsh-auto')
+      configs.push({
+        key: m,
+        label: "LSH, AUTO_PRESET (l 10, FALCONN's bits, 1 rotation), probes tuned to recall 0.99",
+        index: lshIndexFactory({ parameters: AUTO_PRESET, numProbes: 'auto' }),
+      });
     if (m === 'hnsw') {
       const why = hnswUnavailable();
       if (why) notes.push(`hnsw skipped: ${why}`);
-      else configs.push({ key: m, label: `HNSW M ${hnswParams.m}, efConstruction ${hnswParams.efConstruction}, efSearch ${hnswParams.efSearch}`, index: hnswIndexFactory({ parameters: hnswParams }) });
+      else
+        configs.push({
+          key: m,
+          label: `HNSW M ${hnswParams.m}, efConstruction ${hnswParams.efConstruction}, efSearch ${hnswParams.efSearch}`,
+          index: hnswIndexFactory({ parameters: hnswParams }),
+        });
     }
   }
   const progress = terminalProgress();
@@ -73,19 +106,37 @@ export async function benchDknnBackends(): Promise<{ section: string; descriptio
     totalSeconds: Number(r.seconds.toFixed(1)),
   }));
   const approx = rows.slice(1);
-  const best = approx.length ? approx.reduce((a, b) => (b.agreement.identicalFraction > a.agreement.identicalFraction ? b : a)) : null;
-  if (best) notes.push(`target: the best approximate index (${best.key}) gives the exact DkNN's prediction on ${(100 * best.agreement.identicalFraction).toFixed(2)} % of the ${best.agreement.n} inputs (target ≥ 99.5 %: ${best.agreement.identicalFraction >= 0.995 ? 'met' : 'NOT met'})`);
+  const best = approx.length
+    ? approx.reduce((a, b) => (b.agreement.identicalFraction > a.agreement.identicalFraction ? b : a))
+    : null;
+  if (best)
+    notes.push(
+      `target: the best approximate index (${best.key}) gives the exact DkNN's prediction on ${(100 * best.agreement.identicalFraction).toFixed(2)} % of the ${best.agreement.n} inputs (target ≥ 99.5 %: ${best.agreement.identicalFraction >= 0.995 ? 'met' : 'NOT met'})`,
+    );
   for (const r of runs) {
     const tuned = r.info.indexLayers.map((d) => (d as { numProbes?: number })?.numProbes);
-    if (r.key === 'lsh-auto') notes.push(`lsh-auto: tuned numProbes per layer (${layers.join(', ')}): ${tuned.join(', ')}`);
+    if (r.key === 'lsh-auto')
+      notes.push(`lsh-auto: tuned numProbes per layer (${layers.join(', ')}): ${tuned.join(', ')}`);
   }
   notes.push(`engine backend: ${backend.description}; load average at the end ${loadavg()[0].toFixed(2)}`);
-  notes.push('recall: of the evaluation inputs\' 75 neighbours per layer against the exact DkNN\'s; missingNeighbors: empty neighbour slots (evaluation inputs, all layers), which never vote');
+  notes.push(
+    "recall: of the evaluation inputs' 75 neighbours per layer against the exact DkNN's; missingNeighbors: empty neighbour slots (evaluation inputs, all layers), which never vote",
+  );
   return {
     section: 'dknn-backends',
     description: `DkNN with each index vs the exact-index DkNN: ${data.train.n} training images, calibration test[0:750], evaluation test[750:${evalEnd}] (${data.eval.n} inputs), k = 75, layers ${layers.join('/')}`,
     rows: out,
     notes,
-    extra: { trainN, evalEnd, methods, indexes: Object.fromEntries(runs.map((r) => [r.key, { index: r.info.indexParameters, layers: r.info.indexLayers, timings: r.info.timings }])) },
+    extra: {
+      trainN,
+      evalEnd,
+      methods,
+      indexes: Object.fromEntries(
+        runs.map((r) => [
+          r.key,
+          { index: r.info.indexParameters, layers: r.info.indexLayers, timings: r.info.timings },
+        ]),
+      ),
+    },
   };
 }

@@ -20,9 +20,14 @@ const dknn = await ex.fitDkNN({ layers: ['ReLU1', 'ReLU3', 'ReLU5', 'logits'], k
 const x = subset(ex.eval, 0, N);
 const clean = await dknn.predict(x);
 const c = summarizePrediction(clean, x.labels);
-console.log(`clean: ${N} images, DkNN accuracy ${c.dknnAccuracy.toFixed(3)}, mean credibility ${c.meanCredibility.toFixed(3)}`);
-for (const eps of epsilons) for (const steps of budgets) {
-  const adv = await dknnGuidedAttack(dknn, ex.train, x, { eps, steps, guides, clean });
-  const s = summarizePrediction(await dknn.predict(adv), x.labels);
-  console.log(`guided ε ${eps}, ${steps} steps, ${guides} guides: DkNN accuracy ${s.dknnAccuracy.toFixed(3)}, mean credibility ${s.meanCredibility.toFixed(3)}, DNN accuracy ${s.dnnAccuracy.toFixed(3)}, ${adv.seconds.toFixed(0)} s`);
-}
+console.log(
+  `clean: ${N} images, DkNN accuracy ${c.dknnAccuracy.toFixed(3)}, mean credibility ${c.meanCredibility.toFixed(3)}`,
+);
+for (const eps of epsilons)
+  for (const steps of budgets) {
+    const adv = await dknnGuidedAttack(dknn, ex.train, x, { eps, steps, guides, clean });
+    const s = summarizePrediction(await dknn.predict(adv), x.labels);
+    console.log(
+      `guided ε ${eps}, ${steps} steps, ${guides} guides: DkNN accuracy ${s.dknnAccuracy.toFixed(3)}, mean credibility ${s.meanCredibility.toFixed(3)}, DNN accuracy ${s.dnnAccuracy.toFixed(3)}, ${adv.seconds.toFixed(0)} s`,
+    );
+  }

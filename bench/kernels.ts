@@ -74,8 +74,22 @@ interface Layer {
 function layers(batch: number): Layer[] {
   return [
     { name: 'conv1 8x8/2 SAME 1->64', x: [batch, 28, 28, 1], w: [8, 8, 1, 64], stride: 2, pad: 'same', needsDx: false },
-    { name: 'conv2 6x6/2 VALID 64->128', x: [batch, 14, 14, 64], w: [6, 6, 64, 128], stride: 2, pad: 'valid', needsDx: true },
-    { name: 'conv3 5x5/1 VALID 128->128', x: [batch, 5, 5, 128], w: [5, 5, 128, 128], stride: 1, pad: 'valid', needsDx: true },
+    {
+      name: 'conv2 6x6/2 VALID 64->128',
+      x: [batch, 14, 14, 64],
+      w: [6, 6, 64, 128],
+      stride: 2,
+      pad: 'valid',
+      needsDx: true,
+    },
+    {
+      name: 'conv3 5x5/1 VALID 128->128',
+      x: [batch, 5, 5, 128],
+      w: [5, 5, 128, 128],
+      stride: 1,
+      pad: 'valid',
+      needsDx: true,
+    },
   ];
 }
 
@@ -87,9 +101,7 @@ function benchKernels(batch: number, withStock: boolean): void {
     const w = seeded(l.w, 2, 0.1) as tf.Tensor4D;
     const y = tf.conv2d(x, w, l.stride, l.pad);
     const dy = seeded(y.shape, 3) as tf.Tensor4D;
-    const runs: [string, () => tf.Tensor][] = [
-      ['BackpropFilter', () => convFilterGrad(x, dy, l)],
-    ];
+    const runs: [string, () => tf.Tensor][] = [['BackpropFilter', () => convFilterGrad(x, dy, l)]];
     if (l.needsDx) runs.push(['BackpropInput', () => tf.conv2dTranspose(dy, w, l.x, l.stride, l.pad)]);
     runs.push(['Conv2D (fwd)', () => tf.conv2d(x, w, l.stride, l.pad)]);
     for (const [kernel, f] of runs) {
@@ -126,15 +138,28 @@ class MnistCnn {
   readonly optimizer = tf.train.adam(1e-3);
 
   constructor() {
-    const shapes = [[8, 8, 1, 64], [6, 6, 64, 128], [5, 5, 128, 128], [128, 10]];
+    const shapes = [
+      [8, 8, 1, 64],
+      [6, 6, 64, 128],
+      [5, 5, 128, 128],
+      [128, 10],
+    ];
     this.vars = tf.tidy(() => {
-      const vars = shapes.map((s, i) => tf.variable(seeded(s, 10 + i, 1 / Math.sqrt(s.slice(0, -1).reduce((a, b) => a * b)))));
+      const vars = shapes.map((s, i) =>
+        tf.variable(seeded(s, 10 + i, 1 / Math.sqrt(s.slice(0, -1).reduce((a, b) => a * b)))),
+      );
       return [...vars, tf.variable(tf.zeros([10]))];
     });
   }
 
   logits(x: tf.Tensor4D): tf.Tensor2D {
-    const [w1, w2, w3, wd, bd] = this.vars as unknown as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D, tf.Tensor2D, tf.Tensor1D];
+    const [w1, w2, w3, wd, bd] = this.vars as unknown as [
+      tf.Tensor4D,
+      tf.Tensor4D,
+      tf.Tensor4D,
+      tf.Tensor2D,
+      tf.Tensor1D,
+    ];
     const h1 = tf.relu(tf.conv2d(x, w1, 2, 'same'));
     const h2 = tf.relu(tf.conv2d(h1, w2, 2, 'valid'));
     const h3 = tf.relu(tf.conv2d(h2, w3, 1, 'valid'));
@@ -157,7 +182,15 @@ class MnistCnn {
 
 async function benchStep(batch: number, steps: number, label: string, profile: boolean): Promise<void> {
   const x = tf.tidy(() => seeded([batch, 28, 28, 1], 7).add(1).div(2)) as tf.Tensor4D;
-  const labels = tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => (i * 7) % 10), 'int32'), 10)) as tf.Tensor2D;
+  const labels = tf.tidy(() =>
+    tf.oneHot(
+      tf.tensor1d(
+        Array.from({ length: batch }, (_, i) => (i * 7) % 10),
+        'int32',
+      ),
+      10,
+    ),
+  ) as tf.Tensor2D;
   const net = new MnistCnn();
   const t0 = performance.now();
   let loss = net.step(x, labels); // warm-up: creates the optimizer slots and XNNPACK operators
@@ -169,7 +202,9 @@ async function benchStep(batch: number, steps: number, label: string, profile: b
     times.push(performance.now() - t);
   }
   if (steps === 0) {
-    console.log(`${label}: 1 step ${warm.toFixed(0)} ms (no warm-up) => ${((batch * 1000) / warm).toFixed(0)} img/s; loss ${loss.toFixed(4)}`);
+    console.log(
+      `${label}: 1 step ${warm.toFixed(0)} ms (no warm-up) => ${((batch * 1000) / warm).toFixed(0)} img/s; loss ${loss.toFixed(4)}`,
+    );
   } else {
     const best = Math.min(...times);
     const mean = times.reduce((a, b) => a + b, 0) / steps;
@@ -185,7 +220,13 @@ async function benchStep(batch: number, steps: number, label: string, profile: b
     const byKernel = new Map<string, number>();
     for (const k of info.kernels) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + (k.kernelTimeMs as number));
     const rows = [...byKernel].sort((a, b) => b[1] - a[1]);
-    console.log('  profile (ms per step by kernel): ' + rows.slice(0, 12).map(([n, t]) => `${n} ${t.toFixed(0)}`).join(', '));
+    console.log(
+      '  profile (ms per step by kernel): ' +
+        rows
+          .slice(0, 12)
+          .map(([n, t]) => `${n} ${t.toFixed(0)}`)
+          .join(', '),
+    );
   }
   net.dispose();
   tf.dispose([x, labels]);

@@ -82,9 +82,15 @@ export interface BenchExactResult {
   nativeUnavailable: string | null;
 }
 
-
 /** The plain-JS baseline: Σ(q − x)² for every pair, then a full sort. */
-export function naiveKnn(data: Float32Array, n: number, dim: number, queries: Float32Array, rows: number, k: number): Int32Array {
+export function naiveKnn(
+  data: Float32Array,
+  n: number,
+  dim: number,
+  queries: Float32Array,
+  rows: number,
+  k: number,
+): Int32Array {
   const out = new Int32Array(rows * k);
   const dist = new Float64Array(n);
   const order = Array.from({ length: n }, (_, i) => i);
@@ -147,7 +153,13 @@ export async function benchExact(opts: BenchExactOptions = {}): Promise<BenchExa
   await js.build(data, n, dim);
   const jsQueries = queries.subarray(0, jsQ * dim);
   const [jsRes, jsSec] = await time(() => js.query(jsQueries, jsQ, k));
-  rows.push({ method: 'js', queries: jsQ, seconds: jsSec, secondsPer1000: (jsSec / jsQ) * 1000, speedup: naivePer1000 / ((jsSec / jsQ) * 1000) });
+  rows.push({
+    method: 'js',
+    queries: jsQ,
+    seconds: jsSec,
+    secondsPer1000: (jsSec / jsQ) * 1000,
+    speedup: naivePer1000 / ((jsSec / jsQ) * 1000),
+  });
 
   let agree = 0;
   for (let r = 0; r < naiveQ; r++) {
@@ -165,14 +177,23 @@ export async function benchExact(opts: BenchExactOptions = {}): Promise<BenchExa
     await native.query(queries.subarray(0, dim), 1, k);
     const [natRes, natSec] = await time(() => native.query(queries, nq, k));
     nativeResearched = native.lastQueryStats.researched;
-    rows.push({ method: 'native', queries: nq, seconds: natSec, secondsPer1000: (natSec / nq) * 1000, speedup: naivePer1000 / ((natSec / nq) * 1000) });
+    rows.push({
+      method: 'native',
+      queries: nq,
+      seconds: natSec,
+      secondsPer1000: (natSec / nq) * 1000,
+      speedup: naivePer1000 / ((natSec / nq) * 1000),
+    });
     jsNativeIdentical = true;
     for (let i = 0; i < jsQ * k; i++) {
-      if (jsRes.indices[i] !== natRes.indices[i] || jsRes.distances[i] !== natRes.distances[i]) jsNativeIdentical = false;
+      if (jsRes.indices[i] !== natRes.indices[i] || jsRes.distances[i] !== natRes.distances[i])
+        jsNativeIdentical = false;
     }
     const sq = Math.min(8, nq);
     const sn = Math.min(2000, n);
-    const g = await (await gemmRunner(threads)).abt(queries.subarray(0, sq * dim), sq, data.subarray(0, sn * dim), sn, dim);
+    const g = await (
+      await gemmRunner(threads)
+    ).abt(queries.subarray(0, sq * dim), sq, data.subarray(0, sn * dim), sn, dim);
     gemmMaxRelError = 0;
     for (let a = 0; a < sq; a++) {
       const qn = Math.sqrt(dot(queries, a * dim, queries, a * dim, dim));
@@ -210,8 +231,12 @@ async function main(): Promise<void> {
     naiveQueries: envInt('DKNN_BENCH_NAIVE_QUERIES'),
     threads: envInt('DKNN_BENCH_THREADS'),
   });
-  console.log(`exact kNN: database ${r.n} × ${r.dim}, k = ${r.k}, native threads ${r.threads}, load average ${r.loadAverage.toFixed(1)} at start`);
-  console.log(`generate ${r.generateSeconds.toFixed(1)} s, preprocess (normalise + center) ${r.preprocessSeconds.toFixed(2)} s`);
+  console.log(
+    `exact kNN: database ${r.n} × ${r.dim}, k = ${r.k}, native threads ${r.threads}, load average ${r.loadAverage.toFixed(1)} at start`,
+  );
+  console.log(
+    `generate ${r.generateSeconds.toFixed(1)} s, preprocess (normalise + center) ${r.preprocessSeconds.toFixed(2)} s`,
+  );
   console.log('method   queries   seconds   s / 1000 queries   speed-up vs naive');
   for (const row of r.rows) {
     console.log(
@@ -221,7 +246,9 @@ async function main(): Promise<void> {
   if (r.nativeUnavailable) console.log(`native backend unavailable: ${r.nativeUnavailable}`);
   console.log(`js = naive neighbour sets: ${(100 * r.naiveAgreement).toFixed(2)} %`);
   if (r.jsNativeIdentical !== null) {
-    console.log(`js and native lists identical: ${r.jsNativeIdentical}; native queries re-searched for near-ties: ${r.nativeResearched}`);
+    console.log(
+      `js and native lists identical: ${r.jsNativeIdentical}; native queries re-searched for near-ties: ${r.nativeResearched}`,
+    );
     console.log(`float32 GEMM max error relative to ‖q‖·‖x‖: ${r.gemmMaxRelError?.toExponential(1)}`);
   }
 }

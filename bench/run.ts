@@ -27,7 +27,12 @@ import { readFileSync } from 'node:fs';
 import { loadavg, cpus } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../lib/engine/backend';
-import { nativeGemmStatus, setWasmKernelMode, wasmKernelMode, type SettableWasmKernelMode } from '../lib/engine/kernels';
+import {
+  nativeGemmStatus,
+  setWasmKernelMode,
+  wasmKernelMode,
+  type SettableWasmKernelMode,
+} from '../lib/engine/kernels';
 import { loadMnist } from '../lib/data/datasets';
 import { subset } from '../lib/data/split';
 import { createMnistCnn } from '../lib/models/mnist-cnn';
@@ -91,10 +96,21 @@ function contentionMeter(): () => number {
 }
 
 /** PyTorch's training img/s on this machine (bench/pytorch/train_speed.py), or the reason it was skipped. */
-function pytorchTrainSpeed(steps: number, batch: number, threads: number): { imagesPerSecond: number; torch: string } | { skipped: string } {
+function pytorchTrainSpeed(
+  steps: number,
+  batch: number,
+  threads: number,
+): { imagesPerSecond: number; torch: string } | { skipped: string } {
   const py = '/usr/bin/python3';
-  const r = spawnSync(py, ['bench/pytorch/train_speed.py', '--steps', String(steps), '--batch', String(batch), '--threads', String(threads)], { encoding: 'utf8' });
-  if (r.status !== 0) return { skipped: `${py} bench/pytorch/train_speed.py failed (python3-torch installed?): ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}` };
+  const r = spawnSync(
+    py,
+    ['bench/pytorch/train_speed.py', '--steps', String(steps), '--batch', String(batch), '--threads', String(threads)],
+    { encoding: 'utf8' },
+  );
+  if (r.status !== 0)
+    return {
+      skipped: `${py} bench/pytorch/train_speed.py failed (python3-torch installed?): ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`,
+    };
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as { imagesPerSecond: number; torch: string };
 }
 
@@ -114,10 +130,22 @@ async function benchTrain(): Promise<SectionResult> {
     const common = { epochs: 1, batchSize: batch, workers, architecture };
     await trainModel(model, subset(mnist.train, 0, batch), { ...common, seed: 1 });
     const meter = contentionMeter();
-    const r = await trainModel(model, subset(mnist.train, 0, nSteps * batch), { ...common, seed: 2, onProgress: terminalProgress() });
+    const r = await trainModel(model, subset(mnist.train, 0, nSteps * batch), {
+      ...common,
+      seed: 2,
+      onProgress: terminalProgress(),
+    });
     model.dispose();
     const othersCores = meter();
-    rows.push({ configuration: label, workers, steps: nSteps, batch, imagesPerSecond: Math.round(r.imagesPerSecond), secondsFor6Epochs: Math.round((6 * 60000) / r.imagesPerSecond), otherProcessesCores: othersCores });
+    rows.push({
+      configuration: label,
+      workers,
+      steps: nSteps,
+      batch,
+      imagesPerSecond: Math.round(r.imagesPerSecond),
+      secondsFor6Epochs: Math.round((6 * 60000) / r.imagesPerSecond),
+      otherProcessesCores: othersCores,
+    });
     return r.imagesPerSecond;
   };
   const parallelWorkers = Number(process.env.DKNN_BENCH_TRAIN_WORKERS ?? 2);
@@ -125,17 +153,47 @@ async function benchTrain(): Promise<SectionResult> {
   const native = wasm && nativeGemmStatus().ok;
   // Data-parallel on worker threads: pointless for the tensorflow backend (multi-threaded already).
   const parallelOk = backend.name !== 'tensorflow' && parallelWorkers > 1;
-  const fast = await run(`${backend.name}${wasm ? ': XNNPACK convolutions, fast gradient kernels' : ''}, 1 thread`, 'fast', steps);
-  const parallel = parallelOk ? await run(`${backend.name}${wasm ? ': XNNPACK convolutions' : ''}, data-parallel (workers: ${parallelWorkers})`, 'fast', steps, parallelWorkers) : NaN;
+  const fast = await run(
+    `${backend.name}${wasm ? ': XNNPACK convolutions, fast gradient kernels' : ''}, 1 thread`,
+    'fast',
+    steps,
+  );
+  const parallel = parallelOk
+    ? await run(
+        `${backend.name}${wasm ? ': XNNPACK convolutions' : ''}, data-parallel (workers: ${parallelWorkers})`,
+        'fast',
+        steps,
+        parallelWorkers,
+      )
+    : NaN;
   const nat = native ? await run('wasm: native convolutions (onnxruntime MLAS GEMM), 1 thread', 'native', steps) : NaN;
-  const natParallel = native && parallelOk ? await run(`wasm: native convolutions, data-parallel (workers: ${parallelWorkers})`, 'native', steps, parallelWorkers) : NaN;
+  const natParallel =
+    native && parallelOk
+      ? await run(
+          `wasm: native convolutions, data-parallel (workers: ${parallelWorkers})`,
+          'native',
+          steps,
+          parallelWorkers,
+        )
+      : NaN;
   let stock = NaN;
-  if (wasm) stock = await run('wasm: stock kernels (baseline)', 'stock', Number(process.env.DKNN_BENCH_STOCK_STEPS ?? 1));
+  if (wasm)
+    stock = await run('wasm: stock kernels (baseline)', 'stock', Number(process.env.DKNN_BENCH_STOCK_STEPS ?? 1));
   if (wasm) setWasmKernelMode(defaultMode === 'package' ? 'fast' : defaultMode);
-  for (const r of rows) r.ratioVsBaseline = Number.isNaN(stock) ? null : Number((Number(r.imagesPerSecond) / stock).toFixed(1));
+  for (const r of rows)
+    r.ratioVsBaseline = Number.isNaN(stock) ? null : Number((Number(r.imagesPerSecond) / stock).toFixed(1));
   const torch = pytorchTrainSpeed(steps, batch, parallelWorkers);
   if ('imagesPerSecond' in torch) {
-    rows.push({ configuration: `PyTorch ${torch.torch}, ${parallelWorkers} threads (bench/pytorch/train_speed.py)`, workers: parallelWorkers, steps, batch, imagesPerSecond: Math.round(torch.imagesPerSecond), secondsFor6Epochs: Math.round((6 * 60000) / torch.imagesPerSecond), otherProcessesCores: null, ratioVsBaseline: null });
+    rows.push({
+      configuration: `PyTorch ${torch.torch}, ${parallelWorkers} threads (bench/pytorch/train_speed.py)`,
+      workers: parallelWorkers,
+      steps,
+      batch,
+      imagesPerSecond: Math.round(torch.imagesPerSecond),
+      secondsFor6Epochs: Math.round((6 * 60000) / torch.imagesPerSecond),
+      otherProcessesCores: null,
+      ratioVsBaseline: null,
+    });
   }
   const best = Number.isNaN(natParallel) ? parallel : natParallel;
   const vsTorch = 'imagesPerSecond' in torch && !Number.isNaN(best) ? torch.imagesPerSecond / best : NaN;
@@ -149,26 +207,52 @@ async function benchTrain(): Promise<SectionResult> {
     predictLogits(model, test, { batchSize: 500 });
     const inferSeconds = (performance.now() - t0) / 1000;
     model.dispose();
-    rows.push({ configuration: `${label}: inference (predict logits, batch 500), 1 thread`, workers: 1, steps: test.n / 500, batch, imagesPerSecond: Math.round(test.n / inferSeconds), secondsFor6Epochs: null, otherProcessesCores: null, ratioVsBaseline: null });
+    rows.push({
+      configuration: `${label}: inference (predict logits, batch 500), 1 thread`,
+      workers: 1,
+      steps: test.n / 500,
+      batch,
+      imagesPerSecond: Math.round(test.n / inferSeconds),
+      secondsFor6Epochs: null,
+      otherProcessesCores: null,
+      ratioVsBaseline: null,
+    });
   };
   infer('fast', wasm ? 'wasm: XNNPACK' : backend.name);
   if (native) infer('native', 'wasm: native convolutions');
   if (wasm) setWasmKernelMode(defaultMode === 'package' ? 'fast' : defaultMode);
   return {
     section: 'train',
-    description: 'MNIST CNN (CleverHans basic CNN), Adam, batch 500: training and inference throughput, beside PyTorch on the same cores',
+    description:
+      'MNIST CNN (CleverHans basic CNN), Adam, batch 500: training and inference throughput, beside PyTorch on the same cores',
     rows,
     notes: [
       `engine backend: ${backend.description}`,
       'otherProcessesCores: CPU (cores) other processes used during the timed steps (from /proc/stat); well above 0 means the figure is contended',
       `fast kernels vs stock: ${(fast / stock).toFixed(1)}× training throughput`,
-      ...(Number.isNaN(nat) ? [] : [`native convolutions vs XNNPACK, 1 thread: ${(nat / fast).toFixed(2)}× training throughput`]),
-      ...(Number.isNaN(parallel) ? [] : [`${parallelWorkers} threads vs 1 (XNNPACK): ${(parallel / fast).toFixed(2)}× training throughput (${cpus().length} cores)`]),
+      ...(Number.isNaN(nat)
+        ? []
+        : [`native convolutions vs XNNPACK, 1 thread: ${(nat / fast).toFixed(2)}× training throughput`]),
+      ...(Number.isNaN(parallel)
+        ? []
+        : [
+            `${parallelWorkers} threads vs 1 (XNNPACK): ${(parallel / fast).toFixed(2)}× training throughput (${cpus().length} cores)`,
+          ]),
       'imagesPerSecond' in torch
         ? `time per epoch, dknn-ts (${Number.isNaN(natParallel) ? 'XNNPACK' : 'native convolutions'}, ${parallelWorkers} workers) / PyTorch (${parallelWorkers} threads): ${vsTorch.toFixed(2)}× — target ≤ 1.5×: ${vsTorch <= 1.5 ? 'met' : 'NOT met'}`
         : `PyTorch skipped: ${torch.skipped}`,
     ],
-    extra: { backend, fastImagesPerSecond: fast, parallelImagesPerSecond: parallel, nativeImagesPerSecond: nat, nativeParallelImagesPerSecond: natParallel, parallelWorkers, stockImagesPerSecond: stock, pytorch: torch, epochTimeVsPytorch: vsTorch },
+    extra: {
+      backend,
+      fastImagesPerSecond: fast,
+      parallelImagesPerSecond: parallel,
+      nativeImagesPerSecond: nat,
+      nativeParallelImagesPerSecond: natParallel,
+      parallelWorkers,
+      stockImagesPerSecond: stock,
+      pytorch: torch,
+      epochTimeVsPytorch: vsTorch,
+    },
   };
 }
 
@@ -217,11 +301,18 @@ async function benchDknn(): Promise<SectionResult> {
   // Re-scoring (DkNN.rescore): another k, another layer subset, the other formula, from the lists found.
   const freshSearch = (t['calibrate.total'] ?? 0) + (t['predict.total'] ?? 0);
   const rescoreTimes: Record<string, number> = {};
-  for (const [name, o] of [['k = 50', { k: 50 }], ['layers ReLU5 + logits', { layers: ['ReLU5', 'logits'] }], ['conformal formula', { formula: 'conformal' as const }]] as const) {
+  for (const [name, o] of [
+    ['k = 50', { k: 50 }],
+    ['layers ReLU5 + logits', { layers: ['ReLU5', 'logits'] }],
+    ['conformal formula', { formula: 'conformal' as const }],
+  ] as const) {
     const r0 = performance.now();
     dknn.rescore(pred, o);
     rescoreTimes[name] = (performance.now() - r0) / 1000;
-    rows.push({ stage: `re-score all ${evalSet.n} inputs (and the calibration): ${name}`, seconds: Number(rescoreTimes[name].toFixed(3)) });
+    rows.push({
+      stage: `re-score all ${evalSet.n} inputs (and the calibration): ${name}`,
+      seconds: Number(rescoreTimes[name].toFixed(3)),
+    });
   }
   const slowestRescore = Math.max(...Object.values(rescoreTimes));
   dknn = null;
@@ -231,8 +322,14 @@ async function benchDknn(): Promise<SectionResult> {
   await naive.fit(train, { onProgress: progress });
   await naive.calibrate(subset(calib, 0, sample), { onProgress: progress });
   const naivePerInput = (naive.info().timings['calibrate.query'] ?? NaN) / sample;
-  rows.push({ stage: `kNN queries per input, exact index (${info.indexBackend})`, seconds: Number(queryPerInput.toFixed(4)) });
-  rows.push({ stage: `kNN queries per input, plain-JS brute force (baseline, ${sample} inputs)`, seconds: Number(naivePerInput.toFixed(3)) });
+  rows.push({
+    stage: `kNN queries per input, exact index (${info.indexBackend})`,
+    seconds: Number(queryPerInput.toFixed(4)),
+  });
+  rows.push({
+    stage: `kNN queries per input, plain-JS brute force (baseline, ${sample} inputs)`,
+    seconds: Number(naivePerInput.toFixed(3)),
+  });
   model.dispose();
   return {
     section: 'dknn',
@@ -263,24 +360,47 @@ function markdown(r: SectionResult, meta: Record<string, unknown>): string {
     '',
     ...r.notes.map((n) => `- ${n}`),
     '',
-    `Run: ${Object.entries(meta).map(([k, v]) => `${k} ${String(v)}`).join(', ')}`,
+    `Run: ${Object.entries(meta)
+      .map(([k, v]) => `${k} ${String(v)}`)
+      .join(', ')}`,
     '',
   ].join('\n');
 }
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-  const sections: Record<string, () => Promise<SectionResult | null>> = { train: benchTrain, knn: benchKnn, dknn: benchDknn, 'knn-backends': benchKnnBackends,
-    attacks: async () => (await benchAttacks()) as unknown as SectionResult, 'dknn-backends': benchDknnBackends, 'vs-pytorch': benchVsPytorch, seeds: benchSeeds };
+  const sections: Record<string, () => Promise<SectionResult | null>> = {
+    train: benchTrain,
+    knn: benchKnn,
+    dknn: benchDknn,
+    'knn-backends': benchKnnBackends,
+    attacks: async () => (await benchAttacks()) as unknown as SectionResult,
+    'dknn-backends': benchDknnBackends,
+    'vs-pytorch': benchVsPytorch,
+    seeds: benchSeeds,
+  };
   const names = wanted.length ? wanted : ['train'];
-  for (const n of names) if (!sections[n]) throw new Error(`bench: unknown section ${JSON.stringify(n)}; expected one of ${Object.keys(sections).join(', ')}`);
+  for (const n of names)
+    if (!sections[n])
+      throw new Error(
+        `bench: unknown section ${JSON.stringify(n)}; expected one of ${Object.keys(sections).join(', ')}`,
+      );
   const dir = join(repoRoot(), 'bench', 'results');
   for (const name of names) {
     const load = loadavg()[0];
     const t0 = performance.now();
     const r = await sections[name]();
     if (r === null) continue; // skipped (the section said why)
-    const meta = { commit: gitCommit(), date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model ?? '?', cores: cpus().length, loadAverageAtStart: load, seconds: ((performance.now() - t0) / 1000).toFixed(1), peakRssMiB: peakRssMiB().toFixed(0) };
+    const meta = {
+      commit: gitCommit(),
+      date: new Date().toISOString(),
+      node: process.version,
+      cpu: cpus()[0]?.model ?? '?',
+      cores: cpus().length,
+      loadAverageAtStart: load,
+      seconds: ((performance.now() - t0) / 1000).toFixed(1),
+      peakRssMiB: peakRssMiB().toFixed(0),
+    };
     writeFileAtomic(join(dir, `${name}.json`), `${JSON.stringify({ ...r, meta }, null, 2)}\n`);
     writeFileAtomic(join(dir, `${name}.md`), markdown(r, meta));
     process.stdout.write(markdown(r, meta));

@@ -27,16 +27,25 @@ export function meanSd(xs: readonly number[]): { mean: number; sd: number } {
   return { mean, sd };
 }
 
-export async function benchSeeds(): Promise<{ section: string; description: string; rows: Row[]; notes: string[]; extra: Record<string, unknown> }> {
+export async function benchSeeds(): Promise<{
+  section: string;
+  description: string;
+  rows: Row[];
+  notes: string[];
+  extra: Record<string, unknown>;
+}> {
   const backend = await initBackend();
   const seeds = (process.env.DKNN_SEEDS ?? '1,2,3,4,5').split(',').map((s) => {
     const v = Number(s.trim());
-    if (!Number.isInteger(v) || v < 0) throw new Error(`DKNN_SEEDS: expected comma-separated non-negative integers, found ${JSON.stringify(s)}`);
+    if (!Number.isInteger(v) || v < 0)
+      throw new Error(`DKNN_SEEDS: expected comma-separated non-negative integers, found ${JSON.stringify(s)}`);
     return v;
   });
   const workers = Number(process.env.DKNN_SEED_WORKERS ?? 2);
   const mnist = await loadMnist();
-  const train = process.env.DKNN_SEED_SUBSET ? subset(mnist.train, 0, Number(process.env.DKNN_SEED_SUBSET)) : mnist.train;
+  const train = process.env.DKNN_SEED_SUBSET
+    ? subset(mnist.train, 0, Number(process.env.DKNN_SEED_SUBSET))
+    : mnist.train;
   const rows: Row[] = [];
   const finals: number[] = [];
   const bests: number[] = [];
@@ -45,7 +54,15 @@ export async function benchSeeds(): Promise<{ section: string; description: stri
     const model = createModel(architecture);
     const t0 = performance.now();
     const r = await trainModel(model, train, {
-      epochs: 6, batchSize: 500, learningRate: 0.001, seed, workers, architecture, evalData: mnist.test, resume: false, onProgress: terminalProgress(),
+      epochs: 6,
+      batchSize: 500,
+      learningRate: 0.001,
+      seed,
+      workers,
+      architecture,
+      evalData: mnist.test,
+      resume: false,
+      onProgress: terminalProgress(),
     });
     const seconds = (performance.now() - t0) / 1000;
     const final = evaluateAccuracy(model, mnist.test);
@@ -54,9 +71,13 @@ export async function benchSeeds(): Promise<{ section: string; description: stri
     finals.push(final);
     bests.push(Math.max(...perEpoch));
     rows.push({
-      seed, workers, trainImages: train.n, testAccuracy: Number((100 * final).toFixed(2)),
+      seed,
+      workers,
+      trainImages: train.n,
+      testAccuracy: Number((100 * final).toFixed(2)),
       perEpochTestAccuracy: perEpoch.map((a) => (100 * a).toFixed(2)).join(' / '),
-      seconds: Math.round(seconds), imagesPerSecond: Math.round(r.imagesPerSecond),
+      seconds: Math.round(seconds),
+      imagesPerSecond: Math.round(r.imagesPerSecond),
     });
   }
   const committed = (await loadModel(pretrainedPath('mnist-cnn', dataDir()))).model;
@@ -65,7 +86,15 @@ export async function benchSeeds(): Promise<{ section: string; description: stri
   const f = meanSd(finals);
   const b = meanSd(bests);
   const above99 = finals.filter((a) => a >= 0.99).length;
-  rows.push({ seed: 'mean ± sd', workers, trainImages: train.n, testAccuracy: `${(100 * f.mean).toFixed(2)} ± ${(100 * f.sd).toFixed(2)}`, perEpochTestAccuracy: null, seconds: null, imagesPerSecond: null });
+  rows.push({
+    seed: 'mean ± sd',
+    workers,
+    trainImages: train.n,
+    testAccuracy: `${(100 * f.mean).toFixed(2)} ± ${(100 * f.sd).toFixed(2)}`,
+    perEpochTestAccuracy: null,
+    seconds: null,
+    imagesPerSecond: null,
+  });
   return {
     section: 'seeds',
     description: `Reference recipe (MNIST CNN, Adam 1e-3, batch 500, 6 epochs, ${backend.name}), ${seeds.length} seeds (init = shuffle seed), data-parallel on ${workers} threads: test accuracy on the 10,000 test images`,

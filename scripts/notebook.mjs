@@ -37,13 +37,24 @@ const env = {
   ...(args.includes('--quick') ? { DKNN_QUICK: '1' } : {}),
 };
 const jupyter = process.env.JUPYTER_NOTEBOOK ?? 'jupyter-notebook';
-const child = spawn(jupyter, [
-  '--no-browser', '--ip=127.0.0.1', `--port=${port}`, '--port-retries=0', `--NotebookApp.token=${token}`,
-  `--notebook-dir=${join(root, 'notebooks')}`, '--NotebookApp.open_browser=False',
-  ...(process.getuid?.() === 0 ? ['--allow-root'] : []),
-], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+const child = spawn(
+  jupyter,
+  [
+    '--no-browser',
+    '--ip=127.0.0.1',
+    `--port=${port}`,
+    '--port-retries=0',
+    `--NotebookApp.token=${token}`,
+    `--notebook-dir=${join(root, 'notebooks')}`,
+    '--NotebookApp.open_browser=False',
+    ...(process.getuid?.() === 0 ? ['--allow-root'] : []),
+  ],
+  { env, stdio: ['ignore', 'inherit', 'inherit'] },
+);
 child.on('error', (e) => {
-  console.error(`npm run notebook: cannot start ${jupyter} (${e.message}); install it with: sudo apt-get install jupyter-notebook (scripts/setup.sh does)`);
+  console.error(
+    `npm run notebook: cannot start ${jupyter} (${e.message}); install it with: sudo apt-get install jupyter-notebook (scripts/setup.sh does)`,
+  );
   process.exit(1);
 });
 // Announce the URL once the server answers.
@@ -57,6 +68,8 @@ for (let i = 0; i < 600; i++) {
   }
   await new Promise((res) => setTimeout(res, 100));
 }
-console.log(`\nJupyter (tslab kernel, dknn-ts) on ${base}/tree?token=${token}\nOpen that URL in a browser; stop the server with Ctrl-C.\n`);
+console.log(
+  `\nJupyter (tslab kernel, dknn-ts) on ${base}/tree?token=${token}\nOpen that URL in a browser; stop the server with Ctrl-C.\n`,
+);
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill('SIGTERM'));
 child.on('exit', (code) => process.exit(code ?? 0));

@@ -23,7 +23,9 @@ args.forEach((a, i) => {
   if (a !== '--set') return;
   const m = /^([A-Za-z][A-Za-z0-9]*)=(.*)$/.exec(args[i + 1] ?? '');
   if (!m) {
-    console.error(`run-notebooks: --set expects name=value with a camelCase parameter name, found ${JSON.stringify(args[i + 1] ?? '')}`);
+    console.error(
+      `run-notebooks: --set expects name=value with a camelCase parameter name, found ${JSON.stringify(args[i + 1] ?? '')}`,
+    );
     process.exit(2);
   }
   sets[`DKNN_${m[1].replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()}`] = m[2];
@@ -58,8 +60,10 @@ function cellErrors(path) {
   const msgs = [];
   nb.cells.forEach((c, i) => {
     for (const o of c.outputs ?? []) {
-      if (o.output_type === 'stream' && o.name === 'stderr') msgs.push(`cell ${i} stderr:\n${[].concat(o.text).join('')}`);
-      if (o.output_type === 'error') msgs.push(`cell ${i} error: ${o.ename}: ${o.evalue}\n${(o.traceback ?? []).join('\n')}`);
+      if (o.output_type === 'stream' && o.name === 'stderr')
+        msgs.push(`cell ${i} stderr:\n${[].concat(o.text).join('')}`);
+      if (o.output_type === 'error')
+        msgs.push(`cell ${i} error: ${o.ename}: ${o.evalue}\n${(o.traceback ?? []).join('\n')}`);
     }
   });
   return msgs.join('\n');
@@ -72,9 +76,18 @@ for (const file of notebooks) {
   const t0 = Date.now();
   const tmpName = `${name}.partial`;
   const exec = run([
-    'nbconvert', '--to', 'notebook', '--execute', '--allow-errors',
-    '--ExecutePreprocessor.timeout=-1', '--ExecutePreprocessor.kernel_name=tslab',
-    '--output-dir', outDir, '--output', tmpName, join('notebooks', file),
+    'nbconvert',
+    '--to',
+    'notebook',
+    '--execute',
+    '--allow-errors',
+    '--ExecutePreprocessor.timeout=-1',
+    '--ExecutePreprocessor.kernel_name=tslab',
+    '--output-dir',
+    outDir,
+    '--output',
+    tmpName,
+    join('notebooks', file),
   ]);
   const executed = join(outDir, `${tmpName}.ipynb`);
   const errors = cellErrors(executed);
@@ -83,11 +96,24 @@ for (const file of notebooks) {
   const hasError = errors.length > 0;
   if (!exec.ok || hasError) {
     failed++;
-    console.error(`✗ ${file} failed after ${((Date.now() - t0) / 1000).toFixed(1)} s\n${exec.out.split('\n').slice(-15).join('\n')}\n${errors}`);
+    console.error(
+      `✗ ${file} failed after ${((Date.now() - t0) / 1000).toFixed(1)} s\n${exec.out.split('\n').slice(-15).join('\n')}\n${errors}`,
+    );
     rmSync(executed, { force: true });
     continue;
   }
-  const html = run(['nbconvert', '--to', 'html', '--template', 'dknn', '--output-dir', outDir, '--output', tmpName, executed]);
+  const html = run([
+    'nbconvert',
+    '--to',
+    'html',
+    '--template',
+    'dknn',
+    '--output-dir',
+    outDir,
+    '--output',
+    tmpName,
+    executed,
+  ]);
   if (!html.ok) {
     failed++;
     console.error(`✗ ${file}: HTML export failed\n${html.out}`);
@@ -96,7 +122,9 @@ for (const file of notebooks) {
   renameSync(executed, join(outDir, `${name}.ipynb`));
   renameSync(join(outDir, `${tmpName}.html`), join(outDir, `${name}.html`));
   ran[name] = (Date.now() - t0) / 1000;
-  console.log(`✓ ${file} → ${join(outDir, `${name}.html`)} (${((Date.now() - t0) / 1000).toFixed(1)} s, ${full ? 'full' : 'quick'} mode)`);
+  console.log(
+    `✓ ${file} → ${join(outDir, `${name}.html`)} (${((Date.now() - t0) / 1000).toFixed(1)} s, ${full ? 'full' : 'quick'} mode)`,
+  );
 }
 await writeIndex();
 process.exit(failed ? 1 : 0);
@@ -105,14 +133,26 @@ process.exit(failed ? 1 : 0);
 async function writeIndex() {
   const { reportIndexHtml } = await import(join(root, 'lib', 'dist', 'report', 'index-page.js'));
   const { writeFileAtomic } = await import(join(root, 'lib', 'dist', 'artefacts', 'atomic.js'));
-  const names = readdirSync(outDir).filter((f) => f.endsWith('.html') && f !== 'index.html' && !f.includes('.partial')).map((f) => f.replace(/\.html$/, '')).sort();
+  const names = readdirSync(outDir)
+    .filter((f) => f.endsWith('.html') && f !== 'index.html' && !f.includes('.partial'))
+    .map((f) => f.replace(/\.html$/, ''))
+    .sort();
   const failedNow = new Set(notebooks.map((f) => f.replace(/\.ipynb$/, '')).filter((n) => !(n in ran)));
   const entries = names.map((name) => {
     const path = join(outDir, `${name}.results.json`);
     const results = existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : null;
     const recorded = results ? results.provenance.stages.reduce((t, st) => t + st.seconds, 0) : null;
-    return { notebook: name, href: `${name}.html`, results, seconds: ran[name] ?? recorded, status: failedNow.has(name) ? 'failed' : 'ok' };
+    return {
+      notebook: name,
+      href: `${name}.html`,
+      results,
+      seconds: ran[name] ?? recorded,
+      status: failedNow.has(name) ? 'failed' : 'ok',
+    };
   });
-  writeFileAtomic(join(outDir, 'index.html'), reportIndexHtml(entries, { title: `dknn-ts reports (${full ? 'full size' : 'quick mode'})` }));
+  writeFileAtomic(
+    join(outDir, 'index.html'),
+    reportIndexHtml(entries, { title: `dknn-ts reports (${full ? 'full size' : 'quick mode'})` }),
+  );
   console.log(`index: ${join(outDir, 'index.html')}`);
 }

@@ -26,7 +26,9 @@ let files = walk(join(root, 'test'));
 if (unitOnly) files = files.filter((f) => !SLOW.some((s) => f.startsWith(s)));
 if (filters.length) files = files.filter((f) => filters.some((s) => f.includes(s)));
 // Slow end-to-end suites last, so a unit failure shows up early.
-files.sort((a, b) => Number(SLOW.some((s) => a.startsWith(s))) - Number(SLOW.some((s) => b.startsWith(s))) || a.localeCompare(b));
+files.sort(
+  (a, b) => Number(SLOW.some((s) => a.startsWith(s))) - Number(SLOW.some((s) => b.startsWith(s))) || a.localeCompare(b),
+);
 if (files.length === 0) {
   console.error('run-tests: no test files matched');
   process.exit(1);

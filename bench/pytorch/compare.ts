@@ -60,7 +60,10 @@ export function compareRuns(name: string, ours: Run, theirs: Run): CrosscheckRow
   const db = accuracy(b.dnnPrediction, b.label);
   const ka = accuracy(a.prediction, a.label);
   const kb = accuracy(b.prediction, b.label);
-  const oursSeconds = { ...(ours.timings ?? {}), ...(ours.attack && !ours.attack.cached ? { craft: ours.attack.seconds } : {}) };
+  const oursSeconds = {
+    ...(ours.timings ?? {}),
+    ...(ours.attack && !ours.attack.cached ? { craft: ours.attack.seconds } : {}),
+  };
   return {
     inputs: name,
     n,
@@ -83,13 +86,26 @@ function markdown(rows: CrosscheckRow[], meta: Record<string, string>): string {
     '',
     '| inputs | n | DNN accuracy dknn-ts / PyTorch (Δ) | DkNN accuracy dknn-ts / PyTorch (Δ) | mean credibility dknn-ts / PyTorch | identical DkNN predictions | identical credibility | identical DNN predictions |',
     '|---|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.inputs} | ${r.n} | ${f(r.dnnAccuracy.dknnTs)} / ${f(r.dnnAccuracy.pytorch)} (${r.dnnAccuracy.difference >= 0 ? '+' : ''}${f(r.dnnAccuracy.difference)}) | ${f(r.dknnAccuracy.dknnTs)} / ${f(r.dknnAccuracy.pytorch)} (${r.dknnAccuracy.difference >= 0 ? '+' : ''}${f(r.dknnAccuracy.difference)}) | ${f(r.meanCredibility.dknnTs)} / ${f(r.meanCredibility.pytorch)} | ${r.identicalDkNNPredictions} (${((100 * r.identicalDkNNPredictions) / r.n).toFixed(2)} %) | ${r.identicalCredibility} | ${r.identicalDnnPredictions} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.inputs} | ${r.n} | ${f(r.dnnAccuracy.dknnTs)} / ${f(r.dnnAccuracy.pytorch)} (${r.dnnAccuracy.difference >= 0 ? '+' : ''}${f(r.dnnAccuracy.difference)}) | ${f(r.dknnAccuracy.dknnTs)} / ${f(r.dknnAccuracy.pytorch)} (${r.dknnAccuracy.difference >= 0 ? '+' : ''}${f(r.dknnAccuracy.difference)}) | ${f(r.meanCredibility.dknnTs)} / ${f(r.meanCredibility.pytorch)} | ${r.identicalDkNNPredictions} (${((100 * r.identicalDkNNPredictions) / r.n).toFixed(2)} %) | ${r.identicalCredibility} | ${r.identicalDnnPredictions} |`,
+    ),
     '',
     'Seconds per stage, as each run recorded them:',
     '',
-    ...rows.map((r) => `- ${r.inputs}: dknn-ts ${Object.entries(r.seconds.dknnTs).filter(([k]) => k.endsWith('.total') || k === 'craft').map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}; PyTorch ${Object.entries(r.seconds.pytorch).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`),
+    ...rows.map(
+      (r) =>
+        `- ${r.inputs}: dknn-ts ${Object.entries(r.seconds.dknnTs)
+          .filter(([k]) => k.endsWith('.total') || k === 'craft')
+          .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+          .join(', ')}; PyTorch ${Object.entries(r.seconds.pytorch)
+          .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+          .join(', ')}`,
+    ),
     '',
-    `Run: ${Object.entries(meta).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    `Run: ${Object.entries(meta)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
     '',
   ];
   return lines.join('\n');
@@ -104,10 +120,17 @@ function main(): void {
   const rows = pairs.map((p) => {
     const [name, files] = p.split('=');
     const [ours, theirs] = files.split(',');
-    return compareRuns(name, JSON.parse(readFileSync(ours, 'utf8')) as Run, JSON.parse(readFileSync(theirs, 'utf8')) as Run);
+    return compareRuns(
+      name,
+      JSON.parse(readFileSync(ours, 'utf8')) as Run,
+      JSON.parse(readFileSync(theirs, 'utf8')) as Run,
+    );
   });
   const meta = { commit: gitCommit(), date: new Date().toISOString() };
-  writeFileAtomic(join(outDir, 'pytorch-crosscheck.json'), `${JSON.stringify({ section: 'pytorch-crosscheck', rows, meta }, null, 2)}\n`);
+  writeFileAtomic(
+    join(outDir, 'pytorch-crosscheck.json'),
+    `${JSON.stringify({ section: 'pytorch-crosscheck', rows, meta }, null, 2)}\n`,
+  );
   const md = markdown(rows, meta);
   writeFileAtomic(join(outDir, 'pytorch-crosscheck.md'), md);
   process.stdout.write(md);

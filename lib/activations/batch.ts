@@ -11,11 +11,22 @@ import type { ImageBatch } from '../data/types';
 
 /** A model with one output per layer of `layers` (never dispose it: that would dispose the shared weights). */
 export function layersModel(model: tf.LayersModel, layers: readonly string[]): tf.LayersModel {
-  return tf.model({ inputs: model.inputs, outputs: layers.map((name) => model.getLayer(name).output as tf.SymbolicTensor) });
+  return tf.model({
+    inputs: model.inputs,
+    outputs: layers.map((name) => model.getLayer(name).output as tf.SymbolicTensor),
+  });
 }
 
 /** Runs `sub` on images [b, e) of `data` and writes layer l's rows into `out[l]` from row `b − rowZero`. */
-export async function extractBatchHere(sub: tf.LayersModel, data: ImageBatch, b: number, e: number, out: readonly Float32Array[], dims: readonly number[], rowZero: number): Promise<void> {
+export async function extractBatchHere(
+  sub: tf.LayersModel,
+  data: ImageBatch,
+  b: number,
+  e: number,
+  out: readonly Float32Array[],
+  dims: readonly number[],
+  rowZero: number,
+): Promise<void> {
   const { height, width, channels } = data;
   const pixels = height * width * channels;
   const outputs = tf.tidy(() => {
@@ -28,7 +39,8 @@ export async function extractBatchHere(sub: tf.LayersModel, data: ImageBatch, b:
   const heap = activeWasmBackend();
   try {
     for (let l = 0; l < out.length; l++) {
-      const values = heap && outputs[l].dtype === 'float32' ? heap.typedArrayFromHeap(outputs[l]) : await outputs[l].data();
+      const values =
+        heap && outputs[l].dtype === 'float32' ? heap.typedArrayFromHeap(outputs[l]) : await outputs[l].data();
       out[l].set(values as Float32Array, (b - rowZero) * dims[l]);
     }
   } finally {
@@ -40,7 +52,11 @@ export async function extractBatchHere(sub: tf.LayersModel, data: ImageBatch, b:
  * The float32 offsets in a worker's staging slot (`activation-workers.ts`) of a batch of `count`
  * images: the images (count × pixels) from 0, then each layer's rows (count × dims[l]) in order.
  */
-export function slotLayout(count: number, pixels: number, dims: readonly number[]): { layers: number[]; floats: number } {
+export function slotLayout(
+  count: number,
+  pixels: number,
+  dims: readonly number[],
+): { layers: number[]; floats: number } {
   let at = count * pixels;
   const layers = dims.map((d) => {
     const here = at;

@@ -42,17 +42,37 @@ export interface CachedActivations {
 }
 
 /** The cache inputs of one layer's activations (what its entry is keyed by). */
-export function activationCacheParts(data: ImageBatch, imagesSha256: string, hash: string, layer: string, dim: number): Record<string, unknown> {
+export function activationCacheParts(
+  data: ImageBatch,
+  imagesSha256: string,
+  hash: string,
+  layer: string,
+  dim: number,
+): Record<string, unknown> {
   return {
-    artefact: 'dknn-activations', version: 1, modelHash: hash, images: imagesSha256, n: data.n,
-    height: data.height, width: data.width, channels: data.channels, layer, dim, backend: engineKey(),
-  }; // prettier-ignore
+    artefact: 'dknn-activations',
+    version: 1,
+    modelHash: hash,
+    images: imagesSha256,
+    n: data.n,
+    height: data.height,
+    width: data.width,
+    channels: data.channels,
+    layer,
+    dim,
+    backend: engineKey(),
+  };
 }
 
 const since = (t: number) => (performance.now() - t) / 1000;
 
 /** The raw activations of `layers` for all of `data`, through the cache (see the module comment). The model is only read. */
-export async function cachedActivations(model: tf.LayersModel, data: ImageBatch, layers: readonly string[], options: CachedActivationsOptions): Promise<CachedActivations> {
+export async function cachedActivations(
+  model: tf.LayersModel,
+  data: ImageBatch,
+  layers: readonly string[],
+  options: CachedActivationsOptions,
+): Promise<CachedActivations> {
   const { cache } = options;
   const dims = layerDims(model, layers, 'cachedActivations');
   const values: (Float32Array | undefined)[] = layers.map(() => undefined);
@@ -81,7 +101,12 @@ export async function cachedActivations(model: tf.LayersModel, data: ImageBatch,
   if (todo.length > 0) {
     let t = performance.now();
     const into = todo.map((layer) => store[layers.indexOf(layer)]);
-    const acts = await extractActivations(model, data, todo, { batchSize: options.batchSize, onProgress: options.onProgress, workers: options.workers, into });
+    const acts = await extractActivations(model, data, todo, {
+      batchSize: options.batchSize,
+      onProgress: options.onProgress,
+      workers: options.workers,
+      into,
+    });
     timings.extract = since(t);
     t = performance.now();
     for (const a of acts.layers) {

@@ -12,7 +12,8 @@ import type { ExtractBatchMessage, ExtractWorkerData, ExtractWorkerReply } from 
 import type { ImageBatch } from '../data/types';
 
 const port = parentPort;
-if (!port) throw new Error('extract-worker: must run in a worker thread (started by extractActivations with workers > 1)');
+if (!port)
+  throw new Error('extract-worker: must run in a worker thread (started by extractActivations with workers > 1)');
 const reply = (m: ExtractWorkerReply) => port!.postMessage(m);
 
 async function main(): Promise<void> {
@@ -29,7 +30,13 @@ async function main(): Promise<void> {
       }
       // The batch is computed as on the main thread, its rows land in the shared slot.
       const pixels = m.shape[0] * m.shape[1] * m.shape[2];
-      const images: ImageBatch = { images: new Float32Array(m.slot, 0, m.count * pixels), n: m.count, height: m.shape[0], width: m.shape[1], channels: m.shape[2] };
+      const images: ImageBatch = {
+        images: new Float32Array(m.slot, 0, m.count * pixels),
+        n: m.count,
+        height: m.shape[0],
+        width: m.shape[1],
+        channels: m.shape[2],
+      };
       const at = slotLayout(m.count, pixels, m.dims).layers;
       const out = m.dims.map((d, l) => new Float32Array(m.slot, 4 * at[l], m.count * d));
       extractBatchHere(sub, images, 0, m.count, out, m.dims, 0).then(

@@ -97,7 +97,10 @@ export function layerDims(model: tf.LayersModel, layers: readonly string[], wher
       throw new Error(`${where}: layer ${name} has several outputs; expected one`);
     }
     const dims = (shape as (number | null)[]).slice(1);
-    if (dims.some((d) => d === null)) throw new Error(`${where}: layer ${name} has output shape [${shape.join(', ')}]; every axis but the batch must be known`);
+    if (dims.some((d) => d === null))
+      throw new Error(
+        `${where}: layer ${name} has output shape [${shape.join(', ')}]; every axis but the batch must be known`,
+      );
     return (dims as number[]).reduce((a, b) => a * b, 1);
   });
 }
@@ -133,16 +136,22 @@ export async function extractActivations(
   const { height, width, channels } = data;
   const pixels = height * width * channels;
   if (!Number.isSafeInteger(data.n) || data.n < 0 || data.images.length !== data.n * pixels) {
-    throw new Error(`extractActivations: expected ${data.n}×${height}×${width}×${channels} = ${data.n * pixels} pixel values, found ${data.images.length}`);
+    throw new Error(
+      `extractActivations: expected ${data.n}×${height}×${width}×${channels} = ${data.n * pixels} pixel values, found ${data.images.length}`,
+    );
   }
   const inShape = model.inputs[0]?.shape.slice(1);
   if (model.inputs.length !== 1 || !inShape || inShape.join(',') !== [height, width, channels].join(',')) {
-    throw new Error(`extractActivations: the model takes input of shape [${inShape?.join(', ')}], the images are [${height}, ${width}, ${channels}]`);
+    throw new Error(
+      `extractActivations: the model takes input of shape [${inShape?.join(', ')}], the images are [${height}, ${width}, ${channels}]`,
+    );
   }
   const start = options.start ?? 0;
   const end = options.end ?? data.n;
   if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end > data.n || start > end) {
-    throw new RangeError(`extractActivations: bad range [${start}, ${end}) for ${data.n} images (need integers 0 <= start <= end <= ${data.n})`);
+    throw new RangeError(
+      `extractActivations: bad range [${start}, ${end}) for ${data.n} images (need integers 0 <= start <= end <= ${data.n})`,
+    );
   }
   const n = end - start;
   if (options.into && options.into.length > layers.length) {
@@ -153,7 +162,9 @@ export async function extractActivations(
     const given = options.into?.[l];
     if (given !== undefined) {
       if (!(given instanceof Float32Array) || given.length < need) {
-        throw new Error(`extractActivations: into[${l}] (layer ${name}) must be a Float32Array of at least ${n} × ${dims[l]} = ${need} values, found ${given instanceof Float32Array ? given.length : typeof given}`);
+        throw new Error(
+          `extractActivations: into[${l}] (layer ${name}) must be a Float32Array of at least ${n} × ${dims[l]} = ${need} values, found ${given instanceof Float32Array ? given.length : typeof given}`,
+        );
       }
       return { name, dim: dims[l], values: given.length === need ? given : given.subarray(0, need) };
     }
@@ -163,7 +174,14 @@ export async function extractActivations(
   const workers = extractWorkerCount(options.workers ?? 1, n, batchSize);
   if (workers > 1) {
     const pool = await activationPool(model, workers);
-    await pool.extract(data, [...layers], dims, out.map((o) => o.values), { start, end, batchSize }, options.onProgress);
+    await pool.extract(
+      data,
+      [...layers],
+      dims,
+      out.map((o) => o.values),
+      { start, end, batchSize },
+      options.onProgress,
+    );
     return { layers: out, n };
   }
 

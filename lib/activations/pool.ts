@@ -31,7 +31,8 @@ export const AUTO_WORKERS_MIN_IMAGES = 2000;
 export function extractWorkerCount(option: number | 'auto', n: number, batchSize: number): number {
   const batches = Math.max(1, Math.ceil(n / batchSize));
   if (option !== 'auto') {
-    if (!Number.isSafeInteger(option) || option < 1) throw new RangeError(`workers must be a positive integer or 'auto', found ${String(option)}`);
+    if (!Number.isSafeInteger(option) || option < 1)
+      throw new RangeError(`workers must be a positive integer or 'auto', found ${String(option)}`);
     return Math.min(option, batches);
   }
   if (tf.getBackend() === 'tensorflow' || n < AUTO_WORKERS_MIN_IMAGES) return 1;
@@ -85,31 +86,47 @@ export class ActivationPool {
   /** Settles when the extraction in progress ends (see {@link extract}). */
   private turnEnd: Promise<void> = Promise.resolve();
 
-  private constructor(private readonly model: tf.LayersModel, readonly size: number, workerData: ExtractWorkerData) {
-    const { script, evalCode } = workerEntry(__dirname, __filename, 'extract-worker', 'extractActivations with workers > 1');
+  private constructor(
+    private readonly model: tf.LayersModel,
+    readonly size: number,
+    workerData: ExtractWorkerData,
+  ) {
+    const { script, evalCode } = workerEntry(
+      __dirname,
+      __filename,
+      'extract-worker',
+      'extractActivations with workers > 1',
+    );
     const readies: Promise<void>[] = [];
     for (let i = 0; i < size - 1; i++) {
-      const w = new Worker(script, { eval: evalCode, workerData, execArgv: process.execArgv, name: `dknn-extract-${i + 1}` });
+      const w = new Worker(script, {
+        eval: evalCode,
+        workerData,
+        execArgv: process.execArgv,
+        name: `dknn-extract-${i + 1}`,
+      });
       this.workers.push(w);
-      readies.push(new Promise<void>((resolve, reject) => {
-        w.on('message', (m: ExtractWorkerReply) => {
-          if (m.type === 'ready') return resolve();
-          if (m.type === 'error') {
-            const e = new Error(`extraction worker ${i + 1} failed: ${m.message}`);
-            reject(e);
-            return this.fail(e);
-          }
-          const p = this.pending.get(m.id!);
-          this.pending.delete(m.id!);
-          p?.resolve();
-        });
-        w.on('error', (e) => {
-          const err = new Error(`extraction worker ${i + 1} failed: ${e.message}`);
-          reject(err);
-          this.fail(err);
-        });
-        w.on('exit', (code) => this.fail(new Error(`extraction worker ${i + 1} exited with code ${code}`)));
-      }));
+      readies.push(
+        new Promise<void>((resolve, reject) => {
+          w.on('message', (m: ExtractWorkerReply) => {
+            if (m.type === 'ready') return resolve();
+            if (m.type === 'error') {
+              const e = new Error(`extraction worker ${i + 1} failed: ${m.message}`);
+              reject(e);
+              return this.fail(e);
+            }
+            const p = this.pending.get(m.id!);
+            this.pending.delete(m.id!);
+            p?.resolve();
+          });
+          w.on('error', (e) => {
+            const err = new Error(`extraction worker ${i + 1} failed: ${e.message}`);
+            reject(err);
+            this.fail(err);
+          });
+          w.on('exit', (code) => this.fail(new Error(`extraction worker ${i + 1} exited with code ${code}`)));
+        }),
+      );
     }
     this.ready = Promise.all(readies).then(() => undefined);
     this.ready.catch(() => undefined);
@@ -123,8 +140,13 @@ export class ActivationPool {
 
   /** A pool of `size` threads (this one and `size − 1` workers) running `model` (its current weights). */
   static async create(model: tf.LayersModel, size: number): Promise<ActivationPool> {
-    if (!Number.isSafeInteger(size) || size < 2) throw new RangeError(`an activation pool needs at least 2 threads (this one and a worker), found ${size}`);
-    return new ActivationPool(model, size, { artifacts: await modelArtifacts(model), backend: tf.getBackend(), kernelMode: wasmKernelMode() });
+    if (!Number.isSafeInteger(size) || size < 2)
+      throw new RangeError(`an activation pool needs at least 2 threads (this one and a worker), found ${size}`);
+    return new ActivationPool(model, size, {
+      artifacts: await modelArtifacts(model),
+      backend: tf.getBackend(),
+      kernelMode: wasmKernelMode(),
+    });
   }
 
   private fail(e: Error): void {
@@ -139,14 +161,29 @@ export class ActivationPool {
   }
 
   /** Runs `job` on worker `w` through staging slot `slot`; resolves when the rows are in the slot. */
-  private run(w: Worker, slot: SharedArrayBuffer, layers: string[], dims: number[], data: ImageBatch, job: Job, pixels: number): Promise<void> {
+  private run(
+    w: Worker,
+    slot: SharedArrayBuffer,
+    layers: string[],
+    dims: number[],
+    data: ImageBatch,
+    job: Job,
+    pixels: number,
+  ): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     const count = job.end - job.start;
     new Float32Array(slot, 0, count * pixels).set(data.images.subarray(job.start * pixels, job.end * pixels));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      const msg: ExtractBatchMessage = { id, layers, dims, shape: [data.height, data.width, data.channels], count, slot };
+      const msg: ExtractBatchMessage = {
+        id,
+        layers,
+        dims,
+        shape: [data.height, data.width, data.channels],
+        count,
+        slot,
+      };
       w.postMessage(msg);
     });
   }
@@ -166,14 +203,30 @@ export class ActivationPool {
    * rows into `out[l]` (row 0 = image `start`), on this thread and the workers. Progress after
    * every batch.
    */
-  extract(data: ImageBatch, layers: string[], dims: number[], out: Float32Array[], range: { start: number; end: number; batchSize: number }, onProgress?: ProgressCallback, stage = `extract ${layers.join('+')}`): Promise<void> {
+  extract(
+    data: ImageBatch,
+    layers: string[],
+    dims: number[],
+    out: Float32Array[],
+    range: { start: number; end: number; batchSize: number },
+    onProgress?: ProgressCallback,
+    stage = `extract ${layers.join('+')}`,
+  ): Promise<void> {
     // One call at a time: the staging slots are the pool's (a second call waits for the first).
     const run = this.turnEnd.then(() => this.extractNow(data, layers, dims, out, range, onProgress, stage));
     this.turnEnd = run.catch(() => undefined);
     return run;
   }
 
-  private async extractNow(data: ImageBatch, layers: string[], dims: number[], out: Float32Array[], range: { start: number; end: number; batchSize: number }, onProgress: ProgressCallback | undefined, stage: string): Promise<void> {
+  private async extractNow(
+    data: ImageBatch,
+    layers: string[],
+    dims: number[],
+    out: Float32Array[],
+    range: { start: number; end: number; batchSize: number },
+    onProgress: ProgressCallback | undefined,
+    stage: string,
+  ): Promise<void> {
     const { start, end, batchSize } = range;
     const jobs: Job[] = [];
     for (let b = start; b < end; b += batchSize) jobs.push({ start: b, end: Math.min(end, b + batchSize) });
@@ -211,11 +264,20 @@ export class ActivationPool {
     for (const w of this.workers) w.ref(); // while busy, the workers keep the process alive
     try {
       if (this.failure) throw this.failure;
-      const lanes = [...this.workers.flatMap((w, i) => Array.from({ length: WORKER_QUEUE }, (_, q) => queued(w, slots[i * WORKER_QUEUE + q]))), here];
-      await Promise.all(lanes.map((lane) => lane().catch((e: unknown) => {
-        next = jobs.length; // the other lanes stop after their current batch
-        throw e;
-      })));
+      const lanes = [
+        ...this.workers.flatMap((w, i) =>
+          Array.from({ length: WORKER_QUEUE }, (_, q) => queued(w, slots[i * WORKER_QUEUE + q])),
+        ),
+        here,
+      ];
+      await Promise.all(
+        lanes.map((lane) =>
+          lane().catch((e: unknown) => {
+            next = jobs.length; // the other lanes stop after their current batch
+            throw e;
+          }),
+        ),
+      );
     } finally {
       if (this.failure) this.close();
       else this.idle();

@@ -61,29 +61,52 @@ export interface AttackBench {
 }
 
 /** Runs the sweep (see the module comment) on `inputs` with the bench's training set, caches and timers (e.g. an `Experiment`). */
-export async function adaptiveAttackSweep(ex: AttackBench, dknn: DkNN, inputs: LabeledImages, options: AdaptiveSweepOptions): Promise<AdaptiveSweepRow[]> {
+export async function adaptiveAttackSweep(
+  ex: AttackBench,
+  dknn: DkNN,
+  inputs: LabeledImages,
+  options: AdaptiveSweepOptions,
+): Promise<AdaptiveSweepRow[]> {
   const clean = options.clean ?? (await ex.predict(dknn, inputs, 'predict attack inputs'));
   const rows: AdaptiveSweepRow[] = [];
   for (const eps of options.epsilons) {
     const guided = await ex.timer.time(`guided attack ε ${eps}`, () =>
-      dknnGuidedAttack(dknn, ex.train, inputs, { eps, steps: options.steps, guides: options.guides, clean, cache: ex.cache.dir, onProgress: ex.progress() }));
+      dknnGuidedAttack(dknn, ex.train, inputs, {
+        eps,
+        steps: options.steps,
+        guides: options.guides,
+        clean,
+        cache: ex.cache.dir,
+        onProgress: ex.progress(),
+      }),
+    );
     const sets: [string, ImageBatch][] = [
       ['guided', guided],
       ['FGSM', await ex.craft(fgsmAttack({ eps }), inputs)],
-      ['BIM', await ex.craft(bimAttack({ eps, epsIter: options.bimEpsIter ?? 0.01, nbIter: options.bimNbIter ?? 100 }), inputs)],
+      [
+        'BIM',
+        await ex.craft(
+          bimAttack({ eps, epsIter: options.bimEpsIter ?? 0.01, nbIter: options.bimNbIter ?? 100 }),
+          inputs,
+        ),
+      ],
       ['mean-of-class', await meanOfClassAttack(dknn, ex.train, inputs, { eps, clean })],
     ];
     const runs = [];
-    for (const [name, set] of sets) runs.push({ name, prediction: await ex.predict(dknn, set, `predict ${name} ε ${eps}`) });
+    for (const [name, set] of sets)
+      runs.push({ name, prediction: await ex.predict(dknn, set, `predict ${name} ε ${eps}`) });
     const sums = runs.map((r) => summarizePrediction(r.prediction, inputs.labels));
     const worst = worstCaseOverAttacks(runs, inputs.labels);
     rows.push({
       eps,
       accuracy: Object.fromEntries(runs.map((r, i) => [r.name, sums[i].dknnAccuracy])),
       credibility: Object.fromEntries(runs.map((r, i) => [r.name, sums[i].meanCredibility])),
-      worstAccuracy: worst.dknnAccuracy, worstCredibility: worst.meanCredibility, worstFrom: worst.keptFrom,
-      guidedCredibleShare: 1 - sums[0].lowCredibilityShare, guidedSeconds: guided.seconds,
-    }); // prettier-ignore
+      worstAccuracy: worst.dknnAccuracy,
+      worstCredibility: worst.meanCredibility,
+      worstFrom: worst.keptFrom,
+      guidedCredibleShare: 1 - sums[0].lowCredibilityShare,
+      guidedSeconds: guided.seconds,
+    });
   }
   return rows;
 }

@@ -44,16 +44,27 @@ export function layerEvidence(pred: DkNNPrediction, trainLabels: ArrayLike<numbe
 }
 
 /** α(x, j) of input `row` in each layer: the neighbours whose label is not j. Rows: one per layer, then the sum. */
-export function layerNonconformity(evidence: LayerEvidence[], row: number, classNames?: readonly string[]): Record<string, string | number>[] {
+export function layerNonconformity(
+  evidence: LayerEvidence[],
+  row: number,
+  classNames?: readonly string[],
+): Record<string, string | number>[] {
   const C = evidence[0]?.numClasses ?? 0;
   const name = (c: number) => classNames?.[c] ?? String(c);
   const rows = evidence.map((e): Record<string, string | number> => {
-    if (row < 0 || row >= e.rows) throw new RangeError(`layerNonconformity: row ${row} is outside the ${e.rows} inputs`);
+    if (row < 0 || row >= e.rows)
+      throw new RangeError(`layerNonconformity: row ${row} is outside the ${e.rows} inputs`);
     const present = Array.from({ length: C }, (_, c) => e.counts[row * C + c]).reduce((s, v) => s + v, 0);
-    return { layer: e.layer, ...Object.fromEntries(Array.from({ length: C }, (_, c) => [`α(${name(c)})`, present - e.counts[row * C + c] + (e.k - present)])) };
+    return {
+      layer: e.layer,
+      ...Object.fromEntries(
+        Array.from({ length: C }, (_, c) => [`α(${name(c)})`, present - e.counts[row * C + c] + (e.k - present)]),
+      ),
+    };
   });
   const total: Record<string, string | number> = { layer: 'all layers' };
-  for (const key of Object.keys(rows[0] ?? {})) if (key !== 'layer') total[key] = rows.reduce((s, r) => s + (r[key] as number), 0);
+  for (const key of Object.keys(rows[0] ?? {}))
+    if (key !== 'layer') total[key] = rows.reduce((s, r) => s + (r[key] as number), 0);
   return [...rows, total];
 }
 
@@ -69,7 +80,12 @@ export interface LayerEvidenceMean {
 
 /** Per layer, the candidate labels and the agreement with the DNN averaged over the inputs. */
 export function evidenceByLayer(evidence: LayerEvidence[]): LayerEvidenceMean[] {
-  return evidence.map((e) => ({ layer: e.layer, k: e.k, candidates: mean(e.candidates), agreeWithDnn: mean(e.agreeWithDnn) }));
+  return evidence.map((e) => ({
+    layer: e.layer,
+    k: e.k,
+    candidates: mean(e.candidates),
+    agreeWithDnn: mean(e.agreeWithDnn),
+  }));
 }
 
 /** What {@link suspiciousLabels} finds. */
@@ -86,7 +102,11 @@ export interface SuspiciousLabels {
  * `minCredibility`, default 0.9): where the neighbours in every layer agree with each other but
  * not with the label, the label itself may be wrong.
  */
-export function suspiciousLabels(pred: DkNNPrediction, labels: ArrayLike<number>, options: { minCredibility?: number } = {}): SuspiciousLabels {
+export function suspiciousLabels(
+  pred: DkNNPrediction,
+  labels: ArrayLike<number>,
+  options: { minCredibility?: number } = {},
+): SuspiciousLabels {
   const min = options.minCredibility ?? 0.9;
   if (!(min >= 0 && min <= 1)) throw new RangeError(`minCredibility must be in [0, 1], found ${min}`);
   if (labels.length !== pred.n) throw new Error(`suspiciousLabels: expected ${pred.n} labels, found ${labels.length}`);

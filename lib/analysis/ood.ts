@@ -25,7 +25,11 @@ export interface OodRow {
   aurocDnnConfidence: number;
 }
 
-function joined(inDist: DkNNPrediction, out: DkNNPrediction, key: 'credibility' | 'dnnConfidence'): { scores: Float64Array; positives: Uint8Array } {
+function joined(
+  inDist: DkNNPrediction,
+  out: DkNNPrediction,
+  key: 'credibility' | 'dnnConfidence',
+): { scores: Float64Array; positives: Uint8Array } {
   const scores = new Float64Array(inDist.n + out.n);
   scores.set(inDist[key], 0);
   scores.set(out[key], inDist.n);
@@ -35,7 +39,10 @@ function joined(inDist: DkNNPrediction, out: DkNNPrediction, key: 'credibility' 
 }
 
 /** The row of each set (see {@link OodRow}); the in-distribution set itself can be one of them (AUROC 0.5). */
-export function outOfDistribution(inDist: DkNNPrediction, sets: { name: string; prediction: DkNNPrediction; parameter?: number }[]): OodRow[] {
+export function outOfDistribution(
+  inDist: DkNNPrediction,
+  sets: { name: string; prediction: DkNNPrediction; parameter?: number }[],
+): OodRow[] {
   if (inDist.n === 0) throw new Error('outOfDistribution: expected in-distribution inputs, found none');
   return sets.map((s) => {
     const p = s.prediction;
@@ -43,11 +50,15 @@ export function outOfDistribution(inDist: DkNNPrediction, sets: { name: string; 
     const cred = joined(inDist, p, 'credibility');
     const conf = joined(inDist, p, 'dnnConfidence');
     return {
-      name: s.name, n: p.n, parameter: s.parameter ?? null,
-      meanCredibility: mean(p.credibility), meanDnnConfidence: mean(p.dnnConfidence),
+      name: s.name,
+      n: p.n,
+      parameter: s.parameter ?? null,
+      meanCredibility: mean(p.credibility),
+      meanDnnConfidence: mean(p.dnnConfidence),
       lowCredibilityShare: shareBelow(p.credibility, 0.1),
-      aurocCredibility: rocAuc(cred.scores, cred.positives), aurocDnnConfidence: rocAuc(conf.scores, conf.positives),
-    }; // prettier-ignore
+      aurocCredibility: rocAuc(cred.scores, cred.positives),
+      aurocDnnConfidence: rocAuc(conf.scores, conf.positives),
+    };
   });
 }
 

@@ -51,9 +51,14 @@ export interface SummaryOptions {
  * The headline numbers of `pred` on inputs whose true labels are `labels`.
  * @throws when there are fewer labels than inputs summarised, or `rows` is out of range.
  */
-export function summarizePrediction(pred: DkNNPrediction, labels: ArrayLike<number>, options: SummaryOptions = {}): PredictionSummary {
+export function summarizePrediction(
+  pred: DkNNPrediction,
+  labels: ArrayLike<number>,
+  options: SummaryOptions = {},
+): PredictionSummary {
   const n = options.rows ?? pred.n;
-  if (!Number.isSafeInteger(n) || n < 1 || n > pred.n) throw new RangeError(`summarizePrediction: rows must be an integer in 1…${pred.n}, found ${n}`);
+  if (!Number.isSafeInteger(n) || n < 1 || n > pred.n)
+    throw new RangeError(`summarizePrediction: rows must be an integer in 1…${pred.n}, found ${n}`);
   if (labels.length < n) throw new Error(`summarizePrediction: expected at least ${n} labels, found ${labels.length}`);
   const low = options.lowCredibility ?? 0.1;
   const dnnOk = new Uint8Array(n);
@@ -103,9 +108,14 @@ export interface PerInputOptions {
  * One row per input: its index in the source set (`inputIndex`; not `index`, which danfo.js reserves), label, DkNN prediction, credibility, confidence, DNN prediction and
  * softmax confidence, and whether each is correct — for CSV files and data frames.
  */
-export function perInputColumns(pred: DkNNPrediction, labels: ArrayLike<number>, options: PerInputOptions = {}): Columns {
+export function perInputColumns(
+  pred: DkNNPrediction,
+  labels: ArrayLike<number>,
+  options: PerInputOptions = {},
+): Columns {
   const n = pred.n;
-  if (labels.length !== n) throw new Error(`perInputColumns: expected ${n} labels (one per input), found ${labels.length}`);
+  if (labels.length !== n)
+    throw new Error(`perInputColumns: expected ${n} labels (one per input), found ${labels.length}`);
   const idx = options.index ?? 0;
   const index = typeof idx === 'number' ? Int32Array.from({ length: n }, (_, i) => idx + i) : Int32Array.from(idx);
   if (index.length !== n) throw new Error(`perInputColumns: expected ${n} indices, found ${index.length}`);

@@ -21,23 +21,54 @@ export interface SweepRow {
   seconds: number;
 }
 
-function row(dknn: DkNN, pred: DkNNPrediction, labels: ArrayLike<number>, k: number, layers: readonly string[], formula: PValueFormula): SweepRow {
+function row(
+  dknn: DkNN,
+  pred: DkNNPrediction,
+  labels: ArrayLike<number>,
+  k: number,
+  layers: readonly string[],
+  formula: PValueFormula,
+): SweepRow {
   const t0 = performance.now();
   const p = dknn.rescore(pred, { k, layers, formula });
   const seconds = (performance.now() - t0) / 1000;
   const s = summarizePrediction(p, labels);
-  return { k, layers: [...layers], formula, dknnAccuracy: s.dknnAccuracy, meanCredibility: s.meanCredibility, ece: s.dknnEce, seconds };
+  return {
+    k,
+    layers: [...layers],
+    formula,
+    dknnAccuracy: s.dknnAccuracy,
+    meanCredibility: s.meanCredibility,
+    ece: s.dknnEce,
+    seconds,
+  };
 }
 
 /** The DkNN at every k in `ks` (default 1 … its k), with all its layers. */
-export function sweepK(dknn: DkNN, pred: DkNNPrediction, labels: ArrayLike<number>, options: { ks?: number[]; formula?: PValueFormula } = {}): SweepRow[] {
+export function sweepK(
+  dknn: DkNN,
+  pred: DkNNPrediction,
+  labels: ArrayLike<number>,
+  options: { ks?: number[]; formula?: PValueFormula } = {},
+): SweepRow[] {
   const ks = options.ks ?? Array.from({ length: dknn.k }, (_, i) => i + 1);
   return ks.map((k) => row(dknn, pred, labels, k, dknn.layers, options.formula ?? dknn.formula));
 }
 
 /** The DkNN on each layer subset (default: every single layer, the deepest 2, 3, … layers, and all of them). */
-export function sweepLayers(dknn: DkNN, pred: DkNNPrediction, labels: ArrayLike<number>, options: { subsets?: string[][]; k?: number; formula?: PValueFormula } = {}): SweepRow[] {
+export function sweepLayers(
+  dknn: DkNN,
+  pred: DkNNPrediction,
+  labels: ArrayLike<number>,
+  options: { subsets?: string[][]; k?: number; formula?: PValueFormula } = {},
+): SweepRow[] {
   const L = dknn.layers;
-  const subsets = options.subsets ?? [...L.map((l) => [l]), ...L.slice(1).map((_, i) => L.slice(i + 1)).filter((s) => s.length > 1), [...L]];
+  const subsets = options.subsets ?? [
+    ...L.map((l) => [l]),
+    ...L.slice(1)
+      .map((_, i) => L.slice(i + 1))
+      .filter((s) => s.length > 1),
+    [...L],
+  ];
   return subsets.map((s) => row(dknn, pred, labels, options.k ?? dknn.k, s, options.formula ?? dknn.formula));
 }

@@ -33,11 +33,18 @@ export interface WorstCase {
  * The per-input worst case over `runs` (see the module comment) against the true `labels`.
  * @throws when there is no run, or the runs cover different numbers of inputs than the labels.
  */
-export function worstCaseOverAttacks(runs: AttackRun[], labels: ArrayLike<number>, options: { lowCredibility?: number } = {}): WorstCase {
+export function worstCaseOverAttacks(
+  runs: AttackRun[],
+  labels: ArrayLike<number>,
+  options: { lowCredibility?: number } = {},
+): WorstCase {
   if (runs.length === 0) throw new Error('worstCaseOverAttacks: expected at least one attack run, found none');
   const n = labels.length;
   for (const r of runs) {
-    if (r.prediction.n !== n) throw new Error(`worstCaseOverAttacks: run ${JSON.stringify(r.name)} covers ${r.prediction.n} inputs, the labels ${n}`);
+    if (r.prediction.n !== n)
+      throw new Error(
+        `worstCaseOverAttacks: run ${JSON.stringify(r.name)} covers ${r.prediction.n} inputs, the labels ${n}`,
+      );
   }
   const low = options.lowCredibility ?? 0.1;
   const chosen = new Int32Array(n);
@@ -49,7 +56,8 @@ export function worstCaseOverAttacks(runs: AttackRun[], labels: ArrayLike<number
     let pick = -1;
     runs.forEach((r, a) => {
       const p = r.prediction;
-      if (p.predictions[i] !== labels[i] && (pick < 0 || p.credibility[i] > runs[pick].prediction.credibility[i])) pick = a;
+      if (p.predictions[i] !== labels[i] && (pick < 0 || p.credibility[i] > runs[pick].prediction.credibility[i]))
+        pick = a;
     });
     if (pick < 0) {
       pick = 0;

@@ -3,7 +3,19 @@
  * fsynced, then renamed over it. Temp files left by processes that died mid-write are removed the
  * next time anything is written into that folder.
  */
-import { accessSync, closeSync, constants, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { bytesOf, IO_CHUNK_BYTES } from './keys';
 
@@ -58,7 +70,8 @@ export function ensureDir(dir: string): void {
     try {
       mkdirSync(d);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new Error(`cannot create ${d}: ${(err as Error).message}`);
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw new Error(`cannot create ${d}: ${(err as Error).message}`);
     }
   }
 }
@@ -73,7 +86,9 @@ export function checkWritableDir(dir: string): void {
   try {
     closeSync(openSync(probe, 'w'));
   } catch (err) {
-    throw new Error(`cannot write into ${resolve(dir)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new Error(
+      `cannot write into ${resolve(dir)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   rmSync(probe, { force: true });
 }

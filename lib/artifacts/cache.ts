@@ -47,7 +47,8 @@ export class ArtifactCache {
   /** Where the artefact of `kind` computed from `parts` is (or would be) stored; null when caching is off. */
   path(kind: string, parts: Record<string, unknown>): string | null {
     if (this.dir === false) return null;
-    if (!/^[a-z0-9][a-z0-9-]*$/.test(kind)) throw new Error(`cache kind must be lower-case letters, digits and dashes, found ${JSON.stringify(kind)}`);
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(kind))
+      throw new Error(`cache kind must be lower-case letters, digits and dashes, found ${JSON.stringify(kind)}`);
     return join(this.dir, kind, `${cacheKey(parts)}.bin`);
   }
 
@@ -56,15 +57,22 @@ export class ArtifactCache {
    * undefined: no entry, or an entry that is damaged, made from other inputs or of another length
    * (these three warn once, naming the file). With `into`, values are read into it (a view is returned).
    */
-  read(kind: string, parts: Record<string, unknown>, length: number, options: { into?: Float32Array } = {}): CacheHit | undefined {
+  read(
+    kind: string,
+    parts: Record<string, unknown>,
+    length: number,
+    options: { into?: Float32Array } = {},
+  ): CacheHit | undefined {
     const path = this.path(kind, parts);
     if (path === null || !existsSync(path)) return undefined;
     try {
       const c = readContainer(path, { into: { values: options.into } });
       const stored = c.meta.parts;
-      if (canonicalJson(stored ?? null) !== canonicalJson(parts)) throw new ContainerError(`${path}: made from other inputs than its key says`);
+      if (canonicalJson(stored ?? null) !== canonicalJson(parts))
+        throw new ContainerError(`${path}: made from other inputs than its key says`);
       const a = c.get('values');
-      if (a.dtype !== 'float32' || a.values.length !== length) throw new ContainerError(`${path}: expected ${length} float32 values, found ${a.values.length} ${a.dtype}`);
+      if (a.dtype !== 'float32' || a.values.length !== length)
+        throw new ContainerError(`${path}: expected ${length} float32 values, found ${a.values.length} ${a.dtype}`);
       return { values: a.values as Float32Array, meta: c.meta };
     } catch (err) {
       if (!(err instanceof ContainerError)) throw err;
@@ -76,14 +84,25 @@ export class ArtifactCache {
   /** Checks, before long work, that entries of `kind` can be written (the folder is created). @throws naming the folder. */
   checkWritable(kind: string): void {
     if (this.dir === false) return;
-    if (!/^[a-z0-9][a-z0-9-]*$/.test(kind)) throw new Error(`cache kind must be lower-case letters, digits and dashes, found ${JSON.stringify(kind)}`);
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(kind))
+      throw new Error(`cache kind must be lower-case letters, digits and dashes, found ${JSON.stringify(kind)}`);
     checkWritableDir(join(this.dir, kind));
   }
 
   /** Stores `values` of `kind` computed from `parts`, with `meta`; returns the path (null when caching is off). */
-  write(kind: string, parts: Record<string, unknown>, values: Float32Array, meta: Record<string, unknown> = {}): string | null {
+  write(
+    kind: string,
+    parts: Record<string, unknown>,
+    values: Float32Array,
+    meta: Record<string, unknown> = {},
+  ): string | null {
     const path = this.path(kind, parts);
     if (path === null) return null;
-    return writeContainer(path, [{ name: 'values', values }], { ...meta, parts, kind, createdAt: new Date().toISOString() });
+    return writeContainer(path, [{ name: 'values', values }], {
+      ...meta,
+      parts,
+      kind,
+      createdAt: new Date().toISOString(),
+    });
   }
 }

@@ -32,7 +32,9 @@ function dtypeOf(values: ContainerValues): ContainerDtype {
   if (values instanceof Float64Array) return 'float64';
   if (values instanceof Int32Array) return 'int32';
   if (values instanceof Uint8Array) return 'uint8';
-  throw new ContainerError(`expected a Float32Array, Float64Array, Int32Array or Uint8Array, found ${(values as object)?.constructor?.name}`);
+  throw new ContainerError(
+    `expected a Float32Array, Float64Array, Int32Array or Uint8Array, found ${(values as object)?.constructor?.name}`,
+  );
 }
 
 /** One named array to store. `shape` defaults to `[values.length]`. */
@@ -85,7 +87,10 @@ export function writeContainer(path: string, arrays: ContainerArray[], meta: Rec
     names.add(a.name);
     const shape = a.shape ?? [a.values.length];
     const count = shape.reduce((x, y) => x * y, 1);
-    if (count !== a.values.length) throw new ContainerError(`${path}: array ${a.name} has shape [${shape}] = ${count} values, found ${a.values.length}`);
+    if (count !== a.values.length)
+      throw new ContainerError(
+        `${path}: array ${a.name} has shape [${shape}] = ${count} values, found ${a.values.length}`,
+      );
     const spec = { name: a.name, dtype: dtypeOf(a.values), shape, offset, byteLength: a.values.byteLength };
     offset = align8(offset + a.values.byteLength);
     return spec;
@@ -103,7 +108,9 @@ export function writeContainer(path: string, arrays: ContainerArray[], meta: Rec
     if (pad > 0) parts.push(new Uint8Array(pad));
   });
   const h = createHash('sha256');
-  for (const p of parts) for (let o = 0; o < p.byteLength; o += IO_CHUNK_BYTES) h.update(p.subarray(o, Math.min(p.byteLength, o + IO_CHUNK_BYTES)));
+  for (const p of parts)
+    for (let o = 0; o < p.byteLength; o += IO_CHUNK_BYTES)
+      h.update(p.subarray(o, Math.min(p.byteLength, o + IO_CHUNK_BYTES)));
   writeFileAtomic(path, ...parts, h.digest());
   return path;
 }
@@ -122,8 +129,13 @@ export interface ContainerContent {
   get(name: string): StoredArray;
 }
 
-function readFully(fd: number, target: Uint8Array, position: number, hash: ReturnType<typeof createHash> | null): boolean {
-  for (let off = 0; off < target.byteLength; ) {
+function readFully(
+  fd: number,
+  target: Uint8Array,
+  position: number,
+  hash: ReturnType<typeof createHash> | null,
+): boolean {
+  for (let off = 0; off < target.byteLength;) {
     const len = Math.min(IO_CHUNK_BYTES, target.byteLength - off);
     const got = readSync(fd, target, off, len, position + off);
     if (got === 0) return false;
@@ -138,10 +150,13 @@ function checkSpec(path: string, s: unknown, i: number, payloadBytes: number): A
   const bad = (why: string) => new ContainerError(`${path}: header array ${i} ${why}`);
   if (a === null || typeof a !== 'object') throw bad('is not an object');
   if (typeof a.name !== 'string') throw bad(`has no name (found ${JSON.stringify(a.name)})`);
-  if (!Object.prototype.hasOwnProperty.call(CTORS, a.dtype)) throw bad(`has dtype ${JSON.stringify(a.dtype)}, expected one of ${Object.keys(CTORS).join(', ')}`);
-  if (!Array.isArray(a.shape) || !a.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw bad(`has shape ${JSON.stringify(a.shape)}, expected non-negative integers`);
+  if (!Object.prototype.hasOwnProperty.call(CTORS, a.dtype))
+    throw bad(`has dtype ${JSON.stringify(a.dtype)}, expected one of ${Object.keys(CTORS).join(', ')}`);
+  if (!Array.isArray(a.shape) || !a.shape.every((d) => Number.isSafeInteger(d) && d >= 0))
+    throw bad(`has shape ${JSON.stringify(a.shape)}, expected non-negative integers`);
   const count = a.shape.reduce((x, y) => x * y, 1);
-  if (a.byteLength !== count * CTORS[a.dtype].BYTES_PER_ELEMENT) throw bad(`(${a.name}) has ${a.byteLength} bytes for shape [${a.shape}] of ${a.dtype}`);
+  if (a.byteLength !== count * CTORS[a.dtype].BYTES_PER_ELEMENT)
+    throw bad(`(${a.name}) has ${a.byteLength} bytes for shape [${a.shape}] of ${a.dtype}`);
   if (!Number.isSafeInteger(a.offset) || a.offset < 0 || a.offset % 8 !== 0 || a.offset + a.byteLength > payloadBytes) {
     throw bad(`(${a.name}) lies at bytes ${a.offset}…${a.offset + a.byteLength} of a ${payloadBytes}-byte payload`);
   }
@@ -166,7 +181,9 @@ export function readContainer(path: string, options: ReadContainerOptions = {}):
     const prefix = Buffer.alloc(Math.min(PREFIX, fileBytes));
     readFully(fd, prefix, 0, hash);
     if (fileBytes < PREFIX + DIGEST || prefix.toString('latin1', 0, MAGIC.length) !== MAGIC) {
-      throw new ContainerError(`${path}: expected a dknn-ts container starting with "${MAGIC}", found ${JSON.stringify(prefix.toString('latin1', 0, Math.min(MAGIC.length, fileBytes)))}`);
+      throw new ContainerError(
+        `${path}: expected a dknn-ts container starting with "${MAGIC}", found ${JSON.stringify(prefix.toString('latin1', 0, Math.min(MAGIC.length, fileBytes)))}`,
+      );
     }
     const headerBytes = prefix.readUInt32LE(MAGIC.length);
     if (headerBytes > MAX_HEADER || PREFIX + headerBytes + DIGEST > fileBytes) {
@@ -181,15 +198,22 @@ export function readContainer(path: string, options: ReadContainerOptions = {}):
       throw new ContainerError(`${path}: header is not valid JSON (${(err as Error).message})`);
     }
     if (header === null || typeof header !== 'object' || header.format !== FORMAT || header.version !== VERSION) {
-      throw new ContainerError(`${path}: expected header format ${FORMAT} version ${VERSION}, found ${JSON.stringify(header?.format)} ${JSON.stringify(header?.version)}`);
+      throw new ContainerError(
+        `${path}: expected header format ${FORMAT} version ${VERSION}, found ${JSON.stringify(header?.format)} ${JSON.stringify(header?.version)}`,
+      );
     }
-    if (!Array.isArray(header.arrays)) throw new ContainerError(`${path}: header has no array list (found ${JSON.stringify(header.arrays)})`);
-    if (header.meta === null || typeof header.meta !== 'object' || Array.isArray(header.meta)) throw new ContainerError(`${path}: header meta is not an object`);
+    if (!Array.isArray(header.arrays))
+      throw new ContainerError(`${path}: header has no array list (found ${JSON.stringify(header.arrays)})`);
+    if (header.meta === null || typeof header.meta !== 'object' || Array.isArray(header.meta))
+      throw new ContainerError(`${path}: header meta is not an object`);
     const payloadStart = PREFIX + headerBytes;
     const payloadBytes = fileBytes - payloadStart - DIGEST;
     const specs = header.arrays.map((s, i) => checkSpec(path, s, i, payloadBytes));
     const expectedEnd = specs.length ? align8(specs[specs.length - 1].offset + specs[specs.length - 1].byteLength) : 0;
-    if (expectedEnd !== payloadBytes) throw new ContainerError(`${path}: expected ${expectedEnd} payload bytes, found ${payloadBytes} (truncated or extended)`);
+    if (expectedEnd !== payloadBytes)
+      throw new ContainerError(
+        `${path}: expected ${expectedEnd} payload bytes, found ${payloadBytes} (truncated or extended)`,
+      );
     const arrays: StoredArray[] = [];
     let pos = 0;
     for (const s of specs) {
@@ -201,7 +225,9 @@ export function readContainer(path: string, options: ReadContainerOptions = {}):
       let values: ContainerValues;
       if (into) {
         if (!(into instanceof Ctor) || into.length < count) {
-          throw new ContainerError(`${path}: array ${s.name} is ${count} ${s.dtype} values; the array given to read it into is a ${into.constructor.name} of ${into.length}`);
+          throw new ContainerError(
+            `${path}: array ${s.name} is ${count} ${s.dtype} values; the array given to read it into is a ${into.constructor.name} of ${into.length}`,
+          );
         }
         values = into.subarray(0, count);
       } else {
@@ -216,14 +242,19 @@ export function readContainer(path: string, options: ReadContainerOptions = {}):
     readFully(fd, stored, payloadStart + payloadBytes, null);
     const actual = hash.digest();
     if (!actual.equals(stored)) {
-      throw new ContainerError(`${path}: checksum mismatch (the file is damaged): stored sha256 ${stored.toString('hex')}, computed ${actual.toString('hex')}`);
+      throw new ContainerError(
+        `${path}: checksum mismatch (the file is damaged): stored sha256 ${stored.toString('hex')}, computed ${actual.toString('hex')}`,
+      );
     }
     return {
       meta: header.meta,
       arrays,
       get(name: string): StoredArray {
         const a = arrays.find((x) => x.name === name);
-        if (!a) throw new ContainerError(`${path}: no array named ${JSON.stringify(name)}; found ${arrays.map((x) => x.name).join(', ') || 'none'}`);
+        if (!a)
+          throw new ContainerError(
+            `${path}: no array named ${JSON.stringify(name)}; found ${arrays.map((x) => x.name).join(', ') || 'none'}`,
+          );
         return a;
       },
     };

@@ -23,7 +23,9 @@ function canonical(value: unknown, path: string): unknown {
     return out;
   }
   const what = ArrayBuffer.isView(value) ? `${value.constructor.name} (hash it first)` : typeof value;
-  throw new Error(`cacheKey: ${path} is a ${what}; expected JSON data (null, boolean, finite number, string, array, plain object)`);
+  throw new Error(
+    `cacheKey: ${path} is a ${what}; expected JSON data (null, boolean, finite number, string, array, plain object)`,
+  );
 }
 
 /**
@@ -48,6 +50,7 @@ export function bytesOf(values: ArrayBufferView): Uint8Array {
 export function sha256Of(values: ArrayBufferView): string {
   const h = createHash('sha256');
   const bytes = bytesOf(values);
-  for (let off = 0; off < bytes.byteLength; off += IO_CHUNK_BYTES) h.update(bytes.subarray(off, Math.min(bytes.byteLength, off + IO_CHUNK_BYTES)));
+  for (let off = 0; off < bytes.byteLength; off += IO_CHUNK_BYTES)
+    h.update(bytes.subarray(off, Math.min(bytes.byteLength, off + IO_CHUNK_BYTES)));
   return h.digest('hex');
 }

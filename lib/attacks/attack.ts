@@ -74,7 +74,19 @@ export type BimAttackOptions = Omit<BimOptions, 'y' | 'targeted' | 'lossFn'> & A
 
 /** BIM / PGD (see {@link bim}), clipped to [0, 1] unless other bounds are given. */
 export function bimAttack(options: BimAttackOptions): Attack {
-  const { eps, epsIter, nbIter, norm = 'linf', clipMin = 0, clipMax = 1, randInit = false, randMinmax = eps, seed, batchSize = 250, gradient = 'reference' } = options;
+  const {
+    eps,
+    epsIter,
+    nbIter,
+    norm = 'linf',
+    clipMin = 0,
+    clipMax = 1,
+    randInit = false,
+    randMinmax = eps,
+    seed,
+    batchSize = 250,
+    gradient = 'reference',
+  } = options;
   crossEntropyFor(gradient);
   checkEps(eps);
   checkEps(epsIter, 'epsIter');
@@ -82,7 +94,8 @@ export function bimAttack(options: BimAttackOptions): Attack {
   checkNorm(norm);
   checkClip(clipMin, clipMax);
   checkPositiveInt('batchSize', batchSize);
-  if (randInit && seed === undefined) throw new Error('bimAttack: randInit needs a seed (an unseeded random start cannot be cached or reproduced)');
+  if (randInit && seed === undefined)
+    throw new Error('bimAttack: randInit needs a seed (an unseeded random start cannot be cached or reproduced)');
   const resolved = { eps, epsIter, nbIter, norm, clipMin, clipMax, randInit, randMinmax, seed, gradient };
   return {
     name: 'bim',
@@ -100,11 +113,28 @@ export type CwL2AttackOptions = Omit<CwL2Options, 'y' | 'targeted' | 'onProgress
 /** Carlini-Wagner L2 (see {@link cwL2}); defaults are CleverHans' except `batchSize` 100. */
 export function cwL2Attack(options: CwL2AttackOptions = {}): Attack {
   const {
-    confidence = 0, learningRate = 5e-3, binarySearchSteps = 5, maxIterations = 1000, abortEarly = true,
-    initialConst = 1e-2, clipMin = 0, clipMax = 1, batchSize = 100,
-  } = options; // prettier-ignore
+    confidence = 0,
+    learningRate = 5e-3,
+    binarySearchSteps = 5,
+    maxIterations = 1000,
+    abortEarly = true,
+    initialConst = 1e-2,
+    clipMin = 0,
+    clipMax = 1,
+    batchSize = 100,
+  } = options;
   checkPositiveInt('batchSize', batchSize);
-  const resolved = { confidence, learningRate, binarySearchSteps, maxIterations, abortEarly, initialConst, clipMin, clipMax, batchSize };
+  const resolved = {
+    confidence,
+    learningRate,
+    binarySearchSteps,
+    maxIterations,
+    abortEarly,
+    initialConst,
+    clipMin,
+    clipMax,
+    batchSize,
+  };
   return {
     name: 'cw-l2',
     label: `CW-L2, ${binarySearchSteps} × ${maxIterations} iterations, lr ${learningRate}, c₀ ${initialConst}`,
@@ -112,7 +142,10 @@ export function cwL2Attack(options: CwL2AttackOptions = {}): Attack {
     batchSize,
     stepsPerImage: binarySearchSteps * maxIterations,
     run: (modelFn, x, onBatchProgress) =>
-      cwL2(modelFn, x, { ...resolved, onProgress: onBatchProgress && ((e) => onBatchProgress(e.total > 0 ? e.done / e.total : 1)) }),
+      cwL2(modelFn, x, {
+        ...resolved,
+        onProgress: onBatchProgress && ((e) => onBatchProgress(e.total > 0 ? e.done / e.total : 1)),
+      }),
   };
 }
 
@@ -123,7 +156,8 @@ export function cwL2Attack(options: CwL2AttackOptions = {}): Attack {
 export function attackFromSpec(name: string, options: Readonly<Record<string, unknown>>): Attack {
   const { labels: _l, code: _c, ...rest } = options as Record<string, unknown>;
   if (name === 'fgsm') return fgsmAttack(rest as unknown as FgsmAttackOptions);
-  if (name === 'bim') return bimAttack({ ...(rest as unknown as BimAttackOptions), seed: (rest.seed as number | null) ?? undefined });
+  if (name === 'bim')
+    return bimAttack({ ...(rest as unknown as BimAttackOptions), seed: (rest.seed as number | null) ?? undefined });
   if (name === 'cw-l2') return cwL2Attack(rest as CwL2AttackOptions);
   throw new Error(`attackFromSpec: unknown attack ${JSON.stringify(name)}; expected fgsm, bim or cw-l2`);
 }

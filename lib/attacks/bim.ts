@@ -9,7 +9,23 @@
 import { checkPositiveInt } from '../util/checks';
 import * as tf from '@tensorflow/tfjs';
 import { fgsm } from './fgsm';
-import { checkBatch, checkClip, checkEps, checkLabelRange, checkLabels, numClassesOf, checkNorm, clipEta, clipToRange, modelPredictions, crossEntropyFor, type GradientSemantics, type LossFn, type ModelFn, type Norm } from './utils';
+import {
+  checkBatch,
+  checkClip,
+  checkEps,
+  checkLabelRange,
+  checkLabels,
+  numClassesOf,
+  checkNorm,
+  clipEta,
+  clipToRange,
+  modelPredictions,
+  crossEntropyFor,
+  type GradientSemantics,
+  type LossFn,
+  type ModelFn,
+  type Norm,
+} from './utils';
 
 /** Options of {@link bim}. */
 export interface BimOptions {
@@ -67,7 +83,20 @@ function randomLpVector(shape: number[], norm: 'linf' | 'l2', radius: number, se
  *   norm other than linf/l2, one-sided or inverted clip bounds; Error on bad labels.
  */
 export function bim(modelFn: ModelFn, x: tf.Tensor, options: BimOptions): tf.Tensor {
-  const { eps, epsIter, nbIter, norm = 'linf', clipMin, clipMax, y, targeted = false, randInit = false, seed, gradient = 'reference', lossFn = crossEntropyFor(gradient) } = options;
+  const {
+    eps,
+    epsIter,
+    nbIter,
+    norm = 'linf',
+    clipMin,
+    clipMax,
+    y,
+    targeted = false,
+    randInit = false,
+    seed,
+    gradient = 'reference',
+    lossFn = crossEntropyFor(gradient),
+  } = options;
   const randMinmax = options.randMinmax ?? eps;
   checkEps(eps);
   checkEps(epsIter, 'epsIter');
@@ -76,7 +105,8 @@ export function bim(modelFn: ModelFn, x: tf.Tensor, options: BimOptions): tf.Ten
   checkNorm(norm, ['linf', 'l2']);
   checkClip(clipMin, clipMax);
   checkEps(randMinmax, 'randMinmax');
-  if (seed !== undefined && !Number.isSafeInteger(seed)) throw new RangeError(`seed must be an integer, found ${String(seed)}`);
+  if (seed !== undefined && !Number.isSafeInteger(seed))
+    throw new RangeError(`seed must be an integer, found ${String(seed)}`);
   checkBatch(x);
   checkLabels(y, x, targeted);
   if (y) checkLabelRange(y, numClassesOf(modelFn, x));
@@ -84,7 +114,9 @@ export function bim(modelFn: ModelFn, x: tf.Tensor, options: BimOptions): tf.Ten
   const labels = y ?? modelPredictions(modelFn, x);
   try {
     let adv = tf.tidy(() => {
-      const eta = randInit ? clipEta(randomLpVector(x.shape, norm as 'linf' | 'l2', randMinmax, seed), norm, eps) : tf.zerosLike(x);
+      const eta = randInit
+        ? clipEta(randomLpVector(x.shape, norm as 'linf' | 'l2', randMinmax, seed), norm, eps)
+        : tf.zerosLike(x);
       return clipToRange(tf.add(x, eta), clipMin, clipMax);
     });
     for (let i = 0; i < nbIter; i++) {

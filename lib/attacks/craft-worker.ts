@@ -23,7 +23,9 @@ async function main(): Promise<void> {
     try {
       const images = tf.tidy(() => {
         const x = tf.tensor4d(m.images, [m.count, ...m.shape]);
-        return attack.run(fn, x, (fraction) => reply({ type: 'progress', start: m.start, fraction })).dataSync() as Float32Array;
+        return attack
+          .run(fn, x, (fraction) => reply({ type: 'progress', start: m.start, fraction }))
+          .dataSync() as Float32Array;
       });
       const copy = new Float32Array(images);
       reply({ type: 'batch', start: m.start, images: copy }, [copy.buffer]);

@@ -22,7 +22,10 @@ import type { ImageBatch } from '../data/types';
  * the set). Tensor ownership: `x` belongs to the caller ({@link craftBatches}), which disposes
  * it; the returned tensor must be new (shaped like `x`) and is disposed by the caller too.
  */
-export type BatchAttack = (x: tf.Tensor4D, batch: { start: number; end: number; progress: (fraction: number) => void }) => tf.Tensor;
+export type BatchAttack = (
+  x: tf.Tensor4D,
+  batch: { start: number; end: number; progress: (fraction: number) => void },
+) => tf.Tensor;
 
 /** Options of {@link craftBatches}. */
 export interface CraftBatchesOptions {
@@ -39,12 +42,19 @@ export interface CraftBatchesOptions {
  * No tensor outlives the call (each batch's input and output are disposed).
  * @throws when the attack returns a tensor of another shape; on a batchSize that is not a positive integer.
  */
-export async function craftBatches(data: ImageBatch, attack: BatchAttack, options: CraftBatchesOptions = {}): Promise<Float32Array> {
+export async function craftBatches(
+  data: ImageBatch,
+  attack: BatchAttack,
+  options: CraftBatchesOptions = {},
+): Promise<Float32Array> {
   const batchSize = options.batchSize ?? 100;
   checkPositiveInt('batchSize', batchSize);
   const { n, height, width, channels } = data;
   const per = height * width * channels;
-  if (data.images.length !== n * per) throw new Error(`craftAdversarial: expected ${n}×${height}×${width}×${channels} = ${n * per} pixel values, found ${data.images.length}`);
+  if (data.images.length !== n * per)
+    throw new Error(
+      `craftAdversarial: expected ${n}×${height}×${width}×${channels} = ${n * per} pixel values, found ${data.images.length}`,
+    );
   const stage = options.stage ?? 'craft';
   const out = new Float32Array(n * per);
   for (let start = 0; start < n; start += batchSize) {
@@ -52,9 +62,13 @@ export async function craftBatches(data: ImageBatch, attack: BatchAttack, option
     const x = tf.tensor4d(data.images.subarray(start * per, end * per), [end - start, height, width, channels]);
     let adv: tf.Tensor | undefined;
     try {
-      const progress = (f: number) => options.onProgress?.({ stage, done: start + Math.round(f * (end - start)), total: n, unit: 'img' });
+      const progress = (f: number) =>
+        options.onProgress?.({ stage, done: start + Math.round(f * (end - start)), total: n, unit: 'img' });
       adv = attack(x, { start, end, progress });
-      if (adv.size !== x.size) throw new Error(`craftAdversarial: the attack returned shape [${adv.shape.join(', ')}] for a batch of shape [${x.shape.join(', ')}]`);
+      if (adv.size !== x.size)
+        throw new Error(
+          `craftAdversarial: the attack returned shape [${adv.shape.join(', ')}] for a batch of shape [${x.shape.join(', ')}]`,
+        );
       out.set(await adv.data(), start * per);
     } finally {
       x.dispose();
@@ -96,10 +110,18 @@ export interface AdversarialSet extends ImageBatch {
 /** What an adversarial set of `attack` on `data` against a model with weights `hash` is cached under. */
 export function adversarialCacheParts(data: ImageBatch, attack: Attack, hash: string): Record<string, unknown> {
   return {
-    artefact: 'adversarial', version: 2, modelHash: hash, attack: attack.name, options: attack.options as Record<string, unknown>,
-    images: sha256Of(data.images), n: data.n, height: data.height, width: data.width, channels: data.channels,
+    artefact: 'adversarial',
+    version: 2,
+    modelHash: hash,
+    attack: attack.name,
+    options: attack.options as Record<string, unknown>,
+    images: sha256Of(data.images),
+    n: data.n,
+    height: data.height,
+    width: data.width,
+    channels: data.channels,
     backend: engineKey(),
-  }; // prettier-ignore
+  };
 }
 
 /**
@@ -107,7 +129,12 @@ export function adversarialCacheParts(data: ImageBatch, attack: Attack, hash: st
  * read from the cache when an intact entry made from the same model, attack, options, images and
  * backend exists. The model is only read.
  */
-export async function craftAdversarial(model: tf.LayersModel, data: ImageBatch, attack: Attack, options: CraftOptions = {}): Promise<AdversarialSet> {
+export async function craftAdversarial(
+  model: tf.LayersModel,
+  data: ImageBatch,
+  attack: Attack,
+  options: CraftOptions = {},
+): Promise<AdversarialSet> {
   const cache = options.cache instanceof ArtifactCache ? options.cache : new ArtifactCache({ dir: options.cache });
   const { n, height, width, channels } = data;
   const parts = adversarialCacheParts(data, attack, modelHash(model));
@@ -116,7 +143,18 @@ export async function craftAdversarial(model: tf.LayersModel, data: ImageBatch, 
   const hit = cache.read('adversarial', parts, n * height * width * channels);
   if (hit) {
     options.onProgress?.({ stage: `${attack.label} (cached)`, done: n, total: n, unit: 'img' });
-    return { images: hit.values, n, height, width, channels, attack: info, seconds: Number(hit.meta.seconds ?? NaN), cached: true, cachePath: path, workers: Number(hit.meta.workers ?? 1) };
+    return {
+      images: hit.values,
+      n,
+      height,
+      width,
+      channels,
+      attack: info,
+      seconds: Number(hit.meta.seconds ?? NaN),
+      cached: true,
+      cachePath: path,
+      workers: Number(hit.meta.workers ?? 1),
+    };
   }
   const workers = craftWorkerCount(options.workers ?? 'auto', attack, n);
   const t0 = performance.now();
@@ -125,7 +163,11 @@ export async function craftAdversarial(model: tf.LayersModel, data: ImageBatch, 
     images = await craftOnWorkers(model, data, attack, workers, options.onProgress);
   } else {
     const modelFn = logitsFn(model);
-    images = await craftBatches(data, (x, batch) => attack.run(modelFn, x, batch.progress), { batchSize: attack.batchSize, onProgress: options.onProgress, stage: attack.label });
+    images = await craftBatches(data, (x, batch) => attack.run(modelFn, x, batch.progress), {
+      batchSize: attack.batchSize,
+      onProgress: options.onProgress,
+      stage: attack.label,
+    });
   }
   const seconds = (performance.now() - t0) / 1000;
   cache.write('adversarial', parts, images, { seconds, label: attack.label, workers });

@@ -81,9 +81,19 @@ function argmax(values: Float32Array, offset: number, classes: number): number {
  */
 export function cwL2(modelFn: ModelFn, x: tf.Tensor, options: CwL2Options = {}): tf.Tensor {
   const {
-    y, targeted = false, confidence = 0, learningRate = 5e-3, binarySearchSteps = 5, maxIterations = 1000,
-    abortEarly = true, initialConst = 1e-2, clipMin = 0, clipMax = 1, batchSize = 128, onProgress,
-  } = options; // prettier-ignore
+    y,
+    targeted = false,
+    confidence = 0,
+    learningRate = 5e-3,
+    binarySearchSteps = 5,
+    maxIterations = 1000,
+    abortEarly = true,
+    initialConst = 1e-2,
+    clipMin = 0,
+    clipMax = 1,
+    batchSize = 128,
+    onProgress,
+  } = options;
   checkEps(confidence, 'confidence');
   checkEps(learningRate, 'learningRate');
   checkEps(initialConst, 'initialConst');
@@ -91,19 +101,24 @@ export function cwL2(modelFn: ModelFn, x: tf.Tensor, options: CwL2Options = {}):
   checkPositiveInt('maxIterations', maxIterations);
   checkPositiveInt('batchSize', batchSize);
   checkClip(clipMin, clipMax);
-  if (!(clipMax > clipMin)) throw new RangeError(`clipMin ${clipMin} must be < clipMax ${clipMax} (the tanh box needs a non-empty range)`);
+  if (!(clipMax > clipMin))
+    throw new RangeError(`clipMin ${clipMin} must be < clipMax ${clipMax} (the tanh box needs a non-empty range)`);
   checkBatch(x);
   checkLabels(y, x, targeted);
   if (y) checkLabelRange(y, numClassesOf(modelFn, x));
   const n = x.shape[0];
   if (n > 0) {
-    const [lo, hi] = tf.tidy(() => [tf.min(x), tf.max(x)]).map((t) => {
-      const v = t.dataSync()[0];
-      t.dispose();
-      return v;
-    });
+    const [lo, hi] = tf
+      .tidy(() => [tf.min(x), tf.max(x)])
+      .map((t) => {
+        const v = t.dataSync()[0];
+        t.dispose();
+        return v;
+      });
     if (lo < clipMin || hi > clipMax) {
-      throw new Error(`cwL2: x must lie within [clipMin, clipMax] = [${clipMin}, ${clipMax}], found values in [${lo}, ${hi}]`);
+      throw new Error(
+        `cwL2: x must lie within [clipMin, clipMax] = [${clipMin}, ${clipMax}], found values in [${lo}, ${hi}]`,
+      );
     }
   }
   const out = new Float32Array(x.size);
@@ -114,9 +129,26 @@ export function cwL2(modelFn: ModelFn, x: tf.Tensor, options: CwL2Options = {}):
     const yb = y ? tf.slice(y, start, b) : undefined;
     try {
       const best = attackBatch(modelFn, xb, yb, {
-        targeted, confidence, learningRate, binarySearchSteps, maxIterations, abortEarly, initialConst, clipMin, clipMax,
-        onStep: onProgress && ((step, found) => onProgress({ stage: 'carlini-wagner', done: start + Math.round((b * step) / binarySearchSteps), total: n, unit: 'img', metrics: { step, found } })),
-      }); // prettier-ignore
+        targeted,
+        confidence,
+        learningRate,
+        binarySearchSteps,
+        maxIterations,
+        abortEarly,
+        initialConst,
+        clipMin,
+        clipMax,
+        onStep:
+          onProgress &&
+          ((step, found) =>
+            onProgress({
+              stage: 'carlini-wagner',
+              done: start + Math.round((b * step) / binarySearchSteps),
+              total: n,
+              unit: 'img',
+              metrics: { step, found },
+            })),
+      });
       out.set(best, start * per);
     } finally {
       xb.dispose();
@@ -153,7 +185,11 @@ function attackBatch(modelFn: ModelFn, x: tf.Tensor, y: tf.Tensor1D | undefined,
   labelsT.dispose();
   // x in tanh space (CleverHans: scale to [-1, 1], arctanh(· × 0.999999)); distances are measured
   // from its image back in the box, so that w = arctanh(x) is at distance 0.
-  const tx = tf.tidy(() => tf.atanh(tf.mul(tf.sub(tf.mul(tf.clipByValue(tf.div(tf.sub(x, clipMin), clipMax - clipMin), 0, 1), 2), 1), 0.999999)));
+  const tx = tf.tidy(() =>
+    tf.atanh(
+      tf.mul(tf.sub(tf.mul(tf.clipByValue(tf.div(tf.sub(x, clipMin), clipMax - clipMin), 0, 1), 2), 1), 0.999999),
+    ),
+  );
   const xRef = tf.tidy(() => fromTanh(tx, clipMin, clipMax));
   const axes = Array.from({ length: x.rank - 1 }, (_, i) => i + 1);
 
@@ -243,7 +279,10 @@ function attackBatch(modelFn: ModelFn, x: tf.Tensor, y: tf.Tensor1D | undefined,
           consts[e] = upper[e] < 1e9 ? (lower[e] + upper[e]) / 2 : consts[e] * 10;
         }
       }
-      a.onStep?.(step + 1, bestScore.reduce((s, v) => s + (v !== -1 ? 1 : 0), 0));
+      a.onStep?.(
+        step + 1,
+        bestScore.reduce((s, v) => s + (v !== -1 ? 1 : 0), 0),
+      );
     }
   } finally {
     tf.dispose([oneHot, tx, xRef]);

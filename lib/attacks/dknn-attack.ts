@@ -83,7 +83,8 @@ export function targetClasses(pred: DkNNPrediction): Int32Array {
   const out = new Int32Array(pred.n);
   for (let i = 0; i < pred.n; i++) {
     let best = -1;
-    for (let j = 0; j < C; j++) if (j !== pred.predictions[i] && (best < 0 || pred.knnCounts[i * C + j] > pred.knnCounts[i * C + best])) best = j;
+    for (let j = 0; j < C; j++)
+      if (j !== pred.predictions[i] && (best < 0 || pred.knnCounts[i * C + j] > pred.knnCounts[i * C + best])) best = j;
     out[i] = best;
   }
   return out;
@@ -100,43 +101,82 @@ function checkBox(options: { clipMin?: number; clipMax?: number }): [number, num
 const GUIDE_BATCH_BYTES = 512 * 1024 * 1024;
 
 /** The guided attack on the DkNN (see the module comment). */
-export async function dknnGuidedAttack(dknn: DkNN, train: LabeledImages, data: ImageBatch, options: DkNNGuidedAttackOptions): Promise<DkNNAttackResult> {
+export async function dknnGuidedAttack(
+  dknn: DkNN,
+  train: LabeledImages,
+  data: ImageBatch,
+  options: DkNNGuidedAttackOptions,
+): Promise<DkNNAttackResult> {
   const { eps, guides = 75, steps = 300, steepness = 1, checkpoints = [0.5, 0.75, 1] } = options;
   checkEps(eps);
   checkPositiveInt('guides', guides);
   checkPositiveInt('steps', steps);
   checkPositiveInt('batchSize', options.batchSize ?? 50);
-  if (!(Number.isFinite(steepness) && steepness > 0)) throw new Error(`dknnGuidedAttack: steepness must be a positive number, got ${steepness}`);
-  if (!checkpoints.every((c) => Number.isFinite(c) && c > 0 && c <= 1)) throw new Error(`dknnGuidedAttack: checkpoints must be shares of the steps in (0, 1], got ${JSON.stringify(checkpoints)}`);
+  if (!(Number.isFinite(steepness) && steepness > 0))
+    throw new Error(`dknnGuidedAttack: steepness must be a positive number, got ${steepness}`);
+  if (!checkpoints.every((c) => Number.isFinite(c) && c > 0 && c <= 1))
+    throw new Error(
+      `dknnGuidedAttack: checkpoints must be shares of the steps in (0, 1], got ${JSON.stringify(checkpoints)}`,
+    );
   const settings: GuidedSettings = {
-    steps, steepness, learningRate: options.learningRate ?? eps / 10,
-    checkSteps: [...new Set([...checkpoints.map((c) => Math.max(1, Math.round(c * steps))), steps])].sort((a, b) => a - b),
-  }; // prettier-ignore
+    steps,
+    steepness,
+    learningRate: options.learningRate ?? eps / 10,
+    checkSteps: [...new Set([...checkpoints.map((c) => Math.max(1, Math.round(c * steps))), steps])].sort(
+      (a, b) => a - b,
+    ),
+  };
   const [lo, hi] = checkBox(options);
   const t0 = performance.now();
   const clean = options.clean ?? (await dknn.predict(data));
-  if (clean.n !== data.n) throw new Error(`dknnGuidedAttack: the clean prediction covers ${clean.n} inputs, the data ${data.n}`);
+  if (clean.n !== data.n)
+    throw new Error(`dknnGuidedAttack: the clean prediction covers ${clean.n} inputs, the data ${data.n}`);
   const targets = targetClasses(clean);
   const layers = [...dknn.layers];
   const g = options.guideLayer === undefined ? 0 : layers.indexOf(options.guideLayer);
-  if (g < 0) throw new Error(`dknnGuidedAttack: guideLayer must be one of the DkNN's layers ${JSON.stringify(layers)}, got ${JSON.stringify(options.guideLayer)}`);
+  if (g < 0)
+    throw new Error(
+      `dknnGuidedAttack: guideLayer must be one of the DkNN's layers ${JSON.stringify(layers)}, got ${JSON.stringify(options.guideLayer)}`,
+    );
   const per = data.height * data.width * data.channels;
   const guideBytes = guides * dknn.layerCenters.reduce((a, c) => a + c.length, 0) * 4;
   const batch = Math.max(1, Math.min(options.batchSize ?? 50, Math.floor(GUIDE_BATCH_BYTES / guideBytes)));
   const batches = Math.ceil(data.n / batch);
-  const workers = options.workers === undefined || options.workers === 'auto' ? (tf.getBackend() === 'tensorflow' ? 1 : Math.min(availableParallelism(), batches)) : options.workers;
+  const workers =
+    options.workers === undefined || options.workers === 'auto'
+      ? tf.getBackend() === 'tensorflow'
+        ? 1
+        : Math.min(availableParallelism(), batches)
+      : options.workers;
   checkPositiveInt('workers', workers);
 
   const cache = new ArtifactCache({ dir: options.cache });
   const parts = {
-    artefact: 'dknn-guided-attack', version: 1, modelHash: modelHash(dknn.model), images: sha256Of(data.images), train: sha256Of(train.images),
-    shape: [data.n, data.height, data.width, data.channels], dknn: { layers, k: dknn.k }, clean: sha256Of(clean.knnCounts), box: [lo, hi],
-    options: { eps, guides, guideLayer: layers[g], batch, ...settings }, backend: engineKey(),
-  }; // prettier-ignore
+    artefact: 'dknn-guided-attack',
+    version: 1,
+    modelHash: modelHash(dknn.model),
+    images: sha256Of(data.images),
+    train: sha256Of(train.images),
+    shape: [data.n, data.height, data.width, data.channels],
+    dknn: { layers, k: dknn.k },
+    clean: sha256Of(clean.knnCounts),
+    box: [lo, hi],
+    options: { eps, guides, guideLayer: layers[g], batch, ...settings },
+    backend: engineKey(),
+  };
   const hit = cache.read('adversarial', parts, data.n * per);
   if (hit) {
     options.onProgress?.({ stage: `DkNN attack ε ${eps} (cached)`, done: data.n, total: data.n, unit: 'img' });
-    return { images: hit.values, n: data.n, height: data.height, width: data.width, channels: data.channels, targets, seconds: Number(hit.meta.seconds ?? NaN), cached: true };
+    return {
+      images: hit.values,
+      n: data.n,
+      height: data.height,
+      width: data.width,
+      channels: data.channels,
+      targets,
+      seconds: Number(hit.meta.seconds ?? NaN),
+      cached: true,
+    };
   }
 
   const plans = await planBatches(dknn, train, data, clean, targets, g, guides, batch, eps, lo, hi, options.cache);
@@ -147,9 +187,10 @@ export async function dknnGuidedAttack(dknn: DkNN, train: LabeledImages, data: I
     const done = plans.reduce((s, p, i) => s + Math.round(progress[i] * p.B), 0);
     options.onProgress?.({ stage, done, total: data.n, unit: 'img' });
   };
-  const iterates = workers > 1
-    ? await optimizeOnWorkers(dknn, layers, settings, plans, workers, report)
-    : await optimizeHere(dknn, layers, settings, plans, report); // prettier-ignore
+  const iterates =
+    workers > 1
+      ? await optimizeOnWorkers(dknn, layers, settings, plans, workers, report)
+      : await optimizeHere(dknn, layers, settings, plans, report);
 
   // Checkpoints: keep the latest iterate the DkNN gets wrong, else the final one.
   const out = new Float32Array(data.n * per);
@@ -160,7 +201,13 @@ export async function dknnGuidedAttack(dknn: DkNN, train: LabeledImages, data: I
     const moved = new Uint8Array(B);
     for (let c = 0; c < settings.checkSteps.length; c++) {
       const pixels = iterates[b].subarray(c * B * per, (c + 1) * B * per);
-      const p = await dknn.predict({ images: pixels, n: B, height: data.height, width: data.width, channels: data.channels });
+      const p = await dknn.predict({
+        images: pixels,
+        n: B,
+        height: data.height,
+        width: data.width,
+        channels: data.channels,
+      });
       const last = c === settings.checkSteps.length - 1;
       for (let i = 0; i < B; i++) {
         const fooled = p.predictions[i] !== cleanPred[i];
@@ -172,16 +219,37 @@ export async function dknnGuidedAttack(dknn: DkNN, train: LabeledImages, data: I
   }
   const seconds = (performance.now() - t0) / 1000;
   cache.write('adversarial', parts, out, { seconds, label: stage, workers });
-  return { images: out, n: data.n, height: data.height, width: data.width, channels: data.channels, targets, seconds, cached: false };
+  return {
+    images: out,
+    n: data.n,
+    height: data.height,
+    width: data.width,
+    channels: data.channels,
+    targets,
+    seconds,
+    cached: false,
+  };
 }
 
 /** Per batch: the inputs, their guides (the m training points of the target class nearest in layer g), η and the box. */
 async function planBatches(
-  dknn: DkNN, train: LabeledImages, data: ImageBatch, clean: DkNNPrediction, targets: Int32Array,
-  g: number, guides: number, batch: number, eps: number, lo: number, hi: number, cacheDir: string | false | undefined,
+  dknn: DkNN,
+  train: LabeledImages,
+  data: ImageBatch,
+  clean: DkNNPrediction,
+  targets: Int32Array,
+  g: number,
+  guides: number,
+  batch: number,
+  eps: number,
+  lo: number,
+  hi: number,
+  cacheDir: string | false | undefined,
 ): Promise<GuidedBatch[]> {
   const layers = dknn.layers;
-  const guideActs = (await cachedActivations(dknn.model, train, [layers[g]], { cache: new ArtifactCache({ dir: cacheDir }) })).values[0];
+  const guideActs = (
+    await cachedActivations(dknn.model, train, [layers[g]], { cache: new ArtifactCache({ dir: cacheDir }) })
+  ).values[0];
   const centerG = dknn.layerCenters[g];
   const dG = centerG.length;
   // Inverse L2 norm of each training row (0 for a zero row, which stays zero: the DkNN's preprocessing).
@@ -195,7 +263,10 @@ async function planBatches(
   dknn.trainLabels.forEach((y, i) => (byClass.get(y) ?? byClass.set(y, []).get(y)!).push(i));
   const per = data.height * data.width * data.channels;
   const shape: [number, number, number] = [data.height, data.width, data.channels];
-  const sub = tf.model({ inputs: dknn.model.inputs, outputs: [dknn.model.getLayer(layers[g]).output as tf.SymbolicTensor] });
+  const sub = tf.model({
+    inputs: dknn.model.inputs,
+    outputs: [dknn.model.getLayer(layers[g]).output as tf.SymbolicTensor],
+  });
   const centerT = tf.tensor1d(centerG);
   const plans: GuidedBatch[] = [];
   try {
@@ -203,7 +274,10 @@ async function planBatches(
       const e = Math.min(data.n, s + batch);
       const B = e - s;
       const x = data.images.slice(s * per, e * per);
-      const xRep = tf.tidy(() => representations(outputs(sub.predict(tf.tensor4d(x, [B, ...shape]))), [centerT])[0].dataSync() as Float32Array);
+      const xRep = tf.tidy(
+        () =>
+          representations(outputs(sub.predict(tf.tensor4d(x, [B, ...shape]))), [centerT])[0].dataSync() as Float32Array,
+      );
       const guideIdx: number[][] = [];
       for (let b = 0; b < B; b++) {
         const dist = (byClass.get(targets[s + b]) ?? []).map((t) => {
@@ -217,12 +291,17 @@ async function planBatches(
       const m = Math.min(...guideIdx.map((gi) => gi.length));
       if (m === 0) throw new Error('dknnGuidedAttack: a target class has no training point');
       const guideImgs = new Float32Array(B * m * per);
-      guideIdx.forEach((gi, b) => gi.slice(0, m).forEach((t, j) => guideImgs.set(train.images.subarray(t * per, (t + 1) * per), (b * m + j) * per)));
+      guideIdx.forEach((gi, b) =>
+        gi
+          .slice(0, m)
+          .forEach((t, j) => guideImgs.set(train.images.subarray(t * per, (t + 1) * per), (b * m + j) * per)),
+      );
       // η_l: distance of the k-th neighbour of each input in each layer (the lists hold squared distances).
       const eta = new Float32Array(layers.length * B);
       layers.forEach((l, li) => {
         const nb = clean.neighbors.find((q) => q.layer === l)!;
-        for (let b = 0; b < B; b++) eta[li * B + b] = Math.max(1e-6, Math.sqrt(nb.distances[(s + b) * nb.k + nb.k - 1]));
+        for (let b = 0; b < B; b++)
+          eta[li * B + b] = Math.max(1e-6, Math.sqrt(nb.distances[(s + b) * nb.k + nb.k - 1]));
       });
       const boxLo = new Float32Array(x.length);
       const boxHi = new Float32Array(x.length);
@@ -239,8 +318,17 @@ async function planBatches(
 }
 
 /** Every batch optimised on this thread. */
-async function optimizeHere(dknn: DkNN, layers: string[], settings: GuidedSettings, plans: GuidedBatch[], report: (b: number, step: number) => void): Promise<Float32Array[]> {
-  const sub = tf.model({ inputs: dknn.model.inputs, outputs: layers.map((l) => dknn.model.getLayer(l).output as tf.SymbolicTensor) });
+async function optimizeHere(
+  dknn: DkNN,
+  layers: string[],
+  settings: GuidedSettings,
+  plans: GuidedBatch[],
+  report: (b: number, step: number) => void,
+): Promise<Float32Array[]> {
+  const sub = tf.model({
+    inputs: dknn.model.inputs,
+    outputs: layers.map((l) => dknn.model.getLayer(l).output as tf.SymbolicTensor),
+  });
   const centers = dknn.layerCenters.map((c) => tf.tensor1d(c));
   try {
     const out: Float32Array[] = [];
@@ -256,16 +344,33 @@ async function optimizeHere(dknn: DkNN, layers: string[], settings: GuidedSettin
 }
 
 /** The batches spread over `workers` threads, fed as they finish. */
-async function optimizeOnWorkers(dknn: DkNN, layers: string[], settings: GuidedSettings, plans: GuidedBatch[], workers: number, report: (b: number, step: number) => void): Promise<Float32Array[]> {
+async function optimizeOnWorkers(
+  dknn: DkNN,
+  layers: string[],
+  settings: GuidedSettings,
+  plans: GuidedBatch[],
+  workers: number,
+  report: (b: number, step: number) => void,
+): Promise<Float32Array[]> {
   const workerData: GuidedWorkerData = {
-    artifacts: await modelArtifacts(dknn.model), backend: tf.getBackend(), kernelMode: wasmKernelMode(),
-    layers, centers: dknn.layerCenters.map((c) => Float32Array.from(c)), settings,
-  }; // prettier-ignore
+    artifacts: await modelArtifacts(dknn.model),
+    backend: tf.getBackend(),
+    kernelMode: wasmKernelMode(),
+    layers,
+    centers: dknn.layerCenters.map((c) => Float32Array.from(c)),
+    settings,
+  };
   const { script, evalCode } = workerEntry(__dirname, __filename, 'guided-worker', 'dknnGuidedAttack with workers > 1');
   const out: Float32Array[] = new Array(plans.length);
   await runWorkerJobs<GuidedWorkerReply>({
-    script, evalCode, workerData, threads: workers, jobs: plans.length,
-    name: 'dknn-guided', what: 'guided-attack worker', unfinished: 'its batches were done',
+    script,
+    evalCode,
+    workerData,
+    threads: workers,
+    jobs: plans.length,
+    name: 'dknn-guided',
+    what: 'guided-attack worker',
+    unfinished: 'its batches were done',
     send: (w, id) => w.postMessage({ id, batch: plans[id] } satisfies GuidedBatchMessage),
     receive: (m) => {
       if (m.type === 'progress') {
@@ -276,12 +381,17 @@ async function optimizeOnWorkers(dknn: DkNN, layers: string[], settings: GuidedS
       report(m.id!, settings.steps);
       return true;
     },
-  }); // prettier-ignore
+  });
   return out;
 }
 
 /** Sitawarin & Wagner's baseline: one L∞ step of ε towards the mean training image of the target class. */
-export async function meanOfClassAttack(dknn: DkNN, train: LabeledImages, data: ImageBatch, options: { eps: number; clean?: DkNNPrediction; clipMin?: number; clipMax?: number }): Promise<DkNNAttackResult> {
+export async function meanOfClassAttack(
+  dknn: DkNN,
+  train: LabeledImages,
+  data: ImageBatch,
+  options: { eps: number; clean?: DkNNPrediction; clipMin?: number; clipMax?: number },
+): Promise<DkNNAttackResult> {
   checkEps(options.eps);
   const [lo, hi] = checkBox(options);
   const t0 = performance.now();
@@ -305,5 +415,13 @@ export async function meanOfClassAttack(dknn: DkNN, train: LabeledImages, data: 
       out[i * per + p] = Math.min(hi, Math.max(lo, x + options.eps * (dir > 0 ? 1 : dir < 0 ? -1 : 0)));
     }
   }
-  return { images: out, n: data.n, height: data.height, width: data.width, channels: data.channels, targets, seconds: (performance.now() - t0) / 1000 };
+  return {
+    images: out,
+    n: data.n,
+    height: data.height,
+    width: data.width,
+    channels: data.channels,
+    targets,
+    seconds: (performance.now() - t0) / 1000,
+  };
 }

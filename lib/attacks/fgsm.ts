@@ -7,7 +7,23 @@
  * (L∞, labels = the DNN's own predictions).
  */
 import * as tf from '@tensorflow/tfjs';
-import { checkBatch, checkClip, checkEps, checkLabelRange, checkLabels, numClassesOf, checkNorm, clipToRange, computeGradient, optimizeLinear, crossEntropyFor, type GradientSemantics, type LossFn, type ModelFn, type Norm } from './utils';
+import {
+  checkBatch,
+  checkClip,
+  checkEps,
+  checkLabelRange,
+  checkLabels,
+  numClassesOf,
+  checkNorm,
+  clipToRange,
+  computeGradient,
+  optimizeLinear,
+  crossEntropyFor,
+  type GradientSemantics,
+  type LossFn,
+  type ModelFn,
+  type Norm,
+} from './utils';
 
 /** Options of {@link fgsm}. */
 export interface FgsmOptions {
@@ -45,7 +61,16 @@ export interface FgsmOptions {
  *   labels of the wrong shape or a targeted attack without labels.
  */
 export function fgsm(modelFn: ModelFn, x: tf.Tensor, options: FgsmOptions): tf.Tensor {
-  const { eps, norm = 'linf', clipMin, clipMax, y, targeted = false, gradient = 'reference', lossFn = crossEntropyFor(gradient) } = options;
+  const {
+    eps,
+    norm = 'linf',
+    clipMin,
+    clipMax,
+    y,
+    targeted = false,
+    gradient = 'reference',
+    lossFn = crossEntropyFor(gradient),
+  } = options;
   checkEps(eps);
   checkNorm(norm);
   checkClip(clipMin, clipMax);

@@ -57,7 +57,12 @@ function guideRepresentations(subModel: tf.LayersModel, centers: tf.Tensor[], ba
   const host = dims.map((d) => new Float32Array(total * d));
   for (let s = 0; s < total; s += GUIDE_CHUNK) {
     const e = Math.min(total, s + GUIDE_CHUNK);
-    const reps = tf.tidy(() => representations(outputs(subModel.predict(tf.tensor4d(batch.guides.subarray(s * per, e * per), [e - s, ...batch.shape]))), centers));
+    const reps = tf.tidy(() =>
+      representations(
+        outputs(subModel.predict(tf.tensor4d(batch.guides.subarray(s * per, e * per), [e - s, ...batch.shape]))),
+        centers,
+      ),
+    );
     reps.forEach((r, l) => host[l].set(r.dataSync(), s * dims[l]));
     tf.dispose(reps);
   }
@@ -69,7 +74,13 @@ function guideRepresentations(subModel: tf.LayersModel, centers: tf.Tensor[], ba
  * `subModel` outputs the DkNN layers in order; `centers` are their training centers.
  * `onStep(step)` is called every 25 steps.
  */
-export function optimizeGuided(subModel: tf.LayersModel, centers: tf.Tensor[], batch: GuidedBatch, settings: GuidedSettings, onStep?: (step: number) => void): Float32Array {
+export function optimizeGuided(
+  subModel: tf.LayersModel,
+  centers: tf.Tensor[],
+  batch: GuidedBatch,
+  settings: GuidedSettings,
+  onStep?: (step: number) => void,
+): Float32Array {
   const { B, shape } = batch;
   const per = shape[0] * shape[1] * shape[2];
   const L = centers.length;
@@ -86,17 +97,21 @@ export function optimizeGuided(subModel: tf.LayersModel, centers: tf.Tensor[], b
   try {
     let c = 0;
     for (let step = 1; step <= steps; step++) {
-      opt.minimize(() => {
-        const reps = representations(outputs(subModel.apply(xv) as tf.Tensor | tf.Tensor[]), centers);
-        let loss: tf.Tensor = tf.scalar(0);
-        reps.forEach((r, l) => {
-          const rg = tf.reshape(tf.matMul(tf.expandDims(r, 1), guideReps[l], false, true), [B, -1]); // B × m
-          const sq = tf.add(tf.sub(tf.sum(tf.square(r), 1, true), tf.mul(rg, 2)), guideSq[l]);
-          const d = tf.sqrt(tf.add(tf.relu(sq), 1e-12));
-          loss = tf.add(loss, tf.sum(tf.sigmoid(tf.mul(tf.div(tf.sub(d, eta[l]), eta[l]), steepness))));
-        });
-        return loss as tf.Scalar;
-      }, false, [xv]);
+      opt.minimize(
+        () => {
+          const reps = representations(outputs(subModel.apply(xv) as tf.Tensor | tf.Tensor[]), centers);
+          let loss: tf.Tensor = tf.scalar(0);
+          reps.forEach((r, l) => {
+            const rg = tf.reshape(tf.matMul(tf.expandDims(r, 1), guideReps[l], false, true), [B, -1]); // B × m
+            const sq = tf.add(tf.sub(tf.sum(tf.square(r), 1, true), tf.mul(rg, 2)), guideSq[l]);
+            const d = tf.sqrt(tf.add(tf.relu(sq), 1e-12));
+            loss = tf.add(loss, tf.sum(tf.sigmoid(tf.mul(tf.div(tf.sub(d, eta[l]), eta[l]), steepness))));
+          });
+          return loss as tf.Scalar;
+        },
+        false,
+        [xv],
+      );
       tf.tidy(() => xv.assign(tf.minimum(tf.maximum(xv, loT), hiT)));
       if (step === checkSteps[c]) out.set(xv.dataSync() as Float32Array, c++ * B * per);
       if (step % 25 === 0) onStep?.(step);

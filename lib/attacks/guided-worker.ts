@@ -38,11 +38,16 @@ if (port) {
   const main = async (): Promise<void> => {
     const d = workerData as GuidedWorkerData;
     const model = await modelInWorker(d);
-    const sub = tf.model({ inputs: model.inputs, outputs: d.layers.map((l) => model.getLayer(l).output as tf.SymbolicTensor) });
+    const sub = tf.model({
+      inputs: model.inputs,
+      outputs: d.layers.map((l) => model.getLayer(l).output as tf.SymbolicTensor),
+    });
     const centers = d.centers.map((c) => tf.tensor1d(c));
     port.on('message', (m: GuidedBatchMessage) => {
       try {
-        const iterates = optimizeGuided(sub, centers, m.batch, d.settings, (step) => reply({ type: 'progress', id: m.id, step }));
+        const iterates = optimizeGuided(sub, centers, m.batch, d.settings, (step) =>
+          reply({ type: 'progress', id: m.id, step }),
+        );
         reply({ type: 'batch', id: m.id, iterates }, [iterates.buffer as ArrayBuffer]);
       } catch (e) {
         reply({ type: 'error', message: (e as Error).message });

@@ -14,7 +14,10 @@ export interface PerturbationNorms {
  * @throws when the lengths differ or are not a multiple of n.
  */
 export function perturbationNorms(original: Float32Array, adversarial: Float32Array, n: number): PerturbationNorms {
-  if (original.length !== adversarial.length) throw new Error(`perturbationNorms: expected arrays of equal length, found ${original.length} and ${adversarial.length}`);
+  if (original.length !== adversarial.length)
+    throw new Error(
+      `perturbationNorms: expected arrays of equal length, found ${original.length} and ${adversarial.length}`,
+    );
   if (!Number.isSafeInteger(n) || n < 0 || (n === 0 ? original.length !== 0 : original.length % n !== 0)) {
     throw new Error(`perturbationNorms: ${original.length} values do not split into n = ${n} examples`);
   }

@@ -21,7 +21,8 @@ const STEPS_PER_SECOND = 450;
 export function craftWorkerCount(option: number | 'auto', attack: Attack, n: number): number {
   const batches = Math.ceil(n / attack.batchSize);
   if (option !== 'auto') {
-    if (!Number.isSafeInteger(option) || option < 1) throw new RangeError(`workers must be a positive integer or 'auto', found ${String(option)}`);
+    if (!Number.isSafeInteger(option) || option < 1)
+      throw new RangeError(`workers must be a positive integer or 'auto', found ${String(option)}`);
     return Math.max(1, Math.min(option, batches));
   }
   if (tf.getBackend() === 'tensorflow') return 1; // multi-threaded already
@@ -58,14 +59,22 @@ export interface CraftWorkerReply {
  * (batches of `attack.batchSize`; progress after every batch, and within batches where the attack
  * reports it: CW-L2 after each binary-search step).
  */
-export async function craftOnWorkers(model: tf.LayersModel, data: ImageBatch, attack: Attack, workers: number, onProgress?: ProgressCallback): Promise<Float32Array> {
+export async function craftOnWorkers(
+  model: tf.LayersModel,
+  data: ImageBatch,
+  attack: Attack,
+  workers: number,
+  onProgress?: ProgressCallback,
+): Promise<Float32Array> {
   const { n, height, width, channels } = data;
   const per = height * width * channels;
   const out = new Float32Array(n * per);
   const workerData: CraftWorkerData = {
-    artifacts: await modelArtifacts(model), backend: tf.getBackend(), kernelMode: wasmKernelMode(),
+    artifacts: await modelArtifacts(model),
+    backend: tf.getBackend(),
+    kernelMode: wasmKernelMode(),
     attack: { name: attack.name, options: { ...attack.options } },
-  }; // prettier-ignore
+  };
   const { script, evalCode } = workerEntry(__dirname, __filename, 'craft-worker', 'craftAdversarial with workers > 1');
   let done = 0;
   const partial = new Map<number, number>(); // images done of the batches in progress, by start
@@ -75,13 +84,21 @@ export async function craftOnWorkers(model: tf.LayersModel, data: ImageBatch, at
     onProgress?.({ stage: attack.label, done: done + inBatches, total: n, unit: 'img' });
   };
   await runWorkerJobs<CraftWorkerReply>({
-    script, evalCode, workerData, threads: workers, jobs: Math.ceil(n / attack.batchSize),
-    name: 'dknn-craft', what: 'crafting worker', unfinished: 'the set was crafted',
+    script,
+    evalCode,
+    workerData,
+    threads: workers,
+    jobs: Math.ceil(n / attack.batchSize),
+    name: 'dknn-craft',
+    what: 'crafting worker',
+    unfinished: 'the set was crafted',
     send: (w, job) => {
       const start = job * attack.batchSize;
       const count = Math.min(attack.batchSize, n - start);
       const images = data.images.slice(start * per, (start + count) * per);
-      w.postMessage({ start, count, shape: [height, width, channels], images } satisfies CraftBatchMessage, [images.buffer]);
+      w.postMessage({ start, count, shape: [height, width, channels], images } satisfies CraftBatchMessage, [
+        images.buffer,
+      ]);
     },
     receive: (m) => {
       if (m.type === 'progress') {
@@ -95,6 +112,6 @@ export async function craftOnWorkers(model: tf.LayersModel, data: ImageBatch, at
       report();
       return true;
     },
-  }); // prettier-ignore
+  });
   return out;
 }

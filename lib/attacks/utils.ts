@@ -45,7 +45,14 @@ export function logitsFn(model: tf.LayersModel): ModelFn {
 
 interface Conv2DLike {
   getClassName(): string;
-  getConfig(): { strides: number | number[]; padding: 'same' | 'valid'; dilationRate: number | number[]; dataFormat: string; useBias: boolean; activation: string };
+  getConfig(): {
+    strides: number | number[];
+    padding: 'same' | 'valid';
+    dilationRate: number | number[];
+    dataFormat: string;
+    useBias: boolean;
+    activation: string;
+  };
   trainableWeights: { read(): tf.Tensor }[];
   activation?: { apply(x: tf.Tensor): tf.Tensor };
 }
@@ -56,11 +63,19 @@ function sequentialSteps(model: tf.LayersModel): ((x: tf.Tensor) => tf.Tensor)[]
   const pair = (v: number | number[]) => (Array.isArray(v) ? (v as [number, number]) : ([v, v] as [number, number]));
   return model.layers.map((layer) => {
     const conv = layer as unknown as Conv2DLike;
-    if (conv.getClassName() !== 'Conv2D' || conv.getConfig().dataFormat !== 'channelsLast' || !conv.activation) return (x: tf.Tensor) => layer.apply(x) as tf.Tensor;
+    if (conv.getClassName() !== 'Conv2D' || conv.getConfig().dataFormat !== 'channelsLast' || !conv.activation)
+      return (x: tf.Tensor) => layer.apply(x) as tf.Tensor;
     const c = conv.getConfig();
     return (x: tf.Tensor) => {
       const w = conv.trainableWeights;
-      let y: tf.Tensor = tf.conv2d(x as tf.Tensor4D, w[0].read() as tf.Tensor4D, pair(c.strides), c.padding, 'NHWC', pair(c.dilationRate));
+      let y: tf.Tensor = tf.conv2d(
+        x as tf.Tensor4D,
+        w[0].read() as tf.Tensor4D,
+        pair(c.strides),
+        c.padding,
+        'NHWC',
+        pair(c.dilationRate),
+      );
       if (c.useBias) y = tf.add(y, w[1].read());
       return conv.activation!.apply(y);
     };
@@ -139,14 +154,17 @@ const stableCrossEntropy = tf.customGrad(((z: tf.Tensor, oneHot: tf.Tensor, save
 
 /** @throws RangeError `"<name> must be ≥ 0, found -1"` (or `"… must be a finite number, found NaN"`). */
 export function checkEps(eps: number, name = 'eps'): void {
-  if (typeof eps !== 'number' || !Number.isFinite(eps)) throw new RangeError(`${name} must be a finite number, found ${String(eps)}`);
+  if (typeof eps !== 'number' || !Number.isFinite(eps))
+    throw new RangeError(`${name} must be a finite number, found ${String(eps)}`);
   if (eps < 0) throw new RangeError(`${name} must be ≥ 0, found ${eps}`);
 }
 
 /** @throws RangeError `"norm must be one of linf, l1, l2, found 'l3'"` (listing `allowed`). */
 export function checkNorm(norm: unknown, allowed: readonly Norm[] = NORMS): asserts norm is Norm {
   if (!(allowed as readonly unknown[]).includes(norm)) {
-    throw new RangeError(`norm must be one of ${allowed.join(', ')}, found ${typeof norm === 'string' ? `'${norm}'` : String(norm)}`);
+    throw new RangeError(
+      `norm must be one of ${allowed.join(', ')}, found ${typeof norm === 'string' ? `'${norm}'` : String(norm)}`,
+    );
   }
 }
 
@@ -157,7 +175,9 @@ export function checkNorm(norm: unknown, allowed: readonly Norm[] = NORMS): asse
 export function checkClip(clipMin: number | undefined, clipMax: number | undefined): void {
   if (clipMin === undefined && clipMax === undefined) return;
   if (clipMin === undefined || clipMax === undefined) {
-    throw new RangeError(`clipMin and clipMax must be given together (one-sided clipping is not supported), found clipMin ${String(clipMin)} and clipMax ${String(clipMax)}`);
+    throw new RangeError(
+      `clipMin and clipMax must be given together (one-sided clipping is not supported), found clipMin ${String(clipMin)} and clipMax ${String(clipMax)}`,
+    );
   }
   if (!Number.isFinite(clipMin)) throw new RangeError(`clipMin must be a finite number, found ${String(clipMin)}`);
   if (!Number.isFinite(clipMax)) throw new RangeError(`clipMax must be a finite number, found ${String(clipMax)}`);
@@ -166,7 +186,8 @@ export function checkClip(clipMin: number | undefined, clipMax: number | undefin
 
 /** @throws Error when `x` has no batch axis (rank < 2) or no example. */
 export function checkBatch(x: tf.Tensor, where = 'x'): void {
-  if (x.rank < 2) throw new Error(`${where} must have a batch axis first (rank ≥ 2), found shape [${x.shape.join(', ')}]`);
+  if (x.rank < 2)
+    throw new Error(`${where} must have a batch axis first (rank ≥ 2), found shape [${x.shape.join(', ')}]`);
   if (x.shape[0] === 0) throw new Error(`${where} must hold at least one example, found shape [${x.shape.join(', ')}]`);
 }
 
@@ -180,7 +201,9 @@ export function checkLabels(y: tf.Tensor | undefined, x: tf.Tensor, targeted: bo
     return;
   }
   if (y.rank !== 1 || y.shape[0] !== x.shape[0]) {
-    throw new Error(`y must hold one integer label per example: expected shape [${x.shape[0]}], found [${y.shape.join(', ')}]`);
+    throw new Error(
+      `y must hold one integer label per example: expected shape [${x.shape[0]}], found [${y.shape.join(', ')}]`,
+    );
   }
 }
 
@@ -197,7 +220,9 @@ export function checkLabelRange(y: tf.Tensor, numClasses: number): void {
   const v = y.dataSync();
   for (let i = 0; i < v.length; i++) {
     if (!Number.isInteger(v[i]) || v[i] < 0 || v[i] >= numClasses) {
-      throw new Error(`y[${i}] is ${v[i]}: expected an integer class index in 0…${numClasses - 1} (the model has ${numClasses} outputs)`);
+      throw new Error(
+        `y[${i}] is ${v[i]}: expected an integer class index in 0…${numClasses - 1} (the model has ${numClasses} outputs)`,
+      );
     }
   }
 }
@@ -224,7 +249,13 @@ export function modelPredictions(modelFn: ModelFn, x: tf.Tensor): tf.Tensor1D {
  * the target label). `y: 'predictions'` uses the model's argmax on `x` (lowest class on ties),
  * computed in the same forward pass. Returns a new tensor shaped like `x`.
  */
-export function computeGradient(modelFn: ModelFn, lossFn: LossFn, x: tf.Tensor, y: tf.Tensor1D | 'predictions', targeted: boolean): tf.Tensor {
+export function computeGradient(
+  modelFn: ModelFn,
+  lossFn: LossFn,
+  x: tf.Tensor,
+  y: tf.Tensor1D | 'predictions',
+  targeted: boolean,
+): tf.Tensor {
   return tf.tidy(() =>
     tf.grad((input: tf.Tensor) => {
       const logits = modelFn(input);

@@ -48,10 +48,17 @@ function attackFromArgs(values: Record<string, string | boolean | undefined>): A
   const name = values.attack as string | undefined;
   if (name === undefined) return null;
   const gradient = values.gradient as GradientSemantics;
-  if (!GRADIENT_SEMANTICS.includes(gradient)) throw new Error(`--gradient must be ${GRADIENT_SEMANTICS.join(' or ')}, found ${JSON.stringify(gradient)}`);
+  if (!GRADIENT_SEMANTICS.includes(gradient))
+    throw new Error(`--gradient must be ${GRADIENT_SEMANTICS.join(' or ')}, found ${JSON.stringify(gradient)}`);
   const eps = parseNumber('eps', values.eps as string);
   if (name === 'fgsm') return fgsmAttack({ eps, gradient });
-  if (name === 'bim') return bimAttack({ eps, epsIter: parseNumber('eps-iter', values['eps-iter'] as string), nbIter: parseCount('nb-iter', values['nb-iter'] as string), gradient });
+  if (name === 'bim')
+    return bimAttack({
+      eps,
+      epsIter: parseNumber('eps-iter', values['eps-iter'] as string),
+      nbIter: parseCount('nb-iter', values['nb-iter'] as string),
+      gradient,
+    });
   if (name === 'cw') {
     return cwL2Attack({
       maxIterations: parseCount('cw-max-iterations', values['cw-max-iterations'] as string),
@@ -95,16 +102,19 @@ async function main(): Promise<void> {
   );
   const attack = attackFromArgs(values);
   const formula = values.formula;
-  if (formula !== 'reference' && formula !== 'conformal') throw new Error(`--formula must be reference or conformal, found ${JSON.stringify(formula)}`);
+  if (formula !== 'reference' && formula !== 'conformal')
+    throw new Error(`--formula must be reference or conformal, found ${JSON.stringify(formula)}`);
   const exactBackend = values['exact-backend'];
   if (exactBackend !== 'auto' && exactBackend !== 'js' && exactBackend !== 'native') {
     throw new Error(`--exact-backend must be auto, js or native, found ${JSON.stringify(exactBackend)}`);
   }
   const proj = values['exact-projection']!;
-  const exactProjection = proj === 'auto' ? 'auto' : proj === 'off' ? false : parseCount('exact-projection (auto, off or a rank)', proj);
+  const exactProjection =
+    proj === 'auto' ? 'auto' : proj === 'off' ? false : parseCount('exact-projection (auto, off or a rank)', proj);
   const workers = values.workers === 'auto' ? 'auto' : parseCount('workers (auto or a count)', values.workers);
   const layers = values.layers!.split(',').map((s) => s.trim());
-  if (layers.some((l) => l === '')) throw new Error(`--layers must be a comma-separated list of layer names, found ${JSON.stringify(values.layers)}`);
+  if (layers.some((l) => l === ''))
+    throw new Error(`--layers must be a comma-separated list of layer names, found ${JSON.stringify(values.layers)}`);
   const out = resolve(values.out!);
   checkWritableDir(dirname(out));
   const calibEnd = parseCount('calib', values.calib);
@@ -119,13 +129,25 @@ async function main(): Promise<void> {
     calibEnd,
     evalEnd,
     progress: 'terminal',
-    cacheDir: values['no-cache'] ? false : values['cache-dir'] ?? undefined,
+    cacheDir: values['no-cache'] ? false : (values['cache-dir'] ?? undefined),
   });
   process.stderr.write(`engine backend: ${ex.backend.description}\n`);
   const t0 = performance.now();
   // The DkNN keeps the training activations, never the pixels: nothing here needs them after the fit.
-  const dknn = await ex.fitDkNN({ layers, k, formula, exactBackend, exactProjection, workers, batchSize, releaseTrainingImages: true });
-  const attackImages = values['attack-images'] === undefined ? ex.eval.n : Math.min(ex.eval.n, parseCount('attack-images', values['attack-images']));
+  const dknn = await ex.fitDkNN({
+    layers,
+    k,
+    formula,
+    exactBackend,
+    exactProjection,
+    workers,
+    batchSize,
+    releaseTrainingImages: true,
+  });
+  const attackImages =
+    values['attack-images'] === undefined
+      ? ex.eval.n
+      : Math.min(ex.eval.n, parseCount('attack-images', values['attack-images']));
   const inputs = attack ? subset(ex.eval, 0, attackImages) : ex.eval;
   const adversarial = attack ? await ex.craft(attack, inputs) : null;
   const pred = await ex.predict(dknn, adversarial ?? inputs);
@@ -135,9 +157,27 @@ async function main(): Promise<void> {
   const cols = perInputColumns(pred, inputs.labels, { index: calibEnd });
   const report = {
     kind: attack ? 'dknn-mnist-adversarial' : 'dknn-mnist-clean',
-    attack: adversarial ? { ...adversarial.attack, seconds: adversarial.seconds, cached: adversarial.cached, imagesPerSecond: adversarial.n / adversarial.seconds } : null,
+    attack: adversarial
+      ? {
+          ...adversarial.attack,
+          seconds: adversarial.seconds,
+          cached: adversarial.cached,
+          imagesPerSecond: adversarial.n / adversarial.seconds,
+        }
+      : null,
     summary,
-    parameters: { model: ex.modelInfo!.path, trainSubset: ex.trainN, calib: calibEnd, evalEnd: calibEnd + ex.eval.n, k: info.k, layers: info.layers, formula, exactBackend, exactProjection, workers },
+    parameters: {
+      model: ex.modelInfo!.path,
+      trainSubset: ex.trainN,
+      calib: calibEnd,
+      evalEnd: calibEnd + ex.eval.n,
+      k: info.k,
+      layers: info.layers,
+      formula,
+      exactBackend,
+      exactProjection,
+      workers,
+    },
     info,
     timings: info.timings,
     model: { path: ex.modelInfo!.path, architecture: ex.modelInfo!.architecture, record: ex.modelInfo!.record },
@@ -159,7 +199,9 @@ async function main(): Promise<void> {
       `  layers ${info.layers.join(', ')} (dims ${info.dims.join(', ')}), k ${info.k}, index ${info.index}/${info.indexBackend}, p-values: ${formula} formula`,
       `  DNN accuracy        ${summary.dnnAccuracy.toFixed(4)}   mean softmax confidence ${summary.meanDnnConfidence.toFixed(4)}`,
       `  DkNN accuracy       ${summary.dknnAccuracy.toFixed(4)}   mean credibility ${summary.meanCredibility.toFixed(4)}   mean confidence ${summary.meanConfidence.toFixed(4)}`,
-      `  time ${seconds.toFixed(1)} s (${Object.entries(info.timings).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')})`,
+      `  time ${seconds.toFixed(1)} s (${Object.entries(info.timings)
+        .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+        .join(', ')})`,
       `  activation cache: ${info.cache.dir === false ? 'off' : `${info.cache.dir} (hits: ${info.cache.hits.join(', ') || 'none'})`}`,
       `  report: ${out}`,
       '',

@@ -74,7 +74,9 @@ async function main(): Promise<void> {
   if (values.augment && values['augment-affine']) throw new Error('pass --augment or --augment-affine, not both');
   const augment = values['augment-affine']
     ? { kind: 'affine', maxShift: 3, maxRotation: 15, maxScale: 0.1, brightness: 0.2 }
-    : values.augment ? { kind: 'shift', maxShift: 2, brightness: 0.2 } : null;
+    : values.augment
+      ? { kind: 'shift', maxShift: 2, brightness: 0.2 }
+      : null;
   const batchSize = parseCount('batch-size', values['batch-size']);
   const learningRate = parseNumber('lr', values.lr);
   if (!(learningRate > 0)) throw new Error(`--lr must be > 0, found ${values.lr}`);
@@ -84,33 +86,50 @@ async function main(): Promise<void> {
   if (subsetN === 0) throw new Error('--subset 0 would train on no image; expected at least 1');
   const entry = datasetEntry(values.dataset!);
   const archName = values.architecture ?? entry.pretrained;
-  if (!archName) throw new Error(`dataset ${values.dataset} has no default architecture; pass --architecture (the zoo has ${Object.keys(MODEL_ZOO).join(', ')})`);
+  if (!archName)
+    throw new Error(
+      `dataset ${values.dataset} has no default architecture; pass --architecture (the zoo has ${Object.keys(MODEL_ZOO).join(', ')})`,
+    );
   const validationFraction = values.validation === undefined ? undefined : parseNumber('validation', values.validation);
   const patience = parseCount('patience', values.patience);
   const pretrained = resolve(pretrainedPath(archName, dataDir()));
   const out = resolve(values.out ?? pretrained);
   if (out === pretrained && existsSync(out) && values.out === undefined && !values.force) {
-    throw new Error(`would overwrite the committed pretrained model at ${out}; pass --force to replace it, or --out DIR for another folder`);
+    throw new Error(
+      `would overwrite the committed pretrained model at ${out}; pass --force to replace it, or --out DIR for another folder`,
+    );
   }
   checkWritableDir(dirname(out));
   const backend = await initBackend();
   process.stderr.write(`engine backend: ${backend.description}\n`);
   const initFrom = values['init-from'] !== undefined ? await initialWeights(values['init-from']) : undefined;
   const stage = initFrom ? `-from-${initFrom.modelHash.slice(0, 12)}` : '';
-  const checkpoint = values.checkpoint ?? join(repoRoot(), '.cache', 'train', `${archName}-${values.dataset}${stage}.ckpt`);
+  const checkpoint =
+    values.checkpoint ?? join(repoRoot(), '.cache', 'train', `${archName}-${values.dataset}${stage}.ckpt`);
   // The native backend is multi-threaded already (and cannot be loaded in worker threads).
   const cores = availableParallelism();
-  const capped = capWorkers(values.workers !== undefined ? parseCount('workers', values.workers) : backend.name !== 'tensorflow' && cores >= 2 ? 2 : 1, cores);
+  const capped = capWorkers(
+    values.workers !== undefined
+      ? parseCount('workers', values.workers)
+      : backend.name !== 'tensorflow' && cores >= 2
+        ? 2
+        : 1,
+    cores,
+  );
   if (capped.message) process.stderr.write(`${capped.message}\n`);
   const workers = capped.workers;
   process.stderr.write(`training threads: ${workers}${workers > 1 ? ' (data-parallel, worker_threads)' : ''}\n`);
   const data = await entry.load();
   if (!data.train) throw new Error(`dataset ${values.dataset} has no training split`);
-  if (subsetN !== undefined && subsetN > data.train.n) throw new Error(`--subset must be at most ${data.train.n}, found ${subsetN}`);
+  if (subsetN !== undefined && subsetN > data.train.n)
+    throw new Error(`--subset must be at most ${data.train.n}, found ${subsetN}`);
   const all = subsetN !== undefined ? subset(data.train, 0, subsetN) : data.train;
   const split = validationFraction !== undefined ? splitByGroup(all, { validationFraction, seed }) : null;
   const train = split ? split.train : all;
-  if (split) process.stderr.write(`early stopping on ${split.validation.n} validation images (${new Set(split.validation.groups).size} whole tracks), patience ${patience}; training on ${train.n}\n`);
+  if (split)
+    process.stderr.write(
+      `early stopping on ${split.validation.n} validation images (${new Set(split.validation.groups).size} whole tracks), patience ${patience}; training on ${train.n}\n`,
+    );
   const architecture = { name: archName, args: { seed: initSeed } };
   const model = createModel(architecture);
   if (initFrom) copyWeights(initFrom.model, model, values['init-from']!);
@@ -126,14 +145,30 @@ async function main(): Promise<void> {
     checkpointPath: checkpoint,
     evalData: data.test,
     ...(split ? { earlyStopping: { data: split.validation, patience } } : {}),
-    ...(augment ? { augment: augment.kind === 'affine' ? randomAffineAugment(augment) : randomShiftAugment(augment) } : {}),
+    ...(augment
+      ? { augment: augment.kind === 'affine' ? randomAffineAugment(augment) : randomShiftAugment(augment) }
+      : {}),
     onProgress: terminalProgress(),
   });
   const seconds = (performance.now() - t0) / 1000;
   const testAccuracy = evaluateAccuracy(model, data.test);
   const record = {
     task: `${values.dataset}, ${archName}${values.dataset === 'mnist' ? ', CleverHans DkNN recipe' : ''}`,
-    train: { images: train.n, ...result.args, augment, initSeed, ...(initFrom ? { initFrom: { path: values['init-from'], modelHash: initFrom.modelHash, testAccuracy: initFrom.testAccuracy } } : {}), resumedFromEpoch: result.resumedFromEpoch, ...(split ? { validationImages: split.validation.n, validationTracks: new Set(split.validation.groups).size, patience } : {}) },
+    train: {
+      images: train.n,
+      ...result.args,
+      augment,
+      initSeed,
+      ...(initFrom
+        ? {
+            initFrom: { path: values['init-from'], modelHash: initFrom.modelHash, testAccuracy: initFrom.testAccuracy },
+          }
+        : {}),
+      resumedFromEpoch: result.resumedFromEpoch,
+      ...(split
+        ? { validationImages: split.validation.n, validationTracks: new Set(split.validation.groups).size, patience }
+        : {}),
+    },
     ...(result.earlyStopping ? { earlyStopping: result.earlyStopping } : {}),
     testAccuracy,
     testImages: data.test.n,
@@ -148,12 +183,16 @@ async function main(): Promise<void> {
     dataChecksums: { ...data.train.checksums, ...data.test.checksums },
   };
   await saveModel(out, model, { architecture, record });
-  process.stdout.write(`${JSON.stringify({ out, testAccuracy, trainSeconds: seconds, imagesPerSecond: result.imagesPerSecond, backend: backend.name, workers, earlyStopping: result.earlyStopping ?? null }, null, 2)}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ out, testAccuracy, trainSeconds: seconds, imagesPerSecond: result.imagesPerSecond, backend: backend.name, workers, earlyStopping: result.earlyStopping ?? null }, null, 2)}\n`,
+  );
   model.dispose();
 }
 
 /** The model saved at `dir`, its weight hash and recorded test accuracy (for `--init-from`). */
-async function initialWeights(dir: string): Promise<{ model: LayersModel; modelHash: string; testAccuracy: number | null }> {
+async function initialWeights(
+  dir: string,
+): Promise<{ model: LayersModel; modelHash: string; testAccuracy: number | null }> {
   const { model } = await loadModel(resolve(dir));
   const record = dknnMetadata(model)?.record as { testAccuracy?: number } | undefined;
   return { model, modelHash: modelHash(model), testAccuracy: record?.testAccuracy ?? null };

@@ -103,7 +103,8 @@ function toLayers(neighbors: NeighborLabels): LayerNeighborLabels[] {
     );
   }
   const out: LayerNeighborLabels[] = [];
-  for (let l = 0; l < s.layers; l++) out.push({ labels: s.labels.subarray(l * per, (l + 1) * per), rows: s.rows, k: s.k });
+  for (let l = 0; l < s.layers; l++)
+    out.push({ labels: s.labels.subarray(l * per, (l + 1) * per), rows: s.rows, k: s.k });
   return out;
 }
 
@@ -190,7 +191,8 @@ export function scoresAtLabels(
   if (nc.scores.length !== nc.n * nc.numClasses) {
     throw new Error(`scores: expected n × numClasses = ${nc.n * nc.numClasses} values, found ${nc.scores.length}`);
   }
-  if (labels.length !== nc.n) throw new Error(`labels: expected ${nc.n} labels (one per point), found ${labels.length}`);
+  if (labels.length !== nc.n)
+    throw new Error(`labels: expected ${nc.n} labels (one per point), found ${labels.length}`);
   const out = new Int32Array(nc.n);
   for (let i = 0; i < nc.n; i++) {
     const y = labels[i];

@@ -21,7 +21,8 @@ export interface PredictionSets {
 
 /** The sets {j : p_j > ε} of a p-value matrix `pValues[i · numClasses + j]`. @throws for ε outside [0, 1]. */
 export function setsFromPValues(pValues: ArrayLike<number>, numClasses: number, epsilon: number): PredictionSets {
-  if (!(epsilon >= 0 && epsilon <= 1)) throw new RangeError(`setsFromPValues: epsilon must be in [0, 1], found ${epsilon}`);
+  if (!(epsilon >= 0 && epsilon <= 1))
+    throw new RangeError(`setsFromPValues: epsilon must be in [0, 1], found ${epsilon}`);
   if (!Number.isInteger(numClasses) || numClasses < 1 || pValues.length % numClasses !== 0) {
     throw new RangeError(`setsFromPValues: ${pValues.length} p-values do not split into rows of ${numClasses} classes`);
   }
@@ -84,9 +85,12 @@ export function setCoverage(sets: PredictionSets, labels: ArrayLike<number>): Se
   }
   const n = Math.max(1, sets.n);
   return {
-    epsilon: sets.epsilon, n: sets.n, coverage: covered / n, classCoverage: hit.map((h, c) => (count[c] ? h / count[c] : NaN)),
+    epsilon: sets.epsilon,
+    n: sets.n,
+    coverage: covered / n,
+    classCoverage: hit.map((h, c) => (count[c] ? h / count[c] : NaN)),
     ...setSizeStats(sets),
-  }; // prettier-ignore
+  };
 }
 
 /**
@@ -95,15 +99,28 @@ export function setCoverage(sets: PredictionSets, labels: ArrayLike<number>): Se
  * `calibScores` α(xᵢ, yᵢ) of the calibration examples and `calibLabels` their labels.
  * @throws when a class has no calibration example.
  */
-export function mondrianPValues(scores: ArrayLike<number>, numClasses: number, calibScores: ArrayLike<number>, calibLabels: ArrayLike<number>, formula: PValueFormula): Float64Array {
-  if (calibScores.length !== calibLabels.length) throw new Error(`mondrianPValues: ${calibScores.length} calibration scores but ${calibLabels.length} labels`);
+export function mondrianPValues(
+  scores: ArrayLike<number>,
+  numClasses: number,
+  calibScores: ArrayLike<number>,
+  calibLabels: ArrayLike<number>,
+  formula: PValueFormula,
+): Float64Array {
+  if (calibScores.length !== calibLabels.length)
+    throw new Error(`mondrianPValues: ${calibScores.length} calibration scores but ${calibLabels.length} labels`);
   const byClass: number[][] = Array.from({ length: numClasses }, () => []);
   for (let i = 0; i < calibScores.length; i++) byClass[calibLabels[i]].push(calibScores[i]);
   const empty = byClass.findIndex((s) => s.length === 0);
-  if (empty >= 0) throw new Error(`mondrianPValues: class ${empty} has no calibration example; class-conditional p-values need every class`);
+  if (empty >= 0)
+    throw new Error(
+      `mondrianPValues: class ${empty} has no calibration example; class-conditional p-values need every class`,
+    );
   const calibrators = byClass.map((s, c) => {
     const cal = new ConformalCalibrator({ formula }).fit(s);
-    if (cal.calibrationSize() === 0) throw new Error(`mondrianPValues: every calibration score of class ${c} is 0, so the reference formula keeps none; use formula 'conformal'`);
+    if (cal.calibrationSize() === 0)
+      throw new Error(
+        `mondrianPValues: every calibration score of class ${c} is 0, so the reference formula keeps none; use formula 'conformal'`,
+      );
     return cal;
   });
   const n = scores.length / numClasses;

@@ -39,7 +39,7 @@ const REGISTRY = new Map<string, DatasetEntry>([
     description: 'notMNIST letters A–J: a 10,000-image sample, 28×28 grey (out-of-distribution data for MNIST models)',
     load: async (o) => ({ name: 'notmnist', test: await loadNotMnist(o) }),
   }],
-]); // prettier-ignore
+]);
 
 /** Adds (or replaces) a dataset under `name`. */
 export function registerDataset(name: string, entry: DatasetEntry): void {

@@ -7,7 +7,10 @@ import type { ImageBatch } from '../data/types';
 export function dknnLayers(model: tf.LayersModel, given: readonly string[] | undefined): string[] {
   if (given === undefined) {
     const recorded = dknnMetadata(model).layers;
-    if (!recorded) throw new Error(`DkNN: pass layers (the model records no DkNN layers); its layers are ${model.layers.map((l) => l.name).join(', ')}`);
+    if (!recorded)
+      throw new Error(
+        `DkNN: pass layers (the model records no DkNN layers); its layers are ${model.layers.map((l) => l.name).join(', ')}`,
+      );
     return [...recorded];
   }
   if (!Array.isArray(given) || !given.every((l) => typeof l === 'string')) {
@@ -20,7 +23,12 @@ export function dknnLayers(model: tf.LayersModel, given: readonly string[] | und
  * Every pixel finite, and inside `range` when one is known.
  * @throws Error naming the image, the pixel, its value and what was expected.
  */
-export function checkPixels(where: string, what: string, batch: ImageBatch, range: readonly [number, number] | null): void {
+export function checkPixels(
+  where: string,
+  what: string,
+  batch: ImageBatch,
+  range: readonly [number, number] | null,
+): void {
   const px = batch.images;
   const per = batch.height * batch.width * batch.channels;
   const [lo, hi] = range ?? [-Infinity, Infinity];
@@ -28,7 +36,8 @@ export function checkPixels(where: string, what: string, batch: ImageBatch, rang
     const v = px[i];
     if (v >= lo && v <= hi) continue; // NaN fails both comparisons
     const at = `${what} image ${Math.floor(i / per)}, pixel value ${i % per}`;
-    if (!Number.isFinite(v)) throw new Error(`${where}: ${at} is ${v}; expected finite pixel values${range ? ` in [${lo}, ${hi}]` : ''}`);
+    if (!Number.isFinite(v))
+      throw new Error(`${where}: ${at} is ${v}; expected finite pixel values${range ? ` in [${lo}, ${hi}]` : ''}`);
     throw new Error(`${where}: ${at} is ${v}; expected pixel values in [${lo}, ${hi}] (the training set's range)`);
   }
 }
@@ -44,11 +53,20 @@ export function checkNotConstant(layer: string, values: Float32Array, n: number,
     for (let j = 0; j < dim; j++) if (values[o + j] !== values[j]) return;
   }
   const zero = values.subarray(0, dim).every((v) => v === 0);
-  throw new Error(`fit: layer ${layer} gives the same activations${zero ? ' (all zero)' : ''} for all ${n} training images, so its neighbours say nothing; check the training images or leave the layer out`);
+  throw new Error(
+    `fit: layer ${layer} gives the same activations${zero ? ' (all zero)' : ''} for all ${n} training images, so its neighbours say nothing; check the training images or leave the layer out`,
+  );
 }
 
 /** Argmax (lowest on ties) and softmax probability of it, per row of logits, written at `offset`. */
-export function dnnFromLogits(logits: Float32Array, rows: number, cols: number, pred: Int32Array, conf: Float32Array, offset: number): void {
+export function dnnFromLogits(
+  logits: Float32Array,
+  rows: number,
+  cols: number,
+  pred: Int32Array,
+  conf: Float32Array,
+  offset: number,
+): void {
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
     let best = 0;

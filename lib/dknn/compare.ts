@@ -72,10 +72,12 @@ export async function compareIndexes(
   configs: IndexConfig[],
   options: CompareIndexesOptions = {},
 ): Promise<{ runs: IndexRun[]; rows: IndexComparisonRow[] }> {
-  if (configs.length === 0) throw new RangeError('compareIndexes: expected at least one index config (the first is the reference), found none');
+  if (configs.length === 0)
+    throw new RangeError('compareIndexes: expected at least one index config (the first is the reference), found none');
   const keys = new Set<string>();
   for (const c of configs) {
-    if (keys.has(c.key)) throw new RangeError(`compareIndexes: index config keys must be unique, found ${JSON.stringify(c.key)} twice`);
+    if (keys.has(c.key))
+      throw new RangeError(`compareIndexes: index config keys must be unique, found ${JSON.stringify(c.key)} twice`);
     keys.add(c.key);
   }
   const { progress, onRun, ...dknnOptions } = options;
@@ -86,7 +88,13 @@ export async function compareIndexes(
     await d.fit(data.train, { onProgress: progress?.(c.key) });
     await d.calibrate(data.calib, { onProgress: progress?.(c.key) });
     const prediction = await d.predict(data.eval, { onProgress: progress?.(c.key) });
-    const run: IndexRun = { key: c.key, label: c.label, prediction, info: d.info(), seconds: (performance.now() - t0) / 1000 };
+    const run: IndexRun = {
+      key: c.key,
+      label: c.label,
+      prediction,
+      info: d.info(),
+      seconds: (performance.now() - t0) / 1000,
+    };
     runs.push(run);
     onRun?.(run);
   }

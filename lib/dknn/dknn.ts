@@ -38,7 +38,13 @@ import { closeActivationPool, extractWorkerCount } from '../activations/pool';
 import { NotFittedError } from '../util/errors';
 import { rescorePrediction, type RescoreOptions } from './rescore';
 import { ConformalCalibrator, type PValueFormula } from '../conformal/calibrator';
-import { knnCounts, nonconformity, scoresAtLabels, type LayerNeighborLabels, type MissingNeighborRule } from '../conformal/nonconformity';
+import {
+  knnCounts,
+  nonconformity,
+  scoresAtLabels,
+  type LayerNeighborLabels,
+  type MissingNeighborRule,
+} from '../conformal/nonconformity';
 import { conformalPredict } from '../conformal/predict';
 import { exactIndexFactory } from '../knn/exact/exact';
 import { Preprocessor } from '../knn/preprocess';
@@ -48,8 +54,6 @@ import { modelHash } from '../models/weights';
 import type { ProgressCallback } from '../util/progress';
 import type { DkNNInfo, DkNNOptions, DkNNPrediction, DkNNRunOptions, LayerNeighbors } from './types';
 import type { ImageBatch, LabeledImages } from '../data/types';
-
-
 
 interface FittedLayer {
   name: string;
@@ -129,17 +133,30 @@ export class DkNN {
     extractWorkerCount(this.workers, 1, 1); // validates
     checkPositiveInt('queryChunk', this.queryChunk);
     this.formula = options.formula ?? 'reference';
-    if (this.formula !== 'reference' && this.formula !== 'conformal') throw new Error(`formula: expected 'reference' or 'conformal', found ${String(this.formula)}`);
+    if (this.formula !== 'reference' && this.formula !== 'conformal')
+      throw new Error(`formula: expected 'reference' or 'conformal', found ${String(this.formula)}`);
     this.missing = options.missing ?? 'disagree';
-    if (this.missing !== 'disagree' && this.missing !== 'ignore') throw new Error(`missing: expected 'disagree' or 'ignore', found ${String(this.missing)}`);
+    if (this.missing !== 'disagree' && this.missing !== 'ignore')
+      throw new Error(`missing: expected 'disagree' or 'ignore', found ${String(this.missing)}`);
     const index = options.index ?? 'exact';
-    if (index === 'exact') this.factory = exactIndexFactory({ backend: options.exactBackend ?? 'auto', projection: options.exactProjection ?? 'auto' });
-    else if (typeof index === 'object' && index !== null && typeof index.create === 'function' && typeof index.name === 'string') this.factory = index;
+    if (index === 'exact')
+      this.factory = exactIndexFactory({
+        backend: options.exactBackend ?? 'auto',
+        projection: options.exactProjection ?? 'auto',
+      });
+    else if (
+      typeof index === 'object' &&
+      index !== null &&
+      typeof index.create === 'function' &&
+      typeof index.name === 'string'
+    )
+      this.factory = index;
     else throw new Error(`index: expected 'exact' or a factory { name, create() }, found ${String(index)}`);
     if (options.numClasses !== undefined) checkPositiveInt('numClasses', options.numClasses);
     this.numClassesOption = options.numClasses;
     this.resolution = options.pValueResolution ?? 0.01;
-    if (!(this.resolution > 0 && this.resolution <= 1)) throw new RangeError(`pValueResolution must be in (0, 1], found ${this.resolution}`);
+    if (!(this.resolution > 0 && this.resolution <= 1))
+      throw new RangeError(`pValueResolution must be in (0, 1], found ${this.resolution}`);
     const emit = options.onWarning ?? ((m: string) => process.emitWarning(m, 'DkNNWarning'));
     this.warn = (m) => {
       this.warnings.push(m);
@@ -148,7 +165,9 @@ export class DkNN {
     try {
       this.cache = new ArtifactCache({ dir: options.cacheDir, onWarning: (m) => this.warn(m) });
     } catch (e) {
-      throw new Error(`DkNN: cannot place the activation cache (${(e as Error).message}); pass cacheDir: a folder, or false`);
+      throw new Error(
+        `DkNN: cannot place the activation cache (${(e as Error).message}); pass cacheDir: a folder, or false`,
+      );
     }
   }
 
@@ -221,14 +240,21 @@ export class DkNN {
     const pixelRange = train.pixelRange ?? null;
     checkPixels('fit', 'training', train, pixelRange);
     const n = train.n;
-    if (this.k >= n) throw new Error(`fit: k = ${this.k} neighbours per layer needs more training points than k (every point would be a neighbour of every input); the training set has ${n}`);
+    if (this.k >= n)
+      throw new Error(
+        `fit: k = ${this.k} neighbours per layer needs more training points than k (every point would be a neighbour of every input); the training set has ${n}`,
+      );
     const t = performance.now();
     const hash = modelHash(this.model);
     this.timings['fit.modelHash'] = (performance.now() - t) / 1000;
     const acts = await cachedActivations(this.model, train, this.layers, {
-      cache: this.cache, batchSize: this.batchSize, modelHash: hash, dataName: train.name, workers: this.workers,
+      cache: this.cache,
+      batchSize: this.batchSize,
+      modelHash: hash,
+      dataName: train.name,
+      workers: this.workers,
       onProgress: options.onProgress && ((e) => options.onProgress!({ ...e, stage: `fit: ${e.stage}` })),
-    }); // prettier-ignore
+    });
     // Calibrate and predict extract chunk by chunk: where they will not use the fit's workers (under
     // 'auto', chunks below the size that starts workers), those end now and give their memory back.
     if (this.chunkWorkers() === 1) closeActivationPool(this.model);
@@ -324,7 +350,9 @@ export class DkNN {
     this.checkModelUnchanged(state);
     const pixels = x.height * x.width * x.channels;
     if (!Number.isSafeInteger(x.n) || x.n < 0 || x.images.length !== x.n * pixels) {
-      throw new Error(`predict: expected ${x.n}×${x.height}×${x.width}×${x.channels} = ${x.n * pixels} pixel values, found ${x.images.length}`);
+      throw new Error(
+        `predict: expected ${x.n}×${x.height}×${x.width}×${x.channels} = ${x.n * pixels} pixel values, found ${x.images.length}`,
+      );
     }
     checkPixels('predict', 'input', x, state.pixelRange);
     const run = await this.neighbors(x, 'predict', options.onProgress);
@@ -363,7 +391,16 @@ export class DkNN {
     if (!this.calibrator || !this.state || !this.calibRun) throw new NotFittedError('predict');
     const s = this.state;
     return rescorePrediction(
-      { layers: this.layers, k: this.k, numClasses: s.numClasses, formula: this.formula, missing: this.missing, trainLabels: s.trainLabels, calibNeighbors: this.calibRun.neighbors, calibLabels: this.calibRun.labels },
+      {
+        layers: this.layers,
+        k: this.k,
+        numClasses: s.numClasses,
+        formula: this.formula,
+        missing: this.missing,
+        trainLabels: s.trainLabels,
+        calibNeighbors: this.calibRun.neighbors,
+        calibLabels: this.calibRun.labels,
+      },
       pred,
       options,
     );
@@ -402,29 +439,37 @@ export class DkNN {
   private outputDim(): number {
     const shape = this.model.outputs[0].shape;
     const d = shape[shape.length - 1];
-    if (typeof d !== 'number') throw new Error('DkNN: cannot tell the number of classes from the model output; pass numClasses');
+    if (typeof d !== 'number')
+      throw new Error('DkNN: cannot tell the number of classes from the model output; pass numClasses');
     return d;
   }
 
   private checkModelUnchanged(state: FitState): void {
     const now = modelHash(this.model);
     if (now !== state.modelHash) {
-      throw new Error(`the model's weights changed since fit (hash ${state.modelHash.slice(0, 12)}… → ${now.slice(0, 12)}…); call fit again`);
+      throw new Error(
+        `the model's weights changed since fit (hash ${state.modelHash.slice(0, 12)}… → ${now.slice(0, 12)}…); call fit again`,
+      );
     }
   }
 
   private checkLabels(where: string, data: LabeledImages, numClasses: number): Int32Array {
     const pixels = data.height * data.width * data.channels;
     if (!Number.isSafeInteger(data.n) || data.n < 0 || data.images.length !== data.n * pixels) {
-      throw new Error(`${where}: expected ${data.n}×${data.height}×${data.width}×${data.channels} = ${data.n * pixels} pixel values, found ${data.images.length}`);
+      throw new Error(
+        `${where}: expected ${data.n}×${data.height}×${data.width}×${data.channels} = ${data.n * pixels} pixel values, found ${data.images.length}`,
+      );
     }
     if (!data.labels || data.labels.length !== data.n) {
-      throw new Error(`${where}: expected ${data.n} labels (one per image), found ${data.labels ? data.labels.length : 'none'}`);
+      throw new Error(
+        `${where}: expected ${data.n} labels (one per image), found ${data.labels ? data.labels.length : 'none'}`,
+      );
     }
     const out = new Int32Array(data.n);
     for (let i = 0; i < data.n; i++) {
       const y = data.labels[i];
-      if (!Number.isInteger(y) || y < 0 || y >= numClasses) throw new Error(`${where}: labels[${i}] is ${y}, expected an integer in 0…${numClasses - 1}`);
+      if (!Number.isInteger(y) || y < 0 || y >= numClasses)
+        throw new Error(`${where}: labels[${i}] is ${y}, expected an integer in 0…${numClasses - 1}`);
       out[i] = y;
     }
     return out;
@@ -436,7 +481,11 @@ export class DkNN {
   }
 
   /** Neighbours of every input in every layer, and the DNN's predictions, chunk by chunk. */
-  private async neighbors(x: ImageBatch, stage: 'calibrate' | 'predict', onProgress: ProgressCallback | undefined): Promise<NeighborRun> {
+  private async neighbors(
+    x: ImageBatch,
+    stage: 'calibrate' | 'predict',
+    onProgress: ProgressCallback | undefined,
+  ): Promise<NeighborRun> {
     const state = this.state!;
     const n = x.n;
     const k = this.k;
@@ -445,8 +494,12 @@ export class DkNN {
     const names = this.layers.includes(outName) ? [...this.layers] : [...this.layers, outName];
     const outSlot = names.indexOf(outName);
     const neighbors: LayerNeighbors[] = state.layers.map((f) => ({
-      layer: f.name, indices: new Int32Array(n * k), distances: new Float32Array(n * k), rows: n, k,
-    })); // prettier-ignore
+      layer: f.name,
+      indices: new Int32Array(n * k),
+      distances: new Float32Array(n * k),
+      rows: n,
+      k,
+    }));
     const dnnPredictions = new Int32Array(n);
     const dnnConfidence = new Float32Array(n);
     let buffers: Float32Array[] = [];
@@ -458,7 +511,13 @@ export class DkNN {
       const e = Math.min(n, s + this.queryChunk);
       const m = e - s;
       let t = performance.now();
-      const acts = await extractActivations(this.model, x, names, { start: s, end: e, batchSize: this.batchSize, into: buffers, workers });
+      const acts = await extractActivations(this.model, x, names, {
+        start: s,
+        end: e,
+        batchSize: this.batchSize,
+        into: buffers,
+        workers,
+      });
       if (buffers.length === 0) buffers = acts.layers.map((a) => a.values);
       tExtract += performance.now() - t;
       const out = acts.layers[outSlot];
@@ -472,7 +531,9 @@ export class DkNN {
         t = performance.now();
         const r = await f.index.query(values, m, k, {
           // In images: the chunk's start plus this layer's share of the chunk.
-          onProgress: onProgress && ((d) => d < m && onProgress({ stage, done: s + Math.floor((l * m + d) / L), total: n, unit: 'img' })),
+          onProgress:
+            onProgress &&
+            ((d) => d < m && onProgress({ stage, done: s + Math.floor((l * m + d) / L), total: n, unit: 'img' })),
         });
         tQuery += performance.now() - t;
         neighbors[l].indices.set(r.indices, s * k);

@@ -3,4 +3,10 @@ export { DkNN } from './dknn';
 export type { DkNNInfo, DkNNOptions, DkNNPrediction, DkNNRunOptions, LayerNeighbors } from './types';
 export type { RescoreOptions } from './rescore';
 export { coverageCurve, predictionSets, setPValues, type SetOptions } from './prediction-sets';
-export { compareIndexes, type CompareIndexesOptions, type IndexComparisonRow, type IndexConfig, type IndexRun } from './compare';
+export {
+  compareIndexes,
+  type CompareIndexesOptions,
+  type IndexComparisonRow,
+  type IndexConfig,
+  type IndexRun,
+} from './compare';

@@ -3,7 +3,13 @@
  * marginal calibration or the class-conditional (Mondrian) one, and either p-value formula; and
  * the coverage-vs-ε figure. Statistical meaning: see the module comment of lib/conformal/sets.ts.
  */
-import { mondrianPValues, setsFromPValues, setCoverage, type PredictionSets, type SetCoverage } from '../conformal/sets';
+import {
+  mondrianPValues,
+  setsFromPValues,
+  setCoverage,
+  type PredictionSets,
+  type SetCoverage,
+} from '../conformal/sets';
 import type { PValueFormula } from '../conformal/calibrator';
 import type { DkNN } from './dknn';
 import type { DkNNPrediction } from './types';
@@ -19,18 +25,29 @@ export interface SetOptions {
 /** The p-values the sets are cut from (see {@link SetOptions}). */
 export function setPValues(dknn: DkNN, pred: DkNNPrediction, options: SetOptions = {}): Float64Array {
   const formula = options.formula ?? pred.formula;
-  if ((options.calibration ?? 'marginal') === 'marginal') return formula === pred.formula ? pred.pValues : dknn.rescore(pred, { formula }).pValues;
+  if ((options.calibration ?? 'marginal') === 'marginal')
+    return formula === pred.formula ? pred.pValues : dknn.rescore(pred, { formula }).pValues;
   const c = dknn.calibrationData;
   return mondrianPValues(pred.nonconformity, pred.numClasses, c.scores, c.labels, formula);
 }
 
 /** The DkNN's prediction sets {j : p_j > ε}. */
-export function predictionSets(dknn: DkNN, pred: DkNNPrediction, epsilon: number, options: SetOptions = {}): PredictionSets {
+export function predictionSets(
+  dknn: DkNN,
+  pred: DkNNPrediction,
+  epsilon: number,
+  options: SetOptions = {},
+): PredictionSets {
   return setsFromPValues(setPValues(dknn, pred, options), pred.numClasses, epsilon);
 }
 
 /** Coverage and set sizes at each ε (default 0.01, 0.05, 0.1, 0.2 and a grid), for the inputs' true labels. */
-export function coverageCurve(dknn: DkNN, pred: DkNNPrediction, labels: ArrayLike<number>, options: SetOptions & { epsilons?: number[] } = {}): SetCoverage[] {
+export function coverageCurve(
+  dknn: DkNN,
+  pred: DkNNPrediction,
+  labels: ArrayLike<number>,
+  options: SetOptions & { epsilons?: number[] } = {},
+): SetCoverage[] {
   const p = setPValues(dknn, pred, options);
   const eps = options.epsilons ?? [0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5];
   return eps.map((e) => setCoverage(setsFromPValues(p, pred.numClasses, e), labels));

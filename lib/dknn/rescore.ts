@@ -6,7 +6,13 @@
  * k'-list. Used by `DkNN.rescore`.
  */
 import { ConformalCalibrator, type PValueFormula } from '../conformal/calibrator';
-import { knnCounts, nonconformity, scoresAtLabels, type LayerNeighborLabels, type MissingNeighborRule } from '../conformal/nonconformity';
+import {
+  knnCounts,
+  nonconformity,
+  scoresAtLabels,
+  type LayerNeighborLabels,
+  type MissingNeighborRule,
+} from '../conformal/nonconformity';
 import { conformalPredict } from '../conformal/predict';
 import type { DkNNPrediction, LayerNeighbors } from './types';
 
@@ -63,24 +69,48 @@ function pick(neighbors: LayerNeighbors[], layers: readonly string[], k: number)
  * @throws RangeError for k outside 1…basis.k, an unknown or empty layer list, an unknown formula,
  *   or a prediction that does not carry the DkNN's neighbour lists.
  */
-export function rescorePrediction(basis: RescoreBasis, pred: DkNNPrediction, options: RescoreOptions = {}): DkNNPrediction {
+export function rescorePrediction(
+  basis: RescoreBasis,
+  pred: DkNNPrediction,
+  options: RescoreOptions = {},
+): DkNNPrediction {
   const k = options.k ?? basis.k;
-  if (!Number.isSafeInteger(k) || k < 1 || k > basis.k) throw new RangeError(`rescore: k must be an integer in 1…${basis.k} (the k the neighbours were found with), found ${k}`);
+  if (!Number.isSafeInteger(k) || k < 1 || k > basis.k)
+    throw new RangeError(
+      `rescore: k must be an integer in 1…${basis.k} (the k the neighbours were found with), found ${k}`,
+    );
   const wanted = options.layers ?? basis.layers;
-  if (!Array.isArray(wanted) || wanted.length === 0) throw new RangeError(`rescore: layers must be a non-empty list of the DkNN's layers (${basis.layers.join(', ')}), found ${JSON.stringify(wanted)}`);
-  for (const l of wanted) if (!basis.layers.includes(l)) throw new RangeError(`rescore: unknown layer ${JSON.stringify(l)}; the DkNN's layers are ${basis.layers.join(', ')}`);
+  if (!Array.isArray(wanted) || wanted.length === 0)
+    throw new RangeError(
+      `rescore: layers must be a non-empty list of the DkNN's layers (${basis.layers.join(', ')}), found ${JSON.stringify(wanted)}`,
+    );
+  for (const l of wanted)
+    if (!basis.layers.includes(l))
+      throw new RangeError(
+        `rescore: unknown layer ${JSON.stringify(l)}; the DkNN's layers are ${basis.layers.join(', ')}`,
+      );
   const layers = basis.layers.filter((l) => wanted.includes(l));
   const formula = options.formula ?? basis.formula;
-  if (formula !== 'reference' && formula !== 'conformal') throw new RangeError(`rescore: formula must be 'reference' or 'conformal', found ${String(formula)}`);
+  if (formula !== 'reference' && formula !== 'conformal')
+    throw new RangeError(`rescore: formula must be 'reference' or 'conformal', found ${String(formula)}`);
   for (const l of layers) {
     const nb = pred.neighbors.find((x) => x.layer === l);
-    if (!nb || nb.k !== basis.k || nb.rows !== pred.n) throw new RangeError(`rescore: the prediction has no ${basis.k}-neighbour list of layer ${l}: was it made by this DkNN?`);
+    if (!nb || nb.k !== basis.k || nb.rows !== pred.n)
+      throw new RangeError(
+        `rescore: the prediction has no ${basis.k}-neighbour list of layer ${l}: was it made by this DkNN?`,
+      );
   }
   const C = basis.numClasses;
-  const calibNc = nonconformity(pick(basis.calibNeighbors, layers, k).map((nb) => prefixLabels(nb, k, basis.trainLabels)), C, { missing: basis.missing });
+  const calibNc = nonconformity(
+    pick(basis.calibNeighbors, layers, k).map((nb) => prefixLabels(nb, k, basis.trainLabels)),
+    C,
+    { missing: basis.missing },
+  );
   const calibrator = new ConformalCalibrator({ formula }).fit(scoresAtLabels(calibNc, basis.calibLabels));
   if (formula === 'reference' && calibrator.calibrationSize('reference') === 0) {
-    throw new RangeError(`rescore: with k = ${k} and layers ${layers.join(', ')} every calibration score is 0, so the reference formula's trimming leaves none; use formula 'conformal'`);
+    throw new RangeError(
+      `rescore: with k = ${k} and layers ${layers.join(', ')} every calibration score is 0, so the reference formula's trimming leaves none; use formula 'conformal'`,
+    );
   }
   const neighbors = pick(pred.neighbors, layers, k);
   const labels = neighbors.map((nb) => prefixLabels(nb, k, basis.trainLabels));
@@ -88,7 +118,14 @@ export function rescorePrediction(basis: RescoreBasis, pred: DkNNPrediction, opt
   const cp = conformalPredict(calibrator.pValues(nc.scores, C), C);
   return {
     ...pred,
-    predictions: cp.predictions, credibility: cp.credibility, confidence: cp.confidence, pValues: cp.pValues,
-    nonconformity: nc.scores, knnCounts: knnCounts(labels, C).counts, neighbors, missingNeighbors: nc.missing, formula,
-  }; // prettier-ignore
+    predictions: cp.predictions,
+    credibility: cp.credibility,
+    confidence: cp.confidence,
+    pValues: cp.pValues,
+    nonconformity: nc.scores,
+    knnCounts: knnCounts(labels, C).counts,
+    neighbors,
+    missingNeighbors: nc.missing,
+    formula,
+  };
 }

@@ -75,7 +75,8 @@ let chosen: BackendInfo | undefined;
  */
 export function backendOrder(options: InitBackendOptions = {}): BackendName[] {
   const override = (options.env ?? process.env.DKNN_BACKEND ?? '').trim();
-  const names = override !== '' ? override.split(',').map((s) => s.trim().toLowerCase()) : options.prefer ?? [...BACKEND_NAMES];
+  const names =
+    override !== '' ? override.split(',').map((s) => s.trim().toLowerCase()) : (options.prefer ?? [...BACKEND_NAMES]);
   const source = override !== '' ? `DKNN_BACKEND='${override}'` : 'prefer';
   if (names.length === 0) throw new Error(`initBackend: ${source} names no backend`);
   for (const n of names) {
@@ -153,7 +154,11 @@ async function init(options: InitBackendOptions): Promise<BackendInfo> {
     const status = choice === 'auto' && convolutions === 'xnnpack' ? nativeGemmStatus() : undefined;
     const fallback = status !== undefined && !status.ok ? status.reason : undefined;
     return {
-      name, attempts, customKernels, convolutions, ...(fallback ? { convolutionsFallback: fallback } : {}),
+      name,
+      attempts,
+      customKernels,
+      convolutions,
+      ...(fallback ? { convolutionsFallback: fallback } : {}),
       description: await describe(name, customKernels, fallback),
     };
   }

@@ -96,7 +96,15 @@ export function filterGradientArgs(args: { inputs: tf.NamedTensorInfoMap; attrs:
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } =
     args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
   const info = backpropConvInfo(
-    'Conv2DBackpropFilter', x.shape, filterShape, dy, [x], strides, pad, dataFormat, dimRoundingMode,
+    'Conv2DBackpropFilter',
+    x.shape,
+    filterShape,
+    dy,
+    [x],
+    strides,
+    pad,
+    dataFormat,
+    dimRoundingMode,
   );
   return { x, dy, info };
 }
@@ -128,12 +136,22 @@ export function conv2DBackpropFilterWasm(args: {
   try {
     transposeAPCtoCPA(heapF32(backend, x), heapF32(backend, xT), B, H * W, CI);
     transposeAPCtoPAC(heapF32(backend, dy), heapF32(backend, dyT), B, OH * OW, CO);
-    corr = runWasmKernel(backend, 'Conv2D', { x: xT, filter: dyT }, {
-      strides: [1, 1],
-      pad: [[0, 0], [pt, pb], [pl, pr], [0, 0]],
-      dataFormat: 'NHWC',
-      dilations: [sh, sw],
-    });
+    corr = runWasmKernel(
+      backend,
+      'Conv2D',
+      { x: xT, filter: dyT },
+      {
+        strides: [1, 1],
+        pad: [
+          [0, 0],
+          [pt, pb],
+          [pl, pr],
+          [0, 0],
+        ],
+        dataFormat: 'NHWC',
+        dilations: [sh, sw],
+      },
+    );
   } finally {
     free(backend, xT);
     free(backend, dyT); // also drops the XNNPACK operator cached for this "filter"
@@ -171,7 +189,15 @@ export function conv2DBackpropInputWasm(args: {
   const { strides, pad, dataFormat, dimRoundingMode, inputShape } =
     args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
   const info = backpropConvInfo(
-    'Conv2DBackpropInput', inputShape, filter.shape, dy, [filter], strides, pad, dataFormat, dimRoundingMode,
+    'Conv2DBackpropInput',
+    inputShape,
+    filter.shape,
+    dy,
+    [filter],
+    strides,
+    pad,
+    dataFormat,
+    dimRoundingMode,
   );
   const { batchSize: B, inHeight: H, inWidth: W, inChannels: CI, outHeight: OH, outWidth: OW } = info;
   const { outChannels: CO, filterHeight: KH, filterWidth: KW } = info;
@@ -198,12 +224,17 @@ export function conv2DBackpropInputWasm(args: {
         heapF32(backend, dyChunk).set(src.subarray(b0 * rowsPerImage * CO, b1 * rowsPerImage * CO));
         gemmIn = { dataId: dyChunk.dataId, shape: [1, 1, rows, CO], dtype: 'float32' };
       }
-      const cols = runWasmKernel(backend, 'Conv2D', { x: gemmIn, filter: wT }, {
-        strides: [1, 1],
-        pad: 'valid',
-        dataFormat: 'NHWC',
-        dilations: [1, 1],
-      });
+      const cols = runWasmKernel(
+        backend,
+        'Conv2D',
+        { x: gemmIn, filter: wT },
+        {
+          strides: [1, 1],
+          pad: 'valid',
+          dataFormat: 'NHWC',
+          dilations: [1, 1],
+        },
+      );
       col2im(heapF32(backend, cols), heapF32(backend, dx), b0, b1, info);
       free(backend, cols);
     }
@@ -232,7 +263,14 @@ export function setColChunkFloats(n: number): void {
  * both arrays on its heap (the same buffer), the adds run in wasm SIMD (`heap-simd.ts`), else in
  * JavaScript; the additions happen in the same order either way, so dx is bit-identical.
  */
-export function col2im(cols: Float32Array, dx: Float32Array, b0: number, b1: number, info: tf.backend_util.Conv2DInfo, simd: HeapSimd | null = null): void {
+export function col2im(
+  cols: Float32Array,
+  dx: Float32Array,
+  b0: number,
+  b1: number,
+  info: tf.backend_util.Conv2DInfo,
+  simd: HeapSimd | null = null,
+): void {
   if (simd && cols.buffer === dx.buffer) {
     const colsAt = cols.byteOffset;
     const dxAt = dx.byteOffset;
@@ -249,7 +287,12 @@ export function col2im(cols: Float32Array, dx: Float32Array, b0: number, b1: num
  * `add(t, s, n)` stands for dx[t … t+n) += cols[s … s+n): KW·CI floats at once where the kernel row
  * lies inside the input (KW positions side by side in both arrays), else CI per position inside.
  */
-function forEachCol2imRun(info: tf.backend_util.Conv2DInfo, b0: number, b1: number, add: (t: number, s: number, n: number) => void): void {
+function forEachCol2imRun(
+  info: tf.backend_util.Conv2DInfo,
+  b0: number,
+  b1: number,
+  add: (t: number, s: number, n: number) => void,
+): void {
   const { inHeight: H, inWidth: W, inChannels: CI, outHeight: OH, outWidth: OW } = info;
   const { filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw } = info;
   const pt = info.padInfo.top;
@@ -294,4 +337,3 @@ export const conv2DBackpropInputWasmConfig: tf.KernelConfig = {
   backendName: 'wasm',
   kernelFunc: conv2DBackpropInputWasm as unknown as tf.KernelFunc,
 };
-

@@ -19,7 +19,12 @@ import { nativeMatmulKernelConfigs } from './native-matmul';
 import { nativeGemmStatus } from '../native/gemm-sync';
 import { conv2DBackpropFilterReferenceConfig } from './reference-kernels';
 
-export { backpropConvInfo, conv2DBackpropFilterWasm, conv2DBackpropInputWasm, setColChunkFloats } from './conv2d-backprop';
+export {
+  backpropConvInfo,
+  conv2DBackpropFilterWasm,
+  conv2DBackpropInputWasm,
+  setColChunkFloats,
+} from './conv2d-backprop';
 export { conv2DBackpropFilterReference } from './reference-kernels';
 export { conv2DBackpropFilterNative, conv2DBackpropInputNative, im2col, setNativeChunkFloats } from './native-conv';
 export { maxPoolGradJs } from './native-matmul';
@@ -33,8 +38,14 @@ export const FAST_WASM_KERNELS: readonly string[] = [tf.Conv2DBackpropFilter, tf
  * products on onnxruntime's GEMM, and a plain-loop max-pool gradient.
  */
 export const NATIVE_WASM_KERNELS: readonly string[] = [
-  tf.Conv2D, tf.FusedConv2D, tf.Conv2DBackpropInput, tf.Conv2DBackpropFilter, tf.BatchMatMul, tf._FusedMatMul, tf.MaxPoolGrad,
-]; // prettier-ignore
+  tf.Conv2D,
+  tf.FusedConv2D,
+  tf.Conv2DBackpropInput,
+  tf.Conv2DBackpropFilter,
+  tf.BatchMatMul,
+  tf._FusedMatMul,
+  tf.MaxPoolGrad,
+];
 
 /**
  * Which conv kernels this module installed for wasm: none yet (the package's own kernels, i.e.
@@ -85,7 +96,8 @@ export function registerFastWasmKernels(choice: ConvKernelChoice = convChoiceFro
       setWasmKernelMode('native');
       return [...NATIVE_WASM_KERNELS];
     }
-    if (choice === 'native') throw new Error(`native convolutions need onnxruntime-node's binding, which failed: ${status.reason}`);
+    if (choice === 'native')
+      throw new Error(`native convolutions need onnxruntime-node's binding, which failed: ${status.reason}`);
   }
   setWasmKernelMode('fast');
   return [...FAST_WASM_KERNELS];
@@ -128,7 +140,8 @@ export function setWasmKernelMode(wanted: WasmKernelMode): void {
     mode = 'stock';
   } else if (wanted === 'native') {
     const status = nativeGemmStatus();
-    if (!status.ok) throw new Error(`native convolutions need onnxruntime-node's binding, which failed: ${status.reason}`);
+    if (!status.ok)
+      throw new Error(`native convolutions need onnxruntime-node's binding, which failed: ${status.reason}`);
     const stockOf = (name: string) => saved.get(name);
     for (const config of [...nativeConvKernelConfigs(stockOf), ...nativeMatmulKernelConfigs(stockOf)]) install(config);
     mode = 'native';

@@ -20,7 +20,16 @@ import * as tf from '@tensorflow/tfjs';
 import { backpropConvInfo, col2im, filterGradientArgs } from './conv2d-backprop';
 import { heapSimd, type HeapSimd } from '../native/heap-simd';
 import { gemmSync } from '../native/gemm-sync';
-import { alloc, biasActivation, free, FUSED_ACTIVATIONS, heapF32, kernelInput, stockKernel, type BackendWasm } from './wasm-util';
+import {
+  alloc,
+  biasActivation,
+  free,
+  FUSED_ACTIVATIONS,
+  heapF32,
+  kernelInput,
+  stockKernel,
+  type BackendWasm,
+} from './wasm-util';
 
 type Info = tf.backend_util.Conv2DInfo;
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs: tf.NamedAttrMap };
@@ -36,7 +45,8 @@ let FILTER_CHUNK_FLOATS = 1 << 22;
 /** Sets the chunk sizes (floats) of the patch matrices (tests and tuning only); returns the previous ones. */
 export function setNativeChunkFloats(sizes: { forward: number; filter: number }): { forward: number; filter: number } {
   for (const [name, v] of Object.entries(sizes)) {
-    if (!Number.isInteger(v) || v < 1) throw new Error(`setNativeChunkFloats: expected a positive integer ${name}, found ${v}`);
+    if (!Number.isInteger(v) || v < 1)
+      throw new Error(`setNativeChunkFloats: expected a positive integer ${name}, found ${v}`);
   }
   const previous = { forward: CHUNK_FLOATS, filter: FILTER_CHUNK_FLOATS };
   CHUNK_FLOATS = sizes.forward;
@@ -116,17 +126,22 @@ function forwardInfo(args: KernelArgs, fused: boolean): Info | undefined {
   const x = kernelInput(fused ? tf.FusedConv2D : tf.Conv2D, inputs, 'x');
   const filter = kernelInput(fused ? tf.FusedConv2D : tf.Conv2D, inputs, 'filter');
   const a = attrs as unknown as tf.FusedConv2DAttrs;
-  const dil = typeof a.dilations === 'number' ? [a.dilations, a.dilations] : a.dilations ?? [1, 1];
+  const dil = typeof a.dilations === 'number' ? [a.dilations, a.dilations] : (a.dilations ?? [1, 1]);
   if (a.dataFormat !== 'NHWC' || dil[0] !== 1 || dil[1] !== 1) return undefined;
-  if (x.dtype !== 'float32' || filter.dtype !== 'float32' || x.shape.length !== 4 || filter.shape.length !== 4) return undefined;
+  if (x.dtype !== 'float32' || filter.dtype !== 'float32' || x.shape.length !== 4 || filter.shape.length !== 4)
+    return undefined;
   if (x.shape[3] < MIN_NATIVE_FORWARD_CHANNELS) return undefined;
   if (fused) {
-    if (!FUSED_ACTIVATIONS.has(a.activation ?? 'linear') || inputs.preluActivationWeights !== undefined) return undefined;
+    if (!FUSED_ACTIVATIONS.has(a.activation ?? 'linear') || inputs.preluActivationWeights !== undefined)
+      return undefined;
     const bias = inputs.bias;
-    if (bias !== undefined && (bias.dtype !== 'float32' || tf.util.sizeFromShape(bias.shape) !== filter.shape[3])) return undefined;
+    if (bias !== undefined && (bias.dtype !== 'float32' || tf.util.sizeFromShape(bias.shape) !== filter.shape[3]))
+      return undefined;
   }
   if (x.shape[3] !== filter.shape[2]) {
-    throw new Error(`${fused ? tf.FusedConv2D : tf.Conv2D}: expected input channels ${filter.shape[2]} (filter [${filter.shape}]), found ${x.shape[3]}`);
+    throw new Error(
+      `${fused ? tf.FusedConv2D : tf.Conv2D}: expected input channels ${filter.shape[2]} (filter [${filter.shape}]), found ${x.shape[3]}`,
+    );
   }
   return tf.backend_util.computeConv2DInfo(
     x.shape as [number, number, number, number],
@@ -146,15 +161,33 @@ function convForward(args: KernelArgs, fused: boolean, stock: tf.KernelFunc): tf
   if (info === undefined) return stock(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
   const { backend, inputs } = args;
   const a = args.attrs as unknown as tf.FusedConv2DAttrs;
-  const activation = fused ? a.activation ?? 'linear' : 'linear';
+  const activation = fused ? (a.activation ?? 'linear') : 'linear';
   const out = alloc(backend, info.outShape);
   const bias = fused && inputs.bias !== undefined ? heapF32(backend, inputs.bias) : undefined;
-  gemmConv(heapF32(backend, inputs.x!), heapF32(backend, inputs.filter!), heapF32(backend, out), info, bias, activation, a.leakyreluAlpha ?? 0.2, heapSimd(backend));
+  gemmConv(
+    heapF32(backend, inputs.x!),
+    heapF32(backend, inputs.filter!),
+    heapF32(backend, out),
+    info,
+    bias,
+    activation,
+    a.leakyreluAlpha ?? 0.2,
+    heapSimd(backend),
+  );
   return out;
 }
 
 /** y = act(conv(x, w) + bias) for the geometry `info`: im2col and one GEMM per chunk of images. */
-function gemmConv(x: Float32Array, w: Float32Array, y: Float32Array, info: Info, bias: Float32Array | undefined, activation: string, alpha: number, simd: HeapSimd | null = null): void {
+function gemmConv(
+  x: Float32Array,
+  w: Float32Array,
+  y: Float32Array,
+  info: Info,
+  bias: Float32Array | undefined,
+  activation: string,
+  alpha: number,
+  simd: HeapSimd | null = null,
+): void {
   const { batchSize: B, outHeight: OH, outWidth: OW, outChannels: CO } = info;
   const K = info.filterHeight * info.filterWidth * info.inChannels;
   const chunk = imagesPerChunk(info);
@@ -187,7 +220,21 @@ function transposedInfo(info: Info): Info | undefined {
   const bottom = H - OH - top + KH - 1;
   const right = W - OW - left + KW - 1;
   if (Math.min(top, left, bottom, right) < 0) return undefined;
-  return tf.backend_util.computeConv2DInfo([B, OH, OW, CO], [KH, KW, CO, CI], 1, 1, [[0, 0], [top, bottom], [left, right], [0, 0]], undefined, false, 'channelsLast');
+  return tf.backend_util.computeConv2DInfo(
+    [B, OH, OW, CO],
+    [KH, KW, CO, CI],
+    1,
+    1,
+    [
+      [0, 0],
+      [top, bottom],
+      [left, right],
+      [0, 0],
+    ],
+    undefined,
+    false,
+    'channelsLast',
+  );
 }
 
 let flipped = new Float32Array(0);
@@ -211,9 +258,18 @@ export function conv2DBackpropInputNative(args: KernelArgs): tf.TensorInfo {
   const { backend } = args;
   const dyInfo = kernelInput(tf.Conv2DBackpropInput, args.inputs, 'dy');
   const filterInfo = kernelInput(tf.Conv2DBackpropInput, args.inputs, 'filter');
-  const { strides, pad, dataFormat, dimRoundingMode, inputShape } = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
+  const { strides, pad, dataFormat, dimRoundingMode, inputShape } =
+    args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
   const info = backpropConvInfo(
-    'Conv2DBackpropInput', inputShape, filterInfo.shape, dyInfo, [filterInfo], strides, pad, dataFormat, dimRoundingMode,
+    'Conv2DBackpropInput',
+    inputShape,
+    filterInfo.shape,
+    dyInfo,
+    [filterInfo],
+    strides,
+    pad,
+    dataFormat,
+    dimRoundingMode,
   );
   const { batchSize: B, outHeight: OH, outWidth: OW, outChannels: CO } = info;
   const K = info.filterHeight * info.filterWidth * info.inChannels;
@@ -293,7 +349,15 @@ export function nativeConvKernelConfigs(stockOf: (name: string) => tf.KernelConf
   return [
     forward(tf.Conv2D, false),
     forward(tf.FusedConv2D, true),
-    { kernelName: tf.Conv2DBackpropInput, backendName: 'wasm', kernelFunc: conv2DBackpropInputNative as unknown as tf.KernelFunc },
-    { kernelName: tf.Conv2DBackpropFilter, backendName: 'wasm', kernelFunc: conv2DBackpropFilterNative as unknown as tf.KernelFunc },
+    {
+      kernelName: tf.Conv2DBackpropInput,
+      backendName: 'wasm',
+      kernelFunc: conv2DBackpropInputNative as unknown as tf.KernelFunc,
+    },
+    {
+      kernelName: tf.Conv2DBackpropFilter,
+      backendName: 'wasm',
+      kernelFunc: conv2DBackpropFilterNative as unknown as tf.KernelFunc,
+    },
   ];
 }

@@ -12,7 +12,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { heapSimd } from '../native/heap-simd';
 import { gemmSync, type GemmVariant } from '../native/gemm-sync';
-import { alloc, biasActivation, FUSED_ACTIVATIONS, heapF32, kernelInput, stockKernel, type BackendWasm } from './wasm-util';
+import {
+  alloc,
+  biasActivation,
+  FUSED_ACTIVATIONS,
+  heapF32,
+  kernelInput,
+  stockKernel,
+  type BackendWasm,
+} from './wasm-util';
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs: tf.NamedAttrMap };
 
@@ -22,7 +30,7 @@ function matmul(args: KernelArgs, fused: boolean, stock: tf.KernelFunc): tf.Tens
   const b = kernelInput(name, args.inputs, 'b');
   const attrs = args.attrs as unknown as tf._FusedMatMulAttrs;
   const { transposeA, transposeB } = attrs;
-  const activation = fused ? attrs.activation ?? 'linear' : 'linear';
+  const activation = fused ? (attrs.activation ?? 'linear') : 'linear';
   const bias = fused ? args.inputs.bias : undefined;
   const ra = a.shape.length;
   const rb = b.shape.length;
@@ -33,8 +41,14 @@ function matmul(args: KernelArgs, fused: boolean, stock: tf.KernelFunc): tf.Tens
   const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2));
   const batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
   const supported =
-    a.dtype === 'float32' && b.dtype === 'float32' && ra >= 2 && rb >= 2 && k === kb && !(transposeA && transposeB) &&
-    (batchA === batchB || batchA === 1 || batchB === 1) && FUSED_ACTIVATIONS.has(activation) &&
+    a.dtype === 'float32' &&
+    b.dtype === 'float32' &&
+    ra >= 2 &&
+    rb >= 2 &&
+    k === kb &&
+    !(transposeA && transposeB) &&
+    (batchA === batchB || batchA === 1 || batchB === 1) &&
+    FUSED_ACTIVATIONS.has(activation) &&
     (!fused || args.inputs.preluActivationWeights === undefined) &&
     (bias === undefined || (bias.dtype === 'float32' && tf.util.sizeFromShape(bias.shape) === n));
   if (!supported) return stock(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
@@ -64,9 +78,28 @@ export function maxPoolGradJs(args: KernelArgs): tf.TensorInfo {
   const dyInfo = kernelInput(tf.MaxPoolGrad, args.inputs, 'dy');
   const xInfo = kernelInput(tf.MaxPoolGrad, args.inputs, 'input');
   const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as tf.MaxPoolGradAttrs;
-  if (xInfo.dtype !== 'float32' || dyInfo.dtype !== 'float32') throw new Error(`MaxPoolGrad (dknn-ts wasm kernel): expected float32 tensors, found ${xInfo.dtype}, ${dyInfo.dtype}`);
-  const info = tf.backend_util.computePool2DInfo(xInfo.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
-  const { batchSize: B, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW, strideHeight: sh, strideWidth: sw } = info;
+  if (xInfo.dtype !== 'float32' || dyInfo.dtype !== 'float32')
+    throw new Error(
+      `MaxPoolGrad (dknn-ts wasm kernel): expected float32 tensors, found ${xInfo.dtype}, ${dyInfo.dtype}`,
+    );
+  const info = tf.backend_util.computePool2DInfo(
+    xInfo.shape as [number, number, number, number],
+    filterSize,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
+  const {
+    batchSize: B,
+    inHeight: H,
+    inWidth: W,
+    inChannels: C,
+    outHeight: OH,
+    outWidth: OW,
+    strideHeight: sh,
+    strideWidth: sw,
+  } = info;
   const { effectiveFilterHeight: FH, effectiveFilterWidth: FW } = info;
   const pt = info.padInfo.top;
   const pl = info.padInfo.left;
@@ -112,7 +145,11 @@ export function maxPoolGradJs(args: KernelArgs): tf.TensorInfo {
 export function nativeMatmulKernelConfigs(stockOf: (name: string) => tf.KernelConfig | undefined): tf.KernelConfig[] {
   const withStock = (name: string, fused: boolean): tf.KernelConfig => {
     const stock = stockKernel(name, stockOf);
-    return { kernelName: name, backendName: 'wasm', kernelFunc: ((args: KernelArgs) => matmul(args, fused, stock)) as unknown as tf.KernelFunc };
+    return {
+      kernelName: name,
+      backendName: 'wasm',
+      kernelFunc: ((args: KernelArgs) => matmul(args, fused, stock)) as unknown as tf.KernelFunc,
+    };
   };
   return [
     withStock(tf.BatchMatMul, false),

@@ -106,7 +106,8 @@ export function stockKernel(name: string, stockOf: (name: string) => tf.KernelCo
   const ready = new WeakSet<object>();
   return (args) => {
     const config = stockOf(name);
-    if (config === undefined) throw new Error(`${name}: the dknn-ts kernel does not support this call and no stock kernel is registered`);
+    if (config === undefined)
+      throw new Error(`${name}: the dknn-ts kernel does not support this call and no stock kernel is registered`);
     if (config.setupFunc !== undefined && !ready.has(args.backend)) {
       config.setupFunc(args.backend);
       ready.add(args.backend);
@@ -119,8 +120,21 @@ export function stockKernel(name: string, stockOf: (name: string) => tf.KernelCo
  * Adds `bias` (one value per column) to rows of `n` values of `y` and applies `activation` in place;
  * with `simd` (both arrays on its heap, n a multiple of 4, linear or relu) in wasm SIMD, same values.
  */
-export function biasActivation(y: Float32Array, n: number, bias: Float32Array | undefined, activation: string, alpha: number, simd?: HeapSimd | null): void {
-  if (simd && bias !== undefined && bias.buffer === y.buffer && n % 4 === 0 && (activation === 'relu' || activation === 'linear')) {
+export function biasActivation(
+  y: Float32Array,
+  n: number,
+  bias: Float32Array | undefined,
+  activation: string,
+  alpha: number,
+  simd?: HeapSimd | null,
+): void {
+  if (
+    simd &&
+    bias !== undefined &&
+    bias.buffer === y.buffer &&
+    n % 4 === 0 &&
+    (activation === 'relu' || activation === 'linear')
+  ) {
     simd.biasAct(y.byteOffset, bias.byteOffset, y.length / n, n, activation === 'relu' ? 1 : 0);
     return;
   }

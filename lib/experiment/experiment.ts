@@ -81,7 +81,8 @@ export interface ModelInfo {
 }
 
 function checkSplit(name: string, value: number, min: number, max: number): number {
-  if (!Number.isSafeInteger(value) || value < min || value > max) throw new RangeError(`${name} must be an integer in ${min}…${max}, found ${value}`);
+  if (!Number.isSafeInteger(value) || value < min || value > max)
+    throw new RangeError(`${name} must be an integer in ${min}…${max}, found ${value}`);
   return value;
 }
 
@@ -133,7 +134,9 @@ export class Experiment {
   /** The kNN database: train[0 : trainSubset]. @throws after {@link releaseTrainingImages}. */
   get train(): ImageDataset {
     if (!this.trainValue) {
-      throw new Error(`ex.train: the ${this.trainN} training images were released (releaseTrainingImages); set up a new experiment to use them again`);
+      throw new Error(
+        `ex.train: the ${this.trainN} training images were released (releaseTrainingImages); set up a new experiment to use them again`,
+      );
     }
     return this.trainValue;
   }
@@ -159,7 +162,8 @@ export class Experiment {
 
   /** The model. @throws when the experiment was set up without one (see {@link useModel}). */
   get model(): tf.LayersModel {
-    if (!this.modelValue) throw new Error('this experiment has no model: pass model to setupExperiment, or call useModel');
+    if (!this.modelValue)
+      throw new Error('this experiment has no model: pass model to setupExperiment, or call useModel');
     return this.modelValue;
   }
 
@@ -168,7 +172,12 @@ export class Experiment {
     if (this.ownsModel && this.modelValue && this.modelValue !== model) this.modelValue.dispose();
     this.modelValue = model;
     const meta = dknnMetadata(model);
-    this.modelInfo = { path: info.path ?? null, architecture: info.architecture ?? meta.architecture ?? null, record: info.record ?? meta.record ?? {}, hash: modelHash(model) };
+    this.modelInfo = {
+      path: info.path ?? null,
+      architecture: info.architecture ?? meta.architecture ?? null,
+      record: info.record ?? meta.record ?? {},
+      hash: modelHash(model),
+    };
     this.ownsModel = true;
   }
 
@@ -178,18 +187,46 @@ export class Experiment {
    * the architecture, the training arguments, the images and the backend is written to the
    * artefact cache after every epoch, and a re-run resumes from it.
    */
-  async trainModel(architecture: Architecture, args: Omit<TrainArgs, 'checkpointPath' | 'onProgress' | 'architecture'> & { checkpoint?: boolean } = {}): Promise<TrainResult> {
+  async trainModel(
+    architecture: Architecture,
+    args: Omit<TrainArgs, 'checkpointPath' | 'onProgress' | 'architecture'> & { checkpoint?: boolean } = {},
+  ): Promise<TrainResult> {
     const { checkpoint = true, ...trainArgs } = args;
     const model = createModel(architecture);
     const parts = {
-      artefact: 'training-checkpoint', architecture: architecture as unknown as Record<string, unknown>,
-      args: { epochs: trainArgs.epochs ?? 6, batchSize: trainArgs.batchSize ?? 500, learningRate: trainArgs.learningRate ?? 0.001, seed: trainArgs.seed ?? 1234, workers: trainArgs.workers ?? 1 },
-      images: sha256Of(this.train.images), n: this.train.n, backend: engineKey(),
-    }; // prettier-ignore
+      artefact: 'training-checkpoint',
+      architecture: architecture as unknown as Record<string, unknown>,
+      args: {
+        epochs: trainArgs.epochs ?? 6,
+        batchSize: trainArgs.batchSize ?? 500,
+        learningRate: trainArgs.learningRate ?? 0.001,
+        seed: trainArgs.seed ?? 1234,
+        workers: trainArgs.workers ?? 1,
+      },
+      images: sha256Of(this.train.images),
+      n: this.train.n,
+      backend: engineKey(),
+    };
     const checkpointPath = checkpoint ? (this.cache.path('checkpoints', parts) ?? undefined) : undefined;
     try {
-      const result = await this.timer.time('train', () => trainModel(model, this.train, { evalData: this.eval, ...trainArgs, architecture, checkpointPath, onProgress: this.progress() }));
-      setDknnMetadata(model, { record: { epochs: result.epochs, steps: result.steps, imagesPerSecond: result.imagesPerSecond, backend: this.backend.description, train: { images: this.train.n, ...result.args } } });
+      const result = await this.timer.time('train', () =>
+        trainModel(model, this.train, {
+          evalData: this.eval,
+          ...trainArgs,
+          architecture,
+          checkpointPath,
+          onProgress: this.progress(),
+        }),
+      );
+      setDknnMetadata(model, {
+        record: {
+          epochs: result.epochs,
+          steps: result.steps,
+          imagesPerSecond: result.imagesPerSecond,
+          backend: this.backend.description,
+          train: { images: this.train.n, ...result.args },
+        },
+      });
       this.useModel(model, { architecture });
       return result;
     } catch (err) {
@@ -210,11 +247,16 @@ export class Experiment {
   /** Engine, model and data in a few lines of markdown. */
   describe(): Markdown {
     const i = this.modelInfo;
-    const acc = i && typeof i.record.testAccuracy === 'number' ? `, recorded test accuracy ${(100 * i.record.testAccuracy).toFixed(2)} %` : '';
+    const acc =
+      i && typeof i.record.testAccuracy === 'number'
+        ? `, recorded test accuracy ${(100 * i.record.testAccuracy).toFixed(2)} %`
+        : '';
     const t = this.eval;
     return markdown(
       `**Engine backend:** ${this.backend.description}  \n` +
-        (i ? `**Model:** ${i.path ? `\`${i.path.split('/').slice(-2).join('/')}\`` : 'given in the notebook'}${i.architecture ? ` (${i.architecture.name})` : ''}${acc}, weights sha256 \`${i.hash.slice(0, 12)}…\`  \n` : '**Model:** none yet  \n') +
+        (i
+          ? `**Model:** ${i.path ? `\`${i.path.split('/').slice(-2).join('/')}\`` : 'given in the notebook'}${i.architecture ? ` (${i.architecture.name})` : ''}${acc}, weights sha256 \`${i.hash.slice(0, 12)}…\`  \n`
+          : '**Model:** none yet  \n') +
         `**Data:** ${this.dataset.name}: ${this.trainN} training images (kNN database), ${this.calib.n} calibration (test 0–${this.calib.n - 1}), ` +
         `${t.n} evaluation (test ${this.calib.n}–${this.calib.n + t.n - 1}); ${t.height}×${t.width}×${t.channels}, ${t.numClasses} classes`,
     );
@@ -247,7 +289,9 @@ export class Experiment {
 
   /** Adversarial versions of `data` (default {@link eval}) under `attack`, crafted against the model (cached). */
   craft(attack: Attack, data: ImageBatch = this.eval): Promise<AdversarialSet> {
-    return this.timer.time(`craft ${attack.label}`, () => craftAdversarial(this.model, data, attack, { cache: this.cache, onProgress: this.progress() }));
+    return this.timer.time(`craft ${attack.label}`, () =>
+      craftAdversarial(this.model, data, attack, { cache: this.cache, onProgress: this.progress() }),
+    );
   }
 
   /** The run's provenance: commit, engine, parameters, data checksums, stage timings, `extra`. */
@@ -255,7 +299,10 @@ export class Experiment {
     const checksums = this.checksums;
     return provenance({
       backend: this.backend.description,
-      seed: typeof this.parameters.seed === 'number' ? this.parameters.seed : 'none (exact search and the attacks used are deterministic)',
+      seed:
+        typeof this.parameters.seed === 'number'
+          ? this.parameters.seed
+          : 'none (exact search and the attacks used are deterministic)',
       parameters: this.parameters,
       dataChecksums: checksums,
       stages: this.timer.stages,
@@ -268,9 +315,18 @@ export class Experiment {
    * CSV per `perInput` table beside the report, disposes the model if the experiment loaded it,
    * and returns the provenance table to show.
    */
-  finish(notebook: string, content: { results: Record<string, unknown>; perInput?: Record<string, Columns>; extra?: Record<string, unknown> }): Html & { written: NotebookResults } {
+  finish(
+    notebook: string,
+    content: { results: Record<string, unknown>; perInput?: Record<string, Columns>; extra?: Record<string, unknown> },
+  ): Html & { written: NotebookResults } {
     const p = this.provenance(content.extra);
-    const written = writeResults(notebook, { quick: Boolean(this.parameters.quick), parameters: this.parameters, results: content.results, provenance: p, perInput: content.perInput });
+    const written = writeResults(notebook, {
+      quick: Boolean(this.parameters.quick),
+      parameters: this.parameters,
+      results: content.results,
+      provenance: p,
+      perInput: content.perInput,
+    });
     this.dispose();
     return { ...provenanceTable(p), written };
   }
@@ -287,11 +343,19 @@ export async function setupExperiment(options: ExperimentOptions = {}): Promise<
   const timer = new StageTimer();
   const backend = await timer.time('engine start', () => initBackend(options.backend));
   const datasetOption = options.dataset ?? 'mnist';
-  const dataset = await timer.time('load data', () => (typeof datasetOption === 'string' ? datasetEntry(datasetOption).load() : datasetOption));
-  if (!dataset.train) throw new Error(`dataset ${dataset.name} has no training split; an experiment needs one (the kNN database)`);
+  const dataset = await timer.time('load data', () =>
+    typeof datasetOption === 'string' ? datasetEntry(datasetOption).load() : datasetOption,
+  );
+  if (!dataset.train)
+    throw new Error(`dataset ${dataset.name} has no training split; an experiment needs one (the kNN database)`);
   const test = dataset.test;
   const trainN = checkSplit('trainSubset', options.trainSubset ?? dataset.train.n, 1, dataset.train.n);
-  const calibEnd = checkSplit(options.calibEnd === undefined ? 'calibEnd (default 750, the reference\'s)' : 'calibEnd', options.calibEnd ?? 750, 1, test.n - 1);
+  const calibEnd = checkSplit(
+    options.calibEnd === undefined ? "calibEnd (default 750, the reference's)" : 'calibEnd',
+    options.calibEnd ?? 750,
+    1,
+    test.n - 1,
+  );
   const evalEnd = checkSplit('evalEnd', options.evalEnd ?? test.n, calibEnd + 1, test.n);
   let model: { model: tf.LayersModel; info: ModelInfo; owned: boolean } | null = null;
   const m = options.model === undefined ? 'pretrained' : options.model;
@@ -299,19 +363,34 @@ export async function setupExperiment(options: ExperimentOptions = {}): Promise<
     let path = m;
     if (m === 'pretrained' || m === '') {
       const zoo = typeof datasetOption === 'string' ? datasetEntry(datasetOption).pretrained : undefined;
-      if (!zoo) throw new Error(`dataset ${dataset.name} has no pretrained model; pass model: a path or a tf.LayersModel`);
+      if (!zoo)
+        throw new Error(`dataset ${dataset.name} has no pretrained model; pass model: a path or a tf.LayersModel`);
       path = pretrainedPath(zoo, dataDir());
     }
     const saved = await timer.time('load model', () => loadModel(path));
-    model = { model: saved.model, info: { path: saved.path, architecture: saved.architecture, record: saved.record, hash: modelHash(saved.model) }, owned: true };
+    model = {
+      model: saved.model,
+      info: { path: saved.path, architecture: saved.architecture, record: saved.record, hash: modelHash(saved.model) },
+      owned: true,
+    };
   } else if (m !== null) {
     const meta = dknnMetadata(m);
-    model = { model: m, info: { path: null, architecture: meta.architecture ?? null, record: meta.record ?? {}, hash: modelHash(m) }, owned: false };
+    model = {
+      model: m,
+      info: { path: null, architecture: meta.architecture ?? null, record: meta.record ?? {}, hash: modelHash(m) },
+      owned: false,
+    };
   }
   const ex = new Experiment(
-    backend, dataset, subset(dataset.train, 0, trainN), subset(test, 0, calibEnd), subset(test, calibEnd, evalEnd), model,
-    options.parameters ?? {}, { progress: options.progress ?? 'none', cacheDir: options.cacheDir },
-  ); // prettier-ignore
+    backend,
+    dataset,
+    subset(dataset.train, 0, trainN),
+    subset(test, 0, calibEnd),
+    subset(test, calibEnd, evalEnd),
+    model,
+    options.parameters ?? {},
+    { progress: options.progress ?? 'none', cacheDir: options.cacheDir },
+  );
   ex.timer.stages.push(...timer.stages);
   return ex;
 }

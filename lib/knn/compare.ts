@@ -44,7 +44,13 @@ export function agreement(a: PredictionLike, b: PredictionLike): Agreement {
     if (d > maxDelta) maxDelta = d;
     sumDelta += d;
   }
-  return { n, identical, identicalFraction: n === 0 ? 1 : identical / n, maxCredibilityChange: maxDelta, meanCredibilityChange: n === 0 ? 0 : sumDelta / n };
+  return {
+    n,
+    identical,
+    identicalFraction: n === 0 ? 1 : identical / n,
+    maxCredibilityChange: maxDelta,
+    meanCredibilityChange: n === 0 ? 0 : sumDelta / n,
+  };
 }
 
 /**
@@ -54,13 +60,20 @@ export function agreement(a: PredictionLike, b: PredictionLike): Agreement {
  * neighbour at all.
  * @throws RangeError when the row counts or k differ, or the array lengths are not rows × k.
  */
-export function recallAtK(result: Pick<KnnResult, 'indices' | 'rows' | 'k'>, truth: Pick<KnnResult, 'indices' | 'rows' | 'k'>): number {
+export function recallAtK(
+  result: Pick<KnnResult, 'indices' | 'rows' | 'k'>,
+  truth: Pick<KnnResult, 'indices' | 'rows' | 'k'>,
+): number {
   const { rows, k } = truth;
   if (result.rows !== rows || result.k !== k) {
-    throw new RangeError(`recallAtK: expected the same queries and k, found ${result.rows} × ${result.k} against ${rows} × ${k}`);
+    throw new RangeError(
+      `recallAtK: expected the same queries and k, found ${result.rows} × ${result.k} against ${rows} × ${k}`,
+    );
   }
   if (result.indices.length !== rows * k || truth.indices.length !== rows * k) {
-    throw new RangeError(`recallAtK: expected ${rows} × ${k} = ${rows * k} indices, found ${result.indices.length} and ${truth.indices.length}`);
+    throw new RangeError(
+      `recallAtK: expected ${rows} × ${k} = ${rows * k} indices, found ${result.indices.length} and ${truth.indices.length}`,
+    );
   }
   let found = 0;
   let total = 0;

@@ -4,6 +4,13 @@ export { ExactIndex, exactIndexFactory, type ExactBackend, type ExactIndexOption
 export { LshIndex, lshIndexFactory, type LshIndexFactoryOptions, type LshIndexOptions } from './lsh/lsh';
 export { AUTO_PRESET, FALCONN_DEFAULT_SEED, PAPER_PRESET, type LshParameters } from './lsh/params';
 export type { LshTuneOptions, LshTuning } from './lsh/tune';
-export { HNSW_DEFAULTS, HnswIndex, hnswIndexFactory, hnswUnavailable, type HnswIndexFactoryOptions, type HnswParameters } from './hnsw/hnsw';
+export {
+  HNSW_DEFAULTS,
+  HnswIndex,
+  hnswIndexFactory,
+  hnswUnavailable,
+  type HnswIndexFactoryOptions,
+  type HnswParameters,
+} from './hnsw/hnsw';
 export { Preprocessor } from './preprocess';
 export { agreement, recallAtK, type Agreement } from './compare';

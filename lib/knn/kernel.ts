@@ -36,7 +36,10 @@ export function dotFour(
   dim: number,
   out: Float64Array,
 ): void {
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0; // prettier-ignore
+  let s0 = 0,
+    s1 = 0,
+    s2 = 0,
+    s3 = 0;
   for (let j = 0; j < dim; j++) {
     const v = queries[qOff + j];
     s0 += v * data[b0 + j];
@@ -56,8 +59,15 @@ export function dotFour(
  * is in a row store (`canonical-wasm.ts`), else {@link dot}: the same values either way.
  */
 export function canonicalDotsInto(
-  values: Float32Array, base: number, stride: number, dim: number,
-  queries: Float32Array, qOff: number, ids: Int32Array | number[], count: number, out: Float64Array,
+  values: Float32Array,
+  base: number,
+  stride: number,
+  dim: number,
+  queries: Float32Array,
+  qOff: number,
+  ids: Int32Array | number[],
+  count: number,
+  out: Float64Array,
 ): void {
   if (canonicalDots(values, base, stride, dim, queries, qOff, ids, count, (t, d) => (out[t] = d))) return;
   for (let t = 0; t < count; t++) out[t] = dot(queries, qOff, values, base + ids[t] * stride, dim);
@@ -80,7 +90,9 @@ export function rowSquaredNorms(data: Float32Array, rows: number, dim: number, w
     const s = simd ? out[r] : dot(data, r * dim, data, r * dim, dim);
     if (!Number.isFinite(s)) throwNonFinite(what, data, r, dim);
     if (s > MAX_SQUARED_NORM) {
-      throw new RangeError(`${what} row ${r} has squared norm ${s.toPrecision(3)}: its distances would overflow float32 (expected a squared norm ≤ ${MAX_SQUARED_NORM.toPrecision(3)}); scale the values down`);
+      throw new RangeError(
+        `${what} row ${r} has squared norm ${s.toPrecision(3)}: its distances would overflow float32 (expected a squared norm ≤ ${MAX_SQUARED_NORM.toPrecision(3)}); scale the values down`,
+      );
     }
     out[r] = s;
   }
@@ -112,7 +124,14 @@ export function scanFourQueries(
   for (; i + 1 < n; i += 2) {
     const b0 = i * dim;
     const b1 = b0 + dim;
-    let s00 = 0, s10 = 0, s20 = 0, s30 = 0, s01 = 0, s11 = 0, s21 = 0, s31 = 0; // prettier-ignore
+    let s00 = 0,
+      s10 = 0,
+      s20 = 0,
+      s30 = 0,
+      s01 = 0,
+      s11 = 0,
+      s21 = 0,
+      s31 = 0;
     for (let j = 0; j < dim; j++) {
       // One query value live at a time keeps everything in registers.
       const x0 = data[b0 + j];
@@ -176,7 +195,10 @@ export function scanOneQuery(
     const b1 = b0 + dim;
     const b2 = b1 + dim;
     const b3 = b2 + dim;
-    let s0 = 0, s1 = 0, s2 = 0, s3 = 0; // prettier-ignore
+    let s0 = 0,
+      s1 = 0,
+      s2 = 0,
+      s3 = 0;
     for (let j = 0; j < dim; j++) {
       const v = queries[qOff + j];
       s0 += v * data[b0 + j];
@@ -231,7 +253,17 @@ export function pushCandidates(
     const i1 = cands[c + 1];
     const i2 = cands[c + 2];
     const i3 = cands[c + 3];
-    dotFour(queries, qOff, values, base + i0 * stride, base + i1 * stride, base + i2 * stride, base + i3 * stride, dim, four);
+    dotFour(
+      queries,
+      qOff,
+      values,
+      base + i0 * stride,
+      base + i1 * stride,
+      base + i2 * stride,
+      base + i3 * stride,
+      dim,
+      four,
+    );
     if (negate) {
       heap.push(-four[0], i0);
       heap.push(-four[1], i1);

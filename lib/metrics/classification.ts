@@ -93,7 +93,11 @@ export interface ReliabilityDiagram {
  * `correct[i]` says whether point i was classified correctly. Throws on a score that is NaN or outside
  * [0, 1], mismatched lengths, no points, or a flag that is not boolean/0/1. Default `bins: 10`.
  */
-export function reliabilityBins(scores: ArrayLike<number>, correct: Flags, options: ReliabilityOptions = {}): ReliabilityDiagram {
+export function reliabilityBins(
+  scores: ArrayLike<number>,
+  correct: Flags,
+  options: ReliabilityOptions = {},
+): ReliabilityDiagram {
   const nBins = options.bins ?? 10;
   checkBins(nBins);
   checkSameLength('scores', scores, 'correct', correct);
@@ -131,7 +135,11 @@ export function reliabilityBins(scores: ArrayLike<number>, correct: Flags, optio
 }
 
 /** Expected calibration error over equal-width bins of [0, 1]; see {@link reliabilityBins}. Default `bins: 10`. */
-export function expectedCalibrationError(scores: ArrayLike<number>, correct: Flags, options: ReliabilityOptions = {}): number {
+export function expectedCalibrationError(
+  scores: ArrayLike<number>,
+  correct: Flags,
+  options: ReliabilityOptions = {},
+): number {
   return reliabilityBins(scores, correct, options).expectedCalibrationError;
 }
 
@@ -153,7 +161,9 @@ function checkRocInput(scores: ArrayLike<number>, positives: Flags): { pos: Uint
   }
   const nNeg = scores.length - nPos;
   if (nPos === 0 || nNeg === 0) {
-    throw new Error(`positives: expected at least 1 positive and 1 negative, found ${nPos} positive and ${nNeg} negative`);
+    throw new Error(
+      `positives: expected at least 1 positive and 1 negative, found ${nPos} positive and ${nNeg} negative`,
+    );
   }
   return { pos, nPos, nNeg };
 }
@@ -167,7 +177,7 @@ export function rocAuc(scores: ArrayLike<number>, positives: Flags): number {
   const { pos, nPos, nNeg } = checkRocInput(scores, positives);
   const order = Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => compare(scores[a], scores[b]));
   let rankSumPos = 0;
-  for (let i = 0; i < order.length; ) {
+  for (let i = 0; i < order.length;) {
     let j = i;
     while (j + 1 < order.length && scores[order[j + 1]] === scores[order[i]]) j++;
     const avgRank = (i + j) / 2 + 1; // ranks are 1-based
@@ -199,7 +209,7 @@ export function rocCurve(scores: ArrayLike<number>, positives: Flags): RocCurve 
   const thresholds = [Infinity];
   let tp = 0;
   let fp = 0;
-  for (let i = 0; i < order.length; ) {
+  for (let i = 0; i < order.length;) {
     const t = scores[order[i]];
     while (i < order.length && scores[order[i]] === t) {
       if (pos[order[i]]) tp++;

@@ -44,7 +44,10 @@ export interface SavedModel {
 export function checkFiniteWeights(model: tf.LayersModel): void {
   for (const t of modelTensors(model)) {
     const bad = t.values.findIndex((v) => !Number.isFinite(v));
-    if (bad >= 0) throw new ModelFormatError(`refusing to save a model with non-finite weights: ${t.name}[${bad}] is ${t.values[bad]}`);
+    if (bad >= 0)
+      throw new ModelFormatError(
+        `refusing to save a model with non-finite weights: ${t.name}[${bad}] is ${t.values[bad]}`,
+      );
   }
 }
 
@@ -61,7 +64,11 @@ function checksum(json: ModelJson, weights: Uint8Array): string {
   const meta = json.userDefinedMetadata ?? {};
   const dknn = { ...(meta.dknn ?? {}) };
   delete dknn.sha256;
-  const covered = canonicalJson({ modelTopology: json.modelTopology, weightsManifest: json.weightsManifest, userDefinedMetadata: { ...meta, dknn } } as Record<string, unknown>);
+  const covered = canonicalJson({
+    modelTopology: json.modelTopology,
+    weightsManifest: json.weightsManifest,
+    userDefinedMetadata: { ...meta, dknn },
+  } as Record<string, unknown>);
   return createHash('sha256').update(covered, 'utf8').update('\n').update(weights).digest('hex');
 }
 
@@ -78,11 +85,14 @@ export async function saveModel(dir: string, model: tf.LayersModel, meta: DkNNMo
   checkFiniteWeights(model);
   setDknnMetadata(model, meta);
   let artifacts: tf.io.ModelArtifacts | undefined;
-  await model.save(tf.io.withSaveHandler(async (a) => {
-    artifacts = a;
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-  }));
-  if (!artifacts?.weightSpecs || artifacts.weightData === undefined) throw new ModelFormatError('saveModel: tfjs returned no weights for the model');
+  await model.save(
+    tf.io.withSaveHandler(async (a) => {
+      artifacts = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  if (!artifacts?.weightSpecs || artifacts.weightData === undefined)
+    throw new ModelFormatError('saveModel: tfjs returned no weights for the model');
   const weights = new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData));
   const json: ModelJson = {
     format: 'layers-model',
@@ -104,17 +114,23 @@ async function loadTfjs(path: string): Promise<SavedModel> {
   try {
     json = JSON.parse(readFileSync(path, 'utf8')) as ModelJson;
   } catch (err) {
-    throw new ModelFormatError(`${path}: expected a tfjs model.json, ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'found no file' : `found invalid JSON (${(err as Error).message})`}`);
+    throw new ModelFormatError(
+      `${path}: expected a tfjs model.json, ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'found no file' : `found invalid JSON (${(err as Error).message})`}`,
+    );
   }
   if (json === null || typeof json !== 'object' || !json.modelTopology || !Array.isArray(json.weightsManifest)) {
-    throw new ModelFormatError(`${path}: expected a tfjs LayersModel (modelTopology and weightsManifest), found keys ${Object.keys(json ?? {}).join(', ')}`);
+    throw new ModelFormatError(
+      `${path}: expected a tfjs LayersModel (modelTopology and weightsManifest), found keys ${Object.keys(json ?? {}).join(', ')}`,
+    );
   }
   const groups = json.weightsManifest;
   const chunks: Uint8Array[] = [];
   for (const g of groups) {
-    if (!g || !Array.isArray(g.paths) || !Array.isArray(g.weights)) throw new ModelFormatError(`${path}: malformed weightsManifest entry`);
+    if (!g || !Array.isArray(g.paths) || !Array.isArray(g.weights))
+      throw new ModelFormatError(`${path}: malformed weightsManifest entry`);
     for (const p of g.paths) {
-      if (typeof p !== 'string' || p.includes('..') || p.startsWith('/')) throw new ModelFormatError(`${path}: weights path ${JSON.stringify(p)} must be a file name next to model.json`);
+      if (typeof p !== 'string' || p.includes('..') || p.startsWith('/'))
+        throw new ModelFormatError(`${path}: weights path ${JSON.stringify(p)} must be a file name next to model.json`);
       const file = join(dirname(path), p);
       try {
         chunks.push(readFileSync(file));
@@ -124,30 +140,45 @@ async function loadTfjs(path: string): Promise<SavedModel> {
     }
   }
   const weights = new Uint8Array(Buffer.concat(chunks));
-  const expectedBytes = groups.flatMap((g) => g.weights).reduce((s, w) => s + 4 * w.shape.reduce((a, b) => a * b, 1), 0);
-  if (weights.byteLength !== expectedBytes) throw new ModelFormatError(`${path}: expected ${expectedBytes} bytes of weights, found ${weights.byteLength}`);
+  const expectedBytes = groups
+    .flatMap((g) => g.weights)
+    .reduce((s, w) => s + 4 * w.shape.reduce((a, b) => a * b, 1), 0);
+  if (weights.byteLength !== expectedBytes)
+    throw new ModelFormatError(`${path}: expected ${expectedBytes} bytes of weights, found ${weights.byteLength}`);
   const dknn = json.userDefinedMetadata?.dknn;
   if (dknn?.sha256 !== undefined) {
     const actual = checksum(json, weights);
-    if (actual !== dknn.sha256) throw new ModelFormatError(`${path}: checksum mismatch (model.json or ${groups.flatMap((g) => g.paths).join(', ')} damaged or from different saves): stored sha256 ${dknn.sha256}, computed ${actual}`);
+    if (actual !== dknn.sha256)
+      throw new ModelFormatError(
+        `${path}: checksum mismatch (model.json or ${groups.flatMap((g) => g.paths).join(', ')} damaged or from different saves): stored sha256 ${dknn.sha256}, computed ${actual}`,
+      );
   }
-  const model = await tf.loadLayersModel(tf.io.fromMemory({
-    modelTopology: json.modelTopology as tf.io.ModelArtifacts['modelTopology'],
-    weightSpecs: groups.flatMap((g) => g.weights),
-    weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength),
-    userDefinedMetadata: json.userDefinedMetadata,
-  }));
+  const model = await tf.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: json.modelTopology as tf.io.ModelArtifacts['modelTopology'],
+      weightSpecs: groups.flatMap((g) => g.weights),
+      weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength),
+      userDefinedMetadata: json.userDefinedMetadata,
+    }),
+  );
   const meta = dknnMetadata(model);
   return {
-    model, architecture: meta.architecture ?? null, record: meta.record ?? {}, dknnLayers: meta.layers ?? null, path, format: 'tfjs-layers',
-  }; // prettier-ignore
+    model,
+    architecture: meta.architecture ?? null,
+    record: meta.record ?? {},
+    dknnLayers: meta.layers ?? null,
+    path,
+    format: 'tfjs-layers',
+  };
 }
 
 function loadLegacy(path: string): SavedModel {
   const file = readWeightsFile(path);
   const meta = file.header.meta as { kind?: string; architecture?: Architecture; record?: Record<string, unknown> };
   if (meta.kind !== 'model' || !meta.architecture || typeof meta.architecture.name !== 'string') {
-    throw new ModelFormatError(`${path}: expected a saved model (meta.kind "model" with an architecture), found kind ${JSON.stringify(meta.kind)}`);
+    throw new ModelFormatError(
+      `${path}: expected a saved model (meta.kind "model" with an architecture), found kind ${JSON.stringify(meta.kind)}`,
+    );
   }
   const model = createModel(meta.architecture);
   try {
@@ -158,7 +189,14 @@ function loadLegacy(path: string): SavedModel {
   }
   setDknnMetadata(model, { record: meta.record ?? {} });
   const dknn = dknnMetadata(model);
-  return { model, architecture: meta.architecture, record: meta.record ?? {}, dknnLayers: dknn.layers ?? null, path, format: 'dknnw' };
+  return {
+    model,
+    architecture: meta.architecture,
+    record: meta.record ?? {},
+    dknnLayers: dknn.layers ?? null,
+    path,
+    format: 'dknnw',
+  };
 }
 
 /**

@@ -6,7 +6,11 @@ import { createRng, type Rng } from '../util/random';
  * Sets the weights of every layer of `model` from one seeded generator, layer by layer: its
  * kernel (first weight) filled by `fillKernel`, every other weight (biases) 0.
  */
-export function reinitializeKernels(model: tf.LayersModel, seed: number, fillKernel: (values: Float32Array, shape: number[], rng: Rng) => void): void {
+export function reinitializeKernels(
+  model: tf.LayersModel,
+  seed: number,
+  fillKernel: (values: Float32Array, shape: number[], rng: Rng) => void,
+): void {
   const rng = createRng(seed);
   for (const layer of model.layers) {
     const weights = layer.getWeights();

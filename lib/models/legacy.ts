@@ -31,7 +31,6 @@ export interface WeightsFile {
   tensors: StoredTensor[];
 }
 
-
 /**
  * Writes named float32 arrays and a JSON `meta` record to one file, atomically (temp file + rename):
  * `DKNNWTS1`, a little-endian uint32 header length, the JSON header, zero padding to 8 bytes,
@@ -42,7 +41,9 @@ export function writeWeightsFile(path: string, tensors: StoredTensor[], meta: Re
   const specs = tensors.map((t) => {
     const expected = t.shape.reduce((a, b) => a * b, 1);
     if (expected !== t.values.length) {
-      throw new ModelFormatError(`tensor ${t.name}: shape [${t.shape}] needs ${expected} values, found ${t.values.length}`);
+      throw new ModelFormatError(
+        `tensor ${t.name}: shape [${t.shape}] needs ${expected} values, found ${t.values.length}`,
+      );
     }
     const spec = { name: t.name, shape: t.shape, offset, length: t.values.length };
     offset += t.values.length;
@@ -70,12 +71,16 @@ export function writeWeightsFile(path: string, tensors: StoredTensor[], meta: Re
 export function readWeightsFile(path: string): WeightsFile {
   const bytes = readFileSync(path);
   if (bytes.length < MAGIC.length + 4 || bytes.toString('latin1', 0, MAGIC.length) !== MAGIC) {
-    throw new ModelFormatError(`${path}: expected a dknn-ts weights file starting with "${MAGIC}", found ${JSON.stringify(bytes.toString('latin1', 0, Math.min(8, bytes.length)))}`);
+    throw new ModelFormatError(
+      `${path}: expected a dknn-ts weights file starting with "${MAGIC}", found ${JSON.stringify(bytes.toString('latin1', 0, Math.min(8, bytes.length)))}`,
+    );
   }
   const headerLength = bytes.readUInt32LE(MAGIC.length);
   const payloadStart = MAGIC.length + 4 + headerLength;
   if (payloadStart > bytes.length) {
-    throw new ModelFormatError(`${path}: header says ${headerLength} bytes of JSON, but the file has only ${bytes.length - MAGIC.length - 4} after the prefix`);
+    throw new ModelFormatError(
+      `${path}: header says ${headerLength} bytes of JSON, but the file has only ${bytes.length - MAGIC.length - 4} after the prefix`,
+    );
   }
   let header: WeightsHeader;
   try {
@@ -86,35 +91,47 @@ export function readWeightsFile(path: string): WeightsFile {
   const total = checkHeader(path, header);
   const payloadBytes = bytes.length - payloadStart;
   if (payloadBytes !== total * 4) {
-    throw new ModelFormatError(`${path}: expected ${total * 4} payload bytes for ${header.tensors.length} tensors, found ${payloadBytes}`);
+    throw new ModelFormatError(
+      `${path}: expected ${total * 4} payload bytes for ${header.tensors.length} tensors, found ${payloadBytes}`,
+    );
   }
   const payload = new Uint8Array(bytes.buffer.slice(bytes.byteOffset + payloadStart, bytes.byteOffset + bytes.length));
   const sha = createHash('sha256').update(payload).digest('hex');
   if (sha !== header.payloadSha256) {
-    throw new ModelFormatError(`${path}: payload checksum mismatch: expected sha256 ${header.payloadSha256}, found ${sha}`);
+    throw new ModelFormatError(
+      `${path}: payload checksum mismatch: expected sha256 ${header.payloadSha256}, found ${sha}`,
+    );
   }
   const floats = new Float32Array(payload.buffer, 0, total);
-  const tensors = header.tensors.map((t) => ({ name: t.name, shape: t.shape, values: floats.subarray(t.offset, t.offset + t.length) }));
+  const tensors = header.tensors.map((t) => ({
+    name: t.name,
+    shape: t.shape,
+    values: floats.subarray(t.offset, t.offset + t.length),
+  }));
   return { header, tensors };
 }
-
 
 /** Validates a header's structure (the checksum covers only the payload): returns the float count. */
 function checkHeader(path: string, header: WeightsHeader): number {
   const bad = (why: string) => new ModelFormatError(`${path}: malformed header: ${why}`);
   if (header === null || typeof header !== 'object' || header.format !== 'dknn-ts-weights' || header.version !== 1) {
-    throw bad(`expected format dknn-ts-weights version 1, found ${JSON.stringify(header?.format)} ${JSON.stringify(header?.version)}`);
+    throw bad(
+      `expected format dknn-ts-weights version 1, found ${JSON.stringify(header?.format)} ${JSON.stringify(header?.version)}`,
+    );
   }
-  if (header.meta === null || typeof header.meta !== 'object') throw bad(`meta is ${JSON.stringify(header.meta)}, expected an object`);
+  if (header.meta === null || typeof header.meta !== 'object')
+    throw bad(`meta is ${JSON.stringify(header.meta)}, expected an object`);
   if (!Array.isArray(header.tensors)) throw bad(`tensors is ${JSON.stringify(header.tensors)}, expected an array`);
   if (typeof header.payloadSha256 !== 'string') throw bad('no payloadSha256');
   let offset = 0;
   header.tensors.forEach((t, i) => {
     if (t === null || typeof t !== 'object' || typeof t.name !== 'string') throw bad(`tensor ${i} has no name`);
-    if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw bad(`tensor ${t.name} has shape ${JSON.stringify(t.shape)}`);
+    if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0))
+      throw bad(`tensor ${t.name} has shape ${JSON.stringify(t.shape)}`);
     const count = t.shape.reduce((a, b) => a * b, 1);
     if (t.length !== count) throw bad(`tensor ${t.name} has length ${t.length}, its shape [${t.shape}] needs ${count}`);
-    if (t.offset !== offset) throw bad(`tensor ${t.name} starts at ${t.offset}, expected ${offset} (tensors are stored back to back)`);
+    if (t.offset !== offset)
+      throw bad(`tensor ${t.name} starts at ${t.offset}, expected ${offset} (tensors are stored back to back)`);
     offset += count;
   });
   return offset;

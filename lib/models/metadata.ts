@@ -30,4 +30,3 @@ export function setDknnMetadata(model: tf.LayersModel, meta: DkNNModelMetadata):
   const current = (model.getUserDefinedMetadata() ?? {}) as Record<string, unknown>;
   model.setUserDefinedMetadata({ ...current, dknn: { ...dknnMetadata(model), ...meta } });
 }
-

@@ -38,20 +38,51 @@ export const MNIST_CNN_DKNN_LAYERS = ['ReLU1', 'ReLU3', 'ReLU5', 'logits'] as co
  * Ownership: the caller owns the returned model (dispose it with `model.dispose()`).
  */
 export function createMnistCnn(args: MnistCnnArgs = {}): tf.LayersModel {
-  const { seed = 1234, height = 28, width = 28, channels = 1, numClasses = 10, filters = 64, standardize = false } = args;
+  const {
+    seed = 1234,
+    height = 28,
+    width = 28,
+    channels = 1,
+    numClasses = 10,
+    filters = 64,
+    standardize = false,
+  } = args;
   const model = tf.sequential({ name: 'mnist_cnn' });
   const inputShape = [height, width, channels];
   if (standardize) model.add(new PerImageStandardization({ name: 'Standardize', inputShape }));
   model.add(
     tf.layers.conv2d({
-      name: 'Conv2D0', ...(standardize ? {} : { inputShape }), filters, kernelSize: 8, strides: 2,
-      padding: 'same', useBias: false,
+      name: 'Conv2D0',
+      ...(standardize ? {} : { inputShape }),
+      filters,
+      kernelSize: 8,
+      strides: 2,
+      padding: 'same',
+      useBias: false,
     }),
   );
   model.add(tf.layers.reLU({ name: 'ReLU1' }));
-  model.add(tf.layers.conv2d({ name: 'Conv2D2', filters: 2 * filters, kernelSize: 6, strides: 2, padding: 'valid', useBias: false }));
+  model.add(
+    tf.layers.conv2d({
+      name: 'Conv2D2',
+      filters: 2 * filters,
+      kernelSize: 6,
+      strides: 2,
+      padding: 'valid',
+      useBias: false,
+    }),
+  );
   model.add(tf.layers.reLU({ name: 'ReLU3' }));
-  model.add(tf.layers.conv2d({ name: 'Conv2D4', filters: 2 * filters, kernelSize: 5, strides: 1, padding: 'valid', useBias: false }));
+  model.add(
+    tf.layers.conv2d({
+      name: 'Conv2D4',
+      filters: 2 * filters,
+      kernelSize: 5,
+      strides: 1,
+      padding: 'valid',
+      useBias: false,
+    }),
+  );
   model.add(tf.layers.reLU({ name: 'ReLU5' }));
   model.add(tf.layers.flatten({ name: 'Flatten6' }));
   model.add(tf.layers.dense({ name: 'logits', units: numClasses, useBias: true }));

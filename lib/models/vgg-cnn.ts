@@ -33,14 +33,32 @@ export const VGG_CNN_DKNN_LAYERS = ['Block1', 'Block2', 'Block3', 'Dense', 'logi
  * Ownership: the caller owns the returned model.
  */
 export function createVggCnn(args: VggCnnArgs = {}): tf.LayersModel {
-  const { seed = 1234, height = 32, width = 32, channels = 3, numClasses = 10, filters = [32, 64, 128], hidden = 256, standardize = true } = args;
+  const {
+    seed = 1234,
+    height = 32,
+    width = 32,
+    channels = 3,
+    numClasses = 10,
+    filters = [32, 64, 128],
+    hidden = 256,
+    standardize = true,
+  } = args;
   const inputShape = [height, width, channels];
   const model = tf.sequential({ name: 'vgg_cnn' });
   if (standardize) model.add(new PerImageStandardization({ name: 'Standardize', inputShape }));
   filters.forEach((f, b) => {
     for (const part of ['a', 'b']) {
       const first = b === 0 && part === 'a' && !standardize;
-      model.add(tf.layers.conv2d({ name: `Conv${b + 1}${part}`, ...(first ? { inputShape } : {}), filters: f, kernelSize: 3, padding: 'same', activation: 'relu' }));
+      model.add(
+        tf.layers.conv2d({
+          name: `Conv${b + 1}${part}`,
+          ...(first ? { inputShape } : {}),
+          filters: f,
+          kernelSize: 3,
+          padding: 'same',
+          activation: 'relu',
+        }),
+      );
     }
     model.add(tf.layers.maxPooling2d({ name: `Block${b + 1}`, poolSize: 2, strides: 2 }));
   });

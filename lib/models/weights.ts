@@ -28,7 +28,9 @@ export function loadModelTensors(model: tf.LayersModel, tensors: StoredTensor[],
   for (const w of model.weights) {
     const stored = byName.get(w.originalName);
     if (!stored) {
-      throw new ModelFormatError(`${source}: no tensor named ${w.originalName}; found ${[...byName.keys()].join(', ')}`);
+      throw new ModelFormatError(
+        `${source}: no tensor named ${w.originalName}; found ${[...byName.keys()].join(', ')}`,
+      );
     }
     if (stored.shape.join('x') !== w.shape.join('x')) {
       throw new ModelFormatError(`${source}: ${w.originalName} expected shape [${w.shape}], found [${stored.shape}]`);

@@ -24,14 +24,42 @@ const SUB = 1024;
 // params: g 0, pairs 1, lb 2, rowTerm 3, resLo 4, resHi 5, consts 6, cand 7, x0 8
 // i32 locals: p 9 (f32 bytes), q 10 (f64 bytes), end 11, cnt 12, lane tmp 13
 // f64 locals: worst 14, t 15; v128 locals: qT 16, lo 17, hi 18, s2 19, c 20, v 21, d 22
-const L = { g: 0, pairs: 1, lb: 2, rowTerm: 3, resLo: 4, resHi: 5, consts: 6, cand: 7, x0: 8, p: 9, q: 10, end: 11, cnt: 12, worst: 14, t: 15, qT: 16, lo: 17, hi: 18, s2: 19, c: 20, v: 21, d: 22 };
+const L = {
+  g: 0,
+  pairs: 1,
+  lb: 2,
+  rowTerm: 3,
+  resLo: 4,
+  resHi: 5,
+  consts: 6,
+  cand: 7,
+  x0: 8,
+  p: 9,
+  q: 10,
+  end: 11,
+  cnt: 12,
+  worst: 14,
+  t: 15,
+  qT: 16,
+  lo: 17,
+  hi: 18,
+  s2: 19,
+  c: 20,
+  v: 21,
+  d: 22,
+};
 
 /**
  * `bounds`, or without `gap` `offers`: v = (qTerm + rowTerm_x) − s2·g only (the plain GEMM path's
  * approximate distance, `offerBlock` in `exact.ts`), no bound stored (`lb`, `resLo`, `resHi` unused).
  */
 function boundsFunction(gap: boolean): Fn {
-  const splat = (offset: number, local: number) => [op.get(L.consts), op.f64LoadAt(offset), op.f64x2Splat, op.set(local)];
+  const splat = (offset: number, local: number) => [
+    op.get(L.consts),
+    op.f64LoadAt(offset),
+    op.f64x2Splat,
+    op.set(local),
+  ];
   const f64At = (base: number) => [op.get(base), op.get(L.q), op.i32Add, op.v128Load()];
   const offer = (lane: number): number[][] => [
     op.get(L.v), op.f64x2ExtractLane(lane), op.set(L.t),
@@ -70,15 +98,45 @@ function boundsFunction(gap: boolean): Fn {
     ]),
     op.get(L.consts), op.get(L.cnt), op.i32StoreAt(48),
   ]; // prettier-ignore
-  return { params: 9, locals: [{ count: 5, type: I32 }, { count: 2, type: F64 }, { count: 7, type: V128 }], body };
+  return {
+    params: 9,
+    locals: [
+      { count: 5, type: I32 },
+      { count: 2, type: F64 },
+      { count: 7, type: V128 },
+    ],
+    body,
+  };
 }
 
 interface BoundsExports {
-  bounds(g: number, pairs: number, lb: number, rowTerm: number, resLo: number, resHi: number, consts: number, cand: number, x0: number): void;
-  offers(g: number, pairs: number, lb: number, rowTerm: number, resLo: number, resHi: number, consts: number, cand: number, x0: number): void;
+  bounds(
+    g: number,
+    pairs: number,
+    lb: number,
+    rowTerm: number,
+    resLo: number,
+    resHi: number,
+    consts: number,
+    cand: number,
+    x0: number,
+  ): void;
+  offers(
+    g: number,
+    pairs: number,
+    lb: number,
+    rowTerm: number,
+    resLo: number,
+    resHi: number,
+    consts: number,
+    cand: number,
+    x0: number,
+  ): void;
 }
 
-const kernel = new WasmKernel<BoundsExports>('projection bounds', () => assembleModule([boundsFunction(true), boundsFunction(false)], ['bounds', 'offers']));
+const kernel = new WasmKernel<BoundsExports>('projection bounds', () =>
+  assembleModule([boundsFunction(true), boundsFunction(false)], ['bounds', 'offers']),
+);
 
 /** Per-query terms of the bound (as `projection.ts` computes them). */
 export interface QueryTerms {
@@ -89,7 +147,16 @@ export interface QueryTerms {
 }
 
 /** One bound in JavaScript, the expression of `fillBounds` (the odd last row of a call). */
-export function boundValue(qTerm: number, rowTerm: number, s2: number, g: number, lo: number, hi: number, resLo: number, resHi: number): number {
+export function boundValue(
+  qTerm: number,
+  rowTerm: number,
+  s2: number,
+  g: number,
+  lo: number,
+  hi: number,
+  resLo: number,
+  resHi: number,
+): number {
   const d1 = lo - resHi;
   const d2 = resLo - hi;
   const gap = d1 > d2 ? (d1 > 0 ? d1 : 0) : d2 > 0 ? d2 : 0;
@@ -120,9 +187,23 @@ export class BoundsWorkspace {
   private readonly count: Int32Array;
   private readonly candIdx: Int32Array;
   private readonly candV: Float64Array;
-  private readonly at: { block: number; lb: number; rowTerm: number; resLo: number; resHi: number; consts: number; cand: number };
+  private readonly at: {
+    block: number;
+    lb: number;
+    rowTerm: number;
+    resLo: number;
+    resHi: number;
+    consts: number;
+    cand: number;
+  };
 
-  private constructor(private readonly n: number, batch: number, chunk: number, bounds: boolean, private readonly key: string) {
+  private constructor(
+    private readonly n: number,
+    batch: number,
+    chunk: number,
+    bounds: boolean,
+    private readonly key: string,
+  ) {
     const at = { rowTerm: 0, resLo: 8 * n, resHi: 16 * n, consts: 24 * n, cand: 24 * n + 64, block: 0, lb: 0 };
     at.block = at.cand + 12 * SUB;
     at.lb = at.block + 4 * batch * chunk;
@@ -214,13 +295,30 @@ export class BoundsWorkspace {
    * already set), ≤ SUB rows per call, each call's candidates pushed to `h` in row order. An odd
    * last row of a call goes through `last(x, g)`, which returns its value (and stores its bound).
    */
-  private sweep(which: keyof BoundsExports, a: number, w: number, c0: number, h: CandidateHeap, last: (x: number, g: number) => number): void {
+  private sweep(
+    which: keyof BoundsExports,
+    a: number,
+    w: number,
+    c0: number,
+    h: CandidateHeap,
+    last: (x: number, g: number) => number,
+  ): void {
     const { at, n } = this;
     for (let i0 = 0; i0 < w; i0 += SUB) {
       const len = Math.min(SUB, w - i0);
       const x0 = c0 + i0;
       this.consts[4] = h.worst;
-      this.fn[which](at.block + 4 * (a * w + i0), len >> 1, at.lb + 4 * (a * n + x0), at.rowTerm + 8 * x0, at.resLo + 8 * x0, at.resHi + 8 * x0, at.consts, at.cand, x0);
+      this.fn[which](
+        at.block + 4 * (a * w + i0),
+        len >> 1,
+        at.lb + 4 * (a * n + x0),
+        at.rowTerm + 8 * x0,
+        at.resLo + 8 * x0,
+        at.resHi + 8 * x0,
+        at.consts,
+        at.cand,
+        x0,
+      );
       const cnt = this.count[0];
       for (let t = 0; t < cnt; t++) h.push(this.candV[t], this.candIdx[t]);
       if (len & 1) {

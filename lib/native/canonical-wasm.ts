@@ -20,7 +20,18 @@
  * Measured (1,000 queries of MNIST ReLU1 against its 60,000 training rows, exact projection search,
  * 246 rows re-ranked per query): 7.35 s with the re-ranking in JavaScript, 4.13 s in SIMD.
  */
-import { addTo, assembleModule, I32, op, V128, WASM_MAX_BYTES, whileLt, WasmKernel, type Fn, type WasmMemory } from './wasm-asm';
+import {
+  addTo,
+  assembleModule,
+  I32,
+  op,
+  V128,
+  WASM_MAX_BYTES,
+  whileLt,
+  WasmKernel,
+  type Fn,
+  type WasmMemory,
+} from './wasm-asm';
 
 /** Locals of {@link dotsFunction}. */
 interface Locals {
@@ -56,7 +67,16 @@ function groupCode(rows: number, L: Locals, self: boolean): number[][] {
   const code: number[][] = [];
   for (let r = 0; r < lanes; r++) {
     const src = Math.min(r, rows - 1);
-    code.push(op.get(L.base), op.get(L.ids), ...(src ? [op.i32(4 * src), op.i32Add] : []), op.i32Load, op.get(L.stride), op.i32Mul, op.i32Add, op.set(L.ptr + r));
+    code.push(
+      op.get(L.base),
+      op.get(L.ids),
+      ...(src ? [op.i32(4 * src), op.i32Add] : []),
+      op.i32Load,
+      op.get(L.stride),
+      op.i32Mul,
+      op.i32Add,
+      op.set(L.ptr + r),
+    );
   }
   for (let p = 0; p < pairs; p++) code.push(op.v128Zero, op.set(L.acc + p));
   const offsets = (): number[][] => {
@@ -72,7 +92,8 @@ function groupCode(rows: number, L: Locals, self: boolean): number[][] {
   code.push(...whileLt(L.j, L.dimBytes, [...offsets(), ...stepAt(pairs, 0, L, self), ...addTo(L.j, 4)]));
   for (let p = 0; p < pairs; p++) {
     code.push(op.get(L.out), op.get(L.acc + p), op.f64x2ExtractLane(0), op.f64StoreAt(16 * p));
-    if (2 * p + 1 < rows) code.push(op.get(L.out), op.get(L.acc + p), op.f64x2ExtractLane(1), op.f64StoreAt(16 * p + 8));
+    if (2 * p + 1 < rows)
+      code.push(op.get(L.out), op.get(L.acc + p), op.f64x2ExtractLane(1), op.f64StoreAt(16 * p + 8));
   }
   code.push(...addTo(L.ids, 4 * rows), ...addTo(L.out, 8 * rows));
   return code;
@@ -82,7 +103,24 @@ function groupCode(rows: number, L: Locals, self: boolean): number[][] {
 function dotsFunction(self: boolean): Fn {
   // params 0–6; i32 locals 7 … 11, ptr[GROUP], off[GROUP]; v128 locals acc[GROUP/2], qs
   const P = GROUP / 2;
-  const L: Locals = { q: 0, ids: 1, count: 2, base: 3, stride: 4, dim: 5, out: 6, end: 7, j: 8, jEnd: 9, dimBytes: 10, qj: 11, ptr: 12, off: 12 + GROUP, acc: 12 + 2 * GROUP, qs: 12 + 2 * GROUP + P };
+  const L: Locals = {
+    q: 0,
+    ids: 1,
+    count: 2,
+    base: 3,
+    stride: 4,
+    dim: 5,
+    out: 6,
+    end: 7,
+    j: 8,
+    jEnd: 9,
+    dimBytes: 10,
+    qj: 11,
+    ptr: 12,
+    off: 12 + GROUP,
+    acc: 12 + 2 * GROUP,
+    qs: 12 + 2 * GROUP + P,
+  };
   // While at least `rows` ids remain (ids + 4·rows ≤ end; memories stay below 4 GiB, so no wrap-around).
   const whileRows = (rows: number, body: number[][]): number[][] => [
     op.block, op.loop, op.get(L.ids), op.i32(4 * rows), op.i32Add, op.get(L.end), op.i32GtU, op.brIf(1), ...body, op.br(0), op.end, op.end,
@@ -95,7 +133,14 @@ function dotsFunction(self: boolean): Fn {
     ...whileRows(2, groupCode(2, L, self)),
     ...whileRows(1, groupCode(1, L, self)),
   ]; // prettier-ignore
-  return { params: 7, locals: [{ count: 5 + 2 * GROUP, type: I32 }, { count: P + 1, type: V128 }], body };
+  return {
+    params: 7,
+    locals: [
+      { count: 5 + 2 * GROUP, type: I32 },
+      { count: P + 1, type: V128 },
+    ],
+    body,
+  };
 }
 
 interface DotsExports {
@@ -104,7 +149,9 @@ interface DotsExports {
   squares(q: number, ids: number, count: number, base: number, strideBytes: number, dim: number, out: number): void;
 }
 
-const kernel = new WasmKernel<DotsExports>('canonical dot-product', () => assembleModule([dotsFunction(false), dotsFunction(true)], ['dots', 'squares']));
+const kernel = new WasmKernel<DotsExports>('canonical dot-product', () =>
+  assembleModule([dotsFunction(false), dotsFunction(true)], ['dots', 'squares']),
+);
 
 /** Candidates per kernel call (their ids and float64 results live in the scratch space). */
 const CHUNK = 1024;
@@ -123,7 +170,10 @@ class RowStore {
   private readonly idsAt: number;
   private readonly outAt: number;
 
-  constructor(private readonly memory: WasmMemory, dataBytes: number) {
+  constructor(
+    private readonly memory: WasmMemory,
+    dataBytes: number,
+  ) {
     const buffer = memory.buffer;
     this.qAt = Math.ceil(dataBytes / 16) * 16;
     this.idsAt = this.qAt + 4 * MAX_CANONICAL_DIM;
@@ -149,7 +199,17 @@ class RowStore {
    * Canonical dot products of `query[qOff … qOff+dim)` with rows `cands[c0 … c0+m)` (m ≤ CHUNK) of
    * the rows at byte `rowsAt` (stride `stride` floats); the returned view is valid until the next call.
    */
-  dots(fn: DotsExports, query: Float32Array, qOff: number, dim: number, cands: Int32Array | number[], c0: number, m: number, rowsAt: number, stride: number): Float64Array {
+  dots(
+    fn: DotsExports,
+    query: Float32Array,
+    qOff: number,
+    dim: number,
+    cands: Int32Array | number[],
+    c0: number,
+    m: number,
+    rowsAt: number,
+    stride: number,
+  ): Float64Array {
     this.f32.set(query.subarray(qOff, qOff + dim));
     const ids = this.i32;
     for (let t = 0; t < m; t++) ids[t] = cands[c0 + t];
@@ -190,7 +250,8 @@ export function rowStoreUnavailable(): string | null {
  * other reader (its `buffer` is longer than the array: use `byteOffset`/`byteLength`).
  */
 export function allocateRowStore(length: number): Float32Array {
-  if (!Number.isSafeInteger(length) || length < 0) throw new RangeError(`allocateRowStore: length must be a non-negative integer, found ${length}`);
+  if (!Number.isSafeInteger(length) || length < 0)
+    throw new RangeError(`allocateRowStore: length must be a non-negative integer, found ${length}`);
   const dataBytes = 4 * length;
   const bytes = Math.ceil(dataBytes / 16) * 16 + SCRATCH_BYTES;
   if (bytes > WASM_MAX_BYTES - 65536 || rowStoreUnavailable() !== null) return new Float32Array(length);
@@ -205,7 +266,9 @@ export function allocateRowStore(length: number): Float32Array {
 }
 
 function newMemory(pages: number): WasmMemory {
-  const api = (globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number; maximum: number }) => WasmMemory } }).WebAssembly;
+  const api = (
+    globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number; maximum: number }) => WasmMemory } }
+  ).WebAssembly;
   return new api.Memory({ initial: pages, maximum: pages });
 }
 
@@ -221,8 +284,14 @@ export function isRowStore(values: Float32Array): boolean {
  * database starts at `values[base + i·stride]`.
  */
 export function canonicalDots(
-  values: Float32Array, base: number, stride: number, dim: number,
-  query: Float32Array, qOff: number, cands: Int32Array | number[], count: number,
+  values: Float32Array,
+  base: number,
+  stride: number,
+  dim: number,
+  query: Float32Array,
+  qOff: number,
+  cands: Int32Array | number[],
+  count: number,
   each: (t: number, dot: number) => void,
 ): boolean {
   const store = stores.get(values.buffer);
@@ -255,7 +324,9 @@ export function canonicalSquares(values: Float32Array, rows: number, dim: number
 }
 
 /** The WebAssembly memory of the row store holding `values` and its free scratch space, or null for a plain array. */
-export function rowStoreMemory(values: Float32Array): { memory: WasmMemory; scratch: { at: number; bytes: number } } | null {
+export function rowStoreMemory(
+  values: Float32Array,
+): { memory: WasmMemory; scratch: { at: number; bytes: number } } | null {
   const store = stores.get(values.buffer);
   return store === undefined || store.kernel() === null ? null : { memory: store.wasmMemory, scratch: store.scratch };
 }

@@ -20,7 +20,11 @@ interface NativeSession {
   run(feeds: Record<string, Ort.Tensor>, fetches: Record<string, Ort.Tensor>, options: object): unknown;
 }
 interface Binding {
-  binding: { InferenceSession: new () => NativeSession & { loadModel(b: ArrayBufferLike, off: number, len: number, o: object): void } };
+  binding: {
+    InferenceSession: new () => NativeSession & {
+      loadModel(b: ArrayBufferLike, off: number, len: number, o: object): void;
+    };
+  };
   initOrt(): void;
 }
 
@@ -73,11 +77,21 @@ export function nativeGemmStatus(): { ok: true } | { ok: false; reason: string }
  * are fine). Overwrites the first m·n values of `out`.
  * @throws when the native GEMM is unavailable or an operand is shorter than its shape.
  */
-export function gemmSync(variant: GemmVariant, a: Float32Array, b: Float32Array, out: Float32Array, m: number, k: number, n: number): void {
+export function gemmSync(
+  variant: GemmVariant,
+  a: Float32Array,
+  b: Float32Array,
+  out: Float32Array,
+  m: number,
+  k: number,
+  n: number,
+): void {
   const l = load();
   if ('error' in l) throw new Error(`native GEMM unavailable: ${l.error}`);
   if (a.length < m * k || b.length < k * n || out.length < m * n) {
-    throw new RangeError(`gemmSync(${variant}): expected A ≥ ${m * k}, B ≥ ${k * n}, out ≥ ${m * n} values, found ${a.length}, ${b.length}, ${out.length}`);
+    throw new RangeError(
+      `gemmSync(${variant}): expected A ≥ ${m * k}, B ≥ ${k * n}, out ≥ ${m * n} values, found ${a.length}, ${b.length}, ${out.length}`,
+    );
   }
   if (m === 0 || n === 0) return;
   if (k === 0) {

@@ -57,7 +57,14 @@ function biasActFn(): Fn {
       ...addLocal(0, 6),
     ]),
   ]; // prettier-ignore
-  return { params: 5, locals: [{ count: 4, type: I32 }, { count: 1, type: V128 }], body };
+  return {
+    params: 5,
+    locals: [
+      { count: 4, type: I32 },
+      { count: 1, type: V128 },
+    ],
+    body,
+  };
 }
 
 const kernel = new WasmKernel<HeapSimd>('heap add', assemble);

@@ -21,7 +21,18 @@
  *   of the first largest |coordinate|, plus dim when that coordinate is negative), 4 int32 at `out`.
  */
 
-import { addLocal, addTo, assembleModule, I32, op, V128, WasmKernel, whileLt, type Fn, type WasmInstance } from './wasm-asm';
+import {
+  addLocal,
+  addTo,
+  assembleModule,
+  I32,
+  op,
+  V128,
+  WasmKernel,
+  whileLt,
+  type Fn,
+  type WasmInstance,
+} from './wasm-asm';
 
 /**
  * Radix-4 butterfly on v128 locals x0..x3 (indices x, x+1, x+2, x+3), scratch s0, d0, s1, d1 at
@@ -108,7 +119,14 @@ function fhtFunction(fromStage3 = false): Fn {
     ]),
     op.end,
   ]; // prettier-ignore
-  return { params: 2, locals: [{ count: 10, type: I32 }, { count: 8, type: V128 }], body };
+  return {
+    params: 2,
+    locals: [
+      { count: 10, type: I32 },
+      { count: 8, type: V128 },
+    ],
+    body,
+  };
 }
 
 function signFhtFunction(): Fn {
@@ -116,7 +134,14 @@ function signFhtFunction(): Fn {
   const [src, dst, signs, n, s, d, g, e] = [0, 1, 2, 3, 4, 5, 6, 7];
   const X = 8;
   const T = 12;
-  const loadSigned = (i: number) => [op.get(s), op.v128Load(16 * i), op.get(g), op.v128Load32Splat4(4 * i), op.f32x4Mul, op.set(X + i)];
+  const loadSigned = (i: number) => [
+    op.get(s),
+    op.v128Load(16 * i),
+    op.get(g),
+    op.v128Load32Splat4(4 * i),
+    op.f32x4Mul,
+    op.set(X + i),
+  ];
   const body: number[][] = [
     op.get(src), op.set(s), op.get(dst), op.set(d), op.get(signs), op.set(g),
     op.get(src), op.get(n), op.i32(4), op.i32Shl, op.i32Add, op.set(e),
@@ -136,7 +161,14 @@ function signFhtFunction(): Fn {
     op.get(dst), op.get(n), op.call(0),
     op.end,
   ]; // prettier-ignore
-  return { params: 4, locals: [{ count: 4, type: I32 }, { count: 8, type: V128 }], body };
+  return {
+    params: 4,
+    locals: [
+      { count: 4, type: I32 },
+      { count: 8, type: V128 },
+    ],
+    body,
+  };
 }
 
 function signFoldFunction(): Fn {
@@ -183,7 +215,14 @@ function decodeFunction(): Fn {
     op.get(idx), op.get(bestv), op.v128Zero, op.f32x4Lt, op.get(dim), op.i32x4Splat, op.v128And, op.i32x4Add,
     op.v128Store(),
   ]; // prettier-ignore
-  return { params: 3, locals: [{ count: 2, type: I32 }, { count: 6, type: V128 }], body };
+  return {
+    params: 3,
+    locals: [
+      { count: 2, type: I32 },
+      { count: 6, type: V128 },
+    ],
+    body,
+  };
 }
 
 /** The kernel module (assembled and compiled once). */

@@ -79,7 +79,8 @@ async function createRunner(threads: number): Promise<GemmRunner> {
     threads,
     async abt(a, m, b, n, dim, into) {
       const feeds = { A: new ort.Tensor('float32', a, [m, dim]), B: new ort.Tensor('float32', b, [n, dim]) };
-      if (into && into.length < m * n) throw new RangeError(`abt: out holds ${into.length} values, expected at least ${m} × ${n} = ${m * n}`);
+      if (into && into.length < m * n)
+        throw new RangeError(`abt: out holds ${into.length} values, expected at least ${m} × ${n} = ${m * n}`);
       // Always into an array of ours: an output left to onnxruntime lives in its own allocation until
       // the garbage collector finalises it, which it does late (on a stream of 4 MB blocks the
       // allocator's heap grew to 118 MB that way, against 46 MB with outputs given).

@@ -13,17 +13,48 @@
  */
 import { canonicalSquares, rowStoreMemory } from './canonical-wasm';
 import { throwNonFinite } from '../util/checks';
-import { addLocal, addTo, assembleModule, I32, op, V128, whileLt, WasmKernel, type Fn, type WasmMemory } from './wasm-asm';
+import {
+  addLocal,
+  addTo,
+  assembleModule,
+  I32,
+  op,
+  V128,
+  whileLt,
+  WasmKernel,
+  type Fn,
+  type WasmMemory,
+} from './wasm-asm';
 
 // Locals shared by the three functions: params base 0, rows 1, stride (bytes) 2, dim 3, aux 4;
 // i32 rEnd 5, j 6, dimBytes 7, jEnd 8, p 9, a 10; v128 v 11, s 12.
-const P = { base: 0, rows: 1, stride: 2, dim: 3, aux: 4, rEnd: 5, j: 6, dimBytes: 7, jEnd: 8, p: 9, a: 10, v: 11, s: 12 };
+const P = {
+  base: 0,
+  rows: 1,
+  stride: 2,
+  dim: 3,
+  aux: 4,
+  rEnd: 5,
+  j: 6,
+  dimBytes: 7,
+  jEnd: 8,
+  p: 9,
+  a: 10,
+  v: 11,
+  s: 12,
+};
 const LOW = [0, 1, 2, 3, 4, 5, 6, 7];
 const HIGH_TO_LOW = [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15];
 const JOIN_LOWS = [...LOW, 16, 17, 18, 19, 20, 21, 22, 23];
 
 /** A function looping over rows (base += stride) and, per row, over j: `vector` per 4 values, `scalar` per value, `perRow` after. */
-function rowLoops(before: number[][], vector: number[][], scalar: number[][], perRow: number[][], auxShift: number): Fn {
+function rowLoops(
+  before: number[][],
+  vector: number[][],
+  scalar: number[][],
+  perRow: number[][],
+  auxShift: number,
+): Fn {
   // p = the row's value j; a = aux + (j << auxShift), not computed for a negative shift
   const at = (shift: number): number[][] => [
     op.get(P.base), op.get(P.j), op.i32Add, op.set(P.p),
@@ -42,12 +73,25 @@ function rowLoops(before: number[][], vector: number[][], scalar: number[][], pe
       ...addLocal(P.base, P.stride),
     ]),
   ]; // prettier-ignore
-  return { params: 5, locals: [{ count: 6, type: I32 }, { count: 2, type: V128 }], body };
+  return {
+    params: 5,
+    locals: [
+      { count: 6, type: I32 },
+      { count: 2, type: V128 },
+    ],
+    body,
+  };
 }
 
 /** Row r scaled by the float64 at aux + 8r. */
 function scaleRows(): Fn {
-  const scaled = (half: number[][]) => [...half, op.f64x2PromoteLowF32x4, op.get(P.s), op.f64x2Mul, op.f32x4DemoteF64x2Zero];
+  const scaled = (half: number[][]) => [
+    ...half,
+    op.f64x2PromoteLowF32x4,
+    op.get(P.s),
+    op.f64x2Mul,
+    op.f32x4DemoteF64x2Zero,
+  ];
   return rowLoops(
     [op.get(P.aux), op.f64LoadAt(0), op.f64x2Splat, op.set(P.s)],
     [
@@ -92,7 +136,9 @@ interface PreprocessExports {
   subtract(base: number, rows: number, strideBytes: number, dim: number, center: number): void;
 }
 
-const kernel = new WasmKernel<PreprocessExports>('preprocessing', () => assembleModule([scaleRows(), colSums(), subtract()], ['scaleRows', 'colSums', 'subtract']));
+const kernel = new WasmKernel<PreprocessExports>('preprocessing', () =>
+  assembleModule([scaleRows(), colSums(), subtract()], ['scaleRows', 'colSums', 'subtract']),
+);
 const instances = new WeakMap<WasmMemory, PreprocessExports | null>();
 
 /** The kernels on the row store holding `data`, its scratch space, and `data`'s byte address; null for a plain array. */

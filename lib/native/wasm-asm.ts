@@ -4,7 +4,6 @@
  * the assembly of a module that imports its memory as `env.memory` and exports the named functions.
  */
 
-
 export const I32 = 0x7f;
 export const V128 = 0x7b;
 export const F64 = 0x7c;
@@ -232,7 +231,8 @@ export class WasmKernel<E> {
   instantiate(bytes: number): WasmInstance<E> {
     const why = this.unavailable();
     if (why) throw new Error(why);
-    if (!(bytes <= WASM_MAX_BYTES)) throw new RangeError(`a WebAssembly memory holds at most ${WASM_MAX_BYTES} bytes (4 GiB), ${bytes} requested`);
+    if (!(bytes <= WASM_MAX_BYTES))
+      throw new RangeError(`a WebAssembly memory holds at most ${WASM_MAX_BYTES} bytes (4 GiB), ${bytes} requested`);
     const pages = Math.max(1, Math.ceil(bytes / 65536));
     const memory = new wasmApi!.Memory({ initial: pages, maximum: pages });
     const instance = new wasmApi!.Instance(this.compiled!, { env: { memory } });

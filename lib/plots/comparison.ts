@@ -24,22 +24,41 @@ export function indexComparisonTable(cmp: IndexComparison, options: { caption?: 
   const rows = cmp.rows.map((r, i) => {
     const probes = probesPerLayer(cmp.runs[i]);
     return {
-      index: r.label, accuracy: r.accuracy, 'mean credibility': r.meanCredibility,
-      'identical to exact': `${r.agreement.identical} / ${r.agreement.n}`, 'max |Δ credibility|': r.agreement.maxCredibilityChange,
-      'mean |Δ credibility|': r.agreement.meanCredibilityChange, 'recall@k (mean of layers)': meanOf(r.recall),
-      'probes per layer': probes ? probes.join(' / ') : '', 'missing neighbours': r.missingNeighbors,
-      'build s': r.buildSeconds, 'query s (calibrate + predict)': r.querySeconds,
-    }; // prettier-ignore
+      index: r.label,
+      accuracy: r.accuracy,
+      'mean credibility': r.meanCredibility,
+      'identical to exact': `${r.agreement.identical} / ${r.agreement.n}`,
+      'max |Δ credibility|': r.agreement.maxCredibilityChange,
+      'mean |Δ credibility|': r.agreement.meanCredibilityChange,
+      'recall@k (mean of layers)': meanOf(r.recall),
+      'probes per layer': probes ? probes.join(' / ') : '',
+      'missing neighbours': r.missingNeighbors,
+      'build s': r.buildSeconds,
+      'query s (calibrate + predict)': r.querySeconds,
+    };
   });
-  return html(tableHtml(rows, { caption: options.caption ?? 'The DkNN with each index, against the first (exact) one', digits: 4 }));
+  return html(
+    tableHtml(rows, {
+      caption: options.caption ?? 'The DkNN with each index, against the first (exact) one',
+      digits: 4,
+    }),
+  );
 }
 
 /** Recall@k of each index's neighbours against the first run's, per layer. */
 export function recallPerLayerTable(cmp: IndexComparison, options: { caption?: string } = {}): Html {
   const layers = cmp.runs[0].info.layers;
   const k = cmp.runs[0].info.k;
-  const rows = cmp.rows.map((r) => ({ index: r.key, ...Object.fromEntries(layers.map((name, l) => [`recall@${k} ${name}`, r.recall[l]])) }));
-  return html(tableHtml(rows, { caption: options.caption ?? "Recall of the evaluation inputs' neighbours against the exact DkNN, per layer", digits: 4 }));
+  const rows = cmp.rows.map((r) => ({
+    index: r.key,
+    ...Object.fromEntries(layers.map((name, l) => [`recall@${k} ${name}`, r.recall[l]])),
+  }));
+  return html(
+    tableHtml(rows, {
+      caption: options.caption ?? "Recall of the evaluation inputs' neighbours against the exact DkNN, per layer",
+      digits: 4,
+    }),
+  );
 }
 
 /** Credibility change of each approximate run against the first run's credibility, one point per input. */
@@ -47,8 +66,11 @@ export function agreementScatterFigure(cmp: IndexComparison, options: { title?: 
   const ref = cmp.runs[0].prediction;
   return {
     data: cmp.runs.slice(1).map((r, j) => ({
-      type: 'scatter', mode: 'markers', name: r.key,
-      x: Array.from(ref.credibility), y: Array.from(r.prediction.credibility, (c, i) => c - ref.credibility[i]),
+      type: 'scatter',
+      mode: 'markers',
+      name: r.key,
+      x: Array.from(ref.credibility),
+      y: Array.from(r.prediction.credibility, (c, i) => c - ref.credibility[i]),
       marker: { size: 5, opacity: 0.5, color: seriesColor(j) },
     })),
     layout: {

@@ -11,5 +11,7 @@ export function dataFrame(columns: Columns): DataFrame {
   } catch (err) {
     throw new Error(`dataFrame needs danfojs-node (npm install danfojs-node): ${(err as Error).message}`);
   }
-  return new dfd.DataFrame(Object.fromEntries(Object.entries(columns).map(([k, v]) => [k, Array.from(v as ArrayLike<number | string>)])));
+  return new dfd.DataFrame(
+    Object.fromEntries(Object.entries(columns).map(([k, v]) => [k, Array.from(v as ArrayLike<number | string>)])),
+  );
 }

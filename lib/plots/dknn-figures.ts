@@ -19,19 +19,35 @@ function correct(pred: ArrayLike<number>, labels: ArrayLike<number>, n: number):
  * Confidence") and the DkNN's credibility ("Prediction Credibility"), 10 bins, bars = accuracy,
  * line = number of inputs; the p-value formula in the DkNN panel's title.
  */
-export function reliabilityComparison(pred: DkNNPrediction, labels: ArrayLike<number>, options: { title?: string; rows?: number } = {}): Figure {
+export function reliabilityComparison(
+  pred: DkNNPrediction,
+  labels: ArrayLike<number>,
+  options: { title?: string; rows?: number } = {},
+): Figure {
   const n = options.rows ?? pred.n;
   return reliabilityFigure(
     [
-      { title: 'DNN softmax', diagram: reliabilityBins(pred.dnnConfidence.subarray(0, n), correct(pred.dnnPredictions, labels, n)), xLabel: 'Prediction Confidence' },
-      { title: `DkNN (${pred.formula} p-values)`, diagram: reliabilityBins(pred.credibility.subarray(0, n), correct(pred.predictions, labels, n)), xLabel: 'Prediction Credibility' },
+      {
+        title: 'DNN softmax',
+        diagram: reliabilityBins(pred.dnnConfidence.subarray(0, n), correct(pred.dnnPredictions, labels, n)),
+        xLabel: 'Prediction Confidence',
+      },
+      {
+        title: `DkNN (${pred.formula} p-values)`,
+        diagram: reliabilityBins(pred.credibility.subarray(0, n), correct(pred.predictions, labels, n)),
+        xLabel: 'Prediction Credibility',
+      },
     ],
     { title: options.title ?? `Reliability on ${n} inputs` },
   );
 }
 
 /** Histogram of the DkNN's credibility for correct vs wrong predictions. */
-export function correctWrongHistogram(pred: DkNNPrediction, labels: ArrayLike<number>, options: { title?: string } = {}): Figure {
+export function correctWrongHistogram(
+  pred: DkNNPrediction,
+  labels: ArrayLike<number>,
+  options: { title?: string } = {},
+): Figure {
   const ok = correct(pred.predictions, labels, pred.n);
   const cred = Array.from(pred.credibility);
   return histogramFigure(
@@ -39,12 +55,18 @@ export function correctWrongHistogram(pred: DkNNPrediction, labels: ArrayLike<nu
       { name: 'correct', values: cred.filter((_, i) => ok[i] === 1), color: PALETTE.blue },
       { name: 'wrong', values: cred.filter((_, i) => ok[i] === 0), color: PALETTE.red },
     ],
-    { title: options.title ?? `DkNN credibility (${pred.formula} p-values), correct vs wrong predictions`, xLabel: 'Prediction Credibility' },
+    {
+      title: options.title ?? `DkNN credibility (${pred.formula} p-values), correct vs wrong predictions`,
+      xLabel: 'Prediction Credibility',
+    },
   );
 }
 
 /** Overlaid histograms of the DkNN's credibility on several input sets (e.g. clean vs adversarial). */
-export function credibilityHistogram(sets: { name: string; prediction: DkNNPrediction }[], options: { title?: string } = {}): Figure {
+export function credibilityHistogram(
+  sets: { name: string; prediction: DkNNPrediction }[],
+  options: { title?: string } = {},
+): Figure {
   const formulas = [...new Set(sets.map((s) => s.prediction.formula))].join(' / ');
   return histogramFigure(
     sets.map((s, i) => ({ name: s.name, values: s.prediction.credibility, color: seriesColor(i) })),
@@ -53,9 +75,20 @@ export function credibilityHistogram(sets: { name: string; prediction: DkNNPredi
 }
 
 /** A grid of the first `perClass` images of each class, in class order (`cols` per row; default one row per class), as a PNG. */
-export function sampleGrid(data: ImageDataset, options: { perClass?: number; scale?: number; cols?: number } = {}): Png {
+export function sampleGrid(
+  data: ImageDataset,
+  options: { perClass?: number; scale?: number; cols?: number } = {},
+): Png {
   const per = options.perClass ?? 10;
-  if (data.channels !== 1 && data.channels !== 3) throw new Error(`sampleGrid: images must have 1 or 3 channels, found ${data.channels}`);
-  const g = imageGrid(data.images, samplePerClass(data.labels, data.numClasses, per), data.height, data.width, data.channels, { cols: options.cols ?? per, scale: options.scale ?? 2 });
+  if (data.channels !== 1 && data.channels !== 3)
+    throw new Error(`sampleGrid: images must have 1 or 3 channels, found ${data.channels}`);
+  const g = imageGrid(
+    data.images,
+    samplePerClass(data.labels, data.numClasses, per),
+    data.height,
+    data.width,
+    data.channels,
+    { cols: options.cols ?? per, scale: options.scale ?? 2 },
+  );
   return { kind: 'png', bytes: encodePng(g.pixels, g.width, g.height, g.channels) };
 }

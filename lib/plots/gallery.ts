@@ -13,13 +13,15 @@ import { PALETTE } from './palette';
 const BORDER = Object.freeze({ agree: PALETTE.green, disagree: PALETTE.red, none: PALETTE.light });
 
 function channels(batch: ImageBatch): 1 | 3 {
-  if (batch.channels !== 1 && batch.channels !== 3) throw new Error(`gallery: images must have 1 or 3 channels, found ${batch.channels}`);
+  if (batch.channels !== 1 && batch.channels !== 3)
+    throw new Error(`gallery: images must have 1 or 3 channels, found ${batch.channels}`);
   return batch.channels;
 }
 
 /** A data: URI of image `index` of `batch` as a PNG scaled by `scale`. */
 export function imageDataUri(batch: ImageBatch, index: number, scale = 2): string {
-  if (!Number.isInteger(index) || index < 0 || index >= batch.n) throw new RangeError(`gallery: image ${index} is outside the ${batch.n} images given`);
+  if (!Number.isInteger(index) || index < 0 || index >= batch.n)
+    throw new RangeError(`gallery: image ${index} is outside the ${batch.n} images given`);
   const g = imageGrid(batch.images, [index], batch.height, batch.width, channels(batch), { cols: 1, pad: 0, scale });
   return `data:image/png;base64,${Buffer.from(encodePng(g.pixels, g.width, g.height, g.channels)).toString('base64')}`;
 }
@@ -35,7 +37,10 @@ export interface GalleryTile {
 }
 
 /** A table of image tiles: one row per entry, a header cell on the left. */
-export function imageTable(rows: { header: string; tiles: GalleryTile[] }[], options: { title?: string; scale?: number; columns?: string[] } = {}): Html {
+export function imageTable(
+  rows: { header: string; tiles: GalleryTile[] }[],
+  options: { title?: string; scale?: number; columns?: string[] } = {},
+): Html {
   const scale = options.scale ?? 2;
   const cell = (t: GalleryTile) => {
     const border = `border:3px solid ${t.border ?? 'transparent'}`;
@@ -44,9 +49,16 @@ export function imageTable(rows: { header: string; tiles: GalleryTile[] }[], opt
       : `<div style="${border};width:${(t.size?.[1] ?? 28) * scale}px;height:${(t.size?.[0] ?? 28) * scale}px;margin:auto"></div>`;
     return `<td style="text-align:center;vertical-align:top;padding:2px">${img}<div style="font-size:10px;line-height:1.2">${escapeHtml(t.caption)}</div></td>`;
   };
-  const body = rows.map((r) => `<tr><th style="text-align:right;font-size:11px;padding-right:6px">${escapeHtml(r.header)}</th>${r.tiles.map(cell).join('')}</tr>`).join('');
+  const body = rows
+    .map(
+      (r) =>
+        `<tr><th style="text-align:right;font-size:11px;padding-right:6px">${escapeHtml(r.header)}</th>${r.tiles.map(cell).join('')}</tr>`,
+    )
+    .join('');
   const title = options.title ? `<caption style="text-align:left">${escapeHtml(options.title)}</caption>` : '';
-  const columns = options.columns ? `<tr><th></th>${options.columns.map((c) => `<th style="font-size:11px">${escapeHtml(c)}</th>`).join('')}</tr>` : '';
+  const columns = options.columns
+    ? `<tr><th></th>${options.columns.map((c) => `<th style="font-size:11px">${escapeHtml(c)}</th>`).join('')}</tr>`
+    : '';
   return html(`<table class="dknn-gallery" style="border-collapse:collapse">${title}${columns}${body}</table>`);
 }
 
@@ -77,10 +89,13 @@ export function neighborGallery(
   train: ImageBatch & { labels: ArrayLike<number> },
   options: NeighborGalleryOptions = {},
 ): Html {
-  if (typeof rows !== 'number') return html(rows.map((r) => neighborGallery(pred, r, inputs, train, options).html).join(''));
+  if (typeof rows !== 'number')
+    return html(rows.map((r) => neighborGallery(pred, r, inputs, train, options).html).join(''));
   const row = rows;
-  if (!Number.isInteger(row) || row < 0 || row >= pred.n) throw new RangeError(`neighborGallery: row ${row} is outside the ${pred.n} predictions`);
-  if (inputs.n !== pred.n) throw new Error(`neighborGallery: expected the ${pred.n} inputs that were predicted, found ${inputs.n}`);
+  if (!Number.isInteger(row) || row < 0 || row >= pred.n)
+    throw new RangeError(`neighborGallery: row ${row} is outside the ${pred.n} predictions`);
+  if (inputs.n !== pred.n)
+    throw new Error(`neighborGallery: expected the ${pred.n} inputs that were predicted, found ${inputs.n}`);
   const per = options.perLayer ?? 10;
   const name = (c: number) => options.classNames?.[c] ?? String(c);
   const predicted = pred.predictions[row];
@@ -101,7 +116,11 @@ export function neighborGallery(
         continue;
       }
       const l = train.labels[t];
-      tiles.push({ image: { batch: train, index: t }, caption: `${name(l)} · ${nb.distances[row * nb.k + j].toFixed(3)}`, border: l === predicted ? BORDER.agree : BORDER.disagree });
+      tiles.push({
+        image: { batch: train, index: t },
+        caption: `${name(l)} · ${nb.distances[row * nb.k + j].toFixed(3)}`,
+        border: l === predicted ? BORDER.agree : BORDER.disagree,
+      });
     }
     return { header: `${nb.layer} (${agree}/${nb.k} agree)`, tiles };
   });
@@ -120,7 +139,11 @@ export interface GallerySet {
  * row per set; each tile gives the DNN's prediction (softmax) and the DkNN's (credibility), with
  * a green border where the DkNN is right and red where it is wrong.
  */
-export function adversarialGallery(sets: GallerySet[], labels: ArrayLike<number>, options: { count?: number; classNames?: readonly string[]; indexOffset?: number; scale?: number } = {}): Html {
+export function adversarialGallery(
+  sets: GallerySet[],
+  labels: ArrayLike<number>,
+  options: { count?: number; classNames?: readonly string[]; indexOffset?: number; scale?: number } = {},
+): Html {
   if (sets.length === 0) throw new Error('adversarialGallery: expected at least one set, found none');
   const count = Math.min(options.count ?? 6, ...sets.map((s) => s.prediction.n));
   const name = (c: number) => options.classNames?.[c] ?? String(c);
@@ -135,6 +158,9 @@ export function adversarialGallery(sets: GallerySet[], labels: ArrayLike<number>
       };
     }),
   }));
-  const columns = Array.from({ length: count }, (_, i) => `input ${(options.indexOffset ?? 0) + i} (${name(labels[i])})`);
+  const columns = Array.from(
+    { length: count },
+    (_, i) => `input ${(options.indexOffset ?? 0) + i} (${name(labels[i])})`,
+  );
   return imageTable(rows, { scale: options.scale ?? 3, columns });
 }

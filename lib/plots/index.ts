@@ -13,6 +13,12 @@ export { sweepKFigure, sweepLayersFigure } from './sweep';
 export { coverageFigure } from './sets';
 export { oodCurveFigure, oodRocFigure, oodTable, type OodReference } from './ood';
 export { candidateLabelsFigure, neighborLabelsFigure } from './evidence';
-export { agreementScatterFigure, indexComparisonTable, probesPerLayer, recallPerLayerTable, type IndexComparison } from './comparison';
+export {
+  agreementScatterFigure,
+  indexComparisonTable,
+  probesPerLayer,
+  recallPerLayerTable,
+  type IndexComparison,
+} from './comparison';
 export { knnBenchTable, readBenchResults, recallTimeFigures, type KnnBenchResults } from './knn-bench';
 export { encodePng, imageGrid } from './png';

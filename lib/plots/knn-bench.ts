@@ -50,11 +50,17 @@ export interface KnnBenchResults {
 
 /** Reads a committed benchmark results file `bench/results/<section>.json` (relative to the repository root unless absolute). */
 export function readBenchResults<T = unknown>(sectionOrPath: string): T {
-  const path = sectionOrPath.endsWith('.json') ? (sectionOrPath.startsWith('/') ? sectionOrPath : join(repoRoot(), sectionOrPath)) : join(repoRoot(), 'bench', 'results', `${sectionOrPath}.json`);
+  const path = sectionOrPath.endsWith('.json')
+    ? sectionOrPath.startsWith('/')
+      ? sectionOrPath
+      : join(repoRoot(), sectionOrPath)
+    : join(repoRoot(), 'bench', 'results', `${sectionOrPath}.json`);
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as T;
   } catch (err) {
-    throw new Error(`readBenchResults: cannot read ${path} (${(err as Error).message}); run \`npm run bench -- ${sectionOrPath.replace(/^.*\//, '').replace(/\.json$/, '')}\``);
+    throw new Error(
+      `readBenchResults: cannot read ${path} (${(err as Error).message}); run \`npm run bench -- ${sectionOrPath.replace(/^.*\//, '').replace(/\.json$/, '')}\``,
+    );
   }
 }
 
@@ -83,33 +89,50 @@ export function recallTimeFigures(bench: KnnBenchResults): Figure[] {
       if (m.length === 0) continue;
       const st = STYLE[method];
       traces.push({
-        type: 'scatter', mode: m.length > 1 ? 'lines+markers+text' : 'markers', name: st.name,
-        x: m.map(ms), y: m.map((r) => r.recall), text: method === 'lsh-default' ? m.map((r) => String(r.numProbes)) : undefined, textposition: 'bottom right',
-        hovertext: m.map((r) => `${r.configuration}<br>build ${r.buildSeconds.toFixed(1)} s`), hoverinfo: 'x+y+text',
-        marker: { color: st.color, symbol: st.symbol, size: 10 }, line: { color: st.color },
-      }); // prettier-ignore
+        type: 'scatter',
+        mode: m.length > 1 ? 'lines+markers+text' : 'markers',
+        name: st.name,
+        x: m.map(ms),
+        y: m.map((r) => r.recall),
+        text: method === 'lsh-default' ? m.map((r) => String(r.numProbes)) : undefined,
+        textposition: 'bottom right',
+        hovertext: m.map((r) => `${r.configuration}<br>build ${r.buildSeconds.toFixed(1)} s`),
+        hoverinfo: 'x+y+text',
+        marker: { color: st.color, symbol: st.symbol, size: 10 },
+        line: { color: st.color },
+      });
     }
-    const same = rows.filter((r) => r.method === 'anchor' && r.anchorLibrary === 'falconn' && r.anchorData === 'same' && r.buildThreads === 1);
+    const same = rows.filter(
+      (r) => r.method === 'anchor' && r.anchorLibrary === 'falconn' && r.anchorData === 'same' && r.buildThreads === 1,
+    );
     for (const preset of ['default', 'paper'] as const) {
       const a = same.filter((r) => r.anchorPreset === preset).sort((x, y) => x.querySeconds - y.querySeconds);
       if (a.length === 0) continue;
       const st = STYLE[preset === 'default' ? 'lsh-default' : 'lsh-paper'];
       traces.push({
-        type: 'scatter', mode: a.length > 1 ? 'lines+markers' : 'markers', name: `FALCONN C++, ${preset === 'default' ? 'l 10' : 'paper preset'} (same data)`,
-        x: a.map(ms), y: a.map((r) => r.recall), hovertext: a.map((r) => r.configuration),
-        marker: { color: st.color, symbol: `${st.symbol}-open`, size: 12 }, line: { color: st.color, dash: 'dot' },
-      }); // prettier-ignore
+        type: 'scatter',
+        mode: a.length > 1 ? 'lines+markers' : 'markers',
+        name: `FALCONN C++, ${preset === 'default' ? 'l 10' : 'paper preset'} (same data)`,
+        x: a.map(ms),
+        y: a.map((r) => r.recall),
+        hovertext: a.map((r) => r.configuration),
+        marker: { color: st.color, symbol: `${st.symbol}-open`, size: 12 },
+        line: { color: st.color, dash: 'dot' },
+      });
     }
     const ys = traces.flatMap((t) => t.y as number[]);
     return {
       data: traces,
       layout: {
-        title: { text: `${layer} (${rows[0]?.dim ?? '?'} dims): recall@${k} vs query time, ${trainN} points, ${nq} queries` },
+        title: {
+          text: `${layer} (${rows[0]?.dim ?? '?'} dims): recall@${k} vs query time, ${trainN} points, ${nq} queries`,
+        },
         xaxis: { title: { text: 'ms per query' }, type: 'log' },
         yaxis: { title: { text: `recall@${k}` }, range: [Math.min(0.55, ...ys) - 0.02, 1.02] },
-        height: 420, legend: { orientation: 'h', y: -0.25 },
+        height: 420,
+        legend: { orientation: 'h', y: -0.25 },
       },
-    }; // prettier-ignore
+    };
   });
 }
 
@@ -117,9 +140,17 @@ export function recallTimeFigures(bench: KnnBenchResults): Figure[] {
 export function knnBenchTable(bench: KnnBenchResults, options: { caption?: string } = {}): Html {
   const { nq, k } = bench.extra;
   const rows = bench.rows.map((r) => ({
-    layer: r.layer, method: r.method, configuration: r.configuration, 'build s': r.buildSeconds, 'build threads': r.buildThreads,
-    'ms / query': (1000 * r.querySeconds) / nq, [`recall@${k}`]: r.recall, 'unique candidates / query': r.avgUniqueCandidates,
-  })); // prettier-ignore
-  const caption = options.caption ?? `${bench.description} (commit ${bench.meta.commit.slice(0, 12)}, ${bench.meta.date.slice(0, 10)}); anchor rows: FALCONN C++ / faiss (same data, or given on other data)`;
+    layer: r.layer,
+    method: r.method,
+    configuration: r.configuration,
+    'build s': r.buildSeconds,
+    'build threads': r.buildThreads,
+    'ms / query': (1000 * r.querySeconds) / nq,
+    [`recall@${k}`]: r.recall,
+    'unique candidates / query': r.avgUniqueCandidates,
+  }));
+  const caption =
+    options.caption ??
+    `${bench.description} (commit ${bench.meta.commit.slice(0, 12)}, ${bench.meta.date.slice(0, 10)}); anchor rows: FALCONN C++ / faiss (same data, or given on other data)`;
   return html(tableHtml(rows, { caption, digits: 3 }));
 }

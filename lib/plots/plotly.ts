@@ -32,7 +32,11 @@ export function figureHtml(figure: Figure, options: { includeLibrary?: boolean; 
       `<script>${plotlyBundle().replace(/<\/script/gi, '<\\/script')}</script>` +
       `<script>window.define = window.__dknnDefine;</script>`
     : '';
-  const spec = JSON.stringify({ data: figure.data, layout: figure.layout, config: { responsive: true, displaylogo: false, ...figure.config } }).replace(/<\//g, '<\\/');
+  const spec = JSON.stringify({
+    data: figure.data,
+    layout: figure.layout,
+    config: { responsive: true, displaylogo: false, ...figure.config },
+  }).replace(/<\//g, '<\\/');
   return (
     `${lib}<div id="${id}" class="dknn-figure" style="width:100%;min-height:${Number(figure.layout.height ?? 420)}px"></div>` +
     `<script>(function(){var s=${spec};var draw=function(){if(!window.Plotly){return setTimeout(draw,50);}window.Plotly.newPlot("${id}",s.data,s.layout,s.config);};draw();})();</script>`

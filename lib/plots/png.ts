@@ -31,7 +31,9 @@ function chunk(type: string, data: Uint8Array): Buffer {
  */
 export function encodePng(pixels: Uint8Array, width: number, height: number, channels: 1 | 3 = 1): Uint8Array {
   if (pixels.length !== width * height * channels) {
-    throw new Error(`encodePng: expected ${width}×${height}×${channels} = ${width * height * channels} bytes, found ${pixels.length}`);
+    throw new Error(
+      `encodePng: expected ${width}×${height}×${channels} = ${width * height * channels} bytes, found ${pixels.length}`,
+    );
   }
   const stride = width * channels;
   const raw = new Uint8Array((stride + 1) * height);
@@ -42,7 +44,12 @@ export function encodePng(pixels: Uint8Array, width: number, height: number, cha
   ihdr[8] = 8;
   ihdr[9] = channels === 1 ? 0 : 2;
   const signature = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([signature, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', new Uint8Array(0))]);
+  return Buffer.concat([
+    signature,
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', new Uint8Array(0)),
+  ]);
 }
 
 /** Options of {@link imageGrid}. */
@@ -61,7 +68,14 @@ export interface ImageGridArgs {
  * Tiles `count` images (float32 NHWC in [0,1], 1 or 3 channels, from `images` at `indices`) into
  * one 8-bit image for {@link encodePng}. Values are clipped to [0,1].
  */
-export function imageGrid(images: Float32Array, indices: ArrayLike<number>, height: number, width: number, channels: 1 | 3, args: ImageGridArgs = {}): { pixels: Uint8Array; width: number; height: number; channels: 1 | 3 } {
+export function imageGrid(
+  images: Float32Array,
+  indices: ArrayLike<number>,
+  height: number,
+  width: number,
+  channels: 1 | 3,
+  args: ImageGridArgs = {},
+): { pixels: Uint8Array; width: number; height: number; channels: 1 | 3 } {
   const { cols: colsWanted = 10, pad = 2, scale = 2, background = 255 } = args;
   const count = indices.length;
   const cols = Math.max(1, Math.min(colsWanted, count));
@@ -74,7 +88,8 @@ export function imageGrid(images: Float32Array, indices: ArrayLike<number>, heig
   const per = height * width * channels;
   for (let t = 0; t < count; t++) {
     const base = indices[t] * per;
-    if (base < 0 || base + per > images.length) throw new Error(`imageGrid: image index ${indices[t]} is outside the ${images.length / per} images given`);
+    if (base < 0 || base + per > images.length)
+      throw new Error(`imageGrid: image index ${indices[t]} is outside the ${images.length / per} images given`);
     const ox = pad + (t % cols) * (tw + pad);
     const oy = pad + Math.floor(t / cols) * (th + pad);
     for (let y = 0; y < th; y++) {

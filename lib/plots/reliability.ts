@@ -17,7 +17,10 @@ export interface ReliabilityPanel {
  * of the points in each score bin (empty bins drawn at 0, as the reference), and a line on a
  * second y-axis = number of points per bin. The ECE of each panel is in its title.
  */
-export function reliabilityFigure(panels: ReliabilityPanel[], options: { title?: string; height?: number } = {}): Figure {
+export function reliabilityFigure(
+  panels: ReliabilityPanel[],
+  options: { title?: string; height?: number } = {},
+): Figure {
   const gap = 0.2;
   const width = (1 - gap * (panels.length - 1)) / panels.length;
   const data: Record<string, unknown>[] = [];
@@ -37,22 +40,56 @@ export function reliabilityFigure(panels: ReliabilityPanel[], options: { title?:
     const bins = p.diagram.bins;
     const centers = bins.map((b) => (b.lo + b.hi) / 2);
     data.push({
-      type: 'bar', x: centers, y: bins.map((b) => b.accuracy ?? 0), width: bins.map((b) => (b.hi - b.lo) * 0.95),
-      xaxis: xa, yaxis: ya(yAcc), name: `${p.title}: accuracy`, marker: { color: PALETTE.blue },
+      type: 'bar',
+      x: centers,
+      y: bins.map((b) => b.accuracy ?? 0),
+      width: bins.map((b) => (b.hi - b.lo) * 0.95),
+      xaxis: xa,
+      yaxis: ya(yAcc),
+      name: `${p.title}: accuracy`,
+      marker: { color: PALETTE.blue },
       customdata: bins.map((b) => [b.lo, b.hi, b.count]),
-      hovertemplate: '[%{customdata[0]:.1f}, %{customdata[1]:.1f}): accuracy %{y:.3f}, %{customdata[2]} points<extra></extra>',
+      hovertemplate:
+        '[%{customdata[0]:.1f}, %{customdata[1]:.1f}): accuracy %{y:.3f}, %{customdata[2]} points<extra></extra>',
     });
     data.push({
-      type: 'scatter', mode: 'lines+markers', x: centers, y: bins.map((b) => b.count), xaxis: xa, yaxis: ya(yCount),
-      name: `${p.title}: points`, line: { color: PALETTE.red },
+      type: 'scatter',
+      mode: 'lines+markers',
+      x: centers,
+      y: bins.map((b) => b.count),
+      xaxis: xa,
+      yaxis: ya(yCount),
+      name: `${p.title}: points`,
+      line: { color: PALETTE.red },
     });
     const domain = [i * (width + gap), i * (width + gap) + width];
-    layout[i === 0 ? 'xaxis' : `xaxis${i + 1}`] = { domain, range: [0, 1], title: { text: p.xLabel }, anchor: ya(yAcc), dtick: 0.1 };
+    layout[i === 0 ? 'xaxis' : `xaxis${i + 1}`] = {
+      domain,
+      range: [0, 1],
+      title: { text: p.xLabel },
+      anchor: ya(yAcc),
+      dtick: 0.1,
+    };
     layout[yAcc === 1 ? 'yaxis' : `yaxis${yAcc}`] = { range: [0, 1], title: { text: 'Accuracy' }, anchor: xa };
-    layout[`yaxis${yCount}`] = { overlaying: ya(yAcc), side: 'right', anchor: xa, title: { text: 'Number of points' }, rangemode: 'tozero', showgrid: false, titlefont: { color: PALETTE.red }, tickfont: { color: PALETTE.red } };
+    layout[`yaxis${yCount}`] = {
+      overlaying: ya(yAcc),
+      side: 'right',
+      anchor: xa,
+      title: { text: 'Number of points' },
+      rangemode: 'tozero',
+      showgrid: false,
+      titlefont: { color: PALETTE.red },
+      tickfont: { color: PALETTE.red },
+    };
     (layout.annotations as unknown[]).push({
       text: `<b>${p.title}</b><br>n = ${p.diagram.n}, ECE = ${p.diagram.expectedCalibrationError.toFixed(3)}`,
-      x: (domain[0] + domain[1]) / 2, y: 1.02, xref: 'paper', yref: 'paper', xanchor: 'center', yanchor: 'bottom', showarrow: false,
+      x: (domain[0] + domain[1]) / 2,
+      y: 1.02,
+      xref: 'paper',
+      yref: 'paper',
+      xanchor: 'center',
+      yanchor: 'bottom',
+      showarrow: false,
     });
   });
   return { data, layout };
@@ -69,12 +106,20 @@ export interface HistogramGroup {
  * Overlaid histograms of scores in [0, 1] (e.g. credibility of correct vs wrong predictions, or
  * clean vs adversarial inputs), `bins` equal bins (default 20), as a percentage of each group.
  */
-export function histogramFigure(groups: HistogramGroup[], options: { title?: string; xLabel?: string; bins?: number; height?: number } = {}): Figure {
+export function histogramFigure(
+  groups: HistogramGroup[],
+  options: { title?: string; xLabel?: string; bins?: number; height?: number } = {},
+): Figure {
   const bins = options.bins ?? 20;
   return {
     data: groups.map((g) => ({
-      type: 'histogram', name: `${g.name} (n = ${g.values.length})`, x: Array.from(g.values), opacity: 0.6,
-      histnorm: 'percent', xbins: { start: 0, end: 1 + 1e-9, size: 1 / bins }, marker: g.color ? { color: g.color } : undefined,
+      type: 'histogram',
+      name: `${g.name} (n = ${g.values.length})`,
+      x: Array.from(g.values),
+      opacity: 0.6,
+      histnorm: 'percent',
+      xbins: { start: 0, end: 1 + 1e-9, size: 1 / bins },
+      marker: g.color ? { color: g.color } : undefined,
     })),
     layout: {
       title: { text: options.title ?? 'Histogram' },

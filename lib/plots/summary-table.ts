@@ -44,7 +44,11 @@ export function summaryRecords(rows: SummaryRow[]): Record<string, string | numb
     if (withRef) {
       const refs = r.reference === undefined ? [] : Array.isArray(r.reference) ? r.reference : [r.reference];
       const each = (f: (x: ReferenceNumbers) => string) => refs.map(f).join('; ');
-      out['published DNN / DkNN accuracy'] = each((x) => (x.dnnAccuracy !== undefined || x.dknnAccuracy !== undefined ? `${pct(x.dnnAccuracy) || '–'} / ${pct(x.dknnAccuracy) || '–'}` : '–'));
+      out['published DNN / DkNN accuracy'] = each((x) =>
+        x.dnnAccuracy !== undefined || x.dknnAccuracy !== undefined
+          ? `${pct(x.dnnAccuracy) || '–'} / ${pct(x.dknnAccuracy) || '–'}`
+          : '–',
+      );
       out[`published credibility < ${s.lowCredibility}`] = each((x) => pct(x.lowCredibilityShare) || '–');
       out['published by'] = each((x) => x.source);
     }

@@ -17,9 +17,16 @@ export function table(rows: TableInput, options: { caption?: string; digits?: nu
 }
 
 /** Images per class of each set, columns named by the sets' class names. */
-export function classCountTable(sets: { name: string; data: ImageDataset }[], options: { caption?: string } = {}): Html {
+export function classCountTable(
+  sets: { name: string; data: ImageDataset }[],
+  options: { caption?: string } = {},
+): Html {
   return table(
-    sets.map((s) => ({ split: s.name, images: s.data.n, ...Object.fromEntries(classCounts(s.data).map((c, i) => [s.data.classNames[i] ?? String(i), c])) })),
+    sets.map((s) => ({
+      split: s.name,
+      images: s.data.n,
+      ...Object.fromEntries(classCounts(s.data).map((c, i) => [s.data.classNames[i] ?? String(i), c])),
+    })),
     { caption: options.caption ?? 'Images per class' },
   );
 }
@@ -32,7 +39,14 @@ export function modelSummaryTable(model: tf.LayersModel, options: { caption?: st
 /** Loss, accuracies, time and throughput per training epoch. */
 export function epochTable(epochs: EpochRecord[], options: { caption?: string } = {}): Html {
   return table(
-    epochs.map((e) => ({ epoch: e.epoch, 'train loss': e.loss, 'train accuracy': e.accuracy, 'test accuracy': e.evalAccuracy, seconds: e.seconds, 'img/s': Math.round(e.imagesPerSecond) })),
+    epochs.map((e) => ({
+      epoch: e.epoch,
+      'train loss': e.loss,
+      'train accuracy': e.accuracy,
+      'test accuracy': e.evalAccuracy,
+      seconds: e.seconds,
+      'img/s': Math.round(e.imagesPerSecond),
+    })),
     { caption: options.caption ?? 'Per epoch' },
   );
 }
@@ -41,28 +55,50 @@ export function epochTable(epochs: EpochRecord[], options: { caption?: string } 
 export function dknnConfigTable(dknn: DkNN, pred?: DkNNPrediction, options: { caption?: string } = {}): Html {
   const info = dknn.info();
   return table(
-    [{
-      layers: info.layers.join(', '), dims: info.dims.join(', '), k: info.k, index: `${info.index}${info.indexBackend ? ` (${info.indexBackend})` : ''}`,
-      formula: info.formula, 'calibration scores kept': `${info.calibrationSize} of ${info.calibrationN}`, 'training points': info.trainN,
-      ...(pred ? { 'missing neighbours': pred.missingNeighbors } : {}),
-      'activation cache': info.cache.dir === false ? 'off' : `${info.cache.hits.length} layer(s) read, ${info.cache.written.length} written`,
-    }],
+    [
+      {
+        layers: info.layers.join(', '),
+        dims: info.dims.join(', '),
+        k: info.k,
+        index: `${info.index}${info.indexBackend ? ` (${info.indexBackend})` : ''}`,
+        formula: info.formula,
+        'calibration scores kept': `${info.calibrationSize} of ${info.calibrationN}`,
+        'training points': info.trainN,
+        ...(pred ? { 'missing neighbours': pred.missingNeighbors } : {}),
+        'activation cache':
+          info.cache.dir === false
+            ? 'off'
+            : `${info.cache.hits.length} layer(s) read, ${info.cache.written.length} written`,
+      },
+    ],
     { caption: options.caption ?? 'DkNN configuration' },
-  ); // prettier-ignore
+  );
 }
 
 /** For each adversarial set: its attack, size, crafting time and mean perturbation norms against its source images. */
-export function adversarialSetTable(sets: { set: AdversarialSet; source: ImageBatch }[], options: { caption?: string } = {}): Html {
+export function adversarialSetTable(
+  sets: { set: AdversarialSet; source: ImageBatch }[],
+  options: { caption?: string } = {},
+): Html {
   const mean = (a: ArrayLike<number>) => (a.length ? Array.from(a).reduce((s, v) => s + v, 0) / a.length : NaN);
   return table(
     sets.map(({ set, source }) => {
-      if (source.n !== set.n) throw new Error(`adversarialSetTable: ${set.attack.label} has ${set.n} images, its source ${source.n}`);
+      if (source.n !== set.n)
+        throw new Error(`adversarialSetTable: ${set.attack.label} has ${set.n} images, its source ${source.n}`);
       const norms = perturbationNorms(source.images, set.images, set.n);
       return {
-        attack: set.attack.label, images: set.n, seconds: set.seconds, 'images/s': set.n / set.seconds,
-        cached: set.cached ? 'yes' : 'no', 'mean L2': mean(norms.l2), 'mean L∞': mean(norms.linf),
-      }; // prettier-ignore
+        attack: set.attack.label,
+        images: set.n,
+        seconds: set.seconds,
+        'images/s': set.n / set.seconds,
+        cached: set.cached ? 'yes' : 'no',
+        'mean L2': mean(norms.l2),
+        'mean L∞': mean(norms.linf),
+      };
     }),
-    { caption: options.caption ?? 'Adversarial sets (seconds = crafting time on this engine, as recorded when crafted)', digits: 3 },
+    {
+      caption: options.caption ?? 'Adversarial sets (seconds = crafting time on this engine, as recorded when crafted)',
+      digits: 3,
+    },
   );
 }

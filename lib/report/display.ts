@@ -29,7 +29,9 @@ export function setDisplaySink(next: ((item: DisplayItem) => void) | null): ((it
 }
 
 function isFigure(x: unknown): x is Figure {
-  return typeof x === 'object' && x !== null && Array.isArray((x as Figure).data) && typeof (x as Figure).layout === 'object';
+  return (
+    typeof x === 'object' && x !== null && Array.isArray((x as Figure).data) && typeof (x as Figure).layout === 'object'
+  );
 }
 
 /** The MIME type and content of a displayable. */

@@ -32,7 +32,9 @@ export function headlineNumbers(results: Record<string, unknown>, prefix = ''): 
     else if (value && typeof value === 'object' && !Array.isArray(value)) {
       const v = value as Record<string, unknown>;
       if (typeof v.dknnAccuracy === 'number' && typeof v.meanCredibility === 'number') {
-        out.push(`${name}: ${typeof v.dnnAccuracy === 'number' ? `DNN ${fmt(v.dnnAccuracy)}, ` : ''}DkNN ${fmt(v.dknnAccuracy)}, credibility ${fmt(v.meanCredibility)}${typeof v.n === 'number' ? ` (n ${v.n})` : ''}`);
+        out.push(
+          `${name}: ${typeof v.dnnAccuracy === 'number' ? `DNN ${fmt(v.dnnAccuracy)}, ` : ''}DkNN ${fmt(v.dknnAccuracy)}, credibility ${fmt(v.meanCredibility)}${typeof v.n === 'number' ? ` (n ${v.n})` : ''}`,
+        );
       } else if (!prefix) out.push(...headlineNumbers(v, name));
     }
   }
@@ -40,12 +42,19 @@ export function headlineNumbers(results: Record<string, unknown>, prefix = ''): 
 }
 
 /** The front page of `entries` (see the module comment). */
-export function reportIndexHtml(entries: ReportEntry[], options: { title?: string; generatedAt?: string } = {}): string {
+export function reportIndexHtml(
+  entries: ReportEntry[],
+  options: { title?: string; generatedAt?: string } = {},
+): string {
   const title = options.title ?? 'dknn-ts reports';
   const rows = entries.map((e) => {
     const r = e.results;
     const p = r?.provenance;
-    const params = r ? Object.entries(r.parameters).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : String(v)}`).join(' ') : '';
+    const params = r
+      ? Object.entries(r.parameters)
+          .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : String(v)}`)
+          .join(' ')
+      : '';
     const numbers = r ? headlineNumbers(r.results) : [];
     return (
       `<tr class="${e.status}"><td><a href="${escapeHtml(e.href)}">${escapeHtml(e.notebook)}</a>${e.status === 'failed' ? ' <b>(failed)</b>' : ''}</td>` +

@@ -9,7 +9,17 @@ export type ParamValues = Record<string, number | string | boolean | readonly st
 
 /** `T` with literal property types widened (`false` → `boolean`, `6` → `number`, `['a']` → `string[]`). */
 export type Widen<T> = {
-  [K in keyof T]: T[K] extends number ? number : T[K] extends string ? string : T[K] extends boolean ? boolean : T[K] extends readonly string[] ? string[] : T[K] extends readonly number[] ? number[] : T[K];
+  [K in keyof T]: T[K] extends number
+    ? number
+    : T[K] extends string
+      ? string
+      : T[K] extends boolean
+        ? boolean
+        : T[K] extends readonly string[]
+          ? string[]
+          : T[K] extends readonly number[]
+            ? number[]
+            : T[K];
 };
 
 /** Turns `camelCase` into the env variable `DKNN_CAMEL_CASE`. */
@@ -30,21 +40,29 @@ export function parseParameter(key: string, def: ParamValues[string], raw: strin
   const name = envName(key);
   if (typeof def === 'number') {
     const v = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(v)) throw new Error(`parameter ${key}: ${name} must be a number, found ${JSON.stringify(raw)}`);
+    if (raw.trim() === '' || !Number.isFinite(v))
+      throw new Error(`parameter ${key}: ${name} must be a number, found ${JSON.stringify(raw)}`);
     return v;
   }
   if (typeof def === 'boolean') {
-    if (!['1', '0', 'true', 'false'].includes(raw)) throw new Error(`parameter ${key}: ${name} must be 1/0/true/false, found ${JSON.stringify(raw)}`);
+    if (!['1', '0', 'true', 'false'].includes(raw))
+      throw new Error(`parameter ${key}: ${name} must be 1/0/true/false, found ${JSON.stringify(raw)}`);
     return raw === '1' || raw === 'true';
   }
   if (Array.isArray(def)) {
     const items = raw.split(',').map((s) => s.trim());
     if (def.length > 0 && typeof def[0] === 'number') {
       const nums = items.map(Number);
-      if (items.some((s) => s === '') || !nums.every(Number.isFinite)) throw new Error(`parameter ${key}: ${name} must be a comma-separated list of numbers, found ${JSON.stringify(raw)}`);
+      if (items.some((s) => s === '') || !nums.every(Number.isFinite))
+        throw new Error(
+          `parameter ${key}: ${name} must be a comma-separated list of numbers, found ${JSON.stringify(raw)}`,
+        );
       return nums;
     }
-    if (items.some((s) => s === '')) throw new Error(`parameter ${key}: ${name} must be a comma-separated list of names, found ${JSON.stringify(raw)}`);
+    if (items.some((s) => s === ''))
+      throw new Error(
+        `parameter ${key}: ${name} must be a comma-separated list of names, found ${JSON.stringify(raw)}`,
+      );
     return items;
   }
   return raw;
@@ -56,7 +74,10 @@ export function parseParameter(key: string, def: ParamValues[string], raw: strin
  * each parsed as its default's type. When `DKNN_QUICK=1`, the `quick` values are applied first
  * (env variables still win). A `DKNN_*` variable naming no parameter is ignored (other tools set some).
  */
-export function parameters<T extends ParamValues>(defaults: T, options: ParametersOptions<T> = {}): Widen<T> & { quick: boolean } {
+export function parameters<T extends ParamValues>(
+  defaults: T,
+  options: ParametersOptions<T> = {},
+): Widen<T> & { quick: boolean } {
   const env = options.env ?? process.env;
   const quick = env.DKNN_QUICK === '1' || env.DKNN_QUICK === 'true';
   const out: ParamValues = { ...defaults, ...(quick ? (options.quick as ParamValues) : {}) };

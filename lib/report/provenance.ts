@@ -42,7 +42,8 @@ export function provenance(p: Omit<Provenance, 'commit' | 'createdAt' | 'node'>)
 
 /** An HTML table of a {@link Provenance} (the last cell of every notebook). */
 export function provenanceTable(p: Provenance): Html {
-  const row = (k: string, v: string) => `<tr><th style="text-align:left;vertical-align:top;white-space:nowrap">${escapeHtml(k)}</th><td style="text-align:left"><code>${escapeHtml(v)}</code></td></tr>`;
+  const row = (k: string, v: string) =>
+    `<tr><th style="text-align:left;vertical-align:top;white-space:nowrap">${escapeHtml(k)}</th><td style="text-align:left"><code>${escapeHtml(v)}</code></td></tr>`;
   const rows = [
     row('commit', p.commit),
     row('created', p.createdAt),
@@ -54,5 +55,7 @@ export function provenanceTable(p: Provenance): Html {
     ...p.stages.map((s) => row(`stage: ${s.name}`, `${s.seconds.toFixed(2)} s`)),
     ...Object.entries(p.extra ?? {}).map(([k, v]) => row(k, typeof v === 'string' ? v : JSON.stringify(v))),
   ];
-  return html(`<table class="dknn-provenance"><caption style="text-align:left"><b>Provenance</b></caption>${rows.join('')}</table>`);
+  return html(
+    `<table class="dknn-provenance"><caption style="text-align:left"><b>Provenance</b></caption>${rows.join('')}</table>`,
+  );
 }

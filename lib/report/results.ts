@@ -11,7 +11,6 @@ import { repoRoot } from '../artifacts/repo';
 import type { Columns } from '../util/columns';
 import type { Provenance } from './provenance';
 
-
 /** What a notebook records about its run. */
 export interface NotebookResults {
   notebook: string;
@@ -34,7 +33,8 @@ function columnLength(columns: Columns): number {
   if (names.length === 0) throw new Error('toCsv: expected at least one column, found none');
   const n = columns[names[0]].length;
   for (const c of names) {
-    if (columns[c].length !== n) throw new Error(`toCsv: column ${c} has ${columns[c].length} values, expected ${n} (as ${names[0]})`);
+    if (columns[c].length !== n)
+      throw new Error(`toCsv: column ${c} has ${columns[c].length} values, expected ${n} (as ${names[0]})`);
   }
   return n;
 }
@@ -55,7 +55,8 @@ export function toCsv(columns: Columns): string {
 }
 
 function checkName(what: string, name: string): void {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new Error(`${what}: expected letters, digits, '.', '_' or '-', found ${JSON.stringify(name)}`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name))
+    throw new Error(`${what}: expected letters, digits, '.', '_' or '-', found ${JSON.stringify(name)}`);
 }
 
 /** Writes `<dir>/<notebook>.results.json` and a CSV per table (each atomically); returns what was written. */
@@ -75,7 +76,10 @@ export function writeResults(
   }
   const { perInput: _, ...rest } = content;
   const out: NotebookResults = { notebook, ...rest, tables };
-  writeFileAtomic(join(dir, `${notebook}.results.json`), `${JSON.stringify(out, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 1)}\n`);
+  writeFileAtomic(
+    join(dir, `${notebook}.results.json`),
+    `${JSON.stringify(out, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 1)}\n`,
+  );
   return out;
 }
 

@@ -40,7 +40,8 @@ export function randomShiftAugment(options: { maxShift?: number; brightness?: nu
         const sy = Math.min(H - 1, Math.max(0, y - dy));
         for (let x = 0; x < W; x++) {
           const sx = Math.min(W - 1, Math.max(0, x - dx));
-          for (let c = 0; c < C; c++) images[i * per + (y * W + x) * C + c] = Math.min(1, Math.max(0, copy[(sy * W + sx) * C + c] * scale));
+          for (let c = 0; c < C; c++)
+            images[i * per + (y * W + x) * C + c] = Math.min(1, Math.max(0, copy[(sy * W + sx) * C + c] * scale));
         }
       }
     }
@@ -56,7 +57,8 @@ export function randomShiftAugment(options: { maxShift?: number; brightness?: nu
 export function randomAffineAugment(options: AffineAugmentOptions = {}): Augment {
   const { maxShift = 2, maxRotation = 0, maxScale = 0, brightness = 0.2 } = options;
   checkOptions({ maxShift, maxRotation, maxScale, brightness });
-  if (maxScale >= 1) throw new RangeError(`maxScale must be < 1 (a scale factor of 1 − maxScale must stay positive), found ${maxScale}`);
+  if (maxScale >= 1)
+    throw new RangeError(`maxScale must be < 1 (a scale factor of 1 − maxScale must stay positive), found ${maxScale}`);
   return (images, n, [H, W, C], rng) => {
     const per = H * W * C;
     const copy = new Float32Array(per);
@@ -65,7 +67,7 @@ export function randomAffineAugment(options: AffineAugmentOptions = {}): Augment
     for (let i = 0; i < n; i++) {
       const ty = maxShift * (2 * rng.next() - 1);
       const tx = maxShift * (2 * rng.next() - 1);
-      const angle = ((maxRotation * (2 * rng.next() - 1)) * Math.PI) / 180;
+      const angle = (maxRotation * (2 * rng.next() - 1) * Math.PI) / 180;
       const zoom = 1 + maxScale * (2 * rng.next() - 1);
       const gain = 1 + brightness * (2 * rng.next() - 1);
       copy.set(images.subarray(i * per, (i + 1) * per));

@@ -75,7 +75,9 @@ export interface ShardResult {
 }
 
 /** Layout of `vars` in one flat float32 buffer, in order. */
-export function weightLayout(weights: readonly { originalName: string; shape: readonly (number | null)[] }[]): WeightSlot[] {
+export function weightLayout(
+  weights: readonly { originalName: string; shape: readonly (number | null)[] }[],
+): WeightSlot[] {
   let offset = 0;
   return weights.map((w) => {
     const shape = w.shape.map((d) => d as number);
@@ -101,7 +103,16 @@ export function shardBounds(size: number, workers: number, k: number): [number, 
  * with respect to `vars`, written into `out` at the offsets of `layout` (which lists `vars` in
  * order). Returns the mean loss and the number of correct predictions. No tensor outlives the call.
  */
-export function shardGradients(model: tf.LayersModel, vars: tf.Variable[], layout: readonly WeightSlot[], geometry: BatchGeometry, x: Float32Array, y: Int32Array, n: number, out: Float32Array): ShardResult {
+export function shardGradients(
+  model: tf.LayersModel,
+  vars: tf.Variable[],
+  layout: readonly WeightSlot[],
+  geometry: BatchGeometry,
+  x: Float32Array,
+  y: Int32Array,
+  n: number,
+  out: Float32Array,
+): ShardResult {
   const { height, width, channels, numClasses } = geometry;
   // Copies: the cpu backend keeps a typed array as the tensor's storage, and these are shared.
   const xt = tf.tensor4d(x.slice(0, n * height * width * channels), [n, height, width, channels]);
@@ -205,7 +216,12 @@ export class GradientPool {
       control: this.control.buffer as SharedArrayBuffer,
     };
     const { script, evalCode } = workerEntry(__dirname, __filename, 'train-worker', 'trainModel: workers > 1');
-    const worker = new Worker(script, { eval: evalCode, workerData: data, execArgv: process.execArgv, name: `dknn-train-${i + 1}` });
+    const worker = new Worker(script, {
+      eval: evalCode,
+      workerData: data,
+      execArgv: process.execArgv,
+      name: `dknn-train-${i + 1}`,
+    });
     this.workers[i] = worker;
     return new Promise<void>((resolve, reject) => {
       let ready = false;
@@ -228,11 +244,19 @@ export class GradientPool {
         } else if (m.type === 'done') {
           const p = this.pending[i];
           if (!p || p.step !== m.step) {
-            fail(new Error(`trainModel worker ${i + 1}: unexpected result of step ${m.step} (waiting for ${p ? `step ${p.step}` : 'nothing'})`));
+            fail(
+              new Error(
+                `trainModel worker ${i + 1}: unexpected result of step ${m.step} (waiting for ${p ? `step ${p.step}` : 'nothing'})`,
+              ),
+            );
             return;
           }
           if (Atomics.load(this.control, i + 1) !== m.step) {
-            fail(new Error(`trainModel worker ${i + 1}: gradients of step ${m.step} not published (found step ${Atomics.load(this.control, i + 1)})`));
+            fail(
+              new Error(
+                `trainModel worker ${i + 1}: gradients of step ${m.step} not published (found step ${Atomics.load(this.control, i + 1)})`,
+              ),
+            );
             return;
           }
           this.pending[i] = undefined;
@@ -241,7 +265,9 @@ export class GradientPool {
         }
       });
       worker.on('error', (e: Error) => fail(new Error(`trainModel worker ${i + 1}: ${e.message}`)));
-      worker.on('messageerror', (e: Error) => fail(new Error(`trainModel worker ${i + 1}: message could not be deserialised: ${e.message}`)));
+      worker.on('messageerror', (e: Error) =>
+        fail(new Error(`trainModel worker ${i + 1}: message could not be deserialised: ${e.message}`)),
+      );
       worker.on('exit', (code) => {
         if (!this.closing) fail(new Error(`trainModel worker ${i + 1} exited unexpectedly (exit code ${code})`));
       });

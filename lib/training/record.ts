@@ -18,9 +18,18 @@ export interface TrainingHistory {
  * @throws when the record holds no per-epoch and per-step history (e.g. a model trained elsewhere).
  */
 export function trainingHistory(record: Record<string, unknown>): TrainingHistory {
-  const r = record as { epochs?: unknown; steps?: unknown; imagesPerSecond?: unknown; testAccuracy?: unknown; backend?: unknown; commit?: unknown };
+  const r = record as {
+    epochs?: unknown;
+    steps?: unknown;
+    imagesPerSecond?: unknown;
+    testAccuracy?: unknown;
+    backend?: unknown;
+    commit?: unknown;
+  };
   if (!Array.isArray(r.epochs) || !Array.isArray(r.steps)) {
-    throw new Error(`trainingHistory: the model's record has no training history (found keys ${Object.keys(record).join(', ') || 'none'})`);
+    throw new Error(
+      `trainingHistory: the model's record has no training history (found keys ${Object.keys(record).join(', ') || 'none'})`,
+    );
   }
   const num = (v: unknown) => (typeof v === 'number' ? v : NaN);
   const ips = num(r.imagesPerSecond);

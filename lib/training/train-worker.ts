@@ -33,7 +33,9 @@ async function main(): Promise<void> {
   const found = model.trainableWeights.map((w) => `${w.originalName}[${w.shape.join(',')}]`).join(' ');
   const expected = d.layout.map((s) => `${s.name}[${s.shape.join(',')}]`).join(' ');
   if (found !== expected) {
-    throw new Error(`the model built from architecture ${JSON.stringify(d.architecture)} has trainable weights ${found}, the trained model has ${expected}`);
+    throw new Error(
+      `the model built from architecture ${JSON.stringify(d.architecture)} has trainable weights ${found}, the trained model has ${expected}`,
+    );
   }
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const weights = new Float32Array(d.weights);
@@ -61,7 +63,16 @@ async function main(): Promise<void> {
           model.trainableWeights[i].write(tf.tensor(weights.slice(s.offset, s.offset + s.length), s.shape, 'float32'));
         }
       });
-      const r = shardGradients(model, vars, d.layout, d, x.subarray(m.start * pixels), y.subarray(m.start), m.size, grads);
+      const r = shardGradients(
+        model,
+        vars,
+        d.layout,
+        d,
+        x.subarray(m.start * pixels),
+        y.subarray(m.start),
+        m.size,
+        grads,
+      );
       Atomics.store(control, d.index, m.step);
       reply({ type: 'done', step: m.step, loss: r.loss, correct: r.correct, numTensors: tf.memory().numTensors });
     } catch (e) {

@@ -103,7 +103,12 @@ export interface TrainResult {
   interrupted: boolean;
   /** Training throughput of this run (images per second of step time, evaluation excluded). */
   imagesPerSecond: number;
-  args: Required<Omit<TrainArgs, 'checkpointPath' | 'evalData' | 'onProgress' | 'signal' | 'architecture' | 'earlyStopping' | 'augment'>>;
+  args: Required<
+    Omit<
+      TrainArgs,
+      'checkpointPath' | 'evalData' | 'onProgress' | 'signal' | 'architecture' | 'earlyStopping' | 'augment'
+    >
+  >;
   /**
    * With `workers > 1`: the live tensors of each worker at the end (the weights of its model copy
    * when nothing leaks), in worker order.
@@ -115,31 +120,50 @@ export interface TrainResult {
 function outputUnits(model: tf.LayersModel): number {
   const shape = model.outputs[0].shape;
   const units = shape[shape.length - 1];
-  if (typeof units !== 'number') throw new Error(`trainModel: the model's output shape [${shape.join(', ')}] has no known class count; give the data's numClasses`);
+  if (typeof units !== 'number')
+    throw new Error(
+      `trainModel: the model's output shape [${shape.join(', ')}] has no known class count; give the data's numClasses`,
+    );
   return units;
 }
 
-function checkArgs(data: LabeledImages, epochs: number, batchSize: number, learningRate: number, workers: number): void {
+function checkArgs(
+  data: LabeledImages,
+  epochs: number,
+  batchSize: number,
+  learningRate: number,
+  workers: number,
+): void {
   const pixels = data.height * data.width * data.channels;
   if (data.images.length !== data.n * pixels) {
-    throw new Error(`trainModel: expected ${data.n}×${data.height}×${data.width}×${data.channels} = ${data.n * pixels} pixel values, found ${data.images.length}`);
+    throw new Error(
+      `trainModel: expected ${data.n}×${data.height}×${data.width}×${data.channels} = ${data.n * pixels} pixel values, found ${data.images.length}`,
+    );
   }
-  if (data.labels.length !== data.n) throw new Error(`trainModel: expected ${data.n} labels, found ${data.labels.length}`);
+  if (data.labels.length !== data.n)
+    throw new Error(`trainModel: expected ${data.n} labels, found ${data.labels.length}`);
   if (data.n === 0) throw new Error('trainModel: the training set is empty; expected at least 1 labelled image');
-  if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`trainModel: epochs must be a positive integer, found ${epochs}`);
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`trainModel: batchSize must be a positive integer, found ${batchSize}`);
+  if (!Number.isInteger(epochs) || epochs < 1)
+    throw new Error(`trainModel: epochs must be a positive integer, found ${epochs}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new Error(`trainModel: batchSize must be a positive integer, found ${batchSize}`);
   if (!(learningRate > 0)) throw new Error(`trainModel: learningRate must be > 0, found ${learningRate}`);
-  if (!Number.isInteger(workers) || workers < 1) throw new Error(`trainModel: workers must be a positive integer, found ${workers}`);
+  if (!Number.isInteger(workers) || workers < 1)
+    throw new Error(`trainModel: workers must be a positive integer, found ${workers}`);
 }
 
 /** Checks what data-parallel training needs of the model and the arguments. */
 function checkParallel(model: tf.LayersModel, args: TrainArgs, workers: number): Architecture {
   if (!args.architecture) {
-    throw new Error(`trainModel: workers = ${workers} needs args.architecture (the zoo Architecture the model was built from, e.g. { name: 'mnist-cnn', args: { seed: 1234 } }) so that each worker can build its own copy; pass it, or use workers: 1`);
+    throw new Error(
+      `trainModel: workers = ${workers} needs args.architecture (the zoo Architecture the model was built from, e.g. { name: 'mnist-cnn', args: { seed: 1234 } }) so that each worker can build its own copy; pass it, or use workers: 1`,
+    );
   }
   if (model.weights.length !== model.trainableWeights.length) {
     const frozen = model.weights.filter((w) => !w.trainable).map((w) => w.originalName);
-    throw new Error(`trainModel: workers > 1 supports only models whose weights are all trainable; found non-trainable ${frozen.join(', ')}; use workers: 1`);
+    throw new Error(
+      `trainModel: workers > 1 supports only models whose weights are all trainable; found non-trainable ${frozen.join(', ')}; use workers: 1`,
+    );
   }
   return args.architecture;
 }
@@ -148,7 +172,11 @@ function checkParallel(model: tf.LayersModel, args: TrainArgs, workers: number):
  * Predicts logits for `n` images in batches. Returns a fresh Float32Array [n × classes]; no
  * tensor outlives the call.
  */
-export function predictLogits(model: tf.LayersModel, data: Pick<LabeledImages, 'images' | 'n' | 'height' | 'width' | 'channels'>, options: { batchSize?: number } = {}): Float32Array {
+export function predictLogits(
+  model: tf.LayersModel,
+  data: Pick<LabeledImages, 'images' | 'n' | 'height' | 'width' | 'channels'>,
+  options: { batchSize?: number } = {},
+): Float32Array {
   const batchSize = options.batchSize ?? 500;
   const pixels = data.height * data.width * data.channels;
   const classes = (model.outputs[0].shape[1] as number) ?? 0;
@@ -156,7 +184,12 @@ export function predictLogits(model: tf.LayersModel, data: Pick<LabeledImages, '
   for (let start = 0; start < data.n; start += batchSize) {
     const end = Math.min(data.n, start + batchSize);
     const logits = tf.tidy(() => {
-      const x = tf.tensor4d(data.images.subarray(start * pixels, end * pixels), [end - start, data.height, data.width, data.channels]);
+      const x = tf.tensor4d(data.images.subarray(start * pixels, end * pixels), [
+        end - start,
+        data.height,
+        data.width,
+        data.channels,
+      ]);
       return model.predict(x) as tf.Tensor;
     });
     out.set(logits.dataSync(), start * classes);
@@ -178,7 +211,11 @@ export function argmaxRows(values: Float32Array, cols: number): Int32Array {
 }
 
 /** Fraction of `data` the model classifies correctly. */
-export function evaluateAccuracy(model: tf.LayersModel, data: LabeledImages, options: { batchSize?: number } = {}): number {
+export function evaluateAccuracy(
+  model: tf.LayersModel,
+  data: LabeledImages,
+  options: { batchSize?: number } = {},
+): number {
   const logits = predictLogits(model, data, options);
   const pred = argmaxRows(logits, data.n > 0 ? logits.length / data.n : 1);
   let correct = 0;
@@ -201,7 +238,11 @@ interface Checkpoint {
  * `checkpointPath`; with `resume` a later call continues from it and ends with the same weights
  * as an uninterrupted run. Updates the model's weights in place; no tensor outlives the call.
  */
-export async function trainModel(model: tf.LayersModel, data: LabeledImages, args: TrainArgs = {}): Promise<TrainResult> {
+export async function trainModel(
+  model: tf.LayersModel,
+  data: LabeledImages,
+  args: TrainArgs = {},
+): Promise<TrainResult> {
   const { epochs = 6, batchSize = 500, learningRate = 0.001, seed = 1234, resume = true, workers = 1 } = args;
   checkArgs(data, epochs, batchSize, learningRate, workers);
   const numClasses = data.numClasses ?? outputUnits(model);
@@ -212,19 +253,28 @@ export async function trainModel(model: tf.LayersModel, data: LabeledImages, arg
   let state: Checkpoint = { epochsDone: 0, epochs: [], steps: [] };
   let bestWeights: StoredTensor[] = [];
   const es = args.earlyStopping;
-  if (es && (!Number.isSafeInteger(es.patience) || es.patience < 1)) throw new Error(`trainModel: earlyStopping.patience must be a positive integer, found ${es.patience}`);
+  if (es && (!Number.isSafeInteger(es.patience) || es.patience < 1))
+    throw new Error(`trainModel: earlyStopping.patience must be a positive integer, found ${es.patience}`);
   let stopped = false;
 
   if (args.checkpointPath && resume && existsSync(args.checkpointPath)) {
     const file = readContainer(args.checkpointPath);
-    const tensors: StoredTensor[] = file.arrays.map((a) => ({ name: a.name, shape: a.shape, values: a.values as Float32Array }));
+    const tensors: StoredTensor[] = file.arrays.map((a) => ({
+      name: a.name,
+      shape: a.shape,
+      values: a.values as Float32Array,
+    }));
     const meta = file.meta as { kind?: string; checkpoint?: Checkpoint; optimizerTensors?: number; args?: unknown };
     if (meta.kind !== 'training-checkpoint' || !meta.checkpoint) {
-      throw new Error(`trainModel: ${args.checkpointPath} is not a training checkpoint (meta.kind = ${String(meta.kind)})`);
+      throw new Error(
+        `trainModel: ${args.checkpointPath} is not a training checkpoint (meta.kind = ${String(meta.kind)})`,
+      );
     }
     const expectArgs = JSON.stringify({ batchSize, learningRate, seed });
     if (JSON.stringify(meta.args) !== expectArgs) {
-      throw new Error(`trainModel: checkpoint ${args.checkpointPath} was made with ${JSON.stringify(meta.args)}, this run asks for ${expectArgs}; delete it or pass resume: false`);
+      throw new Error(
+        `trainModel: checkpoint ${args.checkpointPath} was made with ${JSON.stringify(meta.args)}, this run asks for ${expectArgs}; delete it or pass resume: false`,
+      );
     }
     const weights = tensors.filter((t) => !t.name.startsWith('optimizer/') && !t.name.startsWith('best/'));
     loadModelTensors(model, weights, args.checkpointPath);
@@ -277,7 +327,13 @@ export async function trainModel(model: tf.LayersModel, data: LabeledImages, arg
           xBuf.set(data.images.subarray(src * pixels, (src + 1) * pixels), i * pixels);
           yBuf[i] = data.labels[src];
         }
-        if (args.augment) args.augment(xBuf.subarray(0, size * pixels), size, [data.height, data.width, data.channels], createRng(seed * 1_000_003 + state.steps.length + 1));
+        if (args.augment)
+          args.augment(
+            xBuf.subarray(0, size * pixels),
+            size,
+            [data.height, data.width, data.channels],
+            createRng(seed * 1_000_003 + state.steps.length + 1),
+          );
         const ts = performance.now();
         let loss: number;
         let correct: number;
@@ -325,13 +381,30 @@ export async function trainModel(model: tf.LayersModel, data: LabeledImages, arg
       const seconds = (performance.now() - t0) / 1000;
       const evalAccuracy = args.evalData ? evaluateAccuracy(model, args.evalData) : NaN;
       const validation = es ? evaluateAccuracy(model, es.data) : undefined;
-      state.epochs.push({ epoch: epoch + 1, loss: lossSum / stepsInEpoch, accuracy: correctSum / data.n, evalAccuracy, seconds, imagesPerSecond: data.n / seconds, workers, ...(validation !== undefined ? { validationAccuracy: validation } : {}) });
+      state.epochs.push({
+        epoch: epoch + 1,
+        loss: lossSum / stepsInEpoch,
+        accuracy: correctSum / data.n,
+        evalAccuracy,
+        seconds,
+        imagesPerSecond: data.n / seconds,
+        workers,
+        ...(validation !== undefined ? { validationAccuracy: validation } : {}),
+      });
       state.epochsDone = epoch + 1;
       if (es && validation !== undefined && (!state.best || validation > state.best.accuracy)) {
         state.best = { epoch: epoch + 1, accuracy: validation };
         bestWeights = modelTensors(model);
       }
-      if (args.checkpointPath) await writeCheckpoint(args.checkpointPath, model, optimizer, state, { batchSize, learningRate, seed }, bestWeights);
+      if (args.checkpointPath)
+        await writeCheckpoint(
+          args.checkpointPath,
+          model,
+          optimizer,
+          state,
+          { batchSize, learningRate, seed },
+          bestWeights,
+        );
       if (es && state.best && epoch + 1 - state.best.epoch >= es.patience) {
         stopped = true;
         break;
@@ -350,7 +423,16 @@ export async function trainModel(model: tf.LayersModel, data: LabeledImages, arg
     // A resumed call that had no epoch left to run reports the throughput of the epochs it resumed.
     imagesPerSecond: stepSeconds > 0 ? stepImages / stepSeconds : historyImagesPerSecond(state.epochs),
     args: { epochs, batchSize, learningRate, seed, resume, workers },
-    ...(es && state.best ? { earlyStopping: { bestEpoch: state.best.epoch, bestAccuracy: state.best.accuracy, stopped, validationAccuracy: state.epochs.map((e) => e.validationAccuracy ?? NaN) } } : {}),
+    ...(es && state.best
+      ? {
+          earlyStopping: {
+            bestEpoch: state.best.epoch,
+            bestAccuracy: state.best.accuracy,
+            stopped,
+            validationAccuracy: state.epochs.map((e) => e.validationAccuracy ?? NaN),
+          },
+        }
+      : {}),
     ...(pool ? { workerTensors: [...pool.workerTensors] } : {}),
   };
 }
@@ -360,12 +442,33 @@ export async function trainModel(model: tf.LayersModel, data: LabeledImages, arg
  * starts shards 1 … W − 1 on the workers, computes shard 0 here, combines the gradients in shard
  * order weighted by shard size (= the gradient of the batch's mean loss) and applies Adam.
  */
-async function parallelStep(pool: GradientPool, model: tf.LayersModel, vars: tf.Variable[], optimizer: tf.Optimizer, data: LabeledImages, workers: number, stepId: number, size: number): Promise<{ loss: number; correct: number }> {
+async function parallelStep(
+  pool: GradientPool,
+  model: tf.LayersModel,
+  vars: tf.Variable[],
+  optimizer: tf.Optimizer,
+  data: LabeledImages,
+  workers: number,
+  stepId: number,
+  size: number,
+): Promise<{ loss: number; correct: number }> {
   pool.publishWeights(vars, stepId);
   const others = pool.dispatch(stepId, size);
   const layout = pool.layout;
   const [, mainEnd] = shardBounds(size, workers, 0);
-  const main = mainEnd > 0 ? shardGradients(model, vars, layout, { ...data, numClasses: data.numClasses ?? outputUnits(model) }, pool.x, pool.y, mainEnd, pool.mainGrads) : { loss: 0, correct: 0 };
+  const main =
+    mainEnd > 0
+      ? shardGradients(
+          model,
+          vars,
+          layout,
+          { ...data, numClasses: data.numClasses ?? outputUnits(model) },
+          pool.x,
+          pool.y,
+          mainEnd,
+          pool.mainGrads,
+        )
+      : { loss: 0, correct: 0 };
   const shards = [main, ...(await others)];
   // Combined in place in shard 0's buffer, shard by shard in a fixed order (deterministic).
   const sum = pool.mainGrads;
@@ -384,17 +487,39 @@ async function parallelStep(pool: GradientPool, model: tf.LayersModel, vars: tf.
     loss += w * shards[k].loss;
     correct += shards[k].correct;
   }
-  const named = vars.map((v, i) => ({ name: v.name, tensor: tf.tensor(sum.slice(layout[i].offset, layout[i].offset + layout[i].length), layout[i].shape, 'float32') }));
+  const named = vars.map((v, i) => ({
+    name: v.name,
+    tensor: tf.tensor(sum.slice(layout[i].offset, layout[i].offset + layout[i].length), layout[i].shape, 'float32'),
+  }));
   optimizer.applyGradients(named);
   tf.dispose(named.map((g) => g.tensor));
   return { loss, correct };
 }
 
-async function writeCheckpoint(path: string, model: tf.LayersModel, optimizer: tf.Optimizer, state: Checkpoint, args: object, best: StoredTensor[] = []): Promise<void> {
+async function writeCheckpoint(
+  path: string,
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  state: Checkpoint,
+  args: object,
+  best: StoredTensor[] = [],
+): Promise<void> {
   const opt = await optimizer.getWeights();
-  const optTensors: StoredTensor[] = opt.map((w, i) => ({ name: `optimizer/${i}/${w.name}`, shape: w.tensor.shape.slice(), values: new Float32Array(w.tensor.dataSync()) }));
+  const optTensors: StoredTensor[] = opt.map((w, i) => ({
+    name: `optimizer/${i}/${w.name}`,
+    shape: w.tensor.shape.slice(),
+    values: new Float32Array(w.tensor.dataSync()),
+  }));
   opt[0].tensor.dispose(); // the step counter is a fresh scalar; the moments are the optimizer's own variables
-  writeContainer(path, [...modelTensors(model), ...optTensors, ...best.map((t) => ({ ...t, name: `best/${t.name}` }))].map((t) => ({ name: t.name, values: t.values, shape: t.shape })), { kind: 'training-checkpoint', args, checkpoint: state, optimizerTensors: optTensors.length });
+  writeContainer(
+    path,
+    [...modelTensors(model), ...optTensors, ...best.map((t) => ({ ...t, name: `best/${t.name}` }))].map((t) => ({
+      name: t.name,
+      values: t.values,
+      shape: t.shape,
+    })),
+    { kind: 'training-checkpoint', args, checkpoint: state, optimizerTensors: optTensors.length },
+  );
 }
 
 /** Images per second over the recorded epochs (0 when there are none). */

@@ -4,7 +4,8 @@
 
 /** @throws RangeError `"<name> must be a positive integer, found 0"`. */
 export function checkPositiveInt(name: string, value: number): void {
-  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, found ${String(value)}`);
+  if (!Number.isSafeInteger(value) || value < 1)
+    throw new RangeError(`${name} must be a positive integer, found ${String(value)}`);
 }
 
 /**

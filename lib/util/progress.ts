@@ -74,7 +74,9 @@ export function describeProgress(event: ProgressEvent, clock: ProgressClock, wid
  * `intervalMs` (default 200) and finished with a newline when a stage completes. On a non-TTY
  * stream (CI logs) it prints one line per completed stage and every `logEveryMs` (default 10 s).
  */
-export function terminalProgress(options: { stream?: NodeJS.WriteStream; intervalMs?: number; logEveryMs?: number } = {}): ProgressCallback {
+export function terminalProgress(
+  options: { stream?: NodeJS.WriteStream; intervalMs?: number; logEveryMs?: number } = {},
+): ProgressCallback {
   const stream = options.stream ?? process.stderr;
   const interval = options.intervalMs ?? 200;
   const logEvery = options.logEveryMs ?? 10_000;

@@ -13,7 +13,12 @@ import { extname, join } from 'node:path';
  * @param what who needs it, for the error message
  * @throws Error when running from source and `tsx/cjs` cannot be resolved.
  */
-export function workerEntry(dir: string, callerFile: string, base: string, what: string): { script: string; evalCode: boolean } {
+export function workerEntry(
+  dir: string,
+  callerFile: string,
+  base: string,
+  what: string,
+): { script: string; evalCode: boolean } {
   const ext = extname(callerFile);
   const file = join(dir, `${base}${ext}`);
   if (ext !== '.ts') return { script: file, evalCode: false };
@@ -21,7 +26,9 @@ export function workerEntry(dir: string, callerFile: string, base: string, what:
   try {
     tsx = require.resolve('tsx/cjs', { paths: [dir, process.cwd()] });
   } catch {
-    throw new Error(`${what} from TypeScript source needs tsx to load ${file} in a worker thread, but 'tsx/cjs' cannot be resolved; build the lib (npm run build) and use lib/dist`);
+    throw new Error(
+      `${what} from TypeScript source needs tsx to load ${file} in a worker thread, but 'tsx/cjs' cannot be resolved; build the lib (npm run build) and use lib/dist`,
+    );
   }
   return { script: `require(${JSON.stringify(tsx)});\nrequire(${JSON.stringify(file)});\n`, evalCode: true };
 }

@@ -55,7 +55,12 @@ export async function runWorkerJobs<R extends JobReply>(o: WorkerJobsOptions<R>)
         if (!failed && next < o.jobs) o.send(w, next++);
       };
       for (let i = 0; i < Math.min(o.threads, o.jobs); i++) {
-        const w = new Worker(o.script, { eval: o.evalCode, workerData: o.workerData, execArgv: process.execArgv, name: `${o.name}-${i + 1}` });
+        const w = new Worker(o.script, {
+          eval: o.evalCode,
+          workerData: o.workerData,
+          execArgv: process.execArgv,
+          name: `${o.name}-${i + 1}`,
+        });
         threads.push(w);
         w.on('message', (m: R) => {
           if (m.type === 'error') return fail(new Error(`${o.what} ${i + 1} failed: ${m.message}`));

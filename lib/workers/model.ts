@@ -25,9 +25,11 @@ export async function modelInWorker(d: ModelWorkerData): Promise<tf.LayersModel>
 /** The model as tfjs artifacts (topology + weights), to rebuild it in a worker. */
 export async function modelArtifacts(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
   let out: tf.io.ModelArtifacts | undefined;
-  await model.save(tf.io.withSaveHandler(async (a) => {
-    out = { ...a, weightData: tf.io.CompositeArrayBuffer.join(a.weightData!) };
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-  }));
+  await model.save(
+    tf.io.withSaveHandler(async (a) => {
+      out = { ...a, weightData: tf.io.CompositeArrayBuffer.join(a.weightData!) };
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
   return out!;
 }

@@ -14,7 +14,13 @@ function randomImages(n: number, seed: number) {
 }
 
 /** Direct run: outputs of the named layers for images [start, end), via model.execute on one tensor. */
-function direct(model: tf.LayersModel, data: ReturnType<typeof randomImages>, names: string[], start: number, end: number): Float32Array[] {
+function direct(
+  model: tf.LayersModel,
+  data: ReturnType<typeof randomImages>,
+  names: string[],
+  start: number,
+  end: number,
+): Float32Array[] {
   return tf.tidy(() => {
     const x = tf.tensor4d(data.images.slice(start * 784, end * 784), [end - start, 28, 28, 1]);
     let h: tf.Tensor = x;
@@ -36,12 +42,15 @@ test('the MNIST CNN layers flatten to 12544, 3200, 128 and 10 values', async () 
   assert.deepEqual(layerDims(model, ['ReLU1', 'ReLU3', 'ReLU5', 'logits']), [12544, 3200, 128, 10]);
   const acts = await extractActivations(model, randomImages(3, 1), ['ReLU1', 'ReLU3', 'ReLU5', 'logits']);
   assert.equal(acts.n, 3);
-  assert.deepEqual(acts.layers.map((l) => [l.name, l.dim, l.values.length]), [
-    ['ReLU1', 12544, 3 * 12544],
-    ['ReLU3', 3200, 3 * 3200],
-    ['ReLU5', 128, 3 * 128],
-    ['logits', 10, 3 * 10],
-  ]);
+  assert.deepEqual(
+    acts.layers.map((l) => [l.name, l.dim, l.values.length]),
+    [
+      ['ReLU1', 12544, 3 * 12544],
+      ['ReLU3', 3200, 3 * 3200],
+      ['ReLU5', 128, 3 * 128],
+      ['logits', 10, 3 * 10],
+    ],
+  );
   model.dispose();
 });
 
@@ -77,14 +86,20 @@ test('caller-provided arrays are filled and returned as views of the right lengt
   assert.equal(big[3 * 128], -7, 'nothing written past n × dim');
   const again = await extractActivations(model, data, ['ReLU5'], { start: 1, end: 4 });
   assert.deepEqual(acts.layers[0].values, again.layers[0].values);
-  await assert.rejects(extractActivations(model, data, ['ReLU5'], { into: [new Float32Array(10)] }), /into\[0\] \(layer ReLU5\) must be a Float32Array of at least 5 × 128 = 640 values, found 10/);
+  await assert.rejects(
+    extractActivations(model, data, ['ReLU5'], { into: [new Float32Array(10)] }),
+    /into\[0\] \(layer ReLU5\) must be a Float32Array of at least 5 × 128 = 640 values, found 10/,
+  );
   model.dispose();
 });
 
 test('progress is reported after every batch', async () => {
   const model = createMnistCnn({ seed: 4 });
   const events: string[] = [];
-  await extractActivations(model, randomImages(5, 4), ['logits'], { batchSize: 2, onProgress: (e) => events.push(`${e.stage} ${e.done}/${e.total} ${e.unit}`) });
+  await extractActivations(model, randomImages(5, 4), ['logits'], {
+    batchSize: 2,
+    onProgress: (e) => events.push(`${e.stage} ${e.done}/${e.total} ${e.unit}`),
+  });
   assert.deepEqual(events, ['extract logits 2/5 img', 'extract logits 4/5 img', 'extract logits 5/5 img']);
   model.dispose();
 });
@@ -96,10 +111,24 @@ test('an unknown layer name is refused with the list of the model layers', async
     /unknown layer "ReLU2"; the model's layers are Conv2D0, ReLU1, Conv2D2, ReLU3, Conv2D4, ReLU5, Flatten6, logits/,
   );
   await assert.rejects(extractActivations(model, randomImages(1, 5), []), /expected at least 1 layer name/);
-  await assert.rejects(extractActivations(model, randomImages(1, 5), ['logits', 'logits']), /layer "logits" is listed twice/);
-  await assert.rejects(extractActivations(model, randomImages(2, 5), ['logits'], { end: 3 }), /bad range \[0, 3\) for 2 images/);
-  await assert.rejects(extractActivations(model, { ...randomImages(2, 5), n: 3 }, ['logits']), /expected 3×28×28×1 = 2352 pixel values, found 1568/);
-  await assert.rejects(extractActivations(model, { images: new Float32Array(2 * 256), n: 2, height: 16, width: 16, channels: 1 }, ['logits']), /the model takes input of shape \[28, 28, 1\], the images are \[16, 16, 1\]/);
+  await assert.rejects(
+    extractActivations(model, randomImages(1, 5), ['logits', 'logits']),
+    /layer "logits" is listed twice/,
+  );
+  await assert.rejects(
+    extractActivations(model, randomImages(2, 5), ['logits'], { end: 3 }),
+    /bad range \[0, 3\) for 2 images/,
+  );
+  await assert.rejects(
+    extractActivations(model, { ...randomImages(2, 5), n: 3 }, ['logits']),
+    /expected 3×28×28×1 = 2352 pixel values, found 1568/,
+  );
+  await assert.rejects(
+    extractActivations(model, { images: new Float32Array(2 * 256), n: 2, height: 16, width: 16, channels: 1 }, [
+      'logits',
+    ]),
+    /the model takes input of shape \[28, 28, 1\], the images are \[16, 16, 1\]/,
+  );
   model.dispose();
 });
 

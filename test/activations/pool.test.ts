@@ -1,7 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { extractActivations } from '../../lib/activations/extract';
-import { activationPool, activationPoolThreads, closeActivationPools, extractWorkerCount } from '../../lib/activations/pool';
+import {
+  activationPool,
+  activationPoolThreads,
+  closeActivationPools,
+  extractWorkerCount,
+} from '../../lib/activations/pool';
 import { initBackend } from '../../lib/engine/backend';
 import { DkNN } from '../../lib/dknn/dknn';
 import { createMnistCnn } from '../../lib/models/mnist-cnn';
@@ -28,7 +33,14 @@ test('activations on 2 and 3 worker threads equal the single-thread values bit f
   for (const workers of [2, 3]) {
     const into = LAYERS.map((_, l) => new Float32Array(one.layers[l].values.length + 7).fill(-1));
     const seen: number[] = [];
-    const par = await extractActivations(model, data, LAYERS, { batchSize: 16, start: 3, end: 67, workers, into, onProgress: (e) => seen.push(e.done) });
+    const par = await extractActivations(model, data, LAYERS, {
+      batchSize: 16,
+      start: 3,
+      end: 67,
+      workers,
+      into,
+      onProgress: (e) => seen.push(e.done),
+    });
     par.layers.forEach((a, l) => {
       assert.equal(a.values.buffer, into[l].buffer, 'written into the caller array');
       assert.deepEqual(a.values, one.layers[l].values, `${a.name} with ${workers} workers`);
@@ -58,7 +70,14 @@ test('a DkNN fitted and run on worker threads gives the single-thread neighbours
   const calib = randomImages(30, 2);
   const test_ = randomImages(25, 3);
   const run = async (workers: number) => {
-    const d = new DkNN(model, { layers: ['ReLU3', 'logits'], k: 5, batchSize: 20, queryChunk: 12, cacheDir: false, workers });
+    const d = new DkNN(model, {
+      layers: ['ReLU3', 'logits'],
+      k: 5,
+      batchSize: 20,
+      queryChunk: 12,
+      cacheDir: false,
+      workers,
+    });
     await d.fit(train);
     await d.calibrate(calib);
     return d.predict(test_);
@@ -74,7 +93,10 @@ test("worker counts: 'auto' stays on this thread for small inputs, explicit coun
   assert.equal(extractWorkerCount('auto', 100, 250), 1);
   assert.equal(extractWorkerCount(4, 600, 250), 3);
   assert.throws(() => extractWorkerCount(0, 10, 5), /workers must be a positive integer or 'auto', found 0/);
-  assert.throws(() => new DkNN(createMnistCnn({ seed: 1 }), { layers: ['logits'], workers: 1.5 }), /workers must be a positive integer or 'auto', found 1.5/);
+  assert.throws(
+    () => new DkNN(createMnistCnn({ seed: 1 }), { layers: ['logits'], workers: 1.5 }),
+    /workers must be a positive integer or 'auto', found 1.5/,
+  );
 });
 
 test('a pool of W threads starts W − 1 workers: this thread extracts its share of the batches', async () => {
@@ -95,9 +117,19 @@ test("a DkNN ends the fit's workers when its calibrate and predict chunks run on
   const model = createMnistCnn({ seed: 12 });
   const train = randomImages(60, 9);
   const calib = randomImages(20, 10);
-  for (const [queryChunk, kept] of [[10, 0], [40, 2]] as const) {
+  for (const [queryChunk, kept] of [
+    [10, 0],
+    [40, 2],
+  ] as const) {
     // batches of 10: a chunk of 10 is one batch (this thread), one of 40 is four (two threads).
-    const d = new DkNN(model, { layers: ['ReLU5', 'logits'], k: 5, batchSize: 10, queryChunk, cacheDir: false, workers: 2 });
+    const d = new DkNN(model, {
+      layers: ['ReLU5', 'logits'],
+      k: 5,
+      batchSize: 10,
+      queryChunk,
+      cacheDir: false,
+      workers: 2,
+    });
     await d.fit(train);
     assert.equal(activationPoolThreads(model), kept, `queryChunk ${queryChunk}`);
     await d.calibrate(calib);
@@ -111,6 +143,8 @@ test('two extractions at once on one pool each get their own values (the staging
   const b = randomImages(24, 15);
   const one = await Promise.all([a, b].map((d) => extractActivations(model, d, ['ReLU3'], { batchSize: 4 })));
   await extractActivations(model, a, ['ReLU3'], { batchSize: 4, workers: 2 }); // the pool both calls below find, its worker started
-  const two = await Promise.all([a, b].map((d) => extractActivations(model, d, ['ReLU3'], { batchSize: 4, workers: 2 })));
+  const two = await Promise.all(
+    [a, b].map((d) => extractActivations(model, d, ['ReLU3'], { batchSize: 4, workers: 2 })),
+  );
   two.forEach((t, i) => assert.deepEqual(t.layers[0].values, one[i].layers[0].values, `set ${i}`));
 });

@@ -12,7 +12,7 @@ const pred = fakePrediction([
   { pred: 2, cred: 0.2, dnn: 2, dnnConf: 1, neighbors: [5, -1, 0] }, // 2, missing, 0
 ]);
 
-test('layerEvidence counts each input\'s neighbour labels, its candidate labels and the neighbours agreeing with the DNN', () => {
+test("layerEvidence counts each input's neighbour labels, its candidate labels and the neighbours agreeing with the DNN", () => {
   const [e] = layerEvidence(pred, trainLabels);
   assert.equal(e.layer, 'hidden');
   assert.deepEqual(Array.from(e.counts), [2, 1, 0, 0, 0, 3, 1, 0, 1]);
@@ -37,7 +37,7 @@ test('suspiciousLabels lists inputs whose label disagrees with a credible predic
   assert.throws(() => suspiciousLabels(pred, [0, 1, 0], { minCredibility: 2 }), /minCredibility must be in \[0, 1\]/);
 });
 
-test('the layer-wise figures: mean candidates per layer per set, and one input\'s labels sized by count', () => {
+test("the layer-wise figures: mean candidates per layer per set, and one input's labels sized by count", () => {
   const e = layerEvidence(pred, trainLabels);
   const f = candidateLabelsFigure([{ name: 'clean', evidence: e }]);
   assert.deepEqual(f.data[0].y, [5 / 3]);

@@ -8,8 +8,16 @@ import { oodTable, oodRocFigure, oodCurveFigure } from '../../lib/plots/ood';
 /** A 3×4 two-channel image set whose pixel (y, x, c) holds a distinct value. */
 function grid(n = 2) {
   const ds = blobs(n, 1);
-  const H = 4, W = 4, C = 2; // prettier-ignore
-  return { ...ds, height: H, width: W, channels: C, images: Float32Array.from({ length: n * H * W * C }, (_, i) => (i % 97) / 100) };
+  const H = 4,
+    W = 4,
+    C = 2;
+  return {
+    ...ds,
+    height: H,
+    width: W,
+    channels: C,
+    images: Float32Array.from({ length: n * H * W * C }, (_, i) => (i % 97) / 100),
+  };
 }
 
 test('rotateImages: 0° is the identity, 90° a transpose then a vertical flip, 360° the identity again; shape, labels, names kept', () => {
@@ -41,15 +49,27 @@ test('rotateImages: 0° is the identity, 90° a transpose then a vertical flip, 
 test('rotateImages at 45° interpolates inside the range, fills with 0 outside, and keeps a [0, 1] set in [0, 1]', () => {
   const ones = { ...grid(1), images: new Float32Array(32).fill(1), pixelRange: [0, 1] as const };
   const r = rotateImages(ones, 45);
-  assert.ok(r.images.every((v) => v >= 0 && v <= 1), 'inside [0, 1]');
-  assert.ok(r.images.some((v) => v < 1), 'the corners come from outside the image: filled with 0');
-  const center = ((1 * 4 + 1) * 2); // pixel (1, 1), well inside
+  assert.ok(
+    r.images.every((v) => v >= 0 && v <= 1),
+    'inside [0, 1]',
+  );
+  assert.ok(
+    r.images.some((v) => v < 1),
+    'the corners come from outside the image: filled with 0',
+  );
+  const center = (1 * 4 + 1) * 2; // pixel (1, 1), well inside
   assert.equal(r.images[center], 1, 'inside, a constant image stays constant');
 });
 
 test('outOfDistribution: means and AUROCs by hand, ties counted half', () => {
-  const inDist = fakePrediction([{ pred: 0, cred: 0.9, dnn: 0, dnnConf: 0.99 }, { pred: 1, cred: 0.5, dnn: 1, dnnConf: 0.8 }]);
-  const out = fakePrediction([{ pred: 2, cred: 0.05, dnn: 2, dnnConf: 0.99 }, { pred: 0, cred: 0.5, dnn: 0, dnnConf: 0.7 }]);
+  const inDist = fakePrediction([
+    { pred: 0, cred: 0.9, dnn: 0, dnnConf: 0.99 },
+    { pred: 1, cred: 0.5, dnn: 1, dnnConf: 0.8 },
+  ]);
+  const out = fakePrediction([
+    { pred: 2, cred: 0.05, dnn: 2, dnnConf: 0.99 },
+    { pred: 0, cred: 0.5, dnn: 0, dnnConf: 0.7 },
+  ]);
   const [row] = outOfDistribution(inDist, [{ name: 'letters', prediction: out, parameter: 45 }]);
   assert.equal(row.n, 2);
   assert.equal(row.parameter, 45);
@@ -60,10 +80,20 @@ test('outOfDistribution: means and AUROCs by hand, ties counted half', () => {
   assert.equal(row.aurocCredibility, 0.875);
   // softmax: (0.99, 0.99) ½, (0.99, 0.7) 1, (0.8, 0.99) 0, (0.8, 0.7) 1 → 2.5 / 4.
   assert.equal(row.aurocDnnConfidence, 0.625);
-  assert.equal(outOfDistribution(inDist, [{ name: 'self', prediction: inDist }])[0].aurocCredibility, 0.5, 'the set against itself: chance');
-  assert.match(oodTable([row], { letters: { meanCredibility: 0.06, meanDnnConfidence: 0.33, source: 'paper' } }).html, /27\.5 %.*84\.5 %.*6\.0 % \/ 33\.0 % \(paper\)/);
+  assert.equal(
+    outOfDistribution(inDist, [{ name: 'self', prediction: inDist }])[0].aurocCredibility,
+    0.5,
+    'the set against itself: chance',
+  );
+  assert.match(
+    oodTable([row], { letters: { meanCredibility: 0.06, meanDnnConfidence: 0.33, source: 'paper' } }).html,
+    /27\.5 %.*84\.5 %.*6\.0 % \/ 33\.0 % \(paper\)/,
+  );
   const roc = oodRocFigure(inDist, out);
   assert.match(String(roc.data[0].name), /DkNN credibility \(AUROC 0\.875\)/);
   assert.deepEqual(oodCurveFigure([row, { ...row, parameter: 0 }]).data[0].x, [0, 45]);
-  assert.throws(() => outOfDistribution(inDist, [{ name: 'empty', prediction: fakePrediction([]) }]), /set empty holds no input/);
+  assert.throws(
+    () => outOfDistribution(inDist, [{ name: 'empty', prediction: fakePrediction([]) }]),
+    /set empty holds no input/,
+  );
 });

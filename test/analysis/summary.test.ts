@@ -48,11 +48,27 @@ test('summarizePrediction on the first rows only; bad rows and too few labels ar
 
 test('summaryTable shows each set with the published numbers beside it and names the p-value formula', () => {
   const s = summarizePrediction(pred, labels);
-  const rows = summaryRecords([{ name: 'clean', summary: s, reference: { dknnAccuracy: 0.988, lowCredibilityShare: 0.66, source: 'CleverHans run' } }, { name: 'other', summary: s }]);
+  const rows = summaryRecords([
+    {
+      name: 'clean',
+      summary: s,
+      reference: { dknnAccuracy: 0.988, lowCredibilityShare: 0.66, source: 'CleverHans run' },
+    },
+    { name: 'other', summary: s },
+  ]);
   assert.equal(rows[0]['published DNN / DkNN accuracy'], '– / 98.8 %');
   assert.equal(rows[0]['published credibility < 0.1'], '66.0 %');
   assert.equal(rows[1]['published by'], '');
-  const two = summaryRecords([{ name: 'fgsm', summary: s, reference: [{ dknnAccuracy: 0.335, source: 'run' }, { dnnAccuracy: 0.271, dknnAccuracy: 0.549, source: 'paper' }] }]);
+  const two = summaryRecords([
+    {
+      name: 'fgsm',
+      summary: s,
+      reference: [
+        { dknnAccuracy: 0.335, source: 'run' },
+        { dnnAccuracy: 0.271, dknnAccuracy: 0.549, source: 'paper' },
+      ],
+    },
+  ]);
   assert.equal(two[0]['published DNN / DkNN accuracy'], '– / 33.5 %; 27.1 % / 54.9 %');
   assert.equal(two[0]['published by'], 'run; paper');
   const h = summaryTable([{ name: 'clean', summary: s }]).html;
@@ -67,7 +83,10 @@ test('perInputColumns lists every input with its source index and class names; d
   assert.deepEqual(Array.from(cols.correct as Uint8Array), [1, 1, 0, 1]);
   assert.deepEqual(Array.from(cols.dnnCorrect as Uint8Array), [1, 0, 0, 1]);
   assert.deepEqual(cols.predictionName, ['a', 'b', 'b', 'a']);
-  assert.deepEqual(Array.from(perInputColumns(pred, labels, { index: [9, 8, 7, 6] }).inputIndex as Int32Array), [9, 8, 7, 6]);
+  assert.deepEqual(
+    Array.from(perInputColumns(pred, labels, { index: [9, 8, 7, 6] }).inputIndex as Int32Array),
+    [9, 8, 7, 6],
+  );
   assert.throws(() => perInputColumns(pred, [0]), /expected 4 labels \(one per input\), found 1/);
   const df = dataFrame(cols).sortValues('credibility');
   assert.deepEqual(df['inputIndex'].values, [752, 751, 753, 750]);
@@ -80,7 +99,10 @@ test('input selection: least credible (ties by row), misclassified, correct', ()
   assert.deepEqual(misclassified(pred, labels, Infinity, 'dnn'), [1, 2], 'by the DNN');
   assert.deepEqual(correctlyClassified(pred, labels, 2), [0, 1]);
   assert.throws(() => leastCredible(pred, -1), /count must be a non-negative integer/);
-  const tied = fakePrediction([{ pred: 0, cred: 0.3, dnn: 0, dnnConf: 1 }, { pred: 0, cred: 0.3, dnn: 0, dnnConf: 1 }]);
+  const tied = fakePrediction([
+    { pred: 0, cred: 0.3, dnn: 0, dnnConf: 1 },
+    { pred: 0, cred: 0.3, dnn: 0, dnnConf: 1 },
+  ]);
   assert.deepEqual(leastCredible(tied, 2), [0, 1]);
 });
 

@@ -3,8 +3,13 @@ import assert from 'node:assert/strict';
 import { worstCaseOverAttacks } from '../../lib/analysis/worst-case';
 
 const run = (name: string, predictions: number[], credibility: number[]) => ({
-  name, prediction: { n: predictions.length, predictions: Int32Array.from(predictions), credibility: Float64Array.from(credibility) },
-}); // prettier-ignore
+  name,
+  prediction: {
+    n: predictions.length,
+    predictions: Int32Array.from(predictions),
+    credibility: Float64Array.from(credibility),
+  },
+});
 
 test('an input is robust only when every attack leaves the DkNN right; the kept example is the most credible fooling one', () => {
   const labels = [0, 1, 2, 3, 4];
@@ -24,5 +29,8 @@ test('an input is robust only when every attack leaves the DkNN right; the kept 
 
 test('worst case: runs on other inputs and an empty list are refused', () => {
   assert.throws(() => worstCaseOverAttacks([], [0]), /expected at least one attack run, found none/);
-  assert.throws(() => worstCaseOverAttacks([run('a', [0, 1], [1, 1])], [0, 1, 2]), /run "a" covers 2 inputs, the labels 3/);
+  assert.throws(
+    () => worstCaseOverAttacks([run('a', [0, 1], [1, 1])], [0, 1, 2]),
+    /run "a" covers 2 inputs, the labels 3/,
+  );
 });

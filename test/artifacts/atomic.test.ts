@@ -22,8 +22,8 @@ test('writeFileAtomic writes the parts and removes temp files that dead processe
   writeFileSync(live, 'another process is writing this');
   writeFileAtomic(join(dir, 'out.txt'), 'a', Uint8Array.from([98]), Float32Array.from([0]));
   assert.deepEqual([...readFileSync(join(dir, 'out.txt'))], [97, 98, 0, 0, 0, 0]);
-  assert.equal(existsSync(stale), false, 'the dead process\'s temp file is gone');
-  assert.equal(existsSync(live), true, 'a live process\'s temp file stays');
+  assert.equal(existsSync(stale), false, "the dead process's temp file is gone");
+  assert.equal(existsSync(live), true, "a live process's temp file stays");
   assert.deepEqual(removeStaleTempFiles(dir), []);
   rmSync(live);
   assert.deepEqual(readdirSync(dir).sort(), ['out.txt']);

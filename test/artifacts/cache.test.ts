@@ -16,7 +16,10 @@ function cache(): { cache: ArtifactCache; warnings: string[] } {
 }
 
 test('cacheKey is the sha256 of a canonical JSON: key order does not matter, values do', () => {
-  assert.equal(canonicalJson({ b: 1, a: { d: [1, 'x'], c: null }, u: undefined }), '{"a":{"c":null,"d":[1,"x"]},"b":1}');
+  assert.equal(
+    canonicalJson({ b: 1, a: { d: [1, 'x'], c: null }, u: undefined }),
+    '{"a":{"c":null,"d":[1,"x"]},"b":1}',
+  );
   const key = cacheKey({ b: 1, a: 2 });
   assert.equal(key, createHash('sha256').update('{"a":2,"b":1}').digest('hex'));
   assert.equal(cacheKey({ a: 2, b: 1 }), key);
@@ -40,7 +43,7 @@ test('a written array reads back equal, with its metadata and inputs', () => {
   assert.deepEqual(hit?.meta.parts, parts);
   const into = new Float32Array(2000);
   const view = c.read('things', parts, 1001, { into });
-  assert.equal(view?.values.buffer, into.buffer, 'read into the caller\'s array');
+  assert.equal(view?.values.buffer, into.buffer, "read into the caller's array");
   assert.deepEqual(view?.values, values);
   assert.deepEqual(readdirSync(join(dir, 'things')), [`${cacheKey(parts)}.bin`], 'no temp file left behind');
   assert.deepEqual(warnings, []);
@@ -66,7 +69,10 @@ test('a missing entry is a silent miss; a damaged, foreign or wrong-length entry
     assert.equal(c.read('things', parts, 10), undefined, `bit flipped at byte ${at}`);
     assert.ok(String(warnings.pop()).includes(path), 'the warning names the file');
   }
-  writeFileSync(path, Buffer.concat([bytes.subarray(0, bytes.length - 44), Buffer.alloc(40), bytes.subarray(bytes.length - 4)]));
+  writeFileSync(
+    path,
+    Buffer.concat([bytes.subarray(0, bytes.length - 44), Buffer.alloc(40), bytes.subarray(bytes.length - 4)]),
+  );
   assert.equal(c.read('things', parts, 10), undefined, 'payload zero-filled');
   assert.match(warnings.pop()!, /checksum mismatch \(the file is damaged\)/);
   c.write('things', parts, new Float32Array(10).fill(2));
@@ -80,7 +86,10 @@ test('caching can be turned off; bad kinds and an empty folder name are refused'
   assert.equal(off.write('things', { a: 1 }, new Float32Array(2)), null);
   assert.equal(off.read('things', { a: 1 }, 2), undefined);
   assert.throws(() => new ArtifactCache({ dir: '' }), /cache dir: expected a folder path or false, found ''/);
-  assert.throws(() => cache().cache.path('../up', {}), /cache kind must be lower-case letters, digits and dashes, found "..\/up"/);
+  assert.throws(
+    () => cache().cache.path('../up', {}),
+    /cache kind must be lower-case letters, digits and dashes, found "..\/up"/,
+  );
 });
 
 test('an empty array round-trips and sha256Of hashes the bytes of a view', () => {
@@ -88,5 +97,10 @@ test('an empty array round-trips and sha256Of hashes the bytes of a view', () =>
   c.write('things', { what: 'empty' }, new Float32Array(0));
   assert.deepEqual(c.read('things', { what: 'empty' }, 0)?.values, new Float32Array(0));
   const a = Float32Array.from([1, 2, 3, 4]);
-  assert.equal(sha256Of(a.subarray(1, 3)), createHash('sha256').update(new Uint8Array(a.buffer, 4, 8)).digest('hex'));
+  assert.equal(
+    sha256Of(a.subarray(1, 3)),
+    createHash('sha256')
+      .update(new Uint8Array(a.buffer, 4, 8))
+      .digest('hex'),
+  );
 });

@@ -14,7 +14,16 @@ test('named arrays of every dtype round-trip with their shapes and the metadata'
   const i32 = Int32Array.from([7, -8]);
   const u8 = Uint8Array.from([1, 2, 3, 4, 5]);
   const f64 = Float64Array.from([Math.PI]);
-  writeContainer(path, [{ name: 'f', values: f32 }, { name: 'i', values: i32, shape: [1, 2] }, { name: 'u', values: u8 }, { name: 'd', values: f64 }], { what: 'test', n: 3 });
+  writeContainer(
+    path,
+    [
+      { name: 'f', values: f32 },
+      { name: 'i', values: i32, shape: [1, 2] },
+      { name: 'u', values: u8 },
+      { name: 'd', values: f64 },
+    ],
+    { what: 'test', n: 3 },
+  );
   const c = readContainer(path);
   assert.deepEqual(c.meta, { what: 'test', n: 3 });
   assert.deepEqual(c.get('f').values, f32);
@@ -25,7 +34,10 @@ test('named arrays of every dtype round-trip with their shapes and the metadata'
   assert.throws(() => c.get('nope'), /no array named "nope"; found f, i, u, d/);
   const into = new Float32Array(10);
   assert.equal(readContainer(path, { into: { f: into } }).get('f').values.buffer, into.buffer);
-  assert.throws(() => readContainer(path, { into: { f: new Float32Array(2) } }), /array f is 3 float32 values; the array given to read it into is a Float32Array of 2/);
+  assert.throws(
+    () => readContainer(path, { into: { f: new Float32Array(2) } }),
+    /array f is 3 float32 values; the array given to read it into is a Float32Array of 2/,
+  );
 });
 
 test('every single-bit flip, in the header, the payload or the checksum, is detected', () => {
@@ -36,7 +48,11 @@ test('every single-bit flip, in the header, the payload or the checksum, is dete
     const damaged = Buffer.from(bytes);
     damaged[at] ^= 1 << (at % 8);
     writeFileSync(path, damaged);
-    assert.throws(() => readContainer(path), (e: Error) => e instanceof ContainerError && e.message.startsWith(path), `flip at byte ${at}`);
+    assert.throws(
+      () => readContainer(path),
+      (e: Error) => e instanceof ContainerError && e.message.startsWith(path),
+      `flip at byte ${at}`,
+    );
   }
 });
 
@@ -48,8 +64,22 @@ test('truncation, junk, malformed headers and shape mismatches are ContainerErro
   writeFileSync(path, 'hello world, not a container at all');
   assert.throws(() => readContainer(path), /expected a dknn-ts container starting with "DKNNART1", found "hello wo"/);
   assert.throws(() => readContainer(join(dir, 'missing.bin')), /missing.bin: cannot open \(ENOENT\)/);
-  assert.throws(() => writeContainer(path, [{ name: 'v', values: new Float32Array(4), shape: [3] }], {}), /array v has shape \[3\] = 3 values, found 4/);
-  assert.throws(() => writeContainer(path, [{ name: 'v', values: new Float32Array(1) }, { name: 'v', values: new Float32Array(1) }], {}), /array name "v" given twice/);
+  assert.throws(
+    () => writeContainer(path, [{ name: 'v', values: new Float32Array(4), shape: [3] }], {}),
+    /array v has shape \[3\] = 3 values, found 4/,
+  );
+  assert.throws(
+    () =>
+      writeContainer(
+        path,
+        [
+          { name: 'v', values: new Float32Array(1) },
+          { name: 'v', values: new Float32Array(1) },
+        ],
+        {},
+      ),
+    /array name "v" given twice/,
+  );
   const header = (json: string) => {
     const j = Buffer.from(json);
     const pad = (8 - ((12 + j.length) % 8)) % 8;
@@ -60,7 +90,9 @@ test('truncation, junk, malformed headers and shape mismatches are ContainerErro
   };
   header('{"format":"dknn-ts-container","version":1,"meta":{},"arrays":null}');
   assert.throws(() => readContainer(path), /header has no array list \(found null\)/);
-  header('{"format":"dknn-ts-container","version":1,"meta":{},"arrays":[{"name":"constructor","dtype":"toString","shape":[1],"offset":0,"byteLength":4}]}');
+  header(
+    '{"format":"dknn-ts-container","version":1,"meta":{},"arrays":[{"name":"constructor","dtype":"toString","shape":[1],"offset":0,"byteLength":4}]}',
+  );
   assert.throws(() => readContainer(path), /header array 0 has dtype "toString"/);
   header('{"format":"other","version":1}');
   assert.throws(() => readContainer(path), /expected header format dknn-ts-container version 1, found "other" 1/);

@@ -13,7 +13,10 @@ const { cnnFn } = fx;
 test('where no adversarial is found (constant 0: only the distance is minimised), the input comes back unchanged', async () => {
   const x = tf.tensor2d(points(10, 4), [10, 2]);
   await noLeak(() => {
-    assert.deepEqual(take(cwL2(fx.line.fn, x, { initialConst: 0, binarySearchSteps: 1, maxIterations: 20 })), x.dataSync());
+    assert.deepEqual(
+      take(cwL2(fx.line.fn, x, { initialConst: 0, binarySearchSteps: 1, maxIterations: 20 })),
+      x.dataSync(),
+    );
   });
   x.dispose();
 });
@@ -28,13 +31,18 @@ test('on a linear model CW finds, for every point, an adversarial at about the d
     xy[2 * i + 1] = 0.5 + d / 2 - 0.05 * ((i % 3) - 1);
   }
   const x = tf.tensor2d(xy, [n, 2]);
-  const adv = await noLeak(() => take(cwL2(fx.line.fn, x, { binarySearchSteps: 9, maxIterations: 1000, learningRate: 0.01 })));
+  const adv = await noLeak(() =>
+    take(cwL2(fx.line.fn, x, { binarySearchSteps: 9, maxIterations: 1000, learningRate: 0.01 })),
+  );
   const norms = perturbationNorms(xy, adv, n);
   for (let i = 0; i < n; i++) {
     const before = lineLabel(xy[2 * i], xy[2 * i + 1]);
     assert.notEqual(lineLabel(adv[2 * i], adv[2 * i + 1]), before, `point ${i} crosses the boundary`);
     const dist = Math.abs(xy[2 * i] + xy[2 * i + 1] - 1) / Math.SQRT2;
-    assert.ok(norms.l2[i] >= dist - 1e-4 && norms.l2[i] <= 1.1 * dist + 0.01, `point ${i}: L2 ${norms.l2[i]} vs minimum ${dist}`);
+    assert.ok(
+      norms.l2[i] >= dist - 1e-4 && norms.l2[i] <= 1.1 * dist + 0.01,
+      `point ${i}: L2 ${norms.l2[i]} vs minimum ${dist}`,
+    );
   }
   x.dispose();
 });
@@ -43,8 +51,22 @@ test('targeted CW reaches the target class far more often than chance, inside a 
   const n = 30;
   const xy = points(n, 12, -0.9, 0.9);
   const x = tf.tensor2d(xy, [n, 2]);
-  const target = tf.tensor1d(predict(fx.sector.fn, x).map((c) => (c + 1) % 3), 'int32');
-  const adv = await noLeak(() => take(cwL2(fx.sector.fn, x, { y: target, targeted: true, clipMin: -1, clipMax: 1, maxIterations: 200, learningRate: 0.05 })));
+  const target = tf.tensor1d(
+    predict(fx.sector.fn, x).map((c) => (c + 1) % 3),
+    'int32',
+  );
+  const adv = await noLeak(() =>
+    take(
+      cwL2(fx.sector.fn, x, {
+        y: target,
+        targeted: true,
+        clipMin: -1,
+        clipMax: 1,
+        maxIterations: 200,
+        learningRate: 0.05,
+      }),
+    ),
+  );
   assert.ok(adv.every((v) => v >= -1 && v <= 1));
   const t = tensorValues(target);
   const advT = tf.tensor2d(adv, [n, 2]);
@@ -60,15 +82,29 @@ function tensorValues(t: tf.Tensor): Int32Array {
 test('outputs stay in [clipMin, clipMax]; deterministic; independent of the batching without early abort; progress per step', async () => {
   const x = tf.randomUniform([6, 6, 6, 1], 0.2, 0.8, 'float32', 8);
   const events: ProgressEvent[] = [];
-  const opts = { clipMin: 0.2, clipMax: 0.8, maxIterations: 30, binarySearchSteps: 3, learningRate: 0.1, initialConst: 10, abortEarly: false };
+  const opts = {
+    clipMin: 0.2,
+    clipMax: 0.8,
+    maxIterations: 30,
+    binarySearchSteps: 3,
+    learningRate: 0.1,
+    initialConst: 10,
+    abortEarly: false,
+  };
   const a = await noLeak(() => take(cwL2(cnnFn, x, { ...opts, batchSize: 4, onProgress: (e) => events.push(e) })));
   const b = await noLeak(() => take(cwL2(cnnFn, x, { ...opts, batchSize: 4 })));
   const c = await noLeak(() => take(cwL2(cnnFn, x, { ...opts, batchSize: 6 })));
-  assert.ok(a.every((v) => v >= 0.2 && v <= 0.8), 'inside the box');
+  assert.ok(
+    a.every((v) => v >= 0.2 && v <= 0.8),
+    'inside the box',
+  );
   assert.deepEqual(a, b, 'same input, same output');
   a.forEach((v, i) => assert.ok(Math.abs(v - c[i]) < 1e-4, `[${i}] batch 4 ${v} vs batch 6 ${c[i]}`));
   assert.equal(events.length, 2 * 3, 'one event per binary-search step of each batch');
-  assert.deepEqual(events.map((e) => e.done), [1, 3, 4, 5, 5, 6]); // start + round(batch × step / 3)
+  assert.deepEqual(
+    events.map((e) => e.done),
+    [1, 3, 4, 5, 5, 6],
+  ); // start + round(batch × step / 3)
   assert.ok(events.every((e) => e.total === 6 && e.unit === 'img'));
   x.dispose();
 });
@@ -76,10 +112,18 @@ test('outputs stay in [clipMin, clipMax]; deterministic; independent of the batc
 test('invalid arguments raise clear errors', () => {
   const x = tf.tensor2d([[-0.5, 1.2]]);
   const ok = tf.tensor2d([[0.5, 0.5]]);
-  assert.throws(() => cwL2(fx.line.fn, x), { message: 'cwL2: x must lie within [clipMin, clipMax] = [0, 1], found values in [-0.5, 1.2000000476837158]' });
-  assert.throws(() => cwL2(fx.line.fn, ok, { targeted: true }), { message: 'a targeted attack needs y (the target labels)' });
-  assert.throws(() => cwL2(fx.line.fn, ok, { maxIterations: 0 }), { message: 'maxIterations must be a positive integer, found 0' });
-  assert.throws(() => cwL2(fx.line.fn, ok, { binarySearchSteps: 1.5 }), { message: 'binarySearchSteps must be a positive integer, found 1.5' });
+  assert.throws(() => cwL2(fx.line.fn, x), {
+    message: 'cwL2: x must lie within [clipMin, clipMax] = [0, 1], found values in [-0.5, 1.2000000476837158]',
+  });
+  assert.throws(() => cwL2(fx.line.fn, ok, { targeted: true }), {
+    message: 'a targeted attack needs y (the target labels)',
+  });
+  assert.throws(() => cwL2(fx.line.fn, ok, { maxIterations: 0 }), {
+    message: 'maxIterations must be a positive integer, found 0',
+  });
+  assert.throws(() => cwL2(fx.line.fn, ok, { binarySearchSteps: 1.5 }), {
+    message: 'binarySearchSteps must be a positive integer, found 1.5',
+  });
   assert.throws(() => cwL2(fx.line.fn, ok, { confidence: -1 }), { message: 'confidence must be ≥ 0, found -1' });
   assert.throws(() => cwL2(fx.line.fn, ok, { clipMin: 1, clipMax: 0 }), { message: 'clipMin 1 must be ≤ clipMax 0' });
   tf.dispose([x, ok]);

@@ -59,7 +59,10 @@ test('untargeted FGSM flips exactly the points it can reach on a linear model, a
 });
 
 test('L1 and L2 steps on the linear model: the tied gradient splits eps (L1), the step has norm eps (L2)', async () => {
-  const x = tf.tensor2d([[0.6, 0.7], [0.2, 0.3]]);
+  const x = tf.tensor2d([
+    [0.6, 0.7],
+    [0.2, 0.3],
+  ]);
   await noLeak(() => {
     const l1 = take(fgsm(fx.line.fn, x, { eps: 0.2, norm: 'l1' }));
     [0.5, 0.6, 0.3, 0.4].forEach((v, i) => assert.ok(Math.abs(l1[i] - v) < 1e-6, `l1 [${i}] ${l1[i]}`));
@@ -75,13 +78,21 @@ test('outputs stay in [clipMin, clipMax] and within eps of x in the attack norm'
   const x = tf.randomUniform([n, 6, 6, 1], 0, 1, 'float32', 5);
   const orig = x.dataSync() as Float32Array;
   await noLeak(() => {
-    for (const [norm, eps] of [['linf', 0.2], ['l2', 0.8], ['l1', 1.5]] as const) {
+    for (const [norm, eps] of [
+      ['linf', 0.2],
+      ['l2', 0.8],
+      ['l1', 1.5],
+    ] as const) {
       const adv = take(fgsm(cnnFn, x, { eps, norm, clipMin: 0.1, clipMax: 0.9 }));
-      assert.ok(adv.every((v) => v >= 0.1 && v <= 0.9), `${norm}: inside the clip range`);
+      assert.ok(
+        adv.every((v) => v >= 0.1 && v <= 0.9),
+        `${norm}: inside the clip range`,
+      );
       const raw = take(fgsm(cnnFn, x, { eps, norm }));
       const d = perturbationNorms(orig, raw, n);
       const size = norm === 'linf' ? d.linf : norm === 'l2' ? d.l2 : d.l1;
-      for (let i = 0; i < n; i++) assert.ok(Math.abs(size[i] - eps) < 1e-4, `${norm}: example ${i} moved ${size[i]}, eps ${eps}`);
+      for (let i = 0; i < n; i++)
+        assert.ok(Math.abs(size[i] - eps) < 1e-4, `${norm}: example ${i} moved ${size[i]}, eps ${eps}`);
     }
   });
   x.dispose();
@@ -91,11 +102,19 @@ test('invalid arguments raise clear errors', () => {
   const x = tf.zeros([2, 2]);
   const y3 = tf.tensor1d([0, 1, 1], 'int32');
   assert.throws(() => fgsm(fx.line.fn, x, { eps: -1 }), { name: 'RangeError', message: 'eps must be ≥ 0, found -1' });
-  assert.throws(() => fgsm(fx.line.fn, x, { eps: 0.1, norm: 'l3' as 'l2' }), { message: "norm must be one of linf, l1, l2, found 'l3'" });
-  assert.throws(() => fgsm(fx.line.fn, x, { eps: 0.1, clipMin: 1, clipMax: 0 }), { message: 'clipMin 1 must be ≤ clipMax 0' });
+  assert.throws(() => fgsm(fx.line.fn, x, { eps: 0.1, norm: 'l3' as 'l2' }), {
+    message: "norm must be one of linf, l1, l2, found 'l3'",
+  });
+  assert.throws(() => fgsm(fx.line.fn, x, { eps: 0.1, clipMin: 1, clipMax: 0 }), {
+    message: 'clipMin 1 must be ≤ clipMax 0',
+  });
   assert.throws(() => fgsm(fx.line.fn, x, { eps: 0.1, clipMin: 0 }), /clipMin and clipMax must be given together/);
-  assert.throws(() => fgsm(fx.line.fn, x, { eps: 0.1, targeted: true }), { message: 'a targeted attack needs y (the target labels)' });
-  assert.throws(() => fgsm(fx.line.fn, x, { eps: 0.1, y: y3 }), { message: 'y must hold one integer label per example: expected shape [2], found [3]' });
+  assert.throws(() => fgsm(fx.line.fn, x, { eps: 0.1, targeted: true }), {
+    message: 'a targeted attack needs y (the target labels)',
+  });
+  assert.throws(() => fgsm(fx.line.fn, x, { eps: 0.1, y: y3 }), {
+    message: 'y must hold one integer label per example: expected shape [2], found [3]',
+  });
   tf.dispose([x, y3]);
 });
 
@@ -105,8 +124,14 @@ test("targeted FGSM reaches the target far more often than chance; the model's p
   const xy = points(n, 9, -1, 1);
   const x = tf.tensor2d(xy, [n, 2]);
   const pred = predict(fx.sector.fn, x);
-  const target = tf.tensor1d(pred.map((c) => (c + 1) % 3), 'int32');
-  const adv = tf.tensor2d(await noLeak(() => take(fgsm(fx.sector.fn, x, { eps: 1, norm: 'l2', y: target, targeted: true }))), [n, 2]);
+  const target = tf.tensor1d(
+    pred.map((c) => (c + 1) % 3),
+    'int32',
+  );
+  const adv = tf.tensor2d(
+    await noLeak(() => take(fgsm(fx.sector.fn, x, { eps: 1, norm: 'l2', y: target, targeted: true }))),
+    [n, 2],
+  );
   const after = predict(fx.sector.fn, adv);
   const t = target.dataSync();
   const hit = after.filter((c, i) => c === t[i]).length / n;

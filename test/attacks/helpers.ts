@@ -15,7 +15,10 @@ import { createRng } from '../../lib/util/random';
  * for the whole test file (call `dispose` in `test.after`).
  */
 export function lineModel(): { fn: ModelFn; dispose: () => void } {
-  const w = tf.tensor2d([[1, -1], [1, -1]]);
+  const w = tf.tensor2d([
+    [1, -1],
+    [1, -1],
+  ]);
   const b = tf.tensor1d([-1, 1]);
   return { fn: (x) => tf.add(tf.matMul(x as tf.Tensor2D, w), b), dispose: () => tf.dispose([w, b]) };
 }
@@ -44,7 +47,15 @@ export function points(n: number, seed: number, lo = 0, hi = 1): Float32Array {
 /** A small seeded convolutional net on 6×6×1 images with 4 classes (untrained; logits out). */
 export function tinyCnn(seed: number): tf.LayersModel {
   const m = tf.sequential();
-  m.add(tf.layers.conv2d({ inputShape: [6, 6, 1], filters: 4, kernelSize: 3, activation: 'relu', kernelInitializer: tf.initializers.glorotNormal({ seed }) }));
+  m.add(
+    tf.layers.conv2d({
+      inputShape: [6, 6, 1],
+      filters: 4,
+      kernelSize: 3,
+      activation: 'relu',
+      kernelInitializer: tf.initializers.glorotNormal({ seed }),
+    }),
+  );
   m.add(tf.layers.flatten());
   m.add(tf.layers.dense({ units: 4, kernelInitializer: tf.initializers.glorotNormal({ seed: seed + 1 }) }));
   return m;

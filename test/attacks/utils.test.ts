@@ -2,7 +2,20 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/engine/backend';
-import { checkClip, checkEps, checkNorm, clipEta, computeGradient, crossEntropyFor, exactCrossEntropy, exactSign, logitsFn, modelPredictions, optimizeLinear, referenceCrossEntropy } from '../../lib/attacks/utils';
+import {
+  checkClip,
+  checkEps,
+  checkNorm,
+  clipEta,
+  computeGradient,
+  crossEntropyFor,
+  exactCrossEntropy,
+  exactSign,
+  logitsFn,
+  modelPredictions,
+  optimizeLinear,
+  referenceCrossEntropy,
+} from '../../lib/attacks/utils';
 import { noLeak } from './helpers';
 
 test.before(async () => {
@@ -36,7 +49,10 @@ test('argument checks throw one clear sentence each', () => {
 
 test('optimizeLinear: linf takes the sign, l1 splits eps over the tied largest |grad|, l2 normalises; per example', async () => {
   await noLeak(() => {
-    const g = tf.tensor2d([[1, -3, 3, 0], [0.5, 0, 0, -2]]);
+    const g = tf.tensor2d([
+      [1, -3, 3, 0],
+      [0.5, 0, 0, -2],
+    ]);
     close(values(optimizeLinear(g, 0.1, 'linf')), [0.1, -0.1, 0.1, 0, 0.1, 0, 0, -0.1]);
     close(values(optimizeLinear(g, 1, 'l1')), [0, -0.5, 0.5, 0, 0, 0, 0, -1]);
     const n0 = Math.sqrt(19);
@@ -47,7 +63,9 @@ test('optimizeLinear: linf takes the sign, l1 splits eps over the tied largest |
     close(values(optimizeLinear(zero, 1, 'l1')), [0, 0, 0], 0);
     zero.dispose();
     assert.throws(() => optimizeLinear(g, -1), { message: 'eps must be ≥ 0, found -1' });
-    assert.throws(() => optimizeLinear(g, 1, 'l3' as 'l1'), { message: "norm must be one of linf, l1, l2, found 'l3'" });
+    assert.throws(() => optimizeLinear(g, 1, 'l3' as 'l1'), {
+      message: "norm must be one of linf, l1, l2, found 'l3'",
+    });
     g.dispose();
   });
 });
@@ -62,13 +80,20 @@ test('optimizeLinear reduces over every axis but the batch axis (images)', async
 
 test('clipEta: linf clips coordinates, l2 rescales only outside the ball, l1 is the exact projection', async () => {
   await noLeak(() => {
-    const e = tf.tensor2d([[0.3, -0.05], [3, 4]]);
+    const e = tf.tensor2d([
+      [0.3, -0.05],
+      [3, 4],
+    ]);
     close(values(clipEta(e, 'linf', 0.1)), [0.1, -0.05, 0.1, 0.1]);
     // ‖(0.3, −0.05)‖ ≈ 0.304 < 1 unchanged; ‖(3, 4)‖ = 5 → scaled to norm 1.
     close(values(clipEta(e, 'l2', 1)), [0.3, -0.05, 0.6, 0.8]);
     // L1 ball of radius 2: (3, 1) → soft threshold θ = 1 → (2, 0); (−3, 2) → θ = 1.5 → (−1.5, 0.5);
     // inside the ball: unchanged. Radius 3: (3, 2) → θ = 1 → (2, 1).
-    const p = tf.tensor2d([[3, 1], [-3, 2], [0.5, -0.5]]);
+    const p = tf.tensor2d([
+      [3, 1],
+      [-3, 2],
+      [0.5, -0.5],
+    ]);
     close(values(clipEta(p, 'l1', 2)), [2, 0, -1.5, 0.5, 0.5, -0.5]);
     const q = tf.tensor2d([[3, 2]]);
     close(values(clipEta(q, 'l1', 3)), [2, 1]);
@@ -113,10 +138,18 @@ test('the exact cross-entropy gradient keeps the label term when the softmax sat
     const y = tf.tensor1d([0], 'int32');
     const e = Math.exp(-40);
     const exact = values(tf.grad((zz: tf.Tensor) => tf.sum(exactCrossEntropy(y, zz)))(z));
-    close(exact.map((v) => v / e), [-2, 1, 1], 1e-3);
+    close(
+      exact.map((v) => v / e),
+      [-2, 1, 1],
+      1e-3,
+    );
     const ref = values(tf.grad((zz: tf.Tensor) => tf.sum(referenceCrossEntropy(y, zz)))(z));
     assert.equal(ref[0], 0, 'softmax − onehot in float32: 1 − 1');
-    close(ref.slice(1).map((v) => v / e), [1, 1], 1e-3);
+    close(
+      ref.slice(1).map((v) => v / e),
+      [1, 1],
+      1e-3,
+    );
     // Away from saturation both are softmax − onehot.
     const z2 = tf.tensor2d([[1, 2, 0.5]]);
     const a = values(tf.grad((zz: tf.Tensor) => tf.sum(exactCrossEntropy(y, zz)))(z2));
@@ -133,7 +166,10 @@ test('the exact cross-entropy gradient keeps the label term when the softmax sat
 
 test('both cross-entropies are logsumexp − logit of the label, per example', async () => {
   await noLeak(() => {
-    const z = tf.tensor2d([[1, 2, 3], [0, 0, 0]]);
+    const z = tf.tensor2d([
+      [1, 2, 3],
+      [0, 0, 0],
+    ]);
     const y = tf.tensor1d([2, 0], 'int32');
     const lse = Math.log(Math.exp(1) + Math.exp(2) + Math.exp(3));
     close(values(referenceCrossEntropy(y, z)), [lse - 3, Math.log(3)], 1e-5);
@@ -144,14 +180,21 @@ test('both cross-entropies are logsumexp − logit of the label, per example', a
 
 test('computeGradient matches finite differences, and a targeted attack gets the negated gradient', async () => {
   await noLeak(() => {
-    const w = tf.tensor2d([[0.5, -1, 2], [1.5, 0.3, -0.7]]);
+    const w = tf.tensor2d([
+      [0.5, -1, 2],
+      [1.5, 0.3, -0.7],
+    ]);
     const fn = (x: tf.Tensor) => tf.matMul(tf.tanh(x as tf.Tensor2D), w);
     const x0 = [0.2, -0.4, 1.1, 0.3];
     const x = tf.tensor2d(x0, [2, 2]);
     const y = tf.tensor1d([1, 2], 'int32');
     const g = values(computeGradient(fn, exactCrossEntropy, x, y, false));
     const gt = values(computeGradient(fn, exactCrossEntropy, x, y, true));
-    close(gt, g.map((v) => -v), 1e-7);
+    close(
+      gt,
+      g.map((v) => -v),
+      1e-7,
+    );
     const loss = (v: number[]) => tf.tidy(() => tf.sum(exactCrossEntropy(y, fn(tf.tensor2d(v, [2, 2])))).dataSync()[0]);
     const h = 1e-2;
     const fd = x0.map((_, i) => {
@@ -168,24 +211,62 @@ test('computeGradient matches finite differences, and a targeted attack gets the
 
 test('modelPredictions is the argmax of the logits, lowest class on ties', async () => {
   await noLeak(() => {
-    const z = tf.tensor2d([[0, 2, 2], [5, 1, 0]]);
+    const z = tf.tensor2d([
+      [0, 2, 2],
+      [5, 1, 0],
+    ]);
     assert.deepEqual(values(modelPredictions((x) => tf.clone(x), z)), [1, 0]);
     z.dispose();
   });
 });
 
-test('logitsFn runs a sequential model\'s convolutions unfused: the same logits (bit for bit without bias), the same input gradient, no filter gradient', async () => {
+test("logitsFn runs a sequential model's convolutions unfused: the same logits (bit for bit without bias), the same input gradient, no filter gradient", async () => {
   const m = tf.sequential();
-  m.add(tf.layers.conv2d({ inputShape: [7, 7, 2], filters: 3, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', useBias: true, biasInitializer: 'ones', kernelInitializer: tf.initializers.glorotNormal({ seed: 3 }) }));
-  m.add(tf.layers.conv2d({ filters: 2, kernelSize: 2, padding: 'valid', useBias: false, kernelInitializer: tf.initializers.glorotNormal({ seed: 4 }) }));
+  m.add(
+    tf.layers.conv2d({
+      inputShape: [7, 7, 2],
+      filters: 3,
+      kernelSize: 3,
+      strides: 2,
+      padding: 'same',
+      activation: 'relu',
+      useBias: true,
+      biasInitializer: 'ones',
+      kernelInitializer: tf.initializers.glorotNormal({ seed: 3 }),
+    }),
+  );
+  m.add(
+    tf.layers.conv2d({
+      filters: 2,
+      kernelSize: 2,
+      padding: 'valid',
+      useBias: false,
+      kernelInitializer: tf.initializers.glorotNormal({ seed: 4 }),
+    }),
+  );
   m.add(tf.layers.flatten());
   m.add(tf.layers.dense({ units: 3, kernelInitializer: tf.initializers.glorotNormal({ seed: 5 }) }));
   const x = tf.randomUniform([4, 7, 7, 2], 0, 1, 'float32', 9);
   const y = tf.tensor1d([0, 1, 2, 1], 'int32');
   const fn = logitsFn(m);
   close(Array.from(fn(x).dataSync()), Array.from((m.apply(x) as tf.Tensor).dataSync()), 1e-6);
-  const noBias = tf.sequential({ layers: [tf.layers.conv2d({ inputShape: [7, 7, 2], filters: 3, kernelSize: 3, useBias: false, kernelInitializer: tf.initializers.glorotNormal({ seed: 6 }) }), tf.layers.flatten()] });
-  assert.deepEqual(Array.from(logitsFn(noBias)(x).dataSync()), Array.from((noBias.apply(x) as tf.Tensor).dataSync()), 'without bias: bit for bit');
+  const noBias = tf.sequential({
+    layers: [
+      tf.layers.conv2d({
+        inputShape: [7, 7, 2],
+        filters: 3,
+        kernelSize: 3,
+        useBias: false,
+        kernelInitializer: tf.initializers.glorotNormal({ seed: 6 }),
+      }),
+      tf.layers.flatten(),
+    ],
+  });
+  assert.deepEqual(
+    Array.from(logitsFn(noBias)(x).dataSync()),
+    Array.from((noBias.apply(x) as tf.Tensor).dataSync()),
+    'without bias: bit for bit',
+  );
   noBias.dispose();
   const viaApply = computeGradient((t) => m.apply(t) as tf.Tensor, exactCrossEntropy, x, y, false).dataSync();
   const viaFn = computeGradient(fn, exactCrossEntropy, x, y, false).dataSync();
@@ -194,7 +275,11 @@ test('logitsFn runs a sequential model\'s convolutions unfused: the same logits 
   assert.ok(!info.kernels.some((k) => k.name === 'Conv2DBackpropFilter'), 'no filter gradient is computed');
   const predicted = computeGradient(fn, exactCrossEntropy, x, 'predictions', false).dataSync();
   const given = computeGradient(fn, exactCrossEntropy, x, modelPredictions(fn, x), false).dataSync();
-  assert.deepEqual(Array.from(predicted), Array.from(given), "'predictions' takes the labels from the same forward pass");
+  assert.deepEqual(
+    Array.from(predicted),
+    Array.from(given),
+    "'predictions' takes the labels from the same forward pass",
+  );
   tf.dispose([x, y]);
   m.dispose();
 });

@@ -61,7 +61,10 @@ describe('nonconformity', () => {
 
   test('rejects a label outside -1…numClasses-1, naming where it was found', () => {
     const bad = { labels: Int32Array.from([0, 3]), rows: 1, k: 2 };
-    assert.throws(() => nonconformity([bad], 3), /layer 0, row 0, neighbour 1: expected a label in -1…2 \(-1 = missing\), found 3/);
+    assert.throws(
+      () => nonconformity([bad], 3),
+      /layer 0, row 0, neighbour 1: expected a label in -1…2 \(-1 = missing\), found 3/,
+    );
     const neg = { labels: Int32Array.from([-2]), rows: 1, k: 1 };
     assert.throws(() => nonconformity([neg], 3), /found -2/);
   });
@@ -77,8 +80,10 @@ describe('nonconformity', () => {
   });
 
   test('rejects an unknown missing rule and a bad class count', () => {
-    // @ts-expect-error: checked at run time too
-    assert.throws(() => nonconformity([layer0], 3, { missing: 'zero' }), /missing: expected 'disagree' or 'ignore', found zero/);
+    assert.throws(
+      () => nonconformity([layer0], 3, { missing: 'zero' as never }), // checked at run time too
+      /missing: expected 'disagree' or 'ignore', found zero/,
+    );
     assert.throws(() => nonconformity([layer0], 0), /numClasses: expected a positive integer, found 0/);
   });
 });

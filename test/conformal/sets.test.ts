@@ -43,13 +43,25 @@ test('Mondrian (class-conditional) sets cover every class, where marginal ones u
   const cal = problem(3000, 3);
   const t = problem(6000, 4);
   const eps = 0.1;
-  const marginal = setCoverage(setsFromPValues(new ConformalCalibrator({ formula: 'conformal' }).fit(cal.trueScores).pValues(t.scores, 3), 3, eps), t.labels);
-  const mondrian = setCoverage(setsFromPValues(mondrianPValues(t.scores, 3, cal.trueScores, cal.labels, 'conformal'), 3, eps), t.labels);
-  assert.ok(marginal.classCoverage[2] < 1 - eps - 0.05, `marginal coverage of the hard class ${marginal.classCoverage[2]}`);
+  const marginal = setCoverage(
+    setsFromPValues(new ConformalCalibrator({ formula: 'conformal' }).fit(cal.trueScores).pValues(t.scores, 3), 3, eps),
+    t.labels,
+  );
+  const mondrian = setCoverage(
+    setsFromPValues(mondrianPValues(t.scores, 3, cal.trueScores, cal.labels, 'conformal'), 3, eps),
+    t.labels,
+  );
+  assert.ok(
+    marginal.classCoverage[2] < 1 - eps - 0.05,
+    `marginal coverage of the hard class ${marginal.classCoverage[2]}`,
+  );
   const tol = 3 * Math.sqrt((eps * (1 - eps)) / 2000);
   mondrian.classCoverage.forEach((c, y) => assert.ok(c >= 1 - eps - tol, `Mondrian coverage of class ${y}: ${c}`));
   assert.throws(() => mondrianPValues(t.scores, 3, [1, 2], [0, 1], 'conformal'), /class 2 has no calibration example/);
-  assert.throws(() => mondrianPValues(t.scores, 3, [0, 0, 0], [0, 1, 2], 'reference'), /every calibration score of class 0 is 0/);
+  assert.throws(
+    () => mondrianPValues(t.scores, 3, [0, 0, 0], [0, 1, 2], 'reference'),
+    /every calibration score of class 0 is 0/,
+  );
 });
 
 test('sets, sizes, empty and singleton shares by hand', () => {

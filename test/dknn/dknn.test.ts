@@ -54,21 +54,45 @@ test('methods must be called in order: fit, calibrate, predict', async () => {
 
 test('bad options and data are refused with what was expected and found', async () => {
   const model = tinyModel(1);
-  assert.throws(() => new DkNN(model, options({ layers: ['flat', 'ReLU1'] })), /DkNN: unknown layer "ReLU1"; the model's layers are flat, hidden, logits/);
+  assert.throws(
+    () => new DkNN(model, options({ layers: ['flat', 'ReLU1'] })),
+    /DkNN: unknown layer "ReLU1"; the model's layers are flat, hidden, logits/,
+  );
   assert.throws(() => new DkNN(model, options({ k: 0 })), /k must be a positive integer, found 0/);
-  assert.throws(() => new DkNN(model, options({ formula: 'textbook' })), /formula: expected 'reference' or 'conformal', found textbook/);
+  assert.throws(
+    () => new DkNN(model, options({ formula: 'textbook' })),
+    /formula: expected 'reference' or 'conformal', found textbook/,
+  );
   assert.throws(() => new DkNN(model, options({ index: 'lsh' })), /index: expected 'exact' or a factory/);
-  assert.throws(() => new DkNN(model), /DkNN: pass layers \(the model records no DkNN layers\); its layers are flat, hidden, logits/);
-  assert.throws(() => new DkNN(model, options({ layers: 'hidden' as unknown as string[] })), /layers must be an array of layer names, found "hidden"/);
+  assert.throws(
+    () => new DkNN(model),
+    /DkNN: pass layers \(the model records no DkNN layers\); its layers are flat, hidden, logits/,
+  );
+  assert.throws(
+    () => new DkNN(model, options({ layers: 'hidden' as unknown as string[] })),
+    /layers must be an array of layer names, found "hidden"/,
+  );
   const dknn = new DkNN(model, options());
   const train = blobs(20, 1);
-  await assert.rejects(dknn.fit({ ...train, labels: train.labels.subarray(0, 19) }), /fit: expected 20 labels \(one per image\), found 19/);
-  await assert.rejects(dknn.fit({ ...train, labels: Uint8Array.from(train.labels, (l, i) => (i === 3 ? 3 : l)) }), /fit: labels\[3\] is 3, expected an integer in 0…2/);
-  await assert.rejects(dknn.fit(blobs(5, 1)), /fit: k = 5 neighbours per layer needs more training points than k \(every point would be a neighbour of every input\); the training set has 5/);
+  await assert.rejects(
+    dknn.fit({ ...train, labels: train.labels.subarray(0, 19) }),
+    /fit: expected 20 labels \(one per image\), found 19/,
+  );
+  await assert.rejects(
+    dknn.fit({ ...train, labels: Uint8Array.from(train.labels, (l, i) => (i === 3 ? 3 : l)) }),
+    /fit: labels\[3\] is 3, expected an integer in 0…2/,
+  );
+  await assert.rejects(
+    dknn.fit(blobs(5, 1)),
+    /fit: k = 5 neighbours per layer needs more training points than k \(every point would be a neighbour of every input\); the training set has 5/,
+  );
   await assert.rejects(dknn.fit({ ...train, n: 21 }), /fit: expected 21×4×4×1 = 336 pixel values, found 320/);
   await dknn.fit(train);
   const calib = blobs(10, 2);
-  await assert.rejects(dknn.calibrate({ ...calib, labels: calib.labels.subarray(0, 9) }), /calibrate: expected 10 labels \(one per image\), found 9/);
+  await assert.rejects(
+    dknn.calibrate({ ...calib, labels: calib.labels.subarray(0, 9) }),
+    /calibrate: expected 10 labels \(one per image\), found 9/,
+  );
   model.dispose();
 });
 
@@ -83,7 +107,8 @@ test('p-values, credibility and confidence follow from the returned nonconformit
     const A = Array.from(dknn.calibrationScores);
     assert.equal(A.length, 40);
     const kept = formula === 'reference' ? A.filter((a) => a !== 0) : A;
-    if (formula === 'reference') assert.ok(kept.length > 0 && kept.length < 40, `some zeros trimmed, some scores kept: ${kept.length}`);
+    if (formula === 'reference')
+      assert.ok(kept.length > 0 && kept.length < 40, `some zeros trimmed, some scores kept: ${kept.length}`);
     assert.equal(dknn.info().calibrationSize, kept.length);
     assert.equal(out.formula, formula);
     const C = 3;
@@ -115,21 +140,30 @@ test('neighbours, DNN predictions and info are returned with their documented sh
   const dknn = new DkNN(model, options({ exactBackend: 'js', batchSize: 20 }));
   const train = blobs(50, 1);
   const events: string[] = [];
-  const onProgress = (e: { stage: string; done: number; total: number; unit?: string }) => events.push(`${e.stage} ${e.done}/${e.total} ${e.unit}`);
+  const onProgress = (e: { stage: string; done: number; total: number; unit?: string }) =>
+    events.push(`${e.stage} ${e.done}/${e.total} ${e.unit}`);
   await dknn.fit(train, { onProgress });
   await dknn.calibrate(blobs(20, 2), { onProgress });
   const x = blobs(12, 3);
   const out = await dknn.predict(x, { onProgress });
   assert.deepEqual(events, [
-    'fit: extract flat+hidden+logits 20/50 img', 'fit: extract flat+hidden+logits 40/50 img', 'fit: extract flat+hidden+logits 50/50 img',
-    'fit: preprocess + index 1/3 layer', 'fit: preprocess + index 2/3 layer', 'fit: preprocess + index 3/3 layer',
-    'calibrate 20/20 img', 'predict 12/12 img',
-  ]); // prettier-ignore
-  assert.deepEqual(out.neighbors.map((nb) => [nb.layer, nb.rows, nb.k, nb.indices.length, nb.distances.length]), [
-    ['flat', 12, 5, 60, 60],
-    ['hidden', 12, 5, 60, 60],
-    ['logits', 12, 5, 60, 60],
+    'fit: extract flat+hidden+logits 20/50 img',
+    'fit: extract flat+hidden+logits 40/50 img',
+    'fit: extract flat+hidden+logits 50/50 img',
+    'fit: preprocess + index 1/3 layer',
+    'fit: preprocess + index 2/3 layer',
+    'fit: preprocess + index 3/3 layer',
+    'calibrate 20/20 img',
+    'predict 12/12 img',
   ]);
+  assert.deepEqual(
+    out.neighbors.map((nb) => [nb.layer, nb.rows, nb.k, nb.indices.length, nb.distances.length]),
+    [
+      ['flat', 12, 5, 60, 60],
+      ['hidden', 12, 5, 60, 60],
+      ['logits', 12, 5, 60, 60],
+    ],
+  );
   for (const nb of out.neighbors) {
     for (let i = 0; i < 12; i++) {
       for (let s = 0; s < 5; s++) {
@@ -148,14 +182,40 @@ test('neighbours, DNN predictions and info are returned with their documented sh
   }
   const info = dknn.info();
   assert.equal(info.warnings.length, 1, 'calibrated on 20 points: the resolution warning');
-  assert.deepEqual({ ...info, timings: undefined, modelHash: undefined, warnings: undefined }, {
-    layers: LAYERS, dims: [16, 8, 3], k: 5, index: 'exact', indexBackend: 'js', formula: 'reference', missing: 'disagree',
-    indexParameters: { name: 'exact', backend: 'js', projection: 'auto' }, indexLayers: LAYERS.map(() => ({ name: 'exact', backend: 'js' })),
-    numClasses: 3, calibrationN: 20, calibrationSize: info.calibrationSize, trainN: 50,
-    cache: { dir: false, hits: [], written: [] }, timings: undefined, modelHash: undefined, warnings: undefined,
-  }); // prettier-ignore
+  assert.deepEqual(
+    { ...info, timings: undefined, modelHash: undefined, warnings: undefined },
+    {
+      layers: LAYERS,
+      dims: [16, 8, 3],
+      k: 5,
+      index: 'exact',
+      indexBackend: 'js',
+      formula: 'reference',
+      missing: 'disagree',
+      indexParameters: { name: 'exact', backend: 'js', projection: 'auto' },
+      indexLayers: LAYERS.map(() => ({ name: 'exact', backend: 'js' })),
+      numClasses: 3,
+      calibrationN: 20,
+      calibrationSize: info.calibrationSize,
+      trainN: 50,
+      cache: { dir: false, hits: [], written: [] },
+      timings: undefined,
+      modelHash: undefined,
+      warnings: undefined,
+    },
+  );
   assert.match(info.modelHash!, /^[0-9a-f]{64}$/);
-  for (const stage of ['fit.total', 'fit.extract', 'fit.preprocess', 'fit.index', 'calibrate.total', 'calibrate.query', 'predict.total', 'predict.query', 'predict.extract']) {
+  for (const stage of [
+    'fit.total',
+    'fit.extract',
+    'fit.preprocess',
+    'fit.index',
+    'calibrate.total',
+    'calibrate.query',
+    'predict.total',
+    'predict.query',
+    'predict.extract',
+  ]) {
     assert.ok(info.timings[stage] >= 0, `timing ${stage}`);
   }
   model.dispose();
@@ -191,7 +251,10 @@ test('training activations are cached under a key and re-used only when it match
   assert.deepEqual(first.info().cache, { dir: cacheDir, hits: [], written: LAYERS });
   const files = readdirSync(join(cacheDir, 'activations')).filter((f) => f.endsWith('.bin'));
   assert.equal(files.length, 3, 'one file per layer');
-  const meta = readContainer(join(cacheDir, 'activations', files[0])).meta as { parts: Record<string, unknown>; dataset: string };
+  const meta = readContainer(join(cacheDir, 'activations', files[0])).meta as {
+    parts: Record<string, unknown>;
+    dataset: string;
+  };
   assert.equal(meta.parts.modelHash, first.info().modelHash);
   assert.equal(meta.parts.n, 60);
   assert.equal(meta.dataset, 'blobs-1');
@@ -200,7 +263,11 @@ test('training activations are cached under a key and re-used only when it match
 
   const second = new DkNN(model, options({ cacheDir }));
   await second.fit(train);
-  assert.deepEqual(second.info().cache, { dir: cacheDir, hits: LAYERS, written: [] }, 'same model, same images: all hits');
+  assert.deepEqual(
+    second.info().cache,
+    { dir: cacheDir, hits: LAYERS, written: [] },
+    'same model, same images: all hits',
+  );
   assert.equal(second.info().timings['fit.extract'], undefined, 'the model did not run');
   await second.calibrate(calib);
   const b = await second.predict(x);
@@ -239,7 +306,10 @@ test('all-zero calibration scores are refused by the reference formula and accep
   const clean = (n: number, seed: number) => blobs(n, seed, 0); // every image of a class identical
   const ref = new DkNN(model, options());
   await ref.fit(clean(30, 1));
-  await assert.rejects(ref.calibrate(clean(9, 2)), /every one of the 9 calibration scores is 0 .*use formula 'conformal'/);
+  await assert.rejects(
+    ref.calibrate(clean(9, 2)),
+    /every one of the 9 calibration scores is 0 .*use formula 'conformal'/,
+  );
   const conf = new DkNN(model, options({ formula: 'conformal' }));
   await conf.fit(clean(30, 1));
   await conf.calibrate(clean(9, 2));
@@ -260,8 +330,12 @@ test('a custom index factory is used, and its missing neighbours are counted and
     create(): NeighborIndex {
       const inner = new ExactIndex({ backend: 'js' });
       return {
-        get size() { return inner.size; },
-        get dim() { return inner.dim; },
+        get size() {
+          return inner.size;
+        },
+        get dim() {
+          return inner.dim;
+        },
         build: (data, rows, dim) => inner.build(data, rows, dim),
         async query(q, rows, k, o) {
           const r = await inner.query(q, rows, k, o);
@@ -271,7 +345,7 @@ test('a custom index factory is used, and its missing neighbours are counted and
           }
           return r;
         },
-      }; // prettier-ignore
+      };
     },
   };
   const model = tinyModel(9);
@@ -286,7 +360,11 @@ test('a custom index factory is used, and its missing neighbours are counted and
     let votes = 0;
     for (let j = 0; j < 3; j++) {
       votes += out.knnCounts[i * 3 + j];
-      assert.equal(out.nonconformity[i * 3 + j], 15 - out.knnCounts[i * 3 + j], "'disagree': a missing slot adds 1 to every α");
+      assert.equal(
+        out.nonconformity[i * 3 + j],
+        15 - out.knnCounts[i * 3 + j],
+        "'disagree': a missing slot adds 1 to every α",
+      );
     }
     assert.equal(votes, 12);
   }
@@ -339,8 +417,20 @@ test('rescore gives, without searching again, what a DkNN with the smaller k, fe
   await big.fit(train);
   await big.calibrate(calib);
   const full = await big.predict(x);
-  for (const o of [{ k: 4 }, { k: 9, layers: ['logits', 'flat'] }, { formula: 'conformal' as const }, { k: 1, layers: ['hidden'], formula: 'conformal' as const }]) {
-    const direct = new DkNN(model, options({ k: o.k ?? 9, layers: o.layers ? LAYERS.filter((l) => o.layers!.includes(l)) : LAYERS, formula: o.formula ?? 'reference' }));
+  for (const o of [
+    { k: 4 },
+    { k: 9, layers: ['logits', 'flat'] },
+    { formula: 'conformal' as const },
+    { k: 1, layers: ['hidden'], formula: 'conformal' as const },
+  ]) {
+    const direct = new DkNN(
+      model,
+      options({
+        k: o.k ?? 9,
+        layers: o.layers ? LAYERS.filter((l) => o.layers!.includes(l)) : LAYERS,
+        formula: o.formula ?? 'reference',
+      }),
+    );
     await direct.fit(train);
     await direct.calibrate(calib);
     const want = await direct.predict(x);
@@ -350,11 +440,20 @@ test('rescore gives, without searching again, what a DkNN with the smaller k, fe
     assert.deepEqual(got.credibility, want.credibility);
     assert.deepEqual(got.nonconformity, want.nonconformity);
     assert.equal(got.formula, want.formula);
-    assert.deepEqual(got.neighbors.map((n) => n.layer), want.neighbors.map((n) => n.layer));
+    assert.deepEqual(
+      got.neighbors.map((n) => n.layer),
+      want.neighbors.map((n) => n.layer),
+    );
     got.neighbors.forEach((nb, l) => assert.deepEqual(nb.indices, want.neighbors[l].indices));
   }
-  assert.throws(() => big.rescore(full, { k: 10 }), /k must be an integer in 1…9 \(the k the neighbours were found with\), found 10/);
-  assert.throws(() => big.rescore(full, { layers: ['ReLU1'] }), /unknown layer "ReLU1"; the DkNN's layers are flat, hidden, logits/);
+  assert.throws(
+    () => big.rescore(full, { k: 10 }),
+    /k must be an integer in 1…9 \(the k the neighbours were found with\), found 10/,
+  );
+  assert.throws(
+    () => big.rescore(full, { layers: ['ReLU1'] }),
+    /unknown layer "ReLU1"; the DkNN's layers are flat, hidden, logits/,
+  );
   assert.throws(() => big.rescore(full, { layers: [] }), /layers must be a non-empty list/);
   assert.throws(() => new DkNN(model, options()).rescore(full), { message: 'call calibrate before predict' });
   model.dispose();

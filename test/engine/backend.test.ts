@@ -44,12 +44,18 @@ describe('initBackend', () => {
         // onnxruntime-node is a dependency: its GEMM loads wherever npm installed it.
         assert.deepEqual(info.customKernels, [...NATIVE_WASM_KERNELS]);
         assert.equal(info.convolutions, 'native');
-        assert.match(info.description, /^wasm \(XNNPACK .*; convolutions and matrix products on onnxruntime's native GEMM, one thread\)$/);
+        assert.match(
+          info.description,
+          /^wasm \(XNNPACK .*; convolutions and matrix products on onnxruntime's native GEMM, one thread\)$/,
+        );
         assert.equal(wasmKernelMode(), 'native');
       } else {
         assert.deepEqual(info.customKernels, ['Conv2DBackpropFilter', 'Conv2DBackpropInput']);
         assert.equal(info.convolutions, 'xnnpack');
-        assert.match(info.description, /^wasm \(XNNPACK .*\) with fast Conv2DBackpropFilter\/Conv2DBackpropInput kernels; native convolutions unavailable: /);
+        assert.match(
+          info.description,
+          /^wasm \(XNNPACK .*\) with fast Conv2DBackpropFilter\/Conv2DBackpropInput kernels; native convolutions unavailable: /,
+        );
         assert.equal(wasmKernelMode(), 'fast');
       }
     }
@@ -102,7 +108,14 @@ describe('fast wasm conv2d gradients match the cpu backend', () => {
     await use('wasm');
     const model = tf.sequential({
       layers: [
-        tf.layers.conv2d({ inputShape: [12, 12, 1], filters: 4, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }),
+        tf.layers.conv2d({
+          inputShape: [12, 12, 1],
+          filters: 4,
+          kernelSize: 3,
+          strides: 2,
+          padding: 'same',
+          activation: 'relu',
+        }),
         tf.layers.flatten(),
         tf.layers.dense({ units: 3 }),
       ],
@@ -150,9 +163,16 @@ describe('unsupported configurations fail clearly', () => {
     const dy = tf.zeros([2, 4, 4, 5]);
     assert.throws(
       () =>
-        tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, {
-          strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', filterShape: [3, 3, 3, 5],
-        }),
+        tf.engine().runKernel(
+          'Conv2DBackpropFilter',
+          { x, dy },
+          {
+            strides: [1, 1],
+            pad: 'valid',
+            dataFormat: 'NHWC',
+            filterShape: [3, 3, 3, 5],
+          },
+        ),
       /expected dy of shape \[2,6,6,5\].*found \[2,4,4,5\]/,
     );
     tf.dispose([x, dy]);
@@ -162,7 +182,10 @@ describe('unsupported configurations fail clearly', () => {
   test('dilated conv gradients are refused by tfjs before reaching the kernels', () => {
     const x = tf.ones([1, 7, 7, 1]) as tf.Tensor4D;
     const w = tf.ones([3, 3, 1, 1]) as tf.Tensor4D;
-    assert.throws(() => tf.grads((a: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, w, 1, 'valid', 'NHWC', 2).sum())([x]), /dilation/);
+    assert.throws(
+      () => tf.grads((a: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, w, 1, 'valid', 'NHWC', 2).sum())([x]),
+      /dilation/,
+    );
     tf.dispose([x, w]);
   });
 });

@@ -21,7 +21,16 @@ import {
   wasmKernelMode,
   type GemmVariant,
 } from '../../lib/engine/kernels';
-import { compareWithCpu, GENERIC_CASES, MNIST_CASES, numDataIds, relErr, seeded, use, type Case } from '../helpers/conv';
+import {
+  compareWithCpu,
+  GENERIC_CASES,
+  MNIST_CASES,
+  numDataIds,
+  relErr,
+  seeded,
+  use,
+  type Case,
+} from '../helpers/conv';
 
 const available = nativeGemmStatus();
 const skip = available.ok ? false : `native GEMM unavailable: ${available.reason}`;
@@ -42,7 +51,17 @@ function forward(c: ForwardCase, seed: number): Float32Array {
     const bias = c.bias ? tf.tensor1d(seeded(c.w[3], seed + 2)) : undefined;
     const prelu = c.activation === 'prelu' ? tf.tensor1d(seeded(c.w[3], seed + 3)) : undefined;
     return tf.fused
-      .conv2d({ x, filter: w, strides: c.stride, pad: c.pad, dilations: c.dilation ?? 1, bias, activation: c.activation, preluActivationWeights: prelu, leakyreluAlpha: 0.3 })
+      .conv2d({
+        x,
+        filter: w,
+        strides: c.stride,
+        pad: c.pad,
+        dilations: c.dilation ?? 1,
+        bias,
+        activation: c.activation,
+        preluActivationWeights: prelu,
+        leakyreluAlpha: 0.3,
+      })
       .dataSync() as Float32Array;
   });
   assert.equal(tf.memory().numTensors, tensors, 'no engine tensor leaked');
@@ -80,14 +99,50 @@ describe('native convolutions match the cpu backend', { skip }, () => {
   }
 
   const forwardCases: [string, ForwardCase][] = [
-    ['MNIST conv2, bias + relu', { x: [3, 14, 14, 64], w: [6, 6, 64, 128], stride: 2, pad: 'valid', activation: 'relu', bias: true }],
-    ['MNIST conv3, bias + relu', { x: [3, 5, 5, 128], w: [5, 5, 128, 128], stride: 1, pad: 'valid', activation: 'relu', bias: true }],
-    ['3x2 s2 SAME, odd sizes, linear, no bias', { x: [2, 7, 9, 8], w: [3, 2, 8, 5], stride: 2, pad: 'same', activation: 'linear', bias: false }],
-    ['3x3 s(1,2) explicit pad, relu6', { x: [2, 8, 7, 9], w: [3, 3, 9, 4], stride: [1, 2], pad: [[0, 0], [1, 2], [0, 1], [0, 0]], activation: 'relu6', bias: true }],
-    ['1x1 s1 (pure GEMM), leakyrelu', { x: [2, 4, 5, 16], w: [1, 1, 16, 9], stride: 1, pad: 'valid', activation: 'leakyrelu', bias: true }],
-    ['stock path: few input channels (XNNPACK kept)', { x: [2, 28, 28, 1], w: [8, 8, 1, 64], stride: 2, pad: 'same', activation: 'relu', bias: true }],
-    ['stock path: dilation 2', { x: [2, 9, 9, 8], w: [3, 3, 8, 4], stride: 1, pad: 'valid', activation: 'relu', bias: true, dilation: 2 }],
-    ['stock path: prelu', { x: [2, 6, 6, 8], w: [3, 3, 8, 4], stride: 1, pad: 'same', activation: 'prelu', bias: true }],
+    [
+      'MNIST conv2, bias + relu',
+      { x: [3, 14, 14, 64], w: [6, 6, 64, 128], stride: 2, pad: 'valid', activation: 'relu', bias: true },
+    ],
+    [
+      'MNIST conv3, bias + relu',
+      { x: [3, 5, 5, 128], w: [5, 5, 128, 128], stride: 1, pad: 'valid', activation: 'relu', bias: true },
+    ],
+    [
+      '3x2 s2 SAME, odd sizes, linear, no bias',
+      { x: [2, 7, 9, 8], w: [3, 2, 8, 5], stride: 2, pad: 'same', activation: 'linear', bias: false },
+    ],
+    [
+      '3x3 s(1,2) explicit pad, relu6',
+      {
+        x: [2, 8, 7, 9],
+        w: [3, 3, 9, 4],
+        stride: [1, 2],
+        pad: [
+          [0, 0],
+          [1, 2],
+          [0, 1],
+          [0, 0],
+        ],
+        activation: 'relu6',
+        bias: true,
+      },
+    ],
+    [
+      '1x1 s1 (pure GEMM), leakyrelu',
+      { x: [2, 4, 5, 16], w: [1, 1, 16, 9], stride: 1, pad: 'valid', activation: 'leakyrelu', bias: true },
+    ],
+    [
+      'stock path: few input channels (XNNPACK kept)',
+      { x: [2, 28, 28, 1], w: [8, 8, 1, 64], stride: 2, pad: 'same', activation: 'relu', bias: true },
+    ],
+    [
+      'stock path: dilation 2',
+      { x: [2, 9, 9, 8], w: [3, 3, 8, 4], stride: 1, pad: 'valid', activation: 'relu', bias: true, dilation: 2 },
+    ],
+    [
+      'stock path: prelu',
+      { x: [2, 6, 6, 8], w: [3, 3, 8, 4], stride: 1, pad: 'same', activation: 'prelu', bias: true },
+    ],
     ['stock path: elu', { x: [2, 6, 6, 8], w: [3, 3, 8, 4], stride: 1, pad: 'same', activation: 'elu', bias: false }],
   ];
   for (const [name, c] of forwardCases) {
@@ -99,17 +154,34 @@ describe('native convolutions match the cpu backend', { skip }, () => {
     try {
       await compareWithCpu({ x: [4, 14, 14, 8], w: [6, 6, 8, 16], stride: 2, pad: 'valid' });
       await compareWithCpu({ x: [5, 7, 9, 3], w: [3, 2, 3, 5], stride: 2, pad: 'same' }, 7);
-      await compareForward({ x: [4, 9, 9, 8], w: [3, 3, 8, 6], stride: 2, pad: 'same', activation: 'relu', bias: true });
+      await compareForward({
+        x: [4, 9, 9, 8],
+        w: [3, 3, 8, 6],
+        stride: 2,
+        pad: 'same',
+        activation: 'relu',
+        bias: true,
+      });
     } finally {
       setNativeChunkFloats(previous);
     }
-    assert.throws(() => setNativeChunkFloats({ forward: 0, filter: 10 }), /expected a positive integer forward, found 0/);
+    assert.throws(
+      () => setNativeChunkFloats({ forward: 0, filter: 10 }),
+      /expected a positive integer forward, found 0/,
+    );
   });
 
   test('a conv net trains with native convolutions, the loss going down', async () => {
     const model = tf.sequential({
       layers: [
-        tf.layers.conv2d({ inputShape: [12, 12, 1], filters: 8, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }),
+        tf.layers.conv2d({
+          inputShape: [12, 12, 1],
+          filters: 8,
+          kernelSize: 3,
+          strides: 2,
+          padding: 'same',
+          activation: 'relu',
+        }),
         tf.layers.conv2d({ filters: 8, kernelSize: 3, padding: 'valid', activation: 'relu' }),
         tf.layers.flatten(),
         tf.layers.dense({ units: 3 }),
@@ -132,7 +204,8 @@ describe('gemmSync and im2col', { skip }, () => {
     for (let i = 0; i < m; i++) {
       for (let j = 0; j < n; j++) {
         let s = 0;
-        for (let p = 0; p < k; p++) s += (v === 'tn' ? a[p * m + i]! : a[i * k + p]!) * (v === 'nt' ? b[j * k + p]! : b[p * n + j]!);
+        for (let p = 0; p < k; p++)
+          s += (v === 'tn' ? a[p * m + i]! : a[i * k + p]!) * (v === 'nt' ? b[j * k + p]! : b[p * n + j]!);
         y[i * n + j] = s;
       }
     }
@@ -147,13 +220,17 @@ describe('gemmSync and im2col', { skip }, () => {
       const out = new Float32Array(m * n + 3).fill(42);
       gemmSync(v, a, b, out, m, k, n);
       const ref = naive(v, a, b, m, k, n);
-      for (let i = 0; i < m * n; i++) assert.ok(Math.abs(out[i]! - ref[i]!) < 1e-5, `${v}[${i}]: ${out[i]} vs ${ref[i]}`);
+      for (let i = 0; i < m * n; i++)
+        assert.ok(Math.abs(out[i]! - ref[i]!) < 1e-5, `${v}[${i}]: ${out[i]} vs ${ref[i]}`);
       assert.deepEqual([...out.subarray(m * n)], [42, 42, 42], 'values past m·n untouched');
     });
   }
 
   test('short operands are refused with the sizes; empty products are fine', () => {
-    assert.throws(() => gemmSync('nn', new Float32Array(5), new Float32Array(6), new Float32Array(4), 2, 3, 2), /expected A ≥ 6, B ≥ 6, out ≥ 4 values, found 5, 6, 4/);
+    assert.throws(
+      () => gemmSync('nn', new Float32Array(5), new Float32Array(6), new Float32Array(4), 2, 3, 2),
+      /expected A ≥ 6, B ≥ 6, out ≥ 4 values, found 5, 6, 4/,
+    );
     const out = new Float32Array(4).fill(1);
     gemmSync('nn', new Float32Array(0), new Float32Array(0), out, 2, 0, 2);
     assert.deepEqual([...out], [0, 0, 0, 0], 'k = 0 gives zeros');
@@ -161,11 +238,23 @@ describe('gemmSync and im2col', { skip }, () => {
 
   test('im2col: patches of a 2-image batch with padding, by hand', () => {
     // x [2, 2, 3, 1] = 1..12; 2x2 filter, stride 1, SAME (pad bottom/right by 1).
-    const info = tf.backend_util.computeConv2DInfo([2, 2, 3, 1], [2, 2, 1, 1], 1, 1, 'same', undefined, false, 'channelsLast');
+    const info = tf.backend_util.computeConv2DInfo(
+      [2, 2, 3, 1],
+      [2, 2, 1, 1],
+      1,
+      1,
+      'same',
+      undefined,
+      false,
+      'channelsLast',
+    );
     const x = Float32Array.from({ length: 12 }, (_, i) => i + 1);
     const out = new Float32Array(2 * 6 * 4);
     im2col(x, out, 0, 2, info);
-    assert.deepEqual([...out.subarray(0, 24)], [1, 2, 4, 5, 2, 3, 5, 6, 3, 0, 6, 0, 4, 5, 0, 0, 5, 6, 0, 0, 6, 0, 0, 0]);
+    assert.deepEqual(
+      [...out.subarray(0, 24)],
+      [1, 2, 4, 5, 2, 3, 5, 6, 3, 0, 6, 0, 4, 5, 0, 0, 5, 6, 0, 0, 6, 0, 0, 0],
+    );
     assert.deepEqual([...out.subarray(24, 28)], [7, 8, 10, 11]);
   });
 
@@ -209,14 +298,28 @@ describe('native matrix products and the max-pool gradient match the cpu backend
     [[1, 6, 4], [3, 6, 2], true, false], // A broadcast
   ];
   for (const [sa, sb, ta, tb] of cases) {
-    test(`matMul [${sa}]${ta ? 'ᵀ' : ''} · [${sb}]${tb ? 'ᵀ' : ''}`, () => same('matMul', () => tf.matMul(t(sa, 1), t(sb, 2), ta, tb)));
+    test(`matMul [${sa}]${ta ? 'ᵀ' : ''} · [${sb}]${tb ? 'ᵀ' : ''}`, () =>
+      same('matMul', () => tf.matMul(t(sa, 1), t(sb, 2), ta, tb)));
   }
 
   test('fused matMul: bias and relu, and the gradient of a dense layer', async () => {
-    await same('fused', () => tf.fused.matMul({ a: t([9, 16], 3), b: t([16, 6], 4), bias: t([6], 5), activation: 'relu' }));
-    await same('fused, Bᵀ, leakyrelu', () => tf.fused.matMul({ a: t([9, 16], 3), b: t([6, 16], 4), transposeB: true, bias: t([6], 5), activation: 'leakyrelu', leakyreluAlpha: 0.1 }));
+    await same('fused', () =>
+      tf.fused.matMul({ a: t([9, 16], 3), b: t([16, 6], 4), bias: t([6], 5), activation: 'relu' }),
+    );
+    await same('fused, Bᵀ, leakyrelu', () =>
+      tf.fused.matMul({
+        a: t([9, 16], 3),
+        b: t([6, 16], 4),
+        transposeB: true,
+        bias: t([6], 5),
+        activation: 'leakyrelu',
+        leakyreluAlpha: 0.1,
+      }),
+    );
     await same('dense gradient', () => {
-      const [da, db] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.relu(tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D)), t([9, 6], 7))))([t([9, 16], 3), t([16, 6], 4)]);
+      const [da, db] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(tf.mul(tf.relu(tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D)), t([9, 6], 7))),
+      )([t([9, 16], 3), t([16, 6], 4)]);
       return tf.concat([da!.flatten(), db!.flatten()]);
     });
   });
@@ -229,6 +332,10 @@ describe('native matrix products and the max-pool gradient match the cpu backend
     await same('ties', () => grad(tf.ones([1, 4, 4, 2]) as tf.Tensor4D, 2, 2, 'valid'));
     await use('wasm');
     const tied = tf.tidy(() => grad(tf.ones([1, 2, 2, 1]) as tf.Tensor4D, 2, 2, 'valid').dataSync());
-    assert.deepEqual([...tied].map((v) => Number(v.toFixed(5))), [Number((1 + Math.PI).toFixed(5)), 0, 0, 0], 'a tie goes to the first position');
+    assert.deepEqual(
+      [...tied].map((v) => Number(v.toFixed(5))),
+      [Number((1 + Math.PI).toFixed(5)), 0, 0, 0],
+      'a tie goes to the first position',
+    );
   });
 });

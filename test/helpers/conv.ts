@@ -49,7 +49,8 @@ export function convGrads(c: Case, seed: number): { dx: Float32Array; dw: Float3
     const w = tf.tensor4d(ws, c.w);
     const yShape = tf.conv2d(x, w, c.stride, c.pad).shape;
     const g = tf.tensor(seeded(tf.util.sizeFromShape(yShape), seed + 2), yShape);
-    const f = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad), g));
+    const f = (a: tf.Tensor, b: tf.Tensor) =>
+      tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad), g));
     const [dx, dw] = tf.grads(f)([x, w]);
     return { dx: dx!.dataSync() as Float32Array, dw: dw!.dataSync() as Float32Array };
   });
@@ -96,8 +97,34 @@ export const GENERIC_CASES: [string, Case][] = [
   ['6x6 s2 VALID with an unread last row/column', { x: [3, 15, 15, 2], w: [6, 6, 2, 3], stride: 2, pad: 'valid' }],
   ['4x4 s2 SAME, even input', { x: [3, 10, 10, 2], w: [4, 4, 2, 6], stride: 2, pad: 'same' }],
   ['3x3 s(1,2) SAME, mixed strides', { x: [3, 9, 8, 2], w: [3, 3, 2, 3], stride: [1, 2], pad: 'same' }],
-  ['3x3 s2 explicit pad', { x: [3, 8, 7, 3], w: [3, 3, 3, 4], stride: 2, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] }],
-  ['3x3 s1 explicit pad', { x: [3, 6, 6, 2], w: [3, 3, 2, 2], stride: 1, pad: [[0, 0], [2, 0], [1, 1], [0, 0]] }],
+  [
+    '3x3 s2 explicit pad',
+    {
+      x: [3, 8, 7, 3],
+      w: [3, 3, 3, 4],
+      stride: 2,
+      pad: [
+        [0, 0],
+        [1, 2],
+        [0, 1],
+        [0, 0],
+      ],
+    },
+  ],
+  [
+    '3x3 s1 explicit pad',
+    {
+      x: [3, 6, 6, 2],
+      w: [3, 3, 2, 2],
+      stride: 1,
+      pad: [
+        [0, 0],
+        [2, 0],
+        [1, 1],
+        [0, 0],
+      ],
+    },
+  ],
   ['2x2 s3 SAME, stride larger than filter', { x: [3, 9, 10, 2], w: [2, 2, 2, 3], stride: 3, pad: 'same' }],
   ['1x1 s2 VALID, skipped rows/columns', { x: [3, 6, 7, 3], w: [1, 1, 3, 4], stride: 2, pad: 'valid' }],
   ['1x1 s1 VALID (pure GEMM)', { x: [3, 4, 5, 7], w: [1, 1, 7, 9], stride: 1, pad: 'valid' }],

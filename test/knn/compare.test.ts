@@ -16,14 +16,27 @@ describe('agreement', () => {
 
   test('a prediction agrees fully with itself; empty inputs give 1 and 0', () => {
     const a = { predictions: [3, 1], credibility: [0.2, 0.8] };
-    assert.deepEqual(agreement(a, a), { n: 2, identical: 2, identicalFraction: 1, maxCredibilityChange: 0, meanCredibilityChange: 0 });
+    assert.deepEqual(agreement(a, a), {
+      n: 2,
+      identical: 2,
+      identicalFraction: 1,
+      maxCredibilityChange: 0,
+      meanCredibilityChange: 0,
+    });
     assert.deepEqual(agreement({ predictions: [], credibility: [] }, { predictions: [], credibility: [] }), {
-      n: 0, identical: 0, identicalFraction: 1, maxCredibilityChange: 0, meanCredibilityChange: 0,
-    }); // prettier-ignore
+      n: 0,
+      identical: 0,
+      identicalFraction: 1,
+      maxCredibilityChange: 0,
+      meanCredibilityChange: 0,
+    });
   });
 
   test('refuses predictions of different inputs', () => {
-    assert.throws(() => agreement({ predictions: [1], credibility: [1] }, { predictions: [1, 2], credibility: [1, 1] }), RangeError);
+    assert.throws(
+      () => agreement({ predictions: [1], credibility: [1] }, { predictions: [1, 2], credibility: [1, 1] }),
+      RangeError,
+    );
   });
 });
 
@@ -39,8 +52,17 @@ describe('recallAtK', () => {
   });
 
   test('true neighbours that are missing are not counted; none at all gives 1', () => {
-    assert.equal(recallAtK({ indices: new Int32Array([0, 9, 9]), rows: 1, k: 3 }, { indices: new Int32Array([0, 1, -1]), rows: 1, k: 3 }), 0.5);
-    assert.equal(recallAtK({ indices: new Int32Array([-1]), rows: 1, k: 1 }, { indices: new Int32Array([-1]), rows: 1, k: 1 }), 1);
+    assert.equal(
+      recallAtK(
+        { indices: new Int32Array([0, 9, 9]), rows: 1, k: 3 },
+        { indices: new Int32Array([0, 1, -1]), rows: 1, k: 3 },
+      ),
+      0.5,
+    );
+    assert.equal(
+      recallAtK({ indices: new Int32Array([-1]), rows: 1, k: 1 }, { indices: new Int32Array([-1]), rows: 1, k: 1 }),
+      1,
+    );
   });
 
   test('refuses results of other shapes', () => {

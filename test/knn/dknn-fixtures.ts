@@ -8,8 +8,17 @@ import type { LabeledImages } from '../../lib/data/types';
 export function tinyModel(seed: number): tf.LayersModel {
   const m = tf.sequential({ name: `tiny_lsh_${seed}` });
   m.add(tf.layers.flatten({ name: 'flat', inputShape: [4, 4, 1] }));
-  m.add(tf.layers.dense({ name: 'hidden', units: 8, activation: 'relu', kernelInitializer: tf.initializers.glorotNormal({ seed }) }));
-  m.add(tf.layers.dense({ name: 'logits', units: 3, kernelInitializer: tf.initializers.glorotNormal({ seed: seed + 1 }) }));
+  m.add(
+    tf.layers.dense({
+      name: 'hidden',
+      units: 8,
+      activation: 'relu',
+      kernelInitializer: tf.initializers.glorotNormal({ seed }),
+    }),
+  );
+  m.add(
+    tf.layers.dense({ name: 'logits', units: 3, kernelInitializer: tf.initializers.glorotNormal({ seed: seed + 1 }) }),
+  );
   return m;
 }
 
@@ -24,4 +33,3 @@ export function blobs(n: number, seed: number): LabeledImages {
   }
   return { images, labels, n, height: 4, width: 4, channels: 1, numClasses: 3 };
 }
-

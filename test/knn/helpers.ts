@@ -54,7 +54,14 @@ export function rowOf<T extends Int32Array | Float32Array>(a: T, r: number, k: n
 }
 
 /** Seeded points around `clusters` N(0, 1) centers, spread `spread` (pass the centers back to draw queries from the same clusters). */
-export function clustered(rows: number, dim: number, clusters: number, seed: number, spread = 0.3, centers?: Float32Array): { x: Float32Array; centers: Float32Array } {
+export function clustered(
+  rows: number,
+  dim: number,
+  clusters: number,
+  seed: number,
+  spread = 0.3,
+  centers?: Float32Array,
+): { x: Float32Array; centers: Float32Array } {
   return gaussianClusters(rows, dim, clusters, seed, { spread, centers });
 }
 
@@ -62,7 +69,13 @@ export function clustered(rows: number, dim: number, clusters: number, seed: num
  * `rows × dim` points each at a center drawn uniformly from `centers` (clusters × dim) plus uniform
  * noise of width `width`, all from the stream `u` (which the caller may keep drawing from).
  */
-export function tightClusters(rows: number, dim: number, centers: Float32Array, u: () => number, width = 0.05): Float32Array {
+export function tightClusters(
+  rows: number,
+  dim: number,
+  centers: Float32Array,
+  u: () => number,
+  width = 0.05,
+): Float32Array {
   const clusters = centers.length / dim;
   const data = new Float32Array(rows * dim);
   for (let i = 0; i < rows; i++) {

@@ -39,11 +39,15 @@ describe('normalizeRows', () => {
   });
 
   test('refuses non-finite values, naming row and column', () => {
-    assert.throws(() => normalizeRows(Float32Array.from([1, 2, NaN, 4]), 2, 2), { message: 'data row 1, column 0 is NaN: expected finite values' });
+    assert.throws(() => normalizeRows(Float32Array.from([1, 2, NaN, 4]), 2, 2), {
+      message: 'data row 1, column 0 is NaN: expected finite values',
+    });
   });
 
   test('checks the length against rows × dim', () => {
-    assert.throws(() => normalizeRows(new Float32Array(5), 2, 3), { message: 'data has 5 values, expected rows × dim = 2 × 3 = 6' });
+    assert.throws(() => normalizeRows(new Float32Array(5), 2, 3), {
+      message: 'data has 5 values, expected rows × dim = 2 × 3 = 6',
+    });
   });
 });
 
@@ -112,7 +116,9 @@ describe('Preprocessor', () => {
 
   test('transform checks query length against the fitted dim', () => {
     const pre = Preprocessor.fromCenter(new Float32Array(3));
-    assert.throws(() => pre.transform(new Float32Array(4), 2), { message: 'data has 4 values, expected rows × dim = 2 × 3 = 6' });
+    assert.throws(() => pre.transform(new Float32Array(4), 2), {
+      message: 'data has 4 values, expected rows × dim = 2 × 3 = 6',
+    });
   });
 
   test('fromCenter restores a saved center', () => {

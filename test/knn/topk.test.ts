@@ -36,7 +36,10 @@ describe('TopK', () => {
     const d = Array.from({ length: 500 }, () => Math.floor(u() * 50)); // many ties
     const h = new TopK(37);
     d.forEach((v, i) => h.push(v, i));
-    const want = d.map((_, i) => i).sort((a, b) => d[a] - d[b] || a - b).slice(0, 37);
+    const want = d
+      .map((_, i) => i)
+      .sort((a, b) => d[a] - d[b] || a - b)
+      .slice(0, 37);
     assert.deepEqual(drain(h).idx, want);
   });
 

@@ -1,6 +1,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { accuracy, expectedCalibrationError, histogram, reliabilityBins, rocAuc, rocCurve } from '../../lib/metrics/classification';
+import {
+  accuracy,
+  expectedCalibrationError,
+  histogram,
+  reliabilityBins,
+  rocAuc,
+  rocCurve,
+} from '../../lib/metrics/classification';
 
 function near(actual: number | null, expected: number, tol = 1e-12): void {
   assert.ok(actual !== null && Math.abs(actual - expected) <= tol, `${actual} ≠ ${expected}`);
@@ -51,7 +58,10 @@ describe('reliabilityBins', () => {
       assert.equal(d.bins[b].meanScore, null);
     }
     assert.equal(d.bins[7].count, 1);
-    assert.equal(d.bins.reduce((s, b) => s + b.count, 0), 7);
+    assert.equal(
+      d.bins.reduce((s, b) => s + b.count, 0),
+      7,
+    );
   });
 
   test('keeps the p-value 525/750 = 0.7 in bin 7, while its float32 rounding falls to bin 6', () => {
@@ -70,7 +80,10 @@ describe('reliabilityBins', () => {
 
   test('accepts another number of bins', () => {
     const r = reliabilityBins([0.2, 0.39, 0.4, 1], [1, 1, 0, 1], { bins: 5 });
-    assert.deepEqual(r.bins.map((b) => b.count), [0, 2, 1, 0, 1]);
+    assert.deepEqual(
+      r.bins.map((b) => b.count),
+      [0, 2, 1, 0, 1],
+    );
     assert.equal(r.bins[2].lo, 0.4);
   });
 
@@ -107,7 +120,10 @@ describe('rocAuc', () => {
   });
 
   test('rejects input without both classes, NaN scores and mismatched lengths', () => {
-    assert.throws(() => rocAuc([0.1, 0.2], [1, 1]), /at least 1 positive and 1 negative, found 2 positive and 0 negative/);
+    assert.throws(
+      () => rocAuc([0.1, 0.2], [1, 1]),
+      /at least 1 positive and 1 negative, found 2 positive and 0 negative/,
+    );
     assert.throws(() => rocAuc([NaN, 0.2], [1, 0]), /scores\[0\]: expected a number, found NaN/);
     assert.throws(() => rocAuc([0.1], [1, 0]), /positives: expected 1 values/);
   });

@@ -52,7 +52,10 @@ test('damage to the weights or to model.json, and a missing weights file, are re
   const flipped = Buffer.from(weights);
   flipped[1000] ^= 0x04;
   writeFileSync(join(dir, 'weights.bin'), flipped);
-  await assert.rejects(loadModel(dir), (e: Error) => e instanceof ModelFormatError && e.message.startsWith(path) && /checksum mismatch/.test(e.message));
+  await assert.rejects(
+    loadModel(dir),
+    (e: Error) => e instanceof ModelFormatError && e.message.startsWith(path) && /checksum mismatch/.test(e.message),
+  );
   writeFileSync(join(dir, 'weights.bin'), weights);
   writeFileSync(path, json.replace('"note":"x"', '"note":"y"'));
   await assert.rejects(loadModel(dir), /checksum mismatch/, 'the metadata is covered too');
@@ -65,7 +68,10 @@ test('damage to the weights or to model.json, and a missing weights file, are re
   await assert.rejects(loadModel(dir), /its weights file .*weights.bin is missing/);
   await assert.rejects(loadModel(join(tmp, 'nothing')), /expected a tfjs model.json, found no file/);
   writeFileSync(join(tmp, 'junk.json'), '{"a":1}');
-  await assert.rejects(loadModel(join(tmp, 'junk.json')), /expected a tfjs LayersModel \(modelTopology and weightsManifest\), found keys a/);
+  await assert.rejects(
+    loadModel(join(tmp, 'junk.json')),
+    /expected a tfjs LayersModel \(modelTopology and weightsManifest\), found keys a/,
+  );
   model.dispose();
 });
 
@@ -97,7 +103,11 @@ test('the committed MNIST model loads with plain tf.loadLayersModel and gives it
 test('legacy .dknnw files still load; malformed headers are format errors, not crashes', async () => {
   const model = createMnistCnn({ seed: 5 });
   const path = join(tmp, 'old.dknnw');
-  writeWeightsFile(path, modelTensors(model), { kind: 'model', architecture: { name: 'mnist-cnn', args: { seed: 5 } }, record: { testAccuracy: 0.25 } });
+  writeWeightsFile(path, modelTensors(model), {
+    kind: 'model',
+    architecture: { name: 'mnist-cnn', args: { seed: 5 } },
+    record: { testAccuracy: 0.25 },
+  });
   const loaded = await loadModel(path);
   assert.equal(modelHash(loaded.model), modelHash(model));
   assert.equal(loaded.format, 'dknnw');
@@ -115,20 +125,33 @@ test('legacy .dknnw files still load; malformed headers are format errors, not c
     writeFileSync(path, Buffer.concat([prefix, json, Buffer.alloc(pad, 0x20), bytes.subarray(12 + headerLength)]));
   };
   withHeader(header.replace('"offset":4096', '"offset":4095'));
-  await assert.rejects(loadModel(path), /malformed header: tensor Conv2D2\/kernel starts at 4095, expected 4096 \(tensors are stored back to back\)/);
+  await assert.rejects(
+    loadModel(path),
+    /malformed header: tensor Conv2D2\/kernel starts at 4095, expected 4096 \(tensors are stored back to back\)/,
+  );
   withHeader(header.replace(/"tensors":\[.*\],"payloadSha256"/, '"tensors":null,"payloadSha256"'));
-  await assert.rejects(loadModel(path), (e: Error) => e instanceof ModelFormatError && /tensors is null, expected an array/.test(e.message));
+  await assert.rejects(
+    loadModel(path),
+    (e: Error) => e instanceof ModelFormatError && /tensors is null, expected an array/.test(e.message),
+  );
   withHeader(header.replace('"name":"mnist-cnn"', '"name":"constructor"'));
   await assert.rejects(loadModel(path), /unknown architecture "constructor"; the zoo has mnist-cnn/);
   model.dispose();
 });
 
 test('a model built outside the zoo, with its own layer names, takes the same path: saved, loaded, DkNN on its recorded layers', async () => {
-  const mlp = tf.sequential({ layers: [
-    tf.layers.flatten({ inputShape: [4, 4, 1], name: 'pixels' }),
-    tf.layers.dense({ units: 8, activation: 'relu', name: 'features', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
-    tf.layers.dense({ units: 3, name: 'scores', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
-  ] }); // prettier-ignore
+  const mlp = tf.sequential({
+    layers: [
+      tf.layers.flatten({ inputShape: [4, 4, 1], name: 'pixels' }),
+      tf.layers.dense({
+        units: 8,
+        activation: 'relu',
+        name: 'features',
+        kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+      }),
+      tf.layers.dense({ units: 3, name: 'scores', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
+    ],
+  });
   await saveModel(join(tmp, 'mlp'), mlp, { layers: ['pixels', 'features', 'scores'] });
   const { model, dknnLayers, architecture } = await loadModel(join(tmp, 'mlp'));
   assert.deepEqual(dknnLayers, ['pixels', 'features', 'scores']);
@@ -136,7 +159,10 @@ test('a model built outside the zoo, with its own layer names, takes the same pa
   const rng = createRng(3);
   const data = (n: number) => {
     const labels = Uint8Array.from({ length: n }, (_, i) => i % 3);
-    const images = Float32Array.from({ length: n * 16 }, (_, j) => ((j % 16) % 3 === labels[Math.floor(j / 16)] ? 1 : 0) + 0.1 * rng.normal());
+    const images = Float32Array.from(
+      { length: n * 16 },
+      (_, j) => ((j % 16) % 3 === labels[Math.floor(j / 16)] ? 1 : 0) + 0.1 * rng.normal(),
+    );
     return { images, labels, n, height: 4, width: 4, channels: 1, numClasses: 3 };
   };
   const dknn = new DkNN(model, { k: 5, cacheDir: false });

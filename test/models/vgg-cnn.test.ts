@@ -27,9 +27,33 @@ test('gtsrb-vgg: the DkNN layers and their shapes, standardisation first, logits
 });
 
 test('createVggCnn: the same seed gives the same weights, another seed others; kernels have the He scale, biases 0', () => {
-  const a = createVggCnn({ seed: 5, height: 16, width: 16, channels: 1, numClasses: 4, filters: [8, 8, 16], hidden: 32 });
-  const b = createVggCnn({ seed: 5, height: 16, width: 16, channels: 1, numClasses: 4, filters: [8, 8, 16], hidden: 32 });
-  const c = createVggCnn({ seed: 6, height: 16, width: 16, channels: 1, numClasses: 4, filters: [8, 8, 16], hidden: 32 });
+  const a = createVggCnn({
+    seed: 5,
+    height: 16,
+    width: 16,
+    channels: 1,
+    numClasses: 4,
+    filters: [8, 8, 16],
+    hidden: 32,
+  });
+  const b = createVggCnn({
+    seed: 5,
+    height: 16,
+    width: 16,
+    channels: 1,
+    numClasses: 4,
+    filters: [8, 8, 16],
+    hidden: 32,
+  });
+  const c = createVggCnn({
+    seed: 6,
+    height: 16,
+    width: 16,
+    channels: 1,
+    numClasses: 4,
+    filters: [8, 8, 16],
+    hidden: 32,
+  });
   try {
     const values = (m: tf.LayersModel) => m.getWeights().map((w) => Array.from(w.dataSync()));
     assert.deepEqual(values(a), values(b));
@@ -38,7 +62,10 @@ test('createVggCnn: the same seed gives the same weights, another seed others; k
     const v = Array.from(kernel.dataSync() as Float32Array);
     const sd = Math.sqrt(v.reduce((s, x) => s + x * x, 0) / v.length);
     assert.ok(Math.abs(sd - Math.sqrt(2 / 72)) < 0.03, `He scale: sd ${sd} vs ${Math.sqrt(2 / 72)}`);
-    assert.ok(Array.from(a.getLayer('Dense').getWeights()[1]!.dataSync() as Float32Array).every((x) => x === 0), 'biases start at 0');
+    assert.ok(
+      Array.from(a.getLayer('Dense').getWeights()[1]!.dataSync() as Float32Array).every((x) => x === 0),
+      'biases start at 0',
+    );
   } finally {
     [a, b, c].forEach((m) => m.dispose());
   }
@@ -46,14 +73,25 @@ test('createVggCnn: the same seed gives the same weights, another seed others; k
 
 test('createVggCnn trains: one Adam step lowers the loss on a fixed batch (max-pool and dense gradients)', async () => {
   await initBackend();
-  const model = createVggCnn({ seed: 1, height: 8, width: 8, channels: 3, numClasses: 3, filters: [8, 8, 8], hidden: 16 });
+  const model = createVggCnn({
+    seed: 1,
+    height: 8,
+    width: 8,
+    channels: 3,
+    numClasses: 3,
+    filters: [8, 8, 8],
+    hidden: 16,
+  });
   const x = tf.randomUniform([12, 8, 8, 3], 0, 1, 'float32', 7);
   const y = tf.oneHot(tf.tensor1d([0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2], 'int32'), 3);
   const optimizer = tf.train.adam(0.01);
   const loss = () => tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor) as tf.Scalar;
   try {
     const before = tf.tidy(() => loss().dataSync()[0]!);
-    for (let i = 0; i < 5; i++) tf.tidy(() => { optimizer.minimize(loss); });
+    for (let i = 0; i < 5; i++)
+      tf.tidy(() => {
+        optimizer.minimize(loss);
+      });
     const after = tf.tidy(() => loss().dataSync()[0]!);
     assert.ok(Number.isFinite(after) && after < before, `loss ${before} → ${after}`);
   } finally {

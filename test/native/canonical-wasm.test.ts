@@ -1,7 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { allocateActivations, ROW_STORE_MIN_BYTES } from '../../lib/activations/extract';
-import { allocateRowStore, canonicalDots, isRowStore, MAX_CANONICAL_DIM, rowStoreUnavailable } from '../../lib/native/canonical-wasm';
+import {
+  allocateRowStore,
+  canonicalDots,
+  isRowStore,
+  MAX_CANONICAL_DIM,
+  rowStoreUnavailable,
+} from '../../lib/native/canonical-wasm';
 import { ExactIndex } from '../../lib/knn/exact/exact';
 import { dot } from '../../lib/knn/kernel';
 import type { KnnResult } from '../../lib/knn/types';
@@ -20,7 +26,16 @@ function awkward(length: number, seed: number): Float32Array {
   });
 }
 
-function dotsOf(values: Float32Array, base: number, stride: number, dim: number, query: Float32Array, qOff: number, ids: Int32Array | number[], count: number): number[] | null {
+function dotsOf(
+  values: Float32Array,
+  base: number,
+  stride: number,
+  dim: number,
+  query: Float32Array,
+  qOff: number,
+  ids: Int32Array | number[],
+  count: number,
+): number[] | null {
   const got: number[] = new Array<number>(count).fill(NaN);
   let next = 0;
   const ok = canonicalDots(values, base, stride, dim, query, qOff, ids, count, (t, d) => {
@@ -51,7 +66,10 @@ test('row-store dot products equal the JavaScript canonical ones bit for bit', {
           assert.ok(got, 'a view of a row store is a row store');
           for (let c = 0; c < count; c++) {
             const want = dot(queries, qOff, view, base - 2 + ids[c] * stride, dim);
-            assert.ok(Object.is(got[c], want), `dim ${dim}, stride ${stride}, count ${count}, candidate ${c}: ${got[c]} ≠ ${want}`);
+            assert.ok(
+              Object.is(got[c], want),
+              `dim ${dim}, stride ${stride}, count ${count}, candidate ${c}: ${got[c]} ≠ ${want}`,
+            );
           }
         }
       }
@@ -79,47 +97,59 @@ test('allocateRowStore: zero-filled, exactly the length asked, a checked length'
   assert.throws(() => allocateRowStore(1.5), /found 1.5/);
 });
 
-test('allocateActivations: a row store from ROW_STORE_MIN_BYTES on, a plain array below', { skip: why ?? false }, () => {
-  const small = allocateActivations(ROW_STORE_MIN_BYTES / 4 - 1);
-  const large = allocateActivations(ROW_STORE_MIN_BYTES / 4);
-  assert.equal(isRowStore(small), false);
-  assert.equal(isRowStore(large), true);
-  assert.equal(large.length, ROW_STORE_MIN_BYTES / 4);
-});
+test(
+  'allocateActivations: a row store from ROW_STORE_MIN_BYTES on, a plain array below',
+  { skip: why ?? false },
+  () => {
+    const small = allocateActivations(ROW_STORE_MIN_BYTES / 4 - 1);
+    const large = allocateActivations(ROW_STORE_MIN_BYTES / 4);
+    assert.equal(isRowStore(small), false);
+    assert.equal(isRowStore(large), true);
+    assert.equal(large.length, ROW_STORE_MIN_BYTES / 4);
+  },
+);
 
 function assertSame(a: KnnResult, b: KnnResult, what: string): void {
   for (let i = 0; i < a.indices.length; i++) {
     assert.equal(a.indices[i], b.indices[i], `${what}: query ${Math.floor(i / a.k)}, neighbour ${i % a.k}: index`);
-    assert.ok(Object.is(a.distances[i], b.distances[i]), `${what}: query ${Math.floor(i / a.k)}, neighbour ${i % a.k}: distance`);
+    assert.ok(
+      Object.is(a.distances[i], b.distances[i]),
+      `${what}: query ${Math.floor(i / a.k)}, neighbour ${i % a.k}: distance`,
+    );
   }
 }
 
-test('ExactIndex on a row store: the neighbours and distances of the same rows in a plain array', { skip: why ?? false }, async () => {
-  // Clustered rows with duplicates straddling the k-th neighbour, on every search path.
-  const n = 1500;
-  const dim = 37;
-  const u = uniform(5);
-  const plain = tightClusters(n, dim, randomMatrix(20, dim, 6), u);
-  for (let i = 1; i < 40; i++) plain.copyWithin(i * 31 * dim, 0, dim); // 39 copies of row 0
-  const store = allocateRowStore(n * dim);
-  store.set(plain);
-  const queries = plain.slice(0, 23 * dim).map((v) => v + 0.01 * (u() - 0.5));
-  const configs = [
-    { backend: 'js' as const },
-    { backend: 'native' as const, projection: false as const, batchRows: 8, chunkRows: 256 },
-    { backend: 'native' as const, projection: 8, projectionChoice: 'always' as const, batchRows: 8 },
-  ];
-  for (const options of configs) {
-    const a = new ExactIndex(options);
-    const b = new ExactIndex(options);
-    try {
-      await a.build(plain, n, dim);
-    } catch (e) {
-      if (options.backend === 'native') continue; // onnxruntime-node unavailable: exact.test.ts says so
-      throw e;
+test(
+  'ExactIndex on a row store: the neighbours and distances of the same rows in a plain array',
+  { skip: why ?? false },
+  async () => {
+    // Clustered rows with duplicates straddling the k-th neighbour, on every search path.
+    const n = 1500;
+    const dim = 37;
+    const u = uniform(5);
+    const plain = tightClusters(n, dim, randomMatrix(20, dim, 6), u);
+    for (let i = 1; i < 40; i++) plain.copyWithin(i * 31 * dim, 0, dim); // 39 copies of row 0
+    const store = allocateRowStore(n * dim);
+    store.set(plain);
+    const queries = plain.slice(0, 23 * dim).map((v) => v + 0.01 * (u() - 0.5));
+    const configs = [
+      { backend: 'js' as const },
+      { backend: 'native' as const, projection: false as const, batchRows: 8, chunkRows: 256 },
+      { backend: 'native' as const, projection: 8, projectionChoice: 'always' as const, batchRows: 8 },
+    ];
+    for (const options of configs) {
+      const a = new ExactIndex(options);
+      const b = new ExactIndex(options);
+      try {
+        await a.build(plain, n, dim);
+      } catch (e) {
+        if (options.backend === 'native') continue; // onnxruntime-node unavailable: exact.test.ts says so
+        throw e;
+      }
+      await b.build(store, n, dim);
+      if (options.projection) assert.ok(b.projectionRank > 0, 'the projection path ran');
+      for (const k of [1, 40, 75])
+        assertSame(await a.query(queries, 23, k), await b.query(queries, 23, k), `${JSON.stringify(options)}, k ${k}`);
     }
-    await b.build(store, n, dim);
-    if (options.projection) assert.ok(b.projectionRank > 0, 'the projection path ran');
-    for (const k of [1, 40, 75]) assertSame(await a.query(queries, 23, k), await b.query(queries, 23, k), `${JSON.stringify(options)}, k ${k}`);
-  }
-});
+  },
+);

@@ -44,17 +44,35 @@ test('add on the wasm heap: dst += src for every length (vector part and scalar 
 });
 
 /** col2im as a plain loop, element by element in patch-row order: the reference both paths must equal. */
-function col2imByHand(cols: Float32Array, dx: Float32Array, b0: number, b1: number, info: tf.backend_util.Conv2DInfo): void {
-  const { inHeight: H, inWidth: W, inChannels: CI, outHeight: OH, outWidth: OW, filterHeight: KH, filterWidth: KW } = info;
-  for (let b = b0; b < b1; b++) for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) {
-    const row = (((b - b0) * OH + oh) * OW + ow) * KH * KW * CI;
-    for (let kh = 0; kh < KH; kh++) for (let kw = 0; kw < KW; kw++) {
-      const ih = oh * info.strideHeight + kh - info.padInfo.top;
-      const iw = ow * info.strideWidth + kw - info.padInfo.left;
-      if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
-      for (let ci = 0; ci < CI; ci++) dx[((b * H + ih) * W + iw) * CI + ci] += cols[row + (kh * KW + kw) * CI + ci];
-    }
-  }
+function col2imByHand(
+  cols: Float32Array,
+  dx: Float32Array,
+  b0: number,
+  b1: number,
+  info: tf.backend_util.Conv2DInfo,
+): void {
+  const {
+    inHeight: H,
+    inWidth: W,
+    inChannels: CI,
+    outHeight: OH,
+    outWidth: OW,
+    filterHeight: KH,
+    filterWidth: KW,
+  } = info;
+  for (let b = b0; b < b1; b++)
+    for (let oh = 0; oh < OH; oh++)
+      for (let ow = 0; ow < OW; ow++) {
+        const row = (((b - b0) * OH + oh) * OW + ow) * KH * KW * CI;
+        for (let kh = 0; kh < KH; kh++)
+          for (let kw = 0; kw < KW; kw++) {
+            const ih = oh * info.strideHeight + kh - info.padInfo.top;
+            const iw = ow * info.strideWidth + kw - info.padInfo.left;
+            if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+            for (let ci = 0; ci < CI; ci++)
+              dx[((b * H + ih) * W + iw) * CI + ci] += cols[row + (kh * KW + kw) * CI + ci];
+          }
+      }
 }
 
 test('col2im in JavaScript and in wasm SIMD on the heap are bit-identical to a plain loop (padding, strides, 1 to 64 channels, a chunk not at image 0)', (t) => {
@@ -62,7 +80,16 @@ test('col2im in JavaScript and in wasm SIMD on the heap are bit-identical to a p
   const simd = heapSimd(backend)!;
   const sameCount = (a: Float32Array, b: Float32Array) => a.reduce((c, v, i) => c + (Object.is(v, b[i]) ? 1 : 0), 0);
   for (const [name, c] of [...MNIST_CASES, ...GENERIC_CASES]) {
-    const info = tf.backend_util.computeConv2DInfo(c.x as [number, number, number, number], c.w as [number, number, number, number], c.stride as [number, number], 1, c.pad as 'same', undefined, false, 'channelsLast');
+    const info = tf.backend_util.computeConv2DInfo(
+      c.x as [number, number, number, number],
+      c.w as [number, number, number, number],
+      c.stride as [number, number],
+      1,
+      c.pad as 'same',
+      undefined,
+      false,
+      'channelsLast',
+    );
     const K = info.filterHeight * info.filterWidth * info.inChannels;
     const [b0, b1] = [1, info.batchSize]; // images 1 … B−1, as a second chunk would be
     const rows = (b1 - b0) * info.outHeight * info.outWidth;
@@ -110,7 +137,8 @@ test('bias and ReLU on the heap give the JavaScript values bit for bit (−0, Na
       heapF32(backend, bInfo).set(bias);
       biasActivation(heapF32(backend, yInfo), n, heapF32(backend, bInfo), activation, 0, simd);
       const got = heapF32(backend, yInfo);
-      for (let i = 0; i < rows * n; i++) assert.ok(Object.is(got[i], want[i]), `${activation}, value ${i}: ${got[i]} vs ${want[i]}`);
+      for (let i = 0; i < rows * n; i++)
+        assert.ok(Object.is(got[i], want[i]), `${activation}, value ${i}: ${got[i]} vs ${want[i]}`);
     } finally {
       free(backend, yInfo);
       free(backend, bInfo);

@@ -36,7 +36,16 @@ function assertSameBits(a: ArrayLike<number>, b: ArrayLike<number>, what: string
 
 test('preprocessing a row store gives the JavaScript values bit for bit', { skip: why ?? false }, () => {
   // dims around the 4-value SIMD step and its tail; rows beyond one chunk of norms (1,024).
-  for (const [rows, dim] of [[3, 1], [5, 3], [6, 4], [7, 5], [9, 8], [1030, 7], [40, 100], [4, 513]]) {
+  for (const [rows, dim] of [
+    [3, 1],
+    [5, 3],
+    [6, 4],
+    [7, 5],
+    [9, 8],
+    [1030, 7],
+    [40, 100],
+    [4, 513],
+  ]) {
     const plain = awkward(rows, dim, rows * 1000 + dim);
     const store = inStore(plain);
     assertSameBits(rowSquaredNorms(store, rows, dim), rowSquaredNorms(plain, rows, dim), `norms ${rows}×${dim}`);
@@ -65,19 +74,26 @@ test('the SIMD preprocessing runs only on row stores', { skip: why ?? false }, (
   assert.ok(fitCenterSimd(store, 4, 6) instanceof Float32Array);
 });
 
-test('a non-finite value in a row store is named as in JavaScript, and no row has changed', { skip: why ?? false }, () => {
-  const plain = awkward(5, 9, 3);
-  plain[3 * 9 + 4] = Number.NaN;
-  const store = inStore(plain);
-  const before = store.slice();
-  let jsMessage = '';
-  try {
-    normalizeRows(plain.slice(), 5, 9);
-  } catch (e) {
-    jsMessage = (e as Error).message;
-  }
-  assert.match(jsMessage, /row 3/);
-  assert.throws(() => normalizeRows(store, 5, 9), (e: Error) => e.message === jsMessage);
-  assertSameBits(store, before, 'rows after the error');
-  assert.throws(() => fitCenter(new Float32Array(0), 0, 9), /rows/);
-});
+test(
+  'a non-finite value in a row store is named as in JavaScript, and no row has changed',
+  { skip: why ?? false },
+  () => {
+    const plain = awkward(5, 9, 3);
+    plain[3 * 9 + 4] = Number.NaN;
+    const store = inStore(plain);
+    const before = store.slice();
+    let jsMessage = '';
+    try {
+      normalizeRows(plain.slice(), 5, 9);
+    } catch (e) {
+      jsMessage = (e as Error).message;
+    }
+    assert.match(jsMessage, /row 3/);
+    assert.throws(
+      () => normalizeRows(store, 5, 9),
+      (e: Error) => e.message === jsMessage,
+    );
+    assertSameBits(store, before, 'rows after the error');
+    assert.throws(() => fitCenter(new Float32Array(0), 0, 9), /rows/);
+  },
+);

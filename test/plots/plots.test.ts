@@ -39,7 +39,10 @@ test('figureHtml inlines the plotly bundle once, hides AMD define around it, and
   const b = figureHtml({ data: [], layout: {} });
   assert.ok(a.length > 1_000_000 && a.includes('window.define = undefined'), 'first figure carries the bundle');
   assert.ok(b.length < 2000, 'second figure does not');
-  assert.ok(!a.split('<script>').at(-1)!.slice(0, -'</script>'.length).includes('</script'), 'data cannot close the script tag');
+  assert.ok(
+    !a.split('<script>').at(-1)!.slice(0, -'</script>'.length).includes('</script'),
+    'data cannot close the script tag',
+  );
   assert.notEqual(/id="([^"]+)"/.exec(a)![1], /id="([^"]+)"/.exec(b)![1], 'figures get distinct ids');
 });
 
@@ -47,7 +50,16 @@ test('tableHtml renders rows and danfo-like frames, escaping HTML and rounding n
   const html = tableHtml([{ name: '<x>', v: 0.123456, n: 3 }], { caption: 'T' });
   assert.ok(html.includes('<th>name</th><th>v</th><th>n</th>'));
   assert.ok(html.includes('<td>&lt;x&gt;</td><td>0.1235</td><td>3</td>'));
-  const df = tableHtml({ columns: ['a', 'b'], values: [[1, 2.5], [3, 4]] }, { digits: 1 });
+  const df = tableHtml(
+    {
+      columns: ['a', 'b'],
+      values: [
+        [1, 2.5],
+        [3, 4],
+      ],
+    },
+    { digits: 1 },
+  );
   assert.ok(df.includes('<td>1</td><td>2.5</td></tr><tr><td>3</td><td>4</td>'));
 });
 
@@ -69,11 +81,20 @@ test('reliabilityFigure draws accuracy bars and a count line on a second axis pe
 });
 
 test('histogramFigure and trainingCurvesFigure carry their data', () => {
-  const h = histogramFigure([{ name: 'clean', values: [0.1, 0.9] }, { name: 'adv', values: [0.05] }], { bins: 10 });
+  const h = histogramFigure(
+    [
+      { name: 'clean', values: [0.1, 0.9] },
+      { name: 'adv', values: [0.05] },
+    ],
+    { bins: 10 },
+  );
   assert.equal(h.data.length, 2);
   assert.equal((h.data[0] as { name: string }).name, 'clean (n = 2)');
   const t = trainingCurvesFigure(
-    [{ epoch: 1, step: 1, loss: 2, accuracy: 0.1 }, { epoch: 1, step: 2, loss: 1, accuracy: 0.5 }],
+    [
+      { epoch: 1, step: 1, loss: 2, accuracy: 0.1 },
+      { epoch: 1, step: 2, loss: 1, accuracy: 0.5 },
+    ],
     [{ epoch: 1, loss: 1.5, accuracy: 0.3, evalAccuracy: 0.6, seconds: 1, imagesPerSecond: 10 }],
   );
   assert.equal(t.data.length, 3);

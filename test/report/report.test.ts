@@ -21,54 +21,98 @@ test('envName maps camelCase parameters to DKNN_ environment variables', () => {
 test('parameters: quick values apply in quick mode, environment variables win, types are parsed', () => {
   const defaults = { epochs: 6, retrain: false, formula: 'reference' };
   assert.deepEqual(parameters(defaults, { env: {} }), { ...defaults, quick: false });
-  assert.deepEqual(parameters(defaults, { quick: { epochs: 1 }, env: { DKNN_QUICK: '1' } }), { epochs: 1, retrain: false, formula: 'reference', quick: true });
+  assert.deepEqual(parameters(defaults, { quick: { epochs: 1 }, env: { DKNN_QUICK: '1' } }), {
+    epochs: 1,
+    retrain: false,
+    formula: 'reference',
+    quick: true,
+  });
   assert.deepEqual(
-    parameters(defaults, { quick: { epochs: 1 }, env: { DKNN_QUICK: '1', DKNN_EPOCHS: '3', DKNN_RETRAIN: 'true', DKNN_FORMULA: 'conformal' } }),
+    parameters(defaults, {
+      quick: { epochs: 1 },
+      env: { DKNN_QUICK: '1', DKNN_EPOCHS: '3', DKNN_RETRAIN: 'true', DKNN_FORMULA: 'conformal' },
+    }),
     { epochs: 3, retrain: true, formula: 'conformal', quick: true },
   );
-  assert.throws(() => parameters(defaults, { env: { DKNN_EPOCHS: 'six' } }), /parameter epochs: DKNN_EPOCHS must be a number, found "six"/);
-  assert.throws(() => parameters(defaults, { env: { DKNN_RETRAIN: 'yes' } }), /DKNN_RETRAIN must be 1\/0\/true\/false, found "yes"/);
+  assert.throws(
+    () => parameters(defaults, { env: { DKNN_EPOCHS: 'six' } }),
+    /parameter epochs: DKNN_EPOCHS must be a number, found "six"/,
+  );
+  assert.throws(
+    () => parameters(defaults, { env: { DKNN_RETRAIN: 'yes' } }),
+    /DKNN_RETRAIN must be 1\/0\/true\/false, found "yes"/,
+  );
 });
-
 
 test('parameters: a list default is set from a comma-separated variable; an empty item or a blank number is refused', () => {
   const defaults = { layers: ['ReLU1', 'logits'] as readonly string[], k: 75 };
   const p = parameters(defaults, { env: { DKNN_LAYERS: 'ReLU3, logits' } });
   assert.deepEqual(p.layers, ['ReLU3', 'logits']);
   assert.deepEqual(parameters(defaults, { env: {} }).layers, ['ReLU1', 'logits']);
-  assert.throws(() => parameters(defaults, { env: { DKNN_LAYERS: 'ReLU3,,logits' } }), /DKNN_LAYERS must be a comma-separated list of names, found "ReLU3,,logits"/);
+  assert.throws(
+    () => parameters(defaults, { env: { DKNN_LAYERS: 'ReLU3,,logits' } }),
+    /DKNN_LAYERS must be a comma-separated list of names, found "ReLU3,,logits"/,
+  );
   assert.throws(() => parameters(defaults, { env: { DKNN_K: '  ' } }), /DKNN_K must be a number, found "  "/);
   const angles = parameters({ angles: [0, 45] as readonly number[] }, { env: { DKNN_ANGLES: '15, 30' } });
   assert.deepEqual(angles.angles, [15, 30]);
-  assert.throws(() => parameters({ angles: [0] as readonly number[] }, { env: { DKNN_ANGLES: '15,x' } }), /DKNN_ANGLES must be a comma-separated list of numbers, found "15,x"/);
+  assert.throws(
+    () => parameters({ angles: [0] as readonly number[] }, { env: { DKNN_ANGLES: '15,x' } }),
+    /DKNN_ANGLES must be a comma-separated list of numbers, found "15,x"/,
+  );
 });
 
 test('show sends figures, HTML, markdown and PNGs to the display sink outside a kernel', () => {
   const got: DisplayItem[] = [];
   const prev = setDisplaySink((i) => got.push(i));
   try {
-    show('**bold**', html('<b>x</b>'), markdown('# t'), { kind: 'png', bytes: Uint8Array.from([1, 2]) }, { data: [{ type: 'bar', y: [1] }], layout: { height: 300 } });
+    show(
+      '**bold**',
+      html('<b>x</b>'),
+      markdown('# t'),
+      { kind: 'png', bytes: Uint8Array.from([1, 2]) },
+      { data: [{ type: 'bar', y: [1] }], layout: { height: 300 } },
+    );
   } finally {
     setDisplaySink(prev);
   }
-  assert.deepEqual(got.map((g) => g.mime), ['text/markdown', 'text/html', 'text/markdown', 'image/png', 'text/html']);
+  assert.deepEqual(
+    got.map((g) => g.mime),
+    ['text/markdown', 'text/html', 'text/markdown', 'image/png', 'text/html'],
+  );
   assert.equal(got[1].content, '<b>x</b>');
   assert.match(got[4].content as string, /Plotly\.newPlot/);
-  assert.throws(() => displayItem({ kind: 'nope' } as never), /show: expected a figure, html\(\), markdown\(\), a PNG or a string/);
+  assert.throws(
+    () => displayItem({ kind: 'nope' } as never),
+    /show: expected a figure, html\(\), markdown\(\), a PNG or a string/,
+  );
 });
 
 test('writeResults writes the results JSON and one CSV per table; readResults reads them back', () => {
   const dir = mkdtempSync(join(tmpdir(), 'dknn-results-'));
   try {
     const p = provenance({ backend: 'wasm', seed: 1, parameters: {}, dataChecksums: {}, stages: [] });
-    const out = writeResults('02-x', { quick: true, parameters: { k: 3 }, results: { acc: 0.5, none: NaN }, provenance: p, perInput: { clean: { index: Int32Array.from([7, 8]), name: ['a,b', 'c"d'] } } }, { dir });
+    const out = writeResults(
+      '02-x',
+      {
+        quick: true,
+        parameters: { k: 3 },
+        results: { acc: 0.5, none: NaN },
+        provenance: p,
+        perInput: { clean: { index: Int32Array.from([7, 8]), name: ['a,b', 'c"d'] } },
+      },
+      { dir },
+    );
     assert.deepEqual(Object.keys(out.tables), ['clean']);
     assert.equal(readFileSync(join(dir, '02-x.clean.csv'), 'utf8'), 'index,name\n7,"a,b"\n8,"c""d"\n');
     const back = readResults('02-x', { dir });
     assert.deepEqual(back.results, { acc: 0.5, none: null });
     assert.equal(back.quick, true);
     assert.throws(() => readResults('03-y', { dir }), /no results at .*03-y.results.json; run the notebook 03-y first/);
-    assert.throws(() => writeResults('../up', { quick: false, parameters: {}, results: {}, provenance: p }, { dir }), /notebook: expected letters/);
+    assert.throws(
+      () => writeResults('../up', { quick: false, parameters: {}, results: {}, provenance: p }, { dir }),
+      /notebook: expected letters/,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -80,12 +124,27 @@ test('StageTimer records each stage and provenanceTable lists them with the chec
   const timer = new StageTimer();
   const v = await timer.time('work', async () => 42);
   assert.equal(v, 42);
-  await assert.rejects(timer.time('fails', () => { throw new Error('boom'); }), /boom/);
-  assert.deepEqual(timer.stages.map((s) => s.name), ['work', 'fails']);
-  const p = provenance({ backend: 'wasm', seed: 7, parameters: { k: 75 }, dataChecksums: { 'f.gz': 'abc' }, stages: timer.stages });
+  await assert.rejects(
+    timer.time('fails', () => {
+      throw new Error('boom');
+    }),
+    /boom/,
+  );
+  assert.deepEqual(
+    timer.stages.map((s) => s.name),
+    ['work', 'fails'],
+  );
+  const p = provenance({
+    backend: 'wasm',
+    seed: 7,
+    parameters: { k: 75 },
+    dataChecksums: { 'f.gz': 'abc' },
+    stages: timer.stages,
+  });
   assert.match(p.commit, /^([0-9a-f]{40}( \(modified\))?|unknown)$/);
   const table = provenanceTable(p).html;
-  for (const s of ['engine backend', 'wasm', 'sha256 f.gz', 'abc', 'stage: work', '{&quot;k&quot;:75}']) assert.ok(table.includes(s), `has ${s}`);
+  for (const s of ['engine backend', 'wasm', 'sha256 f.gz', 'abc', 'stage: work', '{&quot;k&quot;:75}'])
+    assert.ok(table.includes(s), `has ${s}`);
   assert.equal(timer.totalSeconds, timer.stages[0].seconds + timer.stages[1].seconds);
 });
 
@@ -93,7 +152,11 @@ test('progress renderers show done/total, rate, ETA and metrics', () => {
   assert.equal(formatDuration(75), '1:15');
   assert.equal(formatDuration(3725), '1:02:05');
   assert.equal(formatDuration(NaN), '?');
-  const line = describeProgress({ stage: 'train', done: 50, total: 100, unit: 'img', metrics: { loss: 0.5 } }, new ProgressClock(), 10);
+  const line = describeProgress(
+    { stage: 'train', done: 50, total: 100, unit: 'img', metrics: { loss: 0.5 } },
+    new ProgressClock(),
+    10,
+  );
   assert.match(line, /^train █████░░░░░ 50\/100 50% .* img\/s .*loss 0\.5000$/);
   const out: string[] = [];
   const cb = htmlProgress({ html: (s) => out.push(s) }, { intervalMs: 1e9 });
@@ -105,10 +168,34 @@ test('progress renderers show done/total, rate, ETA and metrics', () => {
 });
 
 test('the index page lists each report with its date, commit, parameters, headline numbers and run time', () => {
-  const p = provenance({ backend: 'wasm', seed: 1, parameters: {}, dataChecksums: {}, stages: [{ name: 'a', seconds: 60 }] });
-  const results = { notebook: '02-x', quick: true, parameters: { k: 75, layers: ['a', 'b'] }, results: { clean: { n: 10, dnnAccuracy: 0.9, dknnAccuracy: 0.8, meanCredibility: 0.5 }, testAccuracy: 0.98, nested: { auc: 0.75 } }, provenance: p, tables: {} };
-  assert.deepEqual(headlineNumbers(results.results), ['clean: DNN 0.9000, DkNN 0.8000, credibility 0.5000 (n 10)', 'testAccuracy 0.9800', 'nested.auc 0.7500']);
-  const page = reportIndexHtml([{ notebook: '02-x', href: '02-x.html', results, seconds: 90, status: 'ok' }, { notebook: '03-<y>', href: '03-y.html', results: null, seconds: null, status: 'failed' }]);
+  const p = provenance({
+    backend: 'wasm',
+    seed: 1,
+    parameters: {},
+    dataChecksums: {},
+    stages: [{ name: 'a', seconds: 60 }],
+  });
+  const results = {
+    notebook: '02-x',
+    quick: true,
+    parameters: { k: 75, layers: ['a', 'b'] },
+    results: {
+      clean: { n: 10, dnnAccuracy: 0.9, dknnAccuracy: 0.8, meanCredibility: 0.5 },
+      testAccuracy: 0.98,
+      nested: { auc: 0.75 },
+    },
+    provenance: p,
+    tables: {},
+  };
+  assert.deepEqual(headlineNumbers(results.results), [
+    'clean: DNN 0.9000, DkNN 0.8000, credibility 0.5000 (n 10)',
+    'testAccuracy 0.9800',
+    'nested.auc 0.7500',
+  ]);
+  const page = reportIndexHtml([
+    { notebook: '02-x', href: '02-x.html', results, seconds: 90, status: 'ok' },
+    { notebook: '03-<y>', href: '03-y.html', results: null, seconds: null, status: 'failed' },
+  ]);
   assert.match(page, /<a href="02-x.html">02-x<\/a>/);
   assert.match(page, /k=75 layers=a,b/);
   assert.match(page, /1\.5 min/);

@@ -36,7 +36,10 @@ test('standardizeImages gives every image mean 0 and standard deviation 1; a con
     assert.ok(Math.abs(mean) < 1e-5, `image ${i}: mean ${mean}`);
     assert.ok(Math.abs(sd - 1) < 1e-4, `image ${i}: sd ${sd}`);
   }
-  assert.ok(y.subarray(2 * per).every((v) => Math.abs(v) < 1e-4), 'a constant image maps to ~0 (the scale floor 1/√N keeps the float32 rounding of its mean small)');
+  assert.ok(
+    y.subarray(2 * per).every((v) => Math.abs(v) < 1e-4),
+    'a constant image maps to ~0 (the scale floor 1/√N keeps the float32 rounding of its mean small)',
+  );
   assert.throws(() => standardizeImages(tf.tensor1d([1, 2])), /rank ≥ 2\), found rank 1/);
 });
 
@@ -44,13 +47,31 @@ test('gtsrb-cnn-std: standardisation first, invariant to brightness, gradients r
   const model = createModel({ name: 'gtsrb-cnn-std', args: { seed: 3 } });
   const layers = modelSummary(model);
   assert.equal(layers[0].type, 'PerImageStandardization');
-  assert.deepEqual(layers.filter((l) => /^ReLU|logits/.test(l.layer)).map((l) => l.layer), ['ReLU1', 'ReLU3', 'ReLU5', 'logits']);
+  assert.deepEqual(
+    layers.filter((l) => /^ReLU|logits/.test(l.layer)).map((l) => l.layer),
+    ['ReLU1', 'ReLU3', 'ReLU5', 'logits'],
+  );
   const x = randomImages(2, 32 * 32 * 3, 4);
-  const logits = (m: tf.LayersModel, v: Float32Array) => tf.tidy(() => (m.predict(tf.tensor4d(v, [2, 32, 32, 3])) as tf.Tensor).dataSync());
+  const logits = (m: tf.LayersModel, v: Float32Array) =>
+    tf.tidy(() => (m.predict(tf.tensor4d(v, [2, 32, 32, 3])) as tf.Tensor).dataSync());
   const a = logits(model, x);
-  const b = logits(model, x.map((v) => 0.5 * v + 0.1));
-  for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) < 1e-3 * (1 + Math.abs(a[i])), `logit ${i}: ${a[i]} vs ${b[i]} after an affine change of brightness`);
-  const grad = tf.tidy(() => tf.grad((inp: tf.Tensor) => (model.apply(inp) as tf.Tensor).sum())(tf.tensor4d(x, [2, 32, 32, 3])).abs().sum().dataSync()[0]);
+  const b = logits(
+    model,
+    x.map((v) => 0.5 * v + 0.1),
+  );
+  for (let i = 0; i < a.length; i++)
+    assert.ok(
+      Math.abs(a[i] - b[i]) < 1e-3 * (1 + Math.abs(a[i])),
+      `logit ${i}: ${a[i]} vs ${b[i]} after an affine change of brightness`,
+    );
+  const grad = tf.tidy(
+    () =>
+      tf
+        .grad((inp: tf.Tensor) => (model.apply(inp) as tf.Tensor).sum())(tf.tensor4d(x, [2, 32, 32, 3]))
+        .abs()
+        .sum()
+        .dataSync()[0],
+  );
   assert.ok(grad > 0, 'the input gradient is non-zero');
   await saveModel(join(tmp, 'std'), model, {});
   const loaded = await loadModel(join(tmp, 'std'));
@@ -68,15 +89,26 @@ test('randomAffineAugment: identity with all ranges 0; a rotation keeps the dist
   assert.deepEqual(Array.from(same), Array.from(img));
   const rotated = img.slice();
   randomAffineAugment({ maxShift: 0, maxRotation: 40, brightness: 0 })(rotated, 1, [H, W, C], createRng(2));
-  let mass = 0, my = 0, mx = 0;
-  for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
-    const v = rotated[(y * W + x) * C + 1];
-    mass += v; my += y * v; mx += x * v;
-    assert.equal(rotated[(y * W + x) * C], 0, 'channel 0 stays dark');
-  }
-  assert.ok(Math.abs(mass - 1) < 0.05, `a rotation keeps the mass of an interior point (up to bilinear resampling): ${mass}`);
+  let mass = 0,
+    my = 0,
+    mx = 0;
+  for (let y = 0; y < H; y++)
+    for (let x = 0; x < W; x++) {
+      const v = rotated[(y * W + x) * C + 1];
+      mass += v;
+      my += y * v;
+      mx += x * v;
+      assert.equal(rotated[(y * W + x) * C], 0, 'channel 0 stays dark');
+    }
+  assert.ok(
+    Math.abs(mass - 1) < 0.05,
+    `a rotation keeps the mass of an interior point (up to bilinear resampling): ${mass}`,
+  );
   assert.notDeepEqual(Array.from(rotated), Array.from(img), 'the image was rotated');
-  assert.ok(Math.abs(Math.hypot(my / mass - 4, mx / mass - 4) - Math.hypot(2 - 4, 6 - 4)) < 0.05, 'distance to the center kept');
+  assert.ok(
+    Math.abs(Math.hypot(my / mass - 4, mx / mass - 4) - Math.hypot(2 - 4, 6 - 4)) < 0.05,
+    'distance to the center kept',
+  );
   const batch = randomImages(4, H * W * C, 5);
   const one = batch.slice();
   const two = batch.slice();
@@ -84,7 +116,10 @@ test('randomAffineAugment: identity with all ranges 0; a rotation keeps the dist
   aug(one, 4, [H, W, C], createRng(7));
   aug(two, 4, [H, W, C], createRng(7));
   assert.deepEqual(Array.from(one), Array.from(two));
-  assert.ok(one.every((v) => v >= 0 && v <= 1), 'clipped to [0, 1]');
+  assert.ok(
+    one.every((v) => v >= 0 && v <= 1),
+    'clipped to [0, 1]',
+  );
 });
 
 test('augmentations refuse bad ranges with the value found', () => {

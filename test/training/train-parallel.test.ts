@@ -13,7 +13,6 @@ import type { LabeledImages } from '../../lib/data/types';
 import type { Architecture } from '../../lib/models/zoo';
 import { toyImages } from '../models/helpers';
 
-
 const architecture: Architecture = { name: 'mnist-cnn', args: { seed: 3 } };
 const data = toyImages(60, 1);
 const base: TrainArgs = { epochs: 2, batchSize: 20, seed: 5, architecture };
@@ -51,9 +50,28 @@ test.before(async () => {
 });
 
 test('shards cover a batch in order, equal-ish, empty only when the batch is smaller than W', () => {
-  assert.deepEqual([0, 1].map((k) => shardBounds(500, 2, k)), [[0, 250], [250, 500]]);
-  assert.deepEqual([0, 1].map((k) => shardBounds(7, 2, k)), [[0, 3], [3, 7]]);
-  assert.deepEqual([0, 1, 2].map((k) => shardBounds(2, 3, k)), [[0, 0], [0, 1], [1, 2]]);
+  assert.deepEqual(
+    [0, 1].map((k) => shardBounds(500, 2, k)),
+    [
+      [0, 250],
+      [250, 500],
+    ],
+  );
+  assert.deepEqual(
+    [0, 1].map((k) => shardBounds(7, 2, k)),
+    [
+      [0, 3],
+      [3, 7],
+    ],
+  );
+  assert.deepEqual(
+    [0, 1, 2].map((k) => shardBounds(2, 3, k)),
+    [
+      [0, 0],
+      [0, 1],
+      [1, 2],
+    ],
+  );
 });
 
 test('2 workers learn, agree with 1 worker up to summation order, rerun identically and leak nothing', async () => {
@@ -75,12 +93,19 @@ test('2 workers learn, agree with 1 worker up to summation order, rerun identica
   const d = difference(one.weights, two.weights);
   assert.ok(d.relative < 1e-4, `1 vs 2 workers: relative difference ${d.relative} (max abs ${d.maxAbs})`);
   one.result.steps.forEach((s, i) => {
-    assert.ok(Math.abs(s.loss - two.result.steps[i].loss) <= 1e-4 * Math.max(1, s.loss), `step ${i + 1} loss ${s.loss} vs ${two.result.steps[i].loss}`);
+    assert.ok(
+      Math.abs(s.loss - two.result.steps[i].loss) <= 1e-4 * Math.max(1, s.loss),
+      `step ${i + 1} loss ${s.loss} vs ${two.result.steps[i].loss}`,
+    );
     assert.equal(s.accuracy, two.result.steps[i].accuracy);
   });
 
   const again = await train({ workers: 2 });
-  assert.deepEqual(difference(two.weights, again.weights), { relative: 0, maxAbs: 0 }, 'same seed and workers: identical weights');
+  assert.deepEqual(
+    difference(two.weights, again.weights),
+    { relative: 0, maxAbs: 0 },
+    'same seed and workers: identical weights',
+  );
   assert.deepEqual(again.result.steps, two.result.steps);
 });
 
@@ -100,8 +125,14 @@ test('an interrupted 2-worker run resumed from its checkpoint ends with the weig
   const controller = new AbortController();
   const model = createMnistCnn(architecture.args);
   const first = await trainModel(model, data, {
-    ...base, workers: 2, epochs: 3, checkpointPath: ckpt, signal: controller.signal,
-    onProgress: (e) => { if (e.stage.startsWith('train epoch 2') && e.done >= 40) controller.abort(); },
+    ...base,
+    workers: 2,
+    epochs: 3,
+    checkpointPath: ckpt,
+    signal: controller.signal,
+    onProgress: (e) => {
+      if (e.stage.startsWith('train epoch 2') && e.done >= 40) controller.abort();
+    },
   });
   model.dispose();
   assert.equal(first.interrupted, true);
@@ -121,8 +152,14 @@ test('an interrupted 2-worker run resumed from its checkpoint ends with the weig
 test('workers > 1 without an architecture, or with a bad worker count, is refused', async () => {
   const model = createMnistCnn();
   await assert.rejects(trainModel(model, data, { workers: 2 }), /workers = 2 needs args\.architecture/);
-  await assert.rejects(trainModel(model, data, { workers: 0, architecture }), /workers must be a positive integer, found 0/);
-  await assert.rejects(trainModel(model, data, { workers: 1.5, architecture }), /workers must be a positive integer, found 1\.5/);
+  await assert.rejects(
+    trainModel(model, data, { workers: 0, architecture }),
+    /workers must be a positive integer, found 0/,
+  );
+  await assert.rejects(
+    trainModel(model, data, { workers: 1.5, architecture }),
+    /workers must be a positive integer, found 1\.5/,
+  );
   model.dispose();
 });
 

@@ -10,7 +10,6 @@ import { modelHash, modelTensors } from '../../lib/models/weights';
 import { toyImages } from '../models/helpers';
 import { initBackend } from '../../lib/engine/backend';
 
-
 const tmp = mkdtempSync(join(tmpdir(), 'dknn-train-'));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 test.before(async () => {
@@ -19,16 +18,25 @@ test.before(async () => {
 
 test('the MNIST CNN has the reference layers, no conv bias and unit-norm filters', () => {
   const model = createMnistCnn({ seed: 7 });
-  assert.deepEqual(model.layers.map((l) => l.name), ['Conv2D0', 'ReLU1', 'Conv2D2', 'ReLU3', 'Conv2D4', 'ReLU5', 'Flatten6', 'logits']);
+  assert.deepEqual(
+    model.layers.map((l) => l.name),
+    ['Conv2D0', 'ReLU1', 'Conv2D2', 'ReLU3', 'Conv2D4', 'ReLU5', 'Flatten6', 'logits'],
+  );
   const shapes = Object.fromEntries(model.layers.map((l) => [l.name, (l.outputShape as number[]).slice(1)]));
   assert.deepEqual(shapes.ReLU1, [14, 14, 64]);
   assert.deepEqual(shapes.ReLU3, [5, 5, 128]);
   assert.deepEqual(shapes.ReLU5, [1, 1, 128]);
   assert.deepEqual(shapes.logits, [10]);
-  assert.deepEqual(model.weights.map((w) => w.originalName), ['Conv2D0/kernel', 'Conv2D2/kernel', 'Conv2D4/kernel', 'logits/kernel', 'logits/bias']);
+  assert.deepEqual(
+    model.weights.map((w) => w.originalName),
+    ['Conv2D0/kernel', 'Conv2D2/kernel', 'Conv2D4/kernel', 'logits/kernel', 'logits/bias'],
+  );
   for (const t of modelTensors(model)) {
     if (t.name.endsWith('bias')) {
-      assert.ok(t.values.every((v) => v === 0), 'dense bias starts at 0');
+      assert.ok(
+        t.values.every((v) => v === 0),
+        'dense bias starts at 0',
+      );
       continue;
     }
     const out = t.shape[t.shape.length - 1];
@@ -50,12 +58,20 @@ test('training learns a separable toy task without leaking tensors', async () =>
   const model = createMnistCnn({ seed: 3 });
   const before = tf.memory().numTensors;
   const events: number[] = [];
-  const result = await trainModel(model, data, { epochs: 2, batchSize: 20, seed: 5, onProgress: (e) => events.push(e.done) });
+  const result = await trainModel(model, data, {
+    epochs: 2,
+    batchSize: 20,
+    seed: 5,
+    onProgress: (e) => events.push(e.done),
+  });
   assert.equal(tf.memory().numTensors, before, 'no tensor outlives trainModel');
   assert.equal(result.epochs.length, 2);
   assert.equal(result.steps.length, 8);
   assert.deepEqual(events.slice(0, 4), [20, 40, 60, 80]);
-  assert.ok(result.steps[7].loss < result.steps[0].loss, `loss fell: ${result.steps[0].loss} → ${result.steps[7].loss}`);
+  assert.ok(
+    result.steps[7].loss < result.steps[0].loss,
+    `loss fell: ${result.steps[0].loss} → ${result.steps[7].loss}`,
+  );
   assert.ok(evaluateAccuracy(model, toyImages(40, 2)) >= 0.9);
   model.dispose();
 });
@@ -69,8 +85,14 @@ test('an interrupted run resumed from its checkpoint ends with the same weights 
   const interrupted = createMnistCnn({ seed: 9 });
   const controller = new AbortController();
   const first = await trainModel(interrupted, data, {
-    epochs: 3, batchSize: 20, seed: 11, checkpointPath: ckpt, signal: controller.signal,
-    onProgress: (e) => { if (e.stage.startsWith('train epoch 2') && e.done >= 40) controller.abort(); },
+    epochs: 3,
+    batchSize: 20,
+    seed: 11,
+    checkpointPath: ckpt,
+    signal: controller.signal,
+    onProgress: (e) => {
+      if (e.stage.startsWith('train epoch 2') && e.done >= 40) controller.abort();
+    },
   });
   assert.equal(first.interrupted, true);
   assert.equal(first.epochs.length, 1, 'only the finished epoch is recorded');
@@ -109,14 +131,27 @@ test('early stopping keeps the weights of the best validation epoch and stops af
   const validation = toyImages(20, 4);
   const model = createMnistCnn({ seed: 3, filters: 4 });
   // Learning rate 0 after the first epochs would be ideal; instead: a tiny patience on a task learned at once.
-  const result = await trainModel(model, data, { epochs: 8, batchSize: 20, learningRate: 0.01, earlyStopping: { data: validation, patience: 1 } });
+  const result = await trainModel(model, data, {
+    epochs: 8,
+    batchSize: 20,
+    learningRate: 0.01,
+    earlyStopping: { data: validation, patience: 1 },
+  });
   const es = result.earlyStopping!;
   assert.ok(es, 'early stopping reported');
   assert.equal(es.validationAccuracy.length, result.epochs.length);
   assert.equal(es.bestAccuracy, Math.max(...es.validationAccuracy));
-  assert.equal(es.bestEpoch, es.validationAccuracy.indexOf(es.bestAccuracy) + 1, 'the first epoch reaching the best accuracy');
-  if (es.stopped) assert.equal(result.epochs.length, es.bestEpoch + 1, 'stopped one epoch (the patience) after the best');
-  assert.equal(evaluateAccuracy(model, validation), es.bestAccuracy, 'the model ends with the best epoch\'s weights');
-  await assert.rejects(trainModel(model, data, { epochs: 1, earlyStopping: { data: validation, patience: 0 } }), /earlyStopping.patience must be a positive integer, found 0/);
+  assert.equal(
+    es.bestEpoch,
+    es.validationAccuracy.indexOf(es.bestAccuracy) + 1,
+    'the first epoch reaching the best accuracy',
+  );
+  if (es.stopped)
+    assert.equal(result.epochs.length, es.bestEpoch + 1, 'stopped one epoch (the patience) after the best');
+  assert.equal(evaluateAccuracy(model, validation), es.bestAccuracy, "the model ends with the best epoch's weights");
+  await assert.rejects(
+    trainModel(model, data, { epochs: 1, earlyStopping: { data: validation, patience: 0 } }),
+    /earlyStopping.patience must be a positive integer, found 0/,
+  );
   model.dispose();
 });

@@ -99,7 +99,8 @@ export function projectionRank(option: 'auto' | false | number | undefined, n: n
     const r = dim >= 8192 ? 512 : dim >= 2048 ? 256 : 0;
     return r > 0 && n >= 16 * r ? r : 0;
   }
-  if (!Number.isSafeInteger(option) || option < 1) throw new RangeError(`projection must be 'auto', false or a positive integer rank, found ${String(option)}`);
+  if (!Number.isSafeInteger(option) || option < 1)
+    throw new RangeError(`projection must be 'auto', false or a positive integer rank, found ${String(option)}`);
   return Math.min(option, n, dim);
 }
 
@@ -137,7 +138,10 @@ export class ExactIndex implements NeighborIndex {
         throw new RangeError(`${key} must be a positive integer, found ${v}`);
       }
     }
-    if (options.rerankMargin !== undefined && (!Number.isSafeInteger(options.rerankMargin) || options.rerankMargin < 0)) {
+    if (
+      options.rerankMargin !== undefined &&
+      (!Number.isSafeInteger(options.rerankMargin) || options.rerankMargin < 0)
+    ) {
       throw new RangeError(`rerankMargin must be an integer ≥ 0, found ${options.rerankMargin}`);
     }
     projectionRank(options.projection, 1, 1); // validates
@@ -171,7 +175,11 @@ export class ExactIndex implements NeighborIndex {
 
   /** `{ name: 'exact', backend }` (the backend in use, or the one asked for before build). */
   describe(): Record<string, unknown> {
-    return { name: 'exact', backend: this.chosen ?? this.options.backend ?? 'auto', ...(this.projection ? { projectionRank: this.projection.rank } : {}) };
+    return {
+      name: 'exact',
+      backend: this.chosen ?? this.options.backend ?? 'auto',
+      ...(this.projection ? { projectionRank: this.projection.rank } : {}),
+    };
   }
 
   async build(data: Float32Array, rows: number, dim: number): Promise<void> {
@@ -185,7 +193,8 @@ export class ExactIndex implements NeighborIndex {
         gemm = await gemmRunner(this.options.threads ?? availableParallelism());
       } catch (e) {
         const reason = e instanceof Error ? e.message : String(e);
-        if (want === 'native') throw new Error(`backend 'native' needs onnxruntime-node, which failed to load: ${reason}`);
+        if (want === 'native')
+          throw new Error(`backend 'native' needs onnxruntime-node, which failed to load: ${reason}`);
         this.nativeUnavailableReason = reason;
       }
     }
@@ -227,7 +236,8 @@ export class ExactIndex implements NeighborIndex {
       k,
     };
     this.lastQueryStats = { researched: 0 };
-    if (this.gemm && this.projection) await this.queryProjected(this.gemm, this.projection, queries, qNorms, result, options);
+    if (this.gemm && this.projection)
+      await this.queryProjected(this.gemm, this.projection, queries, qNorms, result, options);
     else if (this.gemm) await this.queryNative(this.gemm, queries, qNorms, result, options);
     else await this.queryJs(queries, qNorms, result, options);
     options.onProgress?.(rows, rows);
@@ -238,7 +248,14 @@ export class ExactIndex implements NeighborIndex {
    * The projection mode's search: the first batch through the projection, timed; the rest through
    * the faster of the projection and the plain path (see `projectionChoice`).
    */
-  private async queryProjected(gemm: GemmRunner, proj: Projection, queries: Float32Array, qNorms: Float64Array, out: KnnResult, options: QueryOptions): Promise<void> {
+  private async queryProjected(
+    gemm: GemmRunner,
+    proj: Projection,
+    queries: Float32Array,
+    qNorms: Float64Array,
+    out: KnnResult,
+    options: QueryOptions,
+  ): Promise<void> {
     const { rows, k } = out;
     const dim = this.dimN;
     const batch = this.options.batchRows ?? 64;
@@ -246,21 +263,37 @@ export class ExactIndex implements NeighborIndex {
     const part = (a: number, b: number) => ({
       q: queries.subarray(a * dim, b * dim),
       qn: qNorms.subarray(a, b),
-      out: { indices: out.indices.subarray(a * k, b * k), distances: out.distances.subarray(a * k, b * k), rows: b - a, k },
+      out: {
+        indices: out.indices.subarray(a * k, b * k),
+        distances: out.distances.subarray(a * k, b * k),
+        rows: b - a,
+        k,
+      },
       onProgress: options.onProgress && ((done: number) => options.onProgress!(a + done, rows)),
     });
     const projected = async (a: number, b: number): Promise<number> => {
       const t0 = performance.now();
       const p = part(a, b);
-      const { reranked, fallback } = await searchProjected(gemm, proj, this.data!, this.norms, this.rowsN, dim, p.q, p.qn, p.out, {
-        batchRows: batch,
-        margin: this.options.rerankMargin ?? Math.max(16, Math.ceil(k / 4)),
-        slack: this.options.projectionSlack ?? 5e-3,
-        // Break-even: a canonical distance costs about dim float64 operations in JS, the plain path
-        // about n·dim GEMM operations per query, ~64× cheaper each.
-        maxReranked: Math.max(k + 16, Math.ceil(this.rowsN / 64)),
-        onProgress: p.onProgress,
-      });
+      const { reranked, fallback } = await searchProjected(
+        gemm,
+        proj,
+        this.data!,
+        this.norms,
+        this.rowsN,
+        dim,
+        p.q,
+        p.qn,
+        p.out,
+        {
+          batchRows: batch,
+          margin: this.options.rerankMargin ?? Math.max(16, Math.ceil(k / 4)),
+          slack: this.options.projectionSlack ?? 5e-3,
+          // Break-even: a canonical distance costs about dim float64 operations in JS, the plain path
+          // about n·dim GEMM operations per query, ~64× cheaper each.
+          maxReranked: Math.max(k + 16, Math.ceil(this.rowsN / 64)),
+          onProgress: p.onProgress,
+        },
+      );
       if (fallback.length > 0) await this.queryRowsNative(gemm, p.q, p.qn, fallback, p.out);
       stats.reranked += reranked;
       stats.fallback += fallback.length;
@@ -299,7 +332,12 @@ export class ExactIndex implements NeighborIndex {
     this.lastQueryStats.projectedRows = stats.projected + stats.fallback;
   }
 
-  private async queryJs(queries: Float32Array, qNorms: Float64Array, out: KnnResult, options: QueryOptions): Promise<void> {
+  private async queryJs(
+    queries: Float32Array,
+    qNorms: Float64Array,
+    out: KnnResult,
+    options: QueryOptions,
+  ): Promise<void> {
     const data = this.data!;
     const { rows, k } = out;
     const n = this.rowsN;
@@ -309,11 +347,15 @@ export class ExactIndex implements NeighborIndex {
     let r = 0;
     for (; r + 3 < rows; r += 4) {
       scanFourQueries(
-        data, this.norms, n, dim, queries,
+        data,
+        this.norms,
+        n,
+        dim,
+        queries,
         [r * dim, (r + 1) * dim, (r + 2) * dim, (r + 3) * dim],
         [qNorms[r], qNorms[r + 1], qNorms[r + 2], qNorms[r + 3]],
         heaps,
-      ); // prettier-ignore
+      );
       for (let t = 0; t < 4; t++) heaps[t].drainSorted(out.indices, out.distances, (r + t) * k);
       lastYield = await this.pace(r + 4, rows, lastYield, options);
     }
@@ -365,7 +407,14 @@ export class ExactIndex implements NeighborIndex {
       for (let a = heaps.length; a < m; a++) heaps.push(new TopK(kc));
       for (let c0 = 0; c0 < n; c0 += chunk) {
         const w = Math.min(chunk, n - c0);
-        const g = await gemm.abt(queries.subarray(b0 * dim, (b0 + m) * dim), m, data.subarray(c0 * dim, (c0 + w) * dim), w, dim, block);
+        const g = await gemm.abt(
+          queries.subarray(b0 * dim, (b0 + m) * dim),
+          m,
+          data.subarray(c0 * dim, (c0 + w) * dim),
+          w,
+          dim,
+          block,
+        );
         if (simd) simd.offer(m, w, c0, qNorms, b0, heaps);
         else offerBlock(g, m, w, c0, qNorms, b0, norms, heaps);
       }
@@ -394,7 +443,13 @@ export class ExactIndex implements NeighborIndex {
   }
 
   /** The plain native search for the query rows `rowsToDo` of `queries`, written into those rows of `out`. */
-  private async queryRowsNative(gemm: GemmRunner, queries: Float32Array, qNorms: Float64Array, rowsToDo: number[], out: KnnResult): Promise<void> {
+  private async queryRowsNative(
+    gemm: GemmRunner,
+    queries: Float32Array,
+    qNorms: Float64Array,
+    rowsToDo: number[],
+    out: KnnResult,
+  ): Promise<void> {
     const dim = this.dimN;
     const m = rowsToDo.length;
     const q = new Float32Array(m * dim);
@@ -403,7 +458,12 @@ export class ExactIndex implements NeighborIndex {
       q.set(queries.subarray(r * dim, (r + 1) * dim), i * dim);
       qn[i] = qNorms[r];
     });
-    const sub: KnnResult = { indices: new Int32Array(m * out.k), distances: new Float32Array(m * out.k), rows: m, k: out.k };
+    const sub: KnnResult = {
+      indices: new Int32Array(m * out.k),
+      distances: new Float32Array(m * out.k),
+      rows: m,
+      k: out.k,
+    };
     const before = this.lastQueryStats.researched;
     this.lastQueryStats.researched = 0;
     await this.queryNative(gemm, q, qn, sub, {});
@@ -500,7 +560,16 @@ export function offerBlock(
 }
 
 /** Appends to `list` the rows of GEMM block row `a` whose approximate distance is ≤ `bound`. */
-function keepWithin(g: Float32Array, a: number, w: number, c0: number, qn: number, norms: Float64Array, bound: number, list: number[]): void {
+function keepWithin(
+  g: Float32Array,
+  a: number,
+  w: number,
+  c0: number,
+  qn: number,
+  norms: Float64Array,
+  bound: number,
+  list: number[],
+): void {
   const base = a * w;
   for (let i = 0; i < w; i++) {
     if (qn + norms[c0 + i] - 2 * g[base + i] <= bound) list.push(c0 + i);
@@ -511,8 +580,14 @@ function keepWithin(g: Float32Array, a: number, w: number, c0: number, qn: numbe
  * A DkNN index factory for {@link ExactIndex} (`name` 'exact'; `describe()` gives the backend and
  * the projection asked for).
  */
-export function exactIndexFactory(options: Pick<ExactIndexOptions, 'backend' | 'projection'> = {}): NeighborIndexFactory {
+export function exactIndexFactory(
+  options: Pick<ExactIndexOptions, 'backend' | 'projection'> = {},
+): NeighborIndexFactory {
   const backend = options.backend ?? 'auto';
   const projection = options.projection ?? 'auto';
-  return { name: 'exact', create: () => new ExactIndex({ backend, projection }), describe: () => ({ name: 'exact', backend, projection }) };
+  return {
+    name: 'exact',
+    create: () => new ExactIndex({ backend, projection }),
+    describe: () => ({ name: 'exact', backend, projection }),
+  };
 }

@@ -109,7 +109,14 @@ const GRAM_ROWS = 256;
  * `rows`: by column blocks of S transposed one at a time, gathered straight from `rows` — never a
  * copy of S (the range finder's Y·sample, Cholesky-QR's L⁻¹·kept rows).
  */
-async function productWithRows(gemm: GemmRunner, y: Float32Array, m: number, rows: Float32Array, at: Int32Array, dim: number): Promise<Float32Array> {
+async function productWithRows(
+  gemm: GemmRunner,
+  y: Float32Array,
+  m: number,
+  rows: Float32Array,
+  at: Int32Array,
+  dim: number,
+): Promise<Float32Array> {
   const s = at.length;
   const out = new Float32Array(m * dim);
   const block = new Float32Array(Math.min(PRODUCT_COLUMNS, dim) * s);
@@ -127,7 +134,14 @@ async function productWithRows(gemm: GemmRunner, y: Float32Array, m: number, row
 }
 
 /** The rows `at` of `rows` (each `dim` long) copied into `into`, in order. */
-function gatherRows(rows: Float32Array, at: Int32Array, from: number, to: number, dim: number, into: Float32Array): Float32Array {
+function gatherRows(
+  rows: Float32Array,
+  at: Int32Array,
+  from: number,
+  to: number,
+  dim: number,
+  into: Float32Array,
+): Float32Array {
   for (let t = from; t < to; t++) into.set(rows.subarray(at[t] * dim, (at[t] + 1) * dim), (t - from) * dim);
   return into.subarray(0, (to - from) * dim);
 }
@@ -155,7 +169,12 @@ async function gramOfRows(gemm: GemmRunner, rows: Float32Array, at: Int32Array, 
 }
 
 /** One Cholesky-QR round: the rows of `a` (m × dim) → orthonormalised kept rows (L⁻¹·a). */
-async function choleskyQr(gemm: GemmRunner, a: Float32Array, m: number, dim: number): Promise<{ rows: Float32Array; m: number }> {
+async function choleskyQr(
+  gemm: GemmRunner,
+  a: Float32Array,
+  m: number,
+  dim: number,
+): Promise<{ rows: Float32Array; m: number }> {
   const g = Float64Array.from(await gemm.abt(a, m, a, m, dim));
   const { keep, inv } = choleskyInverse(g, m);
   const r = keep.length;
@@ -170,7 +189,13 @@ async function choleskyQr(gemm: GemmRunner, a: Float32Array, m: number, dim: num
  * (r0 × s), then orth(Y·S). The sample S is read in place from `data` (on MNIST ReLU1 a copy
  * would be 2,048 × 12,544 float32, 98 MiB at the pipeline's peak).
  */
-async function rangeBasis(gemm: GemmRunner, data: Float32Array, n: number, dim: number, r0: number): Promise<{ rows: Float32Array; m: number }> {
+async function rangeBasis(
+  gemm: GemmRunner,
+  data: Float32Array,
+  n: number,
+  dim: number,
+  r0: number,
+): Promise<{ rows: Float32Array; m: number }> {
   const s = Math.min(n, SAMPLE_PER_RANK * r0);
   const at = Int32Array.from({ length: s }, (_, t) => Math.floor(((t + 0.5) * n) / s));
   const K = await gramOfRows(gemm, data, at, dim);
@@ -188,12 +213,20 @@ async function rangeBasis(gemm: GemmRunner, data: Float32Array, n: number, dim: 
  * null with the reason when no usable basis comes out (too few independent rows, or ε above
  * {@link MAX_ORTHO_ERROR}).
  */
-export async function buildProjection(gemm: GemmRunner, data: Float32Array, n: number, dim: number, norms: Float64Array, rank: number): Promise<Projection | string> {
+export async function buildProjection(
+  gemm: GemmRunner,
+  data: Float32Array,
+  n: number,
+  dim: number,
+  norms: Float64Array,
+  rank: number,
+): Promise<Projection | string> {
   const q = await rangeBasis(gemm, data, n, dim, Math.min(rank, n, dim));
   const r = q.m;
   if (r < 1) return 'the sampled rows span nothing (all zero)';
   const orthoError = orthonormalityError(q.rows, r, dim);
-  if (!(orthoError <= MAX_ORTHO_ERROR)) return `the basis is not orthonormal enough (ε = ${orthoError.toExponential(2)} > ${MAX_ORTHO_ERROR})`;
+  if (!(orthoError <= MAX_ORTHO_ERROR))
+    return `the basis is not orthonormal enough (ε = ${orthoError.toExponential(2)} > ${MAX_ORTHO_ERROR})`;
   const coords = new Float32Array(n * r);
   for (let c0 = 0; c0 < n; c0 += CHUNK) {
     const c1 = Math.min(n, c0 + CHUNK);
@@ -246,8 +279,17 @@ export function residualInterval(norm2: number, coord2: number, eps: number): [n
  * search computes (up to the order of the float64 operations).
  */
 export function lowerBound(
-  g: number, pq2: number, px2: number, qLo: number, qHi: number, xLo: number, xHi: number,
-  q2: number, x2: number, eps: number, slack: number,
+  g: number,
+  pq2: number,
+  px2: number,
+  qLo: number,
+  qHi: number,
+  xLo: number,
+  xHi: number,
+  q2: number,
+  x2: number,
+  eps: number,
+  slack: number,
 ): number {
   const gap = Math.max(0, qLo - xHi, xLo - qHi);
   return (pq2 + px2 - 2 * g) / (1 + eps) + gap * gap - slack * (q2 + x2);
@@ -278,8 +320,16 @@ export interface ProjectedSearchOptions {
  * re-ranked (all queries) and the fallback rows.
  */
 export async function searchProjected(
-  gemm: GemmRunner, proj: Projection, data: Float32Array, norms: Float64Array, n: number, dim: number,
-  queries: Float32Array, qNorms: Float64Array, out: KnnResult, options: ProjectedSearchOptions,
+  gemm: GemmRunner,
+  proj: Projection,
+  data: Float32Array,
+  norms: Float64Array,
+  n: number,
+  dim: number,
+  queries: Float32Array,
+  qNorms: Float64Array,
+  out: KnnResult,
+  options: ProjectedSearchOptions,
 ): Promise<{ reranked: number; fallback: number[] }> {
   const { rows, k } = out;
   const fallback: number[] = [];
@@ -293,7 +343,12 @@ export async function searchProjected(
   const seen = new Int32Array(n).fill(-1);
   const extra: number[] = [];
   const four = new Float64Array(4);
-  const q = { pq2: new Float64Array(batch), lo: new Float64Array(batch), hi: new Float64Array(batch), n2: new Float64Array(batch) };
+  const q = {
+    pq2: new Float64Array(batch),
+    lo: new Float64Array(batch),
+    hi: new Float64Array(batch),
+    n2: new Float64Array(batch),
+  };
   const need = Math.min(batch, rows) * n;
   // The bounds in WebAssembly SIMD where it runs (same values); their arrays live in its memory.
   const simd = BoundsWorkspace.create(n, Math.min(batch, rows), Math.min(CHUNK, n));
@@ -350,9 +405,19 @@ export async function searchProjected(
  * the bound).
  */
 export function fillBounds(
-  g: Float32Array, m: number, w: number, c0: number, n: number,
+  g: Float32Array,
+  m: number,
+  w: number,
+  c0: number,
+  n: number,
   q: { pq2: Float64Array; lo: Float64Array; hi: Float64Array; n2: Float64Array },
-  rowTerm: Float64Array, resLo: Float64Array, resHi: Float64Array, scale: number, slack: number, lb: Float32Array, heaps: TopK[],
+  rowTerm: Float64Array,
+  resLo: Float64Array,
+  resHi: Float64Array,
+  scale: number,
+  slack: number,
+  lb: Float32Array,
+  heaps: TopK[],
 ): void {
   const s2 = 2 * scale;
   for (let a = 0; a < m; a++) {
@@ -377,6 +442,14 @@ export function fillBounds(
 }
 
 /** Appends the rows whose bound is ≤ t and that were not re-ranked yet for this query. */
-function collectWithin(lb: Float32Array, base: number, n: number, t: number, seen: Int32Array, row: number, out: number[]): void {
+function collectWithin(
+  lb: Float32Array,
+  base: number,
+  n: number,
+  t: number,
+  seen: Int32Array,
+  row: number,
+  out: number[],
+): void {
   for (let i = 0; i < n; i++) if (lb[base + i] <= t && seen[i] !== row) out.push(i);
 }

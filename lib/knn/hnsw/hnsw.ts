@@ -87,17 +87,25 @@ export function hnswUnavailable(): string | null {
 }
 
 /** The defaults of {@link HnswParameters}. */
-export const HNSW_DEFAULTS: Readonly<Required<HnswParameters>> = Object.freeze({ m: 16, efConstruction: 200, efSearch: 128, seed: 100 });
+export const HNSW_DEFAULTS: Readonly<Required<HnswParameters>> = Object.freeze({
+  m: 16,
+  efConstruction: 200,
+  efSearch: 128,
+  seed: 100,
+});
 
 function resolveHnswParameters(p: HnswParameters): Required<HnswParameters> {
-  if (typeof p !== 'object' || p === null) throw new TypeError(`HNSW parameters must be an object, found ${p === null ? 'null' : typeof p}`);
+  if (typeof p !== 'object' || p === null)
+    throw new TypeError(`HNSW parameters must be an object, found ${p === null ? 'null' : typeof p}`);
   const r = { ...HNSW_DEFAULTS, ...p };
   for (const key of ['m', 'efConstruction', 'efSearch'] as const) {
     const v = r[key];
-    if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`HNSW parameters: ${key} must be a positive integer, found ${String(v)}`);
+    if (!Number.isSafeInteger(v) || v < 1)
+      throw new RangeError(`HNSW parameters: ${key} must be a positive integer, found ${String(v)}`);
   }
   if (r.m < 2) throw new RangeError(`HNSW parameters: m must be at least 2, found ${r.m}`);
-  if (!Number.isSafeInteger(r.seed) || r.seed < 0) throw new RangeError(`HNSW parameters: seed must be a non-negative integer, found ${String(r.seed)}`);
+  if (!Number.isSafeInteger(r.seed) || r.seed < 0)
+    throw new RangeError(`HNSW parameters: seed must be a non-negative integer, found ${String(r.seed)}`);
   return r;
 }
 
@@ -114,7 +122,12 @@ export class HnswIndex implements NeighborIndex {
   /** Seconds the last `build` took. */
   buildSeconds = 0;
   /** Statistics of the last `query` call. */
-  lastQueryStats: HnswQueryStats = { queries: 0, queriesShortOfK: 0, missingNeighbors: 0, seconds: { search: 0, rerank: 0, total: 0 } };
+  lastQueryStats: HnswQueryStats = {
+    queries: 0,
+    queriesShortOfK: 0,
+    missingNeighbors: 0,
+    seconds: { search: 0, rerank: 0, total: 0 },
+  };
 
   /** @throws RangeError naming a bad parameter, what was expected and what was found. */
   constructor(params: HnswParameters = {}, options: HnswIndexOptions = {}) {
@@ -174,7 +187,12 @@ export class HnswIndex implements NeighborIndex {
     checkK(k, this.rowsN);
     const qNorms = rowSquaredNorms(queries, rows, dim, 'queries');
     const out: KnnResult = { indices: new Int32Array(rows * k), distances: new Float32Array(rows * k), rows, k };
-    const stats: HnswQueryStats = { queries: rows, queriesShortOfK: 0, missingNeighbors: 0, seconds: { search: 0, rerank: 0, total: 0 } };
+    const stats: HnswQueryStats = {
+      queries: rows,
+      queriesShortOfK: 0,
+      missingNeighbors: 0,
+      seconds: { search: 0, rerank: 0, total: 0 },
+    };
     const t0 = performance.now();
     this.native.setEf(Math.max(this.parameters.efSearch, k));
     const heap = new TopK(k);

@@ -44,8 +44,15 @@ export async function hashWithWorkers(
   const { script, evalCode } = workerEntry(__dirname, __filename, 'lsh-worker', 'LshIndex.build with buildThreads > 1');
   let done = 0;
   await runWorkerJobs<LshWorkerReply>({
-    script, evalCode, workerData: { params, kernel }, threads, jobs: Math.ceil(rows / chunk), inFlight: 2,
-    name: 'dknn-lsh', what: 'LSH build worker', unfinished: 'the build finished',
+    script,
+    evalCode,
+    workerData: { params, kernel },
+    threads,
+    jobs: Math.ceil(rows / chunk),
+    inFlight: 2,
+    name: 'dknn-lsh',
+    what: 'LSH build worker',
+    unfinished: 'the build finished',
     send: (w, job) => {
       const r0 = job * chunk;
       const count = Math.min(chunk, rows - r0);
@@ -59,5 +66,5 @@ export async function hashWithWorkers(
       report?.(done, rows);
       return true;
     },
-  }); // prettier-ignore
+  });
 }

@@ -142,7 +142,8 @@ export class CrossPolytopeJs extends CrossPolytopeBase {
     const { k, l, rotationDim: d, lastCpDim } = this.p;
     for (let t = 0; t < l; t++) {
       let key = 0;
-      for (let c = 0; c < k; c++) key = key * this.mult[c] + decodeCp(this.rotate(t, c), 0, c === k - 1 ? lastCpDim : d);
+      for (let c = 0; c < k; c++)
+        key = key * this.mult[c] + decodeCp(this.rotate(t, c), 0, c === k - 1 ? lastCpDim : d);
       out[t] = key;
     }
   }
@@ -222,7 +223,10 @@ export class CrossPolytopeWasmKernel extends CrossPolytopeBase {
     const i32 = this.i32;
     const o = this.OUT / 4;
     for (let t = 0; t < l; t++) {
-      let k0 = 0, k1 = 0, k2 = 0, k3 = 0; // prettier-ignore
+      let k0 = 0,
+        k1 = 0,
+        k2 = 0,
+        k3 = 0;
       for (let c = 0; c < k; c++) {
         const ptr = this.rotate(t, c);
         fn.decode(ptr, c === k - 1 ? lastCpDim : d, this.OUT);
@@ -378,4 +382,3 @@ class CrossPolytopeProbes implements ProbeSequence {
     }
   }
 }
-

@@ -29,7 +29,15 @@ export function createHashFunctions(params: ResolvedLshParameters, kernel: 'auto
  * Hashes rows r0 … r0+count−1 of `data` into `out`: the key of row r in table t goes to
  * `out[t·outStride + outOffset + (r − r0)]` (internal: also used by the build workers).
  */
-export function hashRows(hashes: HashFunctions, data: Float32Array, r0: number, count: number, out: Float64Array, outStride: number, outOffset: number): void {
+export function hashRows(
+  hashes: HashFunctions,
+  data: Float32Array,
+  r0: number,
+  count: number,
+  out: Float64Array,
+  outStride: number,
+  outOffset: number,
+): void {
   const lanes = hashes.lanes;
   const l = out.length / outStride;
   const keys = new Float64Array(l * lanes);
@@ -53,4 +61,3 @@ export const HASH_UNITS_PER_SECOND = 1.6e9;
 export function hashUnitsPerRow(p: ResolvedLshParameters): number {
   return p.family === 'cross-polytope' ? p.l * p.k * p.numRotations * p.rotationDim : p.l * p.k * p.dim;
 }
-

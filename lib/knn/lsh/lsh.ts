@@ -137,7 +137,10 @@ export class LshIndex implements NeighborIndex {
     }
     checkQueryOptions(options, params.l);
     if (options.numProbes === 'auto') resolveTuneOptions(options.tune, params.l);
-    else if (options.tune !== undefined) throw new RangeError(`tune applies to numProbes 'auto' only, found numProbes ${String(options.numProbes ?? 'default (l)')}`);
+    else if (options.tune !== undefined)
+      throw new RangeError(
+        `tune applies to numProbes 'auto' only, found numProbes ${String(options.numProbes ?? 'default (l)')}`,
+      );
     const bt = options.buildThreads;
     if (bt !== undefined && bt !== 'auto' && (!Number.isSafeInteger(bt) || bt < 1)) {
       throw new RangeError(`buildThreads must be a positive integer or 'auto', found ${JSON.stringify(bt)}`);
@@ -202,7 +205,18 @@ export class LshIndex implements NeighborIndex {
       name: 'lsh',
       parameters: this.built ? { ...this.built.params } : { ...this.parameters },
       numProbes: this.built || this.options.numProbes !== 'auto' ? this.numProbes : 'auto',
-      ...(this.tuning ? { tuning: { targetRecall: this.tuning.targetRecall, recall: this.tuning.recall, lowerBound: this.tuning.lowerBound, reached: this.tuning.reached, k: this.tuning.k, sample: this.tuning.sample } } : {}),
+      ...(this.tuning
+        ? {
+            tuning: {
+              targetRecall: this.tuning.targetRecall,
+              recall: this.tuning.recall,
+              lowerBound: this.tuning.lowerBound,
+              reached: this.tuning.reached,
+              k: this.tuning.k,
+              sample: this.tuning.sample,
+            },
+          }
+        : {}),
       maxCandidates: this.options.maxCandidates ?? null,
       kernel: this.kernel ?? this.options.kernel,
       rerank: this.rerankKernel ?? this.options.kernel,
@@ -249,21 +263,33 @@ export class LshIndex implements NeighborIndex {
     const t2 = performance.now();
     const store = this.makeStore(data, rows, dim);
     const t3 = performance.now();
-    const rowsAt = store ? { values: store.values, base: store.base, stride: store.stride } : { values: data, base: 0, stride: dim };
+    const rowsAt = store
+      ? { values: store.values, base: store.base, stride: store.stride }
+      : { values: data, base: 0, stride: dim };
     this.built = { params, ...rowsAt, store, norms, n: rows, hashes, tables };
     this.defaultQuery = null;
     this.lastQuery = null;
     this.tuning = null;
     if (this.options.numProbes === 'auto') this.tuning = await tuneNumProbes(this, data, this.options.tune);
     const t4 = performance.now();
-    this.buildSeconds = { hash: (t1 - t0) / 1000, tables: (t2 - t1) / 1000, copy: (t3 - t2) / 1000, tune: (t4 - t3) / 1000, total: (t4 - t0) / 1000 };
+    this.buildSeconds = {
+      hash: (t1 - t0) / 1000,
+      tables: (t2 - t1) / 1000,
+      copy: (t3 - t2) / 1000,
+      tune: (t4 - t3) / 1000,
+      total: (t4 - t0) / 1000,
+    };
   }
 
   /** The rows for two-pass re-ranking, or null to re-rank in JavaScript (see the module comment). */
   private makeStore(data: Float32Array, rows: number, dim: number): WasmRowStore | null {
     const want = this.options.kernel ?? 'auto';
     if (want === 'js') return null;
-    const why = dotWasmUnavailable() ?? (WasmRowStore.bytesFor(rows, dim) > WASM_MAX_BYTES ? `${rows} rows × ${dim} values exceed a WebAssembly memory (4 GiB)` : null);
+    const why =
+      dotWasmUnavailable() ??
+      (WasmRowStore.bytesFor(rows, dim) > WASM_MAX_BYTES
+        ? `${rows} rows × ${dim} values exceed a WebAssembly memory (4 GiB)`
+        : null);
     if (!why) return new WasmRowStore(data, rows, dim);
     if (want === 'wasm' && dotWasmUnavailable()) throw new Error(`kernel 'wasm' is unavailable: ${why}`);
     return null;
@@ -339,17 +365,28 @@ export class LshIndex implements NeighborIndex {
    * The k nearest candidates of each query (see the module comment), with the index's query
    * settings, or those given here. Statistics: {@link lastQueryStats}.
    */
-  async query(queries: Float32Array, rows: number, k: number, options: QueryOptions & LshQueryOptions = {}): Promise<KnnResult> {
+  async query(
+    queries: Float32Array,
+    rows: number,
+    k: number,
+    options: QueryOptions & LshQueryOptions = {},
+  ): Promise<KnnResult> {
     if (!this.built) throw new NotFittedError('query');
     // Per-call settings get a query object of their own; the index's settings keep theirs.
-    const q = options.numProbes !== undefined || options.maxCandidates !== undefined ? this.createQuery(options) : (this.defaultQuery ??= this.createQuery());
+    const q =
+      options.numProbes !== undefined || options.maxCandidates !== undefined
+        ? this.createQuery(options)
+        : (this.defaultQuery ??= this.createQuery());
     this.lastQuery = q;
     return q.query(queries, rows, k, options);
   }
 }
 
 /** Options of {@link lshIndexFactory}: the LSH parameters and the query settings. */
-export interface LshIndexFactoryOptions extends Pick<LshIndexOptions, 'numProbes' | 'maxCandidates' | 'kernel' | 'buildThreads' | 'tune'> {
+export interface LshIndexFactoryOptions extends Pick<
+  LshIndexOptions,
+  'numProbes' | 'maxCandidates' | 'kernel' | 'buildThreads' | 'tune'
+> {
   /** Hash family, tables, bits, … (e.g. {@link PAPER_PRESET} or {@link AUTO_PRESET}). */
   parameters: LshParameters;
 }
@@ -369,8 +406,12 @@ export function lshIndexFactory(options: LshIndexFactoryOptions): NeighborIndexF
     name: 'lsh',
     create: () => new LshIndex(p, q),
     describe: () => ({
-      name: 'lsh', parameters: { ...p }, numProbes: q.numProbes ?? p.l, maxCandidates: q.maxCandidates ?? null, kernel: q.kernel ?? 'auto',
+      name: 'lsh',
+      parameters: { ...p },
+      numProbes: q.numProbes ?? p.l,
+      maxCandidates: q.maxCandidates ?? null,
+      kernel: q.kernel ?? 'auto',
       ...(q.numProbes === 'auto' ? { tune: resolveTuneOptions(q.tune, p.l) } : {}),
-    }), // prettier-ignore
+    }),
   };
 }

@@ -174,7 +174,9 @@ function checkPositiveInt(name: string, v: unknown, where = 'LSH parameters'): a
 
 function checkFamily(family: unknown): asserts family is LshFamily {
   if (family !== 'cross-polytope' && family !== 'hyperplane') {
-    throw new RangeError(`LSH parameters: family must be 'cross-polytope' or 'hyperplane', found ${JSON.stringify(family)}`);
+    throw new RangeError(
+      `LSH parameters: family must be 'cross-polytope' or 'hyperplane', found ${JSON.stringify(family)}`,
+    );
   }
 }
 
@@ -200,7 +202,9 @@ export function computeNumberOfHashFunctions<P extends { family: LshFamily }>(
   checkPositiveInt('dim', dim, 'computeNumberOfHashFunctions');
   checkFamily(params.family);
   if (bits > MAX_HASH_BITS) {
-    throw new RangeError(`computeNumberOfHashFunctions: bits must be at most ${MAX_HASH_BITS} (keys are exact JavaScript integers), found ${bits}`);
+    throw new RangeError(
+      `computeNumberOfHashFunctions: bits must be at most ${MAX_HASH_BITS} (keys are exact JavaScript integers), found ${bits}`,
+    );
   }
   if (params.family === 'hyperplane') return { ...params, k: bits, lastCpDim: 0, hashBits: bits };
   const rotationDim = nextPowerOfTwo(dim);
@@ -271,39 +275,55 @@ export function checkLshParameters(params: LshParameters): void {
   }
   checkFamily(params.family);
   if (params.distance !== 'euclidean-squared' && params.distance !== 'negative-inner-product') {
-    throw new RangeError(`LSH parameters: distance must be 'euclidean-squared' or 'negative-inner-product', found ${JSON.stringify(params.distance)}`);
+    throw new RangeError(
+      `LSH parameters: distance must be 'euclidean-squared' or 'negative-inner-product', found ${JSON.stringify(params.distance)}`,
+    );
   }
   checkPositiveInt('l', params.l);
   const seed = params.seed ?? FALCONN_DEFAULT_SEED;
-  if (!Number.isSafeInteger(seed)) throw new RangeError(`LSH parameters: seed must be a safe integer, found ${String(seed)}`);
+  if (!Number.isSafeInteger(seed))
+    throw new RangeError(`LSH parameters: seed must be a safe integer, found ${String(seed)}`);
   const storage = params.storageHashTable ?? 'sorted-keys';
   if (storage !== 'sorted-keys' && storage !== 'flat') {
-    throw new RangeError(`LSH parameters: storageHashTable must be 'sorted-keys' or 'flat', found ${JSON.stringify(storage)}`);
+    throw new RangeError(
+      `LSH parameters: storageHashTable must be 'sorted-keys' or 'flat', found ${JSON.stringify(storage)}`,
+    );
   }
   if (params.k === undefined && params.hashBits === undefined) {
-    throw new RangeError('LSH parameters: expected k (hash functions per table) or hashBits (bits per table), found neither');
+    throw new RangeError(
+      'LSH parameters: expected k (hash functions per table) or hashBits (bits per table), found neither',
+    );
   }
   if (params.k !== undefined) checkPositiveInt('k', params.k);
   if (params.hashBits !== undefined && params.hashBits !== 'auto') {
     checkPositiveInt('hashBits', params.hashBits);
     if (params.hashBits > MAX_HASH_BITS) {
-      throw new RangeError(`LSH parameters: at most ${MAX_HASH_BITS} bits per table (keys are exact JavaScript integers), found hashBits = ${params.hashBits}`);
+      throw new RangeError(
+        `LSH parameters: at most ${MAX_HASH_BITS} bits per table (keys are exact JavaScript integers), found hashBits = ${params.hashBits}`,
+      );
     }
   }
   if (params.family === 'hyperplane') {
     for (const f of ['lastCpDim', 'numRotations'] as const) {
-      if (params[f] !== undefined) throw new RangeError(`LSH parameters: ${f} applies to the cross-polytope family only, found ${f} = ${params[f]} with family 'hyperplane'`);
+      if (params[f] !== undefined)
+        throw new RangeError(
+          `LSH parameters: ${f} applies to the cross-polytope family only, found ${f} = ${params[f]} with family 'hyperplane'`,
+        );
     }
   } else {
     if (params.numRotations !== undefined) checkPositiveInt('numRotations', params.numRotations);
     if (params.lastCpDim !== undefined) {
       checkPositiveInt('lastCpDim', params.lastCpDim);
       if (params.k === undefined) {
-        throw new RangeError(`LSH parameters: lastCpDim is computed from hashBits; give k with it, found lastCpDim = ${params.lastCpDim} without k`);
+        throw new RangeError(
+          `LSH parameters: lastCpDim is computed from hashBits; give k with it, found lastCpDim = ${params.lastCpDim} without k`,
+        );
       }
     }
     if (params.hashBits === 'auto' && params.k !== undefined) {
-      throw new RangeError(`LSH parameters: hashBits 'auto' computes k; give one of them, found k = ${params.k} with hashBits 'auto'`);
+      throw new RangeError(
+        `LSH parameters: hashBits 'auto' computes k; give one of them, found k = ${params.k} with hashBits 'auto'`,
+      );
     }
   }
 }
@@ -319,7 +339,10 @@ export function resolveLshParameters(params: LshParameters, dim: number, n?: num
   checkPositiveInt('dim', dim);
   let bitsWanted: number | undefined;
   if (params.hashBits === 'auto') {
-    if (n === undefined) throw new RangeError("LSH parameters: hashBits 'auto' depends on the number of points; resolve them with n (as build does)");
+    if (n === undefined)
+      throw new RangeError(
+        "LSH parameters: hashBits 'auto' depends on the number of points; resolve them with n (as build does)",
+      );
     bitsWanted = defaultHashBits(n);
   } else {
     bitsWanted = params.hashBits;
@@ -341,7 +364,9 @@ export function resolveLshParameters(params: LshParameters, dim: number, n?: num
       k = params.k;
       lastCpDim = params.lastCpDim ?? rotationDim;
       if (lastCpDim > rotationDim) {
-        throw new RangeError(`LSH parameters: lastCpDim must be at most the rotation dimension ${rotationDim} (next power of two ≥ dim ${dim}), found ${lastCpDim}`);
+        throw new RangeError(
+          `LSH parameters: lastCpDim must be at most the rotation dimension ${rotationDim} (next power of two ≥ dim ${dim}), found ${lastCpDim}`,
+        );
       }
     } else {
       const c = computeNumberOfHashFunctions(bitsWanted!, dim, { family: 'cross-polytope' });
@@ -351,13 +376,31 @@ export function resolveLshParameters(params: LshParameters, dim: number, n?: num
     hashBits = crossPolytopeHashBits(rotationDim, k, lastCpDim);
   }
   if (bitsWanted !== undefined && bitsWanted !== hashBits) {
-    throw new RangeError(`LSH parameters: k = ${k}${params.family === 'cross-polytope' ? `, lastCpDim = ${lastCpDim} (rotation dimension ${rotationDim})` : ''} give ${hashBits} bits per table, but hashBits = ${params.hashBits}`);
+    throw new RangeError(
+      `LSH parameters: k = ${k}${params.family === 'cross-polytope' ? `, lastCpDim = ${lastCpDim} (rotation dimension ${rotationDim})` : ''} give ${hashBits} bits per table, but hashBits = ${params.hashBits}`,
+    );
   }
   if (hashBits > MAX_HASH_BITS) {
-    throw new RangeError(`LSH parameters: at most ${MAX_HASH_BITS} bits per table (keys are exact JavaScript integers), found ${hashBits} (k = ${k})`);
+    throw new RangeError(
+      `LSH parameters: at most ${MAX_HASH_BITS} bits per table (keys are exact JavaScript integers), found ${hashBits} (k = ${k})`,
+    );
   }
   if (storage === 'flat' && hashBits > MAX_FLAT_HASH_BITS) {
-    throw new RangeError(`LSH parameters: storageHashTable 'flat' holds at most ${MAX_FLAT_HASH_BITS} bits per table, found ${hashBits}; use 'sorted-keys'`);
+    throw new RangeError(
+      `LSH parameters: storageHashTable 'flat' holds at most ${MAX_FLAT_HASH_BITS} bits per table, found ${hashBits}; use 'sorted-keys'`,
+    );
   }
-  return { family: params.family, distance: params.distance, l: params.l, k, lastCpDim, numRotations, seed, storageHashTable: storage, dim, rotationDim, hashBits };
+  return {
+    family: params.family,
+    distance: params.distance,
+    l: params.l,
+    k,
+    lastCpDim,
+    numRotations,
+    seed,
+    storageHashTable: storage,
+    dim,
+    rotationDim,
+    hashBits,
+  };
 }

@@ -41,8 +41,16 @@ export class ProbeHeap {
 
   private grow(): void {
     const cap = this.score.length * 2;
-    const g64 = (x: Float64Array) => { const y = new Float64Array(cap); y.set(x); return y; }; // prettier-ignore
-    const g32 = (x: Int32Array) => { const y = new Int32Array(cap); y.set(x); return y; }; // prettier-ignore
+    const g64 = (x: Float64Array) => {
+      const y = new Float64Array(cap);
+      y.set(x);
+      return y;
+    };
+    const g32 = (x: Int32Array) => {
+      const y = new Int32Array(cap);
+      y.set(x);
+      return y;
+    };
     this.score = g64(this.score);
     this.seq = g64(this.seq);
     this.hash = g64(this.hash);
@@ -52,12 +60,24 @@ export class ProbeHeap {
   }
 
   private swap(i: number, j: number): void {
-    let t = this.score[i]; this.score[i] = this.score[j]; this.score[j] = t; // prettier-ignore
-    t = this.seq[i]; this.seq[i] = this.seq[j]; this.seq[j] = t; // prettier-ignore
-    t = this.hash[i]; this.hash[i] = this.hash[j]; this.hash[j] = t; // prettier-ignore
-    t = this.table[i]; this.table[i] = this.table[j]; this.table[j] = t; // prettier-ignore
-    t = this.a[i]; this.a[i] = this.a[j]; this.a[j] = t; // prettier-ignore
-    t = this.b[i]; this.b[i] = this.b[j]; this.b[j] = t; // prettier-ignore
+    let t = this.score[i];
+    this.score[i] = this.score[j];
+    this.score[j] = t;
+    t = this.seq[i];
+    this.seq[i] = this.seq[j];
+    this.seq[j] = t;
+    t = this.hash[i];
+    this.hash[i] = this.hash[j];
+    this.hash[j] = t;
+    t = this.table[i];
+    this.table[i] = this.table[j];
+    this.table[j] = t;
+    t = this.a[i];
+    this.a[i] = this.a[j];
+    this.a[j] = t;
+    t = this.b[i];
+    this.b[i] = this.b[j];
+    this.b[j] = t;
   }
 
   push(score: number, table: number, hash: number, a: number, b: number): void {
@@ -102,4 +122,3 @@ export class ProbeHeap {
     return true;
   }
 }
-

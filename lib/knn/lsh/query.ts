@@ -56,18 +56,36 @@ export interface LshQueryStats {
 
 export function emptyStats(): LshQueryStats {
   return {
-    queries: 0, probes: 0, candidates: 0, uniqueCandidates: 0, averageCandidates: 0, averageUniqueCandidates: 0,
-    queriesShortOfK: 0, missingNeighbors: 0, refined: 0, seconds: { hash: 0, lookup: 0, rerank: 0, total: 0 },
-  }; // prettier-ignore
+    queries: 0,
+    probes: 0,
+    candidates: 0,
+    uniqueCandidates: 0,
+    averageCandidates: 0,
+    averageUniqueCandidates: 0,
+    queriesShortOfK: 0,
+    missingNeighbors: 0,
+    refined: 0,
+    seconds: { hash: 0, lookup: 0, rerank: 0, total: 0 },
+  };
 }
 
 export function checkQueryOptions(o: { numProbes?: number | 'auto'; maxCandidates?: number }, l: number | null): void {
   if (o.numProbes !== undefined && o.numProbes !== 'auto') {
-    if (!Number.isSafeInteger(o.numProbes) || o.numProbes < 1) throw new RangeError(`numProbes must be a positive integer, found ${o.numProbes}`);
-    if (l !== null && o.numProbes < l) throw new RangeError(`numProbes must be at least the number of tables l = ${l} (one bucket per table), found ${o.numProbes}`);
+    if (!Number.isSafeInteger(o.numProbes) || o.numProbes < 1)
+      throw new RangeError(`numProbes must be a positive integer, found ${o.numProbes}`);
+    if (l !== null && o.numProbes < l)
+      throw new RangeError(
+        `numProbes must be at least the number of tables l = ${l} (one bucket per table), found ${o.numProbes}`,
+      );
   }
-  if (o.maxCandidates !== undefined && o.maxCandidates !== Infinity && (!Number.isSafeInteger(o.maxCandidates) || o.maxCandidates < 1)) {
-    throw new RangeError(`maxCandidates must be a positive integer (or Infinity for no limit), found ${o.maxCandidates}`);
+  if (
+    o.maxCandidates !== undefined &&
+    o.maxCandidates !== Infinity &&
+    (!Number.isSafeInteger(o.maxCandidates) || o.maxCandidates < 1)
+  ) {
+    throw new RangeError(
+      `maxCandidates must be a positive integer (or Infinity for no limit), found ${o.maxCandidates}`,
+    );
   }
 }
 
@@ -238,7 +256,17 @@ export class LshQuery {
   }
 
   /** Re-ranks cands[0 … count) exactly into row `row` of `out`; fills missing slots with −1 / Infinity. */
-  private rerank(queries: Float32Array, row: number, qNorm: number, count: number, heap: TopK, upper: TopK, four: Float64Array, out: KnnResult, stats: LshQueryStats): void {
+  private rerank(
+    queries: Float32Array,
+    row: number,
+    qNorm: number,
+    count: number,
+    heap: TopK,
+    upper: TopK,
+    four: Float64Array,
+    out: KnnResult,
+    stats: LshQueryStats,
+  ): void {
     const { values, base, stride, store, norms, params } = this.b;
     const dim = params.dim;
     const cands = this.cands;

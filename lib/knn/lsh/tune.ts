@@ -63,9 +63,11 @@ export interface LshTuning {
 /** Checks the tuning options; returns them with defaults filled in for an index of l tables. */
 export function resolveTuneOptions(o: LshTuneOptions | undefined, l: number): Required<LshTuneOptions> {
   const r = { recall: 0.99, k: 75, sample: 200, maxProbes: 1024 * l, ...o };
-  if (!(typeof r.recall === 'number' && r.recall > 0 && r.recall <= 1)) throw new RangeError(`tune.recall must be in (0, 1], found ${String(r.recall)}`);
+  if (!(typeof r.recall === 'number' && r.recall > 0 && r.recall <= 1))
+    throw new RangeError(`tune.recall must be in (0, 1], found ${String(r.recall)}`);
   for (const f of ['k', 'sample', 'maxProbes'] as const) {
-    if (!Number.isSafeInteger(r[f]) || r[f] < 1) throw new RangeError(`tune.${f} must be a positive integer, found ${String(r[f])}`);
+    if (!Number.isSafeInteger(r[f]) || r[f] < 1)
+      throw new RangeError(`tune.${f} must be a positive integer, found ${String(r[f])}`);
   }
   if (r.maxProbes < l) throw new RangeError(`tune.maxProbes must be at least l = ${l}, found ${r.maxProbes}`);
   return r;
@@ -151,7 +153,9 @@ export function recallWithoutSelf(truth: Int32Array, found: Int32Array, self: In
 export interface TunableLshIndex {
   readonly resolved: ResolvedLshParameters | null;
   readonly size: number;
-  createQuery(options: { numProbes: number }): { query(queries: Float32Array, rows: number, k: number): Promise<KnnResult> };
+  createQuery(options: { numProbes: number }): {
+    query(queries: Float32Array, rows: number, k: number): Promise<KnnResult>;
+  };
 }
 
 /**
@@ -160,14 +164,29 @@ export interface TunableLshIndex {
  * probes and compared with exact search, each point's own entry left out.
  * @throws Error when the index is not built.
  */
-export async function tuneNumProbes(index: TunableLshIndex, data: Float32Array, options: LshTuneOptions | undefined): Promise<LshTuning> {
+export async function tuneNumProbes(
+  index: TunableLshIndex,
+  data: Float32Array,
+  options: LshTuneOptions | undefined,
+): Promise<LshTuning> {
   const t0 = performance.now();
   const params = index.resolved;
   if (!params) throw new Error('tuneNumProbes: build the index first');
   const { l, dim, seed } = params;
   const o = resolveTuneOptions(options, l);
   const n = index.size;
-  if (n < 2) return { numProbes: l, recall: 1, lowerBound: 1, reached: true, targetRecall: o.recall, k: 0, sample: 0, curve: [], seconds: 0 };
+  if (n < 2)
+    return {
+      numProbes: l,
+      recall: 1,
+      lowerBound: 1,
+      reached: true,
+      targetRecall: o.recall,
+      k: 0,
+      sample: 0,
+      curve: [],
+      seconds: 0,
+    };
   const k = Math.min(o.k, n - 1);
   const m = Math.min(o.sample, n);
   // A seeded sample of distinct points (partial Fisher–Yates), in increasing order.
@@ -186,7 +205,8 @@ export async function tuneNumProbes(index: TunableLshIndex, data: Float32Array, 
   await exact.build(data, n, dim);
   const truth = (await exact.query(queries, m, k + 1)).indices;
   const found = await searchNumProbes(
-    async (numProbes) => recallWithoutSelf(truth, (await index.createQuery({ numProbes }).query(queries, m, k + 1)).indices, self, k),
+    async (numProbes) =>
+      recallWithoutSelf(truth, (await index.createQuery({ numProbes }).query(queries, m, k + 1)).indices, self, k),
     l,
     o.recall,
     o.maxProbes,

@@ -8,17 +8,22 @@ import { bruteForce, randomMatrix, rowOf, tightClusters, uniform } from '../help
 let nativeProbe: Promise<string | null> | null = null;
 /** null when the native backend works here, else the reason it does not. */
 function nativeUnavailable(): Promise<string | null> {
-  nativeProbe ??= new ExactIndex({ backend: 'native' })
-    .build(new Float32Array(2), 1, 2)
-    .then(
-      () => null,
-      (e: Error) => e.message,
-    );
+  nativeProbe ??= new ExactIndex({ backend: 'native' }).build(new Float32Array(2), 1, 2).then(
+    () => null,
+    (e: Error) => e.message,
+  );
   return nativeProbe;
 }
 
 /** Builds an index on the given backend, or skips the test when that backend cannot run here. */
-async function indexOn(t: TestContext, backend: 'js' | 'native', data: Float32Array, n: number, dim: number, options: ExactIndexOptions = {}): Promise<ExactIndex | null> {
+async function indexOn(
+  t: TestContext,
+  backend: 'js' | 'native',
+  data: Float32Array,
+  n: number,
+  dim: number,
+  options: ExactIndexOptions = {},
+): Promise<ExactIndex | null> {
   if (backend === 'native') {
     const why = await nativeUnavailable();
     if (why) {
@@ -31,14 +36,23 @@ async function indexOn(t: TestContext, backend: 'js' | 'native', data: Float32Ar
   return index;
 }
 
-function assertMatchesBruteForce(res: KnnResult, data: Float32Array, n: number, dim: number, queries: Float32Array): void {
+function assertMatchesBruteForce(
+  res: KnnResult,
+  data: Float32Array,
+  n: number,
+  dim: number,
+  queries: Float32Array,
+): void {
   const ref = bruteForce(data, n, dim, queries, res.rows, res.k);
   for (let r = 0; r < res.rows; r++) {
     assert.deepEqual(rowOf(res.indices, r, res.k), ref.indices[r], `query ${r}: neighbour indices`);
     const got = rowOf(res.distances, r, res.k);
     for (let t = 0; t < res.k; t++) {
       const want = ref.distances[r][t];
-      assert.ok(Math.abs(got[t] - want) <= 1e-5 * (1 + want), `query ${r}, neighbour ${t}: distance ${got[t]} ≠ ${want}`);
+      assert.ok(
+        Math.abs(got[t] - want) <= 1e-5 * (1 + want),
+        `query ${r}, neighbour ${t}: distance ${got[t]} ≠ ${want}`,
+      );
       if (t > 0) assert.ok(got[t] >= got[t - 1], `query ${r}: distances not ascending at ${t}`);
     }
   }
@@ -172,7 +186,9 @@ describe('ExactIndex, js and native backends', () => {
 
 describe('ExactIndex errors', () => {
   test('query before build', async () => {
-    await assert.rejects(new ExactIndex({ backend: 'js' }).query(new Float32Array(2), 1, 1), { message: NOT_BUILT_MESSAGE });
+    await assert.rejects(new ExactIndex({ backend: 'js' }).query(new Float32Array(2), 1, 1), {
+      message: NOT_BUILT_MESSAGE,
+    });
   });
 
   test('dimension mismatch names expected and found', async () => {
@@ -191,7 +207,9 @@ describe('ExactIndex errors', () => {
     await assert.rejects(index.query(q, 1, 0), { message: 'k must be a positive integer, found 0' });
     await assert.rejects(index.query(q, 1, -3), /k must be a positive integer, found -3/);
     await assert.rejects(index.query(q, 1, 2.5), /found 2.5/);
-    await assert.rejects(index.query(q, 1, 11), { message: 'k = 11 exceeds the 10 rows in the index: expected k ≤ 10' });
+    await assert.rejects(index.query(q, 1, 11), {
+      message: 'k = 11 exceeds the 10 rows in the index: expected k ≤ 10',
+    });
   });
 
   test('build checks sizes and values', async () => {
@@ -201,19 +219,29 @@ describe('ExactIndex errors', () => {
     });
     await assert.rejects(index.build(new Float32Array(0), 0, 4), /rows must be an integer ≥ 1, found 0/);
     await assert.rejects(index.build(new Float32Array(4), 1, 0), /dim must be an integer ≥ 1, found 0/);
-    await assert.rejects(index.build(new Float64Array(4) as unknown as Float32Array, 1, 4), /must be a Float32Array, found Float64Array/);
-    await assert.rejects(index.build(Float32Array.from([1, 2, 3, NaN]), 2, 2), { message: 'data row 1, column 1 is NaN: expected finite values' });
+    await assert.rejects(
+      index.build(new Float64Array(4) as unknown as Float32Array, 1, 4),
+      /must be a Float32Array, found Float64Array/,
+    );
+    await assert.rejects(index.build(Float32Array.from([1, 2, 3, NaN]), 2, 2), {
+      message: 'data row 1, column 1 is NaN: expected finite values',
+    });
     assert.equal(index.size, 0, 'a failed build leaves the index empty');
   });
 
   test('queries with a non-finite value are refused', async () => {
     const index = new ExactIndex({ backend: 'js' });
     await index.build(randomMatrix(3, 2, 1), 3, 2);
-    await assert.rejects(index.query(Float32Array.from([0, Infinity]), 1, 1), { message: 'queries row 0, column 1 is Infinity: expected finite values' });
+    await assert.rejects(index.query(Float32Array.from([0, Infinity]), 1, 1), {
+      message: 'queries row 0, column 1 is Infinity: expected finite values',
+    });
   });
 
   test('options are checked', () => {
-    assert.throws(() => new ExactIndex({ backend: 'gpu' as 'js' }), /backend must be 'auto', 'js' or 'native', found gpu/);
+    assert.throws(
+      () => new ExactIndex({ backend: 'gpu' as 'js' }),
+      /backend must be 'auto', 'js' or 'native', found gpu/,
+    );
     assert.throws(() => new ExactIndex({ chunkRows: 0 }), /chunkRows must be a positive integer, found 0/);
     assert.throws(() => new ExactIndex({ rerankMargin: -1 }), /rerankMargin must be an integer ≥ 0/);
   });

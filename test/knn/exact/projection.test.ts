@@ -3,7 +3,14 @@ import assert from 'node:assert/strict';
 import { ExactIndex, projectionRank, RETRY_PROJECTION_EVERY } from '../../../lib/knn/exact/exact';
 import { combine, dot, rowSquaredNorms } from '../../../lib/knn/kernel';
 import { gemmRunner } from '../../../lib/native/onnx-gemm';
-import { buildProjection, choleskyInverse, lowerBound, sumSquares, residualInterval, type Projection } from '../../../lib/knn/exact/projection';
+import {
+  buildProjection,
+  choleskyInverse,
+  lowerBound,
+  sumSquares,
+  residualInterval,
+  type Projection,
+} from '../../../lib/knn/exact/projection';
 import { gaussianClusters } from '../../../lib/data/synthetic';
 import { bruteForce, rowOf } from '../helpers';
 
@@ -48,7 +55,8 @@ test('the projection first pass returns exactly the plain index neighbours and d
     assert.equal(proj.projectionRank, rank);
     const got = await proj.query(queries, 40, 20);
     const ref = bruteForce(db, n, dim, queries, 40, 20);
-    for (let r = 0; r < 40; r++) assert.deepEqual(rowOf(got.indices, r, 20), ref.indices[r], `rank ${rank}, query ${r}`);
+    for (let r = 0; r < 40; r++)
+      assert.deepEqual(rowOf(got.indices, r, 20), ref.indices[r], `rank ${rank}, query ${r}`);
     assert.deepEqual(rowOf(got.indices, 0, 20).slice(0, 3), [3, 5, 9], 'ties by the lower index');
     const plain = new ExactIndex({ backend: 'native', projection: false });
     await plain.build(db, n, dim);
@@ -97,10 +105,11 @@ test('Cholesky with dropping keeps independent rows and inverts the factor', () 
   assert.deepEqual(keep, [0, 2]);
   // L = [[1, 0], [0.5, √1.75]]: L⁻¹·L = I.
   const L = [1, 0, 0.5, Math.sqrt(1.75)];
-  for (let i = 0; i < 2; i++) for (let j = 0; j < 2; j++) {
-    const v = inv[i * 2] * L[j] + inv[i * 2 + 1] * L[2 + j];
-    assert.ok(Math.abs(v - (i === j ? 1 : 0)) < 1e-12);
-  }
+  for (let i = 0; i < 2; i++)
+    for (let j = 0; j < 2; j++) {
+      const v = inv[i * 2] * L[j] + inv[i * 2 + 1] * L[2 + j];
+      assert.ok(Math.abs(v - (i === j ? 1 : 0)) < 1e-12);
+    }
 });
 
 test("projection ranks: 'auto' only for wide layers with enough rows, explicit ranks capped, bad ones refused", () => {
@@ -110,7 +119,10 @@ test("projection ranks: 'auto' only for wide layers with enough rows, explicit r
   assert.equal(projectionRank('auto', 5000, 12544), 0);
   assert.equal(projectionRank(false, 60000, 12544), 0);
   assert.equal(projectionRank(900, 500, 12544), 500);
-  assert.throws(() => new ExactIndex({ projection: 0 }), /projection must be 'auto', false or a positive integer rank, found 0/);
+  assert.throws(
+    () => new ExactIndex({ projection: 0 }),
+    /projection must be 'auto', false or a positive integer rank, found 0/,
+  );
   assert.throws(() => new ExactIndex({ projectionSlack: -1 }), /projectionSlack must be ≥ 0, found -1/);
 });
 
@@ -122,11 +134,12 @@ test('queries far from every row, where the bound prunes little, fall back to th
   const { x: z } = gaussianClusters(n + 12, 12, 8, 21, { spread: 0.3 });
   const { x: w } = gaussianClusters(12, dim, 1, 22, { spread: 1 });
   const data = new Float32Array((n + 12) * dim);
-  for (let r = 0; r < n + 12; r++) for (let j = 0; j < dim; j++) {
-    let v = 0;
-    for (let t = 0; t < 12; t++) v += z[r * 12 + t] * w[t * dim + j];
-    data[r * dim + j] = Math.max(0, v);
-  }
+  for (let r = 0; r < n + 12; r++)
+    for (let j = 0; j < dim; j++) {
+      let v = 0;
+      for (let t = 0; t < 12; t++) v += z[r * 12 + t] * w[t * dim + j];
+      data[r * dim + j] = Math.max(0, v);
+    }
   const db = data.subarray(0, n * dim);
   const near = data.slice(n * dim); // held-out rows from the same clusters
   const { x: far } = gaussianClusters(12, dim, 12, 99, { spread: 3 }); // random directions, near nothing
@@ -139,7 +152,10 @@ test('queries far from every row, where the bound prunes little, fall back to th
     for (let r = 0; r < 12; r++) assert.deepEqual(rowOf(got.indices, r, 10), ref.indices[r], `query ${r}`);
     fellBack.push(proj.lastQueryStats.plainFallback!);
   }
-  assert.ok(fellBack[1] > fellBack[0], `queries searched by the plain path: near ${fellBack[0]}, far ${fellBack[1]} (of 12)`);
+  assert.ok(
+    fellBack[1] > fellBack[0],
+    `queries searched by the plain path: near ${fellBack[0]}, far ${fellBack[1]} (of 12)`,
+  );
 });
 
 test('the native GEMM writes into a given buffer (a view of it, no new array) and refuses one too small', async (t) => {
@@ -152,12 +168,16 @@ test('the native GEMM writes into a given buffer (a view of it, no new array) an
   const view = await gemm.abt(a, 2, b, 4, 3, buffer);
   assert.equal(view.buffer, buffer.buffer);
   assert.deepEqual(Array.from(view), Array.from(fresh));
-  for (let i = 0; i < 2; i++) for (let j = 0; j < 4; j++) {
-    let s = 0;
-    for (let d = 0; d < 3; d++) s += a[i * 3 + d] * b[j * 3 + d];
-    assert.equal(buffer[i * 4 + j], s);
-  }
-  assert.ok(buffer.subarray(8).every((v) => v === 7), 'values past m·n untouched');
+  for (let i = 0; i < 2; i++)
+    for (let j = 0; j < 4; j++) {
+      let s = 0;
+      for (let d = 0; d < 3; d++) s += a[i * 3 + d] * b[j * 3 + d];
+      assert.equal(buffer[i * 4 + j], s);
+    }
+  assert.ok(
+    buffer.subarray(8).every((v) => v === 7),
+    'values past m·n untouched',
+  );
   await assert.rejects(gemm.abt(a, 2, b, 4, 3, new Float32Array(7)), /out holds 7 values, expected at least 2 × 4 = 8/);
 });
 
@@ -183,7 +203,8 @@ test("projectionChoice 'measure' times the projection on the first batch, the pl
   let losses = 0; // the policy: after a loss, plain without timing, timed again every RETRY_PROJECTION_EVERY-th call
   for (let call = 1; call <= 6; call++) {
     const got = await measure.query(queries, 40, 10);
-    for (let r = 0; r < 40; r++) assert.deepEqual(rowOf(got.indices, r, 10), ref.indices[r], `call ${call}, query ${r}`);
+    for (let r = 0; r < 40; r++)
+      assert.deepEqual(rowOf(got.indices, r, 10), ref.indices[r], `call ${call}, query ${r}`);
     assert.deepEqual(got.distances, a.distances);
     const stats = measure.lastQueryStats;
     if (losses > 0 && losses % RETRY_PROJECTION_EVERY !== 0) {
@@ -202,5 +223,8 @@ test("projectionChoice 'measure' times the projection on the first batch, the pl
     assert.equal(stats.projectedRows, 8 + (s.projected <= s.plain ? rest : 0), JSON.stringify(s));
     losses = s.projected <= s.plain ? 0 : losses + 1;
   }
-  assert.throws(() => new ExactIndex({ projectionChoice: 'sometimes' as 'always' }), /projectionChoice must be 'measure' or 'always', found sometimes/);
+  assert.throws(
+    () => new ExactIndex({ projectionChoice: 'sometimes' as 'always' }),
+    /projectionChoice must be 'measure' or 'always', found sometimes/,
+  );
 });

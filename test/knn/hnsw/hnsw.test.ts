@@ -6,7 +6,6 @@ import { HNSW_DEFAULTS, HnswIndex, hnswIndexFactory, hnswUnavailable } from '../
 import { Preprocessor } from '../../../lib/knn/preprocess';
 import { clustered } from '../helpers';
 
-
 const N = 3000;
 const DIM = 48;
 const Q = 100;
@@ -66,10 +65,17 @@ test('HNSW parameters, factory description and errors', async (t) => {
   assert.deepEqual({ ...HNSW_DEFAULTS }, { m: 16, efConstruction: 200, efSearch: 128, seed: 100 });
   assert.throws(() => new HnswIndex({ m: 1 }), /m must be at least 2, found 1/);
   assert.throws(() => new HnswIndex({ efSearch: 0 }), /efSearch must be a positive integer, found 0/);
-  assert.throws(() => hnswIndexFactory({ parameters: { efConstruction: 2.5 } }), /efConstruction must be a positive integer, found 2.5/);
+  assert.throws(
+    () => hnswIndexFactory({ parameters: { efConstruction: 2.5 } }),
+    /efConstruction must be a positive integer, found 2.5/,
+  );
   const f = hnswIndexFactory({ parameters: { m: 12 } });
   assert.equal(f.name, 'hnsw');
-  assert.deepEqual(f.describe!(), { name: 'hnsw', library: 'hnswlib-node', parameters: { m: 12, efConstruction: 200, efSearch: 128, seed: 100 } });
+  assert.deepEqual(f.describe!(), {
+    name: 'hnsw',
+    library: 'hnswlib-node',
+    parameters: { m: 12, efConstruction: 200, efSearch: 128, seed: 100 },
+  });
   const fresh = new HnswIndex();
   await assert.rejects(fresh.query(QUERIES, Q, K), new RegExp(NOT_BUILT_MESSAGE));
   if (skipWithout(t)) return;

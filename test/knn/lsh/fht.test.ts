@@ -59,8 +59,12 @@ test('fht/√n is orthogonal: norms are preserved after normalisation', () => {
 });
 
 test('applying fht twice multiplies by n (H·H = n·I)', () => {
-  const ints = Float32Array.from({ length: 64 }, (_, i) => (i * 7) % 13 - 6);
-  assert.deepEqual(Array.from(fht(fht(ints.slice()))), Array.from(ints, (v) => v * 64), 'exact on small integers');
+  const ints = Float32Array.from({ length: 64 }, (_, i) => ((i * 7) % 13) - 6);
+  assert.deepEqual(
+    Array.from(fht(fht(ints.slice()))),
+    Array.from(ints, (v) => v * 64),
+    'exact on small integers',
+  );
   const x = randomVector(2048, 9);
   const y = fht(fht(x.slice()));
   for (let i = 0; i < x.length; i++) assert.ok(Math.abs(y[i] / 2048 - x[i]) < 1e-5, `coordinate ${i}`);
@@ -106,7 +110,11 @@ test('the SIMD kernel: signFold gives the first m coordinates of signFht; decode
   }
   const n = 256;
   const m = 8;
-  const SRC = 0, DST = 16 * n, FOLD = 32 * n, SIGNS = 48 * n, OUT = 52 * n; // prettier-ignore
+  const SRC = 0,
+    DST = 16 * n,
+    FOLD = 32 * n,
+    SIGNS = 48 * n,
+    OUT = 52 * n;
   const w = instantiateCrossPolytopeWasm(OUT + 64);
   const f32 = new Float32Array(w.memory.buffer);
   const i32 = new Int32Array(w.memory.buffer);
@@ -117,7 +125,10 @@ test('the SIMD kernel: signFold gives the first m coordinates of signFht; decode
   w.fn.signFold(SRC, FOLD, SIGNS, m, n);
   for (let i = 0; i < m; i++) {
     for (let lane = 0; lane < 4; lane++) {
-      assert.ok(Math.abs(f32[FOLD / 4 + 4 * i + lane] - f32[DST / 4 + 4 * i + lane]) < 1e-4, `coordinate ${i}, lane ${lane}`);
+      assert.ok(
+        Math.abs(f32[FOLD / 4 + 4 * i + lane] - f32[DST / 4 + 4 * i + lane]) < 1e-4,
+        `coordinate ${i}, lane ${lane}`,
+      );
     }
   }
   // decode: lane 0 max +3 at 2; lane 1 max −3 at 1 (index 1 + dim); lane 2 ties |−2| at 0 and 2 at 3 → first (0, negative);

@@ -12,7 +12,6 @@ import type { KnnResult } from '../../../lib/knn/types';
 import { clustered } from '../helpers';
 import { blobs, tinyModel } from '../dknn-fixtures';
 
-
 const N = 3000;
 const DIM = 48;
 const Q = 100;
@@ -46,13 +45,26 @@ async function recall(r: KnnResult): Promise<number> {
   return hits / (r.rows * K);
 }
 
-async function built(params: LshParameters, options: LshIndexOptions = {}, data = DATA, n = N, dim = DIM): Promise<LshIndex> {
+async function built(
+  params: LshParameters,
+  options: LshIndexOptions = {},
+  data = DATA,
+  n = N,
+  dim = DIM,
+): Promise<LshIndex> {
   const index = new LshIndex(params, options);
   await index.build(data, n, dim);
   return index;
 }
 
-const CP: LshParameters = { family: 'cross-polytope', distance: 'euclidean-squared', l: 16, hashBits: 10, numRotations: 2, seed: 5721840 };
+const CP: LshParameters = {
+  family: 'cross-polytope',
+  distance: 'euclidean-squared',
+  l: 16,
+  hashBits: 10,
+  numRotations: 2,
+  seed: 5721840,
+};
 const HP: LshParameters = { family: 'hyperplane', distance: 'euclidean-squared', l: 16, hashBits: 10, seed: 5721840 };
 
 test('cross-polytope LSH: recall@10 against the exact index is above 0.9 with 16 tables of 10 bits and 32 probes', async () => {
@@ -75,7 +87,7 @@ test('hyperplane LSH with multiprobe: recall@10 above 0.9', async () => {
   assert.ok(rec > 0.9, `recall ${rec}`);
 });
 
-test('neighbours found carry the exact index\'s distances, ascending, ties by lower index', async () => {
+test("neighbours found carry the exact index's distances, ascending, ties by lower index", async () => {
   const index = await built(CP);
   const r = await index.query(QUERIES, Q, K);
   const ex = new ExactIndex({ backend: 'js' });
@@ -123,10 +135,19 @@ test('hashes are deterministic for a seed and change with it', async () => {
 });
 
 test('bucket keys have the resolved number of bits: cross-polytope values index + sign, hyperplane bits', async () => {
-  const index = await built({ family: 'cross-polytope', distance: 'euclidean-squared', l: 40, k: 2, lastCpDim: 4, seed: 3 });
+  const index = await built({
+    family: 'cross-polytope',
+    distance: 'euclidean-squared',
+    l: 40,
+    k: 2,
+    lastCpDim: 4,
+    seed: 3,
+  });
   // d' = 64: 7 bits for the first CP, 3 for the last (lastCpDim 4) → keys < 2^10.
   assert.equal(index.resolved!.hashBits, 10);
-  for (let i = 0; i < 20; i++) for (const key of index.hash(DATA.subarray(i * DIM, (i + 1) * DIM))) assert.ok(Number.isInteger(key) && key >= 0 && key < 1024);
+  for (let i = 0; i < 20; i++)
+    for (const key of index.hash(DATA.subarray(i * DIM, (i + 1) * DIM)))
+      assert.ok(Number.isInteger(key) && key >= 0 && key < 1024);
   const h = await built({ ...HP, hashBits: 5 });
   for (const key of h.hash(QUERIES.subarray(0, DIM))) assert.ok(Number.isInteger(key) && key >= 0 && key < 32);
 });
@@ -137,12 +158,20 @@ test('the JavaScript and WebAssembly kernels give identical hashes and results',
     t.skip(why);
     return;
   }
-  for (const params of [CP, { ...CP, numRotations: 1, hashBits: 9 }, { ...CP, k: 3, lastCpDim: 64, hashBits: undefined }]) {
+  for (const params of [
+    CP,
+    { ...CP, numRotations: 1, hashBits: 9 },
+    { ...CP, k: 3, lastCpDim: 64, hashBits: undefined },
+  ]) {
     const js = await built(params, { kernel: 'js' });
     const wasm = await built(params, { kernel: 'wasm' });
     assert.equal(js.kernel, 'js');
     assert.equal(wasm.kernel, 'wasm');
-    for (let i = 0; i < 7; i++) assert.deepEqual(wasm.hash(QUERIES.subarray(i * DIM, (i + 1) * DIM)), js.hash(QUERIES.subarray(i * DIM, (i + 1) * DIM)));
+    for (let i = 0; i < 7; i++)
+      assert.deepEqual(
+        wasm.hash(QUERIES.subarray(i * DIM, (i + 1) * DIM)),
+        js.hash(QUERIES.subarray(i * DIM, (i + 1) * DIM)),
+      );
     const a = await js.query(QUERIES, Q, K, { numProbes: 40 });
     const b = await wasm.query(QUERIES, Q, K, { numProbes: 40 });
     assert.deepEqual(b.indices, a.indices);
@@ -164,7 +193,8 @@ test('two-pass WebAssembly re-ranking equals the one-pass JavaScript re-ranking,
   const data = new Float32Array(n * dim);
   for (let i = 0; i < n; i++) {
     const src = (i % 200) * dim;
-    for (let j = 0; j < dim; j++) data[i * dim + j] = i % 3 === 2 ? Math.fround(base[src + j] * (1 + 2 ** -23)) : base[src + j];
+    for (let j = 0; j < dim; j++)
+      data[i * dim + j] = i % 3 === 2 ? Math.fround(base[src + j] * (1 + 2 ** -23)) : base[src + j];
   }
   const queries = data.slice(0, 20 * dim);
   for (const distance of ['euclidean-squared', 'negative-inner-product'] as const) {
@@ -213,7 +243,10 @@ test('a build on worker threads gives the same hashes and results as one thread'
   }
   // 'auto' keeps small builds on this thread (starting workers would cost more than it saves).
   assert.equal((await built(CP)).buildThreadsUsed, 1);
-  assert.throws(() => new LshIndex(CP, { buildThreads: 0 }), /buildThreads must be a positive integer or 'auto', found 0/);
+  assert.throws(
+    () => new LshIndex(CP, { buildThreads: 0 }),
+    /buildThreads must be a positive integer or 'auto', found 0/,
+  );
 });
 
 test("numProbes 'auto' tunes the probes to the recall target on the index's own points, and no fewer suffice", async () => {
@@ -224,7 +257,10 @@ test("numProbes 'auto' tunes the probes to the recall target on the index's own 
   assert.ok(tuning.lowerBound >= 0.95 && tuning.recall > tuning.lowerBound);
   assert.equal(tuning.sample, 150);
   assert.equal(index.numProbes, tuning.numProbes);
-  assert.ok(tuning.numProbes > index.resolved!.l, `tuned ${tuning.numProbes} probes: the target needs multiprobe on these data`);
+  assert.ok(
+    tuning.numProbes > index.resolved!.l,
+    `tuned ${tuning.numProbes} probes: the target needs multiprobe on these data`,
+  );
   // The largest failing probe count tried is within 5 % below the choice.
   const fails = tuning.curve.filter((c) => c.lowerBound < 0.95).map((c) => c.numProbes);
   assert.ok(Math.max(...fails) >= tuning.numProbes - Math.max(1, Math.ceil(0.05 * tuning.numProbes)));
@@ -232,18 +268,37 @@ test("numProbes 'auto' tunes the probes to the recall target on the index's own 
   const held = await recall(await index.query(QUERIES, Q, K));
   assert.ok(held >= 0.9, `held-out recall ${held}`);
   assert.equal(index.lastQueryStats.probes, Q * tuning.numProbes);
-  assert.deepEqual((index.describe() as { tuning: unknown }).tuning, { targetRecall: 0.95, recall: tuning.recall, lowerBound: tuning.lowerBound, reached: true, k: K, sample: 150 });
+  assert.deepEqual((index.describe() as { tuning: unknown }).tuning, {
+    targetRecall: 0.95,
+    recall: tuning.recall,
+    lowerBound: tuning.lowerBound,
+    reached: true,
+    k: K,
+    sample: 150,
+  });
   // Deterministic.
   const again = await built({ ...AUTO_PRESET }, { numProbes: 'auto', tune: { recall: 0.95, k: K, sample: 150 } });
-  assert.deepEqual(again.tuning!.curve.map((c) => [c.numProbes, c.recall]), tuning.curve.map((c) => [c.numProbes, c.recall]));
-  assert.throws(() => new LshIndex(CP, { tune: { recall: 0.9 } }), /tune applies to numProbes 'auto' only, found numProbes default \(l\)/);
-  assert.throws(() => new LshIndex({ ...CP, hashBits: 'auto', k: 2 }), /hashBits 'auto' computes k; give one of them, found k = 2/);
+  assert.deepEqual(
+    again.tuning!.curve.map((c) => [c.numProbes, c.recall]),
+    tuning.curve.map((c) => [c.numProbes, c.recall]),
+  );
+  assert.throws(
+    () => new LshIndex(CP, { tune: { recall: 0.9 } }),
+    /tune applies to numProbes 'auto' only, found numProbes default \(l\)/,
+  );
+  assert.throws(
+    () => new LshIndex({ ...CP, hashBits: 'auto', k: 2 }),
+    /hashBits 'auto' computes k; give one of them, found k = 2/,
+  );
 });
 
 test('flat and sorted-keys storage give identical results', async () => {
   const a = await built(CP);
   const b = await built({ ...CP, storageHashTable: 'flat' });
-  assert.deepEqual((await b.query(QUERIES, Q, K, { numProbes: 30 })).indices, (await a.query(QUERIES, Q, K, { numProbes: 30 })).indices);
+  assert.deepEqual(
+    (await b.query(QUERIES, Q, K, { numProbes: 30 })).indices,
+    (await a.query(QUERIES, Q, K, { numProbes: 30 })).indices,
+  );
 });
 
 test('multiprobe never finds fewer unique candidates than one bucket per table, and recall does not drop', async () => {
@@ -256,14 +311,17 @@ test('multiprobe never finds fewer unique candidates than one bucket per table, 
       const query = QUERIES.subarray(q * DIM, (q + 1) * DIM);
       await single.query(query, 1, K);
       await multi.query(query, 1, K);
-      assert.ok(multi.lastQueryStats.uniqueCandidates >= single.lastQueryStats.uniqueCandidates, `${params.family} query ${q}`);
+      assert.ok(
+        multi.lastQueryStats.uniqueCandidates >= single.lastQueryStats.uniqueCandidates,
+        `${params.family} query ${q}`,
+      );
       assert.equal(multi.lastQueryStats.probes, 20);
     }
     assert.ok((await recall(await multi.query(QUERIES, Q, K))) >= (await recall(await single.query(QUERIES, Q, K))));
   }
 });
 
-test('the probing sequence starts with each table\'s own bucket, then follows FALCONN\'s scores', async () => {
+test("the probing sequence starts with each table's own bucket, then follows FALCONN's scores", async () => {
   const point = QUERIES.subarray(0, DIM);
   const cp = await built({ ...CP, l: 5 });
   const main = cp.hash(point);
@@ -298,7 +356,13 @@ test('maxCandidates bounds the candidates taken per query', async () => {
 test('fewer than k candidates: missing slots are −1 with distance Infinity, and are counted', async () => {
   // 1 table of 13 bits over 60 points: most buckets hold one point or none.
   const n = 60;
-  const index = await built({ family: 'cross-polytope', distance: 'euclidean-squared', l: 1, hashBits: 13, seed: 7 }, {}, DATA.subarray(0, n * DIM), n, DIM);
+  const index = await built(
+    { family: 'cross-polytope', distance: 'euclidean-squared', l: 1, hashBits: 13, seed: 7 },
+    {},
+    DATA.subarray(0, n * DIM),
+    n,
+    DIM,
+  );
   const r = await index.query(QUERIES, Q, 5);
   let missing = 0;
   let short = 0;
@@ -347,9 +411,15 @@ test('progress is reported while building and querying, ending at the totals', a
 
 test('bad arguments are refused with what was expected and what was found', async () => {
   assert.throws(() => new LshIndex({ ...CP, l: 0 }), /l must be a positive integer, found 0/);
-  assert.throws(() => new LshIndex(CP, { numProbes: 8 }), /numProbes must be at least the number of tables l = 16 .*found 8/);
+  assert.throws(
+    () => new LshIndex(CP, { numProbes: 8 }),
+    /numProbes must be at least the number of tables l = 16 .*found 8/,
+  );
   assert.throws(() => new LshIndex(CP, { maxCandidates: 0 }), /maxCandidates must be a positive integer .*found 0/);
-  assert.throws(() => new LshIndex(CP, { kernel: 'gpu' as never }), /kernel must be 'auto', 'js' or 'wasm', found "gpu"/);
+  assert.throws(
+    () => new LshIndex(CP, { kernel: 'gpu' as never }),
+    /kernel must be 'auto', 'js' or 'wasm', found "gpu"/,
+  );
   const fresh = new LshIndex(CP);
   await assert.rejects(fresh.query(QUERIES, Q, K), new RegExp(NOT_BUILT_MESSAGE));
   assert.throws(() => fresh.createQuery(), new RegExp(NOT_BUILT_MESSAGE));
@@ -361,12 +431,18 @@ test('bad arguments are refused with what was expected and what was found', asyn
   await assert.rejects(index.query(QUERIES.subarray(0, 2 * DIM - 1), 2, K), /dimension mismatch/);
   await assert.rejects(index.query(QUERIES, Q, 0), /k must be a positive integer, found 0/);
   await assert.rejects(index.query(QUERIES, Q, N + 1), /exceeds the 3000 rows/);
-  await assert.rejects(index.query(QUERIES, Q, K, { numProbes: 3 }), /numProbes must be at least the number of tables l = 16/);
+  await assert.rejects(
+    index.query(QUERIES, Q, K, { numProbes: 3 }),
+    /numProbes must be at least the number of tables l = 16/,
+  );
   assert.throws(() => index.hash(new Float32Array(DIM + 1)), /dimension mismatch/);
   const q = index.createQuery();
   assert.throws(() => (q.numProbes = 2), /found 2/);
   assert.throws(() => lshIndexFactory({ parameters: { ...CP, family: 'x' as never } }), /family must be/);
-  await assert.rejects(new LshIndex({ ...CP, hashBits: undefined, k: 2, lastCpDim: 128 }).build(DATA, N, DIM), /lastCpDim must be at most the rotation dimension 64 .*found 128/);
+  await assert.rejects(
+    new LshIndex({ ...CP, hashBits: undefined, k: 2, lastCpDim: 128 }).build(DATA, N, DIM),
+    /lastCpDim must be at most the rotation dimension 64 .*found 128/,
+  );
 });
 
 // ---- DkNN integration ----
@@ -375,8 +451,17 @@ test('DkNN with an LSH factory: info() records the index and its per-layer param
   await initBackend({ prefer: ['wasm', 'cpu'] });
   const model = tinyModel(3);
   // Many bits, one table: buckets are small, so some of the k = 8 slots stay empty.
-  const factory = lshIndexFactory({ parameters: { family: 'cross-polytope', distance: 'euclidean-squared', l: 2, hashBits: 7, seed: 11 }, numProbes: 2 });
-  const dknn = new DkNN(model, { layers: ['flat', 'hidden', 'logits'], k: 8, index: factory, cacheDir: false, formula: 'conformal' });
+  const factory = lshIndexFactory({
+    parameters: { family: 'cross-polytope', distance: 'euclidean-squared', l: 2, hashBits: 7, seed: 11 },
+    numProbes: 2,
+  });
+  const dknn = new DkNN(model, {
+    layers: ['flat', 'hidden', 'logits'],
+    k: 8,
+    index: factory,
+    cacheDir: false,
+    formula: 'conformal',
+  });
   await dknn.fit(blobs(90, 1));
   await dknn.calibrate(blobs(30, 2));
   const out = await dknn.predict(blobs(40, 3));
@@ -394,11 +479,24 @@ test('DkNN with an LSH factory: info() records the index and its per-layer param
   const info = dknn.info();
   assert.equal(info.index, 'lsh');
   assert.deepEqual(info.indexParameters, {
-    name: 'lsh', parameters: { family: 'cross-polytope', distance: 'euclidean-squared', l: 2, hashBits: 7, seed: 11 }, numProbes: 2, maxCandidates: null, kernel: 'auto',
-  }); // prettier-ignore
-  const perLayer = info.indexLayers.map((d) => (d as { parameters: { dim: number; k: number; lastCpDim: number } }).parameters);
+    name: 'lsh',
+    parameters: { family: 'cross-polytope', distance: 'euclidean-squared', l: 2, hashBits: 7, seed: 11 },
+    numProbes: 2,
+    maxCandidates: null,
+    kernel: 'auto',
+  });
+  const perLayer = info.indexLayers.map(
+    (d) => (d as { parameters: { dim: number; k: number; lastCpDim: number } }).parameters,
+  );
   // flat 16 → d' 16, 5 bits per CP: 7 = 5 + 2 → k 2, lastCpDim 2; hidden 8 → 4 bits: 7 = 4 + 3 → k 2, lastCpDim 4; logits 3 → d' 4, 3 bits: 7 = 3 + 3 + 1 → k 3, lastCpDim 1.
-  assert.deepEqual(perLayer.map((p) => [p.dim, p.k, p.lastCpDim]), [[16, 2, 2], [8, 2, 4], [3, 3, 1]]);
+  assert.deepEqual(
+    perLayer.map((p) => [p.dim, p.k, p.lastCpDim]),
+    [
+      [16, 2, 2],
+      [8, 2, 4],
+      [3, 3, 1],
+    ],
+  );
   assert.ok(info.indexBackend === 'wasm' || info.indexBackend === 'js');
   model.dispose();
 });

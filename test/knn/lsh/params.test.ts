@@ -26,11 +26,20 @@ test('computeNumberOfHashFunctions gives the hand-computed k and lastCpDim for 1
   assert.equal(r3.lastCpDim, 8);
   assert.equal(r3.hashBits, 17);
   // d' = 16384: 15 bits per CP; 17 = 15 + 2 → lastCpDim 2.
-  assert.deepEqual([computeNumberOfHashFunctions(17, 12544, CP).k, computeNumberOfHashFunctions(17, 12544, CP).lastCpDim], [2, 2]);
+  assert.deepEqual(
+    [computeNumberOfHashFunctions(17, 12544, CP).k, computeNumberOfHashFunctions(17, 12544, CP).lastCpDim],
+    [2, 2],
+  );
   // d' = 128: 8 bits per CP; 17 = 8 + 8 + 1 → k 3, lastCpDim 2^0 = 1.
-  assert.deepEqual([computeNumberOfHashFunctions(17, 128, CP).k, computeNumberOfHashFunctions(17, 128, CP).lastCpDim], [3, 1]);
+  assert.deepEqual(
+    [computeNumberOfHashFunctions(17, 128, CP).k, computeNumberOfHashFunctions(17, 128, CP).lastCpDim],
+    [3, 1],
+  );
   // d' = 16: 5 bits per CP; 17 = 5·3 + 2 → k 4, lastCpDim 2.
-  assert.deepEqual([computeNumberOfHashFunctions(17, 10, CP).k, computeNumberOfHashFunctions(17, 10, CP).lastCpDim], [4, 2]);
+  assert.deepEqual(
+    [computeNumberOfHashFunctions(17, 10, CP).k, computeNumberOfHashFunctions(17, 10, CP).lastCpDim],
+    [4, 2],
+  );
 });
 
 test('computeNumberOfHashFunctions: exact multiples keep a full last cross-polytope; fewer bits than one CP give k = 1', () => {
@@ -61,26 +70,61 @@ test('defaultLshParameters follows FALCONN get_default_parameters: l = 10, 2^(bi
   const p = defaultLshParameters(60000, 3200);
   // 2^16 = 65536 > 60000 ≥ 2^15 → 14 bits; 14 = 13 + 1 → k 2, lastCpDim 1.
   assert.deepEqual(
-    { family: p.family, distance: p.distance, l: p.l, hashBits: p.hashBits, k: p.k, lastCpDim: p.lastCpDim, numRotations: p.numRotations, seed: p.seed },
-    { family: 'cross-polytope', distance: 'euclidean-squared', l: 10, hashBits: 14, k: 2, lastCpDim: 1, numRotations: 1, seed: 409556018 },
+    {
+      family: p.family,
+      distance: p.distance,
+      l: p.l,
+      hashBits: p.hashBits,
+      k: p.k,
+      lastCpDim: p.lastCpDim,
+      numRotations: p.numRotations,
+      seed: p.seed,
+    },
+    {
+      family: 'cross-polytope',
+      distance: 'euclidean-squared',
+      l: 10,
+      hashBits: 14,
+      k: 2,
+      lastCpDim: 1,
+      numRotations: 1,
+      seed: 409556018,
+    },
   );
   assert.equal(defaultLshParameters(60000, 3200, { sufficientlyDense: false }).numRotations, 2);
   // bits starts at 1 and grows while 2^(bits + 2) ≤ n: n < 8 → 1, 8 … 15 → 2, 16 … 31 → 3.
-  assert.deepEqual([1, 7, 8, 15, 16, 31, 32].map((n) => defaultLshParameters(n, 5).hashBits), [1, 1, 2, 2, 3, 3, 4]);
-  assert.equal(defaultLshParameters(60000, 3200, { distance: 'negative-inner-product', seed: 3 }).distance, 'negative-inner-product');
+  assert.deepEqual(
+    [1, 7, 8, 15, 16, 31, 32].map((n) => defaultLshParameters(n, 5).hashBits),
+    [1, 1, 2, 2, 3, 3, 4],
+  );
+  assert.equal(
+    defaultLshParameters(60000, 3200, { distance: 'negative-inner-product', seed: 3 }).distance,
+    'negative-inner-product',
+  );
 });
 
-test('PAPER_PRESET is the reference DkNN\'s FALCONN configuration and resolves per layer', () => {
-  assert.deepEqual({ ...PAPER_PRESET }, { family: 'cross-polytope', distance: 'euclidean-squared', l: 200, hashBits: 17, numRotations: 2, seed: 5721840 });
+test("PAPER_PRESET is the reference DkNN's FALCONN configuration and resolves per layer", () => {
+  assert.deepEqual(
+    { ...PAPER_PRESET },
+    { family: 'cross-polytope', distance: 'euclidean-squared', l: 200, hashBits: 17, numRotations: 2, seed: 5721840 },
+  );
   assert.ok(Object.isFrozen(PAPER_PRESET));
   const r = resolveLshParameters(PAPER_PRESET, 3200);
   assert.deepEqual(
-    { k: r.k, lastCpDim: r.lastCpDim, rotationDim: r.rotationDim, hashBits: r.hashBits, l: r.l, numRotations: r.numRotations, storage: r.storageHashTable },
+    {
+      k: r.k,
+      lastCpDim: r.lastCpDim,
+      rotationDim: r.rotationDim,
+      hashBits: r.hashBits,
+      l: r.l,
+      numRotations: r.numRotations,
+      storage: r.storageHashTable,
+    },
     { k: 2, lastCpDim: 8, rotationDim: 4096, hashBits: 17, l: 200, numRotations: 2, storage: 'sorted-keys' },
   );
 });
 
-test('resolveLshParameters fills defaults: a full last cross-polytope, 1 rotation, FALCONN\'s seed', () => {
+test("resolveLshParameters fills defaults: a full last cross-polytope, 1 rotation, FALCONN's seed", () => {
   const r = resolveLshParameters({ family: 'cross-polytope', distance: 'euclidean-squared', l: 3, k: 2 }, 100);
   assert.deepEqual([r.lastCpDim, r.numRotations, r.seed, r.hashBits], [128, 1, 409556018, 16]);
   const h = resolveLshParameters({ family: 'hyperplane', distance: 'euclidean-squared', l: 3, hashBits: 12 }, 100);

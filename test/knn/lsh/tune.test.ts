@@ -12,7 +12,10 @@ test('searchNumProbes finds the smallest probe count meeting the target, to with
     assert.equal(r.lowerBound, 0.995);
     assert.ok(r.numProbes >= need, `need ${need}, chose ${r.numProbes}`);
     assert.ok(r.numProbes <= Math.max(need, Math.ceil(need * 1.05) + 1), `need ${need}, chose ${r.numProbes}`);
-    assert.deepEqual(r.curve.map((c) => c.numProbes), asked);
+    assert.deepEqual(
+      r.curve.map((c) => c.numProbes),
+      asked,
+    );
     assert.equal(asked[0], 10);
     assert.ok(asked.length <= 2 + Math.ceil(Math.log2(10240 / 10)) + 6, `${asked.length} evaluations`);
   }
@@ -22,7 +25,10 @@ test('searchNumProbes stops at maxProbes when the target is out of reach', async
   const r = await searchNumProbes(async (p) => [Math.min(0.9, p / 1000)], 8, 0.99, 100);
   assert.equal(r.reached, false);
   assert.equal(r.numProbes, 100);
-  assert.deepEqual(r.curve.map((c) => c.numProbes), [8, 16, 32, 64, 100]);
+  assert.deepEqual(
+    r.curve.map((c) => c.numProbes),
+    [8, 16, 32, 64, 100],
+  );
 });
 
 test('the target is met by the lower confidence bound, not the mean', async () => {
