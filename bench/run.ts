@@ -315,6 +315,7 @@ async function benchDknn(): Promise<SectionResult> {
     });
   }
   const slowestRescore = Math.max(...Object.values(rescoreTimes));
+  // eslint-disable-next-line no-useless-assignment -- drops the fitted indexes before the baseline allocates its own
   dknn = null;
 
   // In-run baseline for the kNN stage: the plain-JS brute force on a sample of inputs, same layers.

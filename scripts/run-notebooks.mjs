@@ -132,7 +132,7 @@ process.exit(failed ? 1 : 0);
 /** reports/index.html over every report in outDir (run now or before). */
 async function writeIndex() {
   const { reportIndexHtml } = await import(join(root, 'lib', 'dist', 'report', 'index-page.js'));
-  const { writeFileAtomic } = await import(join(root, 'lib', 'dist', 'artefacts', 'atomic.js'));
+  const { writeFileAtomic } = await import(join(root, 'lib', 'dist', 'artifacts', 'atomic.js'));
   const names = readdirSync(outDir)
     .filter((f) => f.endsWith('.html') && f !== 'index.html' && !f.includes('.partial'))
     .map((f) => f.replace(/\.html$/, ''))

@@ -71,7 +71,7 @@ export function ensureDir(dir: string): void {
       mkdirSync(d);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST')
-        throw new Error(`cannot create ${d}: ${(err as Error).message}`);
+        throw new Error(`cannot create ${d}: ${(err as Error).message}`, { cause: err });
     }
   }
 }
@@ -88,6 +88,7 @@ export function checkWritableDir(dir: string): void {
   } catch (err) {
     throw new Error(
       `cannot write into ${resolve(dir)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      { cause: err },
     );
   }
   rmSync(probe, { force: true });
@@ -129,7 +130,9 @@ export function writeFileAtomic(path: string, ...parts: (Uint8Array | ArrayBuffe
   try {
     fd = openSync(tmp, 'w');
   } catch (err) {
-    throw new Error(`cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new Error(`cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+      cause: err,
+    });
   }
   try {
     for (const part of parts) {

@@ -26,6 +26,8 @@ export interface Attack {
   readonly label: string;
   /** Every option that changes the result (defaults resolved), as JSON data: part of the cache key. */
   readonly options: Readonly<Record<string, unknown>>;
+  /** The call that made this value, as plain data: how a worker thread rebuilds it ({@link attackFromSpec}). */
+  readonly spec: AttackSpec;
   /** Images per batch. */
   readonly batchSize: number;
   /** Gradient steps per image, at most (FGSM 1, BIM its iterations, CW its binary-search steps × iterations): a cost estimate. */
@@ -38,6 +40,12 @@ export interface Attack {
    */
   run(modelFn: ModelFn, x: tf.Tensor4D, onBatchProgress?: (fraction: number) => void): tf.Tensor;
 }
+
+/** An attack value's factory and its options, as plain data (structured-clone safe). */
+export type AttackSpec =
+  | { readonly name: 'fgsm'; readonly options: FgsmAttackOptions }
+  | { readonly name: 'bim'; readonly options: BimAttackOptions }
+  | { readonly name: 'cw-l2'; readonly options: CwL2AttackOptions };
 
 /** Options every attack value shares. */
 interface AttackValueOptions {
@@ -61,6 +69,7 @@ export function fgsmAttack(options: FgsmAttackOptions): Attack {
   const resolved = { eps, norm, clipMin, clipMax, gradient };
   return {
     name: 'fgsm',
+    spec: { name: 'fgsm', options: { ...options } },
     label: `FGSM ε ${eps}, ${NORM_LABEL[norm]}, ${gradient} gradient`,
     options: { ...resolved, labels: 'model-predictions', code: ATTACKS_CODE_VERSION },
     batchSize,
@@ -99,6 +108,7 @@ export function bimAttack(options: BimAttackOptions): Attack {
   const resolved = { eps, epsIter, nbIter, norm, clipMin, clipMax, randInit, randMinmax, seed, gradient };
   return {
     name: 'bim',
+    spec: { name: 'bim', options: { ...options } },
     label: `BIM ε ${eps}, ${nbIter} × ${epsIter}, ${NORM_LABEL[norm]}${randInit ? ', random start' : ''}, ${gradient} gradient`,
     options: { ...resolved, seed: seed ?? null, labels: 'model-predictions', code: ATTACKS_CODE_VERSION },
     batchSize,
@@ -137,6 +147,7 @@ export function cwL2Attack(options: CwL2AttackOptions = {}): Attack {
   };
   return {
     name: 'cw-l2',
+    spec: { name: 'cw-l2', options: { ...options } },
     label: `CW-L2, ${binarySearchSteps} × ${maxIterations} iterations, lr ${learningRate}, c₀ ${initialConst}`,
     options: { ...resolved, labels: 'model-predictions', code: ATTACKS_CODE_VERSION },
     batchSize,
@@ -149,15 +160,17 @@ export function cwL2Attack(options: CwL2AttackOptions = {}): Attack {
   };
 }
 
-/**
- * The attack value described by `name` and `options` (an {@link Attack}'s own): how worker threads
- * rebuild the attack they are sent. @throws for an unknown name.
- */
-export function attackFromSpec(name: string, options: Readonly<Record<string, unknown>>): Attack {
-  const { labels: _l, code: _c, ...rest } = options as Record<string, unknown>;
-  if (name === 'fgsm') return fgsmAttack(rest as unknown as FgsmAttackOptions);
-  if (name === 'bim')
-    return bimAttack({ ...(rest as unknown as BimAttackOptions), seed: (rest.seed as number | null) ?? undefined });
-  if (name === 'cw-l2') return cwL2Attack(rest as CwL2AttackOptions);
-  throw new Error(`attackFromSpec: unknown attack ${JSON.stringify(name)}; expected fgsm, bim or cw-l2`);
+/** The attack value `spec` describes (an {@link Attack}'s own): how worker threads rebuild the attack they are sent. @throws for an unknown name. */
+export function attackFromSpec(spec: AttackSpec): Attack {
+  switch (spec.name) {
+    case 'fgsm':
+      return fgsmAttack(spec.options);
+    case 'bim':
+      return bimAttack(spec.options);
+    case 'cw-l2':
+      return cwL2Attack(spec.options);
+  }
+  throw new Error(
+    `attackFromSpec: unknown attack ${JSON.stringify((spec as { name: unknown }).name)}; expected fgsm, bim or cw-l2`,
+  );
 }

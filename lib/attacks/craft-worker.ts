@@ -17,7 +17,7 @@ const reply = (m: CraftWorkerReply, transfer: ArrayBuffer[] = []) => port!.postM
 async function main(): Promise<void> {
   const d = workerData as CraftWorkerData;
   const model = await modelInWorker(d);
-  const attack = attackFromSpec(d.attack.name, d.attack.options);
+  const attack = attackFromSpec(d.attack);
   const fn = logitsFn(model);
   port!.on('message', (m: CraftBatchMessage) => {
     try {

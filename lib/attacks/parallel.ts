@@ -11,7 +11,7 @@ import type { ProgressCallback } from '../util/progress';
 import { modelArtifacts } from '../workers/model';
 import { workerEntry } from '../workers/entry';
 import { runWorkerJobs } from '../workers/jobs';
-import type { Attack } from './attack';
+import type { Attack, AttackSpec } from './attack';
 import type { ImageBatch } from '../data/types';
 
 /** Gradient steps (image × step) one thread does per second on the MNIST CNN, measured: for the 'auto' worker count. */
@@ -35,7 +35,7 @@ export interface CraftWorkerData {
   artifacts: tf.io.ModelArtifacts;
   backend: string;
   kernelMode: WasmKernelMode;
-  attack: { name: string; options: Record<string, unknown> };
+  attack: AttackSpec;
 }
 
 /** A batch sent to a worker, and its reply. */
@@ -73,7 +73,7 @@ export async function craftOnWorkers(
     artifacts: await modelArtifacts(model),
     backend: tf.getBackend(),
     kernelMode: wasmKernelMode(),
-    attack: { name: attack.name, options: { ...attack.options } },
+    attack: attack.spec,
   };
   const { script, evalCode } = workerEntry(__dirname, __filename, 'craft-worker', 'craftAdversarial with workers > 1');
   let done = 0;

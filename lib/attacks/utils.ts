@@ -43,43 +43,34 @@ export function logitsFn(model: tf.LayersModel): ModelFn {
   return (x) => steps.reduce((h, step) => step(h), x);
 }
 
-interface Conv2DLike {
-  getClassName(): string;
-  getConfig(): {
-    strides: number | number[];
-    padding: 'same' | 'valid';
-    dilationRate: number | number[];
-    dataFormat: string;
-    useBias: boolean;
-    activation: string;
+/** The activation of a layer (tfjs keeps it on the layer object, outside the typed API). */
+interface Activation {
+  apply(x: tf.Tensor): tf.Tensor;
+}
+
+const pair = (v: number | number[]): [number, number] => (Array.isArray(v) ? [v[0], v[1]] : [v, v]);
+
+/** A channels-last Conv2D layer as a plain convolution + bias + activation, or null for any other layer. */
+function conv2dStep(layer: tf.layers.Layer): ((x: tf.Tensor) => tf.Tensor) | null {
+  if (layer.getClassName() !== 'Conv2D') return null;
+  const c = layer.getConfig();
+  const activation: Activation | undefined = Reflect.get(layer, 'activation');
+  if (c.dataFormat !== 'channelsLast' || typeof activation?.apply !== 'function') return null;
+  const strides = pair(c.strides as number | number[]);
+  const dilations = pair(c.dilationRate as number | number[]);
+  const padding = c.padding as 'same' | 'valid';
+  return (x: tf.Tensor) => {
+    const w = layer.trainableWeights;
+    let y: tf.Tensor = tf.conv2d(x as tf.Tensor4D, w[0].read() as tf.Tensor4D, strides, padding, 'NHWC', dilations);
+    if (c.useBias) y = tf.add(y, w[1].read());
+    return activation.apply(y);
   };
-  trainableWeights: { read(): tf.Tensor }[];
-  activation?: { apply(x: tf.Tensor): tf.Tensor };
 }
 
 /** The layers of a single-input, single-output chain as functions, or null for other models. */
 function sequentialSteps(model: tf.LayersModel): ((x: tf.Tensor) => tf.Tensor)[] | null {
   if (!(model instanceof tf.Sequential)) return null;
-  const pair = (v: number | number[]) => (Array.isArray(v) ? (v as [number, number]) : ([v, v] as [number, number]));
-  return model.layers.map((layer) => {
-    const conv = layer as unknown as Conv2DLike;
-    if (conv.getClassName() !== 'Conv2D' || conv.getConfig().dataFormat !== 'channelsLast' || !conv.activation)
-      return (x: tf.Tensor) => layer.apply(x) as tf.Tensor;
-    const c = conv.getConfig();
-    return (x: tf.Tensor) => {
-      const w = conv.trainableWeights;
-      let y: tf.Tensor = tf.conv2d(
-        x as tf.Tensor4D,
-        w[0].read() as tf.Tensor4D,
-        pair(c.strides),
-        c.padding,
-        'NHWC',
-        pair(c.dilationRate),
-      );
-      if (c.useBias) y = tf.add(y, w[1].read());
-      return conv.activation!.apply(y);
-    };
-  });
+  return model.layers.map((layer) => conv2dStep(layer) ?? ((x: tf.Tensor) => layer.apply(x) as tf.Tensor));
 }
 
 /**
@@ -125,30 +116,33 @@ export function crossEntropyFor(gradient: GradientSemantics): LossFn {
   throw new RangeError(`gradient must be one of ${GRADIENT_SEMANTICS.join(', ')}, found ${JSON.stringify(gradient)}`);
 }
 
-const fusedCrossEntropy = tf.customGrad(((z: tf.Tensor, oneHot: tf.Tensor, save: tf.GradSaveFunc) => {
-  save([z, oneHot]);
-  return {
-    value: tf.sub(tf.logSumExp(z, -1), tf.sum(tf.mul(z, oneHot), -1)),
-    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-      const [zs, oh] = saved;
-      const dz = tf.sub(tf.softmax(zs), oh);
-      return [tf.mul(dz, tf.expandDims(dy as tf.Tensor, -1)), tf.zerosLike(oh)];
-    },
-  };
-}) as unknown as Parameters<typeof tf.customGrad>[0]) as (z: tf.Tensor, oneHot: tf.Tensor) => tf.Tensor;
+/** A loss of (logits z, one-hot labels) with its own gradient with respect to z (none to the labels). */
+function lossWithGradient(
+  value: (z: tf.Tensor, oneHot: tf.Tensor) => tf.Tensor,
+  dzOf: (z: tf.Tensor, oneHot: tf.Tensor) => tf.Tensor,
+): (z: tf.Tensor, oneHot: tf.Tensor) => tf.Tensor {
+  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [z, oneHot, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    save([z, oneHot]);
+    return {
+      value: value(z, oneHot),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [zs, oh] = saved;
+        return [tf.mul(dzOf(zs, oh), tf.expandDims(dy, -1)), tf.zerosLike(oh)];
+      },
+    };
+  });
+}
 
-const stableCrossEntropy = tf.customGrad(((z: tf.Tensor, oneHot: tf.Tensor, save: tf.GradSaveFunc) => {
-  save([z, oneHot]);
-  return {
-    value: tf.sub(tf.logSumExp(z, -1), tf.sum(tf.mul(z, oneHot), -1)),
-    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-      const [zs, oh] = saved;
-      const others = tf.mul(tf.softmax(zs), tf.sub(1, oh));
-      const dz = tf.sub(others, tf.mul(oh, tf.sum(others, -1, true)));
-      return [tf.mul(dz, tf.expandDims(dy as tf.Tensor, -1)), tf.zerosLike(oh)];
-    },
-  };
-}) as unknown as Parameters<typeof tf.customGrad>[0]) as (z: tf.Tensor, oneHot: tf.Tensor) => tf.Tensor;
+const crossEntropyValue = (z: tf.Tensor, oneHot: tf.Tensor) =>
+  tf.sub(tf.logSumExp(z, -1), tf.sum(tf.mul(z, oneHot), -1));
+
+const fusedCrossEntropy = lossWithGradient(crossEntropyValue, (zs, oh) => tf.sub(tf.softmax(zs), oh));
+
+const stableCrossEntropy = lossWithGradient(crossEntropyValue, (zs, oh) => {
+  const others = tf.mul(tf.softmax(zs), tf.sub(1, oh));
+  return tf.sub(others, tf.mul(oh, tf.sum(others, -1, true)));
+});
 
 // ───────────────────────────── argument checks ─────────────────────────────
 

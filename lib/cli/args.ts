@@ -53,6 +53,6 @@ export function parseCli<O extends ParseArgsConfig['options']>(
       values: ReturnType<typeof parseArgs<{ options: O }>>['values'];
     };
   } catch (err) {
-    throw new Error(`${(err as Error).message}\n\n${usage.trim()}`);
+    throw new Error(`${(err as Error).message}\n\n${usage.trim()}`, { cause: err });
   }
 }

@@ -73,7 +73,7 @@ export async function readSha256Sums(path: string): Promise<Map<string, string>>
     text = await readFile(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new Error(`${path}: cannot read the checksum list (${code ?? (err as Error).message}); every data folder needs its SHA256SUMS (the repository has data/SHA256SUMS), or pass verify: false`);
+    throw new Error(`${path}: cannot read the checksum list (${code ?? (err as Error).message}); every data folder needs its SHA256SUMS (the repository has data/SHA256SUMS), or pass verify: false`, { cause: err });
   }
   return parseSha256Sums(text, { source: path });
 }

@@ -167,6 +167,7 @@ export class DkNN {
     } catch (e) {
       throw new Error(
         `DkNN: cannot place the activation cache (${(e as Error).message}); pass cacheDir: a folder, or false`,
+        { cause: e },
       );
     }
   }

@@ -94,6 +94,7 @@ function message(e: unknown): string {
 
 /** Loads the native binding, which registers the `tensorflow` backend with tfjs-core. */
 function loadNative(): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- an optional dependency, loaded only when asked for
   require(NATIVE_MODULE);
   if (tf.findBackendFactory('tensorflow') === null) {
     throw new Error(
@@ -110,7 +111,7 @@ async function start(name: BackendName): Promise<void> {
   try {
     ok = await tf.setBackend(name);
   } catch (e) {
-    throw new Error(`tf.setBackend('${name}') threw: ${message(e)}`);
+    throw new Error(`tf.setBackend('${name}') threw: ${message(e)}`, { cause: e });
   }
   if (!ok || tf.getBackend() !== name) throw new Error(`tf.setBackend('${name}') failed (backend did not initialise)`);
 }

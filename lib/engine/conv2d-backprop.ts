@@ -30,8 +30,8 @@ import {
   runWasmKernel,
   transposeAPCtoCPA,
   transposeAPCtoPAC,
-  type BackendWasm,
 } from './wasm-util';
+import { wasmKernelConfig, type WasmKernelArgs } from '../native/tfjs-wasm';
 
 type Pad = tf.Conv2DBackpropFilterAttrs['pad'];
 type Shape4 = [number, number, number, number];
@@ -86,15 +86,14 @@ export function backpropConvInfo(
 }
 
 /** The inputs of a `Conv2DBackpropFilter` call and its checked convolution geometry (shared by the fast and reference kernels). */
-export function filterGradientArgs(args: { inputs: tf.NamedTensorInfoMap; attrs: tf.NamedAttrMap }): {
+export function filterGradientArgs(args: Omit<WasmKernelArgs<tf.Conv2DBackpropFilterAttrs>, 'backend'>): {
   x: tf.TensorInfo;
   dy: tf.TensorInfo;
   info: ReturnType<typeof backpropConvInfo>;
 } {
   const x = kernelInput(tf.Conv2DBackpropFilter, args.inputs, 'x');
   const dy = kernelInput(tf.Conv2DBackpropFilter, args.inputs, 'dy');
-  const { strides, pad, dataFormat, dimRoundingMode, filterShape } =
-    args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = args.attrs;
   const info = backpropConvInfo(
     'Conv2DBackpropFilter',
     x.shape,
@@ -114,11 +113,7 @@ export function filterGradientArgs(args: { inputs: tf.NamedTensorInfoMap; attrs:
  * ow·sw+kw−pl, ci] · dy[b,oh,ow,co], computed as one dilated XNNPACK convolution.
  * Inputs `x`, `dy` are borrowed; the returned [KH, KW, CI, CO] tensor is owned by the caller.
  */
-export function conv2DBackpropFilterWasm(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: BackendWasm;
-  attrs: tf.NamedAttrMap;
-}): tf.TensorInfo {
+export function conv2DBackpropFilterWasm(args: WasmKernelArgs<tf.Conv2DBackpropFilterAttrs>): tf.TensorInfo {
   const { backend } = args;
   const { x, dy, info } = filterGradientArgs(args);
   const { batchSize: B, inHeight: H, inWidth: W, inChannels: CI, outHeight: OH, outWidth: OW } = info;
@@ -178,16 +173,11 @@ export function conv2DBackpropFilterWasm(args: {
  * XNNPACK convolution. Inputs `dy`, `filter` are borrowed; the returned tensor of shape
  * `inputShape` is owned by the caller.
  */
-export function conv2DBackpropInputWasm(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: BackendWasm;
-  attrs: tf.NamedAttrMap;
-}): tf.TensorInfo {
+export function conv2DBackpropInputWasm(args: WasmKernelArgs<tf.Conv2DBackpropInputAttrs>): tf.TensorInfo {
   const { backend } = args;
   const dy = kernelInput(tf.Conv2DBackpropInput, args.inputs, 'dy');
   const filter = kernelInput(tf.Conv2DBackpropInput, args.inputs, 'filter');
-  const { strides, pad, dataFormat, dimRoundingMode, inputShape } =
-    args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
+  const { strides, pad, dataFormat, dimRoundingMode, inputShape } = args.attrs;
   const info = backpropConvInfo(
     'Conv2DBackpropInput',
     inputShape,
@@ -325,15 +315,7 @@ function forEachCol2imRun(
 }
 
 /** Kernel config of {@link conv2DBackpropFilterWasm}. */
-export const conv2DBackpropFilterWasmConfig: tf.KernelConfig = {
-  kernelName: tf.Conv2DBackpropFilter,
-  backendName: 'wasm',
-  kernelFunc: conv2DBackpropFilterWasm as unknown as tf.KernelFunc,
-};
+export const conv2DBackpropFilterWasmConfig = wasmKernelConfig(tf.Conv2DBackpropFilter, conv2DBackpropFilterWasm);
 
 /** Kernel config of {@link conv2DBackpropInputWasm}. */
-export const conv2DBackpropInputWasmConfig: tf.KernelConfig = {
-  kernelName: tf.Conv2DBackpropInput,
-  backendName: 'wasm',
-  kernelFunc: conv2DBackpropInputWasm as unknown as tf.KernelFunc,
-};
+export const conv2DBackpropInputWasmConfig = wasmKernelConfig(tf.Conv2DBackpropInput, conv2DBackpropInputWasm);

@@ -20,19 +20,10 @@ import * as tf from '@tensorflow/tfjs';
 import { backpropConvInfo, col2im, filterGradientArgs } from './conv2d-backprop';
 import { heapSimd, type HeapSimd } from '../native/heap-simd';
 import { gemmSync } from '../native/gemm-sync';
-import {
-  alloc,
-  biasActivation,
-  free,
-  FUSED_ACTIVATIONS,
-  heapF32,
-  kernelInput,
-  stockKernel,
-  type BackendWasm,
-} from './wasm-util';
+import { alloc, biasActivation, free, FUSED_ACTIVATIONS, heapF32, kernelInput, stockKernel } from './wasm-util';
+import { runKernelFunc, wasmKernelConfig, type WasmKernelArgs } from '../native/tfjs-wasm';
 
 type Info = tf.backend_util.Conv2DInfo;
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs: tf.NamedAttrMap };
 
 /**
  * Target size (floats) of one chunk of the patch matrix: 1 Mi values (4 MB) for the forward pass
@@ -121,11 +112,10 @@ export function im2col(x: Float32Array, out: Float32Array, b0: number, b1: numbe
 }
 
 /** The forward geometry when the native kernel supports this call, else undefined. */
-function forwardInfo(args: KernelArgs, fused: boolean): Info | undefined {
-  const { inputs, attrs } = args;
+function forwardInfo(args: WasmKernelArgs<tf.FusedConv2DAttrs>, fused: boolean): Info | undefined {
+  const { inputs, attrs: a } = args;
   const x = kernelInput(fused ? tf.FusedConv2D : tf.Conv2D, inputs, 'x');
   const filter = kernelInput(fused ? tf.FusedConv2D : tf.Conv2D, inputs, 'filter');
-  const a = attrs as unknown as tf.FusedConv2DAttrs;
   const dil = typeof a.dilations === 'number' ? [a.dilations, a.dilations] : (a.dilations ?? [1, 1]);
   if (a.dataFormat !== 'NHWC' || dil[0] !== 1 || dil[1] !== 1) return undefined;
   if (x.dtype !== 'float32' || filter.dtype !== 'float32' || x.shape.length !== 4 || filter.shape.length !== 4)
@@ -156,11 +146,10 @@ function forwardInfo(args: KernelArgs, fused: boolean): Info | undefined {
 }
 
 /** `Conv2D` / `FusedConv2D` on the native GEMM; `stock` runs the calls it does not support. */
-function convForward(args: KernelArgs, fused: boolean, stock: tf.KernelFunc): tf.TensorInfo {
+function convForward(args: WasmKernelArgs<tf.FusedConv2DAttrs>, fused: boolean, stock: tf.KernelFunc): tf.TensorInfo {
   const info = forwardInfo(args, fused);
-  if (info === undefined) return stock(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
-  const { backend, inputs } = args;
-  const a = args.attrs as unknown as tf.FusedConv2DAttrs;
+  if (info === undefined) return runKernelFunc(stock, args);
+  const { backend, inputs, attrs: a } = args;
   const activation = fused ? (a.activation ?? 'linear') : 'linear';
   const out = alloc(backend, info.outShape);
   const bias = fused && inputs.bias !== undefined ? heapF32(backend, inputs.bias) : undefined;
@@ -254,12 +243,11 @@ function flipFilter(w: Float32Array, info: Info): Float32Array {
 }
 
 /** `Conv2DBackpropInput` on the native GEMM: dx = col2im(dy · Wᵀ), or for stride 1 a convolution of dy. */
-export function conv2DBackpropInputNative(args: KernelArgs): tf.TensorInfo {
+export function conv2DBackpropInputNative(args: WasmKernelArgs<tf.Conv2DBackpropInputAttrs>): tf.TensorInfo {
   const { backend } = args;
   const dyInfo = kernelInput(tf.Conv2DBackpropInput, args.inputs, 'dy');
   const filterInfo = kernelInput(tf.Conv2DBackpropInput, args.inputs, 'filter');
-  const { strides, pad, dataFormat, dimRoundingMode, inputShape } =
-    args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
+  const { strides, pad, dataFormat, dimRoundingMode, inputShape } = args.attrs;
   const info = backpropConvInfo(
     'Conv2DBackpropInput',
     inputShape,
@@ -303,7 +291,7 @@ export function conv2DBackpropInputNative(args: KernelArgs): tf.TensorInfo {
 }
 
 /** `Conv2DBackpropFilter` on the native GEMM: dW[KH·KW·CI, CO] = Σ_chunks colsᵀ · dy. */
-export function conv2DBackpropFilterNative(args: KernelArgs): tf.TensorInfo {
+export function conv2DBackpropFilterNative(args: WasmKernelArgs<tf.Conv2DBackpropFilterAttrs>): tf.TensorInfo {
   const { backend } = args;
   const { x: xInfo, dy: dyInfo, info } = filterGradientArgs(args);
   const { batchSize: B, outHeight: OH, outWidth: OW, outChannels: CO } = info;
@@ -340,24 +328,12 @@ export function conv2DBackpropFilterNative(args: KernelArgs): tf.TensorInfo {
 export function nativeConvKernelConfigs(stockOf: (name: string) => tf.KernelConfig | undefined): tf.KernelConfig[] {
   const forward = (name: string, fused: boolean): tf.KernelConfig => {
     const stock = stockKernel(name, stockOf);
-    return {
-      kernelName: name,
-      backendName: 'wasm',
-      kernelFunc: ((args: KernelArgs) => convForward(args, fused, stock)) as unknown as tf.KernelFunc,
-    };
+    return wasmKernelConfig<tf.FusedConv2DAttrs>(name, (args) => convForward(args, fused, stock));
   };
   return [
     forward(tf.Conv2D, false),
     forward(tf.FusedConv2D, true),
-    {
-      kernelName: tf.Conv2DBackpropInput,
-      backendName: 'wasm',
-      kernelFunc: conv2DBackpropInputNative as unknown as tf.KernelFunc,
-    },
-    {
-      kernelName: tf.Conv2DBackpropFilter,
-      backendName: 'wasm',
-      kernelFunc: conv2DBackpropFilterNative as unknown as tf.KernelFunc,
-    },
+    wasmKernelConfig(tf.Conv2DBackpropInput, conv2DBackpropInputNative),
+    wasmKernelConfig(tf.Conv2DBackpropFilter, conv2DBackpropFilterNative),
   ];
 }

@@ -12,23 +12,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { heapSimd } from '../native/heap-simd';
 import { gemmSync, type GemmVariant } from '../native/gemm-sync';
-import {
-  alloc,
-  biasActivation,
-  FUSED_ACTIVATIONS,
-  heapF32,
-  kernelInput,
-  stockKernel,
-  type BackendWasm,
-} from './wasm-util';
+import { alloc, biasActivation, FUSED_ACTIVATIONS, heapF32, kernelInput, stockKernel } from './wasm-util';
+import { runKernelFunc, wasmKernelConfig, type WasmKernelArgs } from '../native/tfjs-wasm';
 
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs: tf.NamedAttrMap };
-
-function matmul(args: KernelArgs, fused: boolean, stock: tf.KernelFunc): tf.TensorInfo {
+function matmul(args: WasmKernelArgs<tf._FusedMatMulAttrs>, fused: boolean, stock: tf.KernelFunc): tf.TensorInfo {
   const name = fused ? tf._FusedMatMul : tf.BatchMatMul;
   const a = kernelInput(name, args.inputs, 'a');
   const b = kernelInput(name, args.inputs, 'b');
-  const attrs = args.attrs as unknown as tf._FusedMatMulAttrs;
+  const attrs = args.attrs;
   const { transposeA, transposeB } = attrs;
   const activation = fused ? (attrs.activation ?? 'linear') : 'linear';
   const bias = fused ? args.inputs.bias : undefined;
@@ -51,7 +42,7 @@ function matmul(args: KernelArgs, fused: boolean, stock: tf.KernelFunc): tf.Tens
     FUSED_ACTIVATIONS.has(activation) &&
     (!fused || args.inputs.preluActivationWeights === undefined) &&
     (bias === undefined || (bias.dtype === 'float32' && tf.util.sizeFromShape(bias.shape) === n));
-  if (!supported) return stock(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+  if (!supported) return runKernelFunc(stock, args);
   const outer = tf.backend_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
   const out = alloc(args.backend, [...outer, m, n]);
   const av = heapF32(args.backend, a);
@@ -74,10 +65,10 @@ function matmul(args: KernelArgs, fused: boolean, stock: tf.KernelFunc): tf.Tens
  * `MaxPoolGrad` (NHWC, dilation 1): each output's gradient goes to the first maximal input of its
  * window in row-major order (the cpu backend's rule), summed where windows overlap.
  */
-export function maxPoolGradJs(args: KernelArgs): tf.TensorInfo {
+export function maxPoolGradJs(args: WasmKernelArgs<tf.MaxPoolGradAttrs>): tf.TensorInfo {
   const dyInfo = kernelInput(tf.MaxPoolGrad, args.inputs, 'dy');
   const xInfo = kernelInput(tf.MaxPoolGrad, args.inputs, 'input');
-  const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as tf.MaxPoolGradAttrs;
+  const { filterSize, strides, pad, dimRoundingMode } = args.attrs;
   if (xInfo.dtype !== 'float32' || dyInfo.dtype !== 'float32')
     throw new Error(
       `MaxPoolGrad (dknn-ts wasm kernel): expected float32 tensors, found ${xInfo.dtype}, ${dyInfo.dtype}`,
@@ -145,15 +136,11 @@ export function maxPoolGradJs(args: KernelArgs): tf.TensorInfo {
 export function nativeMatmulKernelConfigs(stockOf: (name: string) => tf.KernelConfig | undefined): tf.KernelConfig[] {
   const withStock = (name: string, fused: boolean): tf.KernelConfig => {
     const stock = stockKernel(name, stockOf);
-    return {
-      kernelName: name,
-      backendName: 'wasm',
-      kernelFunc: ((args: KernelArgs) => matmul(args, fused, stock)) as unknown as tf.KernelFunc,
-    };
+    return wasmKernelConfig<tf._FusedMatMulAttrs>(name, (args) => matmul(args, fused, stock));
   };
   return [
     withStock(tf.BatchMatMul, false),
     withStock(tf._FusedMatMul, true),
-    { kernelName: tf.MaxPoolGrad, backendName: 'wasm', kernelFunc: maxPoolGradJs as unknown as tf.KernelFunc },
+    wasmKernelConfig(tf.MaxPoolGrad, maxPoolGradJs),
   ];
 }

@@ -7,14 +7,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { filterGradientArgs } from './conv2d-backprop';
-import { alloc, heapF32, type BackendWasm } from './wasm-util';
+import { alloc, heapF32 } from './wasm-util';
+import { wasmKernelConfig, type WasmKernelArgs } from '../native/tfjs-wasm';
 
 /** Naive `Conv2DBackpropFilter` (NHWC, float32): dW = Σ_{b,oh,ow} x-patch ⊗ dy. */
-export function conv2DBackpropFilterReference(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: BackendWasm;
-  attrs: tf.NamedAttrMap;
-}): tf.TensorInfo {
+export function conv2DBackpropFilterReference(args: WasmKernelArgs<tf.Conv2DBackpropFilterAttrs>): tf.TensorInfo {
   const { backend } = args;
   const { x, dy, info } = filterGradientArgs(args);
   const { batchSize: B, inHeight: H, inWidth: W, inChannels: CI, outHeight: OH, outWidth: OW } = info;
@@ -51,8 +48,7 @@ export function conv2DBackpropFilterReference(args: {
 }
 
 /** Kernel config of {@link conv2DBackpropFilterReference}. */
-export const conv2DBackpropFilterReferenceConfig: tf.KernelConfig = {
-  kernelName: tf.Conv2DBackpropFilter,
-  backendName: 'wasm',
-  kernelFunc: conv2DBackpropFilterReference as unknown as tf.KernelFunc,
-};
+export const conv2DBackpropFilterReferenceConfig = wasmKernelConfig(
+  tf.Conv2DBackpropFilter,
+  conv2DBackpropFilterReference,
+);

@@ -139,9 +139,9 @@ export function biasActivation(
     return;
   }
   if (bias !== undefined) for (let i = 0; i < y.length; i += n) for (let c = 0; c < n; c++) y[i + c] += bias[c];
-  if (activation === 'relu') for (let i = 0; i < y.length; i++) y[i] < 0 && (y[i] = 0);
+  if (activation === 'relu') for (let i = 0; i < y.length; i++) y[i] = y[i] < 0 ? 0 : y[i];
   else if (activation === 'relu6') for (let i = 0; i < y.length; i++) y[i] = Math.min(Math.max(y[i], 0), 6);
-  else if (activation === 'leakyrelu') for (let i = 0; i < y.length; i++) y[i] < 0 && (y[i] *= alpha);
+  else if (activation === 'leakyrelu') for (let i = 0; i < y.length; i++) y[i] = y[i] < 0 ? y[i] * alpha : y[i];
 }
 
 /** Fused activations {@link biasActivation} implements. */

@@ -195,7 +195,7 @@ export class Experiment {
     const model = createModel(architecture);
     const parts = {
       artefact: 'training-checkpoint',
-      architecture: architecture as unknown as Record<string, unknown>,
+      architecture: { ...architecture },
       args: {
         epochs: trainArgs.epochs ?? 6,
         batchSize: trainArgs.batchSize ?? 500,

@@ -9,7 +9,9 @@ export function dataFrame(columns: Columns): DataFrame {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     dfd = require('danfojs-node');
   } catch (err) {
-    throw new Error(`dataFrame needs danfojs-node (npm install danfojs-node): ${(err as Error).message}`);
+    throw new Error(`dataFrame needs danfojs-node (npm install danfojs-node): ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   return new dfd.DataFrame(
     Object.fromEntries(Object.entries(columns).map(([k, v]) => [k, Array.from(v as ArrayLike<number | string>)])),

@@ -60,6 +60,7 @@ export function readBenchResults<T = unknown>(sectionOrPath: string): T {
   } catch (err) {
     throw new Error(
       `readBenchResults: cannot read ${path} (${(err as Error).message}); run \`npm run bench -- ${sectionOrPath.replace(/^.*\//, '').replace(/\.json$/, '')}\``,
+      { cause: err },
     );
   }
 }

@@ -159,10 +159,10 @@ test('crafting on worker threads gives the same images as one thread, for FGSM a
   assert.equal(craftWorkerCount(8, fgsm1, 300), 2, 'never more workers than batches');
   assert.throws(() => craftWorkerCount(0, fgsm1, 10), /workers must be a positive integer or 'auto', found 0/);
   assert.deepEqual(
-    attackFromSpec('bim', bimAttack({ eps: 0.2, epsIter: 0.1, nbIter: 2 }).options).options,
+    attackFromSpec(structuredClone(bimAttack({ eps: 0.2, epsIter: 0.1, nbIter: 2 }).spec)).options,
     bimAttack({ eps: 0.2, epsIter: 0.1, nbIter: 2 }).options,
   );
-  assert.throws(() => attackFromSpec('pgd', {}), /unknown attack "pgd"/);
+  assert.throws(() => attackFromSpec({ name: 'pgd', options: {} } as never), /unknown attack "pgd"/);
 });
 
 test('CW-L2 reports progress within a batch (after each binary-search step), on one thread and on workers, and the same images', async () => {

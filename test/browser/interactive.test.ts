@@ -46,15 +46,23 @@ function startServer(): Promise<string> {
   });
 }
 
+/** The classic front end's page object, as far as the test uses it. */
+interface JupyterPage {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the front end's own untyped API
+  notebook: any;
+}
+
 /** Runs every cell from the selected one to the end with Shift+Enter, waiting for each to finish. */
 async function runToEnd(page: Page): Promise<void> {
-  const count = await page.evaluate(() => (window as any).Jupyter.notebook.ncells());
+  const count = await page.evaluate(() => (window as unknown as { Jupyter: JupyterPage }).Jupyter.notebook.ncells());
   for (;;) {
-    const i = await page.evaluate(() => (window as any).Jupyter.notebook.get_selected_index());
+    const i = await page.evaluate(() =>
+      (window as unknown as { Jupyter: JupyterPage }).Jupyter.notebook.get_selected_index(),
+    );
     await page.keyboard.press('Shift+Enter');
     await page.waitForFunction(
       (idx) => {
-        const nb = (window as any).Jupyter.notebook;
+        const nb = (window as unknown as { Jupyter: JupyterPage }).Jupyter.notebook;
         const cell = nb.get_cell(idx);
         const busy = document.querySelector('#kernel_indicator_icon')?.classList.contains('kernel_busy_icon');
         return (
@@ -101,7 +109,7 @@ test(
       await page.goto(url, { waitUntil: 'load' });
       await page.waitForFunction(
         () =>
-          (window as any).Jupyter?.notebook?.kernel?.is_connected?.() &&
+          (window as unknown as { Jupyter: JupyterPage }).Jupyter?.notebook?.kernel?.is_connected?.() &&
           document.querySelector('#kernel_indicator_icon')?.classList.contains('kernel_idle_icon'),
         undefined,
         { timeout: 90_000 },
@@ -121,7 +129,9 @@ test(
 
       // Edit k in the parameters cell as a person would: into the editor, select all, type, run below.
       const params = page.locator('.cell').nth(1);
-      const text = await page.evaluate(() => (window as any).Jupyter.notebook.get_cell(1).get_text() as string);
+      const text = await page.evaluate(
+        () => (window as unknown as { Jupyter: JupyterPage }).Jupyter.notebook.get_cell(1).get_text() as string,
+      );
       assert.match(text, /k: 75,/);
       await params.locator('.CodeMirror').click();
       await page.keyboard.press('Control+A');

@@ -33,7 +33,7 @@ test('parseSha256Sums: text and binary mode, blank lines, errors', () => {
     ['y with space.bin', 'b'.repeat(64)],
   ]);
   assert.throws(() => parseSha256Sums(`${h}  a\nnot a line\n`, { source: 'S' }), (e: unknown) =>
-    e instanceof Sha256SumsFormatError && /^S:2: expected "<64 hex digits>  <path>", found "not a line"/.test(e.message));
+    e instanceof Sha256SumsFormatError && /^S:2: expected "<64 hex digits> {2}<path>", found "not a line"/.test(e.message));
   assert.throws(() => parseSha256Sums(`${'a'.repeat(63)}  a`), Sha256SumsFormatError);
   assert.throws(() => parseSha256Sums(`${h}  a\n${'c'.repeat(64)}  a`), /listed twice/);
 });

@@ -53,7 +53,7 @@ test('parameters: a list default is set from a comma-separated variable; an empt
     () => parameters(defaults, { env: { DKNN_LAYERS: 'ReLU3,,logits' } }),
     /DKNN_LAYERS must be a comma-separated list of names, found "ReLU3,,logits"/,
   );
-  assert.throws(() => parameters(defaults, { env: { DKNN_K: '  ' } }), /DKNN_K must be a number, found "  "/);
+  assert.throws(() => parameters(defaults, { env: { DKNN_K: '  ' } }), /DKNN_K must be a number, found " {2}"/);
   const angles = parameters({ angles: [0, 45] as readonly number[] }, { env: { DKNN_ANGLES: '15, 30' } });
   assert.deepEqual(angles.angles, [15, 30]);
   assert.throws(

@@ -194,7 +194,7 @@ export class ExactIndex implements NeighborIndex {
       } catch (e) {
         const reason = e instanceof Error ? e.message : String(e);
         if (want === 'native')
-          throw new Error(`backend 'native' needs onnxruntime-node, which failed to load: ${reason}`);
+          throw new Error(`backend 'native' needs onnxruntime-node, which failed to load: ${reason}`, { cause: e });
         this.nativeUnavailableReason = reason;
       }
     }
