@@ -24,12 +24,12 @@ import { dataDir, loadMnist } from '../lib/data/datasets';
 import { subset } from '../lib/data/split';
 import { loadModel } from '../lib/models/format';
 import { pretrainedPath } from '../lib/models/zoo';
-import { argmaxRows, predictLogits } from '../lib/training/train';
 import { bimAttack, cwL2Attack, fgsmAttack, type Attack } from '../lib/attacks/attack';
 import { craftAdversarial, craftBatches } from '../lib/attacks/craft';
 import { fgsm } from '../lib/attacks/fgsm';
 import { perturbationNorms } from '../lib/attacks/norms';
 import type { ProgressCallback } from '../lib/util/progress';
+import { argmaxRows, predictLogits } from '../lib/models/predict';
 
 /** One timed attack. */
 export interface BenchAttacksRow {

@@ -50,7 +50,7 @@ import { dataDir, loadMnist } from '../lib/data/datasets';
 import { subset } from '../lib/data/split';
 import { ExactIndex } from '../lib/knn/exact/exact';
 import { HnswIndex, hnswUnavailable } from '../lib/knn/hnsw/hnsw';
-import { LshIndex, type LshQueryStats } from '../lib/knn/lsh/lsh';
+import { LshIndex } from '../lib/knn/lsh/lsh';
 import {
   AUTO_PRESET,
   defaultLshParameters,
@@ -66,6 +66,7 @@ import { loadModel } from '../lib/models/format';
 import { pretrainedPath } from '../lib/models/zoo';
 import { terminalProgress } from '../lib/util/progress';
 import { writeFileAtomic } from '../lib/artifacts/atomic';
+import type { LshQueryStats } from '../lib/knn/lsh/query';
 
 /** Bump when the measured code changes in a way that invalidates stored results. */
 const BENCH_VERSION = 2;

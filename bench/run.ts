@@ -27,17 +27,12 @@ import { readFileSync } from 'node:fs';
 import { loadavg, cpus } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../lib/engine/backend';
-import {
-  nativeGemmStatus,
-  setWasmKernelMode,
-  wasmKernelMode,
-  type SettableWasmKernelMode,
-} from '../lib/engine/kernels';
+import { setWasmKernelMode, wasmKernelMode, type SettableWasmKernelMode } from '../lib/engine/kernels';
 import { loadMnist } from '../lib/data/datasets';
 import { subset } from '../lib/data/split';
 import { createMnistCnn } from '../lib/models/mnist-cnn';
 import { createModel } from '../lib/models/zoo';
-import { predictLogits, trainModel } from '../lib/training/train';
+import { trainModel } from '../lib/training/train';
 import { gitCommit, repoRoot } from '../lib/artifacts/repo';
 import { terminalProgress } from '../lib/util/progress';
 import { writeFileAtomic } from '../lib/artifacts/atomic';
@@ -53,6 +48,8 @@ import { accuracy } from '../lib/metrics/classification';
 import { loadModel } from '../lib/models/format';
 import { pretrainedPath } from '../lib/models/zoo';
 import { dataDir } from '../lib/data/datasets';
+import { predictLogits } from '../lib/models/predict';
+import { nativeGemmStatus } from '../lib/native/gemm-sync';
 
 type Row = Record<string, string | number | boolean | null>;
 
@@ -295,11 +292,11 @@ async function benchDknn(): Promise<SectionResult> {
   const t = info.timings;
   const rssAfterPipeline = peakRssMiB();
   const queries = calib.n + evalSet.n;
-  const queryPerInput = ((t['calibrate.query'] ?? 0) + (t['predict.query'] ?? 0)) / queries;
+  const queryPerInput = (t.calibrate.query + t.predict.query) / queries;
   for (const [name, seconds] of Object.entries(t)) rows.push({ stage: name, seconds: Number(seconds.toFixed(2)) });
   rows.push({ stage: 'pipeline total (fit + calibrate + predict)', seconds: Number(total.toFixed(1)) });
   // Re-scoring (DkNN.rescore): another k, another layer subset, the other formula, from the lists found.
-  const freshSearch = (t['calibrate.total'] ?? 0) + (t['predict.total'] ?? 0);
+  const freshSearch = t.calibrate.total + t.predict.total;
   const rescoreTimes: Record<string, number> = {};
   for (const [name, o] of [
     ['k = 50', { k: 50 }],
@@ -322,7 +319,7 @@ async function benchDknn(): Promise<SectionResult> {
   const naive = new DkNN(model, { k: 75, index: { name: 'naive-js', create: () => new NaiveIndex() } });
   await naive.fit(train, { onProgress: progress });
   await naive.calibrate(subset(calib, 0, sample), { onProgress: progress });
-  const naivePerInput = (naive.info().timings['calibrate.query'] ?? NaN) / sample;
+  const naivePerInput = naive.info().timings.calibrate.query / sample;
   rows.push({
     stage: `kNN queries per input, exact index (${info.indexBackend})`,
     seconds: Number(queryPerInput.toFixed(4)),

@@ -13,9 +13,10 @@ import { initBackend } from '../lib/engine/backend';
 import { dataDir, loadMnist } from '../lib/data/datasets';
 import { subset } from '../lib/data/split';
 import { createModel, pretrainedPath } from '../lib/models/zoo';
-import { evaluateAccuracy, trainModel } from '../lib/training/train';
+import { trainModel } from '../lib/training/train';
 import { loadModel } from '../lib/models/format';
 import { terminalProgress } from '../lib/util/progress';
+import { evaluateAccuracy } from '../lib/models/predict';
 
 type Row = Record<string, string | number | boolean | null>;
 

@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../lib/artifacts/repo';
 import { compareRuns } from './pytorch/compare';
+import type { DkNNTimings } from '../lib/dknn/types';
 
 type Row = Record<string, string | number | boolean | null>;
 const PY = '/usr/bin/python3';
@@ -94,14 +95,14 @@ export async function benchVsPytorch(): Promise<{
   const [ts, before, pt] = ['ts.json', 'ts-before.json', 'pt.json'].map((f) =>
     JSON.parse(readFileSync(join(dir, f), 'utf8')),
   );
-  const stagesTs = (t: Record<string, number>) => ({
-    'fit: extract': t['fit.extract'],
-    'fit: preprocess + index': (t['fit.preprocess'] ?? 0) + (t['fit.index'] ?? 0),
-    fit: t['fit.total'],
-    calibrate: t['calibrate.total'],
-    predict: t['predict.total'],
-    'kNN queries (calibrate + predict)': t['calibrate.query'] + t['predict.query'],
-    total: t['fit.total'] + t['calibrate.total'] + t['predict.total'],
+  const stagesTs = (t: DkNNTimings) => ({
+    'fit: extract': t.fit.extract,
+    'fit: preprocess + index': t.fit.preprocess + t.fit.index,
+    fit: t.fit.total,
+    calibrate: t.calibrate.total,
+    predict: t.predict.total,
+    'kNN queries (calibrate + predict)': t.calibrate.query + t.predict.query,
+    total: t.fit.total + t.calibrate.total + t.predict.total,
   });
   const s = [stagesTs(ts.timings), stagesTs(before.timings)];
   const p = pt.seconds as Record<string, number>;

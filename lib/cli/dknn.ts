@@ -199,9 +199,9 @@ async function main(): Promise<void> {
       `  layers ${info.layers.join(', ')} (dims ${info.dims.join(', ')}), k ${info.k}, index ${info.index}/${info.indexBackend}, p-values: ${formula} formula`,
       `  DNN accuracy        ${summary.dnnAccuracy.toFixed(4)}   mean softmax confidence ${summary.meanDnnConfidence.toFixed(4)}`,
       `  DkNN accuracy       ${summary.dknnAccuracy.toFixed(4)}   mean credibility ${summary.meanCredibility.toFixed(4)}   mean confidence ${summary.meanConfidence.toFixed(4)}`,
-      `  time ${seconds.toFixed(1)} s (${Object.entries(info.timings)
-        .map(([k, v]) => `${k} ${v.toFixed(2)}`)
-        .join(', ')})`,
+      `  time ${seconds.toFixed(1)} s (${(['fit', 'calibrate', 'predict'] as const)
+        .map((stage) => `${stage} ${info.timings[stage].total.toFixed(2)}`)
+        .join(', ')}; kNN queries ${(info.timings.calibrate.query + info.timings.predict.query).toFixed(2)})`,
       `  activation cache: ${info.cache.dir === false ? 'off' : `${info.cache.dir} (hits: ${info.cache.hits.join(', ') || 'none'})`}`,
       `  report: ${out}`,
       '',

@@ -16,7 +16,7 @@ import { dataDir } from '../data/datasets';
 import { splitByGroup, subset } from '../data/split';
 import { datasetEntry } from '../data/registry';
 import type { LayersModel } from '@tensorflow/tfjs';
-import { evaluateAccuracy, trainModel } from '../training/train';
+import { trainModel } from '../training/train';
 import { loadModel, saveModel } from '../models/format';
 import { dknnMetadata } from '../models/metadata';
 import { modelHash } from '../models/weights';
@@ -26,14 +26,16 @@ import { checkWritableDir } from '../artifacts/atomic';
 import { gitCommit, repoRoot } from '../artifacts/repo';
 import { capWorkers, parseCli, parseCount, parseNumber } from './args';
 import { terminalProgress } from '../util/progress';
+import { TRAIN_DEFAULTS } from '../training/defaults';
+import { evaluateAccuracy } from '../models/predict';
 
 const USAGE = `
 Usage: npm run train -- [options]
 Trains a zoo network (default: the dataset's pretrained one, with the reference's recipe).
   --dataset mnist|gtsrb|...    a registered dataset (mnist)
   --architecture NAME          a zoo entry (default: the dataset's pretrained architecture)
-  --epochs N --batch-size N --lr L   Adam recipe (6, 500, 0.001)
-  --seed N                     shuffling seed (1234); --init-seed N weight initialisation (1234)
+  --epochs N --batch-size N --lr L   Adam recipe (${TRAIN_DEFAULTS.epochs}, ${TRAIN_DEFAULTS.batchSize}, ${TRAIN_DEFAULTS.learningRate})
+  --seed N                     shuffling seed (${TRAIN_DEFAULTS.seed}); --init-seed N weight initialisation (1234)
   --subset N                   first N training images only
   --validation F --patience P  early stopping on a track-split validation part F (patience 3)
   --augment                    shifts of up to 2 px, brightness 0.8…1.2 (seeded)
@@ -49,10 +51,10 @@ Trains a zoo network (default: the dataset's pretrained one, with the reference'
 async function main(): Promise<void> {
   const { values } = parseCli(
     {
-      epochs: { type: 'string', default: '6' },
-      'batch-size': { type: 'string', default: '500' },
-      lr: { type: 'string', default: '0.001' },
-      seed: { type: 'string', default: '1234' },
+      epochs: { type: 'string', default: String(TRAIN_DEFAULTS.epochs) },
+      'batch-size': { type: 'string', default: String(TRAIN_DEFAULTS.batchSize) },
+      lr: { type: 'string', default: String(TRAIN_DEFAULTS.learningRate) },
+      seed: { type: 'string', default: String(TRAIN_DEFAULTS.seed) },
       'init-seed': { type: 'string', default: '1234' },
       subset: { type: 'string' },
       out: { type: 'string' },

@@ -1,7 +1,10 @@
 /** Input checks and small helpers of the DkNN (lib/dknn.ts), kept apart to keep that file about the pipeline. */
 import type * as tf from '@tensorflow/tfjs';
 import { dknnMetadata } from '../models/metadata';
-import type { ImageBatch } from '../data/types';
+import type { ImageBatch, LabeledImages } from '../data/types';
+import { exactIndexFactory } from '../knn/exact/exact';
+import type { NeighborIndexFactory } from '../knn/types';
+import type { DkNNOptions } from './types';
 
 /** The layers a DkNN reads: the given list (checked to be an array of names), else the model's recorded ones. */
 export function dknnLayers(model: tf.LayersModel, given: readonly string[] | undefined): string[] {
@@ -77,4 +80,45 @@ export function dnnFromLogits(
     pred[offset + r] = best;
     conf[offset + r] = 1 / sum;
   }
+}
+
+/** Checks `data`'s pixel count and labels (integers in 0…numClasses − 1) and returns the labels as Int32Array. */
+export function checkLabels(where: string, data: LabeledImages, numClasses: number): Int32Array {
+  const pixels = data.height * data.width * data.channels;
+  if (!Number.isSafeInteger(data.n) || data.n < 0 || data.images.length !== data.n * pixels) {
+    throw new Error(
+      `${where}: expected ${data.n}×${data.height}×${data.width}×${data.channels} = ${data.n * pixels} pixel values, found ${data.images.length}`,
+    );
+  }
+  if (!data.labels || data.labels.length !== data.n) {
+    throw new Error(
+      `${where}: expected ${data.n} labels (one per image), found ${data.labels ? data.labels.length : 'none'}`,
+    );
+  }
+  const out = new Int32Array(data.n);
+  for (let i = 0; i < data.n; i++) {
+    const y = data.labels[i];
+    if (!Number.isInteger(y) || y < 0 || y >= numClasses)
+      throw new Error(`${where}: labels[${i}] is ${y}, expected an integer in 0…${numClasses - 1}`);
+    out[i] = y;
+  }
+  return out;
+}
+
+/** The index factory `options.index` asks for (the exact index with its backend and projection by default). */
+export function indexFactoryOf(options: DkNNOptions): NeighborIndexFactory {
+  const index = options.index ?? 'exact';
+  if (index === 'exact')
+    return exactIndexFactory({
+      backend: options.exactBackend ?? 'auto',
+      projection: options.exactProjection ?? 'auto',
+    });
+  if (
+    typeof index === 'object' &&
+    index !== null &&
+    typeof index.create === 'function' &&
+    typeof index.name === 'string'
+  )
+    return index;
+  throw new Error(`index: expected 'exact' or a factory { name, create() }, found ${String(index)}`);
 }

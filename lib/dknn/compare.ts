@@ -113,8 +113,8 @@ export async function compareIndexes(
       agreement: agreement(ref, p),
       recall: p.neighbors.map((nb, l) => recallAtK(nb, ref.neighbors[l])),
       missingNeighbors: p.missingNeighbors,
-      buildSeconds: t['fit.index'] ?? 0,
-      querySeconds: (t['calibrate.query'] ?? 0) + (t['predict.query'] ?? 0),
+      buildSeconds: t.fit.index,
+      querySeconds: t.calibrate.query + t.predict.query,
       seconds: r.seconds,
     };
   });

@@ -31,36 +31,30 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { checkPositiveInt } from '../util/checks';
-import { DEFAULT_ACTIVATION_BATCH, extractActivations, layerDims, outputLayerName } from '../activations/extract';
+import { DEFAULT_ACTIVATION_BATCH, layerDims } from '../activations/extract';
 import { ArtifactCache } from '../artifacts/cache';
 import { cachedActivations, type CachedActivations } from '../activations/cache';
 import { closeActivationPool, extractWorkerCount } from '../activations/pool';
 import { NotFittedError } from '../util/errors';
 import { rescorePrediction, type RescoreOptions } from './rescore';
 import { ConformalCalibrator, type PValueFormula } from '../conformal/calibrator';
-import {
-  knnCounts,
-  nonconformity,
-  scoresAtLabels,
-  type LayerNeighborLabels,
-  type MissingNeighborRule,
-} from '../conformal/nonconformity';
+import { knnCounts, nonconformity, scoresAtLabels, type MissingNeighborRule } from '../conformal/nonconformity';
 import { conformalPredict } from '../conformal/predict';
-import { exactIndexFactory } from '../knn/exact/exact';
 import { Preprocessor } from '../knn/preprocess';
-import type { NeighborIndex, NeighborIndexFactory } from '../knn/types';
-import { checkNotConstant, checkPixels, dknnLayers, dnnFromLogits } from './checks';
+import type { NeighborIndexFactory } from '../knn/types';
+import { checkLabels, checkNotConstant, checkPixels, dknnLayers, indexFactoryOf } from './checks';
+import { searchNeighbors, type FittedLayer, type SearchSetup } from './search';
 import { modelHash } from '../models/weights';
-import type { ProgressCallback } from '../util/progress';
-import type { DkNNInfo, DkNNOptions, DkNNPrediction, DkNNRunOptions, LayerNeighbors } from './types';
+import {
+  emptyTimings,
+  type DkNNInfo,
+  type DkNNOptions,
+  type DkNNPrediction,
+  type DkNNRunOptions,
+  type DkNNTimings,
+  type LayerNeighbors,
+} from './types';
 import type { ImageBatch, LabeledImages } from '../data/types';
-
-interface FittedLayer {
-  name: string;
-  dim: number;
-  pre: Preprocessor;
-  index: NeighborIndex;
-}
 
 /** What the first step of {@link DkNN.fit} hands to the second (no pixels). */
 interface TrainingActivations {
@@ -83,13 +77,6 @@ interface FitState {
   pixelRange: readonly [number, number] | null;
 }
 
-interface NeighborRun {
-  neighbors: LayerNeighbors[];
-  labels: LayerNeighborLabels[];
-  dnnPredictions: Int32Array;
-  dnnConfidence: Float32Array;
-}
-
 /** The Deep k-Nearest Neighbors classifier around a trained model. See the module comment. */
 export class DkNN {
   readonly model: tf.LayersModel;
@@ -110,7 +97,7 @@ export class DkNN {
   private calibRun: { neighbors: LayerNeighbors[]; labels: Int32Array } | null = null;
   private cacheHits: string[] = [];
   private cacheWritten: string[] = [];
-  private timings: Record<string, number> = {};
+  private timings: DkNNTimings = emptyTimings();
   private warnings: string[] = [];
   private readonly warn: (message: string) => void;
   private readonly resolution: number;
@@ -138,20 +125,7 @@ export class DkNN {
     this.missing = options.missing ?? 'disagree';
     if (this.missing !== 'disagree' && this.missing !== 'ignore')
       throw new Error(`missing: expected 'disagree' or 'ignore', found ${String(this.missing)}`);
-    const index = options.index ?? 'exact';
-    if (index === 'exact')
-      this.factory = exactIndexFactory({
-        backend: options.exactBackend ?? 'auto',
-        projection: options.exactProjection ?? 'auto',
-      });
-    else if (
-      typeof index === 'object' &&
-      index !== null &&
-      typeof index.create === 'function' &&
-      typeof index.name === 'string'
-    )
-      this.factory = index;
-    else throw new Error(`index: expected 'exact' or a factory { name, create() }, found ${String(index)}`);
+    this.factory = indexFactoryOf(options);
     if (options.numClasses !== undefined) checkPositiveInt('numClasses', options.numClasses);
     this.numClassesOption = options.numClasses;
     this.resolution = options.pValueResolution ?? 0.01;
@@ -231,13 +205,13 @@ export class DkNN {
     this.calibrator = null;
     this.calibScores = null;
     this.calibRun = null;
-    this.timings = {};
+    this.timings = emptyTimings();
     this.cacheHits = [];
     this.cacheWritten = [];
     this.warnings = [];
     const t0 = performance.now();
     const numClasses = this.numClassesOption ?? train.numClasses ?? this.outputDim();
-    const trainLabels = this.checkLabels('fit', train, numClasses);
+    const trainLabels = checkLabels('fit', train, numClasses);
     const pixelRange = train.pixelRange ?? null;
     checkPixels('fit', 'training', train, pixelRange);
     const n = train.n;
@@ -247,7 +221,7 @@ export class DkNN {
       );
     const t = performance.now();
     const hash = modelHash(this.model);
-    this.timings['fit.modelHash'] = (performance.now() - t) / 1000;
+    this.timings.fit.modelHash = (performance.now() - t) / 1000;
     const acts = await cachedActivations(this.model, train, this.layers, {
       cache: this.cache,
       batchSize: this.batchSize,
@@ -270,7 +244,7 @@ export class DkNN {
     const arrays: (Float32Array | undefined)[] = acts.values;
     this.cacheHits = acts.hits;
     this.cacheWritten = acts.written;
-    for (const [name, seconds] of Object.entries(acts.timings)) if (seconds > 0) this.timings[`fit.${name}`] = seconds;
+    Object.assign(this.timings.fit, acts.timings);
 
     const fitted: FittedLayer[] = [];
     let tPre = 0;
@@ -291,9 +265,9 @@ export class DkNN {
       fitted.push({ name: this.layers[l], dim, pre, index });
       options.onProgress?.({ stage: 'fit: preprocess + index', done: l + 1, total: L, unit: 'layer' });
     }
-    this.timings['fit.preprocess'] = tPre / 1000;
-    this.timings['fit.index'] = tIndex / 1000;
-    this.timings['fit.total'] = (performance.now() - t0) / 1000;
+    this.timings.fit.preprocess = tPre / 1000;
+    this.timings.fit.index = tIndex / 1000;
+    this.timings.fit.total = (performance.now() - t0) / 1000;
     this.state = { layers: fitted, trainLabels, trainN: n, modelHash: hash, numClasses, pixelRange };
     return this;
   }
@@ -307,7 +281,7 @@ export class DkNN {
   async calibrate(calib: LabeledImages, options: DkNNRunOptions = {}): Promise<this> {
     const state = this.requireFitted();
     const t0 = performance.now();
-    const labels = this.checkLabels('calibrate', calib, state.numClasses);
+    const labels = checkLabels('calibrate', calib, state.numClasses);
     if (calib.n === 0) throw new Error('calibrate: expected at least 1 calibration point, found 0');
     checkPixels('calibrate', 'calibration', calib, state.pixelRange);
     this.warnings = this.warnings.filter((w) => !w.startsWith('calibrate:'));
@@ -315,7 +289,7 @@ export class DkNN {
     this.calibrator = null;
     this.calibScores = null;
     this.calibRun = null;
-    const run = await this.neighbors(calib, 'calibrate', options.onProgress);
+    const run = await searchNeighbors(this.searchSetup(state, calib.n), calib, 'calibrate', options.onProgress);
     const nc = nonconformity(run.labels, state.numClasses, { missing: this.missing });
     const scores = scoresAtLabels(nc, labels);
     const calibrator = new ConformalCalibrator({ formula: this.formula }).fit(scores);
@@ -334,7 +308,7 @@ export class DkNN {
     this.calibrator = calibrator;
     this.calibScores = scores;
     this.calibRun = { neighbors: run.neighbors, labels };
-    this.timings['calibrate.total'] = (performance.now() - t0) / 1000;
+    this.timings.calibrate = { ...run.seconds, total: (performance.now() - t0) / 1000 };
     return this;
   }
 
@@ -356,15 +330,18 @@ export class DkNN {
       );
     }
     checkPixels('predict', 'input', x, state.pixelRange);
-    const run = await this.neighbors(x, 'predict', options.onProgress);
+    const run = await searchNeighbors(this.searchSetup(state, x.n), x, 'predict', options.onProgress);
     const t = performance.now();
     const C = state.numClasses;
     const nc = nonconformity(run.labels, C, { missing: this.missing });
     const counts = knnCounts(run.labels, C);
     const pValues = calibrator.pValues(nc.scores, C);
     const cp = conformalPredict(pValues, C);
-    this.timings['predict.conformal'] = (performance.now() - t) / 1000;
-    this.timings['predict.total'] = (performance.now() - t0) / 1000;
+    this.timings.predict = {
+      ...run.seconds,
+      conformal: (performance.now() - t) / 1000,
+      total: (performance.now() - t0) / 1000,
+    };
     return {
       predictions: cp.predictions,
       credibility: cp.credibility,
@@ -427,7 +404,7 @@ export class DkNN {
       modelHash: s ? s.modelHash : null,
       trainN: s ? s.trainN : 0,
       cache: { dir: this.cache.dir, hits: [...this.cacheHits], written: [...this.cacheWritten] },
-      timings: { ...this.timings },
+      timings: structuredClone(this.timings),
       warnings: [...this.warnings],
     };
   }
@@ -454,105 +431,16 @@ export class DkNN {
     }
   }
 
-  private checkLabels(where: string, data: LabeledImages, numClasses: number): Int32Array {
-    const pixels = data.height * data.width * data.channels;
-    if (!Number.isSafeInteger(data.n) || data.n < 0 || data.images.length !== data.n * pixels) {
-      throw new Error(
-        `${where}: expected ${data.n}×${data.height}×${data.width}×${data.channels} = ${data.n * pixels} pixel values, found ${data.images.length}`,
-      );
-    }
-    if (!data.labels || data.labels.length !== data.n) {
-      throw new Error(
-        `${where}: expected ${data.n} labels (one per image), found ${data.labels ? data.labels.length : 'none'}`,
-      );
-    }
-    const out = new Int32Array(data.n);
-    for (let i = 0; i < data.n; i++) {
-      const y = data.labels[i];
-      if (!Number.isInteger(y) || y < 0 || y >= numClasses)
-        throw new Error(`${where}: labels[${i}] is ${y}, expected an integer in 0…${numClasses - 1}`);
-      out[i] = y;
-    }
-    return out;
-  }
-
   /** Extraction threads of one calibrate/predict chunk (≤ {@link queryChunk} of `n` inputs). */
   private chunkWorkers(n = this.queryChunk): number {
     return extractWorkerCount(this.workers, Math.min(n, this.queryChunk), this.batchSize);
   }
 
-  /** Neighbours of every input in every layer, and the DNN's predictions, chunk by chunk. */
-  private async neighbors(
-    x: ImageBatch,
-    stage: 'calibrate' | 'predict',
-    onProgress: ProgressCallback | undefined,
-  ): Promise<NeighborRun> {
-    const state = this.state!;
-    const n = x.n;
-    const k = this.k;
-    const L = state.layers.length;
-    const outName = outputLayerName(this.model);
-    const names = this.layers.includes(outName) ? [...this.layers] : [...this.layers, outName];
-    const outSlot = names.indexOf(outName);
-    const neighbors: LayerNeighbors[] = state.layers.map((f) => ({
-      layer: f.name,
-      indices: new Int32Array(n * k),
-      distances: new Float32Array(n * k),
-      rows: n,
-      k,
-    }));
-    const dnnPredictions = new Int32Array(n);
-    const dnnConfidence = new Float32Array(n);
-    let buffers: Float32Array[] = [];
-    const workers = this.chunkWorkers(n);
-    let tExtract = 0;
-    let tPre = 0;
-    let tQuery = 0;
-    for (let s = 0; s < n; s += this.queryChunk) {
-      const e = Math.min(n, s + this.queryChunk);
-      const m = e - s;
-      let t = performance.now();
-      const acts = await extractActivations(this.model, x, names, {
-        start: s,
-        end: e,
-        batchSize: this.batchSize,
-        into: buffers,
-        workers,
-      });
-      if (buffers.length === 0) buffers = acts.layers.map((a) => a.values);
-      tExtract += performance.now() - t;
-      const out = acts.layers[outSlot];
-      dnnFromLogits(out.values, m, out.dim, dnnPredictions, dnnConfidence, s);
-      for (let l = 0; l < L; l++) {
-        const f = state.layers[l];
-        const values = acts.layers[l].values;
-        t = performance.now();
-        f.pre.transform(values, m);
-        tPre += performance.now() - t;
-        t = performance.now();
-        const r = await f.index.query(values, m, k, {
-          // In images: the chunk's start plus this layer's share of the chunk.
-          onProgress:
-            onProgress &&
-            ((d) => d < m && onProgress({ stage, done: s + Math.floor((l * m + d) / L), total: n, unit: 'img' })),
-        });
-        tQuery += performance.now() - t;
-        neighbors[l].indices.set(r.indices, s * k);
-        neighbors[l].distances.set(r.distances, s * k);
-      }
-      onProgress?.({ stage, done: e, total: n, unit: 'img' });
-    }
-    this.timings[`${stage}.extract`] = tExtract / 1000;
-    this.timings[`${stage}.preprocess`] = tPre / 1000;
-    this.timings[`${stage}.query`] = tQuery / 1000;
-    const labels = neighbors.map((nb) => {
-      const lab = new Int32Array(nb.indices.length);
-      for (let i = 0; i < lab.length; i++) {
-        const j = nb.indices[i];
-        lab[i] = j < 0 ? -1 : state.trainLabels[j];
-      }
-      return { labels: lab, rows: n, k };
-    });
-    return { neighbors, labels, dnnPredictions, dnnConfidence };
+  /** What the search of calibration or prediction inputs needs. */
+  private searchSetup(state: FitState, n: number): SearchSetup {
+    return {
+      model: this.model, fitted: state.layers, trainLabels: state.trainLabels, k: this.k,
+      batchSize: this.batchSize, queryChunk: this.queryChunk, workers: this.chunkWorkers(n),
+    }; // prettier-ignore
   }
 }

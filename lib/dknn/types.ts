@@ -3,9 +3,9 @@
  */
 import type { PValueFormula } from '../conformal/calibrator';
 import type { MissingNeighborRule } from '../conformal/nonconformity';
-import type { ExactBackend } from '../knn/exact/exact';
 import type { NeighborIndexFactory } from '../knn/types';
 import type { ProgressCallback } from '../util/progress';
+import type { ExactBackend } from '../knn/exact/options';
 
 /** Options of {@link DkNN}. */
 export interface DkNNOptions {
@@ -126,8 +126,49 @@ export interface DkNNInfo {
   trainN: number;
   /** Activation cache of the last fit: folder (false = off), layers read from it and layers written. */
   cache: { dir: string | false; hits: string[]; written: string[] };
-  /** Seconds of each stage of the latest fit / calibrate / predict, e.g. `fit.extract`. */
-  timings: Record<string, number>;
+  /** Seconds of each stage of the latest fit, calibrate and predict (0 for a part that did not run). */
+  timings: DkNNTimings;
   /** Warnings of the latest fit and calibrate (see {@link DkNNOptions.onWarning}). */
   warnings: string[];
+}
+
+/** Seconds of the parts of a search (calibrate or predict). */
+export interface SearchTimings {
+  /** Forward passes (activations and the DNN's output). */
+  extract: number;
+  /** Normalising and centering the activations. */
+  preprocess: number;
+  /** Index queries. */
+  query: number;
+  total: number;
+}
+
+/** Seconds of each stage of a DkNN's latest fit, calibrate and predict; 0 for a part that did not run. */
+export interface DkNNTimings {
+  fit: {
+    /** Hashing the model's weights (the cache key and the later checks). */
+    modelHash: number;
+    /** Hashing the training images (the cache key). */
+    hashImages: number;
+    cacheRead: number;
+    /** Forward passes of the layers the cache did not hold (0: every layer came from the cache). */
+    extract: number;
+    cacheWrite: number;
+    preprocess: number;
+    /** Building the indexes. */
+    index: number;
+    total: number;
+  };
+  calibrate: SearchTimings;
+  predict: SearchTimings & { conformal: number };
+}
+
+/** Timings of a DkNN that has not run yet. */
+export function emptyTimings(): DkNNTimings {
+  const search = (): SearchTimings => ({ extract: 0, preprocess: 0, query: 0, total: 0 });
+  return {
+    fit: { modelHash: 0, hashImages: 0, cacheRead: 0, extract: 0, cacheWrite: 0, preprocess: 0, index: 0, total: 0 },
+    calibrate: search(),
+    predict: { ...search(), conformal: 0 },
+  };
 }

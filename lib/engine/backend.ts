@@ -9,7 +9,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
-import { convChoiceFromEnv, nativeGemmStatus, registerFastWasmKernels, type ConvKernelChoice } from './kernels';
+import { convChoiceFromEnv, registerFastWasmKernels, type ConvKernelChoice } from './kernels';
+import { nativeGemmStatus } from '../native/gemm-sync';
 
 /** The backends dknn-ts knows how to start. */
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';

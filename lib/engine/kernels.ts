@@ -19,17 +19,6 @@ import { nativeMatmulKernelConfigs } from './native-matmul';
 import { nativeGemmStatus } from '../native/gemm-sync';
 import { conv2DBackpropFilterReferenceConfig } from './reference-kernels';
 
-export {
-  backpropConvInfo,
-  conv2DBackpropFilterWasm,
-  conv2DBackpropInputWasm,
-  setColChunkFloats,
-} from './conv2d-backprop';
-export { conv2DBackpropFilterReference } from './reference-kernels';
-export { conv2DBackpropFilterNative, conv2DBackpropInputNative, im2col, setNativeChunkFloats } from './native-conv';
-export { maxPoolGradJs } from './native-matmul';
-export { gemmSync, nativeGemmStatus, type GemmVariant } from '../native/gemm-sync';
-
 /** Names of the XNNPACK-based gradient kernels of mode `'fast'`. */
 export const FAST_WASM_KERNELS: readonly string[] = [tf.Conv2DBackpropFilter, tf.Conv2DBackpropInput];
 

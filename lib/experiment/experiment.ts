@@ -22,7 +22,8 @@ import { ArtifactCache } from '../artifacts/cache';
 import { DkNN } from '../dknn/dknn';
 import { loadModel } from '../models/format';
 import { dknnMetadata, setDknnMetadata, type Architecture } from '../models/metadata';
-import { trainModel, type TrainArgs, type TrainResult } from '../training/train';
+import { trainModel } from '../training/train';
+import { trainingRecipe } from '../training/defaults';
 import { sha256Of } from '../artifacts/keys';
 import { modelHash } from '../models/weights';
 import { createModel, pretrainedPath } from '../models/zoo';
@@ -35,6 +36,7 @@ import { engineKey } from '../engine/kernels';
 import type { ImageBatch, ImageDataset } from '../data/types';
 import type { DkNNPrediction, DkNNOptions } from '../dknn/types';
 import type { Columns } from '../util/columns';
+import type { TrainArgs, TrainResult } from '../training/types';
 
 /** How progress is shown: a notebook bar, a terminal bar, nothing, or a factory of callbacks. */
 export type ProgressMode = 'notebook' | 'terminal' | 'none' | (() => ProgressCallback | undefined);
@@ -196,13 +198,7 @@ export class Experiment {
     const parts = {
       artefact: 'training-checkpoint',
       architecture: { ...architecture },
-      args: {
-        epochs: trainArgs.epochs ?? 6,
-        batchSize: trainArgs.batchSize ?? 500,
-        learningRate: trainArgs.learningRate ?? 0.001,
-        seed: trainArgs.seed ?? 1234,
-        workers: trainArgs.workers ?? 1,
-      },
+      args: trainingRecipe(trainArgs),
       images: sha256Of(this.train.images),
       n: this.train.n,
       backend: engineKey(),

@@ -19,8 +19,8 @@ import { canonicalJson } from '../artifacts/keys';
 import { readWeightsFile } from './legacy';
 import './standardize'; // registers the custom layer for tf.loadLayersModel
 import { ModelFormatError, loadModelTensors, modelTensors } from './weights';
-import { dknnMetadata, setDknnMetadata, type DkNNModelMetadata } from './metadata';
-import { createModel, type Architecture } from './zoo';
+import { dknnMetadata, setDknnMetadata, type DkNNModelMetadata, type Architecture } from './metadata';
+import { createModel } from './zoo';
 
 /** File names inside a saved model folder. */
 export const MODEL_JSON = 'model.json';

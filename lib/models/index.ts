@@ -6,3 +6,4 @@ export { loadModel, saveModel, type SavedModel } from './format';
 export { modelHash, ModelFormatError } from './weights';
 export { dknnMetadata, setDknnMetadata, type Architecture, type DkNNModelMetadata } from './metadata';
 export { PerImageStandardization, standardizeImages } from './standardize';
+export { evaluateAccuracy, predictLogits } from './predict';

@@ -4,12 +4,12 @@ import type { AdversarialSet } from '../attacks/craft';
 import { perturbationNorms } from '../attacks/norms';
 import { classCounts } from '../data/datasets';
 import type { DkNN } from '../dknn/dknn';
-import type { EpochRecord } from '../training/train';
 import { modelSummary } from '../models/zoo';
 import { html, type Html } from './html';
 import { tableHtml, type TableInput } from './table';
 import type { ImageBatch, ImageDataset } from '../data/types';
 import type { DkNNPrediction } from '../dknn/types';
+import type { EpochRecord } from '../training/types';
 
 /** Any rows (or a danfo.js DataFrame) as a displayable HTML table. */
 export function table(rows: TableInput, options: { caption?: string; digits?: number } = {}): Html {

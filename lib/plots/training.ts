@@ -1,6 +1,6 @@
-import type { EpochRecord, StepRecord } from '../training/train';
 import type { Figure } from './plotly';
 import { PALETTE } from './palette';
+import type { EpochRecord, StepRecord } from '../training/types';
 
 /**
  * Loss and accuracy curves of a training run: per-step training loss (left axis) and accuracy

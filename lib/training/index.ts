@@ -1,12 +1,5 @@
 /** `dk.training`: training a zoo model (checkpoints, data-parallel workers, augmentation) and evaluating it. */
-export {
-  evaluateAccuracy,
-  predictLogits,
-  trainModel,
-  type EpochRecord,
-  type StepRecord,
-  type TrainArgs,
-  type TrainResult,
-} from './train';
+export { trainModel } from './train';
 export { trainingHistory, type TrainingHistory } from './record';
 export { randomAffineAugment, randomShiftAugment, type AffineAugmentOptions, type Augment } from './augment';
+export type { EpochRecord, StepRecord, TrainArgs, TrainResult } from './types';

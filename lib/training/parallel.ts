@@ -16,8 +16,8 @@ import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../engine/backend';
 import type { WasmKernelMode } from '../engine/kernels';
-import type { Architecture } from '../models/zoo';
 import { workerEntry } from '../workers/entry';
+import type { Architecture } from '../models/metadata';
 
 /** Where one trainable weight lives in the flat shared weight and gradient buffers. */
 export interface WeightSlot {

@@ -1,5 +1,5 @@
 /** The training record stored with a model (by `npm run train` or a notebook), read back typed. */
-import type { EpochRecord, StepRecord } from './train';
+import type { EpochRecord, StepRecord } from './types';
 
 /** The parts of a training record the notebooks show. */
 export interface TrainingHistory {

@@ -9,15 +9,9 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { backendInfo, backendOrder, initBackend, NATIVE_MODULE } from '../../lib/engine/backend';
 import { compareWithCpu, GENERIC_CASES, MNIST_CASES, numDataIds, seeded, use } from '../helpers/conv';
-import {
-  FAST_WASM_KERNELS,
-  NATIVE_WASM_KERNELS,
-  nativeGemmStatus,
-  registerFastWasmKernels,
-  setColChunkFloats,
-  useStockWasmKernels,
-  wasmKernelMode,
-} from '../../lib/engine/kernels';
+import { FAST_WASM_KERNELS, NATIVE_WASM_KERNELS, registerFastWasmKernels, useStockWasmKernels, wasmKernelMode } from '../../lib/engine/kernels';
+import { setColChunkFloats } from '../../lib/engine/conv2d-backprop';
+import { nativeGemmStatus } from '../../lib/native/gemm-sync';
 
 describe('initBackend', () => {
   test('picks the first backend that starts, recording failed attempts; idempotent', async () => {

@@ -10,17 +10,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/engine/backend';
-import {
-  convChoiceFromEnv,
-  engineKey,
-  gemmSync,
-  im2col,
-  nativeGemmStatus,
-  setNativeChunkFloats,
-  setWasmKernelMode,
-  wasmKernelMode,
-  type GemmVariant,
-} from '../../lib/engine/kernels';
+import { convChoiceFromEnv, engineKey, setWasmKernelMode, wasmKernelMode } from '../../lib/engine/kernels';
+import { im2col, setNativeChunkFloats } from '../../lib/engine/native-conv';
+import { gemmSync, nativeGemmStatus, type GemmVariant } from '../../lib/native/gemm-sync';
 import {
   compareWithCpu,
   GENERIC_CASES,

@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BoundsWorkspace } from '../../lib/native/bounds-wasm';
-import { ExactIndex, offerBlock } from '../../lib/knn/exact/exact';
+import { ExactIndex } from '../../lib/knn/exact/exact';
 import { fillBounds } from '../../lib/knn/exact/projection';
 import { TopK } from '../../lib/knn/topk';
 import { randomMatrix, uniform } from '../knn/helpers';
+import { offerBlock } from '../../lib/knn/exact/search';
 
 const probe = BoundsWorkspace.create(1, 1, 1);
 

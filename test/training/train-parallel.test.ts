@@ -8,10 +8,12 @@ import { initBackend } from '../../lib/engine/backend';
 import { createMnistCnn } from '../../lib/models/mnist-cnn';
 import { shardBounds } from '../../lib/training/parallel';
 import { modelTensors, type StoredTensor } from '../../lib/models/weights';
-import { evaluateAccuracy, trainModel, type TrainArgs } from '../../lib/training/train';
+import { trainModel } from '../../lib/training/train';
 import type { LabeledImages } from '../../lib/data/types';
-import type { Architecture } from '../../lib/models/zoo';
 import { toyImages } from '../models/helpers';
+import type { TrainArgs } from '../../lib/training/types';
+import { evaluateAccuracy } from '../../lib/models/predict';
+import type { Architecture } from '../../lib/models/metadata';
 
 const architecture: Architecture = { name: 'mnist-cnn', args: { seed: 3 } };
 const data = toyImages(60, 1);

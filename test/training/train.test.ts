@@ -5,10 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { createMnistCnn } from '../../lib/models/mnist-cnn';
-import { evaluateAccuracy, trainModel } from '../../lib/training/train';
+import { trainModel } from '../../lib/training/train';
 import { modelHash, modelTensors } from '../../lib/models/weights';
 import { toyImages } from '../models/helpers';
 import { initBackend } from '../../lib/engine/backend';
+import { evaluateAccuracy } from '../../lib/models/predict';
 
 const tmp = mkdtempSync(join(tmpdir(), 'dknn-train-'));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));

@@ -1,9 +1,10 @@
 import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { ExactIndex, type ExactIndexOptions } from '../../../lib/knn/exact/exact';
+import { ExactIndex } from '../../../lib/knn/exact/exact';
 import { NOT_BUILT_MESSAGE } from '../../../lib/knn/checks';
 import type { KnnResult } from '../../../lib/knn/types';
 import { bruteForce, randomMatrix, rowOf, tightClusters, uniform } from '../helpers';
+import type { ExactIndexOptions } from '../../../lib/knn/exact/options';
 
 let nativeProbe: Promise<string | null> | null = null;
 /** null when the native backend works here, else the reason it does not. */

@@ -1,18 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ExactIndex, projectionRank, RETRY_PROJECTION_EVERY } from '../../../lib/knn/exact/exact';
+import { ExactIndex } from '../../../lib/knn/exact/exact';
 import { combine, dot, rowSquaredNorms } from '../../../lib/knn/kernel';
 import { gemmRunner } from '../../../lib/native/onnx-gemm';
-import {
-  buildProjection,
-  choleskyInverse,
-  lowerBound,
-  sumSquares,
-  residualInterval,
-  type Projection,
-} from '../../../lib/knn/exact/projection';
+import { buildProjection, lowerBound, sumSquares, residualInterval, type Projection } from '../../../lib/knn/exact/projection';
 import { gaussianClusters } from '../../../lib/data/synthetic';
 import { bruteForce, rowOf } from '../helpers';
+import { projectionRank, RETRY_PROJECTION_EVERY } from '../../../lib/knn/exact/options';
+import { choleskyInverse } from '../../../lib/knn/exact/linalg';
 
 /** Non-negative clustered rows (ReLU-like), L2-normalised then centred as the DkNN does, with duplicates and a zero row. */
 function reluLike(n: number, dim: number, seed: number): Float32Array {
