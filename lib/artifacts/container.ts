@@ -8,7 +8,7 @@
  * checks magic, header, sizes and that checksum before it returns anything, so a damaged header
  * or payload (a flipped bit, a zero-filled block, a truncation) is always detected.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { writeFileAtomic } from './atomic';
 import { bytesOf, IO_CHUNK_BYTES } from './keys';
@@ -163,6 +163,75 @@ function checkSpec(path: string, s: unknown, i: number, payloadBytes: number): A
   return a;
 }
 
+/** Reads and checks the prefix and the JSON header (hashing them); returns the header and where the payload starts. */
+function readHeader(path: string, fd: number, fileBytes: number, hash: Hash): { header: Header; payloadStart: number } {
+  const prefix = Buffer.alloc(Math.min(PREFIX, fileBytes));
+  readFully(fd, prefix, 0, hash);
+  if (fileBytes < PREFIX + DIGEST || prefix.toString('latin1', 0, MAGIC.length) !== MAGIC) {
+    throw new ContainerError(
+      `${path}: expected a dknn-ts container starting with "${MAGIC}", found ${JSON.stringify(prefix.toString('latin1', 0, Math.min(MAGIC.length, fileBytes)))}`,
+    );
+  }
+  const headerBytes = prefix.readUInt32LE(MAGIC.length);
+  if (headerBytes > MAX_HEADER || PREFIX + headerBytes + DIGEST > fileBytes) {
+    throw new ContainerError(`${path}: header of ${headerBytes} bytes does not fit a ${fileBytes}-byte file`);
+  }
+  const json = Buffer.alloc(headerBytes);
+  readFully(fd, json, PREFIX, hash);
+  let header: Header;
+  try {
+    header = JSON.parse(json.toString('utf8')) as Header;
+  } catch (err) {
+    throw new ContainerError(`${path}: header is not valid JSON (${(err as Error).message})`, { cause: err });
+  }
+  if (header === null || typeof header !== 'object' || header.format !== FORMAT || header.version !== VERSION) {
+    throw new ContainerError(
+      `${path}: expected header format ${FORMAT} version ${VERSION}, found ${JSON.stringify(header?.format)} ${JSON.stringify(header?.version)}`,
+    );
+  }
+  if (!Array.isArray(header.arrays))
+    throw new ContainerError(`${path}: header has no array list (found ${JSON.stringify(header.arrays)})`);
+  if (header.meta === null || typeof header.meta !== 'object' || Array.isArray(header.meta))
+    throw new ContainerError(`${path}: header meta is not an object`);
+  return { header, payloadStart: PREFIX + headerBytes };
+}
+
+/** Reads every array of the payload (hashing every byte, gaps included), into the caller's arrays where given. */
+function readArrays(
+  path: string,
+  fd: number,
+  specs: ArraySpec[],
+  at: { payloadStart: number; payloadBytes: number },
+  hash: Hash,
+  options: ReadContainerOptions,
+): StoredArray[] {
+  const arrays: StoredArray[] = [];
+  let pos = 0;
+  for (const s of specs) {
+    if (s.offset < pos) throw new ContainerError(`${path}: header arrays overlap at ${s.name}`);
+    if (s.offset > pos) readFully(fd, new Uint8Array(s.offset - pos), at.payloadStart + pos, hash);
+    const Ctor = CTORS[s.dtype];
+    const count = s.byteLength / Ctor.BYTES_PER_ELEMENT;
+    const into = options.into?.[s.name];
+    let values: ContainerValues;
+    if (into) {
+      if (!(into instanceof Ctor) || into.length < count) {
+        throw new ContainerError(
+          `${path}: array ${s.name} is ${count} ${s.dtype} values; the array given to read it into is a ${into.constructor.name} of ${into.length}`,
+        );
+      }
+      values = into.subarray(0, count);
+    } else {
+      values = new Ctor(count);
+    }
+    readFully(fd, bytesOf(values), at.payloadStart + s.offset, hash);
+    arrays.push({ name: s.name, dtype: s.dtype, shape: s.shape, values });
+    pos = s.offset + s.byteLength;
+  }
+  if (at.payloadBytes > pos) readFully(fd, new Uint8Array(at.payloadBytes - pos), at.payloadStart + pos, hash);
+  return arrays;
+}
+
 /**
  * Reads and verifies a container written by {@link writeContainer}.
  * @throws ContainerError naming the file and what is wrong (missing, not a container, damaged
@@ -173,40 +242,17 @@ export function readContainer(path: string, options: ReadContainerOptions = {}):
   try {
     fd = openSync(path, 'r');
   } catch (err) {
-    throw new ContainerError(`${path}: cannot open (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new ContainerError(
+      `${path}: cannot open (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      {
+        cause: err,
+      },
+    );
   }
   try {
     const fileBytes = fstatSync(fd).size;
     const hash = createHash('sha256');
-    const prefix = Buffer.alloc(Math.min(PREFIX, fileBytes));
-    readFully(fd, prefix, 0, hash);
-    if (fileBytes < PREFIX + DIGEST || prefix.toString('latin1', 0, MAGIC.length) !== MAGIC) {
-      throw new ContainerError(
-        `${path}: expected a dknn-ts container starting with "${MAGIC}", found ${JSON.stringify(prefix.toString('latin1', 0, Math.min(MAGIC.length, fileBytes)))}`,
-      );
-    }
-    const headerBytes = prefix.readUInt32LE(MAGIC.length);
-    if (headerBytes > MAX_HEADER || PREFIX + headerBytes + DIGEST > fileBytes) {
-      throw new ContainerError(`${path}: header of ${headerBytes} bytes does not fit a ${fileBytes}-byte file`);
-    }
-    const json = Buffer.alloc(headerBytes);
-    readFully(fd, json, PREFIX, hash);
-    let header: Header;
-    try {
-      header = JSON.parse(json.toString('utf8')) as Header;
-    } catch (err) {
-      throw new ContainerError(`${path}: header is not valid JSON (${(err as Error).message})`);
-    }
-    if (header === null || typeof header !== 'object' || header.format !== FORMAT || header.version !== VERSION) {
-      throw new ContainerError(
-        `${path}: expected header format ${FORMAT} version ${VERSION}, found ${JSON.stringify(header?.format)} ${JSON.stringify(header?.version)}`,
-      );
-    }
-    if (!Array.isArray(header.arrays))
-      throw new ContainerError(`${path}: header has no array list (found ${JSON.stringify(header.arrays)})`);
-    if (header.meta === null || typeof header.meta !== 'object' || Array.isArray(header.meta))
-      throw new ContainerError(`${path}: header meta is not an object`);
-    const payloadStart = PREFIX + headerBytes;
+    const { header, payloadStart } = readHeader(path, fd, fileBytes, hash);
     const payloadBytes = fileBytes - payloadStart - DIGEST;
     const specs = header.arrays.map((s, i) => checkSpec(path, s, i, payloadBytes));
     const expectedEnd = specs.length ? align8(specs[specs.length - 1].offset + specs[specs.length - 1].byteLength) : 0;
@@ -214,30 +260,7 @@ export function readContainer(path: string, options: ReadContainerOptions = {}):
       throw new ContainerError(
         `${path}: expected ${expectedEnd} payload bytes, found ${payloadBytes} (truncated or extended)`,
       );
-    const arrays: StoredArray[] = [];
-    let pos = 0;
-    for (const s of specs) {
-      if (s.offset < pos) throw new ContainerError(`${path}: header arrays overlap at ${s.name}`);
-      if (s.offset > pos) readFully(fd, new Uint8Array(s.offset - pos), payloadStart + pos, hash);
-      const Ctor = CTORS[s.dtype];
-      const count = s.byteLength / Ctor.BYTES_PER_ELEMENT;
-      const into = options.into?.[s.name];
-      let values: ContainerValues;
-      if (into) {
-        if (!(into instanceof Ctor) || into.length < count) {
-          throw new ContainerError(
-            `${path}: array ${s.name} is ${count} ${s.dtype} values; the array given to read it into is a ${into.constructor.name} of ${into.length}`,
-          );
-        }
-        values = into.subarray(0, count);
-      } else {
-        values = new Ctor(count);
-      }
-      readFully(fd, bytesOf(values), payloadStart + s.offset, hash);
-      arrays.push({ name: s.name, dtype: s.dtype, shape: s.shape, values });
-      pos = s.offset + s.byteLength;
-    }
-    if (payloadBytes > pos) readFully(fd, new Uint8Array(payloadBytes - pos), payloadStart + pos, hash);
+    const arrays = readArrays(path, fd, specs, { payloadStart, payloadBytes }, hash, options);
     const stored = Buffer.alloc(DIGEST);
     readFully(fd, stored, payloadStart + payloadBytes, null);
     const actual = hash.digest();

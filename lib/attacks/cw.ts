@@ -171,11 +171,18 @@ interface BatchArgs {
   onStep?: (step: number, found: number) => void;
 }
 
-/** One batch: returns the best adversarial of every example (the input where none was found), flat. */
-function attackBatch(modelFn: ModelFn, x: tf.Tensor, y: tf.Tensor1D | undefined, a: BatchArgs): Float32Array {
-  const b = x.shape[0];
-  const per = x.size / b;
-  const { targeted, confidence: kappa, clipMin, clipMax } = a;
+/** A batch's fixed tensors: labels, their one-hot rows, the inputs in tanh space and their image back in the box. */
+interface BatchTensors {
+  labels: Int32Array;
+  classes: number;
+  oneHot: tf.Tensor;
+  tx: tf.Tensor;
+  xRef: tf.Tensor;
+  axes: number[];
+}
+
+function batchTensors(modelFn: ModelFn, x: tf.Tensor, y: tf.Tensor1D | undefined, a: BatchArgs): BatchTensors {
+  const { clipMin, clipMax } = a;
   const logits0 = tf.tidy(() => modelFn(x));
   const classes = logits0.shape[logits0.rank - 1];
   const labelsT = tf.tidy(() => (y ? tf.cast(y, 'int32') : tf.argMax(logits0, -1).toInt()) as tf.Tensor1D);
@@ -191,14 +198,28 @@ function attackBatch(modelFn: ModelFn, x: tf.Tensor, y: tf.Tensor1D | undefined,
     ),
   );
   const xRef = tf.tidy(() => fromTanh(tx, clipMin, clipMax));
-  const axes = Array.from({ length: x.rank - 1 }, (_, i) => i + 1);
+  return { labels, classes, oneHot, tx, xRef, axes: Array.from({ length: x.rank - 1 }, (_, i) => i + 1) };
+}
 
-  const lower = new Float64Array(b);
-  const upper = new Float64Array(b).fill(LARGE);
-  const consts = new Float64Array(b).fill(a.initialConst);
-  const bestL2 = new Float64Array(b).fill(LARGE);
-  const bestScore = new Int32Array(b).fill(-1);
-  const bestAttack = Float32Array.from(x.dataSync());
+/** The per-example search state of a batch: the binary search on c and the best adversarial so far. */
+interface SearchState {
+  lower: Float64Array;
+  upper: Float64Array;
+  consts: Float64Array;
+  bestL2: Float64Array;
+  bestScore: Int32Array;
+  bestAttack: Float32Array;
+}
+
+/**
+ * One binary-search step: Adam on the tanh-space modifier at the current constants, every
+ * iterate that succeeds recorded (best of the step, best overall). Returns the step's best scores.
+ */
+function searchStep(modelFn: ModelFn, t: BatchTensors, st: SearchState, a: BatchArgs): Int32Array {
+  const b = st.consts.length;
+  const per = st.bestAttack.length / b;
+  const { targeted, confidence: kappa, clipMin, clipMax } = a;
+  const { labels, classes, oneHot, tx, xRef, axes } = t;
   const checkEvery = Math.floor(a.maxIterations / 10) || 1;
   /** Whether the logits row of example e counts as adversarial (κ applied as CleverHans' `compare`). */
   const succeeds = (z: Float32Array, e: number): boolean => {
@@ -207,70 +228,87 @@ function attackBatch(modelFn: ModelFn, x: tf.Tensor, y: tf.Tensor1D | undefined,
     const p = argmax(row, 0, classes);
     return targeted ? p === labels[e] : p !== labels[e];
   };
-
+  const stepL2 = new Float64Array(b).fill(LARGE);
+  const stepScore = new Int32Array(b).fill(-1);
+  const modifier = tf.tidy(() => tf.variable(tf.zerosLike(tx), true));
+  const optimizer = tf.train.adam(a.learningRate, 0.9, 0.999, 1e-8);
+  const constT = tf.tensor1d(Float32Array.from(st.consts));
+  let prev = Infinity;
   try {
-    for (let step = 0; step < a.binarySearchSteps; step++) {
-      if (a.binarySearchSteps >= 10 && step === a.binarySearchSteps - 1) consts.set(upper);
-      const stepL2 = new Float64Array(b).fill(LARGE);
-      const stepScore = new Int32Array(b).fill(-1);
-      const modifier = tf.tidy(() => tf.variable(tf.zerosLike(tx), true));
-      const optimizer = tf.train.adam(a.learningRate, 0.9, 0.999, 1e-8);
-      const constT = tf.tensor1d(Float32Array.from(consts));
-      let prev = Infinity;
+    for (let it = 0; it < a.maxIterations; it++) {
+      let xNew: tf.Tensor | undefined;
+      let logits: tf.Tensor | undefined;
+      let l2: tf.Tensor | undefined;
+      const { value, grads } = tf.variableGrads(() => {
+        const img = fromTanh(tf.add(modifier, tx), clipMin, clipMax);
+        const z = modelFn(img);
+        const dist = tf.sum(tf.square(tf.sub(img, xRef)), axes);
+        const real = tf.sum(tf.mul(oneHot, z), 1);
+        const other = tf.max(tf.sub(tf.mul(tf.sub(1, oneHot), z), tf.mul(oneHot, 10000)), 1);
+        const margin = targeted ? tf.sub(other, real) : tf.sub(real, other);
+        const f = tf.relu(tf.add(margin, kappa));
+        xNew = tf.keep(img);
+        logits = tf.keep(z);
+        l2 = tf.keep(dist);
+        return tf.add(tf.sum(tf.mul(constT, f)), tf.sum(dist)) as tf.Scalar;
+      }, [modifier]);
+      optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
+      const loss = value.dataSync()[0];
+      const l2s = l2!.dataSync();
+      const z = logits!.dataSync() as Float32Array;
+      let images: Float32Array | undefined;
       try {
-        for (let it = 0; it < a.maxIterations; it++) {
-          let xNew: tf.Tensor | undefined;
-          let logits: tf.Tensor | undefined;
-          let l2: tf.Tensor | undefined;
-          const { value, grads } = tf.variableGrads(() => {
-            const img = fromTanh(tf.add(modifier, tx), clipMin, clipMax);
-            const z = modelFn(img);
-            const dist = tf.sum(tf.square(tf.sub(img, xRef)), axes);
-            const real = tf.sum(tf.mul(oneHot, z), 1);
-            const other = tf.max(tf.sub(tf.mul(tf.sub(1, oneHot), z), tf.mul(oneHot, 10000)), 1);
-            const margin = targeted ? tf.sub(other, real) : tf.sub(real, other);
-            const f = tf.relu(tf.add(margin, kappa));
-            xNew = tf.keep(img);
-            logits = tf.keep(z);
-            l2 = tf.keep(dist);
-            return tf.add(tf.sum(tf.mul(constT, f)), tf.sum(dist)) as tf.Scalar;
-          }, [modifier]);
-          optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
-          const loss = value.dataSync()[0];
-          const l2s = l2!.dataSync();
-          const z = logits!.dataSync() as Float32Array;
-          let images: Float32Array | undefined;
-          try {
-            if (a.abortEarly && it % checkEvery === 0) {
-              if (loss > prev * 0.9999) break;
-              prev = loss;
-            }
-            for (let e = 0; e < b; e++) {
-              if (!succeeds(z, e)) continue;
-              const d = l2s[e];
-              if (d < stepL2[e]) {
-                stepL2[e] = d;
-                stepScore[e] = argmax(z, e * classes, classes);
-              }
-              if (d < bestL2[e]) {
-                bestL2[e] = d;
-                bestScore[e] = argmax(z, e * classes, classes);
-                images ??= xNew!.dataSync() as Float32Array;
-                bestAttack.set(images.subarray(e * per, (e + 1) * per), e * per);
-              }
-            }
-          } finally {
-            tf.dispose([value, ...Object.values(grads), xNew!, logits!, l2!]);
+        if (a.abortEarly && it % checkEvery === 0) {
+          if (loss > prev * 0.9999) break;
+          prev = loss;
+        }
+        for (let e = 0; e < b; e++) {
+          if (!succeeds(z, e)) continue;
+          const d = l2s[e];
+          if (d < stepL2[e]) {
+            stepL2[e] = d;
+            stepScore[e] = argmax(z, e * classes, classes);
+          }
+          if (d < st.bestL2[e]) {
+            st.bestL2[e] = d;
+            st.bestScore[e] = argmax(z, e * classes, classes);
+            images ??= xNew!.dataSync() as Float32Array;
+            st.bestAttack.set(images.subarray(e * per, (e + 1) * per), e * per);
           }
         }
       } finally {
-        modifier.dispose();
-        optimizer.dispose();
-        constT.dispose();
+        tf.dispose([value, ...Object.values(grads), xNew!, logits!, l2!]);
       }
+    }
+  } finally {
+    modifier.dispose();
+    optimizer.dispose();
+    constT.dispose();
+  }
+  return stepScore;
+}
+
+/** One batch: returns the best adversarial of every example (the input where none was found), flat. */
+function attackBatch(modelFn: ModelFn, x: tf.Tensor, y: tf.Tensor1D | undefined, a: BatchArgs): Float32Array {
+  const b = x.shape[0];
+  const t = batchTensors(modelFn, x, y, a);
+  const st: SearchState = {
+    lower: new Float64Array(b),
+    upper: new Float64Array(b).fill(LARGE),
+    consts: new Float64Array(b).fill(a.initialConst),
+    bestL2: new Float64Array(b).fill(LARGE),
+    bestScore: new Int32Array(b).fill(-1),
+    bestAttack: Float32Array.from(x.dataSync()),
+  };
+  const { lower, upper, consts } = st;
+  try {
+    for (let step = 0; step < a.binarySearchSteps; step++) {
+      if (a.binarySearchSteps >= 10 && step === a.binarySearchSteps - 1) consts.set(upper);
+      const stepScore = searchStep(modelFn, t, st, a);
       // Binary search on c, per example (success = this step found an adversarial).
       for (let e = 0; e < b; e++) {
-        const ok = stepScore[e] !== -1 && (targeted ? stepScore[e] === labels[e] : stepScore[e] !== labels[e]);
+        const label = t.labels[e];
+        const ok = stepScore[e] !== -1 && (a.targeted ? stepScore[e] === label : stepScore[e] !== label);
         if (ok) {
           upper[e] = Math.min(upper[e], consts[e]);
           if (upper[e] < 1e9) consts[e] = (lower[e] + upper[e]) / 2;
@@ -281,11 +319,11 @@ function attackBatch(modelFn: ModelFn, x: tf.Tensor, y: tf.Tensor1D | undefined,
       }
       a.onStep?.(
         step + 1,
-        bestScore.reduce((s, v) => s + (v !== -1 ? 1 : 0), 0),
+        st.bestScore.reduce((s, v) => s + (v !== -1 ? 1 : 0), 0),
       );
     }
   } finally {
-    tf.dispose([oneHot, tx, xRef]);
+    tf.dispose([t.oneHot, t.tx, t.xRef]);
   }
-  return bestAttack;
+  return st.bestAttack;
 }

@@ -23,7 +23,6 @@
 import { checkPositiveInt } from '../util/checks';
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import { cachedActivations } from '../activations/cache';
 import { ArtifactCache } from '../artifacts/cache';
 import { sha256Of } from '../artifacts/keys';
 import type { DkNN } from '../dknn/dknn';
@@ -32,7 +31,8 @@ import { modelHash } from '../models/weights';
 import type { ProgressCallback } from '../util/progress';
 import { workerEntry } from '../workers/entry';
 import { runWorkerJobs } from '../workers/jobs';
-import { optimizeGuided, outputs, representations, type GuidedBatch, type GuidedSettings } from './guided-optimize';
+import { planBatches, type GuidedRun } from './guided-batches';
+import { optimizeGuided, type GuidedBatch, type GuidedSettings } from './guided-optimize';
 import type { GuidedBatchMessage, GuidedWorkerData, GuidedWorkerReply } from './guided-worker';
 import { checkClip, checkEps } from './utils';
 import type { ImageBatch, LabeledImages } from '../data/types';
@@ -100,13 +100,7 @@ function checkBox(options: { clipMin?: number; clipMax?: number }): [number, num
 /** Bytes of guide representations one optimised batch may hold (the wasm heap is 4 GiB at most). */
 const GUIDE_BATCH_BYTES = 512 * 1024 * 1024;
 
-/** The guided attack on the DkNN (see the module comment). */
-export async function dknnGuidedAttack(
-  dknn: DkNN,
-  train: LabeledImages,
-  data: ImageBatch,
-  options: DkNNGuidedAttackOptions,
-): Promise<DkNNAttackResult> {
+function resolveGuided(dknn: DkNN, data: ImageBatch, options: DkNNGuidedAttackOptions): GuidedRun {
   const { eps, guides = 75, steps = 300, steepness = 1, checkpoints = [0.5, 0.75, 1] } = options;
   checkEps(eps);
   checkPositiveInt('guides', guides);
@@ -126,32 +120,30 @@ export async function dknnGuidedAttack(
       (a, b) => a - b,
     ),
   };
-  const [lo, hi] = checkBox(options);
-  const t0 = performance.now();
-  const clean = options.clean ?? (await dknn.predict(data));
-  if (clean.n !== data.n)
-    throw new Error(`dknnGuidedAttack: the clean prediction covers ${clean.n} inputs, the data ${data.n}`);
-  const targets = targetClasses(clean);
+  const box = checkBox(options);
   const layers = [...dknn.layers];
   const g = options.guideLayer === undefined ? 0 : layers.indexOf(options.guideLayer);
   if (g < 0)
     throw new Error(
       `dknnGuidedAttack: guideLayer must be one of the DkNN's layers ${JSON.stringify(layers)}, got ${JSON.stringify(options.guideLayer)}`,
     );
-  const per = data.height * data.width * data.channels;
   const guideBytes = guides * dknn.layerCenters.reduce((a, c) => a + c.length, 0) * 4;
   const batch = Math.max(1, Math.min(options.batchSize ?? 50, Math.floor(GUIDE_BATCH_BYTES / guideBytes)));
   const batches = Math.ceil(data.n / batch);
-  const workers =
-    options.workers === undefined || options.workers === 'auto'
-      ? tf.getBackend() === 'tensorflow'
-        ? 1
-        : Math.min(availableParallelism(), batches)
-      : options.workers;
-  checkPositiveInt('workers', workers);
+  const auto = options.workers === undefined || options.workers === 'auto';
+  const workers = auto
+    ? tf.getBackend() === 'tensorflow'
+      ? 1
+      : Math.min(availableParallelism(), batches)
+    : options.workers!;
+  checkPositiveInt('workers', workers as number);
+  return { eps, guides, settings, box, layers, g, batch, workers: workers as number };
+}
 
-  const cache = new ArtifactCache({ dir: options.cache });
-  const parts = {
+/** What the result is cached under: the model, the DkNN, the inputs, the training images and the options. */
+function guidedCacheParts(dknn: DkNN, train: LabeledImages, data: ImageBatch, clean: DkNNPrediction, run: GuidedRun) {
+  const { eps, guides, layers, g, batch, settings } = run;
+  return {
     artefact: 'dknn-guided-attack',
     version: 1,
     modelHash: modelHash(dknn.model),
@@ -160,46 +152,29 @@ export async function dknnGuidedAttack(
     shape: [data.n, data.height, data.width, data.channels],
     dknn: { layers, k: dknn.k },
     clean: sha256Of(clean.knnCounts),
-    box: [lo, hi],
+    box: run.box,
     options: { eps, guides, guideLayer: layers[g], batch, ...settings },
     backend: engineKey(),
   };
-  const hit = cache.read('adversarial', parts, data.n * per);
-  if (hit) {
-    options.onProgress?.({ stage: `DkNN attack ε ${eps} (cached)`, done: data.n, total: data.n, unit: 'img' });
-    return {
-      images: hit.values,
-      n: data.n,
-      height: data.height,
-      width: data.width,
-      channels: data.channels,
-      targets,
-      seconds: Number(hit.meta.seconds ?? NaN),
-      cached: true,
-    };
-  }
+}
 
-  const plans = await planBatches(dknn, train, data, clean, targets, g, guides, batch, eps, lo, hi, options.cache);
-  const stage = `DkNN attack ε ${eps}`;
-  const progress = new Float64Array(plans.length);
-  const report = (b: number, step: number) => {
-    progress[b] = step / steps;
-    const done = plans.reduce((s, p, i) => s + Math.round(progress[i] * p.B), 0);
-    options.onProgress?.({ stage, done, total: data.n, unit: 'img' });
-  };
-  const iterates =
-    workers > 1
-      ? await optimizeOnWorkers(dknn, layers, settings, plans, workers, report)
-      : await optimizeHere(dknn, layers, settings, plans, report);
-
-  // Checkpoints: keep the latest iterate the DkNN gets wrong, else the final one.
+/** Per input, the latest checkpoint iterate the DkNN gets wrong (moved off its clean prediction), else the final one. */
+async function pickIterates(
+  dknn: DkNN,
+  data: ImageBatch,
+  plans: GuidedBatch[],
+  iterates: Float32Array[],
+  clean: DkNNPrediction,
+  checkSteps: number[],
+): Promise<Float32Array> {
+  const per = data.height * data.width * data.channels;
   const out = new Float32Array(data.n * per);
   let s = 0;
   for (let b = 0; b < plans.length; b++) {
     const B = plans[b].B;
     const cleanPred = clean.predictions.subarray(s, s + B);
     const moved = new Uint8Array(B);
-    for (let c = 0; c < settings.checkSteps.length; c++) {
+    for (let c = 0; c < checkSteps.length; c++) {
       const pixels = iterates[b].subarray(c * B * per, (c + 1) * B * per);
       const p = await dknn.predict({
         images: pixels,
@@ -208,7 +183,7 @@ export async function dknnGuidedAttack(
         width: data.width,
         channels: data.channels,
       });
-      const last = c === settings.checkSteps.length - 1;
+      const last = c === checkSteps.length - 1;
       for (let i = 0; i < B; i++) {
         const fooled = p.predictions[i] !== cleanPred[i];
         if (fooled) moved[i] = 1;
@@ -217,104 +192,47 @@ export async function dknnGuidedAttack(
     }
     s += B;
   }
-  const seconds = (performance.now() - t0) / 1000;
-  cache.write('adversarial', parts, out, { seconds, label: stage, workers });
-  return {
-    images: out,
-    n: data.n,
-    height: data.height,
-    width: data.width,
-    channels: data.channels,
-    targets,
-    seconds,
-    cached: false,
-  };
+  return out;
 }
 
-/** Per batch: the inputs, their guides (the m training points of the target class nearest in layer g), η and the box. */
-async function planBatches(
+/** The guided attack on the DkNN (see the module comment). */
+export async function dknnGuidedAttack(
   dknn: DkNN,
   train: LabeledImages,
   data: ImageBatch,
-  clean: DkNNPrediction,
-  targets: Int32Array,
-  g: number,
-  guides: number,
-  batch: number,
-  eps: number,
-  lo: number,
-  hi: number,
-  cacheDir: string | false | undefined,
-): Promise<GuidedBatch[]> {
-  const layers = dknn.layers;
-  const guideActs = (
-    await cachedActivations(dknn.model, train, [layers[g]], { cache: new ArtifactCache({ dir: cacheDir }) })
-  ).values[0];
-  const centerG = dknn.layerCenters[g];
-  const dG = centerG.length;
-  // Inverse L2 norm of each training row (0 for a zero row, which stays zero: the DkNN's preprocessing).
-  const invNorm = new Float64Array(train.n);
-  for (let i = 0; i < train.n; i++) {
-    let q = 0;
-    for (let j = 0; j < dG; j++) q += guideActs[i * dG + j] * guideActs[i * dG + j];
-    invNorm[i] = q > 0 ? 1 / Math.sqrt(q) : 0;
+  options: DkNNGuidedAttackOptions,
+): Promise<DkNNAttackResult> {
+  const run = resolveGuided(dknn, data, options);
+  const { eps, settings } = run;
+  const t0 = performance.now();
+  const clean = options.clean ?? (await dknn.predict(data));
+  if (clean.n !== data.n)
+    throw new Error(`dknnGuidedAttack: the clean prediction covers ${clean.n} inputs, the data ${data.n}`);
+  const targets = targetClasses(clean);
+  const shape = { n: data.n, height: data.height, width: data.width, channels: data.channels };
+  const cache = new ArtifactCache({ dir: options.cache });
+  const parts = guidedCacheParts(dknn, train, data, clean, run);
+  const hit = cache.read('adversarial', parts, data.n * data.height * data.width * data.channels);
+  if (hit) {
+    options.onProgress?.({ stage: `DkNN attack ε ${eps} (cached)`, done: data.n, total: data.n, unit: 'img' });
+    return { images: hit.values, ...shape, targets, seconds: Number(hit.meta.seconds ?? NaN), cached: true };
   }
-  const byClass = new Map<number, number[]>();
-  dknn.trainLabels.forEach((y, i) => (byClass.get(y) ?? byClass.set(y, []).get(y)!).push(i));
-  const per = data.height * data.width * data.channels;
-  const shape: [number, number, number] = [data.height, data.width, data.channels];
-  const sub = tf.model({
-    inputs: dknn.model.inputs,
-    outputs: [dknn.model.getLayer(layers[g]).output as tf.SymbolicTensor],
-  });
-  const centerT = tf.tensor1d(centerG);
-  const plans: GuidedBatch[] = [];
-  try {
-    for (let s = 0; s < data.n; s += batch) {
-      const e = Math.min(data.n, s + batch);
-      const B = e - s;
-      const x = data.images.slice(s * per, e * per);
-      const xRep = tf.tidy(
-        () =>
-          representations(outputs(sub.predict(tf.tensor4d(x, [B, ...shape]))), [centerT])[0].dataSync() as Float32Array,
-      );
-      const guideIdx: number[][] = [];
-      for (let b = 0; b < B; b++) {
-        const dist = (byClass.get(targets[s + b]) ?? []).map((t) => {
-          let d = 0;
-          for (let j = 0; j < dG; j++) d += (xRep[b * dG + j] - (guideActs[t * dG + j] * invNorm[t] - centerG[j])) ** 2;
-          return [d, t] as const;
-        });
-        dist.sort((p, q) => p[0] - q[0] || p[1] - q[1]);
-        guideIdx.push(dist.slice(0, guides).map((p) => p[1]));
-      }
-      const m = Math.min(...guideIdx.map((gi) => gi.length));
-      if (m === 0) throw new Error('dknnGuidedAttack: a target class has no training point');
-      const guideImgs = new Float32Array(B * m * per);
-      guideIdx.forEach((gi, b) =>
-        gi
-          .slice(0, m)
-          .forEach((t, j) => guideImgs.set(train.images.subarray(t * per, (t + 1) * per), (b * m + j) * per)),
-      );
-      // η_l: distance of the k-th neighbour of each input in each layer (the lists hold squared distances).
-      const eta = new Float32Array(layers.length * B);
-      layers.forEach((l, li) => {
-        const nb = clean.neighbors.find((q) => q.layer === l)!;
-        for (let b = 0; b < B; b++)
-          eta[li * B + b] = Math.max(1e-6, Math.sqrt(nb.distances[(s + b) * nb.k + nb.k - 1]));
-      });
-      const boxLo = new Float32Array(x.length);
-      const boxHi = new Float32Array(x.length);
-      for (let i = 0; i < x.length; i++) {
-        boxLo[i] = Math.max(lo, x[i] - eps);
-        boxHi[i] = Math.min(hi, x[i] + eps);
-      }
-      plans.push({ B, shape, x, guides: guideImgs, m, eta, boxLo, boxHi });
-    }
-  } finally {
-    centerT.dispose();
-  }
-  return plans;
+  const plans = await planBatches(dknn, train, data, clean, targets, run, options.cache);
+  const stage = `DkNN attack ε ${eps}`;
+  const progress = new Float64Array(plans.length);
+  const report = (b: number, step: number) => {
+    progress[b] = step / settings.steps;
+    const done = plans.reduce((s, p, i) => s + Math.round(progress[i] * p.B), 0);
+    options.onProgress?.({ stage, done, total: data.n, unit: 'img' });
+  };
+  const iterates =
+    run.workers > 1
+      ? await optimizeOnWorkers(dknn, run.layers, settings, plans, run.workers, report)
+      : await optimizeHere(dknn, run.layers, settings, plans, report);
+  const out = await pickIterates(dknn, data, plans, iterates, clean, settings.checkSteps);
+  const seconds = (performance.now() - t0) / 1000;
+  cache.write('adversarial', parts, out, { seconds, label: stage, workers: run.workers });
+  return { images: out, ...shape, targets, seconds, cached: false };
 }
 
 /** Every batch optimised on this thread. */

@@ -9,7 +9,13 @@
 import { dirname, join, resolve } from 'node:path';
 import { checkWritableDir, writeFileAtomic } from '../artifacts/atomic';
 import { repoRoot } from '../artifacts/repo';
-import { setupExperiment } from '../experiment/experiment';
+import { setupExperiment, type Experiment } from '../experiment/experiment';
+import type { PValueFormula } from '../conformal/calibrator';
+import type { ExactBackend } from '../knn/exact/options';
+import type { AdversarialSet } from '../attacks/craft';
+import type { LabeledImages } from '../data/types';
+import type { DkNN } from '../dknn/dknn';
+import type { DkNNPrediction } from '../dknn/types';
 import { parseCli, parseCount, parseNumber } from './args';
 import { subset } from '../data/split';
 import { bimAttack, cwL2Attack, fgsmAttack, type Attack } from '../attacks/attack';
@@ -70,93 +76,110 @@ function attackFromArgs(values: Record<string, string | boolean | undefined>): A
   throw new Error(`--attack must be fgsm, bim or cw, found ${JSON.stringify(name)}`);
 }
 
-async function main(): Promise<void> {
-  const { values } = parseCli(
-    {
-      model: { type: 'string' },
-      'train-subset': { type: 'string', default: '60000' },
-      calib: { type: 'string', default: '750' },
-      'eval-end': { type: 'string', default: '10000' },
-      k: { type: 'string', default: '75' },
-      layers: { type: 'string', default: MNIST_CNN_DKNN_LAYERS.join(',') },
-      formula: { type: 'string', default: 'reference' },
-      'exact-backend': { type: 'string', default: 'auto' },
-      'exact-projection': { type: 'string', default: 'auto' },
-      workers: { type: 'string', default: 'auto' },
-      'batch-size': { type: 'string', default: '250' },
-      'cache-dir': { type: 'string' },
-      'no-cache': { type: 'boolean', default: false },
-      out: { type: 'string', default: join(repoRoot(), 'reports', 'dknn-mnist.json') },
-      attack: { type: 'string' },
-      gradient: { type: 'string', default: 'reference' },
-      eps: { type: 'string', default: '0.25' },
-      'eps-iter': { type: 'string', default: '0.05' },
-      'nb-iter': { type: 'string', default: '10' },
-      'attack-images': { type: 'string' },
-      'cw-max-iterations': { type: 'string', default: '100' },
-      'cw-binary-search-steps': { type: 'string', default: '5' },
-      'cw-learning-rate': { type: 'string', default: '0.1' },
-      'cw-initial-const': { type: 'string', default: '0.01' },
-    },
-    USAGE,
-  );
+/** The CLI's options (parseArgs spec, defaults the USAGE names). */
+const OPTIONS = {
+  model: { type: 'string' },
+  'train-subset': { type: 'string', default: '60000' },
+  calib: { type: 'string', default: '750' },
+  'eval-end': { type: 'string', default: '10000' },
+  k: { type: 'string', default: '75' },
+  layers: { type: 'string', default: MNIST_CNN_DKNN_LAYERS.join(',') },
+  formula: { type: 'string', default: 'reference' },
+  'exact-backend': { type: 'string', default: 'auto' },
+  'exact-projection': { type: 'string', default: 'auto' },
+  workers: { type: 'string', default: 'auto' },
+  'batch-size': { type: 'string', default: '250' },
+  'cache-dir': { type: 'string' },
+  'no-cache': { type: 'boolean', default: false },
+  out: { type: 'string', default: join(repoRoot(), 'reports', 'dknn-mnist.json') },
+  attack: { type: 'string' },
+  gradient: { type: 'string', default: 'reference' },
+  eps: { type: 'string', default: '0.25' },
+  'eps-iter': { type: 'string', default: '0.05' },
+  'nb-iter': { type: 'string', default: '10' },
+  'attack-images': { type: 'string' },
+  'cw-max-iterations': { type: 'string', default: '100' },
+  'cw-binary-search-steps': { type: 'string', default: '5' },
+  'cw-learning-rate': { type: 'string', default: '0.1' },
+  'cw-initial-const': { type: 'string', default: '0.01' },
+} as const;
+
+/** The run the flags ask for. */
+interface Run {
+  attack: Attack | null;
+  formula: PValueFormula;
+  exactBackend: 'auto' | ExactBackend;
+  exactProjection: 'auto' | false | number;
+  workers: 'auto' | number;
+  layers: string[];
+  out: string;
+  calibEnd: number;
+  k: number;
+  batchSize: number;
+  trainSubset: number;
+  evalEnd: number;
+  attackImages: number | undefined;
+  model: string;
+  cacheDir: string | false | undefined;
+}
+
+/** The run the flags ask for, every value checked before any long work. */
+function runFromArgs(values: Record<string, string | boolean | undefined>): Run {
   const attack = attackFromArgs(values);
-  const formula = values.formula;
+  const formula = values.formula as PValueFormula;
   if (formula !== 'reference' && formula !== 'conformal')
     throw new Error(`--formula must be reference or conformal, found ${JSON.stringify(formula)}`);
-  const exactBackend = values['exact-backend'];
+  const exactBackend = values['exact-backend'] as Run['exactBackend'];
   if (exactBackend !== 'auto' && exactBackend !== 'js' && exactBackend !== 'native') {
     throw new Error(`--exact-backend must be auto, js or native, found ${JSON.stringify(exactBackend)}`);
   }
-  const proj = values['exact-projection']!;
+  const proj = values['exact-projection'] as string;
   const exactProjection =
     proj === 'auto' ? 'auto' : proj === 'off' ? false : parseCount('exact-projection (auto, off or a rank)', proj);
-  const workers = values.workers === 'auto' ? 'auto' : parseCount('workers (auto or a count)', values.workers);
-  const layers = values.layers!.split(',').map((s) => s.trim());
+  const workers =
+    values.workers === 'auto' ? 'auto' : parseCount('workers (auto or a count)', values.workers as string);
+  const layers = (values.layers as string).split(',').map((s) => s.trim());
   if (layers.some((l) => l === ''))
     throw new Error(`--layers must be a comma-separated list of layer names, found ${JSON.stringify(values.layers)}`);
-  const out = resolve(values.out!);
+  const out = resolve(values.out as string);
   checkWritableDir(dirname(out));
-  const calibEnd = parseCount('calib', values.calib);
-  const k = parseCount('k', values.k);
-  const batchSize = parseCount('batch-size', values['batch-size']);
-  const trainSubset = parseCount('train-subset', values['train-subset']);
-  const evalEnd = parseCount('eval-end', values['eval-end']);
-  const ex = await setupExperiment({
-    dataset: 'mnist',
-    model: values.model ? resolve(values.model) : 'pretrained',
-    trainSubset,
-    calibEnd,
-    evalEnd,
-    progress: 'terminal',
-    cacheDir: values['no-cache'] ? false : (values['cache-dir'] ?? undefined),
-  });
-  process.stderr.write(`engine backend: ${ex.backend.description}\n`);
-  const t0 = performance.now();
-  // The DkNN keeps the training activations, never the pixels: nothing here needs them after the fit.
-  const dknn = await ex.fitDkNN({
-    layers,
-    k,
+  return {
+    attack,
     formula,
     exactBackend,
     exactProjection,
     workers,
-    batchSize,
-    releaseTrainingImages: true,
-  });
-  const attackImages =
-    values['attack-images'] === undefined
-      ? ex.eval.n
-      : Math.min(ex.eval.n, parseCount('attack-images', values['attack-images']));
-  const inputs = attack ? subset(ex.eval, 0, attackImages) : ex.eval;
-  const adversarial = attack ? await ex.craft(attack, inputs) : null;
-  const pred = await ex.predict(dknn, adversarial ?? inputs);
-  const seconds = (performance.now() - t0) / 1000;
+    layers,
+    out,
+    calibEnd: parseCount('calib', values.calib as string),
+    k: parseCount('k', values.k as string),
+    batchSize: parseCount('batch-size', values['batch-size'] as string),
+    trainSubset: parseCount('train-subset', values['train-subset'] as string),
+    evalEnd: parseCount('eval-end', values['eval-end'] as string),
+    attackImages:
+      values['attack-images'] === undefined
+        ? undefined
+        : parseCount('attack-images', values['attack-images'] as string),
+    model: values.model ? resolve(values.model as string) : 'pretrained',
+    cacheDir: values['no-cache'] ? (false as const) : ((values['cache-dir'] as string | undefined) ?? undefined),
+  };
+}
+
+/** The per-input JSON report of a run. */
+function reportOf(
+  run: Run,
+  ex: Experiment,
+  dknn: DkNN,
+  result: { inputs: LabeledImages; pred: DkNNPrediction; adversarial: AdversarialSet | null; seconds: number },
+) {
+  const { inputs, pred, adversarial, seconds } = result;
   const info = dknn.info();
   const summary = { ...summarizePrediction(pred, inputs.labels), calibrationSize: info.calibrationSize, seconds };
-  const cols = perInputColumns(pred, inputs.labels, { index: calibEnd });
-  const report = {
-    kind: attack ? 'dknn-mnist-adversarial' : 'dknn-mnist-clean',
+  const cols = perInputColumns(pred, inputs.labels, { index: run.calibEnd });
+  const { k, layers } = info;
+  const { formula, exactBackend, exactProjection, workers, calibEnd } = run;
+  return {
+    kind: run.attack ? 'dknn-mnist-adversarial' : 'dknn-mnist-clean',
     attack: adversarial
       ? {
           ...adversarial.attack,
@@ -171,8 +194,8 @@ async function main(): Promise<void> {
       trainSubset: ex.trainN,
       calib: calibEnd,
       evalEnd: calibEnd + ex.eval.n,
-      k: info.k,
-      layers: info.layers,
+      k,
+      layers,
       formula,
       exactBackend,
       exactProjection,
@@ -192,21 +215,63 @@ async function main(): Promise<void> {
       dnnConfidence: Array.from(pred.dnnConfidence),
     },
   };
-  writeFileAtomic(out, `${JSON.stringify(report)}\n`);
-  process.stdout.write(
-    [
-      `DkNN on MNIST: train ${ex.trainN}, calibration ${calibEnd} (${info.calibrationSize} after ${formula === 'reference' ? 'trimming zeros' : 'no trimming'}), evaluation test[${calibEnd}:${calibEnd + inputs.n}] = ${inputs.n} images${adversarial ? `, adversarial: ${adversarial.attack.label} (${adversarial.cached ? 'cached, ' : ''}crafted at ${(adversarial.n / adversarial.seconds).toFixed(1)} img/s)` : ''}`,
-      `  layers ${info.layers.join(', ')} (dims ${info.dims.join(', ')}), k ${info.k}, index ${info.index}/${info.indexBackend}, p-values: ${formula} formula`,
-      `  DNN accuracy        ${summary.dnnAccuracy.toFixed(4)}   mean softmax confidence ${summary.meanDnnConfidence.toFixed(4)}`,
-      `  DkNN accuracy       ${summary.dknnAccuracy.toFixed(4)}   mean credibility ${summary.meanCredibility.toFixed(4)}   mean confidence ${summary.meanConfidence.toFixed(4)}`,
-      `  time ${seconds.toFixed(1)} s (${(['fit', 'calibrate', 'predict'] as const)
-        .map((stage) => `${stage} ${info.timings[stage].total.toFixed(2)}`)
-        .join(', ')}; kNN queries ${(info.timings.calibrate.query + info.timings.predict.query).toFixed(2)})`,
-      `  activation cache: ${info.cache.dir === false ? 'off' : `${info.cache.dir} (hits: ${info.cache.hits.join(', ') || 'none'})`}`,
-      `  report: ${out}`,
-      '',
-    ].join('\n'),
-  );
+}
+
+/** The summary printed on stdout. */
+function summaryText(
+  run: Run,
+  ex: Experiment,
+  report: ReturnType<typeof reportOf>,
+  inputs: LabeledImages,
+  adversarial: AdversarialSet | null,
+): string {
+  const { info, summary } = report;
+  const { calibEnd, formula } = run;
+  return [
+    `DkNN on MNIST: train ${ex.trainN}, calibration ${calibEnd} (${info.calibrationSize} after ${formula === 'reference' ? 'trimming zeros' : 'no trimming'}), evaluation test[${calibEnd}:${calibEnd + inputs.n}] = ${inputs.n} images${adversarial ? `, adversarial: ${adversarial.attack.label} (${adversarial.cached ? 'cached, ' : ''}crafted at ${(adversarial.n / adversarial.seconds).toFixed(1)} img/s)` : ''}`,
+    `  layers ${info.layers.join(', ')} (dims ${info.dims.join(', ')}), k ${info.k}, index ${info.index}/${info.indexBackend}, p-values: ${formula} formula`,
+    `  DNN accuracy        ${summary.dnnAccuracy.toFixed(4)}   mean softmax confidence ${summary.meanDnnConfidence.toFixed(4)}`,
+    `  DkNN accuracy       ${summary.dknnAccuracy.toFixed(4)}   mean credibility ${summary.meanCredibility.toFixed(4)}   mean confidence ${summary.meanConfidence.toFixed(4)}`,
+    `  time ${summary.seconds.toFixed(1)} s (${(['fit', 'calibrate', 'predict'] as const)
+      .map((stage) => `${stage} ${info.timings[stage].total.toFixed(2)}`)
+      .join(', ')}; kNN queries ${(info.timings.calibrate.query + info.timings.predict.query).toFixed(2)})`,
+    `  activation cache: ${info.cache.dir === false ? 'off' : `${info.cache.dir} (hits: ${info.cache.hits.join(', ') || 'none'})`}`,
+    `  report: ${run.out}`,
+    '',
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const { values } = parseCli(OPTIONS, USAGE);
+  const run = runFromArgs(values);
+  const ex = await setupExperiment({
+    dataset: 'mnist',
+    model: run.model,
+    trainSubset: run.trainSubset,
+    calibEnd: run.calibEnd,
+    evalEnd: run.evalEnd,
+    progress: 'terminal',
+    cacheDir: run.cacheDir,
+  });
+  process.stderr.write(`engine backend: ${ex.backend.description}\n`);
+  const t0 = performance.now();
+  // The DkNN keeps the training activations, never the pixels: nothing here needs them after the fit.
+  const dknn = await ex.fitDkNN({
+    layers: run.layers,
+    k: run.k,
+    formula: run.formula,
+    exactBackend: run.exactBackend,
+    exactProjection: run.exactProjection,
+    workers: run.workers,
+    batchSize: run.batchSize,
+    releaseTrainingImages: true,
+  });
+  const inputs = run.attack ? subset(ex.eval, 0, Math.min(ex.eval.n, run.attackImages ?? ex.eval.n)) : ex.eval;
+  const adversarial = run.attack ? await ex.craft(run.attack, inputs) : null;
+  const pred = await ex.predict(dknn, adversarial ?? inputs);
+  const report = reportOf(run, ex, dknn, { inputs, pred, adversarial, seconds: (performance.now() - t0) / 1000 });
+  writeFileAtomic(run.out, `${JSON.stringify(report)}\n`);
+  process.stdout.write(summaryText(run, ex, report, inputs, adversarial));
   ex.dispose();
 }
 

@@ -11,7 +11,7 @@
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { existsSync, rmSync } from 'node:fs';
-import { initBackend } from '../engine/backend';
+import { initBackend, type BackendName } from '../engine/backend';
 import { dataDir } from '../data/datasets';
 import { splitByGroup, subset } from '../data/split';
 import { datasetEntry } from '../data/registry';
@@ -48,105 +48,139 @@ Trains a zoo network (default: the dataset's pretrained one, with the reference'
   -h, --help                   this text
 `;
 
-async function main(): Promise<void> {
-  const { values } = parseCli(
-    {
-      epochs: { type: 'string', default: String(TRAIN_DEFAULTS.epochs) },
-      'batch-size': { type: 'string', default: String(TRAIN_DEFAULTS.batchSize) },
-      lr: { type: 'string', default: String(TRAIN_DEFAULTS.learningRate) },
-      seed: { type: 'string', default: String(TRAIN_DEFAULTS.seed) },
-      'init-seed': { type: 'string', default: '1234' },
-      subset: { type: 'string' },
-      out: { type: 'string' },
-      force: { type: 'boolean', default: false },
-      checkpoint: { type: 'string' },
-      fresh: { type: 'boolean', default: false },
-      'init-from': { type: 'string' },
-      workers: { type: 'string' },
-      dataset: { type: 'string', default: 'mnist' },
-      architecture: { type: 'string' },
-      validation: { type: 'string' },
-      patience: { type: 'string', default: '3' },
-      augment: { type: 'boolean', default: false },
-      'augment-affine': { type: 'boolean', default: false },
-    },
-    USAGE,
-  );
-  const epochs = parseCount('epochs', values.epochs);
+/** The CLI's options (parseArgs spec; the recipe's defaults are TRAIN_DEFAULTS). */
+const OPTIONS = {
+  epochs: { type: 'string', default: String(TRAIN_DEFAULTS.epochs) },
+  'batch-size': { type: 'string', default: String(TRAIN_DEFAULTS.batchSize) },
+  lr: { type: 'string', default: String(TRAIN_DEFAULTS.learningRate) },
+  seed: { type: 'string', default: String(TRAIN_DEFAULTS.seed) },
+  'init-seed': { type: 'string', default: '1234' },
+  subset: { type: 'string' },
+  out: { type: 'string' },
+  force: { type: 'boolean', default: false },
+  checkpoint: { type: 'string' },
+  fresh: { type: 'boolean', default: false },
+  'init-from': { type: 'string' },
+  workers: { type: 'string' },
+  dataset: { type: 'string', default: 'mnist' },
+  architecture: { type: 'string' },
+  validation: { type: 'string' },
+  patience: { type: 'string', default: '3' },
+  augment: { type: 'boolean', default: false },
+  'augment-affine': { type: 'boolean', default: false },
+} as const;
+
+type Values = Record<string, string | boolean | undefined>;
+
+/** The augmentation the flags ask for, as recorded (null for none). */
+function augmentFromArgs(values: Values) {
   if (values.augment && values['augment-affine']) throw new Error('pass --augment or --augment-affine, not both');
-  const augment = values['augment-affine']
-    ? { kind: 'affine', maxShift: 3, maxRotation: 15, maxScale: 0.1, brightness: 0.2 }
-    : values.augment
-      ? { kind: 'shift', maxShift: 2, brightness: 0.2 }
-      : null;
-  const batchSize = parseCount('batch-size', values['batch-size']);
-  const learningRate = parseNumber('lr', values.lr);
+  if (values['augment-affine'])
+    return { kind: 'affine' as const, maxShift: 3, maxRotation: 15, maxScale: 0.1, brightness: 0.2 };
+  return values.augment ? { kind: 'shift' as const, maxShift: 2, brightness: 0.2 } : null;
+}
+
+/** The run the flags ask for, every value checked before any long work. */
+function runFromArgs(values: Values) {
+  const learningRate = parseNumber('lr', values.lr as string);
   if (!(learningRate > 0)) throw new Error(`--lr must be > 0, found ${values.lr}`);
-  const seed = parseCount('seed', values.seed);
-  const initSeed = parseCount('init-seed', values['init-seed']);
-  const subsetN = values.subset === undefined ? undefined : parseCount('subset', values.subset);
+  const subsetN = values.subset === undefined ? undefined : parseCount('subset', values.subset as string);
   if (subsetN === 0) throw new Error('--subset 0 would train on no image; expected at least 1');
-  const entry = datasetEntry(values.dataset!);
-  const archName = values.architecture ?? entry.pretrained;
+  const dataset = values.dataset as string;
+  const entry = datasetEntry(dataset);
+  const archName = (values.architecture as string | undefined) ?? entry.pretrained;
   if (!archName)
     throw new Error(
-      `dataset ${values.dataset} has no default architecture; pass --architecture (the zoo has ${Object.keys(MODEL_ZOO).join(', ')})`,
+      `dataset ${dataset} has no default architecture; pass --architecture (the zoo has ${Object.keys(MODEL_ZOO).join(', ')})`,
     );
-  const validationFraction = values.validation === undefined ? undefined : parseNumber('validation', values.validation);
-  const patience = parseCount('patience', values.patience);
   const pretrained = resolve(pretrainedPath(archName, dataDir()));
-  const out = resolve(values.out ?? pretrained);
-  if (out === pretrained && existsSync(out) && values.out === undefined && !values.force) {
+  const out = resolve((values.out as string | undefined) ?? pretrained);
+  if (out === pretrained && existsSync(out) && !values.force) {
     throw new Error(
       `would overwrite the committed pretrained model at ${out}; pass --force to replace it, or --out DIR for another folder`,
     );
   }
   checkWritableDir(dirname(out));
-  const backend = await initBackend();
-  process.stderr.write(`engine backend: ${backend.description}\n`);
-  const initFrom = values['init-from'] !== undefined ? await initialWeights(values['init-from']) : undefined;
-  const stage = initFrom ? `-from-${initFrom.modelHash.slice(0, 12)}` : '';
-  const checkpoint =
-    values.checkpoint ?? join(repoRoot(), '.cache', 'train', `${archName}-${values.dataset}${stage}.ckpt`);
-  // The native backend is multi-threaded already (and cannot be loaded in worker threads).
+  return {
+    dataset,
+    entry,
+    archName,
+    out,
+    learningRate,
+    subsetN,
+    epochs: parseCount('epochs', values.epochs as string),
+    batchSize: parseCount('batch-size', values['batch-size'] as string),
+    seed: parseCount('seed', values.seed as string),
+    initSeed: parseCount('init-seed', values['init-seed'] as string),
+    augment: augmentFromArgs(values),
+    validationFraction:
+      values.validation === undefined ? undefined : parseNumber('validation', values.validation as string),
+    patience: parseCount('patience', values.patience as string),
+    workers: values.workers === undefined ? undefined : parseCount('workers', values.workers as string),
+    initFrom: values['init-from'] as string | undefined,
+    checkpoint: values.checkpoint as string | undefined,
+    fresh: Boolean(values.fresh),
+  };
+}
+
+type Run = ReturnType<typeof runFromArgs>;
+
+/** Gradient threads: the flag, or 2 on ≥ 2 cores with a single-threaded engine (the native one is multi-threaded already), capped by the cores. */
+function trainingThreads(run: Run, backend: BackendName): number {
   const cores = availableParallelism();
-  const capped = capWorkers(
-    values.workers !== undefined
-      ? parseCount('workers', values.workers)
-      : backend.name !== 'tensorflow' && cores >= 2
-        ? 2
-        : 1,
-    cores,
-  );
+  const capped = capWorkers(run.workers ?? (backend !== 'tensorflow' && cores >= 2 ? 2 : 1), cores);
   if (capped.message) process.stderr.write(`${capped.message}\n`);
   const workers = capped.workers;
   process.stderr.write(`training threads: ${workers}${workers > 1 ? ' (data-parallel, worker_threads)' : ''}\n`);
-  const data = await entry.load();
-  if (!data.train) throw new Error(`dataset ${values.dataset} has no training split`);
-  if (subsetN !== undefined && subsetN > data.train.n)
-    throw new Error(`--subset must be at most ${data.train.n}, found ${subsetN}`);
-  const all = subsetN !== undefined ? subset(data.train, 0, subsetN) : data.train;
-  const split = validationFraction !== undefined ? splitByGroup(all, { validationFraction, seed }) : null;
+  return workers;
+}
+
+/** The training images (the subset asked for) and, with --validation, the track-split validation part. */
+async function trainingData(run: Run) {
+  const data = await run.entry.load();
+  if (!data.train) throw new Error(`dataset ${run.dataset} has no training split`);
+  if (run.subsetN !== undefined && run.subsetN > data.train.n)
+    throw new Error(`--subset must be at most ${data.train.n}, found ${run.subsetN}`);
+  const all = run.subsetN !== undefined ? subset(data.train, 0, run.subsetN) : data.train;
+  const split =
+    run.validationFraction !== undefined
+      ? splitByGroup(all, { validationFraction: run.validationFraction, seed: run.seed })
+      : null;
   const train = split ? split.train : all;
   if (split)
     process.stderr.write(
-      `early stopping on ${split.validation.n} validation images (${new Set(split.validation.groups).size} whole tracks), patience ${patience}; training on ${train.n}\n`,
+      `early stopping on ${split.validation.n} validation images (${new Set(split.validation.groups).size} whole tracks), patience ${run.patience}; training on ${train.n}\n`,
     );
-  const architecture = { name: archName, args: { seed: initSeed } };
+  return { data: { ...data, train: data.train }, train, split };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseCli(OPTIONS, USAGE);
+  const run = runFromArgs(values);
+  const backend = await initBackend();
+  process.stderr.write(`engine backend: ${backend.description}\n`);
+  const initFrom = run.initFrom !== undefined ? await initialWeights(run.initFrom) : undefined;
+  const stage = initFrom ? `-from-${initFrom.modelHash.slice(0, 12)}` : '';
+  const checkpoint =
+    run.checkpoint ?? join(repoRoot(), '.cache', 'train', `${run.archName}-${run.dataset}${stage}.ckpt`);
+  const workers = trainingThreads(run, backend.name);
+  const { data, train, split } = await trainingData(run);
+  const architecture = { name: run.archName, args: { seed: run.initSeed } };
   const model = createModel(architecture);
-  if (initFrom) copyWeights(initFrom.model, model, values['init-from']!);
-  if (values.fresh) rmSync(checkpoint, { force: true });
+  if (initFrom) copyWeights(initFrom.model, model, run.initFrom!);
+  if (run.fresh) rmSync(checkpoint, { force: true });
   const t0 = performance.now();
+  const augment = run.augment;
   const result = await trainModel(model, train, {
-    epochs,
-    batchSize,
-    learningRate,
-    seed,
+    epochs: run.epochs,
+    batchSize: run.batchSize,
+    learningRate: run.learningRate,
+    seed: run.seed,
     workers,
     architecture,
     checkpointPath: checkpoint,
     evalData: data.test,
-    ...(split ? { earlyStopping: { data: split.validation, patience } } : {}),
+    ...(split ? { earlyStopping: { data: split.validation, patience: run.patience } } : {}),
     ...(augment
       ? { augment: augment.kind === 'affine' ? randomAffineAugment(augment) : randomShiftAugment(augment) }
       : {}),
@@ -155,20 +189,22 @@ async function main(): Promise<void> {
   const seconds = (performance.now() - t0) / 1000;
   const testAccuracy = evaluateAccuracy(model, data.test);
   const record = {
-    task: `${values.dataset}, ${archName}${values.dataset === 'mnist' ? ', CleverHans DkNN recipe' : ''}`,
+    task: `${run.dataset}, ${run.archName}${run.dataset === 'mnist' ? ', CleverHans DkNN recipe' : ''}`,
     train: {
       images: train.n,
       ...result.args,
       augment,
-      initSeed,
+      initSeed: run.initSeed,
       ...(initFrom
-        ? {
-            initFrom: { path: values['init-from'], modelHash: initFrom.modelHash, testAccuracy: initFrom.testAccuracy },
-          }
+        ? { initFrom: { path: run.initFrom, modelHash: initFrom.modelHash, testAccuracy: initFrom.testAccuracy } }
         : {}),
       resumedFromEpoch: result.resumedFromEpoch,
       ...(split
-        ? { validationImages: split.validation.n, validationTracks: new Set(split.validation.groups).size, patience }
+        ? {
+            validationImages: split.validation.n,
+            validationTracks: new Set(split.validation.groups).size,
+            patience: run.patience,
+          }
         : {}),
     },
     ...(result.earlyStopping ? { earlyStopping: result.earlyStopping } : {}),
@@ -184,9 +220,9 @@ async function main(): Promise<void> {
     node: process.version,
     dataChecksums: { ...data.train.checksums, ...data.test.checksums },
   };
-  await saveModel(out, model, { architecture, record });
+  await saveModel(run.out, model, { architecture, record });
   process.stdout.write(
-    `${JSON.stringify({ out, testAccuracy, trainSeconds: seconds, imagesPerSecond: result.imagesPerSecond, backend: backend.name, workers, earlyStopping: result.earlyStopping ?? null }, null, 2)}\n`,
+    `${JSON.stringify({ out: run.out, testAccuracy, trainSeconds: seconds, imagesPerSecond: result.imagesPerSecond, backend: backend.name, workers, earlyStopping: result.earlyStopping ?? null }, null, 2)}\n`,
   );
   model.dispose();
 }

@@ -122,3 +122,12 @@ export function indexFactoryOf(options: DkNNOptions): NeighborIndexFactory {
     return index;
   throw new Error(`index: expected 'exact' or a factory { name, create() }, found ${String(index)}`);
 }
+
+/** The number of classes the model's output tells. @throws when its last axis is not known. */
+export function outputDim(model: tf.LayersModel): number {
+  const shape = model.outputs[0].shape;
+  const d = shape[shape.length - 1];
+  if (typeof d !== 'number')
+    throw new Error('DkNN: cannot tell the number of classes from the model output; pass numClasses');
+  return d;
+}

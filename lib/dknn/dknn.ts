@@ -42,7 +42,7 @@ import { knnCounts, nonconformity, scoresAtLabels, type MissingNeighborRule } fr
 import { conformalPredict } from '../conformal/predict';
 import { Preprocessor } from '../knn/preprocess';
 import type { NeighborIndexFactory } from '../knn/types';
-import { checkLabels, checkNotConstant, checkPixels, dknnLayers, indexFactoryOf } from './checks';
+import { checkLabels, checkNotConstant, checkPixels, dknnLayers, indexFactoryOf, outputDim } from './checks';
 import { searchNeighbors, type FittedLayer, type SearchSetup } from './search';
 import { modelHash } from '../models/weights';
 import {
@@ -210,7 +210,7 @@ export class DkNN {
     this.cacheWritten = [];
     this.warnings = [];
     const t0 = performance.now();
-    const numClasses = this.numClassesOption ?? train.numClasses ?? this.outputDim();
+    const numClasses = this.numClassesOption ?? train.numClasses ?? outputDim(this.model);
     const trainLabels = checkLabels('fit', train, numClasses);
     const pixelRange = train.pixelRange ?? null;
     checkPixels('fit', 'training', train, pixelRange);
@@ -414,14 +414,6 @@ export class DkNN {
     return this.state;
   }
 
-  private outputDim(): number {
-    const shape = this.model.outputs[0].shape;
-    const d = shape[shape.length - 1];
-    if (typeof d !== 'number')
-      throw new Error('DkNN: cannot tell the number of classes from the model output; pass numClasses');
-    return d;
-  }
-
   private checkModelUnchanged(state: FitState): void {
     const now = modelHash(this.model);
     if (now !== state.modelHash) {
@@ -439,8 +431,13 @@ export class DkNN {
   /** What the search of calibration or prediction inputs needs. */
   private searchSetup(state: FitState, n: number): SearchSetup {
     return {
-      model: this.model, fitted: state.layers, trainLabels: state.trainLabels, k: this.k,
-      batchSize: this.batchSize, queryChunk: this.queryChunk, workers: this.chunkWorkers(n),
-    }; // prettier-ignore
+      model: this.model,
+      fitted: state.layers,
+      trainLabels: state.trainLabels,
+      k: this.k,
+      batchSize: this.batchSize,
+      queryChunk: this.queryChunk,
+      workers: this.chunkWorkers(n),
+    };
   }
 }

@@ -6,7 +6,11 @@ import type { ImageBatch, LabeledImages } from '../data/types';
  * Predicts logits for `n` images in batches. Returns a fresh Float32Array [n × classes]; no
  * tensor outlives the call.
  */
-export function predictLogits(model: tf.LayersModel, data: ImageBatch, options: { batchSize?: number } = {}): Float32Array {
+export function predictLogits(
+  model: tf.LayersModel,
+  data: ImageBatch,
+  options: { batchSize?: number } = {},
+): Float32Array {
   const batchSize = options.batchSize ?? 500;
   const pixels = data.height * data.width * data.channels;
   const classes = (model.outputs[0].shape[1] as number) ?? 0;
@@ -58,6 +62,8 @@ export function outputUnits(model: tf.LayersModel): number {
   const shape = model.outputs[0].shape;
   const units = shape[shape.length - 1];
   if (typeof units !== 'number')
-    throw new Error(`the model's output shape [${shape.join(', ')}] has no known class count; give the data's numClasses`);
+    throw new Error(
+      `the model's output shape [${shape.join(', ')}] has no known class count; give the data's numClasses`,
+    );
   return units;
 }

@@ -4,7 +4,6 @@ import { setDknnMetadata, type Architecture } from './metadata';
 import { createMnistCnn, MNIST_CNN_DKNN_LAYERS, type MnistCnnArgs } from './mnist-cnn';
 import { createVggCnn, VGG_CNN_DKNN_LAYERS, type VggCnnArgs } from './vgg-cnn';
 
-
 /** An architecture of the zoo: how to build it, and the layers the DkNN reads by default. */
 export interface ZooEntry {
   create(args: Record<string, unknown>): tf.LayersModel;

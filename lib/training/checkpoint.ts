@@ -41,7 +41,11 @@ export async function resumeCheckpoint(
   args: CheckpointArgs,
 ): Promise<TrainingState> {
   const file = readContainer(path);
-  const tensors: StoredTensor[] = file.arrays.map((a) => ({ name: a.name, shape: a.shape, values: a.values as Float32Array }));
+  const tensors: StoredTensor[] = file.arrays.map((a) => ({
+    name: a.name,
+    shape: a.shape,
+    values: a.values as Float32Array,
+  }));
   const meta = file.meta as { kind?: string; checkpoint?: Checkpoint; optimizerTensors?: number; args?: unknown };
   if (meta.kind !== 'training-checkpoint' || !meta.checkpoint) {
     throw new Error(`trainModel: ${path} is not a training checkpoint (meta.kind = ${String(meta.kind)})`);

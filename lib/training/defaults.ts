@@ -41,4 +41,3 @@ export function trainingRecipe(args: Partial<TrainingRecipe>): TrainingRecipe {
     workers: args.workers ?? d.workers,
   };
 }
-

@@ -42,7 +42,8 @@ export function fillBatch(
     s.x.set(data.images.subarray(src * pixels, (src + 1) * pixels), i * pixels);
     s.y[i] = data.labels[src];
   }
-  if (augment) augment.fn(s.x.subarray(0, size * pixels), size, [data.height, data.width, data.channels], createRng(augment.seed));
+  if (augment)
+    augment.fn(s.x.subarray(0, size * pixels), size, [data.height, data.width, data.channels], createRng(augment.seed));
 }
 
 /** One Adam step on the `size` staged images (see the module comment). */

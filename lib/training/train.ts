@@ -72,7 +72,12 @@ function resolveRun(model: tf.LayersModel, data: LabeledImages, args: TrainArgs)
 }
 
 /** The gradient workers of a data-parallel run. */
-function startPool(model: tf.LayersModel, data: LabeledImages, run: Run, architecture: Architecture): Promise<GradientPool> {
+function startPool(
+  model: tf.LayersModel,
+  data: LabeledImages,
+  run: Run,
+  architecture: Architecture,
+): Promise<GradientPool> {
   return GradientPool.start({
     workers: run.workers,
     architecture,
@@ -183,7 +188,11 @@ async function endEpoch(
  * call continues from it and ends with the same weights as an uninterrupted run. Updates the
  * model's weights in place; no tensor outlives the call.
  */
-export async function trainModel(model: tf.LayersModel, data: LabeledImages, args: TrainArgs = {}): Promise<TrainResult> {
+export async function trainModel(
+  model: tf.LayersModel,
+  data: LabeledImages,
+  args: TrainArgs = {},
+): Promise<TrainResult> {
   const run = resolveRun(model, data, args);
   const optimizer = tf.train.adam(run.learningRate, ADAM.beta1, ADAM.beta2, ADAM.epsilon);
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
@@ -200,9 +209,15 @@ export async function trainModel(model: tf.LayersModel, data: LabeledImages, arg
     if (run.architecture) pool = await startPool(model, data, run, run.architecture);
     const pixels = data.height * data.width * data.channels;
     const s: Stepper = {
-      model, vars, optimizer, pool, workers: run.workers, data: { ...data, numClasses: run.numClasses },
-      x: pool?.x ?? new Float32Array(run.batchSize * pixels), y: pool?.y ?? new Int32Array(run.batchSize),
-    }; // prettier-ignore
+      model,
+      vars,
+      optimizer,
+      pool,
+      workers: run.workers,
+      data: { ...data, numClasses: run.numClasses },
+      x: pool?.x ?? new Float32Array(run.batchSize * pixels),
+      y: pool?.y ?? new Int32Array(run.batchSize),
+    };
     for (let epoch = state.checkpoint.epochsDone; epoch < run.epochs && !stopped; epoch++) {
       const t0 = performance.now();
       const sums = await runEpoch(s, epoch, run, args, state, clock);

@@ -207,8 +207,16 @@ test('neighbours, DNN predictions and info are returned with their documented sh
   );
   assert.match(info.modelHash!, /^[0-9a-f]{64}$/);
   const t = info.timings;
-  const ran = { 'fit.total': t.fit.total, 'fit.extract': t.fit.extract, 'fit.index': t.fit.index, 'calibrate.total': t.calibrate.total,
-    'calibrate.query': t.calibrate.query, 'predict.total': t.predict.total, 'predict.query': t.predict.query, 'predict.extract': t.predict.extract }; // prettier-ignore
+  const ran = {
+    'fit.total': t.fit.total,
+    'fit.extract': t.fit.extract,
+    'fit.index': t.fit.index,
+    'calibrate.total': t.calibrate.total,
+    'calibrate.query': t.calibrate.query,
+    'predict.total': t.predict.total,
+    'predict.query': t.predict.query,
+    'predict.extract': t.predict.extract,
+  };
   for (const [stage, seconds] of Object.entries(ran)) assert.ok(seconds > 0, `timing ${stage}: ${seconds}`);
   assert.ok(t.fit.total >= t.fit.extract + t.fit.index, 'the fit total covers its parts');
   model.dispose();

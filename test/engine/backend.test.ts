@@ -9,7 +9,13 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { backendInfo, backendOrder, initBackend, NATIVE_MODULE } from '../../lib/engine/backend';
 import { compareWithCpu, GENERIC_CASES, MNIST_CASES, numDataIds, seeded, use } from '../helpers/conv';
-import { FAST_WASM_KERNELS, NATIVE_WASM_KERNELS, registerFastWasmKernels, useStockWasmKernels, wasmKernelMode } from '../../lib/engine/kernels';
+import {
+  FAST_WASM_KERNELS,
+  NATIVE_WASM_KERNELS,
+  registerFastWasmKernels,
+  useStockWasmKernels,
+  wasmKernelMode,
+} from '../../lib/engine/kernels';
 import { setColChunkFloats } from '../../lib/engine/conv2d-backprop';
 import { nativeGemmStatus } from '../../lib/native/gemm-sync';
 

@@ -76,7 +76,6 @@ import type { KnnResult, NeighborIndex, NeighborIndexFactory, QueryOptions } fro
 import { resolveTuneOptions, tuneNumProbes, type LshTuneOptions, type LshTuning } from './tune';
 import type { HashFunctions } from './family';
 
-
 /** Options of {@link LshIndex}. */
 export interface LshIndexOptions extends Omit<LshQueryOptions, 'numProbes'> {
   /**

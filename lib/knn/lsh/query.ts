@@ -157,7 +157,7 @@ export class LshQuery {
    */
   async query(queries: Float32Array, rows: number, k: number, options: QueryOptions = {}): Promise<KnnResult> {
     const b = this.b;
-    const { params, hashes, tables, n } = b;
+    const { params, hashes, n } = b;
     checkQueries(queries, rows, params.dim);
     checkK(k, n);
     const qNorms = rowSquaredNorms(queries, rows, params.dim, 'queries');
@@ -188,42 +188,15 @@ export class LshQuery {
       for (let lane = 0; lane < count; lane++) {
         const row = r0 + lane;
         t = performance.now();
-        // The probes, grouped by table in probing order (FALCONN's get_probes_by_table).
-        for (let tb = 0; tb < l; tb++) probeKeys[tb].length = 0;
-        if (multiprobe) {
-          const seq = this.sequence!;
-          hashes.keysFromTransformed(tvs[lane], mainKeys);
-          seq.setup(tvs[lane], mainKeys, this.probesN);
-          while (seq.next()) probeKeys[seq.probeTable].push(seq.probeKey);
-        } else {
-          for (let tb = 0; tb < l; tb++) probeKeys[tb].push(keys[tb * lanes + lane]);
-        }
+        if (multiprobe) this.probesByTable(tvs[lane], mainKeys, probeKeys);
+        else
+          for (let tb = 0; tb < l; tb++) {
+            probeKeys[tb].length = 0;
+            probeKeys[tb].push(keys[tb * lanes + lane]);
+          }
         const t1 = performance.now();
         stats.seconds.hash += (t1 - t) / 1000;
-        // Candidates, table by table, de-duplicated (FALCONN's get_unique_candidates).
-        const stamp = ++this.stamp;
-        const seen = this.seen;
-        const cands = this.cands;
-        const ids = tables.ids;
-        let unique = 0;
-        let taken = 0;
-        const limit = this.maxCand;
-        outer: for (let tb = 0; tb < l; tb++) {
-          const pk = probeKeys[tb];
-          for (let p = 0; p < pk.length; p++) {
-            stats.probes++;
-            if (tables.lookup(tb, pk[p]) === 0) continue;
-            for (let e = tables.from; e < tables.to; e++) {
-              if (taken >= limit) break outer;
-              taken++;
-              const id = ids[e];
-              if (seen[id] !== stamp) {
-                seen[id] = stamp;
-                cands[unique++] = id;
-              }
-            }
-          }
-        }
+        const { unique, taken } = this.candidates(probeKeys, stats);
         const t2 = performance.now();
         stats.seconds.lookup += (t2 - t1) / 1000;
         stats.candidates += taken;
@@ -253,6 +226,44 @@ export class LshQuery {
     this.lastQueryStats = stats;
     options.onProgress?.(rows, rows);
     return result;
+  }
+
+  /** The probes of one query (its transformed vector `tv`), grouped by table in probing order (FALCONN's get_probes_by_table). */
+  private probesByTable(tv: Float64Array, mainKeys: Float64Array, probeKeys: number[][]): void {
+    for (const pk of probeKeys) pk.length = 0;
+    const seq = this.sequence!;
+    this.b.hashes.keysFromTransformed(tv, mainKeys);
+    seq.setup(tv, mainKeys, this.probesN);
+    while (seq.next()) probeKeys[seq.probeTable].push(seq.probeKey);
+  }
+
+  /** The candidates of the probes into `cands`, table by table, de-duplicated (FALCONN's get_unique_candidates). */
+  private candidates(probeKeys: number[][], stats: LshQueryStats): { unique: number; taken: number } {
+    const { tables } = this.b;
+    const stamp = ++this.stamp;
+    const seen = this.seen;
+    const cands = this.cands;
+    const ids = tables.ids;
+    let unique = 0;
+    let taken = 0;
+    const limit = this.maxCand;
+    outer: for (let tb = 0; tb < probeKeys.length; tb++) {
+      const pk = probeKeys[tb];
+      for (let p = 0; p < pk.length; p++) {
+        stats.probes++;
+        if (tables.lookup(tb, pk[p]) === 0) continue;
+        for (let e = tables.from; e < tables.to; e++) {
+          if (taken >= limit) break outer;
+          taken++;
+          const id = ids[e];
+          if (seen[id] !== stamp) {
+            seen[id] = stamp;
+            cands[unique++] = id;
+          }
+        }
+      }
+    }
+    return { unique, taken };
   }
 
   /** Re-ranks cands[0 … count) exactly into row `row` of `out`; fills missing slots with −1 / Infinity. */

@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { ExactIndex } from '../../../lib/knn/exact/exact';
 import { combine, dot, rowSquaredNorms } from '../../../lib/knn/kernel';
 import { gemmRunner } from '../../../lib/native/onnx-gemm';
-import { buildProjection, lowerBound, sumSquares, residualInterval, type Projection } from '../../../lib/knn/exact/projection';
+import {
+  buildProjection,
+  lowerBound,
+  sumSquares,
+  residualInterval,
+  type Projection,
+} from '../../../lib/knn/exact/projection';
 import { gaussianClusters } from '../../../lib/data/synthetic';
 import { bruteForce, rowOf } from '../helpers';
 import { projectionRank, RETRY_PROJECTION_EVERY } from '../../../lib/knn/exact/options';
