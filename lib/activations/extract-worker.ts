@@ -4,24 +4,19 @@
  * artifacts, then writes the flattened outputs of the asked layers for every batch it is sent into the batch's
  * shared staging slot.
  */
-import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
-import { modelInWorker } from '../workers/model';
+import { modelInWorker, type ModelWorkerData } from '../workers/model';
+import { serveWorker } from '../workers/serve';
 import { extractBatchHere, layersModel, slotLayout } from './batch';
-import type { ExtractBatchMessage, ExtractWorkerData, ExtractWorkerReply } from './pool';
+import type { ExtractBatchMessage, ExtractWorkerReply } from './pool';
 import type { ImageBatch } from '../data/types';
 
-const port = parentPort;
-if (!port)
-  throw new Error('extract-worker: must run in a worker thread (started by extractActivations with workers > 1)');
-const reply = (m: ExtractWorkerReply) => port!.postMessage(m);
-
-async function main(): Promise<void> {
-  const d = workerData as ExtractWorkerData;
-  const model = await modelInWorker(d);
-  const subs = new Map<string, tf.LayersModel>();
-  port!.on('message', (m: ExtractBatchMessage) => {
-    try {
+serveWorker<ModelWorkerData, ExtractBatchMessage, ExtractWorkerReply>(
+  'extractActivations with workers > 1',
+  async (d, reply) => {
+    const model = await modelInWorker(d);
+    const subs = new Map<string, tf.LayersModel>();
+    const handle = async (m: ExtractBatchMessage) => {
       const key = m.layers.join('\n');
       let sub = subs.get(key);
       if (!sub) {
@@ -38,16 +33,10 @@ async function main(): Promise<void> {
         channels: m.shape[2],
       };
       const at = slotLayout(m.count, pixels, m.dims).layers;
-      const out = m.dims.map((d, l) => new Float32Array(m.slot, 4 * at[l], m.count * d));
-      extractBatchHere(sub, images, 0, m.count, out, m.dims, 0).then(
-        () => reply({ type: 'batch', id: m.id }),
-        (e: Error) => reply({ type: 'error', message: e.message }),
-      );
-    } catch (e) {
-      reply({ type: 'error', message: (e as Error).message });
-    }
-  });
-  reply({ type: 'ready' });
-}
-
-main().catch((e) => reply({ type: 'error', message: (e as Error).stack ?? String(e) }));
+      const out = m.dims.map((dim, l) => new Float32Array(m.slot, 4 * at[l], m.count * dim));
+      await extractBatchHere(sub, images, 0, m.count, out, m.dims, 0);
+      reply({ type: 'batch', id: m.id });
+    };
+    return { handle };
+  },
+);

@@ -14,15 +14,14 @@
  * alive. {@link closeActivationPools} ends them all.
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { extractBatchHere, layersModel, slotLayout } from './batch';
-import { wasmKernelMode, type WasmKernelMode } from '../engine/kernels';
 import { modelHash } from '../models/weights';
 import type { ProgressCallback } from '../util/progress';
 import { workerEntry } from '../workers/entry';
 import type { ImageBatch } from '../data/types';
-import { modelArtifacts } from '../workers/model';
+import { modelWorkerData, type ModelWorkerData } from '../workers/model';
+import { WorkerPool } from '../workers/pool';
 
 /** Below this many images, 'auto' extracts on the main thread (a worker's start-up, ~1 s, would not pay). */
 export const AUTO_WORKERS_MIN_IMAGES = 2000;
@@ -37,13 +36,6 @@ export function extractWorkerCount(option: number | 'auto', n: number, batchSize
   }
   if (tf.getBackend() === 'tensorflow' || n < AUTO_WORKERS_MIN_IMAGES) return 1;
   return Math.min(availableParallelism(), batches);
-}
-
-/** What an extraction worker is started with. */
-export interface ExtractWorkerData {
-  artifacts: tf.io.ModelArtifacts;
-  backend: string;
-  kernelMode: WasmKernelMode;
 }
 
 /**
@@ -76,8 +68,7 @@ const WORKER_QUEUE = 2;
 
 /** A pool of extraction threads for one model: this thread and `size − 1` workers (see the module comment). */
 export class ActivationPool {
-  private readonly workers: Worker[] = [];
-  private readonly ready: Promise<void>;
+  private readonly workers: WorkerPool<ExtractWorkerReply>;
   private failure: Error | null = null;
   private nextId = 0;
   private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
@@ -89,7 +80,7 @@ export class ActivationPool {
   private constructor(
     private readonly model: tf.LayersModel,
     readonly size: number,
-    workerData: ExtractWorkerData,
+    workerData: ModelWorkerData,
   ) {
     const { script, evalCode } = workerEntry(
       __dirname,
@@ -97,56 +88,33 @@ export class ActivationPool {
       'extract-worker',
       'extractActivations with workers > 1',
     );
-    const readies: Promise<void>[] = [];
-    for (let i = 0; i < size - 1; i++) {
-      const w = new Worker(script, {
-        eval: evalCode,
-        workerData,
-        execArgv: process.execArgv,
-        name: `dknn-extract-${i + 1}`,
-      });
-      this.workers.push(w);
-      readies.push(
-        new Promise<void>((resolve, reject) => {
-          w.on('message', (m: ExtractWorkerReply) => {
-            if (m.type === 'ready') return resolve();
-            if (m.type === 'error') {
-              const e = new Error(`extraction worker ${i + 1} failed: ${m.message}`);
-              reject(e);
-              return this.fail(e);
-            }
-            const p = this.pending.get(m.id!);
-            this.pending.delete(m.id!);
-            p?.resolve();
-          });
-          w.on('error', (e) => {
-            const err = new Error(`extraction worker ${i + 1} failed: ${e.message}`);
-            reject(err);
-            this.fail(err);
-          });
-          w.on('exit', (code) => this.fail(new Error(`extraction worker ${i + 1} exited with code ${code}`)));
-        }),
-      );
-    }
-    this.ready = Promise.all(readies).then(() => undefined);
-    this.ready.catch(() => undefined);
-    this.idle();
+    this.workers = new WorkerPool<ExtractWorkerReply>({
+      script,
+      evalCode,
+      workerData,
+      threads: size - 1,
+      name: 'dknn-extract',
+      what: 'extraction worker',
+      onReply: (_, m) => {
+        const p = this.pending.get(m.id!);
+        this.pending.delete(m.id!);
+        p?.resolve();
+      },
+    });
+    this.workers.onFailure((e) => this.fail(e));
+    this.workers.keepAlive(false);
   }
 
   /** Worker threads running (`size − 1` until closed, then 0). */
   get workerCount(): number {
-    return this.workers.length;
+    return this.workers.size;
   }
 
   /** A pool of `size` threads (this one and `size − 1` workers) running `model` (its current weights). */
   static async create(model: tf.LayersModel, size: number): Promise<ActivationPool> {
     if (!Number.isSafeInteger(size) || size < 2)
       throw new RangeError(`an activation pool needs at least 2 threads (this one and a worker), found ${size}`);
-    return new ActivationPool(model, size, {
-      artifacts: await modelArtifacts(model),
-      backend: tf.getBackend(),
-      kernelMode: wasmKernelMode(),
-    });
+    return new ActivationPool(model, size, await modelWorkerData(model));
   }
 
   private fail(e: Error): void {
@@ -156,13 +124,9 @@ export class ActivationPool {
     this.pending.clear();
   }
 
-  private idle(): void {
-    for (const w of this.workers) w.unref();
-  }
-
   /** Runs `job` on worker `w` through staging slot `slot`; resolves when the rows are in the slot. */
   private run(
-    w: Worker,
+    w: number,
     slot: SharedArrayBuffer,
     layers: string[],
     dims: number[],
@@ -184,14 +148,14 @@ export class ActivationPool {
         count,
         slot,
       };
-      w.postMessage(msg);
+      this.workers.post(w, msg);
     });
   }
 
   /** The staging slots for batches of `batchSize` images of `pixels` values and layers `dims`. */
   private stagingSlots(batchSize: number, pixels: number, dims: readonly number[]): SharedArrayBuffer[] {
     const bytes = 4 * slotLayout(batchSize, pixels, dims).floats;
-    const want = this.workers.length * WORKER_QUEUE;
+    const want = this.workers.size * WORKER_QUEUE;
     if (this.slots.length !== want || this.slots[0].byteLength < bytes) {
       this.slots = Array.from({ length: want }, () => new SharedArrayBuffer(bytes));
     }
@@ -249,8 +213,8 @@ export class ActivationPool {
     };
     const pixels = data.height * data.width * data.channels;
     const slots = this.stagingSlots(batchSize, pixels, dims);
-    const queued = (w: Worker, slot: SharedArrayBuffer) => async () => {
-      await this.ready; // this thread starts meanwhile
+    const queued = (w: number, slot: SharedArrayBuffer) => async () => {
+      await this.workers.ready; // this thread starts meanwhile
       if (this.failure) throw this.failure;
       while (next < jobs.length) {
         const job = jobs[next++];
@@ -261,13 +225,13 @@ export class ActivationPool {
         finished(job);
       }
     };
-    for (const w of this.workers) w.ref(); // while busy, the workers keep the process alive
+    this.workers.keepAlive(true); // while busy, the workers keep the process alive
     try {
       if (this.failure) throw this.failure;
       const lanes = [
-        ...this.workers.flatMap((w, i) =>
-          Array.from({ length: WORKER_QUEUE }, (_, q) => queued(w, slots[i * WORKER_QUEUE + q])),
-        ),
+        ...Array.from({ length: this.workers.size }, (_, i) =>
+          Array.from({ length: WORKER_QUEUE }, (_, q) => queued(i, slots[i * WORKER_QUEUE + q])),
+        ).flat(),
         here,
       ];
       await Promise.all(
@@ -280,15 +244,14 @@ export class ActivationPool {
       );
     } finally {
       if (this.failure) this.close();
-      else this.idle();
+      else this.workers.keepAlive(false);
     }
   }
 
   /** Ends the workers. */
   close(): void {
     pools.forEach((p, m) => p.pool === this && pools.delete(m));
-    for (const w of this.workers) void w.terminate();
-    this.workers.length = 0;
+    void this.workers.close();
   }
 }
 

@@ -3,24 +3,20 @@
  * point of its own): starts the main thread's backend, rebuilds the model from its artifacts and
  * the attack from its name and options, then attacks every batch it is sent.
  */
-import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { modelInWorker } from '../workers/model';
+import { serveWorker } from '../workers/serve';
 import { attackFromSpec } from './attack';
 import type { CraftBatchMessage, CraftWorkerData, CraftWorkerReply } from './parallel';
 import { logitsFn } from './utils';
 
-const port = parentPort;
-if (!port) throw new Error('craft-worker: must run in a worker thread (started by craftAdversarial with workers > 1)');
-const reply = (m: CraftWorkerReply, transfer: ArrayBuffer[] = []) => port!.postMessage(m, transfer);
-
-async function main(): Promise<void> {
-  const d = workerData as CraftWorkerData;
-  const model = await modelInWorker(d);
-  const attack = attackFromSpec(d.attack);
-  const fn = logitsFn(model);
-  port!.on('message', (m: CraftBatchMessage) => {
-    try {
+serveWorker<CraftWorkerData, CraftBatchMessage, CraftWorkerReply>(
+  'craftAdversarial with workers > 1',
+  async (d, reply) => {
+    const model = await modelInWorker(d);
+    const attack = attackFromSpec(d.attack);
+    const fn = logitsFn(model);
+    const handle = (m: CraftBatchMessage) => {
       const images = tf.tidy(() => {
         const x = tf.tensor4d(m.images, [m.count, ...m.shape]);
         return attack
@@ -29,11 +25,7 @@ async function main(): Promise<void> {
       });
       const copy = new Float32Array(images);
       reply({ type: 'batch', start: m.start, images: copy }, [copy.buffer]);
-    } catch (e) {
-      reply({ type: 'error', message: (e as Error).message });
-    }
-  });
-  reply({ type: 'ready' });
-}
-
-main().catch((e) => reply({ type: 'error', message: (e as Error).stack ?? String(e) }));
+    };
+    return { handle };
+  },
+);

@@ -26,18 +26,18 @@ import * as tf from '@tensorflow/tfjs';
 import { ArtifactCache } from '../artifacts/cache';
 import { sha256Of } from '../artifacts/keys';
 import type { DkNN } from '../dknn/dknn';
-import { engineKey, wasmKernelMode } from '../engine/kernels';
+import { engineKey } from '../engine/kernels';
 import { modelHash } from '../models/weights';
 import type { ProgressCallback } from '../util/progress';
 import { workerEntry } from '../workers/entry';
-import { runWorkerJobs } from '../workers/jobs';
+import { runWorkerJobs } from '../workers/pool';
 import { planBatches, type GuidedRun } from './guided-batches';
 import { optimizeGuided, type GuidedBatch, type GuidedSettings } from './guided-optimize';
 import type { GuidedBatchMessage, GuidedWorkerData, GuidedWorkerReply } from './guided-worker';
 import { checkClip, checkEps } from './utils';
 import type { ImageBatch, LabeledImages } from '../data/types';
 import type { DkNNPrediction } from '../dknn/types';
-import { modelArtifacts } from '../workers/model';
+import { modelWorkerData } from '../workers/model';
 
 /** Options of {@link dknnGuidedAttack}. */
 export interface DkNNGuidedAttackOptions {
@@ -271,9 +271,7 @@ async function optimizeOnWorkers(
   report: (b: number, step: number) => void,
 ): Promise<Float32Array[]> {
   const workerData: GuidedWorkerData = {
-    artifacts: await modelArtifacts(dknn.model),
-    backend: tf.getBackend(),
-    kernelMode: wasmKernelMode(),
+    ...(await modelWorkerData(dknn.model)),
     layers,
     centers: dknn.layerCenters.map((c) => Float32Array.from(c)),
     settings,
@@ -289,7 +287,7 @@ async function optimizeOnWorkers(
     name: 'dknn-guided',
     what: 'guided-attack worker',
     unfinished: 'its batches were done',
-    send: (w, id) => w.postMessage({ id, batch: plans[id] } satisfies GuidedBatchMessage),
+    send: (pool, w, id) => pool.post(w, { id, batch: plans[id] } satisfies GuidedBatchMessage),
     receive: (m) => {
       if (m.type === 'progress') {
         report(m.id!, m.step!);

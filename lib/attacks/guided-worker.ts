@@ -3,17 +3,13 @@
  * point of its own): starts the main thread's backend, rebuilds the model and the DkNN layers'
  * sub-model, then optimises every batch it is sent (`guided-optimise.ts`), reporting progress.
  */
-import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
-import type { WasmKernelMode } from '../engine/kernels';
-import { modelInWorker } from '../workers/model';
+import { modelInWorker, type ModelWorkerData } from '../workers/model';
+import { serveWorker } from '../workers/serve';
 import { optimizeGuided, type GuidedBatch, type GuidedSettings } from './guided-optimize';
 
 /** What a guided-attack worker is started with. */
-export interface GuidedWorkerData {
-  artifacts: tf.io.ModelArtifacts;
-  backend: string;
-  kernelMode: WasmKernelMode;
+export interface GuidedWorkerData extends ModelWorkerData {
   layers: string[];
   centers: Float32Array[];
   settings: GuidedSettings;
@@ -32,28 +28,21 @@ export interface GuidedWorkerReply {
   message?: string;
 }
 
-const port = parentPort;
-if (port) {
-  const reply = (m: GuidedWorkerReply, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
-  const main = async (): Promise<void> => {
-    const d = workerData as GuidedWorkerData;
+serveWorker<GuidedWorkerData, GuidedBatchMessage, GuidedWorkerReply>(
+  'dknnGuidedAttack with workers > 1',
+  async (d, reply) => {
     const model = await modelInWorker(d);
     const sub = tf.model({
       inputs: model.inputs,
       outputs: d.layers.map((l) => model.getLayer(l).output as tf.SymbolicTensor),
     });
     const centers = d.centers.map((c) => tf.tensor1d(c));
-    port.on('message', (m: GuidedBatchMessage) => {
-      try {
-        const iterates = optimizeGuided(sub, centers, m.batch, d.settings, (step) =>
-          reply({ type: 'progress', id: m.id, step }),
-        );
-        reply({ type: 'batch', id: m.id, iterates }, [iterates.buffer as ArrayBuffer]);
-      } catch (e) {
-        reply({ type: 'error', message: (e as Error).message });
-      }
-    });
-    reply({ type: 'ready' });
-  };
-  main().catch((e) => reply({ type: 'error', message: (e as Error).stack ?? String(e) }));
-}
+    const handle = (m: GuidedBatchMessage) => {
+      const iterates = optimizeGuided(sub, centers, m.batch, d.settings, (step) =>
+        reply({ type: 'progress', id: m.id, step }),
+      );
+      reply({ type: 'batch', id: m.id, iterates }, [iterates.buffer as ArrayBuffer]);
+    };
+    return { handle };
+  },
+);

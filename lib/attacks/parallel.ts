@@ -6,11 +6,10 @@
  */
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import { wasmKernelMode, type WasmKernelMode } from '../engine/kernels';
 import type { ProgressCallback } from '../util/progress';
-import { modelArtifacts } from '../workers/model';
+import { modelWorkerData, type ModelWorkerData } from '../workers/model';
 import { workerEntry } from '../workers/entry';
-import { runWorkerJobs } from '../workers/jobs';
+import { runWorkerJobs } from '../workers/pool';
 import type { Attack, AttackSpec } from './attack';
 import type { ImageBatch } from '../data/types';
 
@@ -31,10 +30,7 @@ export function craftWorkerCount(option: number | 'auto', attack: Attack, n: num
 }
 
 /** What a crafting worker is started with. */
-export interface CraftWorkerData {
-  artifacts: tf.io.ModelArtifacts;
-  backend: string;
-  kernelMode: WasmKernelMode;
+export interface CraftWorkerData extends ModelWorkerData {
   attack: AttackSpec;
 }
 
@@ -69,12 +65,7 @@ export async function craftOnWorkers(
   const { n, height, width, channels } = data;
   const per = height * width * channels;
   const out = new Float32Array(n * per);
-  const workerData: CraftWorkerData = {
-    artifacts: await modelArtifacts(model),
-    backend: tf.getBackend(),
-    kernelMode: wasmKernelMode(),
-    attack: attack.spec,
-  };
+  const workerData: CraftWorkerData = { ...(await modelWorkerData(model)), attack: attack.spec };
   const { script, evalCode } = workerEntry(__dirname, __filename, 'craft-worker', 'craftAdversarial with workers > 1');
   let done = 0;
   const partial = new Map<number, number>(); // images done of the batches in progress, by start
@@ -92,11 +83,11 @@ export async function craftOnWorkers(
     name: 'dknn-craft',
     what: 'crafting worker',
     unfinished: 'the set was crafted',
-    send: (w, job) => {
+    send: (pool, w, job) => {
       const start = job * attack.batchSize;
       const count = Math.min(attack.batchSize, n - start);
       const images = data.images.slice(start * per, (start + count) * per);
-      w.postMessage({ start, count, shape: [height, width, channels], images } satisfies CraftBatchMessage, [
+      pool.post(w, { start, count, shape: [height, width, channels], images } satisfies CraftBatchMessage, [
         images.buffer,
       ]);
     },

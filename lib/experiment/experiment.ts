@@ -307,9 +307,9 @@ export class Experiment {
   }
 
   /**
-   * Ends the run: writes `<notebook>.results.json` (the `results`, parameters and provenance) and a
-   * CSV per `perInput` table beside the report, disposes the model if the experiment loaded it,
-   * and returns the provenance table to show.
+   * Reports the run: writes `<notebook>.results.json` (the `results`, parameters and provenance)
+   * and a CSV per `perInput` table beside the report, and returns the provenance table to show.
+   * The experiment stays usable (re-running a cell after it works); {@link dispose} releases the model.
    */
   finish(
     notebook: string,
@@ -323,7 +323,6 @@ export class Experiment {
       provenance: p,
       perInput: content.perInput,
     });
-    this.dispose();
     return { ...provenanceTable(p), written };
   }
 

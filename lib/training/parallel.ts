@@ -12,11 +12,12 @@
  * main thread takes shard 0, worker k − 1 shard k; gradients are combined in shard order.
  * The same seed and worker count therefore reproduce the same weights bit for bit.
  */
-import { Worker } from 'node:worker_threads';
+import { WorkerPool } from '../workers/pool';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../engine/backend';
 import type { WasmKernelMode } from '../engine/kernels';
 import { workerEntry } from '../workers/entry';
+import type { EngineWorkerData } from '../workers/model';
 import type { Architecture } from '../models/metadata';
 
 /** Where one trainable weight lives in the flat shared weight and gradient buffers. */
@@ -36,12 +37,10 @@ export interface BatchGeometry {
 }
 
 /** What every worker is started with (`workerData`). */
-export interface GradientWorkerData extends BatchGeometry {
+export interface GradientWorkerData extends BatchGeometry, EngineWorkerData {
   /** Shard index of this worker (1 … W − 1; the main thread is shard 0). */
   index: number;
   architecture: Architecture;
-  backend: BackendName;
-  kernelMode: WasmKernelMode;
   layout: WeightSlot[];
   /** Images of a warm-up step run before reporting ready (kernel set-up); 0 for none. */
   warmupImages: number;
@@ -155,9 +154,8 @@ export interface GradientPoolOptions extends BatchGeometry {
  * with {@link GradientPool.start}; always {@link GradientPool.close} it (it terminates the workers).
  */
 export class GradientPool {
-  /** The batch images, shared: the main thread writes a batch here before {@link dispatch}. */
+  /** The shared batch: images (batchSize × pixels) and labels. */
   readonly x: Float32Array;
-  /** The batch labels, shared. */
   readonly y: Int32Array;
   /** Gradients of the main thread's shard (not shared). */
   readonly mainGrads: Float32Array;
@@ -166,10 +164,8 @@ export class GradientPool {
   private readonly weights: Float32Array;
   private readonly grads: Float32Array[];
   private readonly control: Int32Array;
-  private readonly workers: Worker[] = [];
+  private readonly pool: WorkerPool<WorkerReply>;
   private readonly pending: (Pending | undefined)[] = [];
-  private readonly failures: (Error | undefined)[] = [];
-  private closing = false;
 
   private constructor(private readonly options: GradientPoolOptions) {
     const pixels = options.height * options.width * options.channels;
@@ -182,13 +178,29 @@ export class GradientPool {
     this.control = new Int32Array(new SharedArrayBuffer(4 * options.workers));
     this.mainGrads = new Float32Array(total);
     this.workerTensors = new Array<number>(options.workers - 1).fill(0);
+    const { script, evalCode } = workerEntry(__dirname, __filename, 'train-worker', 'trainModel: workers > 1');
+    this.pool = new WorkerPool<WorkerReply>({
+      script,
+      evalCode,
+      workerData: (i: number) => this.workerData(i),
+      threads: options.workers - 1,
+      name: 'dknn-train',
+      what: 'trainModel worker',
+      onReady: (i, m) => {
+        if (m.type === 'ready') this.workerTensors[i] = m.numTensors;
+      },
+      onReply: (i, m) => this.done(i, m),
+    });
+    this.pool.onFailure((e) => {
+      for (let i = 0; i < this.pending.length; i++) this.settle(i)?.reject(e);
+    });
   }
 
   /** Starts W − 1 workers and waits until each has built its model (and warmed up). */
   static async start(options: GradientPoolOptions): Promise<GradientPool> {
     const pool = new GradientPool(options);
     try {
-      await Promise.all(Array.from({ length: options.workers - 1 }, (_, i) => pool.spawn(i)));
+      await pool.pool.ready;
     } catch (e) {
       await pool.close();
       throw e;
@@ -196,9 +208,9 @@ export class GradientPool {
     return pool;
   }
 
-  private spawn(i: number): Promise<void> {
+  private workerData(i: number): GradientWorkerData {
     const o = this.options;
-    const data: GradientWorkerData = {
+    return {
       index: i + 1,
       architecture: o.architecture,
       backend: o.backend,
@@ -215,63 +227,27 @@ export class GradientPool {
       y: this.y.buffer as SharedArrayBuffer,
       control: this.control.buffer as SharedArrayBuffer,
     };
-    const { script, evalCode } = workerEntry(__dirname, __filename, 'train-worker', 'trainModel: workers > 1');
-    const worker = new Worker(script, {
-      eval: evalCode,
-      workerData: data,
-      execArgv: process.execArgv,
-      name: `dknn-train-${i + 1}`,
-    });
-    this.workers[i] = worker;
-    return new Promise<void>((resolve, reject) => {
-      let ready = false;
-      const fail = (err: Error) => {
-        if (this.failures[i] === undefined) this.failures[i] = err;
-        const p = this.pending[i];
-        this.pending[i] = undefined;
-        if (!ready) reject(err);
-        p?.reject(err);
-      };
-      worker.on('message', (m: WorkerReply) => {
-        if (m.type === 'ready') {
-          ready = true;
-          this.workerTensors[i] = m.numTensors;
-          resolve();
-        } else if (m.type === 'error') {
-          const err = new Error(`trainModel worker ${i + 1}: ${m.message}`);
-          if (m.stack) err.stack = `${err.message}\n--- in the worker ---\n${m.stack}`;
-          fail(err);
-        } else if (m.type === 'done') {
-          const p = this.pending[i];
-          if (!p || p.step !== m.step) {
-            fail(
-              new Error(
-                `trainModel worker ${i + 1}: unexpected result of step ${m.step} (waiting for ${p ? `step ${p.step}` : 'nothing'})`,
-              ),
-            );
-            return;
-          }
-          if (Atomics.load(this.control, i + 1) !== m.step) {
-            fail(
-              new Error(
-                `trainModel worker ${i + 1}: gradients of step ${m.step} not published (found step ${Atomics.load(this.control, i + 1)})`,
-              ),
-            );
-            return;
-          }
-          this.pending[i] = undefined;
-          this.workerTensors[i] = m.numTensors;
-          p.resolve({ loss: m.loss, correct: m.correct });
-        }
-      });
-      worker.on('error', (e: Error) => fail(new Error(`trainModel worker ${i + 1}: ${e.message}`)));
-      worker.on('messageerror', (e: Error) =>
-        fail(new Error(`trainModel worker ${i + 1}: message could not be deserialised: ${e.message}`)),
-      );
-      worker.on('exit', (code) => {
-        if (!this.closing) fail(new Error(`trainModel worker ${i + 1} exited unexpectedly (exit code ${code})`));
-      });
-    });
+  }
+
+  /** Clears and returns worker i's pending step. */
+  private settle(i: number): Pending | undefined {
+    const p = this.pending[i];
+    this.pending[i] = undefined;
+    return p;
+  }
+
+  /** A worker's result of a step: checked against the step it was asked for and the gradients it published. */
+  private done(i: number, m: WorkerReply): void {
+    if (m.type !== 'done') return;
+    const p = this.pending[i];
+    const fail = (message: string) => this.settle(i)?.reject(new Error(`trainModel worker ${i + 1}: ${message}`));
+    if (!p || p.step !== m.step)
+      return fail(`unexpected result of step ${m.step} (waiting for ${p ? `step ${p.step}` : 'nothing'})`);
+    if (Atomics.load(this.control, i + 1) !== m.step)
+      return fail(`gradients of step ${m.step} not published (found step ${Atomics.load(this.control, i + 1)})`);
+    this.settle(i);
+    this.workerTensors[i] = m.numTensors;
+    p.resolve({ loss: m.loss, correct: m.correct });
   }
 
   /** Where each trainable weight lives in the shared weight and gradient buffers. */
@@ -291,15 +267,15 @@ export class GradientPool {
    * empty shard gives loss 0, correct 0). Rejects with the worker's message if one fails.
    */
   dispatch(step: number, size: number): Promise<ShardResult[]> {
-    const jobs = this.workers.map((worker, i) => {
+    const jobs = Array.from({ length: this.options.workers - 1 }, (_, i) => {
       const [start, end] = shardBounds(size, this.options.workers, i + 1);
       if (end === start) return Promise.resolve({ loss: 0, correct: 0 });
-      const failed = this.failures[i];
+      const failed = this.pool.failure;
       if (failed) return Promise.reject(failed);
       return new Promise<ShardResult>((resolve, reject) => {
         this.pending[i] = { step, resolve, reject };
         const msg: StepMessage = { type: 'step', step, start, size: end - start };
-        worker.postMessage(msg);
+        this.pool.post(i, msg);
       });
     });
     const all = Promise.all(jobs);
@@ -314,13 +290,8 @@ export class GradientPool {
 
   /** Terminates every worker. Safe to call more than once. */
   async close(): Promise<void> {
-    this.closing = true;
     const err = new Error('trainModel: worker pool closed');
-    for (let i = 0; i < this.pending.length; i++) {
-      const p = this.pending[i];
-      this.pending[i] = undefined;
-      p?.reject(err);
-    }
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    for (let i = 0; i < this.pending.length; i++) this.settle(i)?.reject(err);
+    await this.pool.close();
   }
 }

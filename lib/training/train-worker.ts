@@ -5,30 +5,14 @@
  * the gradient of the mean loss on its shard of the shared batch, writes it into its shared
  * gradient buffer and replies with the shard's loss and correct count.
  */
-import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../engine/backend';
-import { setWasmKernelMode } from '../engine/kernels';
+import { startEngine } from '../workers/model';
+import { serveWorker } from '../workers/serve';
 import { shardGradients, type GradientWorkerData, type StepMessage, type WorkerReply } from './parallel';
 import { createModel } from '../models/zoo';
 
-const port = parentPort;
-if (!port) throw new Error('train-worker: must run in a worker thread (started by trainModel with workers > 1)');
-
-function reply(m: WorkerReply): void {
-  port!.postMessage(m);
-}
-
-function fail(e: unknown): void {
-  const err = e instanceof Error ? e : new Error(String(e));
-  reply({ type: 'error', message: err.message, stack: err.stack });
-}
-
-async function main(): Promise<void> {
-  const d = workerData as GradientWorkerData;
-  const info = await initBackend({ env: d.backend, convolutions: d.kernelMode === 'native' ? 'native' : 'xnnpack' });
-  if (info.name !== d.backend) throw new Error(`expected backend ${d.backend}, started ${info.name}`);
-  if (d.backend === 'wasm') setWasmKernelMode(d.kernelMode);
+serveWorker<GradientWorkerData, StepMessage, WorkerReply>('trainModel: workers > 1', async (d, reply) => {
+  await startEngine(d);
   const model = createModel(d.architecture);
   const found = model.trainableWeights.map((w) => `${w.originalName}[${w.shape.join(',')}]`).join(' ');
   const expected = d.layout.map((s) => `${s.name}[${s.shape.join(',')}]`).join(' ');
@@ -50,35 +34,29 @@ async function main(): Promise<void> {
     const n = d.warmupImages;
     shardGradients(model, vars, d.layout, d, new Float32Array(n * pixels), new Int32Array(n), n, grads);
   }
-  reply({ type: 'ready', numTensors: tf.memory().numTensors });
-
-  port!.on('message', (m: StepMessage) => {
-    try {
-      if (m.type !== 'step') throw new Error(`unknown message ${JSON.stringify(m)}`);
-      const published = Atomics.load(control, 0);
-      if (published !== m.step) throw new Error(`step ${m.step}: weights of step ${published} in shared memory`);
-      tf.tidy(() => {
-        for (let i = 0; i < vars.length; i++) {
-          const s = d.layout[i];
-          model.trainableWeights[i].write(tf.tensor(weights.slice(s.offset, s.offset + s.length), s.shape, 'float32'));
-        }
-      });
-      const r = shardGradients(
-        model,
-        vars,
-        d.layout,
-        d,
-        x.subarray(m.start * pixels),
-        y.subarray(m.start),
-        m.size,
-        grads,
-      );
-      Atomics.store(control, d.index, m.step);
-      reply({ type: 'done', step: m.step, loss: r.loss, correct: r.correct, numTensors: tf.memory().numTensors });
-    } catch (e) {
-      fail(e);
-    }
-  });
-}
-
-main().catch(fail);
+  const ready = { numTensors: tf.memory().numTensors };
+  const handle = (m: StepMessage) => {
+    if (m.type !== 'step') throw new Error(`unknown message ${JSON.stringify(m)}`);
+    const published = Atomics.load(control, 0);
+    if (published !== m.step) throw new Error(`step ${m.step}: weights of step ${published} in shared memory`);
+    tf.tidy(() => {
+      for (let i = 0; i < vars.length; i++) {
+        const s = d.layout[i];
+        model.trainableWeights[i].write(tf.tensor(weights.slice(s.offset, s.offset + s.length), s.shape, 'float32'));
+      }
+    });
+    const r = shardGradients(
+      model,
+      vars,
+      d.layout,
+      d,
+      x.subarray(m.start * pixels),
+      y.subarray(m.start),
+      m.size,
+      grads,
+    );
+    Atomics.store(control, d.index, m.step);
+    reply({ type: 'done', step: m.step, loss: r.loss, correct: r.correct, numTensors: tf.memory().numTensors });
+  };
+  return { handle, ready };
+});

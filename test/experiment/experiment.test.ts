@@ -58,6 +58,9 @@ test("a user's own dataset and model take the same path: splits, description, fi
     assert.match(shown.html, /class="dknn-provenance"/);
     assert.deepEqual(readResults('99-test', { dir: tmp }).results, { n: 20 });
     assert.equal(readResults('99-test', { dir: tmp }).quick, true);
+    assert.equal((await ex.predict(dknn)).n, 20, 'finish reports; the experiment stays usable');
+    ex.dispose();
+    assert.throws(() => ex.model, /this experiment has no model/, 'dispose releases the model');
   } finally {
     if (prev === undefined) delete process.env.DKNN_REPORT_DIR;
     else process.env.DKNN_REPORT_DIR = prev;

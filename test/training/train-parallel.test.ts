@@ -170,11 +170,11 @@ test('a failing worker rejects with its message, and the main thread leaks nothi
   const before = tf.memory().numTensors;
   await assert.rejects(
     trainModel(model, data, { ...base, workers: 2, architecture: { name: 'no-such-net', args: {} } }),
-    /trainModel worker 1: createModel: unknown architecture "no-such-net"/,
+    /trainModel worker 1 failed: createModel: unknown architecture "no-such-net"/,
   );
   await assert.rejects(
     trainModel(model, data, { ...base, workers: 2, architecture: { name: 'mnist-cnn', args: { filters: 8 } } }),
-    /trainModel worker 1: the model built from architecture .* has trainable weights Conv2D0\/kernel\[8,8,1,8\]/,
+    /trainModel worker 1 failed: the model built from architecture .* has trainable weights Conv2D0\/kernel\[8,8,1,8\]/,
   );
   assert.equal(tf.memory().numTensors, before);
   model.dispose();

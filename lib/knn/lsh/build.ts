@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { HASH_UNITS_PER_SECOND, hashUnitsPerRow } from './hash';
 import type { ResolvedLshParameters } from './params';
 import { workerEntry } from '../../workers/entry';
-import { runWorkerJobs } from '../../workers/jobs';
+import { runWorkerJobs } from '../../workers/pool';
 
 /** Threads for hashing `rows` points (see `LshIndexOptions.buildThreads`). */
 export function buildThreadCount(option: number | 'auto', p: ResolvedLshParameters, rows: number): number {
@@ -53,11 +53,11 @@ export async function hashWithWorkers(
     name: 'dknn-lsh',
     what: 'LSH build worker',
     unfinished: 'the build finished',
-    send: (w, job) => {
+    send: (pool, w, job) => {
       const r0 = job * chunk;
       const count = Math.min(chunk, rows - r0);
       const part = data.slice(r0 * dim, (r0 + count) * dim);
-      w.postMessage({ r0, count, data: part }, [part.buffer]);
+      pool.post(w, { r0, count, data: part }, [part.buffer]);
     },
     receive: (m) => {
       const { r0, count, keys } = m as Required<LshWorkerReply>;
