@@ -146,6 +146,7 @@ export async function benchWasmKernels(): Promise<{
       'identical: both arms ran on the same data the same number of times and their outputs (results, bounds, heap pushes, rows, memory) are equal byte for byte',
       `old arm: lib/native/{${OLD_FILES.join(',')}}.ts of ${OLD_COMMIT} (git show) in .cache/wasm-kernels-old/`,
       ...(full ? [] : ['DKNN_BENCH_SMALL: reduced sizes (a smoke run, not the benchmark)']),
+      ...(only === undefined ? [] : [`DKNN_BENCH_WASM_ONLY=${only}: only the kernels whose name contains it`]),
     ],
   };
 }
