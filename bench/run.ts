@@ -18,6 +18,8 @@
  *   attacks: crafting images/s of FGSM, BIM and CW-L2 with the notebook's settings.
  *   seeds: the reference recipe trained with 5 seeds on 2 threads: test accuracy mean ± sd (see bench/seed-study.ts).
  *   vs-pytorch: the clean pipeline beside the PyTorch + faiss re-implementation, per stage (see bench/vs-pytorch.ts).
+ *   wasm-kernels: each WebAssembly SIMD kernel of lib/native, AssemblyScript build vs the
+ *          hand-assembled kernels it replaced, interleaved repetitions, medians (see bench/wasm-kernels.ts).
  *   dknn:  the clean DkNN pipeline at full size (extract 60k, index, calibrate 750, predict 9,250,
  *          4 layers, exact search): seconds per stage, peak RSS, DNN/DkNN accuracy; baseline: the
  *          plain-JS brute force on a sample of inputs for the kNN stage.
@@ -42,6 +44,7 @@ import { benchKnnBackends } from './knn-backends';
 import { benchDknnBackends } from './dknn-backends';
 import { benchVsPytorch } from './vs-pytorch';
 import { benchSeeds } from './seed-study';
+import { benchWasmKernels } from './wasm-kernels';
 import { NaiveIndex } from './naive-index';
 import { DkNN } from '../lib/dknn/dknn';
 import { accuracy } from '../lib/metrics/classification';
@@ -376,6 +379,7 @@ async function main(): Promise<void> {
     'dknn-backends': benchDknnBackends,
     'vs-pytorch': benchVsPytorch,
     seeds: benchSeeds,
+    'wasm-kernels': benchWasmKernels,
   };
   const names = wanted.length ? wanted : ['train'];
   for (const n of names)

@@ -33,6 +33,12 @@ if (files.length === 0) {
   console.error('run-tests: no test files matched');
   process.exit(1);
 }
+// The WebAssembly kernels the lib reads from lib/native/wasm: compiled when missing or older than their sources.
+const built = spawnSync(process.execPath, [join(root, 'scripts/build-wasm.mjs'), '--stale'], {
+  cwd: root,
+  stdio: 'inherit',
+});
+if (built.status !== 0) process.exit(built.status ?? 1);
 const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], {
   cwd: root,
   stdio: 'inherit',

@@ -10,7 +10,7 @@
  * A {@link BoundsWorkspace} is one WebAssembly memory holding the GEMM output block, the bounds of
  * a query batch, the per-row terms and the candidate list; onnxruntime writes the block in place.
  */
-import { addTo, assembleModule, F64, I32, op, V128, whileLt, WasmKernel, type Fn } from './wasm-asm';
+import { WasmKernel } from './wasm-kernel';
 
 /** A query's bounded heap of candidates (the kNN's `TopK`): its admission bound and push. */
 export interface CandidateHeap {
@@ -18,96 +18,8 @@ export interface CandidateHeap {
   push(value: number, index: number): void;
 }
 
-/** Rows per kernel call (the candidate list's length). */
+/** Rows per kernel call (the candidate list's length; the kernel's SUB). */
 const SUB = 1024;
-
-// params: g 0, pairs 1, lb 2, rowTerm 3, resLo 4, resHi 5, consts 6, cand 7, x0 8
-// i32 locals: p 9 (f32 bytes), q 10 (f64 bytes), end 11, cnt 12, lane tmp 13
-// f64 locals: worst 14, t 15; v128 locals: qT 16, lo 17, hi 18, s2 19, c 20, v 21, d 22
-const L = {
-  g: 0,
-  pairs: 1,
-  lb: 2,
-  rowTerm: 3,
-  resLo: 4,
-  resHi: 5,
-  consts: 6,
-  cand: 7,
-  x0: 8,
-  p: 9,
-  q: 10,
-  end: 11,
-  cnt: 12,
-  worst: 14,
-  t: 15,
-  qT: 16,
-  lo: 17,
-  hi: 18,
-  s2: 19,
-  c: 20,
-  v: 21,
-  d: 22,
-};
-
-/**
- * `bounds`, or without `gap` `offers`: v = (qTerm + rowTerm_x) − s2·g only (the plain GEMM path's
- * approximate distance, `offerBlock` in `exact.ts`), no bound stored (`lb`, `resLo`, `resHi` unused).
- */
-function boundsFunction(gap: boolean): Fn {
-  const splat = (offset: number, local: number) => [
-    op.get(L.consts),
-    op.f64LoadAt(offset),
-    op.f64x2Splat,
-    op.set(local),
-  ];
-  const f64At = (base: number) => [op.get(base), op.get(L.q), op.i32Add, op.v128Load()];
-  const offer = (lane: number): number[][] => [
-    op.get(L.v), op.f64x2ExtractLane(lane), op.set(L.t),
-    op.get(L.t), op.get(L.worst), op.f64Le, op.if,
-    // cand[cnt] = x0 + p/4 + lane; candV[cnt] = t
-    op.get(L.cand), op.get(L.cnt), op.i32(2), op.i32Shl, op.i32Add,
-    op.get(L.x0), op.get(L.p), op.i32(2), op.i32ShrU, op.i32Add, ...(lane ? [op.i32(lane), op.i32Add] : []), op.i32StoreAt(0),
-    op.get(L.cand), op.get(L.cnt), op.i32(3), op.i32Shl, op.i32Add, op.get(L.t), op.f64StoreAt(4 * SUB),
-    ...addTo(L.cnt, 1),
-    op.end,
-  ]; // prettier-ignore
-  const body: number[][] = [
-    ...splat(0, L.qT), ...splat(8, L.lo), ...splat(16, L.hi), ...splat(24, L.s2), ...splat(40, L.c),
-    op.get(L.consts), op.f64LoadAt(32), op.set(L.worst),
-    op.i32(0), op.set(L.p), op.i32(0), op.set(L.q), op.i32(0), op.set(L.cnt),
-    op.get(L.pairs), op.i32(3), op.i32Shl, op.set(L.end),
-    ...whileLt(L.p, L.end, [
-      // gap = pmax(pmax(lo − ρhi, ρlo − hi), 0)
-      ...(gap ? [
-        op.get(L.lo), ...f64At(L.resHi), op.f64x2Sub,
-        ...f64At(L.resLo), op.get(L.hi), op.f64x2Sub,
-        op.f64x2Pmax, op.v128Zero, op.f64x2Pmax, op.set(L.d),
-      ] : []),
-      // v = ((qTerm + rowTerm) − s2·g) + gap²
-      op.get(L.qT), ...f64At(L.rowTerm), op.f64x2Add,
-      op.get(L.s2), op.get(L.g), op.get(L.p), op.i32Add, op.v128Load64Zero(0), op.f64x2PromoteLowF32x4, op.f64x2Mul, op.f64x2Sub,
-      ...(gap ? [op.get(L.d), op.get(L.d), op.f64x2Mul, op.f64x2Add] : []), op.set(L.v),
-      // lb = float32(v − |v|·c)
-      ...(gap ? [
-        op.get(L.lb), op.get(L.p), op.i32Add,
-        op.get(L.v), op.get(L.v), op.f64x2Abs, op.get(L.c), op.f64x2Mul, op.f64x2Sub, op.f32x4DemoteF64x2Zero,
-        op.v128Store64Lane(0, 0),
-      ] : []),
-      ...offer(0), ...offer(1),
-      ...addTo(L.p, 8), ...addTo(L.q, 16),
-    ]),
-    op.get(L.consts), op.get(L.cnt), op.i32StoreAt(48),
-  ]; // prettier-ignore
-  return {
-    params: 9,
-    locals: [
-      { count: 5, type: I32 },
-      { count: 2, type: F64 },
-      { count: 7, type: V128 },
-    ],
-    body,
-  };
-}
 
 interface BoundsExports {
   bounds(
@@ -134,9 +46,8 @@ interface BoundsExports {
   ): void;
 }
 
-const kernel = new WasmKernel<BoundsExports>('projection bounds', () =>
-  assembleModule([boundsFunction(true), boundsFunction(false)], ['bounds', 'offers']),
-);
+/** The kernel: `assembly/bounds.ts` (its SUB is {@link SUB}). */
+const kernel = new WasmKernel<BoundsExports>('projection bounds', 'bounds.wasm');
 
 /** Per-query terms of the bound (as `projection.ts` computes them). */
 export interface QueryTerms {

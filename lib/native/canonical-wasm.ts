@@ -15,133 +15,13 @@
  * q[j]·row_{ids[c]}[j] with row i at byte `base + i·strideBytes`; rows in groups of 4 (2 f64x2
  * accumulators), then pairs, then a last single row (in both lanes); j in steps of 8, then 1.
  * `squares(…)`: the same loops with each row in place of the query (canonical squared norms).
+ * The kernel is the AssemblyScript module `assembly/canonical.ts`, which spells out that order.
  * The scratch space also serves `preprocess-wasm.ts` between calls ({@link rowStoreMemory}).
  *
  * Measured (1,000 queries of MNIST ReLU1 against its 60,000 training rows, exact projection search,
  * 246 rows re-ranked per query): 7.35 s with the re-ranking in JavaScript, 4.13 s in SIMD.
  */
-import {
-  addTo,
-  assembleModule,
-  I32,
-  op,
-  V128,
-  WASM_MAX_BYTES,
-  whileLt,
-  WasmKernel,
-  type Fn,
-  type WasmMemory,
-} from './wasm-asm';
-
-/** Locals of {@link dotsFunction}. */
-interface Locals {
-  q: number; ids: number; count: number; base: number; stride: number; dim: number; out: number;
-  end: number; j: number; jEnd: number; dimBytes: number; qj: number; ptr: number; off: number; acc: number; qs: number;
-} // prettier-ignore
-
-/**
- * Rows per group in the main loop (2 pairs: two independent float64 chains; 8 rows measured no
- * faster, 0.46–0.58 against 0.50–0.57 ns per product, on the 2-core machine).
- */
-const GROUP = 4;
-/** Values of j per step of the main loop (float32 at immediate offsets from one address per row). */
-const UNROLL = 8;
-
-/** One step over j for the pairs of a group: acc_p += widen(row_{2p}[j], row_{2p+1}[j]) · q[j], float32 at byte offset `o` from the current j. */
-function stepAt(pairs: number, o: number, L: Locals, self: boolean): number[][] {
-  const code: number[][] = self ? [] : [op.get(L.qj), op.v128Load32Splat4(o), op.f64x2PromoteLowF32x4, op.set(L.qs)];
-  for (let p = 0; p < pairs; p++) {
-    code.push(
-      op.get(L.acc + p),
-      op.get(L.off + 2 * p + 1), op.get(L.off + 2 * p), op.v128Load32Zero(o), op.v128Load32Lane(o, 1),
-      op.f64x2PromoteLowF32x4, ...(self ? [op.tee(L.qs), op.get(L.qs)] : [op.get(L.qs)]), op.f64x2Mul, op.f64x2Add, op.set(L.acc + p),
-    ); // prettier-ignore
-  }
-  return code;
-}
-
-/** The body of one group of `rows` rows (even, or 1: the row in both lanes, lane 0 stored). */
-function groupCode(rows: number, L: Locals, self: boolean): number[][] {
-  const pairs = Math.max(1, rows / 2);
-  const lanes = 2 * pairs;
-  const code: number[][] = [];
-  for (let r = 0; r < lanes; r++) {
-    const src = Math.min(r, rows - 1);
-    code.push(
-      op.get(L.base),
-      op.get(L.ids),
-      ...(src ? [op.i32(4 * src), op.i32Add] : []),
-      op.i32Load,
-      op.get(L.stride),
-      op.i32Mul,
-      op.i32Add,
-      op.set(L.ptr + r),
-    );
-  }
-  for (let p = 0; p < pairs; p++) code.push(op.v128Zero, op.set(L.acc + p));
-  const offsets = (): number[][] => {
-    const c: number[][] = [];
-    for (let r = 0; r < lanes; r++) c.push(op.get(L.ptr + r), op.get(L.j), op.i32Add, op.set(L.off + r));
-    c.push(op.get(L.q), op.get(L.j), op.i32Add, op.set(L.qj));
-    return c;
-  };
-  code.push(op.i32(0), op.set(L.j));
-  const unrolled: number[][] = [];
-  for (let u = 0; u < UNROLL; u++) unrolled.push(...stepAt(pairs, 4 * u, L, self));
-  code.push(...whileLt(L.j, L.jEnd, [...offsets(), ...unrolled, ...addTo(L.j, 4 * UNROLL)]));
-  code.push(...whileLt(L.j, L.dimBytes, [...offsets(), ...stepAt(pairs, 0, L, self), ...addTo(L.j, 4)]));
-  for (let p = 0; p < pairs; p++) {
-    code.push(op.get(L.out), op.get(L.acc + p), op.f64x2ExtractLane(0), op.f64StoreAt(16 * p));
-    if (2 * p + 1 < rows)
-      code.push(op.get(L.out), op.get(L.acc + p), op.f64x2ExtractLane(1), op.f64StoreAt(16 * p + 8));
-  }
-  code.push(...addTo(L.ids, 4 * rows), ...addTo(L.out, 8 * rows));
-  return code;
-}
-
-/** `dots`, or with `self` `squares`: the same loops with each row's value in place of the query's (q unused). */
-function dotsFunction(self: boolean): Fn {
-  // params 0–6; i32 locals 7 … 11, ptr[GROUP], off[GROUP]; v128 locals acc[GROUP/2], qs
-  const P = GROUP / 2;
-  const L: Locals = {
-    q: 0,
-    ids: 1,
-    count: 2,
-    base: 3,
-    stride: 4,
-    dim: 5,
-    out: 6,
-    end: 7,
-    j: 8,
-    jEnd: 9,
-    dimBytes: 10,
-    qj: 11,
-    ptr: 12,
-    off: 12 + GROUP,
-    acc: 12 + 2 * GROUP,
-    qs: 12 + 2 * GROUP + P,
-  };
-  // While at least `rows` ids remain (ids + 4·rows ≤ end; memories stay below 4 GiB, so no wrap-around).
-  const whileRows = (rows: number, body: number[][]): number[][] => [
-    op.block, op.loop, op.get(L.ids), op.i32(4 * rows), op.i32Add, op.get(L.end), op.i32GtU, op.brIf(1), ...body, op.br(0), op.end, op.end,
-  ]; // prettier-ignore
-  const body: number[][] = [
-    op.get(L.dim), op.i32(2), op.i32Shl, op.set(L.dimBytes),
-    op.get(L.dimBytes), op.i32(-4 * UNROLL), op.i32And, op.set(L.jEnd),
-    op.get(L.ids), op.get(L.count), op.i32(2), op.i32Shl, op.i32Add, op.set(L.end),
-    ...whileRows(GROUP, groupCode(GROUP, L, self)),
-    ...whileRows(2, groupCode(2, L, self)),
-    ...whileRows(1, groupCode(1, L, self)),
-  ]; // prettier-ignore
-  return {
-    params: 7,
-    locals: [
-      { count: 5 + 2 * GROUP, type: I32 },
-      { count: P + 1, type: V128 },
-    ],
-    body,
-  };
-}
+import { WASM_MAX_BYTES, WasmKernel, type WasmMemory } from './wasm-kernel';
 
 interface DotsExports {
   dots(q: number, ids: number, count: number, base: number, strideBytes: number, dim: number, out: number): void;
@@ -149,9 +29,8 @@ interface DotsExports {
   squares(q: number, ids: number, count: number, base: number, strideBytes: number, dim: number, out: number): void;
 }
 
-const kernel = new WasmKernel<DotsExports>('canonical dot-product', () =>
-  assembleModule([dotsFunction(false), dotsFunction(true)], ['dots', 'squares']),
-);
+/** The kernel: `assembly/canonical.ts`. */
+const kernel = new WasmKernel<DotsExports>('canonical dot-product', 'canonical.wasm');
 
 /** Candidates per kernel call (their ids and float64 results live in the scratch space). */
 const CHUNK = 1024;

@@ -8,163 +8,24 @@
  * Exported function: `dots(q, ids, count, base, strideBytes, out)`: for c < count,
  * out[c] (float32) = Σ_j q[j]·row_{ids[c]}[j] where row i starts at byte `base + i·strideBytes`;
  * candidates in groups of 4 rows, each row with two f32x4 accumulators (8 products per step),
- * then a fixed-order horizontal sum.
+ * then a fixed-order horizontal sum (the AssemblyScript module `assembly/dot.ts`).
  */
 
-import {
-  assembleModule,
-  I32,
-  op,
-  V128,
-  WASM_MAX_BYTES,
-  WasmKernel,
-  whileLt,
-  type Fn,
-  type WasmInstance,
-} from './wasm-asm';
+import { WASM_MAX_BYTES, WasmKernel, type WasmInstance } from './wasm-kernel';
 
 /**
- * The body of one group: `rows` candidate rows at once (independent memory streams sharing each
- * query load), `accs` f32x4 accumulators per row, 4·accs floats per step; then each row's fixed-order
- * horizontal sum is stored to out.
- */
-function groupCode(
-  rows: number,
-  accs: number,
-  L: {
-    q: number;
-    ids: number;
-    base: number;
-    stride: number;
-    out: number;
-    j: number;
-    qj: number;
-    ptr: number;
-    off: number;
-    acc: number;
-    v: number;
-  },
-): number[][] {
-  const ptr = (r: number) => L.ptr + r; // i32: row r's start
-  const off = (r: number) => L.off + r; // i32: row r's current address
-  const acc = (r: number, a: number) => L.acc + r * accs + a; // v128
-  const code: number[][] = [];
-  for (let r = 0; r < rows; r++) {
-    code.push(
-      op.get(L.base),
-      op.get(L.ids),
-      ...(r ? [op.i32(4 * r), op.i32Add] : []),
-      op.i32Load,
-      op.get(L.stride),
-      op.i32Mul,
-      op.i32Add,
-      op.set(ptr(r)),
-    );
-    for (let a = 0; a < accs; a++) code.push(op.v128Zero, op.set(acc(r, a)));
-  }
-  const step: number[][] = [];
-  for (let r = 0; r < rows; r++) step.push(op.get(ptr(r)), op.get(L.j), op.i32Add, op.set(off(r)));
-  step.push(op.get(L.q), op.get(L.j), op.i32Add, op.set(L.qj));
-  for (let a = 0; a < accs; a++) {
-    step.push(op.get(L.qj), op.v128Load(16 * a), op.set(L.v));
-    for (let r = 0; r < rows; r++)
-      step.push(
-        op.get(acc(r, a)),
-        op.get(off(r)),
-        op.v128Load(16 * a),
-        op.get(L.v),
-        op.f32x4Mul,
-        op.f32x4Add,
-        op.set(acc(r, a)),
-      );
-  }
-  step.push(op.get(L.j), op.i32(16 * accs), op.i32Add, op.set(L.j));
-  code.push(op.i32(0), op.set(L.j), ...whileLt(L.j, L.stride, step));
-  for (let r = 0; r < rows; r++) {
-    // pairwise tree over the accumulators, then over the 4 lanes
-    let n = accs;
-    while (n > 1) {
-      for (let a = 0; a < n / 2; a++)
-        code.push(op.get(acc(r, a)), op.get(acc(r, a + n / 2)), op.f32x4Add, op.set(acc(r, a)));
-      n /= 2;
-    }
-    const lane = (i: number) => [op.get(acc(r, 0)), op.f32x4ExtractLane(i)];
-    code.push(
-      op.get(L.out),
-      ...(r ? [op.i32(4 * r), op.i32Add] : []),
-      ...lane(0),
-      ...lane(1),
-      op.f32Add,
-      ...lane(2),
-      ...lane(3),
-      op.f32Add,
-      op.f32Add,
-      op.f32Store,
-    );
-  }
-  code.push(
-    op.get(L.ids),
-    op.i32(4 * rows),
-    op.i32Add,
-    op.set(L.ids),
-    op.get(L.out),
-    op.i32(4 * rows),
-    op.i32Add,
-    op.set(L.out),
-  );
-  return code;
-}
-
-/**
- * Rows per group (a power of two) and accumulators per row of the main loop (the remaining rows:
- * one at a time, 4 accumulators). Four rows at once keep four memory streams in flight: at
+ * Accumulators per row in the kernel's main loop, which takes the rows 4 at a time (the remaining
+ * rows: one at a time, 4 accumulators). Four rows at once keep four memory streams in flight: at
  * d = 12,544, 18 GB/s against 11 GB/s one row at a time (measured on the 2-core machine).
  */
-const GROUP_ROWS = 4;
 const GROUP_ACCS = 2;
-
-function dotsFunction(): Fn {
-  // params: q 0, ids 1, count 2, base 3, stride 4, out 5; i32 locals: end 6, groupEnd 7, j 8, qj 9,
-  // ptr 10 … 10+R−1, off 10+R … 10+2R−1; v128 locals: acc (R·P), v
-  const R = GROUP_ROWS;
-  const P = GROUP_ACCS;
-  const L = {
-    q: 0,
-    ids: 1,
-    count: 2,
-    base: 3,
-    stride: 4,
-    out: 5,
-    end: 6,
-    groupEnd: 7,
-    j: 8,
-    qj: 9,
-    ptr: 10,
-    off: 10 + R,
-    acc: 10 + 2 * R,
-    v: 10 + 2 * R + R * P,
-  };
-  const body: number[][] = [
-    op.get(L.ids), op.get(L.count), op.i32(2), op.i32Shl, op.i32Add, op.set(L.end),
-    op.get(L.ids), op.get(L.count), op.i32(R - 1), op.i32(-1), op.i32Xor, op.i32And, op.i32(2), op.i32Shl, op.i32Add, op.set(L.groupEnd),
-    ...whileLt(L.ids, L.groupEnd, groupCode(R, P, L)),
-    ...whileLt(L.ids, L.end, groupCode(1, 4, L)),
-  ]; // prettier-ignore
-  return {
-    params: 6,
-    locals: [
-      { count: 4 + 2 * R, type: I32 },
-      { count: R * P + 1, type: V128 },
-    ],
-    body,
-  };
-}
 
 interface DotExports {
   dots(q: number, ids: number, count: number, base: number, strideBytes: number, out: number): void;
 }
 
-const kernel = new WasmKernel<DotExports>('dot-product', () => assembleModule([dotsFunction()], ['dots']));
+/** The kernel: `assembly/dot.ts` (its main loop: GROUP_ACCS accumulators per row). */
+const kernel = new WasmKernel<DotExports>('dot-product', 'dot.wasm');
 
 /** Why the dot-product kernel cannot run here, or null when it can (checked once per process). */
 export function dotWasmUnavailable(): string | null {

@@ -9,126 +9,12 @@
  *   rounding twice is harmless for a subtraction of two float32 values, as float64 has more than
  *   2·24 + 2 bits, so that equals the correctly rounded float32 difference).
  * The squared norms come from the canonical kernel (`canonicalSquares`). Each function returns
- * false (or null) for a plain array: then `preprocess.ts` runs its JavaScript loops.
+ * false (or null) for a plain array: then `preprocess.ts` runs its JavaScript loops. The kernel is
+ * the AssemblyScript module `assembly/preprocess.ts` (per row, 4 values at a time, then one at a time).
  */
 import { canonicalSquares, rowStoreMemory } from './canonical-wasm';
 import { throwNonFinite } from '../util/checks';
-import {
-  addLocal,
-  addTo,
-  assembleModule,
-  I32,
-  op,
-  V128,
-  whileLt,
-  WasmKernel,
-  type Fn,
-  type WasmMemory,
-} from './wasm-asm';
-
-// Locals shared by the three functions: params base 0, rows 1, stride (bytes) 2, dim 3, aux 4;
-// i32 rEnd 5, j 6, dimBytes 7, jEnd 8, p 9, a 10; v128 v 11, s 12.
-const P = {
-  base: 0,
-  rows: 1,
-  stride: 2,
-  dim: 3,
-  aux: 4,
-  rEnd: 5,
-  j: 6,
-  dimBytes: 7,
-  jEnd: 8,
-  p: 9,
-  a: 10,
-  v: 11,
-  s: 12,
-};
-const LOW = [0, 1, 2, 3, 4, 5, 6, 7];
-const HIGH_TO_LOW = [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15];
-const JOIN_LOWS = [...LOW, 16, 17, 18, 19, 20, 21, 22, 23];
-
-/** A function looping over rows (base += stride) and, per row, over j: `vector` per 4 values, `scalar` per value, `perRow` after. */
-function rowLoops(
-  before: number[][],
-  vector: number[][],
-  scalar: number[][],
-  perRow: number[][],
-  auxShift: number,
-): Fn {
-  // p = the row's value j; a = aux + (j << auxShift), not computed for a negative shift
-  const at = (shift: number): number[][] => [
-    op.get(P.base), op.get(P.j), op.i32Add, op.set(P.p),
-    ...(shift < 0 ? [] : [op.get(P.aux), op.get(P.j), ...(shift ? [op.i32(shift), op.i32Shl] : []), op.i32Add, op.set(P.a)]),
-  ]; // prettier-ignore
-  const body: number[][] = [
-    op.get(P.dim), op.i32(2), op.i32Shl, op.set(P.dimBytes),
-    op.get(P.dimBytes), op.i32(-16), op.i32And, op.set(P.jEnd),
-    op.get(P.base), op.get(P.rows), op.get(P.stride), op.i32Mul, op.i32Add, op.set(P.rEnd),
-    ...whileLt(P.base, P.rEnd, [
-      ...before,
-      op.i32(0), op.set(P.j),
-      ...whileLt(P.j, P.jEnd, [...at(auxShift), ...vector, ...addTo(P.j, 16)]),
-      ...whileLt(P.j, P.dimBytes, [...at(auxShift), ...scalar, ...addTo(P.j, 4)]),
-      ...perRow,
-      ...addLocal(P.base, P.stride),
-    ]),
-  ]; // prettier-ignore
-  return {
-    params: 5,
-    locals: [
-      { count: 6, type: I32 },
-      { count: 2, type: V128 },
-    ],
-    body,
-  };
-}
-
-/** Row r scaled by the float64 at aux + 8r. */
-function scaleRows(): Fn {
-  const scaled = (half: number[][]) => [
-    ...half,
-    op.f64x2PromoteLowF32x4,
-    op.get(P.s),
-    op.f64x2Mul,
-    op.f32x4DemoteF64x2Zero,
-  ];
-  return rowLoops(
-    [op.get(P.aux), op.f64LoadAt(0), op.f64x2Splat, op.set(P.s)],
-    [
-      op.get(P.p), op.v128Load(), op.set(P.v),
-      op.get(P.p), ...scaled([op.get(P.v)]), ...scaled([op.get(P.v), op.get(P.v), op.i8x16Shuffle(HIGH_TO_LOW)]), op.i8x16Shuffle(JOIN_LOWS), op.v128Store(),
-    ],
-    [op.get(P.p), op.get(P.p), op.f32LoadAt(0), op.f64PromoteF32, op.get(P.aux), op.f64LoadAt(0), op.f64Mul, op.f32DemoteF64, op.f32StoreAt(0)],
-    addTo(P.aux, 8),
-    -1,
-  ); // prettier-ignore
-}
-
-/** sums[j] (float64 at aux + 8j) += x_r[j] for every row. */
-function colSums(): Fn {
-  return rowLoops(
-    [],
-    [
-      op.get(P.p), op.v128Load(), op.set(P.v),
-      op.get(P.a), op.get(P.a), op.v128Load(), op.get(P.v), op.f64x2PromoteLowF32x4, op.f64x2Add, op.v128Store(),
-      op.get(P.a), op.get(P.a), op.v128Load(16), op.get(P.v), op.get(P.v), op.i8x16Shuffle(HIGH_TO_LOW), op.f64x2PromoteLowF32x4, op.f64x2Add, op.v128Store(16),
-    ],
-    [op.get(P.a), op.get(P.a), op.f64LoadAt(0), op.get(P.p), op.f32LoadAt(0), op.f64PromoteF32, op.f64Add, op.f64StoreAt(0)],
-    [],
-    1,
-  ); // prettier-ignore
-}
-
-/** x_r[j] −= c[j] (float32 at aux + 4j) for every row. */
-function subtract(): Fn {
-  return rowLoops(
-    [],
-    [op.get(P.p), op.get(P.p), op.v128Load(), op.get(P.a), op.v128Load(), op.f32x4Sub, op.v128Store()],
-    [op.get(P.p), op.get(P.p), op.f32LoadAt(0), op.get(P.a), op.f32LoadAt(0), op.f32Sub, op.f32StoreAt(0)],
-    [],
-    0,
-  ); // prettier-ignore
-}
+import { WasmKernel, type WasmMemory } from './wasm-kernel';
 
 interface PreprocessExports {
   scaleRows(base: number, rows: number, strideBytes: number, dim: number, invs: number): void;
@@ -136,9 +22,8 @@ interface PreprocessExports {
   subtract(base: number, rows: number, strideBytes: number, dim: number, center: number): void;
 }
 
-const kernel = new WasmKernel<PreprocessExports>('preprocessing', () =>
-  assembleModule([scaleRows(), colSums(), subtract()], ['scaleRows', 'colSums', 'subtract']),
-);
+/** The kernel: `assembly/preprocess.ts`. */
+const kernel = new WasmKernel<PreprocessExports>('preprocessing', 'preprocess.wasm');
 const instances = new WeakMap<WasmMemory, PreprocessExports | null>();
 
 /** The kernels on the row store holding `data`, its scratch space, and `data`'s byte address; null for a plain array. */

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import type { WasmMemory } from './wasm-asm';
+import type { WasmMemory } from './wasm-kernel';
 
 export type { BackendWasm };
 

@@ -73,3 +73,44 @@ test('dot-product kernel: a store over 4 GiB is refused before anything is copie
     /70000 rows × 16384 values need \d+ bytes, more than a WebAssembly memory's 4 GiB/,
   );
 });
+
+/**
+ * The kernel's float32 sum in JavaScript (Math.fround after every product and addition: float64
+ * holds a product of two float32 exactly and rounds a sum of two float32 to the same float32):
+ * `accs` accumulators of 4 lanes, value j + 4a + l of each step of 4·accs values in lane l of
+ * accumulator a; then the accumulators pairwise ((a0 + a2) + (a1 + a3), or a0 + a1), then the
+ * lanes as (l0 + l1) + (l2 + l3).
+ */
+function emulatedDot(q: Float32Array, x: Float32Array, x0: number, stride: number, accs: number): number {
+  const f = Math.fround;
+  const acc = Array.from({ length: accs }, () => [0, 0, 0, 0]);
+  for (let j = 0; j < stride; j += 4 * accs)
+    for (let a = 0; a < accs; a++)
+      for (let l = 0; l < 4; l++) acc[a][l] = f(acc[a][l] + f(q[j + 4 * a + l] * x[x0 + j + 4 * a + l]));
+  const lanes =
+    accs === 4
+      ? [0, 1, 2, 3].map((l) => f(f(acc[0][l] + acc[2][l]) + f(acc[1][l] + acc[3][l])))
+      : [0, 1, 2, 3].map((l) => f(acc[0][l] + acc[1][l]));
+  return f(f(lanes[0] + lanes[1]) + f(lanes[2] + lanes[3]));
+}
+
+test(
+  'dot-product kernel: the float32 sums follow the documented order bit for bit (groups of 4 rows, then single rows)',
+  { skip: why ?? false },
+  () => {
+    for (const dim of [16, 45, 700]) {
+      const rows = 40;
+      const store = new WasmRowStore(randomMatrix(rows, dim, 7 + dim), rows, dim);
+      const query = randomMatrix(1, dim, 8 + dim);
+      const q = new Float32Array(store.stride);
+      q.set(query);
+      const u = uniform(9 + dim);
+      const ids = Int32Array.from({ length: 23 }, () => Math.floor(u() * rows));
+      const got = store.dots(query, 0, ids, ids.length);
+      for (let c = 0; c < ids.length; c++) {
+        const want = emulatedDot(q, store.values, store.offset(ids[c]), store.stride, c < 20 ? 2 : 4);
+        assert.ok(Object.is(got[c], want), `dim ${dim}, candidate ${c}: ${got[c]} vs ${want}`);
+      }
+    }
+  },
+);

@@ -66,7 +66,7 @@ import { checkMatrix } from '../../util/checks';
 import { checkQueries } from '../checks';
 import { dotWasmUnavailable, WasmRowStore } from '../../native/dot-wasm';
 import { rowSquaredNorms } from '../kernel';
-import { WASM_MAX_BYTES } from '../../native/wasm-asm';
+import { WASM_MAX_BYTES } from '../../native/wasm-kernel';
 import { buildThreadCount, hashWithWorkers } from './build';
 import { createHashFunctions, hashRows } from './hash';
 import { checkLshParameters, resolveLshParameters, type LshParameters, type ResolvedLshParameters } from './params';
