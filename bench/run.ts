@@ -20,6 +20,7 @@
  *   vs-pytorch: the clean pipeline beside the PyTorch + faiss re-implementation, per stage (see bench/vs-pytorch.ts).
  *   wasm-kernels: each WebAssembly SIMD kernel of lib/native, AssemblyScript build vs the
  *          hand-assembled kernels it replaced, interleaved repetitions, medians (see bench/wasm-kernels.ts).
+ *   guided-steps: the guided DkNN attack by ε and step budget (see bench/guided-steps.ts).
  *   dknn:  the clean DkNN pipeline at full size (extract 60k, index, calibrate 750, predict 9,250,
  *          4 layers, exact search): seconds per stage, peak RSS, DNN/DkNN accuracy; baseline: the
  *          plain-JS brute force on a sample of inputs for the kNN stage.
@@ -44,6 +45,7 @@ import { benchKnnBackends } from './knn-backends';
 import { benchDknnBackends } from './dknn-backends';
 import { benchVsPytorch } from './vs-pytorch';
 import { benchSeeds } from './seed-study';
+import { benchGuidedSteps } from './guided-steps';
 import { benchWasmKernels } from './wasm-kernels';
 import { NaiveIndex } from './naive-index';
 import { DkNN } from '../lib/dknn/dknn';
@@ -380,6 +382,7 @@ async function main(): Promise<void> {
     'vs-pytorch': benchVsPytorch,
     seeds: benchSeeds,
     'wasm-kernels': benchWasmKernels,
+    'guided-steps': benchGuidedSteps,
   };
   const names = wanted.length ? wanted : ['train'];
   for (const n of names)

@@ -46,8 +46,7 @@ export interface ExperimentOptions {
   /** A registered dataset name, or the splits of your own. Default 'mnist'. */
   dataset?: string | DatasetSplits;
   /**
-   * The model: 'pretrained' (the dataset's committed model), a path (model folder, model.json or
-   * legacy .dknnw), a tf.LayersModel, or null for none (e.g. before training). Default 'pretrained'.
+   * The model: 'pretrained' (the dataset's committed model), a path (model folder or model.json), a tf.LayersModel, or null for none (e.g. before training). Default 'pretrained'.
    */
   model?: string | tf.LayersModel | null;
   /** First N training images (the kNN database). Default: all. */

@@ -7,8 +7,6 @@
  *
  * Writes are atomic per file, weights first: an interrupted save leaves a model.json whose
  * checksum does not match the weights, which {@link loadModel} refuses.
- *
- * The legacy `.dknnw` single-file format (dknn-ts 0.1) is still read.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -16,11 +14,9 @@ import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { writeFileAtomic } from '../artifacts/atomic';
 import { canonicalJson } from '../artifacts/keys';
-import { readWeightsFile } from './legacy';
 import './standardize'; // registers the custom layer for tf.loadLayersModel
-import { ModelFormatError, loadModelTensors, modelTensors } from './weights';
+import { ModelFormatError, modelTensors } from './weights';
 import { dknnMetadata, setDknnMetadata, type DkNNModelMetadata, type Architecture } from './metadata';
-import { createModel } from './zoo';
 
 /** File names inside a saved model folder. */
 export const MODEL_JSON = 'model.json';
@@ -35,9 +31,9 @@ export interface SavedModel {
   record: Record<string, unknown>;
   /** The DkNN layers recorded with the model, or null. */
   dknnLayers: string[] | null;
-  /** The file read (model.json or the legacy .dknnw). */
+  /** The model.json read. */
   path: string;
-  format: 'tfjs-layers' | 'dknnw';
+  format: 'tfjs-layers';
 }
 
 /** @throws ModelFormatError naming the first weight holding a NaN or an infinity (such a model is never saved). */
@@ -172,39 +168,19 @@ async function loadTfjs(path: string): Promise<SavedModel> {
   };
 }
 
-function loadLegacy(path: string): SavedModel {
-  const file = readWeightsFile(path);
-  const meta = file.header.meta as { kind?: string; architecture?: Architecture; record?: Record<string, unknown> };
-  if (meta.kind !== 'model' || !meta.architecture || typeof meta.architecture.name !== 'string') {
-    throw new ModelFormatError(
-      `${path}: expected a saved model (meta.kind "model" with an architecture), found kind ${JSON.stringify(meta.kind)}`,
-    );
-  }
-  const model = createModel(meta.architecture);
-  try {
-    loadModelTensors(model, file.tensors, path);
-  } catch (err) {
-    model.dispose();
-    throw err;
-  }
-  setDknnMetadata(model, { record: meta.record ?? {} });
-  const dknn = dknnMetadata(model);
-  return {
-    model,
-    architecture: meta.architecture,
-    record: meta.record ?? {},
-    dknnLayers: dknn.layers ?? null,
-    path,
-    format: 'dknnw',
-  };
-}
+/** The last commit whose `loadModel` reads the single-file `.dknnw` format of dknn-ts 0.1. */
+const LAST_DKNNW_READER = '7fa3e12';
 
 /**
- * Loads a model saved by {@link saveModel} (a folder or its model.json), any tfjs LayersModel
- * folder, or a legacy `.dknnw` file, verifying its checksum. The caller owns the model.
+ * Loads a model saved by {@link saveModel} (a folder or its model.json), or any tfjs LayersModel
+ * folder, verifying its checksum. The caller owns the model.
  * @throws ModelFormatError naming the file and what is wrong.
  */
 export async function loadModel(path: string): Promise<SavedModel> {
-  if (path.endsWith('.dknnw')) return loadLegacy(path);
+  if (path.endsWith('.dknnw')) {
+    throw new ModelFormatError(
+      `${path}: the single-file .dknnw format of dknn-ts 0.1 is no longer read; convert it once with dknn-ts at commit ${LAST_DKNNW_READER}: \`(await loadModel(old)).model\` then \`saveModel(folder, model)\``,
+    );
+  }
   return loadTfjs(modelJsonPath(path));
 }

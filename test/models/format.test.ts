@@ -10,10 +10,9 @@ import { initBackend } from '../../lib/engine/backend';
 import { dataDir } from '../../lib/data/datasets';
 import { DkNN } from '../../lib/dknn/dknn';
 import { loadModel, saveModel } from '../../lib/models/format';
-import { writeWeightsFile } from '../../lib/models/legacy';
 import { dknnMetadata } from '../../lib/models/metadata';
 import { createMnistCnn } from '../../lib/models/mnist-cnn';
-import { ModelFormatError, modelHash, modelTensors } from '../../lib/models/weights';
+import { ModelFormatError, modelHash } from '../../lib/models/weights';
 import { createModel } from '../../lib/models/zoo';
 import { createRng } from '../../lib/util/random';
 
@@ -100,43 +99,18 @@ test('the committed MNIST model loads with plain tf.loadLayersModel and gives it
   model.dispose();
 });
 
-test('legacy .dknnw files still load; malformed headers are format errors, not crashes', async () => {
-  const model = createMnistCnn({ seed: 5 });
+test('a legacy .dknnw file gets one line saying how to convert it, naming the file', async () => {
   const path = join(tmp, 'old.dknnw');
-  writeWeightsFile(path, modelTensors(model), {
-    kind: 'model',
-    architecture: { name: 'mnist-cnn', args: { seed: 5 } },
-    record: { testAccuracy: 0.25 },
+  writeFileSync(path, 'DKNNW001');
+  await assert.rejects(loadModel(path), (e: unknown) => {
+    assert.ok(e instanceof ModelFormatError);
+    assert.equal(e.message.split('\n').length, 1);
+    assert.match(
+      e.message,
+      /old\.dknnw: the single-file \.dknnw format of dknn-ts 0\.1 is no longer read; convert it once with dknn-ts at commit 7fa3e12/,
+    );
+    return true;
   });
-  const loaded = await loadModel(path);
-  assert.equal(modelHash(loaded.model), modelHash(model));
-  assert.equal(loaded.format, 'dknnw');
-  assert.deepEqual(loaded.record, { testAccuracy: 0.25 });
-  assert.deepEqual(loaded.dknnLayers, ['ReLU1', 'ReLU3', 'ReLU5', 'logits']);
-  loaded.model.dispose();
-  const bytes = readFileSync(path);
-  const headerLength = bytes.readUInt32LE(8);
-  const header = bytes.toString('utf8', 12, 12 + headerLength);
-  const withHeader = (h: string) => {
-    const json = Buffer.from(h.trimEnd());
-    const pad = (8 - ((12 + json.length) % 8)) % 8;
-    const prefix = Buffer.from(bytes.subarray(0, 12));
-    prefix.writeUInt32LE(json.length + pad, 8);
-    writeFileSync(path, Buffer.concat([prefix, json, Buffer.alloc(pad, 0x20), bytes.subarray(12 + headerLength)]));
-  };
-  withHeader(header.replace('"offset":4096', '"offset":4095'));
-  await assert.rejects(
-    loadModel(path),
-    /malformed header: tensor Conv2D2\/kernel starts at 4095, expected 4096 \(tensors are stored back to back\)/,
-  );
-  withHeader(header.replace(/"tensors":\[.*\],"payloadSha256"/, '"tensors":null,"payloadSha256"'));
-  await assert.rejects(
-    loadModel(path),
-    (e: Error) => e instanceof ModelFormatError && /tensors is null, expected an array/.test(e.message),
-  );
-  withHeader(header.replace('"name":"mnist-cnn"', '"name":"constructor"'));
-  await assert.rejects(loadModel(path), /unknown architecture "constructor"; the zoo has mnist-cnn/);
-  model.dispose();
 });
 
 test('a model built outside the zoo, with its own layer names, takes the same path: saved, loaded, DkNN on its recorded layers', async () => {
