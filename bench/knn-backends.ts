@@ -365,7 +365,7 @@ export async function benchKnnBackends(): Promise<KnnBackendsResult> {
     /** Seconds to build `index` on this layer's database. */
     const timedBuild = async (index: NeighborIndex): Promise<number> => {
       const t0 = performance.now();
-      await index.build(trainX!, trainN, dim);
+      await index.build(trainX!, { rows: trainN, dim });
       return secondsSince(t0);
     };
     /** This layer's queries through `q`, with a progress bar, and their seconds. */
@@ -374,7 +374,9 @@ export async function benchKnnBackends(): Promise<KnnBackendsResult> {
       stage: string,
     ): Promise<{ r: KnnResult; querySeconds: number }> => {
       const t0 = performance.now();
-      const r = await q.query(testX!, nq, k, {
+      const r = await q.query(testX!, {
+        rows: nq,
+        k,
         onProgress: (d, t) => progress({ stage, done: d, total: t, unit: 'query' }),
       });
       return { r, querySeconds: secondsSince(t0) };
@@ -415,7 +417,7 @@ export async function benchKnnBackends(): Promise<KnnBackendsResult> {
       }
       testX = (await extractActivations(model, test, [layer])).layers[0].values;
       const pre = new Preprocessor();
-      pre.fitTransform(trainX, trainN, dim);
+      pre.fitTransform(trainX, { rows: trainN, dim });
       pre.transform(testX, nq);
     }
 

@@ -134,7 +134,7 @@ export async function benchExact(opts: BenchExactOptions = {}): Promise<BenchExa
   const generateSeconds = (performance.now() - t) / 1000;
   t = performance.now();
   const pre = new Preprocessor();
-  pre.fitTransform(data, n, dim);
+  pre.fitTransform(data, { rows: n, dim });
   pre.transform(queries, nq);
   const preprocessSeconds = (performance.now() - t) / 1000;
 
@@ -150,9 +150,9 @@ export async function benchExact(opts: BenchExactOptions = {}): Promise<BenchExa
   rows.push({ method: 'naive', queries: naiveQ, seconds: naiveSec, secondsPer1000: naivePer1000, speedup: 1 });
 
   const js = new ExactIndex({ backend: 'js' });
-  await js.build(data, n, dim);
+  await js.build(data, { rows: n, dim });
   const jsQueries = queries.subarray(0, jsQ * dim);
-  const [jsRes, jsSec] = await time(() => js.query(jsQueries, jsQ, k));
+  const [jsRes, jsSec] = await time(() => js.query(jsQueries, { rows: jsQ, k }));
   rows.push({
     method: 'js',
     queries: jsQ,
@@ -171,11 +171,11 @@ export async function benchExact(opts: BenchExactOptions = {}): Promise<BenchExa
   let nativeResearched = 0;
   let gemmMaxRelError: number | null = null;
   const native = new ExactIndex({ backend: 'auto', threads });
-  await native.build(data, n, dim);
+  await native.build(data, { rows: n, dim });
   if (native.backend === 'native') {
     // Warm-up call (thread pool, arena), not timed.
-    await native.query(queries.subarray(0, dim), 1, k);
-    const [natRes, natSec] = await time(() => native.query(queries, nq, k));
+    await native.query(queries.subarray(0, dim), { rows: 1, k });
+    const [natRes, natSec] = await time(() => native.query(queries, { rows: nq, k }));
     nativeResearched = native.lastQueryStats.researched;
     rows.push({
       method: 'native',

@@ -1,4 +1,4 @@
-import type { KnnResult, NeighborIndex } from '../lib/knn/types';
+import type { KnnResult, MatrixShape, NeighborIndex, QueryOptions } from '../lib/knn/types';
 import { naiveKnn } from './knn-exact';
 
 /**
@@ -10,13 +10,13 @@ export class NaiveIndex implements NeighborIndex {
   size = 0;
   dim = 0;
 
-  async build(data: Float32Array, rows: number, dim: number): Promise<void> {
+  async build(data: Float32Array, { rows, dim }: MatrixShape): Promise<void> {
     this.data = data;
     this.size = rows;
     this.dim = dim;
   }
 
-  async query(queries: Float32Array, rows: number, k: number): Promise<KnnResult> {
+  async query(queries: Float32Array, { rows, k }: QueryOptions): Promise<KnnResult> {
     if (!this.data) throw new Error('NaiveIndex: call build before query');
     const indices = naiveKnn(this.data, this.size, this.dim, queries, rows, k);
     const distances = new Float32Array(rows * k);

@@ -255,11 +255,11 @@ export class DkNN {
       checkNotConstant(this.layers[l], values, n, dim);
       t = performance.now();
       const pre = new Preprocessor();
-      pre.fitTransform(values, n, dim); // in place: the index keeps this very array
+      pre.fitTransform(values, { rows: n, dim }); // in place: the index keeps this very array
       tPre += performance.now() - t;
       t = performance.now();
       const index = this.factory.create();
-      await index.build(values, n, dim);
+      await index.build(values, { rows: n, dim });
       arrays[l] = undefined; // the index keeps what it needs (a reference, or its own copy): lets a copy free this one
       tIndex += performance.now() - t;
       fitted.push({ name: this.layers[l], dim, pre, index });

@@ -94,7 +94,9 @@ export async function searchNeighbors(
       f.pre.transform(values, m);
       tPre += performance.now() - t;
       t = performance.now();
-      const r = await f.index.query(values, m, k, {
+      const r = await f.index.query(values, {
+        rows: m,
+        k,
         // In images: the chunk's start plus this layer's share of the chunk.
         onProgress:
           onProgress &&

@@ -15,6 +15,7 @@ import { NOT_FITTED_SENTENCES, NotFittedError } from '../util/errors';
 
 import { checkMatrix, throwNonFinite } from '../util/checks';
 import { applyCenterSimd, fitCenterSimd, normalizeRowsSimd } from '../native/preprocess-wasm';
+import type { MatrixShape } from './types';
 
 /**
  * L2-normalises each of the `rows` rows of `data` in place and returns `data`. A zero row stays zero.
@@ -78,9 +79,9 @@ export const PREPROCESSOR_NOT_FITTED = NOT_FITTED_SENTENCES.transform;
  * The reference preprocessing of one layer, fitted on training rows and applied to queries:
  * ```ts
  * const pre = new Preprocessor();
- * pre.fitTransform(train, 60000, dim);   // train normalised and centred in place
+ * pre.fitTransform(train, { rows: 60000, dim });   // train normalised and centred in place
  * pre.transform(queries, 1000);          // same normalisation, training center
- * // or: pre.fit(train, 60000, dim) learns the center and leaves `train` untouched
+ * // or: pre.fit(train, { rows: 60000, dim }) learns the center and leaves `train` untouched
  * ```
  * The center can be saved (`pre.center`) and restored with `Preprocessor.fromCenter`.
  */
@@ -117,7 +118,8 @@ export class Preprocessor {
    * Learns the center from the training rows without modifying them (each row is normalised on the
    * fly, rounded to float32 exactly as {@link normalizeRows} stores it). Returns this.
    */
-  fit(train: Float32Array, rows: number, dim: number): this {
+  fit(train: Float32Array, shape: MatrixShape): this {
+    const { rows, dim } = shape;
     checkMatrix('train', train, rows, dim);
     const sum = new Float64Array(dim);
     for (let r = 0; r < rows; r++) {
@@ -136,7 +138,8 @@ export class Preprocessor {
   }
 
   /** Normalises and centers the training rows in place (learning the center) and returns them. */
-  fitTransform(train: Float32Array, rows: number, dim: number): Float32Array {
+  fitTransform(train: Float32Array, shape: MatrixShape): Float32Array {
+    const { rows, dim } = shape;
     normalizeRows(train, rows, dim);
     this.centerValues = fitCenter(train, rows, dim);
     return applyCenter(train, rows, dim, this.centerValues);

@@ -18,8 +18,18 @@ export interface KnnResult {
   k: number;
 }
 
-/** Options of {@link NeighborIndex.query}. */
+/** The shape of a row-major matrix of float32 values: `rows` rows of `dim` values. */
+export interface MatrixShape {
+  rows: number;
+  dim: number;
+}
+
+/** Options of {@link NeighborIndex.query}: how many queries, how many neighbours, progress. */
 export interface QueryOptions {
+  /** Queries in the array (`queries.length === rows × dim`). */
+  rows: number;
+  /** Neighbours per query, 1 … size. */
+  k: number;
   /**
    * Called with the number of queries finished so far and the total, after each block of queries
    * (and once at the end with `done === total`). Default: none.
@@ -44,13 +54,13 @@ export interface NeighborIndex {
    * Building again replaces the previous database.
    * @throws RangeError on a length mismatch, non-positive sizes or non-finite values.
    */
-  build(data: Float32Array, rows: number, dim: number): Promise<void>;
+  build(data: Float32Array, shape: MatrixShape): Promise<void>;
   /**
    * The `k` nearest database rows of each of the `rows` queries (row-major, `queries.length === rows * dim`).
    * @throws Error if called before `build`; RangeError if the length does not match `rows × dim`,
    *   `k` is not an integer in 1…size, or a query holds a non-finite value.
    */
-  query(queries: Float32Array, rows: number, k: number, options?: QueryOptions): Promise<KnnResult>;
+  query(queries: Float32Array, options: QueryOptions): Promise<KnnResult>;
   /**
    * Optional: what this index is, with its parameters as resolved for the built data (e.g. the
    * LSH k per table for this dimension), as plain JSON-able data. Reported by `DkNN.info()`.

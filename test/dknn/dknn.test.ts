@@ -337,9 +337,10 @@ test('a custom index factory is used, and its missing neighbours are counted and
         get dim() {
           return inner.dim;
         },
-        build: (data, rows, dim) => inner.build(data, rows, dim),
-        async query(q, rows, k, o) {
-          const r = await inner.query(q, rows, k, o);
+        build: (data, shape) => inner.build(data, shape),
+        async query(q, o) {
+          const { rows, k } = o;
+          const r = await inner.query(q, o);
           for (let i = 0; i < rows; i++) {
             r.indices[i * k + k - 1] = -1;
             r.distances[i * k + k - 1] = Infinity;

@@ -14,6 +14,7 @@ import { setDknnMetadata } from '../../lib/models/metadata';
 import { readResults } from '../../lib/report/results';
 import { toyImages } from '../models/helpers';
 import { blobs, tinyModel } from '../helpers/tiny';
+import type { MatrixShape } from '../../lib/knn/types';
 
 const tmp = mkdtempSync(join(tmpdir(), 'dknn-experiment-'));
 test.before(async () => {
@@ -169,11 +170,11 @@ test('releaseTrainingImages: the images are freed once the fit has their activat
     registry.register(ex.train.images.buffer, 'training images');
     const atBuild: boolean[] = [];
     class Probe extends ExactIndex {
-      override async build(data: Float32Array, rows: number, dim: number): Promise<void> {
+      override async build(data: Float32Array, shape: MatrixShape): Promise<void> {
         gc();
         await new Promise((resolve) => setTimeout(resolve, 20)); // the registry's callback runs in a later task
         atBuild.push(freed);
-        return super.build(data, rows, dim);
+        return super.build(data, shape);
       }
     }
     const dknn = await ex.fitDkNN({

@@ -71,7 +71,7 @@ describe('Preprocessor', () => {
     // Rows (3, 4), (0, 5), (0, 0): normalised (0.6, 0.8), (0, 1), (0, 0); mean (0.2, 0.6).
     const train = Float32Array.from([3, 4, 0, 5, 0, 0]);
     const pre = new Preprocessor();
-    pre.fitTransform(train, 3, 2);
+    pre.fitTransform(train, { rows: 3, dim: 2 });
     close(pre.center, [0.2, 0.6]);
     // The zero row stays zero through normalisation, then is centred: it becomes −center.
     close(train, [0.4, 0.2, -0.2, 0.4, -0.2, -0.6]);
@@ -87,7 +87,7 @@ describe('Preprocessor', () => {
     for (let r = 0; r < rows; r++) for (let j = 0; j < dim; j++) expectedCentre[j] += unit[r * dim + j] / rows;
     const train = raw.slice();
     const pre = new Preprocessor();
-    pre.fitTransform(train, rows, dim);
+    pre.fitTransform(train, { rows, dim });
     close(pre.center, expectedCentre);
     close(fitCenter(train, rows, dim), new Float64Array(dim), 1e-6);
   });
@@ -95,16 +95,16 @@ describe('Preprocessor', () => {
   test('fit learns the same center without touching the training rows', () => {
     const raw = randomMatrix(30, 5, 5);
     const copy = raw.slice();
-    const a = new Preprocessor().fit(raw, 30, 5);
+    const a = new Preprocessor().fit(raw, { rows: 30, dim: 5 });
     assert.deepEqual(raw, copy);
     const b = new Preprocessor();
-    b.fitTransform(copy, 30, 5);
+    b.fitTransform(copy, { rows: 30, dim: 5 });
     assert.deepEqual(a.center, b.center);
   });
 
   test('transform applies the training center to queries, not their own mean', () => {
     const pre = new Preprocessor();
-    pre.fitTransform(Float32Array.from([3, 4, 0, 5, 0, 0]), 3, 2); // center (0.2, 0.6)
+    pre.fitTransform(Float32Array.from([3, 4, 0, 5, 0, 0]), { rows: 3, dim: 2 }); // center (0.2, 0.6)
     const q = Float32Array.from([0, 2, 6, 8]); // normalised (0, 1), (0.6, 0.8)
     pre.transform(q, 2);
     close(q, [-0.2, 0.4, 0.4, 0.2]);
@@ -146,11 +146,11 @@ describe('Preprocessor', () => {
     const train = raw.slice();
     const queries = rawQ.slice();
     const pre = new Preprocessor();
-    pre.fitTransform(train, n, dim);
+    pre.fitTransform(train, { rows: n, dim });
     pre.transform(queries, 3);
     const index = new ExactIndex({ backend: 'js' });
-    await index.build(train, n, dim);
-    const res = await index.query(queries, 3, 10);
+    await index.build(train, { rows: n, dim });
+    const res = await index.query(queries, { rows: 3, k: 10 });
     for (let r = 0; r < 3; r++) {
       const byCosine = Array.from({ length: n }, (_, i) => i).sort((x, y) => cosine(r, y) - cosine(r, x));
       assert.deepEqual(Array.from(res.indices.subarray(r * 10, r * 10 + 10)), byCosine.slice(0, 10), `query ${r}`);

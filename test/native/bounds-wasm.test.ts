@@ -114,16 +114,16 @@ test(
     for (const options of [{ projection: 6, projectionChoice: 'always' as const }, { projection: false as const }]) {
       const native = data.map(() => new ExactIndex({ backend: 'native', batchRows: 4, chunkRows: 256, ...options }));
       try {
-        for (const [i, index] of native.entries()) await index.build(data[i], n, dim);
+        for (const [i, index] of native.entries()) await index.build(data[i], { rows: n, dim });
       } catch {
         continue; // onnxruntime-node unavailable: exact.test.ts says so
       }
       const js = data.map(() => new ExactIndex({ backend: 'js' }));
-      for (const [i, index] of js.entries()) await index.build(data[i], n, dim);
+      for (const [i, index] of js.entries()) await index.build(data[i], { rows: n, dim });
       for (let round = 0; round < 2; round++) {
         for (const i of [0, 1]) {
-          const got = await native[i].query(queries, 11, 7);
-          const want = await js[i].query(queries, 11, 7);
+          const got = await native[i].query(queries, { rows: 11, k: 7 });
+          const want = await js[i].query(queries, { rows: 11, k: 7 });
           assert.deepEqual(got.indices, want.indices, `${JSON.stringify(options)}: index ${i}, round ${round}`);
           assert.deepEqual(got.distances, want.distances, `${JSON.stringify(options)}: index ${i}, round ${round}`);
         }

@@ -141,15 +141,19 @@ test(
       const a = new ExactIndex(options);
       const b = new ExactIndex(options);
       try {
-        await a.build(plain, n, dim);
+        await a.build(plain, { rows: n, dim });
       } catch (e) {
         if (options.backend === 'native') continue; // onnxruntime-node unavailable: exact.test.ts says so
         throw e;
       }
-      await b.build(store, n, dim);
+      await b.build(store, { rows: n, dim });
       if (options.projection) assert.ok(b.projectionRank > 0, 'the projection path ran');
       for (const k of [1, 40, 75])
-        assertSame(await a.query(queries, 23, k), await b.query(queries, 23, k), `${JSON.stringify(options)}, k ${k}`);
+        assertSame(
+          await a.query(queries, { rows: 23, k }),
+          await b.query(queries, { rows: 23, k }),
+          `${JSON.stringify(options)}, k ${k}`,
+        );
     }
   },
 );

@@ -51,8 +51,8 @@ test('preprocessing a row store gives the JavaScript values bit for bit', { skip
     assertSameBits(rowSquaredNorms(store, rows, dim), rowSquaredNorms(plain, rows, dim), `norms ${rows}×${dim}`);
     const a = new Preprocessor();
     const b = new Preprocessor();
-    a.fitTransform(plain, rows, dim);
-    b.fitTransform(store, rows, dim);
+    a.fitTransform(plain, { rows, dim });
+    b.fitTransform(store, { rows, dim });
     assertSameBits(b.center, a.center, `center ${rows}×${dim}`);
     assertSameBits(store, plain, `fitTransform ${rows}×${dim}`);
     // Queries preprocessed with that center, in a row store and in a plain array.

@@ -193,9 +193,9 @@ test("attacks refuse labels outside the model's classes and empty batches, witho
 
 test('an index refuses values whose distances would overflow float32', async () => {
   const index = new ExactIndex({ backend: 'js' });
-  await index.build(Float32Array.from([0, 1, 1, 0, 1, 1]), 3, 2);
+  await index.build(Float32Array.from([0, 1, 1, 0, 1, 1]), { rows: 3, dim: 2 });
   await assert.rejects(
-    index.query(Float32Array.from([1e30, 0]), 1, 2),
+    index.query(Float32Array.from([1e30, 0]), { rows: 1, k: 2 }),
     /queries row 0 has squared norm 1\.00e\+60: its distances would overflow float32/,
   );
 });

@@ -22,7 +22,7 @@ import { checkK, checkQueries } from '../checks';
 import { rowSquaredNorms } from '../kernel';
 import { gemmRunner, type GemmRunner } from '../../native/onnx-gemm';
 import { buildProjection, searchProjected, type Projection } from './projection';
-import type { KnnResult, NeighborIndex, NeighborIndexFactory, QueryOptions } from '../types';
+import type { KnnResult, MatrixShape, NeighborIndex, NeighborIndexFactory, QueryOptions } from '../types';
 import {
   projectionRank,
   RETRY_PROJECTION_EVERY,
@@ -110,7 +110,8 @@ export class ExactIndex implements NeighborIndex {
     };
   }
 
-  async build(data: Float32Array, rows: number, dim: number): Promise<void> {
+  async build(data: Float32Array, shape: MatrixShape): Promise<void> {
+    const { rows, dim } = shape;
     checkMatrix('data', data, rows, dim);
     const norms = rowSquaredNorms(data, rows, dim, 'data');
     const want = this.options.backend ?? 'auto';
@@ -152,7 +153,8 @@ export class ExactIndex implements NeighborIndex {
     return this.projection?.rank ?? 0;
   }
 
-  async query(queries: Float32Array, rows: number, k: number, options: QueryOptions = {}): Promise<KnnResult> {
+  async query(queries: Float32Array, options: QueryOptions): Promise<KnnResult> {
+    const { rows, k } = options;
     if (!this.data) throw new NotFittedError('query');
     checkQueries(queries, rows, this.dimN);
     checkK(k, this.rowsN);
@@ -182,7 +184,7 @@ export class ExactIndex implements NeighborIndex {
     queries: Float32Array,
     qNorms: Float64Array,
     out: KnnResult,
-    options: QueryOptions,
+    options: Pick<QueryOptions, 'onProgress'>,
   ): Promise<void> {
     const { rows, k } = out;
     const dim = this.dimN;

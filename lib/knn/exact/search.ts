@@ -34,7 +34,7 @@ export async function searchJs(
   queries: Float32Array,
   qNorms: Float64Array,
   out: KnnResult,
-  options: QueryOptions,
+  options: Pick<QueryOptions, 'onProgress'>,
 ): Promise<void> {
   const { data, n, dim } = db;
   const { rows, k } = out;
@@ -63,7 +63,12 @@ export async function searchJs(
 }
 
 /** Reports progress and lets the event loop run (at most every 50 ms). */
-async function pace(done: number, total: number, lastYield: number, options: QueryOptions): Promise<number> {
+async function pace(
+  done: number,
+  total: number,
+  lastYield: number,
+  options: Pick<QueryOptions, 'onProgress'>,
+): Promise<number> {
   const now = Date.now();
   if (now - lastYield < 50) return lastYield;
   if (done < total) options.onProgress?.(done, total);
@@ -81,7 +86,7 @@ export async function searchNative(
   queries: Float32Array,
   qNorms: Float64Array,
   out: KnnResult,
-  options: QueryOptions,
+  options: Pick<QueryOptions, 'onProgress'>,
 ): Promise<void> {
   const { db, gemm } = s;
   const { data, norms, n, dim } = db;

@@ -7,8 +7,8 @@
  *
  * ```ts
  * const index = new HnswIndex({ m: 16, efConstruction: 200, efSearch: 128, seed: 100 });
- * await index.build(train, 60000, 3200);      // single-threaded insertion, deterministic for a seed
- * const r = await index.query(queries, 1000, 75);
+ * await index.build(train, { rows: 60000, dim: 3200 });      // single-threaded insertion, deterministic for a seed
+ * const r = await index.query(queries, { rows: 1000, k: 75 });
  * ```
  *
  * Memory: hnswlib keeps its own float32 copy of the data plus the graph (≈ n·(dim·4 + M·8) bytes),
@@ -23,7 +23,7 @@ import { checkMatrix } from '../../util/checks';
 import { checkK, checkQueries } from '../checks';
 import { combine, dot, rowSquaredNorms } from '../kernel';
 import { TopK } from '../topk';
-import type { KnnResult, NeighborIndex, NeighborIndexFactory, QueryOptions } from '../types';
+import type { KnnResult, MatrixShape, NeighborIndex, NeighborIndexFactory, QueryOptions } from '../types';
 
 /** Parameters of {@link HnswIndex} (hnswlib's names). */
 export interface HnswParameters {
@@ -153,7 +153,8 @@ export class HnswIndex implements NeighborIndex {
     return { name: 'hnsw', library: 'hnswlib-node', parameters: { ...this.parameters } };
   }
 
-  async build(data: Float32Array, rows: number, dim: number): Promise<void> {
+  async build(data: Float32Array, shape: MatrixShape): Promise<void> {
+    const { rows, dim } = shape;
     checkMatrix('data', data, rows, dim);
     const norms = rowSquaredNorms(data, rows, dim, 'data');
     const h = loadHnswlib();
@@ -180,7 +181,8 @@ export class HnswIndex implements NeighborIndex {
     this.buildSeconds = (performance.now() - t0) / 1000;
   }
 
-  async query(queries: Float32Array, rows: number, k: number, options: QueryOptions = {}): Promise<KnnResult> {
+  async query(queries: Float32Array, options: QueryOptions): Promise<KnnResult> {
+    const { rows, k } = options;
     if (!this.native || !this.data) throw new NotFittedError('query');
     const dim = this.dimN;
     checkQueries(queries, rows, dim);

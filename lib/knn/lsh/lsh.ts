@@ -4,10 +4,10 @@
  *
  * ```ts
  * const index = new LshIndex(PAPER_PRESET);            // cross-polytope, l = 200, 17 bits, 2 rotations
- * await index.build(train, 60000, 3200);               // hashes every point into l tables
- * const r = await index.query(queries, 1000, 75);      // one bucket per table (numProbes = l)
+ * await index.build(train, { rows: 60000, dim: 3200 });               // hashes every point into l tables
+ * const r = await index.query(queries, { rows: 1000, k: 75 });      // one bucket per table (numProbes = l)
  * const q = index.createQuery({ numProbes: 2000 });    // FALCONN's query object: multiprobe
- * const r2 = await q.query(queries, 1000, 75); q.lastQueryStats;
+ * const r2 = await q.query(queries, { rows: 1000, k: 75 }); q.lastQueryStats;
  * ```
  *
  * Hash families (parameters in `lsh-params.ts`):
@@ -72,7 +72,7 @@ import { createHashFunctions, hashRows } from './hash';
 import { checkLshParameters, resolveLshParameters, type LshParameters, type ResolvedLshParameters } from './params';
 import { checkQueryOptions, emptyStats, LshQuery, type Built, type LshQueryOptions, type LshQueryStats } from './query';
 import { Tables } from './tables';
-import type { KnnResult, NeighborIndex, NeighborIndexFactory, QueryOptions } from '../types';
+import type { KnnResult, MatrixShape, NeighborIndex, NeighborIndexFactory, QueryOptions } from '../types';
 import { resolveTuneOptions, tuneNumProbes, type LshTuneOptions, type LshTuning } from './tune';
 import type { HashFunctions } from './family';
 
@@ -221,7 +221,8 @@ export class LshIndex implements NeighborIndex {
     };
   }
 
-  async build(data: Float32Array, rows: number, dim: number): Promise<void> {
+  async build(data: Float32Array, shape: MatrixShape): Promise<void> {
+    const { rows, dim } = shape;
     checkMatrix('data', data, rows, dim);
     const t0 = performance.now();
     const params = resolveLshParameters(this.parameters, dim, rows);
@@ -363,12 +364,7 @@ export class LshIndex implements NeighborIndex {
    * The k nearest candidates of each query (see the module comment), with the index's query
    * settings, or those given here. Statistics: {@link lastQueryStats}.
    */
-  async query(
-    queries: Float32Array,
-    rows: number,
-    k: number,
-    options: QueryOptions & LshQueryOptions = {},
-  ): Promise<KnnResult> {
+  async query(queries: Float32Array, options: QueryOptions & LshQueryOptions): Promise<KnnResult> {
     if (!this.built) throw new NotFittedError('query');
     // Per-call settings get a query object of their own; the index's settings keep theirs.
     const q =
@@ -376,7 +372,7 @@ export class LshIndex implements NeighborIndex {
         ? this.createQuery(options)
         : (this.defaultQuery ??= this.createQuery());
     this.lastQuery = q;
-    return q.query(queries, rows, k, options);
+    return q.query(queries, options);
   }
 }
 

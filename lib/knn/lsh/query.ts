@@ -155,7 +155,8 @@ export class LshQuery {
    * The k nearest candidates of each of `rows` queries; missing slots −1 / Infinity.
    * @throws RangeError on a dimension mismatch, k not in 1…size, or non-finite query values.
    */
-  async query(queries: Float32Array, rows: number, k: number, options: QueryOptions = {}): Promise<KnnResult> {
+  async query(queries: Float32Array, options: QueryOptions): Promise<KnnResult> {
+    const { rows, k } = options;
     const b = this.b;
     const { params, hashes, n } = b;
     checkQueries(queries, rows, params.dim);

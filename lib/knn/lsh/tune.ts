@@ -154,7 +154,7 @@ export interface TunableLshIndex {
   readonly resolved: ResolvedLshParameters | null;
   readonly size: number;
   createQuery(options: { numProbes: number }): {
-    query(queries: Float32Array, rows: number, k: number): Promise<KnnResult>;
+    query(queries: Float32Array, options: { rows: number; k: number }): Promise<KnnResult>;
   };
 }
 
@@ -202,11 +202,16 @@ export async function tuneNumProbes(
   const queries = new Float32Array(m * dim);
   for (let q = 0; q < m; q++) queries.set(data.subarray(self[q] * dim, (self[q] + 1) * dim), q * dim);
   const exact = new ExactIndex();
-  await exact.build(data, n, dim);
-  const truth = (await exact.query(queries, m, k + 1)).indices;
+  await exact.build(data, { rows: n, dim });
+  const truth = (await exact.query(queries, { rows: m, k: k + 1 })).indices;
   const found = await searchNumProbes(
     async (numProbes) =>
-      recallWithoutSelf(truth, (await index.createQuery({ numProbes }).query(queries, m, k + 1)).indices, self, k),
+      recallWithoutSelf(
+        truth,
+        (await index.createQuery({ numProbes }).query(queries, { rows: m, k: k + 1 })).indices,
+        self,
+        k,
+      ),
     l,
     o.recall,
     o.maxProbes,

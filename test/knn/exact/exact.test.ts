@@ -9,7 +9,7 @@ import type { ExactIndexOptions } from '../../../lib/knn/exact/options';
 let nativeProbe: Promise<string | null> | null = null;
 /** null when the native backend works here, else the reason it does not. */
 function nativeUnavailable(): Promise<string | null> {
-  nativeProbe ??= new ExactIndex({ backend: 'native' }).build(new Float32Array(2), 1, 2).then(
+  nativeProbe ??= new ExactIndex({ backend: 'native' }).build(new Float32Array(2), { rows: 1, dim: 2 }).then(
     () => null,
     (e: Error) => e.message,
   );
@@ -33,7 +33,7 @@ async function indexOn(
     }
   }
   const index = new ExactIndex({ ...options, backend });
-  await index.build(data, n, dim);
+  await index.build(data, { rows: n, dim });
   return index;
 }
 
@@ -90,7 +90,7 @@ for (const backend of ['js', 'native'] as const) {
         assert.equal(index.backend, backend);
         assert.equal(index.size, c.n);
         assert.equal(index.dim, c.dim);
-        assertMatchesBruteForce(await index.query(queries, c.rows, c.k), data, c.n, c.dim, queries);
+        assertMatchesBruteForce(await index.query(queries, { rows: c.rows, k: c.k }), data, c.n, c.dim, queries);
       });
     }
 
@@ -100,7 +100,7 @@ for (const backend of ['js', 'native'] as const) {
       const data = Float32Array.from([...a, 5, 5, 5, ...a, ...a, -1, 0, 0]);
       const index = await indexOn(t, backend, data, 5, 3);
       if (!index) return;
-      const res = await index.query(Float32Array.from(a), 1, 5);
+      const res = await index.query(Float32Array.from(a), { rows: 1, k: 5 });
       // |a − c|² = 4 + 4 + 9 = 17 (c = (-1,0,0)); |a − b|² = 16 + 9 + 4 = 29 (b = (5,5,5)).
       assert.deepEqual(rowOf(res.indices, 0, 5), [0, 2, 3, 4, 1]);
       assert.deepEqual(rowOf(res.distances, 0, 5), [0, 0, 0, 17, 29]);
@@ -112,7 +112,7 @@ for (const backend of ['js', 'native'] as const) {
       const data = randomMatrix(n, dim, 3);
       const index = await indexOn(t, backend, data, n, dim);
       if (!index) return;
-      const res = await index.query(data, n, 3);
+      const res = await index.query(data, { rows: n, k: 3 });
       for (let r = 0; r < n; r++) {
         assert.equal(res.indices[r * 3], r, `row ${r}`);
         assert.equal(res.distances[r * 3], 0, `row ${r}`);
@@ -122,7 +122,7 @@ for (const backend of ['js', 'native'] as const) {
     test('answers zero queries with empty arrays', async (t) => {
       const index = await indexOn(t, backend, randomMatrix(4, 2, 1), 4, 2);
       if (!index) return;
-      const res = await index.query(new Float32Array(0), 0, 2);
+      const res = await index.query(new Float32Array(0), { rows: 0, k: 2 });
       assert.equal(res.rows, 0);
       assert.equal(res.indices.length, 0);
       assert.equal(res.distances.length, 0);
@@ -132,7 +132,11 @@ for (const backend of ['js', 'native'] as const) {
       const index = await indexOn(t, backend, randomMatrix(40, 6, 5), 40, 6, { batchRows: 3 });
       if (!index) return;
       const seen: [number, number][] = [];
-      await index.query(randomMatrix(10, 6, 6), 10, 5, { onProgress: (done, total) => seen.push([done, total]) });
+      await index.query(randomMatrix(10, 6, 6), {
+        rows: 10,
+        k: 5,
+        onProgress: (done, total) => seen.push([done, total]),
+      });
       assert.deepEqual(seen[seen.length - 1], [10, 10]);
       for (let i = 1; i < seen.length; i++) assert.ok(seen[i][0] >= seen[i - 1][0]);
     });
@@ -151,7 +155,7 @@ describe('ExactIndex, js and native backends', () => {
     if (!native) return;
     const js = await indexOn(t, 'js', data, n, dim);
     for (const k of [1, 10, 75, 200]) {
-      assertIdentical(await js!.query(queries, 37, k), await native.query(queries, 37, k));
+      assertIdentical(await js!.query(queries, { rows: 37, k }), await native.query(queries, { rows: 37, k }));
     }
   });
 
@@ -169,16 +173,16 @@ describe('ExactIndex, js and native backends', () => {
     const native = await indexOn(t, 'native', data, n, dim, { rerankMargin: 2, chunkRows: 128 });
     if (!native) return;
     const js = await indexOn(t, 'js', data, n, dim);
-    const nat = await native.query(queries, 5, 12);
+    const nat = await native.query(queries, { rows: 5, k: 12 });
     assert.ok(native.lastQueryStats.researched > 0, 'expected the re-search path to run');
-    assertIdentical(await js!.query(queries, 5, 12), nat);
+    assertIdentical(await js!.query(queries, { rows: 5, k: 12 }), nat);
     assertMatchesBruteForce(nat, data, n, dim, queries);
   });
 
   test('auto picks native when onnxruntime-node loads, and says why not otherwise', async () => {
     const index = new ExactIndex();
     assert.equal(index.backend, null);
-    await index.build(randomMatrix(3, 2, 1), 3, 2);
+    await index.build(randomMatrix(3, 2, 1), { rows: 3, dim: 2 });
     const why = await nativeUnavailable();
     assert.equal(index.backend, why ? 'js' : 'native');
     assert.equal(index.nativeUnavailableReason, why);
@@ -187,15 +191,15 @@ describe('ExactIndex, js and native backends', () => {
 
 describe('ExactIndex errors', () => {
   test('query before build', async () => {
-    await assert.rejects(new ExactIndex({ backend: 'js' }).query(new Float32Array(2), 1, 1), {
+    await assert.rejects(new ExactIndex({ backend: 'js' }).query(new Float32Array(2), { rows: 1, k: 1 }), {
       message: NOT_BUILT_MESSAGE,
     });
   });
 
   test('dimension mismatch names expected and found', async () => {
     const index = new ExactIndex({ backend: 'js' });
-    await index.build(randomMatrix(10, 4, 1), 10, 4);
-    await assert.rejects(index.query(new Float32Array(6), 2, 1), {
+    await index.build(randomMatrix(10, 4, 1), { rows: 10, dim: 4 });
+    await assert.rejects(index.query(new Float32Array(6), { rows: 2, k: 1 }), {
       name: 'RangeError',
       message: 'dimension mismatch: queries have 6 values (3 per row), expected rows × dim = 2 × 4 = 8',
     });
@@ -203,28 +207,28 @@ describe('ExactIndex errors', () => {
 
   test('k must be an integer in 1…n', async () => {
     const index = new ExactIndex({ backend: 'js' });
-    await index.build(randomMatrix(10, 4, 1), 10, 4);
+    await index.build(randomMatrix(10, 4, 1), { rows: 10, dim: 4 });
     const q = new Float32Array(4);
-    await assert.rejects(index.query(q, 1, 0), { message: 'k must be a positive integer, found 0' });
-    await assert.rejects(index.query(q, 1, -3), /k must be a positive integer, found -3/);
-    await assert.rejects(index.query(q, 1, 2.5), /found 2.5/);
-    await assert.rejects(index.query(q, 1, 11), {
+    await assert.rejects(index.query(q, { rows: 1, k: 0 }), { message: 'k must be a positive integer, found 0' });
+    await assert.rejects(index.query(q, { rows: 1, k: -3 }), /k must be a positive integer, found -3/);
+    await assert.rejects(index.query(q, { rows: 1, k: 2.5 }), /found 2.5/);
+    await assert.rejects(index.query(q, { rows: 1, k: 11 }), {
       message: 'k = 11 exceeds the 10 rows in the index: expected k ≤ 10',
     });
   });
 
   test('build checks sizes and values', async () => {
     const index = new ExactIndex({ backend: 'js' });
-    await assert.rejects(index.build(new Float32Array(7), 2, 4), {
+    await assert.rejects(index.build(new Float32Array(7), { rows: 2, dim: 4 }), {
       message: 'data has 7 values, expected rows × dim = 2 × 4 = 8',
     });
-    await assert.rejects(index.build(new Float32Array(0), 0, 4), /rows must be an integer ≥ 1, found 0/);
-    await assert.rejects(index.build(new Float32Array(4), 1, 0), /dim must be an integer ≥ 1, found 0/);
+    await assert.rejects(index.build(new Float32Array(0), { rows: 0, dim: 4 }), /rows must be an integer ≥ 1, found 0/);
+    await assert.rejects(index.build(new Float32Array(4), { rows: 1, dim: 0 }), /dim must be an integer ≥ 1, found 0/);
     await assert.rejects(
-      index.build(new Float64Array(4) as unknown as Float32Array, 1, 4),
+      index.build(new Float64Array(4) as unknown as Float32Array, { rows: 1, dim: 4 }),
       /must be a Float32Array, found Float64Array/,
     );
-    await assert.rejects(index.build(Float32Array.from([1, 2, 3, NaN]), 2, 2), {
+    await assert.rejects(index.build(Float32Array.from([1, 2, 3, NaN]), { rows: 2, dim: 2 }), {
       message: 'data row 1, column 1 is NaN: expected finite values',
     });
     assert.equal(index.size, 0, 'a failed build leaves the index empty');
@@ -232,8 +236,8 @@ describe('ExactIndex errors', () => {
 
   test('queries with a non-finite value are refused', async () => {
     const index = new ExactIndex({ backend: 'js' });
-    await index.build(randomMatrix(3, 2, 1), 3, 2);
-    await assert.rejects(index.query(Float32Array.from([0, Infinity]), 1, 1), {
+    await index.build(randomMatrix(3, 2, 1), { rows: 3, dim: 2 });
+    await assert.rejects(index.query(Float32Array.from([0, Infinity]), { rows: 1, k: 1 }), {
       message: 'queries row 0, column 1 is Infinity: expected finite values',
     });
   });

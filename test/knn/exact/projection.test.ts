@@ -52,16 +52,16 @@ test('the projection first pass returns exactly the plain index neighbours and d
   const db = data.subarray(0, n * dim);
   for (const rank of [8, 64]) {
     const proj = new ExactIndex({ backend: 'native', projection: rank });
-    await proj.build(db, n, dim);
+    await proj.build(db, { rows: n, dim });
     assert.equal(proj.projectionRank, rank);
-    const got = await proj.query(queries, 40, 20);
+    const got = await proj.query(queries, { rows: 40, k: 20 });
     const ref = bruteForce(db, n, dim, queries, 40, 20);
     for (let r = 0; r < 40; r++)
       assert.deepEqual(rowOf(got.indices, r, 20), ref.indices[r], `rank ${rank}, query ${r}`);
     assert.deepEqual(rowOf(got.indices, 0, 20).slice(0, 3), [3, 5, 9], 'ties by the lower index');
     const plain = new ExactIndex({ backend: 'native', projection: false });
-    await plain.build(db, n, dim);
-    const p = await plain.query(queries, 40, 20);
+    await plain.build(db, { rows: n, dim });
+    const p = await plain.query(queries, { rows: 40, k: 20 });
     assert.deepEqual(got.indices, p.indices);
     assert.deepEqual(got.distances, p.distances);
     assert.ok(proj.lastQueryStats.rerankedPerQuery! < n, 'it re-ranks fewer rows than the database holds');
@@ -145,10 +145,10 @@ test('queries far from every row, where the bound prunes little, fall back to th
   const near = data.slice(n * dim); // held-out rows from the same clusters
   const { x: far } = gaussianClusters(12, dim, 12, 99, { spread: 3 }); // random directions, near nothing
   const proj = new ExactIndex({ backend: 'native', projection: 48 });
-  await proj.build(db, n, dim);
+  await proj.build(db, { rows: n, dim });
   const fellBack: number[] = [];
   for (const queries of [near, far]) {
-    const got = await proj.query(queries, 12, 10);
+    const got = await proj.query(queries, { rows: 12, k: 10 });
     const ref = bruteForce(db, n, dim, queries, 12, 10);
     for (let r = 0; r < 12; r++) assert.deepEqual(rowOf(got.indices, r, 10), ref.indices[r], `query ${r}`);
     fellBack.push(proj.lastQueryStats.plainFallback!);
@@ -194,16 +194,16 @@ test("projectionChoice 'measure' times the projection on the first batch, the pl
   queries.set(data.subarray(n * dim), 16 * dim); // then 24 held-out rows
   const ref = bruteForce(db, n, dim, queries, 40, 10);
   const always = new ExactIndex({ backend: 'native', projection: 32, batchRows: 8, projectionChoice: 'always' });
-  await always.build(db, n, dim);
-  const a = await always.query(queries, 40, 10);
+  await always.build(db, { rows: n, dim });
+  const a = await always.query(queries, { rows: 40, k: 10 });
   assert.equal(always.lastQueryStats.projectedRows, 40);
   assert.equal(always.lastQueryStats.secondsPerQuery, undefined, "'always' measures nothing");
   const measure = new ExactIndex({ backend: 'native', projection: 32, batchRows: 8 });
-  await measure.build(db, n, dim);
+  await measure.build(db, { rows: n, dim });
   let plainSeconds = 0;
   let losses = 0; // the policy: after a loss, plain without timing, timed again every RETRY_PROJECTION_EVERY-th call
   for (let call = 1; call <= 6; call++) {
-    const got = await measure.query(queries, 40, 10);
+    const got = await measure.query(queries, { rows: 40, k: 10 });
     for (let r = 0; r < 40; r++)
       assert.deepEqual(rowOf(got.indices, r, 10), ref.indices[r], `call ${call}, query ${r}`);
     assert.deepEqual(got.distances, a.distances);

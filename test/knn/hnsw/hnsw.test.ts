@@ -13,7 +13,7 @@ const K = 10;
 const { x: DATA, centers } = clustered(N, DIM, 30, 1, 0.6);
 const { x: QUERIES } = clustered(Q, DIM, 30, 2, 0.6, centers);
 const pre = new Preprocessor();
-pre.fitTransform(DATA, N, DIM);
+pre.fitTransform(DATA, { rows: N, dim: DIM });
 pre.transform(QUERIES, Q);
 
 function skipWithout(t: TestContext): boolean {
@@ -25,12 +25,12 @@ function skipWithout(t: TestContext): boolean {
 test('HNSW: recall@10 against the exact index is above 0.95 (hnswlib defaults, efSearch 128)', async (t) => {
   if (skipWithout(t)) return;
   const index = new HnswIndex();
-  await index.build(DATA, N, DIM);
+  await index.build(DATA, { rows: N, dim: DIM });
   assert.equal(index.backend, 'hnswlib');
-  const r = await index.query(QUERIES, Q, K);
+  const r = await index.query(QUERIES, { rows: Q, k: K });
   const ex = new ExactIndex({ backend: 'js' });
-  await ex.build(DATA, N, DIM);
-  const truth = await ex.query(QUERIES, Q, K);
+  await ex.build(DATA, { rows: N, dim: DIM });
+  const truth = await ex.query(QUERIES, { rows: Q, k: K });
   let hits = 0;
   for (let q = 0; q < Q; q++) {
     const s = new Set(truth.indices.subarray(q * K, q * K + K));
@@ -38,7 +38,7 @@ test('HNSW: recall@10 against the exact index is above 0.95 (hnswlib defaults, e
   }
   assert.ok(hits / (Q * K) > 0.95, `recall ${hits / (Q * K)}`);
   // Found neighbours carry the exact index's distances, ascending.
-  const all = await ex.query(QUERIES.subarray(0, 5 * DIM), 5, N);
+  const all = await ex.query(QUERIES.subarray(0, 5 * DIM), { rows: 5, k: N });
   for (let q = 0; q < 5; q++) {
     for (let i = 0; i < K; i++) {
       const id = r.indices[q * K + i];
@@ -54,8 +54,8 @@ test('HNSW is deterministic for a seed', async (t) => {
   if (skipWithout(t)) return;
   const run = async () => {
     const index = new HnswIndex({ m: 8, efConstruction: 50, efSearch: 20, seed: 7 });
-    await index.build(DATA.subarray(0, 1000 * DIM), 1000, DIM);
-    return (await index.query(QUERIES, Q, K)).indices;
+    await index.build(DATA.subarray(0, 1000 * DIM), { rows: 1000, dim: DIM });
+    return (await index.query(QUERIES, { rows: Q, k: K })).indices;
   };
   assert.deepEqual(await run(), await run());
 });
@@ -77,10 +77,10 @@ test('HNSW parameters, factory description and errors', async (t) => {
     parameters: { m: 12, efConstruction: 200, efSearch: 128, seed: 100 },
   });
   const fresh = new HnswIndex();
-  await assert.rejects(fresh.query(QUERIES, Q, K), new RegExp(NOT_BUILT_MESSAGE));
+  await assert.rejects(fresh.query(QUERIES, { rows: Q, k: K }), new RegExp(NOT_BUILT_MESSAGE));
   if (skipWithout(t)) return;
   const index = f.create();
-  await index.build(DATA.subarray(0, 200 * DIM), 200, DIM);
-  await assert.rejects(index.query(QUERIES.subarray(0, DIM + 1), 1, K), /dimension mismatch/);
-  await assert.rejects(index.query(QUERIES, Q, 0), /k must be a positive integer, found 0/);
+  await index.build(DATA.subarray(0, 200 * DIM), { rows: 200, dim: DIM });
+  await assert.rejects(index.query(QUERIES.subarray(0, DIM + 1), { rows: 1, k: K }), /dimension mismatch/);
+  await assert.rejects(index.query(QUERIES, { rows: Q, k: 0 }), /k must be a positive integer, found 0/);
 });

@@ -21,15 +21,15 @@ const { x: DATA, centers: CENTRES } = clustered(N, DIM, 30, 1, 0.6);
 const { x: QUERIES } = clustered(Q, DIM, 30, 2, 0.6, CENTRES);
 // Preprocessed like the DkNN layers (normalised, centred).
 const PRE = new Preprocessor();
-PRE.fitTransform(DATA, N, DIM);
+PRE.fitTransform(DATA, { rows: N, dim: DIM });
 PRE.transform(QUERIES, Q);
 
 let truthPromise: Promise<KnnResult> | null = null;
 function truth(): Promise<KnnResult> {
   truthPromise ??= (async () => {
     const ex = new ExactIndex({ backend: 'js' });
-    await ex.build(DATA, N, DIM);
-    return ex.query(QUERIES, Q, K);
+    await ex.build(DATA, { rows: N, dim: DIM });
+    return ex.query(QUERIES, { rows: Q, k: K });
   })();
   return truthPromise;
 }
@@ -53,7 +53,7 @@ async function built(
   dim = DIM,
 ): Promise<LshIndex> {
   const index = new LshIndex(params, options);
-  await index.build(data, n, dim);
+  await index.build(data, { rows: n, dim });
   return index;
 }
 
@@ -69,12 +69,12 @@ const HP: LshParameters = { family: 'hyperplane', distance: 'euclidean-squared',
 
 test('cross-polytope LSH: recall@10 against the exact index is above 0.9 with 16 tables of 10 bits and 32 probes', async () => {
   const index = await built(CP);
-  const r = await index.query(QUERIES, Q, K, { numProbes: 32 });
+  const r = await index.query(QUERIES, { rows: Q, k: K, numProbes: 32 });
   const rec = await recall(r);
   assert.ok(rec > 0.9, `recall ${rec}`);
-  const weak = await (await built({ ...CP, l: 2 })).query(QUERIES, Q, K);
+  const weak = await (await built({ ...CP, l: 2 })).query(QUERIES, { rows: Q, k: K });
   assert.ok((await recall(weak)) < 0.5, 'and the data are not trivial: 2 tables find far fewer');
-  await index.query(QUERIES, Q, K);
+  await index.query(QUERIES, { rows: Q, k: K });
   assert.equal(index.lastQueryStats.queries, Q);
   assert.equal(index.lastQueryStats.probes, Q * 16, 'one bucket per table');
   assert.ok(index.lastQueryStats.uniqueCandidates <= index.lastQueryStats.candidates);
@@ -82,17 +82,17 @@ test('cross-polytope LSH: recall@10 against the exact index is above 0.9 with 16
 
 test('hyperplane LSH with multiprobe: recall@10 above 0.9', async () => {
   const index = await built(HP);
-  const r = await index.query(QUERIES, Q, K, { numProbes: 64 });
+  const r = await index.query(QUERIES, { rows: Q, k: K, numProbes: 64 });
   const rec = await recall(r);
   assert.ok(rec > 0.9, `recall ${rec}`);
 });
 
 test("neighbours found carry the exact index's distances, ascending, ties by lower index", async () => {
   const index = await built(CP);
-  const r = await index.query(QUERIES, Q, K);
+  const r = await index.query(QUERIES, { rows: Q, k: K });
   const ex = new ExactIndex({ backend: 'js' });
-  await ex.build(DATA, N, DIM);
-  const all = await ex.query(QUERIES, Q, N);
+  await ex.build(DATA, { rows: N, dim: DIM });
+  const all = await ex.query(QUERIES, { rows: Q, k: N });
   for (let q = 0; q < Q; q++) {
     const dist = new Map<number, number>();
     for (let i = 0; i < N; i++) dist.set(all.indices[q * N + i], all.distances[q * N + i]);
@@ -114,7 +114,7 @@ test('the same input always lands in the same bucket: every database point finds
   const h2 = index.hash(Float32Array.from(DATA.subarray(5 * DIM, 6 * DIM)));
   assert.equal(h1.length, 16);
   assert.deepEqual(h1, h2);
-  const r = await index.query(DATA.subarray(0, 200 * DIM), 200, 1);
+  const r = await index.query(DATA.subarray(0, 200 * DIM), { rows: 200, k: 1 });
   for (let i = 0; i < 200; i++) {
     assert.equal(r.indices[i], i);
     assert.equal(r.distances[i], 0);
@@ -126,7 +126,10 @@ test('hashes are deterministic for a seed and change with it', async () => {
   const a = await built(CP);
   const b = await built(CP);
   assert.deepEqual(a.hash(p), b.hash(p));
-  assert.deepEqual((await a.query(QUERIES, Q, K)).indices, (await b.query(QUERIES, Q, K)).indices);
+  assert.deepEqual(
+    (await a.query(QUERIES, { rows: Q, k: K })).indices,
+    (await b.query(QUERIES, { rows: Q, k: K })).indices,
+  );
   const c = await built({ ...CP, seed: 1 });
   assert.notDeepEqual(c.hash(p), a.hash(p));
   const h = await built(HP);
@@ -172,8 +175,8 @@ test('the JavaScript and WebAssembly kernels give identical hashes and results',
         wasm.hash(QUERIES.subarray(i * DIM, (i + 1) * DIM)),
         js.hash(QUERIES.subarray(i * DIM, (i + 1) * DIM)),
       );
-    const a = await js.query(QUERIES, Q, K, { numProbes: 40 });
-    const b = await wasm.query(QUERIES, Q, K, { numProbes: 40 });
+    const a = await js.query(QUERIES, { rows: Q, k: K, numProbes: 40 });
+    const b = await wasm.query(QUERIES, { rows: Q, k: K, numProbes: 40 });
     assert.deepEqual(b.indices, a.indices);
     assert.deepEqual(b.distances, a.distances);
   }
@@ -204,8 +207,8 @@ test('two-pass WebAssembly re-ranking equals the one-pass JavaScript re-ranking,
     assert.equal(js.rerankKernel, 'js');
     assert.equal(wasm.rerankKernel, 'wasm');
     for (const k of [1, 7, 25]) {
-      const a = await js.query(queries, 20, k, { numProbes: 24 });
-      const b = await wasm.query(queries, 20, k, { numProbes: 24 });
+      const a = await js.query(queries, { rows: 20, k, numProbes: 24 });
+      const b = await wasm.query(queries, { rows: 20, k, numProbes: 24 });
       assert.deepEqual(b.indices, a.indices, `${distance}, k ${k}`);
       assert.deepEqual(b.distances, a.distances, `${distance}, k ${k}`);
       const s = wasm.lastQueryStats;
@@ -215,7 +218,7 @@ test('two-pass WebAssembly re-ranking equals the one-pass JavaScript re-ranking,
   }
   // The first pass prunes: on spread-out data most candidates never need their canonical distance.
   const index = await built(CP, { kernel: 'wasm' });
-  await index.query(QUERIES, Q, K, { numProbes: 64 });
+  await index.query(QUERIES, { rows: Q, k: K, numProbes: 64 });
   const s = index.lastQueryStats;
   assert.ok(s.refined < 0.5 * s.uniqueCandidates, `refined ${s.refined} of ${s.uniqueCandidates} unique candidates`);
   assert.ok(s.refined >= Q * K);
@@ -233,8 +236,8 @@ test('a build on worker threads gives the same hashes and results as one thread'
     // Same tables: every database point finds the same buckets (same candidate counts), and the
     // same neighbours, with and without multiprobe.
     for (const numProbes of [params.l, 40]) {
-      const a = await one.query(DATA, N, K, { numProbes });
-      const b = await two.query(DATA, N, K, { numProbes });
+      const a = await one.query(DATA, { rows: N, k: K, numProbes });
+      const b = await two.query(DATA, { rows: N, k: K, numProbes });
       assert.deepEqual(b.indices, a.indices);
       assert.deepEqual(b.distances, a.distances);
       assert.equal(two.lastQueryStats.candidates, one.lastQueryStats.candidates);
@@ -265,7 +268,7 @@ test("numProbes 'auto' tunes the probes to the recall target on the index's own 
   const fails = tuning.curve.filter((c) => c.lowerBound < 0.95).map((c) => c.numProbes);
   assert.ok(Math.max(...fails) >= tuning.numProbes - Math.max(1, Math.ceil(0.05 * tuning.numProbes)));
   // The tuned index generalises to held-out queries.
-  const held = await recall(await index.query(QUERIES, Q, K));
+  const held = await recall(await index.query(QUERIES, { rows: Q, k: K }));
   assert.ok(held >= 0.9, `held-out recall ${held}`);
   assert.equal(index.lastQueryStats.probes, Q * tuning.numProbes);
   assert.deepEqual((index.describe() as { tuning: unknown }).tuning, {
@@ -296,8 +299,8 @@ test('flat and sorted-keys storage give identical results', async () => {
   const a = await built(CP);
   const b = await built({ ...CP, storageHashTable: 'flat' });
   assert.deepEqual(
-    (await b.query(QUERIES, Q, K, { numProbes: 30 })).indices,
-    (await a.query(QUERIES, Q, K, { numProbes: 30 })).indices,
+    (await b.query(QUERIES, { rows: Q, k: K, numProbes: 30 })).indices,
+    (await a.query(QUERIES, { rows: Q, k: K, numProbes: 30 })).indices,
   );
 });
 
@@ -309,15 +312,18 @@ test('multiprobe never finds fewer unique candidates than one bucket per table, 
     assert.equal(single.numProbes, 4);
     for (let q = 0; q < Q; q++) {
       const query = QUERIES.subarray(q * DIM, (q + 1) * DIM);
-      await single.query(query, 1, K);
-      await multi.query(query, 1, K);
+      await single.query(query, { rows: 1, k: K });
+      await multi.query(query, { rows: 1, k: K });
       assert.ok(
         multi.lastQueryStats.uniqueCandidates >= single.lastQueryStats.uniqueCandidates,
         `${params.family} query ${q}`,
       );
       assert.equal(multi.lastQueryStats.probes, 20);
     }
-    assert.ok((await recall(await multi.query(QUERIES, Q, K))) >= (await recall(await single.query(QUERIES, Q, K))));
+    assert.ok(
+      (await recall(await multi.query(QUERIES, { rows: Q, k: K }))) >=
+        (await recall(await single.query(QUERIES, { rows: Q, k: K }))),
+    );
   }
 });
 
@@ -348,7 +354,7 @@ test('maxCandidates bounds the candidates taken per query', async () => {
   const index = await built(CP);
   const q = index.createQuery({ maxCandidates: 25 });
   assert.equal(q.maxCandidates, 25);
-  await q.query(QUERIES, Q, K);
+  await q.query(QUERIES, { rows: Q, k: K });
   assert.ok(q.lastQueryStats.candidates <= 25 * Q);
   assert.ok(q.lastQueryStats.uniqueCandidates <= 25 * Q);
 });
@@ -363,7 +369,7 @@ test('fewer than k candidates: missing slots are −1 with distance Infinity, an
     n,
     DIM,
   );
-  const r = await index.query(QUERIES, Q, 5);
+  const r = await index.query(QUERIES, { rows: Q, k: 5 });
   let missing = 0;
   let short = 0;
   for (let q = 0; q < Q; q++) {
@@ -386,7 +392,7 @@ test('fewer than k candidates: missing slots are −1 with distance Infinity, an
 
 test('negative-inner-product re-ranks by −q·x', async () => {
   const index = await built({ ...CP, distance: 'negative-inner-product' });
-  const r = await index.query(QUERIES.subarray(0, 5 * DIM), 5, 3);
+  const r = await index.query(QUERIES.subarray(0, 5 * DIM), { rows: 5, k: 3 });
   for (let q = 0; q < 5; q++) {
     for (let i = 0; i < 3; i++) {
       const id = r.indices[q * 3 + i];
@@ -401,10 +407,10 @@ test('negative-inner-product re-ranks by −q·x', async () => {
 test('progress is reported while building and querying, ending at the totals', async () => {
   const built: [number, number][] = [];
   const index = new LshIndex(CP, { onBuildProgress: (d, t) => built.push([d, t]) });
-  await index.build(DATA, N, DIM);
+  await index.build(DATA, { rows: N, dim: DIM });
   assert.deepEqual(built.at(-1), [N, N]);
   const seen: [number, number][] = [];
-  await index.query(QUERIES, Q, K, { onProgress: (d, t) => seen.push([d, t]) });
+  await index.query(QUERIES, { rows: Q, k: K, onProgress: (d, t) => seen.push([d, t]) });
   assert.deepEqual(seen.at(-1), [Q, Q]);
   assert.ok(index.buildSeconds.total >= 0 && index.tableBytes >= 16 * N * 4);
 });
@@ -421,18 +427,18 @@ test('bad arguments are refused with what was expected and what was found', asyn
     /kernel must be 'auto', 'js' or 'wasm', found "gpu"/,
   );
   const fresh = new LshIndex(CP);
-  await assert.rejects(fresh.query(QUERIES, Q, K), new RegExp(NOT_BUILT_MESSAGE));
+  await assert.rejects(fresh.query(QUERIES, { rows: Q, k: K }), new RegExp(NOT_BUILT_MESSAGE));
   assert.throws(() => fresh.createQuery(), new RegExp(NOT_BUILT_MESSAGE));
-  await assert.rejects(fresh.build(DATA, N, DIM + 1), /data has \d+ values, expected rows × dim/);
+  await assert.rejects(fresh.build(DATA, { rows: N, dim: DIM + 1 }), /data has \d+ values, expected rows × dim/);
   const bad = DATA.slice(0, 10 * DIM);
   bad[3 * DIM + 2] = NaN;
-  await assert.rejects(fresh.build(bad, 10, DIM), /data row 3, column 2 is NaN/);
+  await assert.rejects(fresh.build(bad, { rows: 10, dim: DIM }), /data row 3, column 2 is NaN/);
   const index = await built(CP);
-  await assert.rejects(index.query(QUERIES.subarray(0, 2 * DIM - 1), 2, K), /dimension mismatch/);
-  await assert.rejects(index.query(QUERIES, Q, 0), /k must be a positive integer, found 0/);
-  await assert.rejects(index.query(QUERIES, Q, N + 1), /exceeds the 3000 rows/);
+  await assert.rejects(index.query(QUERIES.subarray(0, 2 * DIM - 1), { rows: 2, k: K }), /dimension mismatch/);
+  await assert.rejects(index.query(QUERIES, { rows: Q, k: 0 }), /k must be a positive integer, found 0/);
+  await assert.rejects(index.query(QUERIES, { rows: Q, k: N + 1 }), /exceeds the 3000 rows/);
   await assert.rejects(
-    index.query(QUERIES, Q, K, { numProbes: 3 }),
+    index.query(QUERIES, { rows: Q, k: K, numProbes: 3 }),
     /numProbes must be at least the number of tables l = 16/,
   );
   assert.throws(() => index.hash(new Float32Array(DIM + 1)), /dimension mismatch/);
@@ -440,7 +446,7 @@ test('bad arguments are refused with what was expected and what was found', asyn
   assert.throws(() => (q.numProbes = 2), /found 2/);
   assert.throws(() => lshIndexFactory({ parameters: { ...CP, family: 'x' as never } }), /family must be/);
   await assert.rejects(
-    new LshIndex({ ...CP, hashBits: undefined, k: 2, lastCpDim: 128 }).build(DATA, N, DIM),
+    new LshIndex({ ...CP, hashBits: undefined, k: 2, lastCpDim: 128 }).build(DATA, { rows: N, dim: DIM }),
     /lastCpDim must be at most the rotation dimension 64 .*found 128/,
   );
 });
@@ -506,8 +512,8 @@ test('PAPER_PRESET builds through the factory on a 3,200-dimensional layer shape
   const dim = 3200;
   const { x } = clustered(n, dim, 5, 9);
   const index = lshIndexFactory({ parameters: PAPER_PRESET }).create() as LshIndex;
-  await index.build(x, n, dim);
+  await index.build(x, { rows: n, dim });
   assert.deepEqual([index.resolved!.k, index.resolved!.lastCpDim, index.resolved!.rotationDim], [2, 8, 4096]);
-  const r = await index.query(x.subarray(0, 3 * dim), 3, 5);
+  const r = await index.query(x.subarray(0, 3 * dim), { rows: 3, k: 5 });
   assert.deepEqual([r.indices[0], r.indices[5], r.indices[10]], [0, 1, 2]);
 });
