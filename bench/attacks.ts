@@ -75,7 +75,7 @@ export async function benchAttacks(
   const describe = (data: ReturnType<typeof subset>, images: Float32Array) => {
     const clean = argmaxRows(predictLogits(model, data), 10);
     const adv = argmaxRows(predictLogits(model, { ...data, images }), 10);
-    const norms = perturbationNorms(data.images, images, data.n);
+    const norms = perturbationNorms({ images: data.images, n: data.n }, { images: images, n: data.n });
     return {
       successRate: Number((adv.filter((c, i) => c !== clean[i]).length / data.n).toFixed(3)),
       meanL2: Number((norms.l2.reduce((s, v) => s + v, 0) / data.n).toFixed(3)),
@@ -83,7 +83,7 @@ export async function benchAttacks(
   };
   try {
     // Baseline 1: a training step on a 250-image batch, one thread.
-    const batch = subset(mnist.test, 750, 1000);
+    const batch = subset(mnist.test, { start: 750, end: 1000 });
     const x = tf.tensor4d(batch.images, [batch.n, 28, 28, 1]);
     const y = tf.oneHot(tf.tensor1d(Int32Array.from(batch.labels), 'int32'), 10);
     const optimizer = tf.train.adam(0);
@@ -110,10 +110,10 @@ export async function benchAttacks(
     tf.dispose([x, y]);
     optimizer.dispose();
     // Baseline 2: FGSM through model.apply (fused convolutions), one thread.
-    const data0 = subset(mnist.test, 750, 750 + nImages);
+    const data0 = subset(mnist.test, { start: 750, end: 750 + nImages });
     const viaApply = (t: tf.Tensor4D) =>
       fgsm((z) => model.apply(z) as tf.Tensor, t, { eps: 0.25, clipMin: 0, clipMax: 1 });
-    await craftBatches(subset(data0, 0, 4), viaApply);
+    await craftBatches(subset(data0, { end: 4 }), viaApply);
     t0 = performance.now();
     const fused = await craftBatches(data0, viaApply, { batchSize: 250 });
     const fusedSeconds = (performance.now() - t0) / 1000;
@@ -130,9 +130,14 @@ export async function benchAttacks(
       setWasmKernelMode('fast');
       try {
         for (const a of [attacks[2]!, { ...attacks[4]!, n: Math.min(attacks[4]!.n, 50) }]) {
-          const data = subset(mnist.test, 750, 750 + a.n);
-          await craftAdversarial(model, subset(data, 0, Math.min(4, a.n)), a.attack, { cache: false, workers: 1 });
-          const set = await craftAdversarial(model, data, a.attack, {
+          const data = subset(mnist.test, { start: 750, end: 750 + a.n });
+          await craftAdversarial(model, subset(data, { end: Math.min(4, a.n) }), {
+            attack: a.attack,
+            cache: false,
+            workers: 1,
+          });
+          const set = await craftAdversarial(model, data, {
+            attack: a.attack,
             cache: false,
             workers: cores,
             onProgress: options.onProgress,
@@ -151,11 +156,16 @@ export async function benchAttacks(
       }
     }
     for (const a of attacks) {
-      const data = subset(mnist.test, 750, 750 + a.n);
+      const data = subset(mnist.test, { start: 750, end: 750 + a.n });
       for (const threads of [1, cores]) {
         if (threads > 1 && Math.ceil(a.n / a.attack.batchSize) < 2) continue;
-        await craftAdversarial(model, subset(data, 0, Math.min(4, a.n)), a.attack, { cache: false, workers: 1 }); // warm-up
-        const set = await craftAdversarial(model, data, a.attack, {
+        await craftAdversarial(model, subset(data, { end: Math.min(4, a.n) }), {
+          attack: a.attack,
+          cache: false,
+          workers: 1,
+        }); // warm-up
+        const set = await craftAdversarial(model, data, {
+          attack: a.attack,
           cache: false,
           workers: threads,
           onProgress: options.onProgress,

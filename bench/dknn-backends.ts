@@ -49,9 +49,9 @@ export async function benchDknnBackends(): Promise<{
     );
   const mnist = await loadMnist();
   const data = {
-    train: subset(mnist.train, 0, trainN),
-    calib: subset(mnist.test, 0, 750),
-    eval: subset(mnist.test, 750, evalEnd),
+    train: subset(mnist.train, { end: trainN }),
+    calib: subset(mnist.test, { end: 750 }),
+    eval: subset(mnist.test, { start: 750, end: evalEnd }),
   };
   const { model } = await loadModel(pretrainedPath('mnist-cnn', dataDir()));
   const hnswParams = { m: 16, efConstruction: 40, efSearch: 128 };
@@ -83,7 +83,9 @@ export async function benchDknnBackends(): Promise<{
     }
   }
   const progress = terminalProgress();
-  const { runs, rows } = await compareIndexes(model, data, configs, {
+  const { runs, rows } = await compareIndexes(model, {
+    data,
+    configs,
     k: 75,
     progress: (key) => (e) => progress({ ...e, stage: `${key}: ${e.stage}` }),
     onRun: (r) => process.stdout.write(`${r.key}: ${r.seconds.toFixed(0)} s\n`),

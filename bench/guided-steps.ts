@@ -41,7 +41,7 @@ export async function benchGuidedSteps(): Promise<{
     progress: 'terminal',
   });
   const dknn = await ex.fitDkNN({ layers: ['ReLU1', 'ReLU3', 'ReLU5', 'logits'], k: 75, formula: 'conformal' });
-  const x = subset(ex.eval, 0, n);
+  const x = subset(ex.eval, { end: n });
   const clean = await dknn.predict(x);
   const c = summarizePrediction(clean, x.labels);
   const rows: Row[] = [
@@ -57,7 +57,14 @@ export async function benchGuidedSteps(): Promise<{
   ];
   for (const eps of epsilons)
     for (const steps of budgets) {
-      const adv = await dknnGuidedAttack(dknn, ex.train, x, { eps, steps, guides, clean, onProgress: ex.progress() });
+      const adv = await dknnGuidedAttack(dknn, x, {
+        train: ex.train,
+        eps,
+        steps,
+        guides,
+        clean,
+        onProgress: ex.progress(),
+      });
       const s = summarizePrediction(await dknn.predict(adv), x.labels);
       rows.push({
         inputs: 'guided',

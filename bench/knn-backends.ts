@@ -342,8 +342,8 @@ export async function benchKnnBackends(): Promise<KnnBackendsResult> {
   mkdirSync(storeDir, { recursive: true });
 
   const mnist = await loadMnist();
-  const train = subset(mnist.train, 0, trainN);
-  const test = subset(mnist.test, 0, nq);
+  const train = subset(mnist.train, { end: trainN });
+  const test = subset(mnist.test, { end: nq });
   const { model } = await loadModel(pretrainedPath('mnist-cnn', dataDir()));
   const hash = modelHash(model);
   const dims = layerDims(model, layers, 'bench knn-backends');
@@ -407,15 +407,15 @@ export async function benchKnnBackends(): Promise<KnnBackendsResult> {
       trainImagesSha ??= sha256Of(train.images);
       const parts = activationCacheParts(train, trainImagesSha, hash, layer, dim);
       let t0 = performance.now();
-      trainX = new ArtifactCache().read('activations', parts, trainN * dim)?.values ?? null;
+      trainX = new ArtifactCache().read({ kind: 'activations', parts }, { length: trainN * dim })?.values ?? null;
       if (trainX) {
         notes.push(`${layer}: training activations read from the DkNN activation cache (${secondsSince(t0)} s)`);
       } else {
         t0 = performance.now();
-        trainX = (await extractActivations(model, train, [layer], { onProgress: progress })).layers[0].values;
+        trainX = (await extractActivations(model, train, { layers: [layer], onProgress: progress })).layers[0].values;
         notes.push(`${layer}: training activations extracted (${secondsSince(t0)} s)`);
       }
-      testX = (await extractActivations(model, test, [layer])).layers[0].values;
+      testX = (await extractActivations(model, test, { layers: [layer] })).layers[0].values;
       const pre = new Preprocessor();
       pre.fitTransform(trainX, { rows: trainN, dim });
       pre.transform(testX, nq);

@@ -129,8 +129,8 @@ export async function benchExact(opts: BenchExactOptions = {}): Promise<BenchExa
 
   let t = performance.now();
   // ReLU-clipped clusters (center ~ N(0, 1), spread 0.5), like hidden-layer activations.
-  const { x: data, centers } = gaussianClusters(n, dim, clusters, seed, { relu: true });
-  const { x: queries } = gaussianClusters(nq, dim, clusters, seed + 1, { relu: true, centers });
+  const { x: data, centers } = gaussianClusters({ rows: n, dim, clusters, seed, relu: true });
+  const { x: queries } = gaussianClusters({ rows: nq, dim, clusters, seed: seed + 1, relu: true, centers });
   const generateSeconds = (performance.now() - t) / 1000;
   t = performance.now();
   const pre = new Preprocessor();

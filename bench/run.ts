@@ -130,9 +130,9 @@ async function benchTrain(): Promise<SectionResult> {
     // One warm-up step (kernel set-up, XNNPACK operator caches), then the timed steps. With
     // workers, each worker also warms up on a zero batch before the first step (not timed).
     const common = { epochs: 1, batchSize: batch, workers, architecture };
-    await trainModel(model, subset(mnist.train, 0, batch), { ...common, seed: 1 });
+    await trainModel(model, subset(mnist.train, { end: batch }), { ...common, seed: 1 });
     const meter = contentionMeter();
-    const r = await trainModel(model, subset(mnist.train, 0, nSteps * batch), {
+    const r = await trainModel(model, subset(mnist.train, { end: nSteps * batch }), {
       ...common,
       seed: 2,
       onProgress: terminalProgress(),
@@ -203,8 +203,8 @@ async function benchTrain(): Promise<SectionResult> {
   const infer = (mode: SettableWasmKernelMode, label: string) => {
     if (wasm) setWasmKernelMode(mode);
     const model = createMnistCnn({ seed: 1 });
-    const test = subset(mnist.test, 0, 5000);
-    predictLogits(model, subset(test, 0, 500));
+    const test = subset(mnist.test, { end: 5000 });
+    predictLogits(model, subset(test, { end: 500 }));
     const t0 = performance.now();
     predictLogits(model, test, { batchSize: 500 });
     const inferSeconds = (performance.now() - t0) / 1000;
@@ -279,9 +279,9 @@ async function benchDknn(): Promise<SectionResult> {
   const trainN = Number(process.env.DKNN_BENCH_TRAIN ?? 60000);
   const evalEnd = Number(process.env.DKNN_BENCH_EVAL_END ?? 10000);
   const sample = Number(process.env.DKNN_BENCH_NAIVE_QUERIES ?? 10);
-  const train = subset(mnist.train, 0, trainN);
-  const calib = subset(mnist.test, 0, 750);
-  const evalSet = subset(mnist.test, 750, evalEnd);
+  const train = subset(mnist.train, { end: trainN });
+  const calib = subset(mnist.test, { end: 750 });
+  const evalSet = subset(mnist.test, { start: 750, end: evalEnd });
   const { model } = await loadModel(pretrainedPath('mnist-cnn', dataDir()));
   const progress = terminalProgress();
   const rows: Row[] = [];
@@ -323,7 +323,7 @@ async function benchDknn(): Promise<SectionResult> {
   // In-run baseline for the kNN stage: the plain-JS brute force on a sample of inputs, same layers.
   const naive = new DkNN(model, { k: 75, index: { name: 'naive-js', create: () => new NaiveIndex() } });
   await naive.fit(train, { onProgress: progress });
-  await naive.calibrate(subset(calib, 0, sample), { onProgress: progress });
+  await naive.calibrate(subset(calib, { end: sample }), { onProgress: progress });
   const naivePerInput = naive.info().timings.calibrate.query / sample;
   rows.push({
     stage: `kNN queries per input, exact index (${info.indexBackend})`,

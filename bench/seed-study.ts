@@ -45,7 +45,7 @@ export async function benchSeeds(): Promise<{
   const workers = Number(process.env.DKNN_SEED_WORKERS ?? 2);
   const mnist = await loadMnist();
   const train = process.env.DKNN_SEED_SUBSET
-    ? subset(mnist.train, 0, Number(process.env.DKNN_SEED_SUBSET))
+    ? subset(mnist.train, { end: Number(process.env.DKNN_SEED_SUBSET) })
     : mnist.train;
   const rows: Row[] = [];
   const finals: number[] = [];

@@ -15,6 +15,8 @@ import type { ImageBatch } from '../data/types';
 
 /** Options of {@link cachedActivations}. */
 export interface CachedActivationsOptions {
+  /** The layers, by name, in the order of the result. */
+  layers: readonly string[];
   /** The cache (its `dir` may be false: then everything is extracted). */
   cache: ArtifactCache;
   /** Images per forward pass. Default 250. */
@@ -70,10 +72,9 @@ const since = (t: number) => (performance.now() - t) / 1000;
 export async function cachedActivations(
   model: tf.LayersModel,
   data: ImageBatch,
-  layers: readonly string[],
   options: CachedActivationsOptions,
 ): Promise<CachedActivations> {
-  const { cache } = options;
+  const { cache, layers } = options;
   const dims = layerDims(model, layers, 'cachedActivations');
   const values: (Float32Array | undefined)[] = layers.map(() => undefined);
   const store: (Float32Array | undefined)[] = layers.map(() => undefined);
@@ -92,7 +93,10 @@ export async function cachedActivations(
     layers.forEach((layer, l) => {
       // Read into the array extraction would allocate (a row store for large layers), kept for a miss.
       store[l] = allocateActivations(data.n * dims[l]);
-      values[l] = cache.read('activations', parts[l], data.n * dims[l], { into: store[l] })?.values;
+      values[l] = cache.read(
+        { kind: 'activations', parts: parts[l] },
+        { length: data.n * dims[l], into: store[l] },
+      )?.values;
       if (values[l]) hits.push(layer);
     });
     timings.cacheRead = since(t);
@@ -101,7 +105,8 @@ export async function cachedActivations(
   if (todo.length > 0) {
     let t = performance.now();
     const into = todo.map((layer) => store[layers.indexOf(layer)]);
-    const acts = await extractActivations(model, data, todo, {
+    const acts = await extractActivations(model, data, {
+      layers: todo,
       batchSize: options.batchSize,
       onProgress: options.onProgress,
       workers: options.workers,
@@ -113,7 +118,10 @@ export async function cachedActivations(
       const l = layers.indexOf(a.name);
       values[l] = a.values;
       if (cache.dir !== false) {
-        cache.write('activations', parts[l], a.values, { dataset: options.dataName ?? null });
+        cache.write(
+          { kind: 'activations', parts: parts[l] },
+          { values: a.values, meta: { dataset: options.dataName ?? null } },
+        );
         written.push(a.name);
       }
     }

@@ -22,6 +22,8 @@ import type { ProgressCallback } from '../util/progress';
 
 /** Options of {@link extractActivations}. */
 export interface ExtractActivationsOptions {
+  /** The layers to extract, by name, in the order of the result. */
+  layers: readonly string[];
   /** Images per forward pass. Default 250. */
   batchSize?: number;
   /** Progress reports after every batch (stage `extract <layers>`, unit `img`). Default: none. */
@@ -116,7 +118,7 @@ export function outputLayerName(model: tf.LayersModel): string {
  * layers as `n × dim` Float32Arrays (allocated once, or the caller's `into` arrays).
  *
  * ```ts
- * const acts = await extractActivations(model, mnist.test, ['ReLU1', 'logits'], { end: 1000 });
+ * const acts = await extractActivations(model, mnist.test, { layers: ['ReLU1', 'logits'], end: 1000 });
  * acts.layers[0].dim; // 12544
  * ```
  * Async only to let the event loop run between batches.
@@ -127,9 +129,9 @@ export function outputLayerName(model: tf.LayersModel): string {
 export async function extractActivations(
   model: tf.LayersModel,
   data: ImageBatch,
-  layers: readonly string[],
-  options: ExtractActivationsOptions = {},
+  options: ExtractActivationsOptions,
 ): Promise<Activations> {
+  const { layers } = options;
   const dims = layerDims(model, layers);
   const batchSize = options.batchSize ?? DEFAULT_ACTIVATION_BATCH;
   checkPositiveInt('batchSize', batchSize);

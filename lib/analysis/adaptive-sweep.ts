@@ -17,6 +17,8 @@ import type { DkNNPrediction } from '../dknn/types';
 
 /** Options of {@link adaptiveAttackSweep}. */
 export interface AdaptiveSweepOptions {
+  /** The inputs attacked, with their true labels. */
+  inputs: LabeledImages;
   /** L∞ radii. */
   epsilons: number[];
   /** Guided attack: Adam steps and guides per input. */
@@ -57,21 +59,22 @@ export interface AttackBench {
   readonly timer: { time<T>(stage: string, run: () => Promise<T>): Promise<T> };
   progress(): ProgressCallback | undefined;
   craft(attack: Attack, data: ImageBatch): Promise<AdversarialSet>;
-  predict(dknn: DkNN, data: ImageBatch, stage: string): Promise<DkNNPrediction>;
+  predict(dknn: DkNN, options: { data: ImageBatch; stage: string }): Promise<DkNNPrediction>;
 }
 
 /** Runs the sweep (see the module comment) on `inputs` with the bench's training set, caches and timers (e.g. an `Experiment`). */
 export async function adaptiveAttackSweep(
   ex: AttackBench,
   dknn: DkNN,
-  inputs: LabeledImages,
   options: AdaptiveSweepOptions,
 ): Promise<AdaptiveSweepRow[]> {
-  const clean = options.clean ?? (await ex.predict(dknn, inputs, 'predict attack inputs'));
+  const { inputs } = options;
+  const clean = options.clean ?? (await ex.predict(dknn, { data: inputs, stage: 'predict attack inputs' }));
   const rows: AdaptiveSweepRow[] = [];
   for (const eps of options.epsilons) {
     const guided = await ex.timer.time(`guided attack ε ${eps}`, () =>
-      dknnGuidedAttack(dknn, ex.train, inputs, {
+      dknnGuidedAttack(dknn, inputs, {
+        train: ex.train,
         eps,
         steps: options.steps,
         guides: options.guides,
@@ -90,11 +93,11 @@ export async function adaptiveAttackSweep(
           inputs,
         ),
       ],
-      ['mean-of-class', await meanOfClassAttack(dknn, ex.train, inputs, { eps, clean })],
+      ['mean-of-class', await meanOfClassAttack(dknn, inputs, { train: ex.train, eps, clean })],
     ];
     const runs = [];
     for (const [name, set] of sets)
-      runs.push({ name, prediction: await ex.predict(dknn, set, `predict ${name} ε ${eps}`) });
+      runs.push({ name, prediction: await ex.predict(dknn, { data: set, stage: `predict ${name} ε ${eps}` }) });
     const sums = runs.map((r) => summarizePrediction(r.prediction, inputs.labels));
     const worst = worstCaseOverAttacks(runs, inputs.labels);
     rows.push({

@@ -46,9 +46,9 @@ export function layerEvidence(pred: DkNNPrediction, trainLabels: ArrayLike<numbe
 /** α(x, j) of input `row` in each layer: the neighbours whose label is not j. Rows: one per layer, then the sum. */
 export function layerNonconformity(
   evidence: LayerEvidence[],
-  row: number,
-  classNames?: readonly string[],
+  options: { row: number; classNames?: readonly string[] },
 ): Record<string, string | number>[] {
+  const { row, classNames } = options;
   const C = evidence[0]?.numClasses ?? 0;
   const name = (c: number) => classNames?.[c] ?? String(c);
   const rows = evidence.map((e): Record<string, string | number> => {

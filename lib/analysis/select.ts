@@ -19,9 +19,9 @@ export function leastCredible(pred: DkNNPrediction, count: number): number[] {
 export function misclassified(
   pred: DkNNPrediction,
   labels: ArrayLike<number>,
-  count = Infinity,
-  by: 'dknn' | 'dnn' = 'dknn',
+  options: { count?: number; by?: 'dknn' | 'dnn' } = {},
 ): number[] {
+  const { count = Infinity, by = 'dknn' } = options;
   const p = by === 'dnn' ? pred.dnnPredictions : pred.predictions;
   const rows: number[] = [];
   for (let i = 0; i < pred.n && rows.length < count; i++) if (p[i] !== labels[i]) rows.push(i);
@@ -29,7 +29,12 @@ export function misclassified(
 }
 
 /** Rows of the first `count` inputs the DkNN classifies correctly (in row order). */
-export function correctlyClassified(pred: DkNNPrediction, labels: ArrayLike<number>, count = Infinity): number[] {
+export function correctlyClassified(
+  pred: DkNNPrediction,
+  labels: ArrayLike<number>,
+  options: { count?: number } = {},
+): number[] {
+  const { count = Infinity } = options;
   const rows: number[] = [];
   for (let i = 0; i < pred.n && rows.length < count; i++) if (pred.predictions[i] === labels[i]) rows.push(i);
   return rows;

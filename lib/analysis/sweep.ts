@@ -48,9 +48,9 @@ function row(
 export function sweepK(
   dknn: DkNN,
   pred: DkNNPrediction,
-  labels: ArrayLike<number>,
-  options: { ks?: number[]; formula?: PValueFormula } = {},
+  options: { labels: ArrayLike<number>; ks?: number[]; formula?: PValueFormula },
 ): SweepRow[] {
+  const { labels } = options;
   const ks = options.ks ?? Array.from({ length: dknn.k }, (_, i) => i + 1);
   return ks.map((k) => row(dknn, pred, labels, k, dknn.layers, options.formula ?? dknn.formula));
 }
@@ -59,9 +59,9 @@ export function sweepK(
 export function sweepLayers(
   dknn: DkNN,
   pred: DkNNPrediction,
-  labels: ArrayLike<number>,
-  options: { subsets?: string[][]; k?: number; formula?: PValueFormula } = {},
+  options: { labels: ArrayLike<number>; subsets?: string[][]; k?: number; formula?: PValueFormula },
 ): SweepRow[] {
+  const { labels } = options;
   const L = dknn.layers;
   const subsets = options.subsets ?? [
     ...L.map((l) => [l]),

@@ -13,6 +13,12 @@ import { ContainerError, readContainer, writeContainer } from './container';
 import { cacheKey, canonicalJson } from './keys';
 import { defaultCacheDir } from './repo';
 
+/** What an artifact is stored under: its kind (a folder) and everything it was computed from (JSON data). */
+export interface CacheKey {
+  kind: string;
+  parts: Record<string, unknown>;
+}
+
 /** Options of {@link ArtifactCache}. */
 export interface ArtifactCacheOptions {
   /** Cache folder; `false` turns caching off (every read misses, writes do nothing). Default `<repo>/.cache`. */
@@ -44,8 +50,9 @@ export class ArtifactCache {
     return cacheKey(parts);
   }
 
-  /** Where the artefact of `kind` computed from `parts` is (or would be) stored; null when caching is off. */
-  path(kind: string, parts: Record<string, unknown>): string | null {
+  /** Where the artifact of `key` is (or would be) stored; null when caching is off. */
+  path(key: CacheKey): string | null {
+    const { kind, parts } = key;
     if (this.dir === false) return null;
     if (!/^[a-z0-9][a-z0-9-]*$/.test(kind))
       throw new Error(`cache kind must be lower-case letters, digits and dashes, found ${JSON.stringify(kind)}`);
@@ -53,17 +60,14 @@ export class ArtifactCache {
   }
 
   /**
-   * The stored values of `kind` computed from `parts`, holding `length` float32 values, or
-   * undefined: no entry, or an entry that is damaged, made from other inputs or of another length
-   * (these three warn once, naming the file). With `into`, values are read into it (a view is returned).
+   * The stored values of `key`, holding `length` float32 values, or undefined: no entry, or an
+   * entry that is damaged, made from other inputs or of another length (these three warn once,
+   * naming the file). With `into`, values are read into it (a view is returned).
    */
-  read(
-    kind: string,
-    parts: Record<string, unknown>,
-    length: number,
-    options: { into?: Float32Array } = {},
-  ): CacheHit | undefined {
-    const path = this.path(kind, parts);
+  read(key: CacheKey, options: { length: number; into?: Float32Array }): CacheHit | undefined {
+    const { parts } = key;
+    const { length } = options;
+    const path = this.path(key);
     if (path === null || !existsSync(path)) return undefined;
     try {
       const c = readContainer(path, { into: { values: options.into } });
@@ -89,20 +93,14 @@ export class ArtifactCache {
     checkWritableDir(join(this.dir, kind));
   }
 
-  /** Stores `values` of `kind` computed from `parts`, with `meta`; returns the path (null when caching is off). */
-  write(
-    kind: string,
-    parts: Record<string, unknown>,
-    values: Float32Array,
-    meta: Record<string, unknown> = {},
-  ): string | null {
-    const path = this.path(kind, parts);
+  /** Stores `values` under `key`, with `meta`; returns the path (null when caching is off). */
+  write(key: CacheKey, entry: { values: Float32Array; meta?: Record<string, unknown> }): string | null {
+    const { kind, parts } = key;
+    const path = this.path(key);
     if (path === null) return null;
-    return writeContainer(path, [{ name: 'values', values }], {
-      ...meta,
-      parts,
-      kind,
-      createdAt: new Date().toISOString(),
+    return writeContainer(path, {
+      arrays: [{ name: 'values', values: entry.values }],
+      meta: { ...entry.meta, parts, kind, createdAt: new Date().toISOString() },
     });
   }
 }

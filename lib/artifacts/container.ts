@@ -79,7 +79,11 @@ const align8 = (n: number) => Math.ceil(n / 8) * 8;
  * Writes `arrays` and `meta` (JSON data) to `path` atomically, with the checksum. Returns `path`.
  * @throws ContainerError on duplicate names or a shape that does not match its values.
  */
-export function writeContainer(path: string, arrays: ContainerArray[], meta: Record<string, unknown>): string {
+export function writeContainer(
+  path: string,
+  content: { arrays: ContainerArray[]; meta: Record<string, unknown> },
+): string {
+  const { arrays, meta } = content;
   let offset = 0;
   const names = new Set<string>();
   const specs = arrays.map((a): ArraySpec => {

@@ -5,7 +5,7 @@
  *
  * ```ts
  * const fgsm = fgsmAttack({ eps: 0.25 });          // L∞, clipped to [0, 1], labels = the model's predictions
- * const adv = await craftAdversarial(model, evalSet, fgsm, { onProgress });
+ * const adv = await craftAdversarial(model, evalSet, { attack: fgsm, onProgress });
  * ```
  */
 import { checkPositiveInt } from '../util/checks';

@@ -82,6 +82,8 @@ export async function craftBatches(
 
 /** Options of {@link craftAdversarial}. */
 export interface CraftOptions {
+  /** The attack (an attack value: `fgsmAttack(…)`, …). */
+  attack: Attack;
   /** Progress after every batch (unit `img`). */
   onProgress?: ProgressCallback;
   /** The artefact cache: a folder, `false` for none, or a cache object. Default `<repo>/.cache`. */
@@ -132,15 +134,15 @@ export function adversarialCacheParts(data: ImageBatch, attack: Attack, hash: st
 export async function craftAdversarial(
   model: tf.LayersModel,
   data: ImageBatch,
-  attack: Attack,
-  options: CraftOptions = {},
+  options: CraftOptions,
 ): Promise<AdversarialSet> {
+  const { attack } = options;
   const cache = options.cache instanceof ArtifactCache ? options.cache : new ArtifactCache({ dir: options.cache });
   const { n, height, width, channels } = data;
   const parts = adversarialCacheParts(data, attack, modelHash(model));
-  const path = cache.path('adversarial', parts);
+  const path = cache.path({ kind: 'adversarial', parts });
   const info = { name: attack.name, label: attack.label, options: attack.options };
-  const hit = cache.read('adversarial', parts, n * height * width * channels);
+  const hit = cache.read({ kind: 'adversarial', parts }, { length: n * height * width * channels });
   if (hit) {
     options.onProgress?.({ stage: `${attack.label} (cached)`, done: n, total: n, unit: 'img' });
     return {
@@ -170,6 +172,6 @@ export async function craftAdversarial(
     });
   }
   const seconds = (performance.now() - t0) / 1000;
-  cache.write('adversarial', parts, images, { seconds, label: attack.label, workers });
+  cache.write({ kind: 'adversarial', parts }, { values: images, meta: { seconds, label: attack.label, workers } });
   return { images, n, height, width, channels, attack: info, seconds, cached: false, cachePath: path, workers };
 }

@@ -41,6 +41,8 @@ import { modelWorkerData } from '../workers/model';
 
 /** Options of {@link dknnGuidedAttack}. */
 export interface DkNNGuidedAttackOptions {
+  /** The DkNN's training images (the guides are among them). */
+  train: LabeledImages;
   /** L∞ radius. Required, ≥ 0. */
   eps: number;
   /** Guide training points per input (m). Default 75. */
@@ -198,10 +200,10 @@ async function pickIterates(
 /** The guided attack on the DkNN (see the module comment). */
 export async function dknnGuidedAttack(
   dknn: DkNN,
-  train: LabeledImages,
   data: ImageBatch,
   options: DkNNGuidedAttackOptions,
 ): Promise<DkNNAttackResult> {
+  const { train } = options;
   const run = resolveGuided(dknn, data, options);
   const { eps, settings } = run;
   const t0 = performance.now();
@@ -212,7 +214,7 @@ export async function dknnGuidedAttack(
   const shape = { n: data.n, height: data.height, width: data.width, channels: data.channels };
   const cache = new ArtifactCache({ dir: options.cache });
   const parts = guidedCacheParts(dknn, train, data, clean, run);
-  const hit = cache.read('adversarial', parts, data.n * data.height * data.width * data.channels);
+  const hit = cache.read({ kind: 'adversarial', parts }, { length: data.n * data.height * data.width * data.channels });
   if (hit) {
     options.onProgress?.({ stage: `DkNN attack ε ${eps} (cached)`, done: data.n, total: data.n, unit: 'img' });
     return { images: hit.values, ...shape, targets, seconds: Number(hit.meta.seconds ?? NaN), cached: true };
@@ -231,7 +233,7 @@ export async function dknnGuidedAttack(
       : await optimizeHere(dknn, run.layers, settings, plans, report);
   const out = await pickIterates(dknn, data, plans, iterates, clean, settings.checkSteps);
   const seconds = (performance.now() - t0) / 1000;
-  cache.write('adversarial', parts, out, { seconds, label: stage, workers: run.workers });
+  cache.write({ kind: 'adversarial', parts }, { values: out, meta: { seconds, label: stage, workers: run.workers } });
   return { images: out, ...shape, targets, seconds, cached: false };
 }
 
@@ -304,10 +306,10 @@ async function optimizeOnWorkers(
 /** Sitawarin & Wagner's baseline: one L∞ step of ε towards the mean training image of the target class. */
 export async function meanOfClassAttack(
   dknn: DkNN,
-  train: LabeledImages,
   data: ImageBatch,
-  options: { eps: number; clean?: DkNNPrediction; clipMin?: number; clipMax?: number },
+  options: { train: LabeledImages; eps: number; clean?: DkNNPrediction; clipMin?: number; clipMax?: number },
 ): Promise<DkNNAttackResult> {
+  const { train } = options;
   checkEps(options.eps);
   const [lo, hi] = checkBox(options);
   const t0 = performance.now();

@@ -41,7 +41,10 @@ async function guideSpace(
   cacheDir: string | false | undefined,
 ): Promise<GuideSpace> {
   const acts = (
-    await cachedActivations(dknn.model, train, [dknn.layers[g]], { cache: new ArtifactCache({ dir: cacheDir }) })
+    await cachedActivations(dknn.model, train, {
+      layers: [dknn.layers[g]],
+      cache: new ArtifactCache({ dir: cacheDir }),
+    })
   ).values[0];
   const center = dknn.layerCenters[g];
   const dim = center.length;

@@ -1,4 +1,5 @@
 /** Size of perturbations: per-example L2, L∞ and L1 distances between two flat image sets. */
+import type { ImageBatch } from '../data/types';
 
 /** Per-example distances of {@link perturbationNorms}. */
 export interface PerturbationNorms {
@@ -13,7 +14,14 @@ export interface PerturbationNorms {
  * equal length (`n` × values per example).
  * @throws when the lengths differ or are not a multiple of n.
  */
-export function perturbationNorms(original: Float32Array, adversarial: Float32Array, n: number): PerturbationNorms {
+export function perturbationNorms(
+  originalSet: Pick<ImageBatch, 'images' | 'n'>,
+  adversarialSet: Pick<ImageBatch, 'images' | 'n'>,
+): PerturbationNorms {
+  const { images: original, n } = originalSet;
+  const adversarial = adversarialSet.images;
+  if (adversarialSet.n !== n)
+    throw new Error(`perturbationNorms: ${adversarialSet.n} adversarial images for ${n} originals`);
   if (original.length !== adversarial.length)
     throw new Error(
       `perturbationNorms: expected arrays of equal length, found ${original.length} and ${adversarial.length}`,

@@ -266,9 +266,9 @@ async function main(): Promise<void> {
     batchSize: run.batchSize,
     releaseTrainingImages: true,
   });
-  const inputs = run.attack ? subset(ex.eval, 0, Math.min(ex.eval.n, run.attackImages ?? ex.eval.n)) : ex.eval;
+  const inputs = run.attack ? subset(ex.eval, { end: Math.min(ex.eval.n, run.attackImages ?? ex.eval.n) }) : ex.eval;
   const adversarial = run.attack ? await ex.craft(run.attack, inputs) : null;
-  const pred = await ex.predict(dknn, adversarial ?? inputs);
+  const pred = await ex.predict(dknn, { data: adversarial ?? inputs });
   const report = reportOf(run, ex, dknn, { inputs, pred, adversarial, seconds: (performance.now() - t0) / 1000 });
   writeFileAtomic(run.out, `${JSON.stringify(report)}\n`);
   process.stdout.write(summaryText(run, ex, report, inputs, adversarial));

@@ -141,7 +141,7 @@ async function trainingData(run: Run) {
   if (!data.train) throw new Error(`dataset ${run.dataset} has no training split`);
   if (run.subsetN !== undefined && run.subsetN > data.train.n)
     throw new Error(`--subset must be at most ${data.train.n}, found ${run.subsetN}`);
-  const all = run.subsetN !== undefined ? subset(data.train, 0, run.subsetN) : data.train;
+  const all = run.subsetN !== undefined ? subset(data.train, { end: run.subsetN }) : data.train;
   const split =
     run.validationFraction !== undefined
       ? splitByGroup(all, { validationFraction: run.validationFraction, seed: run.seed })

@@ -20,7 +20,11 @@ export interface PredictionSets {
 }
 
 /** The sets {j : p_j > ε} of a p-value matrix `pValues[i · numClasses + j]`. @throws for ε outside [0, 1]. */
-export function setsFromPValues(pValues: ArrayLike<number>, numClasses: number, epsilon: number): PredictionSets {
+export function setsFromPValues(
+  pValues: ArrayLike<number>,
+  options: { numClasses: number; epsilon: number },
+): PredictionSets {
+  const { numClasses, epsilon } = options;
   if (!(epsilon >= 0 && epsilon <= 1))
     throw new RangeError(`setsFromPValues: epsilon must be in [0, 1], found ${epsilon}`);
   if (!Number.isInteger(numClasses) || numClasses < 1 || pValues.length % numClasses !== 0) {
@@ -101,11 +105,14 @@ export function setCoverage(sets: PredictionSets, labels: ArrayLike<number>): Se
  */
 export function mondrianPValues(
   scores: ArrayLike<number>,
-  numClasses: number,
-  calibScores: ArrayLike<number>,
-  calibLabels: ArrayLike<number>,
-  formula: PValueFormula,
+  options: {
+    numClasses: number;
+    calibScores: ArrayLike<number>;
+    calibLabels: ArrayLike<number>;
+    formula: PValueFormula;
+  },
 ): Float64Array {
+  const { numClasses, calibScores, calibLabels, formula } = options;
   if (calibScores.length !== calibLabels.length)
     throw new Error(`mondrianPValues: ${calibScores.length} calibration scores but ${calibLabels.length} labels`);
   const byClass: number[][] = Array.from({ length: numClasses }, () => []);

@@ -13,7 +13,8 @@ function checkRange(what: string, n: number, start: number, end: number): void {
  * Examples [start, end) of `ds` (end defaults to ds.n) as views into the same buffers (no copy).
  * @throws RangeError unless 0 <= start <= end <= ds.n are integers.
  */
-export function subset(ds: ImageDataset, start: number, end: number = ds.n): ImageDataset {
+export function subset(ds: ImageDataset, range: { start?: number; end?: number }): ImageDataset {
+  const { start = 0, end = ds.n } = range;
   checkRange('subset', ds.n, start, end);
   const per = ds.height * ds.width * ds.channels;
   return {
@@ -85,11 +86,8 @@ export function seededPermutation(n: number, seed: number): Uint32Array {
  * (or create them inside tf.tidy) when done.
  * @throws RangeError for a bad range.
  */
-export function toTensors(
-  ds: ImageDataset,
-  start = 0,
-  end: number = ds.n,
-): { xs: tf.Tensor4D; ys: tf.Tensor1D } {
+export function toTensors(ds: ImageDataset, range: { start?: number; end?: number } = {}): { xs: tf.Tensor4D; ys: tf.Tensor1D } {
+  const { start = 0, end = ds.n } = range;
   checkRange('toTensors', ds.n, start, end);
   const per = ds.height * ds.width * ds.channels;
   const n = end - start;
@@ -102,7 +100,11 @@ export function toTensors(
  * The first `perClass` indices of each class 0…numClasses−1, in class order (fewer where a class
  * has fewer examples) — e.g. for a grid of sample digits.
  */
-export function samplePerClass(labels: ArrayLike<number>, numClasses: number, perClass: number): number[] {
+export function samplePerClass(
+  labels: ArrayLike<number>,
+  options: { numClasses: number; perClass: number },
+): number[] {
+  const { numClasses, perClass } = options;
   const byClass: number[][] = Array.from({ length: numClasses }, () => []);
   for (let i = 0; i < labels.length; i++) {
     const c = labels[i];

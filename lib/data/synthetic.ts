@@ -7,6 +7,14 @@ import { createRng } from '../util/random';
 
 /** Options of {@link gaussianClusters}. */
 export interface GaussianClustersOptions {
+  /** Points. */
+  rows: number;
+  /** Values per point. */
+  dim: number;
+  /** Clusters (the points are spread over them in turn). */
+  clusters: number;
+  /** Seed of the generator. */
+  seed: number;
   /** Standard deviation around a center. Default 0.5. */
   spread?: number;
   /** Centers to reuse (`clusters × dim`, e.g. queries from the database's clusters); default: drawn N(0, 1). */
@@ -21,7 +29,8 @@ export interface GaussianClustersOptions {
  * @returns the points and the centers (pass them back to draw queries from the same clusters)
  * @throws RangeError for sizes that are not positive integers or centers of the wrong length.
  */
-export function gaussianClusters(rows: number, dim: number, clusters: number, seed: number, options: GaussianClustersOptions = {}): { x: Float32Array; centers: Float32Array } {
+export function gaussianClusters(options: GaussianClustersOptions): { x: Float32Array; centers: Float32Array } {
+  const { rows, dim, clusters, seed } = options;
   for (const [name, v] of [['rows', rows], ['dim', dim], ['clusters', clusters]] as const) {
     if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`gaussianClusters: ${name} must be a positive integer, found ${v}`);
   }

@@ -56,6 +56,10 @@ export interface IndexComparisonRow {
 
 /** Options of {@link compareIndexes}. */
 export interface CompareIndexesOptions extends Omit<DkNNOptions, 'index'> {
+  /** The training, calibration and evaluation sets every DkNN runs on. */
+  data: { train: LabeledImages; calib: LabeledImages; eval: LabeledImages };
+  /** The indexes, the first the reference (normally exact). */
+  configs: IndexConfig[];
   /** A progress callback per run and stage (e.g. a new notebook bar each), or none. */
   progress?: (key: string) => ProgressCallback | undefined;
   /** Called after each run (e.g. to print or record its timings). */
@@ -68,10 +72,9 @@ export interface CompareIndexesOptions extends Omit<DkNNOptions, 'index'> {
  */
 export async function compareIndexes(
   model: tf.LayersModel,
-  data: { train: LabeledImages; calib: LabeledImages; eval: LabeledImages },
-  configs: IndexConfig[],
-  options: CompareIndexesOptions = {},
+  options: CompareIndexesOptions,
 ): Promise<{ runs: IndexRun[]; rows: IndexComparisonRow[] }> {
+  const { progress, onRun, data, configs, ...dknnOptions } = options;
   if (configs.length === 0)
     throw new RangeError('compareIndexes: expected at least one index config (the first is the reference), found none');
   const keys = new Set<string>();
@@ -80,7 +83,6 @@ export async function compareIndexes(
       throw new RangeError(`compareIndexes: index config keys must be unique, found ${JSON.stringify(c.key)} twice`);
     keys.add(c.key);
   }
-  const { progress, onRun, ...dknnOptions } = options;
   const runs: IndexRun[] = [];
   for (const c of configs) {
     const t0 = performance.now();

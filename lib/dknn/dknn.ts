@@ -4,8 +4,8 @@
  * ```ts
  * const dknn = new DkNN(model, { k: 75 });          // layers ReLU1, ReLU3, ReLU5, logits
  * await dknn.fit(mnist.train);                      // activations → preprocessing → one index per layer
- * await dknn.calibrate(subset(mnist.test, 0, 750)); // calibration scores α(xᵢ, yᵢ)
- * const out = await dknn.predict(subset(mnist.test, 750)); // predictions, credibility, confidence, …
+ * await dknn.calibrate(subset(mnist.test, { end: 750 })); // calibration scores α(xᵢ, yᵢ)
+ * const out = await dknn.predict(subset(mnist.test, { start: 750 })); // predictions, credibility, confidence, …
  * ```
  *
  * - fit: the training activations of every layer are extracted in ONE pass of the model (one
@@ -222,7 +222,8 @@ export class DkNN {
     const t = performance.now();
     const hash = modelHash(this.model);
     this.timings.fit.modelHash = (performance.now() - t) / 1000;
-    const acts = await cachedActivations(this.model, train, this.layers, {
+    const acts = await cachedActivations(this.model, train, {
+      layers: this.layers,
       cache: this.cache,
       batchSize: this.batchSize,
       modelHash: hash,

@@ -28,27 +28,31 @@ export function setPValues(dknn: DkNN, pred: DkNNPrediction, options: SetOptions
   if ((options.calibration ?? 'marginal') === 'marginal')
     return formula === pred.formula ? pred.pValues : dknn.rescore(pred, { formula }).pValues;
   const c = dknn.calibrationData;
-  return mondrianPValues(pred.nonconformity, pred.numClasses, c.scores, c.labels, formula);
+  return mondrianPValues(pred.nonconformity, {
+    numClasses: pred.numClasses,
+    calibScores: c.scores,
+    calibLabels: c.labels,
+    formula,
+  });
 }
 
 /** The DkNN's prediction sets {j : p_j > ε}. */
 export function predictionSets(
   dknn: DkNN,
   pred: DkNNPrediction,
-  epsilon: number,
-  options: SetOptions = {},
+  options: SetOptions & { epsilon: number },
 ): PredictionSets {
-  return setsFromPValues(setPValues(dknn, pred, options), pred.numClasses, epsilon);
+  return setsFromPValues(setPValues(dknn, pred, options), { numClasses: pred.numClasses, epsilon: options.epsilon });
 }
 
 /** Coverage and set sizes at each ε (default 0.01, 0.05, 0.1, 0.2 and a grid), for the inputs' true labels. */
 export function coverageCurve(
   dknn: DkNN,
   pred: DkNNPrediction,
-  labels: ArrayLike<number>,
-  options: SetOptions & { epsilons?: number[] } = {},
+  options: SetOptions & { labels: ArrayLike<number>; epsilons?: number[] },
 ): SetCoverage[] {
+  const { labels } = options;
   const p = setPValues(dknn, pred, options);
   const eps = options.epsilons ?? [0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5];
-  return eps.map((e) => setCoverage(setsFromPValues(p, pred.numClasses, e), labels));
+  return eps.map((e) => setCoverage(setsFromPValues(p, { numClasses: pred.numClasses, epsilon: e }), labels));
 }

@@ -76,7 +76,8 @@ export async function searchNeighbors(
     const e = Math.min(n, s + queryChunk);
     const m = e - s;
     let t = performance.now();
-    const acts = await extractActivations(model, x, names, {
+    const acts = await extractActivations(model, x, {
+      layers: names,
       start: s,
       end: e,
       batchSize: setup.batchSize,

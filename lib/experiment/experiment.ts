@@ -202,7 +202,7 @@ export class Experiment {
       n: this.train.n,
       backend: engineKey(),
     };
-    const checkpointPath = checkpoint ? (this.cache.path('checkpoints', parts) ?? undefined) : undefined;
+    const checkpointPath = checkpoint ? (this.cache.path({ kind: 'checkpoints', parts }) ?? undefined) : undefined;
     try {
       const result = await this.timer.time('train', () =>
         trainModel(model, this.train, {
@@ -278,14 +278,15 @@ export class Experiment {
   }
 
   /** The DkNN's predictions on `data` (default {@link eval}), timed under `stage`. */
-  predict(dknn: DkNN, data: ImageBatch = this.eval, stage = 'predict'): Promise<DkNNPrediction> {
+  predict(dknn: DkNN, options: { data?: ImageBatch; stage?: string } = {}): Promise<DkNNPrediction> {
+    const { data = this.eval, stage = 'predict' } = options;
     return this.timer.time(stage, () => dknn.predict(data, { onProgress: this.progress() }));
   }
 
   /** Adversarial versions of `data` (default {@link eval}) under `attack`, crafted against the model (cached). */
   craft(attack: Attack, data: ImageBatch = this.eval): Promise<AdversarialSet> {
     return this.timer.time(`craft ${attack.label}`, () =>
-      craftAdversarial(this.model, data, attack, { cache: this.cache, onProgress: this.progress() }),
+      craftAdversarial(this.model, data, { attack, cache: this.cache, onProgress: this.progress() }),
     );
   }
 
@@ -378,9 +379,9 @@ export async function setupExperiment(options: ExperimentOptions = {}): Promise<
   const ex = new Experiment(
     backend,
     dataset,
-    subset(dataset.train, 0, trainN),
-    subset(test, 0, calibEnd),
-    subset(test, calibEnd, evalEnd),
+    subset(dataset.train, { end: trainN }),
+    subset(test, { end: calibEnd }),
+    subset(test, { start: calibEnd, end: evalEnd }),
     model,
     options.parameters ?? {},
     { progress: options.progress ?? 'none', cacheDir: options.cacheDir },

@@ -83,12 +83,15 @@ export function sampleGrid(
   if (data.channels !== 1 && data.channels !== 3)
     throw new Error(`sampleGrid: images must have 1 or 3 channels, found ${data.channels}`);
   const g = imageGrid(
-    data.images,
-    samplePerClass(data.labels, data.numClasses, per),
-    data.height,
-    data.width,
-    data.channels,
-    { cols: options.cols ?? per, scale: options.scale ?? 2 },
+    { images: data.images, height: data.height, width: data.width, channels: data.channels },
+    {
+      indices: samplePerClass(data.labels, { numClasses: data.numClasses, perClass: per }),
+      cols: options.cols ?? per,
+      scale: options.scale ?? 2,
+    },
   );
-  return { kind: 'png', bytes: encodePng(g.pixels, g.width, g.height, g.channels) };
+  return {
+    kind: 'png',
+    bytes: encodePng({ pixels: g.pixels, width: g.width, height: g.height, channels: g.channels }),
+  };
 }

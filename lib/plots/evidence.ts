@@ -43,10 +43,9 @@ export function candidateLabelsFigure(
 /** For one input: each layer's neighbour labels as points (area = neighbours with that label), the DNN's label highlighted. */
 export function neighborLabelsFigure(
   evidence: LayerEvidence[],
-  row: number,
-  dnnPrediction: number,
-  options: { classNames?: readonly string[]; title?: string } = {},
+  options: { row: number; dnnPrediction: number; classNames?: readonly string[]; title?: string },
 ): Figure {
+  const { row, dnnPrediction } = options;
   const C = evidence[0]?.numClasses ?? 0;
   const name = (c: number) => options.classNames?.[c] ?? String(c);
   const pts: { layer: string; label: string; count: number; agree: boolean }[] = [];

@@ -22,8 +22,11 @@ function channels(batch: ImageBatch): 1 | 3 {
 export function imageDataUri(batch: ImageBatch, index: number, scale = 2): string {
   if (!Number.isInteger(index) || index < 0 || index >= batch.n)
     throw new RangeError(`gallery: image ${index} is outside the ${batch.n} images given`);
-  const g = imageGrid(batch.images, [index], batch.height, batch.width, channels(batch), { cols: 1, pad: 0, scale });
-  return `data:image/png;base64,${Buffer.from(encodePng(g.pixels, g.width, g.height, g.channels)).toString('base64')}`;
+  const g = imageGrid(
+    { images: batch.images, height: batch.height, width: batch.width, channels: channels(batch) },
+    { indices: [index], cols: 1, pad: 0, scale },
+  );
+  return `data:image/png;base64,${Buffer.from(encodePng({ pixels: g.pixels, width: g.width, height: g.height, channels: g.channels })).toString('base64')}`;
 }
 
 /** One tile of {@link imageTable}: an image (or an empty slot), a caption and a border colour. */
@@ -64,6 +67,12 @@ export function imageTable(
 
 /** Options of {@link neighborGallery}. */
 export interface NeighborGalleryOptions {
+  /** The input (its row in the prediction) or inputs to show. */
+  rows: number | readonly number[];
+  /** The inputs the prediction was made on, with their labels. */
+  inputs: ImageBatch & { labels: ArrayLike<number> };
+  /** The DkNN's training images, with their labels (the neighbours). */
+  train: ImageBatch & { labels: ArrayLike<number> };
   /** Neighbours shown per layer. Default 10. */
   perLayer?: number;
   /** Class names for labels. Default: the class indices. */
@@ -82,15 +91,10 @@ export interface NeighborGalleryOptions {
  * distance; green borders mark neighbours whose label is the DkNN's prediction, red the others.
  * `inputs` are the images predicted (with their true labels); `train` the DkNN's training set.
  */
-export function neighborGallery(
-  pred: DkNNPrediction,
-  rows: number | readonly number[],
-  inputs: ImageBatch & { labels: ArrayLike<number> },
-  train: ImageBatch & { labels: ArrayLike<number> },
-  options: NeighborGalleryOptions = {},
-): Html {
+export function neighborGallery(pred: DkNNPrediction, options: NeighborGalleryOptions): Html {
+  const { rows, inputs, train } = options;
   if (typeof rows !== 'number')
-    return html(rows.map((r) => neighborGallery(pred, r, inputs, train, options).html).join(''));
+    return html(rows.map((r) => neighborGallery(pred, { ...options, rows: r }).html).join(''));
   const row = rows;
   if (!Number.isInteger(row) || row < 0 || row >= pred.n)
     throw new RangeError(`neighborGallery: row ${row} is outside the ${pred.n} predictions`);

@@ -29,7 +29,8 @@ function chunk(type: string, data: Uint8Array): Buffer {
  * Encodes an 8-bit image as PNG. `pixels` is row-major [height × width × channels] with
  * channels 1 (grey) or 3 (RGB). Returns the file bytes.
  */
-export function encodePng(pixels: Uint8Array, width: number, height: number, channels: 1 | 3 = 1): Uint8Array {
+export function encodePng(image: { pixels: Uint8Array; width: number; height: number; channels?: 1 | 3 }): Uint8Array {
+  const { pixels, width, height, channels = 1 } = image;
   if (pixels.length !== width * height * channels) {
     throw new Error(
       `encodePng: expected ${width}×${height}×${channels} = ${width * height * channels} bytes, found ${pixels.length}`,
@@ -54,6 +55,8 @@ export function encodePng(pixels: Uint8Array, width: number, height: number, cha
 
 /** Options of {@link imageGrid}. */
 export interface ImageGridArgs {
+  /** The images to draw, by index, in order. */
+  indices: ArrayLike<number>;
   /** Images per row. Default 10. */
   cols?: number;
   /** Pixels of padding between tiles. Default 2. */
@@ -69,13 +72,11 @@ export interface ImageGridArgs {
  * one 8-bit image for {@link encodePng}. Values are clipped to [0,1].
  */
 export function imageGrid(
-  images: Float32Array,
-  indices: ArrayLike<number>,
-  height: number,
-  width: number,
-  channels: 1 | 3,
-  args: ImageGridArgs = {},
+  batch: { images: Float32Array; height: number; width: number; channels: 1 | 3 },
+  args: ImageGridArgs,
 ): { pixels: Uint8Array; width: number; height: number; channels: 1 | 3 } {
+  const { images, height, width, channels } = batch;
+  const { indices } = args;
   const { cols: colsWanted = 10, pad = 2, scale = 2, background = 255 } = args;
   const count = indices.length;
   const cols = Math.max(1, Math.min(colsWanted, count));

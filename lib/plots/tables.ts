@@ -85,7 +85,7 @@ export function adversarialSetTable(
     sets.map(({ set, source }) => {
       if (source.n !== set.n)
         throw new Error(`adversarialSetTable: ${set.attack.label} has ${set.n} images, its source ${source.n}`);
-      const norms = perturbationNorms(source.images, set.images, set.n);
+      const norms = perturbationNorms(source, set);
       return {
         attack: set.attack.label,
         images: set.n,

@@ -82,14 +82,17 @@ export async function writeCheckpoint(
   }));
   opt[0].tensor.dispose(); // the step counter is a fresh scalar; the moments are the optimizer's own variables
   const best = state.bestWeights.map((t) => ({ ...t, name: `best/${t.name}` }));
-  writeContainer(
-    path,
-    [...modelTensors(model), ...optTensors, ...best].map((t) => ({ name: t.name, values: t.values, shape: t.shape })),
-    {
+  writeContainer(path, {
+    arrays: [...modelTensors(model), ...optTensors, ...best].map((t) => ({
+      name: t.name,
+      values: t.values,
+      shape: t.shape,
+    })),
+    meta: {
       kind: 'training-checkpoint',
       args: { batchSize: args.batchSize, learningRate: args.learningRate, seed: args.seed },
       checkpoint: state.checkpoint,
       optimizerTensors: optTensors.length,
     },
-  );
+  });
 }

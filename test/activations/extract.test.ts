@@ -40,7 +40,7 @@ test.before(async () => {
 test('the MNIST CNN layers flatten to 12544, 3200, 128 and 10 values', async () => {
   const model = createMnistCnn({ seed: 1 });
   assert.deepEqual(layerDims(model, ['ReLU1', 'ReLU3', 'ReLU5', 'logits']), [12544, 3200, 128, 10]);
-  const acts = await extractActivations(model, randomImages(3, 1), ['ReLU1', 'ReLU3', 'ReLU5', 'logits']);
+  const acts = await extractActivations(model, randomImages(3, 1), { layers: ['ReLU1', 'ReLU3', 'ReLU5', 'logits'] });
   assert.equal(acts.n, 3);
   assert.deepEqual(
     acts.layers.map((l) => [l.name, l.dim, l.values.length]),
@@ -60,7 +60,7 @@ test('activations equal a direct layer-by-layer run, across batch boundaries and
   const names = ['ReLU3', 'logits', 'ReLU1']; // any order
   const want = direct(model, data, names, 0, 7);
   for (const batchSize of [1, 3, 7, 100]) {
-    const acts = await extractActivations(model, data, names, { batchSize });
+    const acts = await extractActivations(model, data, { layers: names, batchSize });
     acts.layers.forEach((l, i) => {
       assert.equal(l.name, names[i]);
       let maxDiff = 0;
@@ -69,7 +69,7 @@ test('activations equal a direct layer-by-layer run, across batch boundaries and
     });
   }
   // A sub-range [2, 6) with batches of 3 (one full, one partial) gives rows 2..5 of the full run.
-  const part = await extractActivations(model, data, ['ReLU5'], { start: 2, end: 6, batchSize: 3 });
+  const part = await extractActivations(model, data, { layers: ['ReLU5'], start: 2, end: 6, batchSize: 3 });
   const full = direct(model, data, ['ReLU5'], 0, 7)[0];
   assert.equal(part.n, 4);
   for (let j = 0; j < 4 * 128; j++) assert.ok(Math.abs(part.layers[0].values[j] - full[2 * 128 + j]) <= 1e-5);
@@ -80,14 +80,19 @@ test('caller-provided arrays are filled and returned as views of the right lengt
   const model = createMnistCnn({ seed: 3 });
   const data = randomImages(5, 3);
   const big = new Float32Array(10 * 128).fill(-7);
-  const acts = await extractActivations(model, data, ['ReLU5', 'logits'], { into: [big, undefined], start: 1, end: 4 });
+  const acts = await extractActivations(model, data, {
+    layers: ['ReLU5', 'logits'],
+    into: [big, undefined],
+    start: 1,
+    end: 4,
+  });
   assert.equal(acts.layers[0].values.buffer, big.buffer, 'written into the given array');
   assert.equal(acts.layers[0].values.length, 3 * 128);
   assert.equal(big[3 * 128], -7, 'nothing written past n × dim');
-  const again = await extractActivations(model, data, ['ReLU5'], { start: 1, end: 4 });
+  const again = await extractActivations(model, data, { layers: ['ReLU5'], start: 1, end: 4 });
   assert.deepEqual(acts.layers[0].values, again.layers[0].values);
   await assert.rejects(
-    extractActivations(model, data, ['ReLU5'], { into: [new Float32Array(10)] }),
+    extractActivations(model, data, { layers: ['ReLU5'], into: [new Float32Array(10)] }),
     /into\[0\] \(layer ReLU5\) must be a Float32Array of at least 5 × 128 = 640 values, found 10/,
   );
   model.dispose();
@@ -96,7 +101,8 @@ test('caller-provided arrays are filled and returned as views of the right lengt
 test('progress is reported after every batch', async () => {
   const model = createMnistCnn({ seed: 4 });
   const events: string[] = [];
-  await extractActivations(model, randomImages(5, 4), ['logits'], {
+  await extractActivations(model, randomImages(5, 4), {
+    layers: ['logits'],
     batchSize: 2,
     onProgress: (e) => events.push(`${e.stage} ${e.done}/${e.total} ${e.unit}`),
   });
@@ -107,26 +113,28 @@ test('progress is reported after every batch', async () => {
 test('an unknown layer name is refused with the list of the model layers', async () => {
   const model = createMnistCnn({ seed: 5 });
   await assert.rejects(
-    extractActivations(model, randomImages(1, 5), ['ReLU1', 'ReLU2']),
+    extractActivations(model, randomImages(1, 5), { layers: ['ReLU1', 'ReLU2'] }),
     /unknown layer "ReLU2"; the model's layers are Conv2D0, ReLU1, Conv2D2, ReLU3, Conv2D4, ReLU5, Flatten6, logits/,
   );
-  await assert.rejects(extractActivations(model, randomImages(1, 5), []), /expected at least 1 layer name/);
+  await assert.rejects(extractActivations(model, randomImages(1, 5), { layers: [] }), /expected at least 1 layer name/);
   await assert.rejects(
-    extractActivations(model, randomImages(1, 5), ['logits', 'logits']),
+    extractActivations(model, randomImages(1, 5), { layers: ['logits', 'logits'] }),
     /layer "logits" is listed twice/,
   );
   await assert.rejects(
-    extractActivations(model, randomImages(2, 5), ['logits'], { end: 3 }),
+    extractActivations(model, randomImages(2, 5), { layers: ['logits'], end: 3 }),
     /bad range \[0, 3\) for 2 images/,
   );
   await assert.rejects(
-    extractActivations(model, { ...randomImages(2, 5), n: 3 }, ['logits']),
+    extractActivations(model, { ...randomImages(2, 5), n: 3 }, { layers: ['logits'] }),
     /expected 3×28×28×1 = 2352 pixel values, found 1568/,
   );
   await assert.rejects(
-    extractActivations(model, { images: new Float32Array(2 * 256), n: 2, height: 16, width: 16, channels: 1 }, [
-      'logits',
-    ]),
+    extractActivations(
+      model,
+      { images: new Float32Array(2 * 256), n: 2, height: 16, width: 16, channels: 1 },
+      { layers: ['logits'] },
+    ),
     /the model takes input of shape \[28, 28, 1\], the images are \[16, 16, 1\]/,
   );
   model.dispose();
@@ -136,10 +144,11 @@ test('no tensor outlives an extraction and the model keeps its weights', async (
   const model = createMnistCnn({ seed: 6 });
   const data = randomImages(9, 6);
   const before = tf.memory().numTensors;
-  const first = await extractActivations(model, data, ['ReLU1', 'logits'], { batchSize: 4 });
-  for (let i = 0; i < 3; i++) await extractActivations(model, data, ['ReLU1', 'ReLU3', 'logits'], { batchSize: 4 });
+  const first = await extractActivations(model, data, { layers: ['ReLU1', 'logits'], batchSize: 4 });
+  for (let i = 0; i < 3; i++)
+    await extractActivations(model, data, { layers: ['ReLU1', 'ReLU3', 'logits'], batchSize: 4 });
   assert.equal(tf.memory().numTensors, before, 'tensor count back to its baseline');
-  const again = await extractActivations(model, data, ['ReLU1', 'logits'], { batchSize: 4 });
+  const again = await extractActivations(model, data, { layers: ['ReLU1', 'logits'], batchSize: 4 });
   assert.deepEqual(again.layers[1].values, first.layers[1].values, 'weights untouched by the sub-models');
   model.dispose();
 });

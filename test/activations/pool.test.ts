@@ -29,11 +29,12 @@ test.after(() => closeActivationPools());
 test('activations on 2 and 3 worker threads equal the single-thread values bit for bit, into the given arrays', async () => {
   const model = createMnistCnn({ seed: 3 });
   const data = randomImages(70, 5);
-  const one = await extractActivations(model, data, LAYERS, { batchSize: 16, start: 3, end: 67 });
+  const one = await extractActivations(model, data, { layers: LAYERS, batchSize: 16, start: 3, end: 67 });
   for (const workers of [2, 3]) {
     const into = LAYERS.map((_, l) => new Float32Array(one.layers[l].values.length + 7).fill(-1));
     const seen: number[] = [];
-    const par = await extractActivations(model, data, LAYERS, {
+    const par = await extractActivations(model, data, {
+      layers: LAYERS,
       batchSize: 16,
       start: 3,
       end: 67,
@@ -59,8 +60,8 @@ test('a pool follows the model: new weights give a new pool and the new values',
   const other = createMnistCnn({ seed: 9 });
   model.setWeights(other.getWeights());
   assert.notEqual(await activationPool(model, 2), pool, 'remade after the weights changed');
-  const one = await extractActivations(model, data, ['logits'], { batchSize: 10 });
-  const two = await extractActivations(model, data, ['logits'], { batchSize: 10, workers: 2 });
+  const one = await extractActivations(model, data, { layers: ['logits'], batchSize: 10 });
+  const two = await extractActivations(model, data, { layers: ['logits'], batchSize: 10, workers: 2 });
   assert.deepEqual(two.layers[0].values, one.layers[0].values);
 });
 
@@ -105,8 +106,8 @@ test('a pool of W threads starts W − 1 workers: this thread extracts its share
   assert.equal(pool.size, 3);
   assert.equal(pool.workerCount, 2);
   const data = randomImages(30, 8);
-  const one = await extractActivations(model, data, ['ReLU1', 'logits'], { batchSize: 4 });
-  const three = await extractActivations(model, data, ['ReLU1', 'logits'], { batchSize: 4, workers: 3 });
+  const one = await extractActivations(model, data, { layers: ['ReLU1', 'logits'], batchSize: 4 });
+  const three = await extractActivations(model, data, { layers: ['ReLU1', 'logits'], batchSize: 4, workers: 3 });
   three.layers.forEach((a, l) => assert.deepEqual(a.values, one.layers[l].values, a.name));
   pool.close();
   assert.equal(pool.workerCount, 0);
@@ -141,10 +142,10 @@ test('two extractions at once on one pool each get their own values (the staging
   const model = createMnistCnn({ seed: 13 });
   const a = randomImages(24, 14);
   const b = randomImages(24, 15);
-  const one = await Promise.all([a, b].map((d) => extractActivations(model, d, ['ReLU3'], { batchSize: 4 })));
-  await extractActivations(model, a, ['ReLU3'], { batchSize: 4, workers: 2 }); // the pool both calls below find, its worker started
+  const one = await Promise.all([a, b].map((d) => extractActivations(model, d, { layers: ['ReLU3'], batchSize: 4 })));
+  await extractActivations(model, a, { layers: ['ReLU3'], batchSize: 4, workers: 2 }); // the pool both calls below find, its worker started
   const two = await Promise.all(
-    [a, b].map((d) => extractActivations(model, d, ['ReLU3'], { batchSize: 4, workers: 2 })),
+    [a, b].map((d) => extractActivations(model, d, { layers: ['ReLU3'], batchSize: 4, workers: 2 })),
   );
   two.forEach((t, i) => assert.deepEqual(t.layers[0].values, one[i].layers[0].values, `set ${i}`));
 });

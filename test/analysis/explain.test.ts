@@ -23,10 +23,10 @@ test("layerEvidence counts each input's neighbour labels, its candidate labels a
 
 test('layerNonconformity gives α(x, j) = neighbours not labelled j (a missing one disagrees with every class), per layer and summed', () => {
   const e = layerEvidence(pred, trainLabels);
-  const rows = layerNonconformity(e, 2, ['a', 'b', 'c']);
+  const rows = layerNonconformity(e, { row: 2, classNames: ['a', 'b', 'c'] });
   assert.deepEqual(rows[0], { layer: 'hidden', 'α(a)': 2, 'α(b)': 3, 'α(c)': 2 });
   assert.deepEqual(rows[1], { layer: 'all layers', 'α(a)': 2, 'α(b)': 3, 'α(c)': 2 });
-  assert.throws(() => layerNonconformity(e, 3), /row 3 is outside the 3 inputs/);
+  assert.throws(() => layerNonconformity(e, { row: 3 }), /row 3 is outside the 3 inputs/);
 });
 
 test('suspiciousLabels lists inputs whose label disagrees with a credible prediction, most credible first', () => {
@@ -41,7 +41,7 @@ test("the layer-wise figures: mean candidates per layer per set, and one input's
   const e = layerEvidence(pred, trainLabels);
   const f = candidateLabelsFigure([{ name: 'clean', evidence: e }]);
   assert.deepEqual(f.data[0].y, [5 / 3]);
-  const g = neighborLabelsFigure(e, 0, 0, { classNames: ['a', 'b', 'c'] });
+  const g = neighborLabelsFigure(e, { row: 0, dnnPrediction: 0, classNames: ['a', 'b', 'c'] });
   assert.deepEqual(g.data[0].y, ['a']);
   assert.deepEqual(g.data[1].y, ['b']);
   assert.deepEqual(g.data[0].text, ['2 neighbours']);

@@ -96,8 +96,8 @@ test('input selection: least credible (ties by row), misclassified, correct', ()
   assert.deepEqual(leastCredible(pred, 2), [2, 1]);
   assert.deepEqual(leastCredible(pred, 10), [2, 1, 3, 0]);
   assert.deepEqual(misclassified(pred, labels), [2]);
-  assert.deepEqual(misclassified(pred, labels, Infinity, 'dnn'), [1, 2], 'by the DNN');
-  assert.deepEqual(correctlyClassified(pred, labels, 2), [0, 1]);
+  assert.deepEqual(misclassified(pred, labels, { count: Infinity, by: 'dnn' }), [1, 2], 'by the DNN');
+  assert.deepEqual(correctlyClassified(pred, labels, { count: 2 }), [0, 1]);
   assert.throws(() => leastCredible(pred, -1), /count must be a non-negative integer/);
   const tied = fakePrediction([
     { pred: 0, cred: 0.3, dnn: 0, dnnConf: 1 },

@@ -34,15 +34,15 @@ test('a written array reads back equal, with its metadata and inputs', () => {
   const { cache: c, warnings } = cache();
   const parts = { what: 'roundtrip' };
   const values = Float32Array.from({ length: 1001 }, (_, i) => Math.sin(i) * 1e3);
-  const path = c.write('things', parts, values, { n: 1001 });
+  const path = c.write({ kind: 'things', parts }, { values, meta: { n: 1001 } });
   assert.equal(path, join(dir, 'things', `${cacheKey(parts)}.bin`));
-  assert.equal(c.path('things', parts), path);
-  const hit = c.read('things', parts, 1001);
+  assert.equal(c.path({ kind: 'things', parts }), path);
+  const hit = c.read({ kind: 'things', parts }, { length: 1001 });
   assert.deepEqual(hit?.values, values);
   assert.equal(hit?.meta.n, 1001);
   assert.deepEqual(hit?.meta.parts, parts);
   const into = new Float32Array(2000);
-  const view = c.read('things', parts, 1001, { into });
+  const view = c.read({ kind: 'things', parts }, { length: 1001, into });
   assert.equal(view?.values.buffer, into.buffer, "read into the caller's array");
   assert.deepEqual(view?.values, values);
   assert.deepEqual(readdirSync(join(dir, 'things')), [`${cacheKey(parts)}.bin`], 'no temp file left behind');
@@ -52,50 +52,54 @@ test('a written array reads back equal, with its metadata and inputs', () => {
 test('a missing entry is a silent miss; a damaged, foreign or wrong-length entry is a miss with one warning naming the file', () => {
   const { cache: c, warnings } = cache();
   const parts = { what: 'miss' };
-  assert.equal(c.read('things', parts, 10), undefined, 'nothing written yet');
+  assert.equal(c.read({ kind: 'things', parts }, { length: 10 }), undefined, 'nothing written yet');
   assert.deepEqual(warnings, []);
-  const path = c.write('things', parts, new Float32Array(10).fill(1))!;
-  assert.equal(c.read('things', parts, 11), undefined, 'wrong length');
+  const path = c.write({ kind: 'things', parts }, { values: new Float32Array(10).fill(1) })!;
+  assert.equal(c.read({ kind: 'things', parts }, { length: 11 }), undefined, 'wrong length');
   assert.match(warnings.pop()!, new RegExp(`${path}: expected 11 float32 values, found 10`));
   const other = { what: 'other' };
-  writeFileSync(c.path('things', other)!, readFileSync(path));
-  assert.equal(c.read('things', other, 10), undefined, 'made from other inputs');
+  writeFileSync(c.path({ kind: 'things', parts: other })!, readFileSync(path));
+  assert.equal(c.read({ kind: 'things', parts: other }, { length: 10 }), undefined, 'made from other inputs');
   assert.match(warnings.pop()!, /made from other inputs than its key says/);
   const bytes = readFileSync(path);
   for (const at of [20, bytes.length - 40, bytes.length - 1]) {
     const damaged = Buffer.from(bytes);
     damaged[at] ^= 0x01;
     writeFileSync(path, damaged);
-    assert.equal(c.read('things', parts, 10), undefined, `bit flipped at byte ${at}`);
+    assert.equal(c.read({ kind: 'things', parts }, { length: 10 }), undefined, `bit flipped at byte ${at}`);
     assert.ok(String(warnings.pop()).includes(path), 'the warning names the file');
   }
   writeFileSync(
     path,
     Buffer.concat([bytes.subarray(0, bytes.length - 44), Buffer.alloc(40), bytes.subarray(bytes.length - 4)]),
   );
-  assert.equal(c.read('things', parts, 10), undefined, 'payload zero-filled');
+  assert.equal(c.read({ kind: 'things', parts }, { length: 10 }), undefined, 'payload zero-filled');
   assert.match(warnings.pop()!, /checksum mismatch \(the file is damaged\)/);
-  c.write('things', parts, new Float32Array(10).fill(2));
-  assert.deepEqual(c.read('things', parts, 10)?.values, new Float32Array(10).fill(2), 'rewriting repairs it');
+  c.write({ kind: 'things', parts }, { values: new Float32Array(10).fill(2) });
+  assert.deepEqual(
+    c.read({ kind: 'things', parts }, { length: 10 })?.values,
+    new Float32Array(10).fill(2),
+    'rewriting repairs it',
+  );
   assert.deepEqual(warnings, []);
 });
 
 test('caching can be turned off; bad kinds and an empty folder name are refused', () => {
   const off = new ArtifactCache({ dir: false });
-  assert.equal(off.path('things', { a: 1 }), null);
-  assert.equal(off.write('things', { a: 1 }, new Float32Array(2)), null);
-  assert.equal(off.read('things', { a: 1 }, 2), undefined);
+  assert.equal(off.path({ kind: 'things', parts: { a: 1 } }), null);
+  assert.equal(off.write({ kind: 'things', parts: { a: 1 } }, { values: new Float32Array(2) }), null);
+  assert.equal(off.read({ kind: 'things', parts: { a: 1 } }, { length: 2 }), undefined);
   assert.throws(() => new ArtifactCache({ dir: '' }), /cache dir: expected a folder path or false, found ''/);
   assert.throws(
-    () => cache().cache.path('../up', {}),
+    () => cache().cache.path({ kind: '../up', parts: {} }),
     /cache kind must be lower-case letters, digits and dashes, found "..\/up"/,
   );
 });
 
 test('an empty array round-trips and sha256Of hashes the bytes of a view', () => {
   const { cache: c } = cache();
-  c.write('things', { what: 'empty' }, new Float32Array(0));
-  assert.deepEqual(c.read('things', { what: 'empty' }, 0)?.values, new Float32Array(0));
+  c.write({ kind: 'things', parts: { what: 'empty' } }, { values: new Float32Array(0) });
+  assert.deepEqual(c.read({ kind: 'things', parts: { what: 'empty' } }, { length: 0 })?.values, new Float32Array(0));
   const a = Float32Array.from([1, 2, 3, 4]);
   assert.equal(
     sha256Of(a.subarray(1, 3)),

@@ -14,16 +14,15 @@ test('named arrays of every dtype round-trip with their shapes and the metadata'
   const i32 = Int32Array.from([7, -8]);
   const u8 = Uint8Array.from([1, 2, 3, 4, 5]);
   const f64 = Float64Array.from([Math.PI]);
-  writeContainer(
-    path,
-    [
+  writeContainer(path, {
+    arrays: [
       { name: 'f', values: f32 },
       { name: 'i', values: i32, shape: [1, 2] },
       { name: 'u', values: u8 },
       { name: 'd', values: f64 },
     ],
-    { what: 'test', n: 3 },
-  );
+    meta: { what: 'test', n: 3 },
+  });
   const c = readContainer(path);
   assert.deepEqual(c.meta, { what: 'test', n: 3 });
   assert.deepEqual(c.get('f').values, f32);
@@ -42,7 +41,10 @@ test('named arrays of every dtype round-trip with their shapes and the metadata'
 
 test('every single-bit flip, in the header, the payload or the checksum, is detected', () => {
   const path = join(dir, 'b.bin');
-  writeContainer(path, [{ name: 'v', values: Float32Array.from({ length: 7 }, (_, i) => i) }], { k: 'x' });
+  writeContainer(path, {
+    arrays: [{ name: 'v', values: Float32Array.from({ length: 7 }, (_, i) => i) }],
+    meta: { k: 'x' },
+  });
   const bytes = readFileSync(path);
   for (let at = 0; at < bytes.length; at++) {
     const damaged = Buffer.from(bytes);
@@ -58,26 +60,25 @@ test('every single-bit flip, in the header, the payload or the checksum, is dete
 
 test('truncation, junk, malformed headers and shape mismatches are ContainerErrors naming the file', () => {
   const path = join(dir, 'c.bin');
-  writeContainer(path, [{ name: 'v', values: new Float32Array(4) }], {});
+  writeContainer(path, { arrays: [{ name: 'v', values: new Float32Array(4) }], meta: {} });
   truncateSync(path, readFileSync(path).length - 1);
   assert.throws(() => readContainer(path), /lies at bytes 0…16 of a 15-byte payload/);
   writeFileSync(path, 'hello world, not a container at all');
   assert.throws(() => readContainer(path), /expected a dknn-ts container starting with "DKNNART1", found "hello wo"/);
   assert.throws(() => readContainer(join(dir, 'missing.bin')), /missing.bin: cannot open \(ENOENT\)/);
   assert.throws(
-    () => writeContainer(path, [{ name: 'v', values: new Float32Array(4), shape: [3] }], {}),
+    () => writeContainer(path, { arrays: [{ name: 'v', values: new Float32Array(4), shape: [3] }], meta: {} }),
     /array v has shape \[3\] = 3 values, found 4/,
   );
   assert.throws(
     () =>
-      writeContainer(
-        path,
-        [
+      writeContainer(path, {
+        arrays: [
           { name: 'v', values: new Float32Array(1) },
           { name: 'v', values: new Float32Array(1) },
         ],
-        {},
-      ),
+        meta: {},
+      }),
     /array name "v" given twice/,
   );
   const header = (json: string) => {

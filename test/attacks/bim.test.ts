@@ -48,7 +48,7 @@ test('outputs stay in [clipMin, clipMax] and within eps of x (L∞ and L2), also
           adv.every((v) => v >= 0 && v <= 1),
           `${norm} rand ${randInit}: inside [0, 1]`,
         );
-        const d = perturbationNorms(orig, adv, n);
+        const d = perturbationNorms({ images: orig, n: n }, { images: adv, n: n });
         const size = norm === 'linf' ? d.linf : d.l2;
         assert.ok(
           size.every((s) => s <= eps + 1e-5),

@@ -76,7 +76,7 @@ test("craftAdversarial caches under the model, the attack's own options and the 
     labels: 'model-predictions',
     code: ATTACKS_CODE_VERSION,
   });
-  const first = await craftAdversarial(cnn, data, attack, { cache });
+  const first = await craftAdversarial(cnn, data, { attack, cache });
   assert.equal(first.cached, false);
   assert.ok(first.cachePath && existsSync(first.cachePath));
   assert.equal(first.attack.label, 'FGSM ε 0.1, L∞, reference gradient');
@@ -84,7 +84,7 @@ test("craftAdversarial caches under the model, the attack's own options and the 
     fgsm(cnnFn, x, { eps: 0.1, clipMin: 0, clipMax: 1, gradient: 'reference' }),
   );
   assert.deepEqual(first.images, direct, 'the same images as the attack function itself');
-  const again = await noLeak(() => craftAdversarial(cnn, data, attack, { cache }));
+  const again = await noLeak(() => craftAdversarial(cnn, data, { attack, cache }));
   assert.equal(again.cached, true);
   assert.deepEqual(again.images, first.images);
   assert.equal(again.seconds, first.seconds, 'the crafting time is remembered');
@@ -104,9 +104,9 @@ test("craftAdversarial caches under the model, the attack's own options and the 
     ['other pixels', key(attack, images(5, 3))],
   ] as const)
     assert.notEqual(k, key(), why);
-  const other = await craftAdversarial(cnn, data, fgsmAttack({ eps: 0.2 }), { cache });
+  const other = await craftAdversarial(cnn, data, { attack: fgsmAttack({ eps: 0.2 }), cache });
   assert.equal(other.cached, false);
-  const off = await craftAdversarial(cnn, data, attack, { cache: false });
+  const off = await craftAdversarial(cnn, data, { attack, cache: false });
   assert.equal(off.cachePath, null);
   assert.equal(off.cached, false);
 });
@@ -130,12 +130,18 @@ test('attack values check their options; craftBatches rejects an attack that cha
 test('perturbationNorms gives per-example L2, L∞ and L1 distances', () => {
   const a = Float32Array.from([0, 0, 0, 1, 1, 1]);
   const b = Float32Array.from([3, -4, 0, 1, 1, 0.5]);
-  const d = perturbationNorms(a, b, 2);
+  const d = perturbationNorms({ images: a, n: 2 }, { images: b, n: 2 });
   assert.deepEqual(Array.from(d.l2), [5, 0.5]);
   assert.deepEqual(Array.from(d.linf), [4, 0.5]);
   assert.deepEqual(Array.from(d.l1), [7, 0.5]);
-  assert.throws(() => perturbationNorms(a, b.subarray(1), 2), /equal length, found 6 and 5/);
-  assert.throws(() => perturbationNorms(a, b, 4), /6 values do not split into n = 4 examples/);
+  assert.throws(
+    () => perturbationNorms({ images: a, n: 2 }, { images: b.subarray(1), n: 2 }),
+    /equal length, found 6 and 5/,
+  );
+  assert.throws(
+    () => perturbationNorms({ images: a, n: 4 }, { images: b, n: 4 }),
+    /6 values do not split into n = 4 examples/,
+  );
 });
 
 test('crafting on worker threads gives the same images as one thread, for FGSM and BIM; the worker count is chosen from the work', async () => {
@@ -144,8 +150,8 @@ test('crafting on worker threads gives the same images as one thread, for FGSM a
     fgsmAttack({ eps: 0.1, batchSize: 2 }),
     bimAttack({ eps: 0.1, epsIter: 0.03, nbIter: 3, batchSize: 4, gradient: 'exact' }),
   ]) {
-    const one = await craftAdversarial(cnn, data, attack, { cache: false, workers: 1 });
-    const two = await craftAdversarial(cnn, data, attack, { cache: false, workers: 2 });
+    const one = await craftAdversarial(cnn, data, { attack, cache: false, workers: 1 });
+    const two = await craftAdversarial(cnn, data, { attack, cache: false, workers: 2 });
     assert.equal(one.workers, 1);
     assert.equal(two.workers, 2);
     assert.deepEqual(two.images, one.images, attack.label);
@@ -171,7 +177,7 @@ test('CW-L2 reports progress within a batch (after each binary-search step), on 
   const runs: { images: Float32Array; events: ProgressEvent[] }[] = [];
   for (const workers of [1, 2]) {
     const events: ProgressEvent[] = [];
-    const set = await craftAdversarial(cnn, data, attack, { cache: false, workers, onProgress: (e) => events.push(e) });
+    const set = await craftAdversarial(cnn, data, { attack, cache: false, workers, onProgress: (e) => events.push(e) });
     assert.equal(set.workers, workers);
     const done = events.map((e) => e.done);
     // Within a batch of 3 after step 1 of 3: round(3 · 1/3) = 1 image — a count no batch boundary gives.

@@ -34,7 +34,7 @@ test('on a linear model CW finds, for every point, an adversarial at about the d
   const adv = await noLeak(() =>
     take(cwL2(fx.line.fn, x, { binarySearchSteps: 9, maxIterations: 1000, learningRate: 0.01 })),
   );
-  const norms = perturbationNorms(xy, adv, n);
+  const norms = perturbationNorms({ images: xy, n: n }, { images: adv, n: n });
   for (let i = 0; i < n; i++) {
     const before = lineLabel(xy[2 * i], xy[2 * i + 1]);
     assert.notEqual(lineLabel(adv[2 * i], adv[2 * i + 1]), before, `point ${i} crosses the boundary`);
@@ -145,8 +145,8 @@ test('the MNIST CNN: CW-L2 finds adversarials with a smaller L2 than FGSM ε = 0
   const cwOk = flipped(cw);
   const fgOk = flipped(fg);
   assert.ok(cwOk.filter(Boolean).length >= 6, `CW success ${cwOk.filter(Boolean).length}/8`);
-  const cwNorm = perturbationNorms(orig, cw, 8).l2;
-  const fgL2 = perturbationNorms(orig, fg, 8).l2;
+  const cwNorm = perturbationNorms({ images: orig, n: 8 }, { images: cw, n: 8 }).l2;
+  const fgL2 = perturbationNorms({ images: orig, n: 8 }, { images: fg, n: 8 }).l2;
   let both = 0;
   for (let i = 0; i < 8; i++) {
     if (!cwOk[i]) assert.equal(cwNorm[i], 0, `example ${i}: no adversarial found → the input itself`);

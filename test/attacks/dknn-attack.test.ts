@@ -45,23 +45,23 @@ test(
     const eps = 0.3;
     const before = tf.memory().numTensors;
     const opts = { eps, steps: 60, guides: 10, batchSize: 16, clean, cache: false as const };
-    const guided = await dknnGuidedAttack(dknn, train, x, { ...opts, workers: 1 });
+    const guided = await dknnGuidedAttack(dknn, x, { train, ...opts, workers: 1 });
     assert.equal(tf.memory().numTensors, before, 'no tensor leaks');
-    const onTwo = await dknnGuidedAttack(dknn, train, x, { ...opts, workers: 2 });
+    const onTwo = await dknnGuidedAttack(dknn, x, { train, ...opts, workers: 2 });
     assert.deepEqual(onTwo.images, guided.images, 'identical images on 2 worker threads');
     const dir = mkdtempSync(join(tmpdir(), 'guided-'));
-    const first = await dknnGuidedAttack(dknn, train, x, { ...opts, cache: dir });
-    const again = await dknnGuidedAttack(dknn, train, x, { ...opts, cache: dir });
+    const first = await dknnGuidedAttack(dknn, x, { train, ...opts, cache: dir });
+    const again = await dknnGuidedAttack(dknn, x, { train, ...opts, cache: dir });
     assert.deepEqual([first.cached, again.cached], [false, true], 'the second run is read from the cache');
     assert.deepEqual(again.images, guided.images);
-    const other = await dknnGuidedAttack(dknn, train, x, { ...opts, steps: 61, cache: dir });
+    const other = await dknnGuidedAttack(dknn, x, { train, ...opts, steps: 61, cache: dir });
     assert.equal(other.cached, false, 'other options are another entry');
     rmSync(dir, { recursive: true, force: true });
     for (let i = 0; i < guided.images.length; i++) {
       assert.ok(guided.images[i] >= 0 && guided.images[i] <= 1, 'inside the box');
       assert.ok(Math.abs(guided.images[i] - x.images[i]) <= eps + 1e-6, 'inside the ε-ball');
     }
-    const fgsm = await craftAdversarial(model, x, fgsmAttack({ eps }), { cache: false });
+    const fgsm = await craftAdversarial(model, x, { attack: fgsmAttack({ eps }), cache: false });
     const onGuided = await dknn.predict(guided);
     const onFgsm = await dknn.predict(fgsm);
     const meanCred = (p: Float64Array) => p.reduce((a, v) => a + v, 0) / p.length;
@@ -74,20 +74,20 @@ test(
       `mean credibility: guided ${meanCred(onGuided.credibility)} vs FGSM ${meanCred(onFgsm.credibility)} (FGSM accuracy ${acc(onFgsm.predictions)})`,
     );
     await assert.rejects(
-      dknnGuidedAttack(dknn, train, x, { eps, guideLayer: 'nope', clean, cache: false }),
+      dknnGuidedAttack(dknn, x, { train, eps, guideLayer: 'nope', clean, cache: false }),
       /guideLayer must be one of the DkNN's layers \["flat","hidden","logits"\], got "nope"/,
     );
     await assert.rejects(
-      dknnGuidedAttack(dknn, train, x, { eps, steepness: 0, clean, cache: false }),
+      dknnGuidedAttack(dknn, x, { train, eps, steepness: 0, clean, cache: false }),
       /steepness must be a positive number, got 0/,
     );
     await assert.rejects(
-      dknnGuidedAttack(dknn, train, x, { eps, checkpoints: [1.5], clean, cache: false }),
+      dknnGuidedAttack(dknn, x, { train, eps, checkpoints: [1.5], clean, cache: false }),
       /checkpoints must be shares of the steps in \(0, 1\], got \[1.5\]/,
     );
-    const zero = await dknnGuidedAttack(dknn, train, x, { eps: 0, steps: 3, guides: 5, clean, cache: false });
+    const zero = await dknnGuidedAttack(dknn, x, { train, eps: 0, steps: 3, guides: 5, clean, cache: false });
     assert.deepEqual(zero.images, x.images, 'ε = 0 returns the inputs unchanged');
-    const base = await meanOfClassAttack(dknn, train, x, { eps, clean: clean });
+    const base = await meanOfClassAttack(dknn, x, { train, eps, clean: clean });
     assert.ok(base.images.every((v, i) => Math.abs(v - x.images[i]) <= eps + 1e-6 && v >= 0 && v <= 1));
     assert.deepEqual(base.targets, guided.targets, 'both aim at the same classes');
     model.dispose();

@@ -89,7 +89,7 @@ test('outputs stay in [clipMin, clipMax] and within eps of x in the attack norm'
         `${norm}: inside the clip range`,
       );
       const raw = take(fgsm(cnnFn, x, { eps, norm }));
-      const d = perturbationNorms(orig, raw, n);
+      const d = perturbationNorms({ images: orig, n: n }, { images: raw, n: n });
       const size = norm === 'linf' ? d.linf : norm === 'l2' ? d.l2 : d.l1;
       for (let i = 0; i < n; i++)
         assert.ok(Math.abs(size[i] - eps) < 1e-4, `${norm}: example ${i} moved ${size[i]}, eps ${eps}`);

@@ -71,7 +71,7 @@ export function mnistFixture(): Promise<{ model: tf.LayersModel; fn: ModelFn; x:
   mnistCache ??= (async () => {
     const { test } = await loadMnist();
     const { model } = await loadModel(pretrainedPath('mnist-cnn', dataDir()));
-    const { xs, ys } = toTensors(test, 750, 790);
+    const { xs, ys } = toTensors(test, { start: 750, end: 790 });
     const labels = Int32Array.from(ys.dataSync());
     ys.dispose();
     return { model, fn: logitsFn(model), x: xs, labels };

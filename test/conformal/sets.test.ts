@@ -32,7 +32,7 @@ test('textbook (conformal) sets cover the true label at least 1 − ε of the ti
   const calibrator = new ConformalCalibrator({ formula: 'conformal' }).fit(cal.trueScores);
   const p = calibrator.pValues(t.scores, 3);
   for (const eps of [0.01, 0.05, 0.1, 0.2]) {
-    const c = setCoverage(setsFromPValues(p, 3, eps), t.labels);
+    const c = setCoverage(setsFromPValues(p, { numClasses: 3, epsilon: eps }), t.labels);
     const tol = 3 * Math.sqrt((eps * (1 - eps)) / t.labels.length);
     assert.ok(c.coverage >= 1 - eps - tol, `ε ${eps}: coverage ${c.coverage} ≥ ${1 - eps} − ${tol.toFixed(4)}`);
     assert.ok(c.coverage <= 1 - eps + 0.05, `ε ${eps}: not trivially over-covering (${c.coverage})`);
@@ -44,11 +44,22 @@ test('Mondrian (class-conditional) sets cover every class, where marginal ones u
   const t = problem(6000, 4);
   const eps = 0.1;
   const marginal = setCoverage(
-    setsFromPValues(new ConformalCalibrator({ formula: 'conformal' }).fit(cal.trueScores).pValues(t.scores, 3), 3, eps),
+    setsFromPValues(new ConformalCalibrator({ formula: 'conformal' }).fit(cal.trueScores).pValues(t.scores, 3), {
+      numClasses: 3,
+      epsilon: eps,
+    }),
     t.labels,
   );
   const mondrian = setCoverage(
-    setsFromPValues(mondrianPValues(t.scores, 3, cal.trueScores, cal.labels, 'conformal'), 3, eps),
+    setsFromPValues(
+      mondrianPValues(t.scores, {
+        numClasses: 3,
+        calibScores: cal.trueScores,
+        calibLabels: cal.labels,
+        formula: 'conformal',
+      }),
+      { numClasses: 3, epsilon: eps },
+    ),
     t.labels,
   );
   assert.ok(
@@ -57,16 +68,25 @@ test('Mondrian (class-conditional) sets cover every class, where marginal ones u
   );
   const tol = 3 * Math.sqrt((eps * (1 - eps)) / 2000);
   mondrian.classCoverage.forEach((c, y) => assert.ok(c >= 1 - eps - tol, `Mondrian coverage of class ${y}: ${c}`));
-  assert.throws(() => mondrianPValues(t.scores, 3, [1, 2], [0, 1], 'conformal'), /class 2 has no calibration example/);
   assert.throws(
-    () => mondrianPValues(t.scores, 3, [0, 0, 0], [0, 1, 2], 'reference'),
+    () => mondrianPValues(t.scores, { numClasses: 3, calibScores: [1, 2], calibLabels: [0, 1], formula: 'conformal' }),
+    /class 2 has no calibration example/,
+  );
+  assert.throws(
+    () =>
+      mondrianPValues(t.scores, {
+        numClasses: 3,
+        calibScores: [0, 0, 0],
+        calibLabels: [0, 1, 2],
+        formula: 'reference',
+      }),
     /every calibration score of class 0 is 0/,
   );
 });
 
 test('sets, sizes, empty and singleton shares by hand', () => {
   const p = [0.5, 0.02, 0.3, /**/ 0.01, 0.04, 0.0, /**/ 0.9, 0.2, 0.06];
-  const s = setsFromPValues(p, 3, 0.05);
+  const s = setsFromPValues(p, { numClasses: 3, epsilon: 0.05 });
   assert.deepEqual(Array.from(s.members), [1, 0, 1, 0, 0, 0, 1, 1, 1]);
   assert.deepEqual(Array.from(s.sizes), [2, 0, 3]);
   const c = setCoverage(s, [2, 1, 1]);
@@ -76,6 +96,9 @@ test('sets, sizes, empty and singleton shares by hand', () => {
   assert.equal(c.meanSize, 5 / 3);
   assert.deepEqual(c.classCoverage, [NaN, 0.5, 1]);
   assert.deepEqual(setSizeStats(s), { meanSize: 5 / 3, emptyShare: 1 / 3, singletonShare: 0 });
-  assert.throws(() => setsFromPValues(p, 3, 1.5), /epsilon must be in \[0, 1\], found 1.5/);
-  assert.throws(() => setsFromPValues([0.1, 0.2], 3, 0.1), /2 p-values do not split into rows of 3 classes/);
+  assert.throws(() => setsFromPValues(p, { numClasses: 3, epsilon: 1.5 }), /epsilon must be in \[0, 1\], found 1.5/);
+  assert.throws(
+    () => setsFromPValues([0.1, 0.2], { numClasses: 3, epsilon: 0.1 }),
+    /2 p-values do not split into rows of 3 classes/,
+  );
 });

@@ -149,7 +149,7 @@ test('GTSRB loads with its shapes, 43 named classes, per-image tracks, and a tra
   const inVal = new Set(validation.groups);
   assert.ok(part.groups!.every((g) => !inVal.has(g)), 'no track on both sides');
   assert.deepEqual(splitByGroup(train, { validationFraction: 0.1, seed: 7 }).validation.labels, validation.labels, 'seeded');
-  const sub = subset(train, 100, 200);
+  const sub = subset(train, { start: 100, end: 200 });
   assert.deepEqual(Array.from(sub.groups!), Array.from(train.groups.subarray(100, 200)), 'subsets carry their groups');
   assert.throws(() => splitByGroup(testSet), /gtsrb-test has no groups/);
 });

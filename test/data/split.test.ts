@@ -24,7 +24,7 @@ function tiny(n: number): ImageDataset {
 
 test('subset returns views over [start, end) without copying', () => {
   const ds = tiny(10);
-  const s = subset(ds, 2, 5);
+  const s = subset(ds, { start: 2, end: 5 });
   assert.equal(s.n, 3);
   assert.equal(s.name, 'tiny[2:5]');
   assert.deepEqual(Array.from(s.labels), [2, 0, 1]);
@@ -32,15 +32,15 @@ test('subset returns views over [start, end) without copying', () => {
   assert.equal(s.images[0], ds.images[8]);
   assert.equal(s.images.buffer, ds.images.buffer);
   assert.equal(s.labels.buffer, ds.labels.buffer);
-  assert.equal(subset(ds, 7).n, 3);
-  assert.equal(subset(ds, 4, 4).n, 0);
-  assert.equal(subset(ds, 0, 10).n, 10);
+  assert.equal(subset(ds, { start: 7 }).n, 3);
+  assert.equal(subset(ds, { start: 4, end: 4 }).n, 0);
+  assert.equal(subset(ds, { end: 10 }).n, 10);
 });
 
 test('subset rejects bad ranges with a clear RangeError', () => {
   const ds = tiny(10);
   for (const [a, b] of [[-1, 3], [0, 11], [5, 4], [1.5, 3], [0, NaN]] as const) {
-    assert.throws(() => subset(ds, a, b), (e: unknown) =>
+    assert.throws(() => subset(ds, { start: a, end: b }), (e: unknown) =>
       e instanceof RangeError && e.message.includes(`bad range [${a}, ${b})`) && e.message.includes('for 10 examples'));
   }
 });
@@ -87,7 +87,7 @@ test('toTensors builds NHWC float32 images and int32 labels owned by the caller'
   await tf.setBackend('cpu');
   const ds = tiny(5);
   const before = tf.memory().numTensors;
-  const { xs, ys } = toTensors(ds, 1, 4);
+  const { xs, ys } = toTensors(ds, { start: 1, end: 4 });
   assert.deepEqual(xs.shape, [3, 2, 2, 1]);
   assert.equal(xs.dtype, 'float32');
   assert.deepEqual(ys.shape, [3]);
@@ -104,5 +104,5 @@ test('toTensors builds NHWC float32 images and int32 labels owned by the caller'
   const all = toTensors(ds);
   assert.deepEqual(all.xs.shape, [5, 2, 2, 1]);
   tf.dispose([all.xs, all.ys]);
-  assert.throws(() => toTensors(ds, 3, 9), /toTensors: bad range \[3, 9\)/);
+  assert.throws(() => toTensors(ds, { start: 3, end: 9 }), /toTensors: bad range \[3, 9\)/);
 });

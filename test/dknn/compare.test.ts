@@ -11,10 +11,9 @@ test('compareIndexes: an identical index agrees everywhere; a lossy LSH shows it
   const model = tinyModel(5);
   const data = { train: blobs(150, 1), calib: blobs(45, 2), eval: blobs(60, 3) };
   const seen: string[] = [];
-  const { runs, rows } = await compareIndexes(
-    model,
+  const { runs, rows } = await compareIndexes(model, {
     data,
-    [
+    configs: [
       { key: 'exact', label: 'exact (auto)', index: 'exact' },
       { key: 'exact-js', label: 'exact (js)', index: exactIndexFactory({ backend: 'js' }) },
       // One table, many bits: tiny buckets, so neighbours go missing.
@@ -26,8 +25,11 @@ test('compareIndexes: an identical index agrees everywhere; a lossy LSH shows it
         }),
       },
     ],
-    { layers: ['flat', 'hidden', 'logits'], k: 10, cacheDir: false, onRun: (r) => seen.push(r.key) },
-  );
+    layers: ['flat', 'hidden', 'logits'],
+    k: 10,
+    cacheDir: false,
+    onRun: (r) => seen.push(r.key),
+  });
   assert.deepEqual(seen, ['exact', 'exact-js', 'lsh']);
   assert.deepEqual(
     runs.map((r) => r.info.index),
@@ -53,15 +55,18 @@ test('compareIndexes: an identical index agrees everywhere; a lossy LSH shows it
   assert.equal(lsh.accuracy, correct / 60);
   assert.ok(rows.every((r) => r.buildSeconds >= 0 && r.querySeconds > 0 && r.seconds >= r.querySeconds));
   await assert.rejects(
-    () => compareIndexes(model, data, []),
+    () => compareIndexes(model, { data, configs: [] }),
     /expected at least one index config \(the first is the reference\), found none/,
   );
   await assert.rejects(
     () =>
-      compareIndexes(model, data, [
-        { key: 'a', label: '', index: 'exact' },
-        { key: 'a', label: '', index: 'exact' },
-      ]),
+      compareIndexes(model, {
+        data,
+        configs: [
+          { key: 'a', label: '', index: 'exact' },
+          { key: 'a', label: '', index: 'exact' },
+        ],
+      }),
     /keys must be unique, found "a" twice/,
   );
   model.dispose();

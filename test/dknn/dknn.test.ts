@@ -386,7 +386,7 @@ test('no tensor outlives fit, calibrate or predict', async () => {
 
 test('on real MNIST (2,000 training images) the DkNN is accurate', async () => {
   const mnist = await loadMnist();
-  const train = subset(mnist.train, 0, 2000);
+  const train = subset(mnist.train, { end: 2000 });
   const pretrained = pretrainedPath('mnist-cnn', dataDir());
   let model: tf.LayersModel;
   let source: string;
@@ -400,8 +400,8 @@ test('on real MNIST (2,000 training images) the DkNN is accurate', async () => {
   }
   const dknn = new DkNN(model, { k: 75, cacheDir: join(tmp, 'mnist-cache') });
   await dknn.fit(train);
-  await dknn.calibrate(subset(mnist.test, 0, 100));
-  const evalSet = subset(mnist.test, 100, 400);
+  await dknn.calibrate(subset(mnist.test, { end: 100 }));
+  const evalSet = subset(mnist.test, { start: 100, end: 400 });
   const out = await dknn.predict(evalSet);
   const acc = accuracy(out.predictions, evalSet.labels);
   const dnnAcc = accuracy(out.dnnPredictions, evalSet.labels);

@@ -28,7 +28,7 @@ export function publicApi(root: string): { rootNames: string[]; functions: ApiFu
   const seen = new Set<ts.Symbol>();
   const isObjectType = (t: ts.Type): boolean => {
     const nonNull = checker.getNonNullableType(t);
-    if (nonNull.isUnion()) return nonNull.types.every(isObjectType);
+    if (nonNull.isUnion() || nonNull.isIntersection()) return nonNull.types.every(isObjectType);
     if (!(nonNull.flags & ts.TypeFlags.Object)) return false;
     if (checker.isArrayType(nonNull) || checker.isTupleType(nonNull)) return false;
     if (nonNull.getCallSignatures().length > 0) return false;

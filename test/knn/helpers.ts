@@ -62,7 +62,7 @@ export function clustered(
   spread = 0.3,
   centers?: Float32Array,
 ): { x: Float32Array; centers: Float32Array } {
-  return gaussianClusters(rows, dim, clusters, seed, { spread, centers });
+  return gaussianClusters({ rows, dim, clusters, seed, spread, centers });
 }
 
 /**

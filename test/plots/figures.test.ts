@@ -54,7 +54,7 @@ test('neighborGallery: the input then its neighbours per layer, labels by name, 
     { pred: 2, cred: 0.1, dnn: 1, dnnConf: 0.8, neighbors: [2, -1, -1] },
   ]);
   const names = ['cat', 'dog', 'eel'];
-  const one = neighborGallery(pred, 0, inputs, train, { classNames: names, indexOffset: 100 }).html;
+  const one = neighborGallery(pred, { rows: 0, inputs, train, classNames: names, indexOffset: 100 }).html;
   assert.match(one, /<b>input 100<\/b> — true cat; DNN cat \(softmax 0\.990\); DkNN cat \(credibility 0\.900/);
   assert.equal((one.match(/<img /g) ?? []).length, 4, 'input + 3 neighbours');
   assert.equal(
@@ -69,15 +69,15 @@ test('neighborGallery: the input then its neighbours per layer, labels by name, 
   );
   assert.match(one, /hidden \(2\/3 agree\)/);
   assert.match(one, /dog · 0\.300/, 'label and squared distance under each neighbour');
-  const both = neighborGallery(pred, [0, 1], inputs, train, { classNames: names, perLayer: 2 }).html;
+  const both = neighborGallery(pred, { rows: [0, 1], inputs, train, classNames: names, perLayer: 2 }).html;
   assert.match(both, /input 1<\/b> — true eel; DNN dog/);
   assert.ok(
     both.includes('missing') && both.includes(`border:3px solid ${BORDER.none};width:6px;height:4px`),
     'a missing neighbour is an empty tile of the image size',
   );
-  assert.throws(() => neighborGallery(pred, 2, inputs, train), /row 2 is outside the 2 predictions/);
+  assert.throws(() => neighborGallery(pred, { rows: 2, inputs, train }), /row 2 is outside the 2 predictions/);
   assert.throws(
-    () => neighborGallery(pred, 0, { ...rgb(3), labels: [0, 0, 0] }, train),
+    () => neighborGallery(pred, { rows: 0, inputs: { ...rgb(3), labels: [0, 0, 0] }, train }),
     /expected the 2 inputs that were predicted, found 3/,
   );
 });

@@ -10,7 +10,7 @@ import { reliabilityBins } from '../../lib/metrics/classification';
 
 test('encodePng writes a valid greyscale PNG whose pixels inflate back unchanged', () => {
   const px = Uint8Array.from([0, 64, 128, 255, 1, 2]);
-  const png = Buffer.from(encodePng(px, 3, 2, 1));
+  const png = Buffer.from(encodePng({ pixels: px, width: 3, height: 2, channels: 1 }));
   assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
   assert.equal(png.toString('latin1', 12, 16), 'IHDR');
   assert.equal(png.readUInt32BE(16), 3);
@@ -19,18 +19,24 @@ test('encodePng writes a valid greyscale PNG whose pixels inflate back unchanged
   assert.equal(png.toString('latin1', 37, 41), 'IDAT');
   const raw = inflateSync(png.subarray(41, 41 + idatLen));
   assert.deepEqual([...raw], [0, 0, 64, 128, 0, 255, 1, 2]);
-  assert.throws(() => encodePng(px, 4, 2, 1), /expected 4×2×1 = 8 bytes, found 6/);
+  assert.throws(() => encodePng({ pixels: px, width: 4, height: 2, channels: 1 }), /expected 4×2×1 = 8 bytes, found 6/);
 });
 
 test('imageGrid tiles images with padding and upscaling, clipping values to [0,1]', () => {
   const images = Float32Array.from([0, 1, 1, 0, /* image 1 */ 2, -1, 0.5, 0.5]); // two 2×2 images
-  const g = imageGrid(images, [1, 0], 2, 2, 1, { cols: 2, pad: 1, scale: 1, background: 7 });
+  const g = imageGrid(
+    { images: images, height: 2, width: 2, channels: 1 },
+    { indices: [1, 0], cols: 2, pad: 1, scale: 1, background: 7 },
+  );
   assert.equal(g.width, 2 * 2 + 3);
   assert.equal(g.height, 2 + 2);
   assert.equal(g.pixels[0], 7, 'padding has the background colour');
   assert.deepEqual([...g.pixels.subarray(g.width + 1, g.width + 3)], [255, 0], 'first tile is image 1, clipped');
   assert.deepEqual([...g.pixels.subarray(g.width + 4, g.width + 6)], [0, 255], 'second tile is image 0');
-  assert.throws(() => imageGrid(images, [2], 2, 2, 1), /image index 2 is outside the 2 images given/);
+  assert.throws(
+    () => imageGrid({ images: images, height: 2, width: 2, channels: 1 }, { indices: [2] }),
+    /image index 2 is outside the 2 images given/,
+  );
 });
 
 test('figureHtml inlines the plotly bundle once, hides AMD define around it, and escapes </script>', () => {

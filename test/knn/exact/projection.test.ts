@@ -17,7 +17,7 @@ import { choleskyInverse } from '../../../lib/knn/exact/linalg';
 
 /** Non-negative clustered rows (ReLU-like), L2-normalised then centred as the DkNN does, with duplicates and a zero row. */
 function reluLike(n: number, dim: number, seed: number): Float32Array {
-  const { x } = gaussianClusters(n, dim, 12, seed, { spread: 0.8, relu: true });
+  const { x } = gaussianClusters({ rows: n, dim, clusters: 12, seed, spread: 0.8, relu: true });
   for (let r = 0; r < n; r++) {
     let s = 0;
     for (let j = 0; j < dim; j++) s += x[r * dim + j] ** 2;
@@ -132,8 +132,8 @@ test('queries far from every row, where the bound prunes little, fall back to th
   const n = 8000;
   const dim = 300;
   // Low-rank rows (as network activations are): ReLU of 12 clustered latent values mixed into 300.
-  const { x: z } = gaussianClusters(n + 12, 12, 8, 21, { spread: 0.3 });
-  const { x: w } = gaussianClusters(12, dim, 1, 22, { spread: 1 });
+  const { x: z } = gaussianClusters({ rows: n + 12, dim: 12, clusters: 8, seed: 21, spread: 0.3 });
+  const { x: w } = gaussianClusters({ rows: 12, dim, clusters: 1, seed: 22, spread: 1 });
   const data = new Float32Array((n + 12) * dim);
   for (let r = 0; r < n + 12; r++)
     for (let j = 0; j < dim; j++) {
@@ -143,7 +143,7 @@ test('queries far from every row, where the bound prunes little, fall back to th
     }
   const db = data.subarray(0, n * dim);
   const near = data.slice(n * dim); // held-out rows from the same clusters
-  const { x: far } = gaussianClusters(12, dim, 12, 99, { spread: 3 }); // random directions, near nothing
+  const { x: far } = gaussianClusters({ rows: 12, dim, clusters: 12, seed: 99, spread: 3 }); // random directions, near nothing
   const proj = new ExactIndex({ backend: 'native', projection: 48 });
   await proj.build(db, { rows: n, dim });
   const fellBack: number[] = [];
@@ -188,7 +188,7 @@ test("projectionChoice 'measure' times the projection on the first batch, the pl
   const dim = 200;
   const data = reluLike(n + 24, dim, 31);
   const db = data.subarray(0, n * dim);
-  const { x: far } = gaussianClusters(16, dim, 16, 7, { spread: 3 });
+  const { x: far } = gaussianClusters({ rows: 16, dim, clusters: 16, seed: 7, spread: 3 });
   const queries = new Float32Array(40 * dim);
   queries.set(far, 0); // the timed batch and the plain batch: far from every row
   queries.set(data.subarray(n * dim), 16 * dim); // then 24 held-out rows
