@@ -122,7 +122,7 @@ export async function benchDknnBackends(): Promise<{
   }
   notes.push(`engine backend: ${backend.description}; load average at the end ${loadavg()[0].toFixed(2)}`);
   notes.push(
-    "recall: of the evaluation inputs' 75 neighbours per layer against the exact DkNN's; missingNeighbors: empty neighbour slots (evaluation inputs, all layers), which never vote",
+    "recall: of the evaluation inputs' 75 neighbors per layer against the exact DkNN's; missingNeighbors: empty neighbor slots (evaluation inputs, all layers), which never vote",
   );
   return {
     section: 'dknn-backends',

@@ -8,7 +8,7 @@
  * Data: activations of the pretrained MNIST CNN (`data/pretrained/mnist-cnn.dknnw`) on the first
  * DKNN_BENCH_TRAIN training images (default 60,000: the database) and the first
  * DKNN_BENCH_QUERIES test images (default 1,000: the queries), preprocessed as the DkNN does
- * (`Preprocessor.fitTransform`: L2-normalised, centred). k = DKNN_BENCH_K (default 75).
+ * (`Preprocessor.fitTransform`: L2-normalized, centered). k = DKNN_BENCH_K (default 75).
  * The training activations come from the DkNN's own activation cache (same key) when present.
  *
  * Per layer (DKNN_BENCH_LAYERS, default ReLU1,ReLU3,ReLU5,logits: 12,544 / 3,200 / 128 / 10 dims)
@@ -23,7 +23,7 @@
  * - hnsw: HnswIndex M = DKNN_BENCH_HNSW_M (16), efConstruction DKNN_BENCH_HNSW_EFC (40, faiss'
  *   default, as in the anchor below), efSearch DKNN_BENCH_HNSW_EFS (128).
  * Reported: build seconds, query seconds (all queries), recall@k against exact (fraction of the
- * exact k neighbours found), queries short of k (fewer than k candidates), average distinct
+ * exact k neighbors found), queries short of k (fewer than k candidates), average distinct
  * candidates re-ranked.
  *
  * Each (layer, method) result is stored under `.cache/bench-knn-backends/` keyed by everything it
@@ -297,7 +297,7 @@ interface Measured {
   detail: Record<string, unknown>;
   measuredAt: string;
   loadAverage: number;
-  /** exact only: the neighbour indices (ground truth), rows × k. */
+  /** exact only: the neighbor indices (ground truth), rows × k. */
   truth?: number[];
   /** LSH only: probes per query. */
   numProbes?: number;

@@ -1,7 +1,7 @@
 /**
- * Exact kNN benchmark: plain-JS naive loop (baseline) vs the optimised JS backend vs the native
+ * Exact kNN benchmark: plain-JS naive loop (baseline) vs the optimized JS backend vs the native
  * (onnxruntime GEMM) backend of ExactIndex, on synthetic Gaussian-cluster data preprocessed like the
- * DkNN layers (L2-normalised, centred).
+ * DkNN layers (L2-normalized, centered).
  *
  *   npx tsx bench/knn-exact.ts
  *   DKNN_BENCH_N=20000 DKNN_BENCH_DIM=1024 npx tsx bench/knn-exact.ts     # smaller
@@ -27,9 +27,9 @@ export interface BenchExactOptions {
   dim?: number;
   /** Queries for the native backend. Default 200. */
   queries?: number;
-  /** Neighbours per query. Default 75. */
+  /** Neighbors per query. Default 75. */
   k?: number;
-  /** Queries timed on the optimised JS backend (a prefix of the queries). Default 100. */
+  /** Queries timed on the optimized JS backend (a prefix of the queries). Default 100. */
   jsQueries?: number;
   /** Queries timed on the naive loop (a prefix). Default 8. */
   naiveQueries?: number;
@@ -64,14 +64,14 @@ export interface BenchExactResult {
   loadAverage: number;
   /** Rows timed; `native` is absent when onnxruntime-node is unavailable. */
   rows: BenchExactRow[];
-  /** Seconds to generate and to preprocess (normalise + center) the database. */
+  /** Seconds to generate and to preprocess (normalize + center) the database. */
   generateSeconds: number;
   preprocessSeconds: number;
-  /** The js and native neighbour lists agree exactly on the js queries (null without native). */
+  /** The js and native neighbor lists agree exactly on the js queries (null without native). */
   jsNativeIdentical: boolean | null;
-  /** Fraction of the naive baseline's neighbours (as sets) that the js backend returned. */
+  /** Fraction of the naive baseline's neighbors (as sets) that the js backend returned. */
   naiveAgreement: number;
-  /** Native queries searched again because of near-ties at the k-th neighbour. */
+  /** Native queries searched again because of near-ties at the k-th neighbor. */
   nativeResearched: number;
   /**
    * Largest |float32 GEMM q·x − float64 q·x| / (‖q‖·‖x‖) seen on 8 queries × 2,000 rows (null
@@ -235,7 +235,7 @@ async function main(): Promise<void> {
     `exact kNN: database ${r.n} × ${r.dim}, k = ${r.k}, native threads ${r.threads}, load average ${r.loadAverage.toFixed(1)} at start`,
   );
   console.log(
-    `generate ${r.generateSeconds.toFixed(1)} s, preprocess (normalise + center) ${r.preprocessSeconds.toFixed(2)} s`,
+    `generate ${r.generateSeconds.toFixed(1)} s, preprocess (normalize + center) ${r.preprocessSeconds.toFixed(2)} s`,
   );
   console.log('method   queries   seconds   s / 1000 queries   speed-up vs naive');
   for (const row of r.rows) {
@@ -244,7 +244,7 @@ async function main(): Promise<void> {
     );
   }
   if (r.nativeUnavailable) console.log(`native backend unavailable: ${r.nativeUnavailable}`);
-  console.log(`js = naive neighbour sets: ${(100 * r.naiveAgreement).toFixed(2)} %`);
+  console.log(`js = naive neighbor sets: ${(100 * r.naiveAgreement).toFixed(2)} %`);
   if (r.jsNativeIdentical !== null) {
     console.log(
       `js and native lists identical: ${r.jsNativeIdentical}; native queries re-searched for near-ties: ${r.nativeResearched}`,

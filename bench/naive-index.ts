@@ -3,7 +3,7 @@ import { naiveKnn } from './knn-exact';
 
 /**
  * The plain-JS brute force as a `NeighborIndex` (Σ(q − x)² for every pair, then a full sort): the
- * in-run baseline of the DkNN's kNN stage. Same neighbours as the exact index (ties aside), only slow.
+ * in-run baseline of the DkNN's kNN stage. Same neighbors as the exact index (ties aside), only slow.
  */
 export class NaiveIndex implements NeighborIndex {
   private data: Float32Array | null = null;

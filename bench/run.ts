@@ -9,7 +9,7 @@
  *          package's scalar Conv2DBackpropInput + a plain loop for the missing
  *          Conv2DBackpropFilter), beside PyTorch on the same cores (bench/pytorch/train_speed.py);
  *          inference img/s; peak RSS.
- *   knn:   exact kNN, 60,000 × 3,200, k = 75: plain-JS naive loop vs the optimised JS backend vs
+ *   knn:   exact kNN, 60,000 × 3,200, k = 75: plain-JS naive loop vs the optimized JS backend vs
  *          the native (onnxruntime GEMM) backend.
  *   knn-backends: exact vs LSH (FALCONN-style: paper preset, FALCONN defaults with a numProbes
  *          sweep) vs HNSW on the real DkNN layer activations (see bench/knn-backends.ts).
@@ -266,7 +266,7 @@ async function benchKnn(): Promise<SectionResult> {
     rows: r.rows.map((x) => ({ ...x }) as unknown as Row),
     notes: [
       `js and native identical: ${r.jsNativeIdentical}`,
-      `js agrees with the naive baseline on ${(100 * r.naiveAgreement).toFixed(2)} % of neighbours`,
+      `js agrees with the naive baseline on ${(100 * r.naiveAgreement).toFixed(2)} % of neighbors`,
       `native queries searched again (near-ties): ${r.nativeResearched}`,
     ],
     extra: r as unknown as Record<string, unknown>,

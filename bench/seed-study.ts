@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- seeds`: the reference recipe (MNIST CNN, Adam 1e-3, batch 500, 6 epochs) trained
  * from scratch with several seeds, data-parallel on `workers` threads, each seed used for both the
- * weight initialisation and the shuffling. Reports the test accuracy (10,000 images) after every
+ * weight initialization and the shuffling. Reports the test accuracy (10,000 images) after every
  * epoch and at the end, per seed, and the mean ± sample standard deviation over seeds — where the
  * recipe lands, beside the committed weights' accuracy.
  *

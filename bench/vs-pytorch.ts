@@ -151,7 +151,7 @@ export async function benchVsPytorch(): Promise<{
     `Identical DkNN predictions: dknn-ts vs PyTorch ${vsPt.identicalDkNNPredictions} / ${vsPt.n}, identical credibility ${vsPt.identicalCredibility} / ${vsPt.n}; dknn-ts vs before ${vsBefore.identicalDkNNPredictions} / ${vsBefore.n} (credibility ${vsBefore.identicalCredibility} / ${vsBefore.n}).`,
     `DkNN accuracy ${ts.summary.dknnAccuracy.toFixed(4)} (PyTorch ${pt.summary.dknnAccuracy.toFixed(4)}), mean credibility ${ts.summary.meanCredibility.toFixed(4)}.`,
     `Exact index per layer: ${JSON.stringify(ts.info.indexLayers)}.`,
-    'PyTorch times its fit as one stage (extract + normalise + faiss IndexFlatL2.add) and its kNN searches inside calibrate and predict.',
+    'PyTorch times its fit as one stage (extract + normalize + faiss IndexFlatL2.add) and its kNN searches inside calibrate and predict.',
   ];
   return {
     section: 'vs-pytorch',

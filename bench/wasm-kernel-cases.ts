@@ -250,7 +250,7 @@ export function preprocessCases(rows: number, dim: number): Case[] {
   const last = new Map<Modules, Float32Array>();
   return [
     {
-      kernel: 'preprocess: normalise (normalizeRowsSimd: squares, then scaleRows)',
+      kernel: 'preprocess: normalize (normalizeRowsSimd: squares, then scaleRows)',
       size,
       reps: 13,
       make(m) {

@@ -1,27 +1,27 @@
 /**
- * What the neighbours say, layer by layer (the paper's interpretability claim): how many different
- * labels the k neighbours of an input carry in each layer ("candidate labels"), how many of them
+ * What the neighbors say, layer by layer (the paper's interpretability claim): how many different
+ * labels the k neighbors of an input carry in each layer ("candidate labels"), how many of them
  * agree with the DNN's prediction, each layer's nonconformity, and test inputs whose label
  * disagrees with a highly credible DkNN prediction (candidates for mislabelled data).
  */
 import { mean } from '../metrics/stats';
 import type { DkNNPrediction } from '../dknn/types';
 
-/** Per layer, per input: the labels of its k neighbours, summarised. */
+/** Per layer, per input: the labels of its k neighbors, summarised. */
 export interface LayerEvidence {
   layer: string;
   rows: number;
   k: number;
   numClasses: number;
-  /** `rows × numClasses`: neighbours of each input carrying each label (missing neighbours carry none). */
+  /** `rows × numClasses`: neighbors of each input carrying each label (missing neighbors carry none). */
   counts: Int32Array;
-  /** Distinct labels among each input's neighbours. */
+  /** Distinct labels among each input's neighbors. */
   candidates: Int32Array;
-  /** Neighbours whose label is the DNN's prediction for the input. */
+  /** Neighbors whose label is the DNN's prediction for the input. */
   agreeWithDnn: Int32Array;
 }
 
-/** The neighbours' labels per layer and input (see {@link LayerEvidence}); `trainLabels` are the DkNN's training labels. */
+/** The neighbors' labels per layer and input (see {@link LayerEvidence}); `trainLabels` are the DkNN's training labels. */
 export function layerEvidence(pred: DkNNPrediction, trainLabels: ArrayLike<number>): LayerEvidence[] {
   const C = pred.numClasses;
   return pred.neighbors.map((nb) => {
@@ -43,7 +43,7 @@ export function layerEvidence(pred: DkNNPrediction, trainLabels: ArrayLike<numbe
   });
 }
 
-/** α(x, j) of input `row` in each layer: the neighbours whose label is not j. Rows: one per layer, then the sum. */
+/** α(x, j) of input `row` in each layer: the neighbors whose label is not j. Rows: one per layer, then the sum. */
 export function layerNonconformity(
   evidence: LayerEvidence[],
   options: { row: number; classNames?: readonly string[] },
@@ -72,9 +72,9 @@ export function layerNonconformity(
 export interface LayerEvidenceMean {
   layer: string;
   k: number;
-  /** Mean number of distinct labels among an input's neighbours. */
+  /** Mean number of distinct labels among an input's neighbors. */
   candidates: number;
-  /** Mean number of neighbours whose label is the DNN's prediction. */
+  /** Mean number of neighbors whose label is the DNN's prediction. */
   agreeWithDnn: number;
 }
 
@@ -99,7 +99,7 @@ export interface SuspiciousLabels {
 
 /**
  * Inputs whose given label disagrees with a highly credible DkNN prediction (credibility ≥
- * `minCredibility`, default 0.9): where the neighbours in every layer agree with each other but
+ * `minCredibility`, default 0.9): where the neighbors in every layer agree with each other but
  * not with the label, the label itself may be wrong.
  */
 export function suspiciousLabels(

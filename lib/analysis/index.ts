@@ -25,3 +25,4 @@ export {
   type AdaptiveSweepRow,
   type AttackBench,
 } from './adaptive-sweep';
+export { adversarialSetRows, type AdversarialSetRow } from './adversarial';

@@ -35,13 +35,13 @@ export interface PredictionSummary {
   meanCredibilityWrong: number;
   dnnCorrect: number;
   dknnCorrect: number;
-  /** Missing neighbours over all inputs and layers (approximate indexes only). */
+  /** Missing neighbors over all inputs and layers (approximate indexes only). */
   missingNeighbors: number;
 }
 
 /** Options of {@link summarizePrediction}. */
 export interface SummaryOptions {
-  /** Summarise only the first `rows` inputs (e.g. the clean results on an attack's subset). Default: all. */
+  /** Summarize only the first `rows` inputs (e.g. the clean results on an attack's subset). Default: all. */
   rows?: number;
   /** Credibility threshold of `lowCredibilityShare`. Default 0.1 (the paper's). */
   lowCredibility?: number;

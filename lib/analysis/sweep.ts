@@ -1,7 +1,7 @@
 /**
  * Hyperparameter sweeps by re-scoring (lib/rescore.ts): accuracy, mean credibility and calibration
  * error of a DkNN for every k up to the one it searched with, and for subsets of its layers, in
- * seconds, from the neighbour lists of one prediction.
+ * seconds, from the neighbor lists of one prediction.
  */
 import type { DkNN } from '../dknn/dknn';
 import type { PValueFormula } from '../conformal/calibrator';

@@ -45,7 +45,7 @@ export interface CwL2Options {
   clipMin?: number;
   /** Upper bound of the input box; x must lie in it. Default 1. */
   clipMax?: number;
-  /** Examples optimised together (each one independently). Default 128. */
+  /** Examples optimized together (each one independently). Default 128. */
   batchSize?: number;
   /**
    * Called after every binary-search step of every batch (unit `img`: `done` counts the batch's

@@ -2,15 +2,15 @@
  * Attacks on the DkNN itself (Sitawarin & Wagner 2019, "On the Robustness of Deep K-Nearest
  * Neighbors"), not on the DNN under it:
  *
- * - {@link dknnGuidedAttack}: for each input, the wrong class with the most neighbour votes is the
+ * - {@link dknnGuidedAttack}: for each input, the wrong class with the most neighbor votes is the
  *   target; its m training points nearest to the input in one DkNN layer (the first by default) are the guides.
  *   Projected Adam on the pixels, starting at x, each step followed by the projection onto the box
  *   [max(lo, x − ε), min(hi, x + ε)], minimises
  *   Σ_layers Σ_guides sigmoid(a · (‖r_l(x') − r_l(g)‖ − η_l) / η_l), where r_l is the DkNN's own
- *   representation (activations, L2-normalised, centred on the training mean: differentiable end
- *   to end), η_l the distance of the input's k-th neighbour in layer l and a the steepness: a
- *   guide inside the input's neighbourhood counts about 0, one outside about 1
- *   (`guided-optimise.ts`). The iterates at a few checkpoints go through the DkNN; an input keeps
+ *   representation (activations, L2-normalized, centered on the training mean: differentiable end
+ *   to end), η_l the distance of the input's k-th neighbor in layer l and a the steepness: a
+ *   guide inside the input's neighborhood counts about 0, one outside about 1
+ *   (`guided-optimize.ts`). The iterates at a few checkpoints go through the DkNN; an input keeps
  *   the latest iterate whose DkNN prediction has moved off its clean prediction, else the final
  *   one. Batches run on worker threads (`workers`, as the other attacks), identical for any
  *   count, and the result is cached under the model, the DkNN, the inputs and the options.
@@ -57,7 +57,7 @@ export interface DkNNGuidedAttackOptions {
   steepness?: number;
   /** Shares of the steps after which the DkNN checks which inputs it already gets wrong (the last step always is one). Default [0.5, 0.75, 1]. */
   checkpoints?: number[];
-  /** Inputs optimised together. Default 50, lowered so that a batch's guide representations stay within 512 MiB (m = 500 guides on MNIST: 16). */
+  /** Inputs optimized together. Default 50, lowered so that a batch's guide representations stay within 512 MiB (m = 500 guides on MNIST: 16). */
   batchSize?: number;
   /** Worker threads: a count or 'auto' (all cores when there are several batches). Default 'auto'. Same images for any count. */
   workers?: number | 'auto';
@@ -79,7 +79,7 @@ export interface DkNNAttackResult extends ImageBatch {
   cached?: boolean;
 }
 
-/** The wrong class with the most neighbour votes (lowest class on ties) of each input. */
+/** The wrong class with the most neighbor votes (lowest class on ties) of each input. */
 export function targetClasses(pred: DkNNPrediction): Int32Array {
   const C = pred.numClasses;
   const out = new Int32Array(pred.n);
@@ -99,7 +99,7 @@ function checkBox(options: { clipMin?: number; clipMax?: number }): [number, num
   return [lo, hi];
 }
 
-/** Bytes of guide representations one optimised batch may hold (the wasm heap is 4 GiB at most). */
+/** Bytes of guide representations one optimized batch may hold (the wasm heap is 4 GiB at most). */
 const GUIDE_BATCH_BYTES = 512 * 1024 * 1024;
 
 function resolveGuided(dknn: DkNN, data: ImageBatch, options: DkNNGuidedAttackOptions): GuidedRun {
@@ -237,7 +237,7 @@ export async function dknnGuidedAttack(
   return { images: out, ...shape, targets, seconds, cached: false };
 }
 
-/** Every batch optimised on this thread. */
+/** Every batch optimized on this thread. */
 async function optimizeHere(
   dknn: DkNN,
   layers: string[],

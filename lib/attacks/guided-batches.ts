@@ -1,7 +1,7 @@
 /**
  * The guided attack's batches (`dknn-attack.ts`): for each input, the target class's training points
  * nearest to it in the guide layer as the DkNN sees it (normalized, centered), its η per layer (the
- * distance of its k-th neighbour) and its box.
+ * distance of its k-th neighbor) and its box.
  */
 import * as tf from '@tensorflow/tfjs';
 import { cachedActivations } from '../activations/cache';
@@ -20,7 +20,7 @@ export interface GuidedRun {
   layers: string[];
   /** Index of the guide layer in `layers`. */
   g: number;
-  /** Inputs optimised together. */
+  /** Inputs optimized together. */
   batch: number;
   workers: number;
 }
@@ -113,7 +113,7 @@ export async function planBatches(
           .slice(0, m)
           .forEach((t, j) => guideImgs.set(train.images.subarray(t * per, (t + 1) * per), (b * m + j) * per)),
       );
-      // η_l: distance of the k-th neighbour of each input in each layer (the lists hold squared distances).
+      // η_l: distance of the k-th neighbor of each input in each layer (the lists hold squared distances).
       const eta = new Float32Array(layers.length * B);
       layers.forEach((l, li) => {
         const nb = clean.neighbors.find((q) => q.layer === l)!;

@@ -1,5 +1,5 @@
 /**
- * The optimisation of the guided attack on the DkNN (`dknn-attack.ts`), for one batch, on the
+ * The optimization of the guided attack on the DkNN (`dknn-attack.ts`), for one batch, on the
  * calling thread: projected Adam on the pixels minimising Σ_layers Σ_guides
  * sigmoid(a · (‖r_l(x') − r_l(g)‖ − η_l) / η_l), returning the iterates at the checkpoint steps.
  * Pure tf.js, so the main thread and the workers (`guided-worker.ts`) run the very same code.
@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-/** One batch to optimise: B inputs, their m guides each, η per layer and input, the pixel box. */
+/** One batch to optimize: B inputs, their m guides each, η per layer and input, the pixel box. */
 export interface GuidedBatch {
   B: number;
   shape: [number, number, number];
@@ -16,7 +16,7 @@ export interface GuidedBatch {
   /** B × m × pixels, input b's guides at [b·m, (b+1)·m). */
   guides: Float32Array;
   m: number;
-  /** layers × B: the k-th neighbour distance of each input in each layer. */
+  /** layers × B: the k-th neighbor distance of each input in each layer. */
   eta: Float32Array;
   /** B × pixels each: max(lo, x − ε) and min(hi, x + ε). */
   boxLo: Float32Array;
@@ -35,7 +35,7 @@ export interface GuidedSettings {
 /** Images per forward pass when computing guide representations. */
 const GUIDE_CHUNK = 500;
 
-/** The DkNN representation of every layer: flatten, L2-normalise (zero rows stay zero), subtract the center. */
+/** The DkNN representation of every layer: flatten, L2-normalize (zero rows stay zero), subtract the center. */
 export function representations(acts: tf.Tensor[], centers: tf.Tensor[]): tf.Tensor2D[] {
   return acts.map((a, l) => {
     const flat = tf.reshape(a, [a.shape[0], -1]) as tf.Tensor2D;
@@ -70,7 +70,7 @@ function guideRepresentations(subModel: tf.LayersModel, centers: tf.Tensor[], ba
 }
 
 /**
- * Optimises one batch; returns the iterates at `settings.checkSteps` (checkpoints × B × pixels).
+ * Optimizes one batch; returns the iterates at `settings.checkSteps` (checkpoints × B × pixels).
  * `subModel` outputs the DkNN layers in order; `centers` are their training centers.
  * `onStep(step)` is called every 25 steps.
  */

@@ -1,7 +1,7 @@
 /**
  * Worker thread of the guided attack (started by `dknnGuidedAttack` with workers > 1; not an entry
  * point of its own): starts the main thread's backend, rebuilds the model and the DkNN layers'
- * sub-model, then optimises every batch it is sent (`guided-optimise.ts`), reporting progress.
+ * sub-model, then optimizes every batch it is sent (`guided-optimize.ts`), reporting progress.
  */
 import * as tf from '@tensorflow/tfjs';
 import { modelInWorker, type ModelWorkerData } from '../workers/model';

@@ -31,7 +31,7 @@ test[0:calib], predict test[calib:eval-end] (or their adversarial versions with 
   --train-subset N             training images in the kNN database (60000)
   --calib N                    calibration images, test[0:N] (750)
   --eval-end N                 evaluation ends at test[N] (10000)
-  --k N                        neighbours per layer (75)
+  --k N                        neighbors per layer (75)
   --layers A,B,...             layers read (ReLU1,ReLU3,ReLU5,logits)
   --formula reference|conformal  p-value formula (reference)
   --exact-backend auto|js|native   exact search engine (auto)

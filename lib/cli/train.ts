@@ -35,7 +35,7 @@ Trains a zoo network (default: the dataset's pretrained one, with the reference'
   --dataset mnist|gtsrb|...    a registered dataset (mnist)
   --architecture NAME          a zoo entry (default: the dataset's pretrained architecture)
   --epochs N --batch-size N --lr L   Adam recipe (${TRAIN_DEFAULTS.epochs}, ${TRAIN_DEFAULTS.batchSize}, ${TRAIN_DEFAULTS.learningRate})
-  --seed N                     shuffling seed (${TRAIN_DEFAULTS.seed}); --init-seed N weight initialisation (1234)
+  --seed N                     shuffling seed (${TRAIN_DEFAULTS.seed}); --init-seed N weight initialization (1234)
   --subset N                   first N training images only
   --validation F --patience P  early stopping on a track-split validation part F (patience 3)
   --augment                    shifts of up to 2 px, brightness 0.8…1.2 (seeded)

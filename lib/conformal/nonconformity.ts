@@ -1,29 +1,29 @@
 /**
  * Nonconformity of the Deep k-Nearest Neighbors (Papernot & McDaniel 2018):
- * α(x, j) = Σ over layers of the number of x's k neighbours whose label ≠ j.
+ * α(x, j) = Σ over layers of the number of x's k neighbors whose label ≠ j.
  *
  * Pure TypeScript on typed arrays; no tensors are taken or returned.
  */
 
-/** Neighbour labels of one layer: `labels[row * k + i]` is the label of the i-th neighbour of `row`; -1 = missing. */
+/** Neighbor labels of one layer: `labels[row * k + i]` is the label of the i-th neighbor of `row`; -1 = missing. */
 export interface LayerNeighborLabels {
-  /** Labels, row-major `[rows][k]`; -1 marks a missing neighbour (e.g. LSH found fewer than k). */
+  /** Labels, row-major `[rows][k]`; -1 marks a missing neighbor (e.g. LSH found fewer than k). */
   labels: Int32Array;
   /** Number of query points. */
   rows: number;
-  /** Neighbour slots per query point in this layer. */
+  /** Neighbor slots per query point in this layer. */
   k: number;
 }
 
-/** Neighbour labels of every layer in one flat array of shape `[layers][rows][k]`; -1 = missing. */
+/** Neighbor labels of every layer in one flat array of shape `[layers][rows][k]`; -1 = missing. */
 export interface StackedNeighborLabels {
-  /** Labels, row-major `[layers][rows][k]`; -1 marks a missing neighbour. */
+  /** Labels, row-major `[layers][rows][k]`; -1 marks a missing neighbor. */
   labels: Int32Array;
   /** Number of layers. */
   layers: number;
   /** Number of query points. */
   rows: number;
-  /** Neighbour slots per query point in each layer. */
+  /** Neighbor slots per query point in each layer. */
   k: number;
 }
 
@@ -31,36 +31,36 @@ export interface StackedNeighborLabels {
 export type NeighborLabels = readonly LayerNeighborLabels[] | StackedNeighborLabels;
 
 /**
- * How a missing neighbour (label -1) enters α. It never counts as a vote for any class.
+ * How a missing neighbor (label -1) enters α. It never counts as a vote for any class.
  * - `'disagree'` (default): the empty slot disagrees with every class, adding 1 to α(x, j) for every j.
- *   α stays on the same 0…Σk scale as for complete neighbourhoods, so calibration scores and test
- *   scores remain comparable, and a point with missing neighbours looks (conservatively) less conforming.
- * - `'ignore'`: the slot is skipped; α(x, j) counts only the neighbours that exist (no rescaling).
+ *   α stays on the same 0…Σk scale as for complete neighborhoods, so calibration scores and test
+ *   scores remain comparable, and a point with missing neighbors looks (conservatively) less conforming.
+ * - `'ignore'`: the slot is skipped; α(x, j) counts only the neighbors that exist (no rescaling).
  *
- * The CleverHans reference leaves missing slots at neighbour index 0, so each one silently votes for the
+ * The CleverHans reference leaves missing slots at neighbor index 0, so each one silently votes for the
  * label of training point 0 — a bug not reproduced here.
  */
 export type MissingNeighborRule = 'disagree' | 'ignore';
 
 /** Options of {@link nonconformity}. */
 export interface NonconformityOptions {
-  /** How missing neighbours (label -1) enter α. Default `'disagree'`; see {@link MissingNeighborRule}. */
+  /** How missing neighbors (label -1) enter α. Default `'disagree'`; see {@link MissingNeighborRule}. */
   missing?: MissingNeighborRule;
 }
 
 /** Votes per class summed over layers. */
 export interface KnnCounts {
-  /** `counts[row * numClasses + j]` = number of neighbours (all layers) labelled j. */
+  /** `counts[row * numClasses + j]` = number of neighbors (all layers) labeled j. */
   counts: Int32Array;
   /** Number of query points. */
   n: number;
   /** Number of classes. */
   numClasses: number;
-  /** Neighbour slots per query point, summed over layers (Σ k). */
+  /** Neighbor slots per query point, summed over layers (Σ k). */
   slots: number;
-  /** Number of missing neighbours (label -1) over all points and layers. */
+  /** Number of missing neighbors (label -1) over all points and layers. */
   missing: number;
-  /** Missing neighbours per query point, summed over layers. */
+  /** Missing neighbors per query point, summed over layers. */
   missingPerRow: Int32Array;
 }
 
@@ -72,11 +72,11 @@ export interface NonconformityScores {
   n: number;
   /** Number of classes. */
   numClasses: number;
-  /** Number of missing neighbours (label -1) over all points and layers. */
+  /** Number of missing neighbors (label -1) over all points and layers. */
   missing: number;
-  /** Missing neighbours per query point, summed over layers. */
+  /** Missing neighbors per query point, summed over layers. */
   missingPerRow: Int32Array;
-  /** The rule that was applied to missing neighbours. */
+  /** The rule that was applied to missing neighbors. */
   missingRule: MissingNeighborRule;
 }
 
@@ -89,17 +89,17 @@ function checkCount(name: string, value: number, allowZero: boolean): void {
 function toLayers(neighbors: NeighborLabels): LayerNeighborLabels[] {
   if (Array.isArray(neighbors)) {
     const layers = neighbors as readonly LayerNeighborLabels[];
-    if (layers.length === 0) throw new Error('neighbour labels: expected at least 1 layer, found 0');
+    if (layers.length === 0) throw new Error('neighbor labels: expected at least 1 layer, found 0');
     return layers.slice();
   }
   const s = neighbors as StackedNeighborLabels;
-  checkCount('neighbour labels layers', s.layers, false);
-  checkCount('neighbour labels rows', s.rows, true);
-  checkCount('neighbour labels k', s.k, false);
+  checkCount('neighbor labels layers', s.layers, false);
+  checkCount('neighbor labels rows', s.rows, true);
+  checkCount('neighbor labels k', s.k, false);
   const per = s.rows * s.k;
   if (s.labels.length !== s.layers * per) {
     throw new Error(
-      `neighbour labels: expected layers × rows × k = ${s.layers} × ${s.rows} × ${s.k} = ${s.layers * per} labels, found ${s.labels.length}`,
+      `neighbor labels: expected layers × rows × k = ${s.layers} × ${s.rows} × ${s.k} = ${s.layers * per} labels, found ${s.labels.length}`,
     );
   }
   const out: LayerNeighborLabels[] = [];
@@ -109,8 +109,8 @@ function toLayers(neighbors: NeighborLabels): LayerNeighborLabels[] {
 }
 
 /**
- * Counts, for every query point and class, the neighbours labelled with that class, summed over layers.
- * Missing neighbours (label -1) are never votes; they are tallied in `missing` / `missingPerRow`.
+ * Counts, for every query point and class, the neighbors labeled with that class, summed over layers.
+ * Missing neighbors (label -1) are never votes; they are tallied in `missing` / `missingPerRow`.
  * Throws when layers disagree on `rows`, a layer's length is not rows × k, or a label is outside -1…numClasses-1.
  */
 export function knnCounts(neighbors: NeighborLabels, numClasses: number): KnnCounts {
@@ -147,7 +147,7 @@ export function knnCounts(neighbors: NeighborLabels, numClasses: number): KnnCou
           counts[out + label]++;
         } else {
           throw new Error(
-            `layer ${l}, row ${r}, neighbour ${i}: expected a label in -1…${numClasses - 1} (-1 = missing), found ${label}`,
+            `layer ${l}, row ${r}, neighbor ${i}: expected a label in -1…${numClasses - 1} (-1 = missing), found ${label}`,
           );
         }
       }
@@ -157,8 +157,8 @@ export function knnCounts(neighbors: NeighborLabels, numClasses: number): KnnCou
 }
 
 /**
- * DkNN nonconformity α(x, j) = Σ_layers #{neighbours of x with label ≠ j}, for every query point and class.
- * Missing neighbours (label -1) never vote; with the default `missing: 'disagree'` each adds 1 to α for
+ * DkNN nonconformity α(x, j) = Σ_layers #{neighbors of x with label ≠ j}, for every query point and class.
+ * Missing neighbors (label -1) never vote; with the default `missing: 'disagree'` each adds 1 to α for
  * every class, with `'ignore'` it adds nothing. Same input checks as {@link knnCounts}.
  */
 export function nonconformity(

@@ -99,7 +99,7 @@ export function setCoverage(sets: PredictionSets, labels: ArrayLike<number>): Se
 
 /**
  * Class-conditional (Mondrian) p-values: p_j(x) compares α(x, j) with the calibration scores of
- * the calibration examples labelled j only. `scores` are α(x, j) of the inputs (`n × numClasses`),
+ * the calibration examples labeled j only. `scores` are α(x, j) of the inputs (`n × numClasses`),
  * `calibScores` α(xᵢ, yᵢ) of the calibration examples and `calibLabels` their labels.
  * @throws when a class has no calibration example.
  */

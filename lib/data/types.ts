@@ -1,9 +1,9 @@
 /**
  * The image-set type, in one place: images as flat NHWC float32 with their shape
  * ({@link ImageBatch}), the same with labels ({@link LabeledImages}: what the DkNN, training and
- * the attacks on the DkNN take), and a loaded dataset split ({@link ImageDataset}: labelled images
+ * the attacks on the DkNN take), and a loaded dataset split ({@link ImageDataset}: labeled images
  * with everything the loaders know). Each extends the one before, so a dataset split goes wherever
- * labelled images or plain images are asked for.
+ * labeled images or plain images are asked for.
  */
 
 /** Images as flat NHWC float32. */
@@ -16,7 +16,7 @@ export interface ImageBatch {
   channels: number;
 }
 
-/** Labelled images. */
+/** Labeled images. */
 export interface LabeledImages extends ImageBatch {
   /** n class indices in [0, numClasses). */
   labels: ArrayLike<number>;

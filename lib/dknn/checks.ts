@@ -46,7 +46,7 @@ export function checkPixels(
 }
 
 /**
- * A layer whose training activations are the same for every image carries no neighbourhood: every
+ * A layer whose training activations are the same for every image carries no neighborhood: every
  * training point is equally near every input.
  * @throws Error naming the layer.
  */
@@ -57,7 +57,7 @@ export function checkNotConstant(layer: string, values: Float32Array, n: number,
   }
   const zero = values.subarray(0, dim).every((v) => v === 0);
   throw new Error(
-    `fit: layer ${layer} gives the same activations${zero ? ' (all zero)' : ''} for all ${n} training images, so its neighbours say nothing; check the training images or leave the layer out`,
+    `fit: layer ${layer} gives the same activations${zero ? ' (all zero)' : ''} for all ${n} training images, so its neighbors say nothing; check the training images or leave the layer out`,
   );
 }
 

@@ -1,8 +1,8 @@
 /**
- * The DkNN-level effect of an approximate nearest-neighbour index: the same model, training images,
+ * The DkNN-level effect of an approximate nearest-neighbor index: the same model, training images,
  * calibration and evaluation inputs, one DkNN per index, each compared with the first (the exact
- * index): fraction of identical predictions, credibility changes, recall of the neighbours per
- * layer, accuracy, missing neighbours, build and query seconds. Used by notebook 04 and
+ * index): fraction of identical predictions, credibility changes, recall of the neighbors per
+ * layer, accuracy, missing neighbors, build and query seconds. Used by notebook 04 and
  * `npm run bench -- dknn-backends`.
  *
  * One DkNN lives at a time (each holds every layer's index); only predictions and `info()` are kept.
@@ -42,9 +42,9 @@ export interface IndexComparisonRow {
   accuracy: number;
   meanCredibility: number;
   agreement: Agreement;
-  /** Recall@k of the evaluation inputs' neighbours against the first run's, per layer. */
+  /** Recall@k of the evaluation inputs' neighbors against the first run's, per layer. */
   recall: number[];
-  /** Missing neighbour slots, evaluation inputs, all layers. */
+  /** Missing neighbor slots, evaluation inputs, all layers. */
   missingNeighbors: number;
   /** Seconds building the indexes (all layers). */
   buildSeconds: number;

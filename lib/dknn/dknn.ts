@@ -11,7 +11,7 @@
  * - fit: the training activations of every layer are extracted in ONE pass of the model (one
  *   sub-model with an output per layer, on all cores by default (`workers`), written into one
  *   preallocated array per layer). That costs
- *   no extra memory: these arrays are exactly the ones the indexes keep, normalised and centred in
+ *   no extra memory: these arrays are exactly the ones the indexes keep, normalized and centered in
  *   place by {@link Preprocessor} (full MNIST: 60,000 × (12,544 + 3,200 + 128 + 10) float32 ≈ 3.8 GB,
  *   one copy). Raw activations are cached (lib/cache.ts) under a key made of the model's weight
  *   hash, the sha256 of the training images, n, the layer and the tf.js backend; only the layers
@@ -23,7 +23,7 @@
  * - Memory: once the training activations are extracted, the call holds no reference to the
  *   training images, so a caller holding none either gets them freed before the index build
  *   (`Experiment.fitDkNN`'s `releaseTrainingImages`).
- * - α(x, j) = Σ_layers #{k neighbours with label ≠ j}; p-values by the chosen formula
+ * - α(x, j) = Σ_layers #{k neighbors with label ≠ j}; p-values by the chosen formula
  *   (`'reference'` = CleverHans, `'conformal'` = textbook, see {@link ConformalCalibrator}).
  *
  * Tensor ownership: the model is only read, never disposed; no tensor outlives a method call.
@@ -162,7 +162,7 @@ export class DkNN {
     return this.calibScores.slice();
   }
 
-  /** Per layer, the center subtracted after normalisation (the mean of the normalised training rows; copies). @throws before fit. */
+  /** Per layer, the center subtracted after normalization (the mean of the normalized training rows; copies). @throws before fit. */
   get layerCenters(): Float32Array[] {
     if (!this.state) throw new NotFittedError('calibrate');
     return this.state.layers.map((f) => f.pre.center.slice());
@@ -217,7 +217,7 @@ export class DkNN {
     const n = train.n;
     if (this.k >= n)
       throw new Error(
-        `fit: k = ${this.k} neighbours per layer needs more training points than k (every point would be a neighbour of every input); the training set has ${n}`,
+        `fit: k = ${this.k} neighbors per layer needs more training points than k (every point would be a neighbor of every input); the training set has ${n}`,
       );
     const t = performance.now();
     const hash = modelHash(this.model);
@@ -296,7 +296,7 @@ export class DkNN {
     const calibrator = new ConformalCalibrator({ formula: this.formula }).fit(scores);
     if (this.formula === 'reference' && calibrator.calibrationSize('reference') === 0) {
       throw new Error(
-        `calibrate: every one of the ${scores.length} calibration scores is 0 (all neighbours agree with the true label), so the reference formula's trimming leaves no score; use formula 'conformal' or a larger calibration set`,
+        `calibrate: every one of the ${scores.length} calibration scores is 0 (all neighbors agree with the true label), so the reference formula's trimming leaves no score; use formula 'conformal' or a larger calibration set`,
       );
     }
     const size = calibrator.calibrationSize();
@@ -314,7 +314,7 @@ export class DkNN {
   }
 
   /**
-   * DkNN prediction of every input: neighbours per layer, nonconformity, p-values, prediction,
+   * DkNN prediction of every input: neighbors per layer, nonconformity, p-values, prediction,
    * credibility and confidence, plus the DNN's own prediction for comparison.
    * @throws `call calibrate before predict`; when the model's weights changed since fit.
    */
@@ -362,7 +362,7 @@ export class DkNN {
 
   /**
    * `pred` (made by this DkNN's `predict`) with other settings — a smaller k, a subset of the
-   * layers, the other p-value formula — from the neighbour lists already found, without searching
+   * layers, the other p-value formula — from the neighbor lists already found, without searching
    * again (lib/rescore.ts): the same result as a DkNN built with those settings.
    * @throws `call calibrate before predict`; RangeError for settings outside what was searched.
    */

@@ -1,5 +1,5 @@
 /**
- * Instant re-scoring: a DkNN keeps the neighbour lists it found (at its k, nearest first, ties by
+ * Instant re-scoring: a DkNN keeps the neighbor lists it found (at its k, nearest first, ties by
  * the lower training index) for its calibration and prediction inputs, so the calibration scores,
  * p-values and predictions for any smaller k, any subset of its layers and either p-value formula
  * follow without searching again — the prefix of length k' of an exact k-list is the exact
@@ -18,7 +18,7 @@ import type { DkNNPrediction, LayerNeighbors } from './types';
 
 /** What to re-score with; every field defaults to the DkNN's own setting. */
 export interface RescoreOptions {
-  /** Neighbours per layer, 1 … the DkNN's k. */
+  /** Neighbors per layer, 1 … the DkNN's k. */
   k?: number;
   /** A non-empty subset of the DkNN's layers (any order; the DkNN's order is used). */
   layers?: readonly string[];
@@ -37,7 +37,7 @@ export interface RescoreBasis {
   calibLabels: Int32Array;
 }
 
-/** Labels of the first `k` neighbours of every row of `nb` (-1 for a missing neighbour). */
+/** Labels of the first `k` neighbors of every row of `nb` (-1 for a missing neighbor). */
 export function prefixLabels(nb: LayerNeighbors, k: number, trainLabels: Int32Array): LayerNeighborLabels {
   const labels = new Int32Array(nb.rows * k);
   for (let r = 0; r < nb.rows; r++) {
@@ -49,7 +49,7 @@ export function prefixLabels(nb: LayerNeighbors, k: number, trainLabels: Int32Ar
   return { labels, rows: nb.rows, k };
 }
 
-/** The neighbours of the chosen layers, truncated to k (views of the DkNN's lists are not kept: copies). */
+/** The neighbors of the chosen layers, truncated to k (views of the DkNN's lists are not kept: copies). */
 function pick(neighbors: LayerNeighbors[], layers: readonly string[], k: number): LayerNeighbors[] {
   return layers.map((name) => {
     const nb = neighbors.find((x) => x.layer === name)!;
@@ -67,7 +67,7 @@ function pick(neighbors: LayerNeighbors[], layers: readonly string[], k: number)
 /**
  * `pred` (made by the DkNN of `basis`) re-scored with other settings (see the module comment).
  * @throws RangeError for k outside 1…basis.k, an unknown or empty layer list, an unknown formula,
- *   or a prediction that does not carry the DkNN's neighbour lists.
+ *   or a prediction that does not carry the DkNN's neighbor lists.
  */
 export function rescorePrediction(
   basis: RescoreBasis,
@@ -77,7 +77,7 @@ export function rescorePrediction(
   const k = options.k ?? basis.k;
   if (!Number.isSafeInteger(k) || k < 1 || k > basis.k)
     throw new RangeError(
-      `rescore: k must be an integer in 1…${basis.k} (the k the neighbours were found with), found ${k}`,
+      `rescore: k must be an integer in 1…${basis.k} (the k the neighbors were found with), found ${k}`,
     );
   const wanted = options.layers ?? basis.layers;
   if (!Array.isArray(wanted) || wanted.length === 0)
@@ -97,7 +97,7 @@ export function rescorePrediction(
     const nb = pred.neighbors.find((x) => x.layer === l);
     if (!nb || nb.k !== basis.k || nb.rows !== pred.n)
       throw new RangeError(
-        `rescore: the prediction has no ${basis.k}-neighbour list of layer ${l}: was it made by this DkNN?`,
+        `rescore: the prediction has no ${basis.k}-neighbor list of layer ${l}: was it made by this DkNN?`,
       );
   }
   const C = basis.numClasses;

@@ -35,7 +35,7 @@ export interface SearchSetup {
   workers: number;
 }
 
-/** The neighbours found, their labels, the DNN's predictions and the seconds each part took. */
+/** The neighbors found, their labels, the DNN's predictions and the seconds each part took. */
 export interface NeighborRun {
   neighbors: LayerNeighbors[];
   labels: LayerNeighborLabels[];
@@ -44,7 +44,7 @@ export interface NeighborRun {
   seconds: { extract: number; preprocess: number; query: number };
 }
 
-/** Neighbours of every input in every layer, and the DNN's predictions, chunk by chunk. */
+/** Neighbors of every input in every layer, and the DNN's predictions, chunk by chunk. */
 export async function searchNeighbors(
   setup: SearchSetup,
   x: ImageBatch,

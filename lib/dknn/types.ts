@@ -15,17 +15,17 @@ export interface DkNNOptions {
    * ReLU5, logits).
    */
   layers?: readonly string[];
-  /** Neighbours per layer. Default 75. */
+  /** Neighbors per layer. Default 75. */
   k?: number;
-  /** Nearest-neighbour index: `'exact'` or a factory (e.g. LSH, HNSW). Default `'exact'`. */
+  /** Nearest-neighbor index: `'exact'` or a factory (e.g. LSH, HNSW). Default `'exact'`. */
   index?: 'exact' | NeighborIndexFactory;
   /** Backend of the exact index (see `ExactIndex`). Default `'auto'` (native GEMM when onnxruntime-node loads). */
   exactBackend?: 'auto' | ExactBackend;
-  /** The exact index's projection first pass: `'auto'` (default), `false` or a rank (see `ExactIndex`). Same neighbours either way. */
+  /** The exact index's projection first pass: `'auto'` (default), `false` or a rank (see `ExactIndex`). Same neighbors either way. */
   exactProjection?: 'auto' | false | number;
   /** p-value formula. Default `'reference'` (CleverHans: zeros trimmed, no +1); `'conformal'` = textbook. */
   formula?: PValueFormula;
-  /** How a missing neighbour (approximate indexes) enters α. Default `'disagree'`. */
+  /** How a missing neighbor (approximate indexes) enters α. Default `'disagree'`. */
   missing?: MissingNeighborRule;
   /** Images per forward pass. Default 250. */
   batchSize?: number;
@@ -60,7 +60,7 @@ export interface DkNNRunOptions {
   onProgress?: ProgressCallback;
 }
 
-/** The k neighbours of every input in one layer. */
+/** The k neighbors of every input in one layer. */
 export interface LayerNeighbors {
   layer: string;
   /** `rows × k` training indices, nearest first; -1 = missing. */
@@ -83,11 +83,11 @@ export interface DkNNPrediction {
   pValues: Float64Array;
   /** α(x, j), n × numClasses. */
   nonconformity: Int32Array;
-  /** Neighbours labelled j, summed over layers, n × numClasses. */
+  /** Neighbors labeled j, summed over layers, n × numClasses. */
   knnCounts: Int32Array;
   /** Per layer, in the DkNN's layer order. */
   neighbors: LayerNeighbors[];
-  /** Missing neighbours over all inputs and layers (0 for the exact index). */
+  /** Missing neighbors over all inputs and layers (0 for the exact index). */
   missingNeighbors: number;
   /** The DNN's own prediction (argmax of the model output). */
   dnnPredictions: Int32Array;

@@ -114,7 +114,7 @@ async function start(name: BackendName): Promise<void> {
   } catch (e) {
     throw new Error(`tf.setBackend('${name}') threw: ${message(e)}`, { cause: e });
   }
-  if (!ok || tf.getBackend() !== name) throw new Error(`tf.setBackend('${name}') failed (backend did not initialise)`);
+  if (!ok || tf.getBackend() !== name) throw new Error(`tf.setBackend('${name}') failed (backend did not initialize)`);
 }
 
 async function describe(name: BackendName, customKernels: string[], fallback?: string): Promise<string> {

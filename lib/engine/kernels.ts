@@ -75,7 +75,7 @@ function install(config: tf.KernelConfig): void {
  * Installs the conv kernels for the wasm backend (replacing the stock ones): with `'auto'`
  * (default; the environment variable `DKNN_CONV` overrides it) every convolution on onnxruntime's
  * native GEMM when it loads, else the fast XNNPACK-based gradients; `'native'` throws with the
- * reason when it cannot load. Idempotent; works before or after the wasm backend is initialised.
+ * reason when it cannot load. Idempotent; works before or after the wasm backend is initialized.
  * Returns the names of the kernels installed.
  */
 export function registerFastWasmKernels(choice: ConvKernelChoice = convChoiceFromEnv()): string[] {

@@ -323,7 +323,7 @@ export function conv2DBackpropFilterNative(args: WasmKernelArgs<tf.Conv2DBackpro
 /**
  * The four native kernel configs for wasm. `stockOf(name)` gives the kernel a forward call falls
  * back to (dilations, other activations); its `setupFunc` is run once per backend before use,
- * since the stock kernel may never have been registered when the backend initialised.
+ * since the stock kernel may never have been registered when the backend initialized.
  */
 export function nativeConvKernelConfigs(stockOf: (name: string) => tf.KernelConfig | undefined): tf.KernelConfig[] {
   const forward = (name: string, fused: boolean): tf.KernelConfig => {

@@ -100,7 +100,7 @@ export function transposeAPCtoPAC(src: Float32Array, dst: Float32Array, A: numbe
 /**
  * A kernel function running the stock kernel `name` that `stockOf` returns (captured before
  * dknn-ts replaced it), running its `setupFunc` once per backend first: a replaced kernel's setup
- * never ran when the backend initialised after the replacement.
+ * never ran when the backend initialized after the replacement.
  */
 export function stockKernel(name: string, stockOf: (name: string) => tf.KernelConfig | undefined): tf.KernelFunc {
   const ready = new WeakSet<object>();

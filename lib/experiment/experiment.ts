@@ -146,7 +146,7 @@ export class Experiment {
    * Drops this experiment's training images, and the data loader's memo of them, so that their
    * memory (188 MB for MNIST) is freed once nothing else holds them: for a run that no longer needs
    * the pixels, e.g. after {@link fitDkNN} (a DkNN keeps the training activations and labels, never
-   * the images). Neighbour galleries, attacks guided by training images and training need them:
+   * the images). Neighbor galleries, attacks guided by training images and training need them:
    * call it only when none follows. Afterwards {@link train} throws; {@link trainN}, the
    * calibration and evaluation images and the provenance's checksums stay.
    */

@@ -1,5 +1,5 @@
 /**
- * Comparing an approximate search with the exact one: neighbour recall, and agreement of two
+ * Comparing an approximate search with the exact one: neighbor recall, and agreement of two
  * DkNN predictions (e.g. with an LSH or HNSW index against the exact index).
  */
 import type { KnnResult } from './types';
@@ -54,10 +54,10 @@ export function agreement(a: PredictionLike, b: PredictionLike): Agreement {
 }
 
 /**
- * Recall@k of `result` against `truth` (the exact neighbours of the same queries): the fraction of
- * the true neighbours (index ≥ 0) that `result` also returned, over all rows. Missing neighbours
+ * Recall@k of `result` against `truth` (the exact neighbors of the same queries): the fraction of
+ * the true neighbors (index ≥ 0) that `result` also returned, over all rows. Missing neighbors
  * (−1) in `result` count as not found. Order within a row does not matter. 1 when `truth` holds no
- * neighbour at all.
+ * neighbor at all.
  * @throws RangeError when the row counts or k differ, or the array lengths are not rows × k.
  */
 export function recallAtK(

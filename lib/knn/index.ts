@@ -1,4 +1,4 @@
-/** `dk.knn`: nearest-neighbour indexes (exact, LSH, HNSW), their factories for the DkNN, and how to compare them. */
+/** `dk.knn`: nearest-neighbor indexes (exact, LSH, HNSW), their factories for the DkNN, and how to compare them. */
 export type { KnnResult, NeighborIndex, NeighborIndexFactory, QueryOptions } from './types';
 export { ExactIndex, exactIndexFactory } from './exact/exact';
 export { LshIndex, lshIndexFactory, type LshIndexFactoryOptions, type LshIndexOptions } from './lsh/lsh';

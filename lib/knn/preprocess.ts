@@ -1,11 +1,11 @@
 /**
  * The reference DkNN's preprocessing of each layer's activations before the kNN search:
- *   1. L2-normalise every row (training rows and queries alike);
- *   2. subtract the center = the mean of the normalised TRAINING rows (queries use that same center).
+ *   1. L2-normalize every row (training rows and queries alike);
+ *   2. subtract the center = the mean of the normalized TRAINING rows (queries use that same center).
  * Squared-Euclidean ranking of the result equals cosine ranking of the raw activations.
  *
  * Zero-row rule (the reference divides 0 by 0 and gets NaN): a row whose L2 norm is 0 stays all
- * zeros after normalisation; it still counts in the mean (as a zero vector) and is centred like any
+ * zeros after normalization; it still counts in the mean (as a zero vector) and is centered like any
  * other row, so it ends up equal to −center.
  *
  * Everything works in place on row-major Float32Arrays (60,000 × 12,544 float32 is 3 GB: never
@@ -18,7 +18,7 @@ import { applyCenterSimd, fitCenterSimd, normalizeRowsSimd } from '../native/pre
 import type { MatrixShape } from './types';
 
 /**
- * L2-normalises each of the `rows` rows of `data` in place and returns `data`. A zero row stays zero.
+ * L2-normalizes each of the `rows` rows of `data` in place and returns `data`. A zero row stays zero.
  * @throws RangeError on a length mismatch or a non-finite value (named by row and column).
  */
 export function normalizeRows(data: Float32Array, rows: number, dim: number): Float32Array {
@@ -38,7 +38,7 @@ export function normalizeRows(data: Float32Array, rows: number, dim: number): Fl
 
 /**
  * Column means of the `rows` rows of `data` (float64 sums, float32 result of length `dim`). Call it
- * on the normalised training rows to get the reference's center.
+ * on the normalized training rows to get the reference's center.
  * @throws RangeError on a length mismatch or when `rows` is 0.
  */
 export function fitCenter(data: Float32Array, rows: number, dim: number): Float32Array {
@@ -79,8 +79,8 @@ export const PREPROCESSOR_NOT_FITTED = NOT_FITTED_SENTENCES.transform;
  * The reference preprocessing of one layer, fitted on training rows and applied to queries:
  * ```ts
  * const pre = new Preprocessor();
- * pre.fitTransform(train, { rows: 60000, dim });   // train normalised and centred in place
- * pre.transform(queries, 1000);          // same normalisation, training center
+ * pre.fitTransform(train, { rows: 60000, dim });   // train normalized and centered in place
+ * pre.transform(queries, 1000);          // same normalization, training center
  * // or: pre.fit(train, { rows: 60000, dim }) learns the center and leaves `train` untouched
  * ```
  * The center can be saved (`pre.center`) and restored with `Preprocessor.fromCenter`.
@@ -103,7 +103,7 @@ export class Preprocessor {
     return this.centerValues !== null;
   }
 
-  /** The mean of the normalised training rows (length `dim`). @throws before `fit`. */
+  /** The mean of the normalized training rows (length `dim`). @throws before `fit`. */
   get center(): Float32Array {
     if (!this.centerValues) throw new NotFittedError('transform');
     return this.centerValues;
@@ -115,7 +115,7 @@ export class Preprocessor {
   }
 
   /**
-   * Learns the center from the training rows without modifying them (each row is normalised on the
+   * Learns the center from the training rows without modifying them (each row is normalized on the
    * fly, rounded to float32 exactly as {@link normalizeRows} stores it). Returns this.
    */
   fit(train: Float32Array, shape: MatrixShape): this {
@@ -137,7 +137,7 @@ export class Preprocessor {
     return this;
   }
 
-  /** Normalises and centers the training rows in place (learning the center) and returns them. */
+  /** Normalizes and centers the training rows in place (learning the center) and returns them. */
   fitTransform(train: Float32Array, shape: MatrixShape): Float32Array {
     const { rows, dim } = shape;
     normalizeRows(train, rows, dim);
@@ -146,7 +146,7 @@ export class Preprocessor {
   }
 
   /**
-   * Normalises `rows` rows in place and subtracts the training center; returns `data`.
+   * Normalizes `rows` rows in place and subtracts the training center; returns `data`.
    * @throws Error before `fit`; RangeError on a length mismatch with `rows × dim`.
    */
   transform(data: Float32Array, rows: number): Float32Array {

@@ -1,20 +1,20 @@
 /**
- * The contract every nearest-neighbour index in `lib/knn/` follows (exact, LSH, HNSW): a tiny
+ * The contract every nearest-neighbor index in `lib/knn/` follows (exact, LSH, HNSW): a tiny
  * hnswlib-like API over flat row-major Float32Arrays, with one result shape.
  */
 
 /**
- * Neighbours of a batch of queries, row-major: the neighbours of query `r` are
+ * Neighbors of a batch of queries, row-major: the neighbors of query `r` are
  * `indices[r * k … r * k + k - 1]`, nearest first.
  */
 export interface KnnResult {
-  /** `rows × k` database row indices; -1 marks a missing neighbour (an approximate index found fewer than k). */
+  /** `rows × k` database row indices; -1 marks a missing neighbor (an approximate index found fewer than k). */
   indices: Int32Array;
   /** `rows × k` squared Euclidean distances, ascending within a row; `Infinity` where the index is -1. */
   distances: Float32Array;
   /** Number of queries. */
   rows: number;
-  /** Neighbours per query. */
+  /** Neighbors per query. */
   k: number;
 }
 
@@ -24,11 +24,11 @@ export interface MatrixShape {
   dim: number;
 }
 
-/** Options of {@link NeighborIndex.query}: how many queries, how many neighbours, progress. */
+/** Options of {@link NeighborIndex.query}: how many queries, how many neighbors, progress. */
 export interface QueryOptions {
   /** Queries in the array (`queries.length === rows × dim`). */
   rows: number;
-  /** Neighbours per query, 1 … size. */
+  /** Neighbors per query, 1 … size. */
   k: number;
   /**
    * Called with the number of queries finished so far and the total, after each block of queries
@@ -38,7 +38,7 @@ export interface QueryOptions {
 }
 
 /**
- * A nearest-neighbour index over `size` database rows of `dim` float32 values, searched by squared
+ * A nearest-neighbor index over `size` database rows of `dim` float32 values, searched by squared
  * Euclidean distance. Rows are ranked by distance, ties broken by the lower row index.
  *
  * Ownership: `build` keeps a reference to `data` (no copy); do not modify it while the index is used.

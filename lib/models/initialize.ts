@@ -1,4 +1,4 @@
-/** Seeded weight initialisation shared by the model-zoo architectures (`mnist-cnn.ts`, `vgg-cnn.ts`). */
+/** Seeded weight initialization shared by the model-zoo architectures (`mnist-cnn.ts`, `vgg-cnn.ts`). */
 import * as tf from '@tensorflow/tfjs';
 import { createRng, type Rng } from '../util/random';
 

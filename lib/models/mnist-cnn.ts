@@ -4,7 +4,7 @@ import { PerImageStandardization } from './standardize';
 
 /** Options of {@link createMnistCnn}. */
 export interface MnistCnnArgs {
-  /** Seed of the weight initialisation (Gaussian, unit-norm filters). Default 1234. */
+  /** Seed of the weight initialization (Gaussian, unit-norm filters). Default 1234. */
   seed?: number;
   /** Input height. Default 28. */
   height?: number;
@@ -31,7 +31,7 @@ export const MNIST_CNN_DKNN_LAYERS = ['ReLU1', 'ReLU3', 'ReLU5', 'logits'] as co
  * The CleverHans `make_basic_picklable_cnn` MNIST network, layer for layer:
  * Conv2D 64 8×8 /2 SAME → ReLU1 → Conv2D 128 6×6 /2 VALID → ReLU3 → Conv2D 128 5×5 /1 VALID →
  * ReLU5 → Flatten → Dense 10 (`logits`). Convs have no bias; every conv filter and every dense
- * column starts as a Gaussian normalised to unit L2 norm (as CleverHans `Conv2D`/`Linear`); the
+ * column starts as a Gaussian normalized to unit L2 norm (as CleverHans `Conv2D`/`Linear`); the
  * dense bias starts at 0. The model outputs **logits**: apply `tf.softmax` for probabilities
  * (the reference's final Softmax layer has no weights).
  *
@@ -99,7 +99,7 @@ export function initializeUnitNorm(model: tf.LayersModel, seed: number): void {
   reinitializeKernels(model, seed, (values, shape, rng) => {
     const outUnits = shape[shape.length - 1];
     for (let j = 0; j < values.length; j++) values[j] = rng.normal();
-    // Last axis = output unit; normalise over all other axes.
+    // Last axis = output unit; normalize over all other axes.
     const norms = new Float64Array(outUnits);
     for (let j = 0; j < values.length; j++) norms[j % outUnits] += values[j] * values[j];
     for (let j = 0; j < values.length; j++) values[j] /= Math.sqrt(1e-7 + norms[j % outUnits]);

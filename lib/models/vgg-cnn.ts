@@ -4,7 +4,7 @@ import { PerImageStandardization } from './standardize';
 
 /** Options of {@link createVggCnn}. */
 export interface VggCnnArgs {
-  /** Seed of the weight initialisation (He normal). Default 1234. */
+  /** Seed of the weight initialization (He normal). Default 1234. */
   seed?: number;
   /** Input height, width and channels. Default 32 × 32 × 3. */
   height?: number;
@@ -24,7 +24,7 @@ export interface VggCnnArgs {
 export const VGG_CNN_DKNN_LAYERS = ['Block1', 'Block2', 'Block3', 'Dense', 'logits'] as const;
 
 /**
- * A small VGG-style network for colour images (three blocks of two 3×3 SAME convolutions with
+ * A small VGG-style network for color images (three blocks of two 3×3 SAME convolutions with
  * bias and ReLU, each block closed by a 2×2 max-pool named `Block1`…`Block3`; Flatten; `Dense`
  * (ReLU); `logits`), optionally behind a per-image standardisation. On 32×32 inputs the DkNN
  * layers are 16×16×32, 8×8×64, 4×4×128, 256 and the classes. Weights start He-normal

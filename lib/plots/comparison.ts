@@ -4,14 +4,13 @@ import { html, type Html } from './html';
 import type { Figure } from './plotly';
 import { tableHtml } from './table';
 import { seriesColor } from './palette';
+import { mean } from '../metrics/stats';
 
 /** What compareIndexes returns. */
 export interface IndexComparison {
   runs: IndexRun[];
   rows: IndexComparisonRow[];
 }
-
-const meanOf = (a: readonly number[]) => (a.length ? a.reduce((s, v) => s + v, 0) / a.length : NaN);
 
 /** Probes per layer of an LSH run (from its indexes' own description), or null for other indexes. */
 export function probesPerLayer(run: IndexRun): number[] | null {
@@ -30,9 +29,9 @@ export function indexComparisonTable(cmp: IndexComparison, options: { caption?: 
       'identical to exact': `${r.agreement.identical} / ${r.agreement.n}`,
       'max |Δ credibility|': r.agreement.maxCredibilityChange,
       'mean |Δ credibility|': r.agreement.meanCredibilityChange,
-      'recall@k (mean of layers)': meanOf(r.recall),
+      'recall@k (mean of layers)': mean(r.recall),
       'probes per layer': probes ? probes.join(' / ') : '',
-      'missing neighbours': r.missingNeighbors,
+      'missing neighbors': r.missingNeighbors,
       'build s': r.buildSeconds,
       'query s (calibrate + predict)': r.querySeconds,
     };
@@ -45,7 +44,7 @@ export function indexComparisonTable(cmp: IndexComparison, options: { caption?: 
   );
 }
 
-/** Recall@k of each index's neighbours against the first run's, per layer. */
+/** Recall@k of each index's neighbors against the first run's, per layer. */
 export function recallPerLayerTable(cmp: IndexComparison, options: { caption?: string } = {}): Html {
   const layers = cmp.runs[0].info.layers;
   const k = cmp.runs[0].info.k;
@@ -55,7 +54,7 @@ export function recallPerLayerTable(cmp: IndexComparison, options: { caption?: s
   }));
   return html(
     tableHtml(rows, {
-      caption: options.caption ?? "Recall of the evaluation inputs' neighbours against the exact DkNN, per layer",
+      caption: options.caption ?? "Recall of the evaluation inputs' neighbors against the exact DkNN, per layer",
       digits: 4,
     }),
   );

@@ -1,4 +1,4 @@
-/** Figures of what the neighbours say per layer (`analysis/evidence.ts`). */
+/** Figures of what the neighbors say per layer (`analysis/evidence.ts`). */
 import { evidenceByLayer, type LayerEvidence } from '../analysis/evidence';
 import { PALETTE, seriesColor } from './palette';
 import type { Figure } from './plotly';
@@ -21,7 +21,7 @@ export function candidateLabelsFigure(
       line: { color: seriesColor(i) },
       customdata: agree,
       hovertemplate:
-        '%{x}: %{y:.2f} candidate labels, %{customdata:.1f} neighbours agree with the DNN<extra>' + s.name + '</extra>',
+        '%{x}: %{y:.2f} candidate labels, %{customdata:.1f} neighbors agree with the DNN<extra>' + s.name + '</extra>',
     };
   });
   const k = sets[0]?.evidence[0]?.k ?? 0;
@@ -31,7 +31,7 @@ export function candidateLabelsFigure(
       title: {
         text:
           options.title ??
-          `Candidate labels among the ${k} neighbours, per layer (marker area: neighbours agreeing with the DNN)`,
+          `Candidate labels among the ${k} neighbors, per layer (marker area: neighbors agreeing with the DNN)`,
       },
       height: 420,
       xaxis: { title: { text: 'layer' } },
@@ -40,7 +40,7 @@ export function candidateLabelsFigure(
   };
 }
 
-/** For one input: each layer's neighbour labels as points (area = neighbours with that label), the DNN's label highlighted. */
+/** For one input: each layer's neighbor labels as points (area = neighbors with that label), the DNN's label highlighted. */
 export function neighborLabelsFigure(
   evidence: LayerEvidence[],
   options: { row: number; dnnPrediction: number; classNames?: readonly string[]; title?: string },
@@ -61,7 +61,7 @@ export function neighborLabelsFigure(
       name: agree ? `the DNN's label (${name(dnnPrediction)})` : 'other labels',
       x: p.map((v) => v.layer),
       y: p.map((v) => v.label),
-      text: p.map((v) => `${v.count} neighbours`),
+      text: p.map((v) => `${v.count} neighbors`),
       marker: {
         size: p.map((v) => 6 + 40 * Math.sqrt(v.count / (evidence[0]?.k || 1))),
         color: agree ? PALETTE.green : PALETTE.red,
@@ -72,7 +72,7 @@ export function neighborLabelsFigure(
   return {
     data: [trace(true), trace(false)],
     layout: {
-      title: { text: options.title ?? `Neighbour labels per layer (marker area: neighbours with the label)` },
+      title: { text: options.title ?? `Neighbor labels per layer (marker area: neighbors with the label)` },
       height: 380,
       xaxis: { title: { text: 'layer' } },
       yaxis: {

@@ -9,7 +9,7 @@ import type { ImageBatch } from '../data/types';
 import type { DkNNPrediction } from '../dknn/types';
 import { PALETTE } from './palette';
 
-/** Colour of a tile border: agrees with the prediction / disagrees / missing. */
+/** Color of a tile border: agrees with the prediction / disagrees / missing. */
 const BORDER = Object.freeze({ agree: PALETTE.green, disagree: PALETTE.red, none: PALETTE.light });
 
 function channels(batch: ImageBatch): 1 | 3 {
@@ -29,9 +29,9 @@ export function imageDataUri(batch: ImageBatch, index: number, scale = 2): strin
   return `data:image/png;base64,${Buffer.from(encodePng({ pixels: g.pixels, width: g.width, height: g.height, channels: g.channels })).toString('base64')}`;
 }
 
-/** One tile of {@link imageTable}: an image (or an empty slot), a caption and a border colour. */
+/** One tile of {@link imageTable}: an image (or an empty slot), a caption and a border color. */
 export interface GalleryTile {
-  /** The image, or null for an empty slot (e.g. a missing neighbour). */
+  /** The image, or null for an empty slot (e.g. a missing neighbor). */
   image: { batch: ImageBatch; index: number } | null;
   caption: string;
   border?: string;
@@ -71,9 +71,9 @@ export interface NeighborGalleryOptions {
   rows: number | readonly number[];
   /** The inputs the prediction was made on, with their labels. */
   inputs: ImageBatch & { labels: ArrayLike<number> };
-  /** The DkNN's training images, with their labels (the neighbours). */
+  /** The DkNN's training images, with their labels (the neighbors). */
   train: ImageBatch & { labels: ArrayLike<number> };
-  /** Neighbours shown per layer. Default 10. */
+  /** Neighbors shown per layer. Default 10. */
   perLayer?: number;
   /** Class names for labels. Default: the class indices. */
   classNames?: readonly string[];
@@ -88,7 +88,7 @@ export interface NeighborGalleryOptions {
 /**
  * The DkNN's explanation of input `row` (or of each of several rows) of a prediction: the input, then its nearest training
  * images in every layer (one row per layer, nearest first), each with its label and squared
- * distance; green borders mark neighbours whose label is the DkNN's prediction, red the others.
+ * distance; green borders mark neighbors whose label is the DkNN's prediction, red the others.
  * `inputs` are the images predicted (with their true labels); `train` the DkNN's training set.
  */
 export function neighborGallery(pred: DkNNPrediction, options: NeighborGalleryOptions): Html {

@@ -31,7 +31,7 @@ export interface KnnBenchRow {
   buildSeconds: number;
   /** Seconds for all the benchmark's queries. */
   querySeconds: number;
-  /** Recall@k against the exact neighbours (k in the results' `extra`). */
+  /** Recall@k against the exact neighbors (k in the results' `extra`). */
   recall: number | null;
   avgUniqueCandidates: number | null;
   buildThreads: number | null;
@@ -75,7 +75,7 @@ const STYLE: Record<string, { color: string; symbol: string; name: string }> = {
 
 /**
  * One figure per layer: recall@k (y) against milliseconds per query (x, log), one curve per
- * method (the FALCONN-default LSH over its number of probes, labelled), single points for the
+ * method (the FALCONN-default LSH over its number of probes, labeled), single points for the
  * tuned and paper LSH, HNSW and exact; open symbols for FALCONN run on the same data.
  */
 export function recallTimeFigures(bench: KnnBenchResults): Figure[] {

@@ -1,6 +1,6 @@
 /**
- * The one palette of every figure, gallery and progress bar (Vega's category colours): series
- * take {@link seriesColor} in order; named colours carry a meaning (green agrees, red disagrees).
+ * The one palette of every figure, gallery and progress bar (Vega's category colors): series
+ * take {@link seriesColor} in order; named colors carry a meaning (green agrees, red disagrees).
  */
 export const PALETTE = Object.freeze({
   blue: '#4c78a8',
@@ -13,13 +13,13 @@ export const PALETTE = Object.freeze({
   grey: '#999999',
   /** The exact baseline in benchmark figures. */
   dark: '#333333',
-  /** No data (e.g. a neighbour without a label). */
+  /** No data (e.g. a neighbor without a label). */
   light: '#bbbbbb',
 });
 
 const SERIES = [PALETTE.blue, PALETTE.red, PALETTE.orange, PALETTE.green, PALETTE.teal, PALETTE.purple];
 
-/** The colour of series `i` (cycling). */
+/** The color of series `i` (cycling). */
 export function seriesColor(i: number): string {
   return SERIES[i % SERIES.length];
 }

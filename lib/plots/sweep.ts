@@ -35,7 +35,7 @@ export function sweepKFigure(rows: SweepRow[], options: { title?: string } = {})
     layout: {
       title: { text: options.title ?? 'The DkNN against k (re-scored from one search)' },
       height: 400,
-      xaxis: { title: { text: 'k (neighbours per layer)' } },
+      xaxis: { title: { text: 'k (neighbors per layer)' } },
       yaxis: { title: { text: 'value' }, range: [0, 1.02] },
       legend: { orientation: 'h', y: -0.2 },
     },

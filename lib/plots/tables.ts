@@ -1,7 +1,7 @@
 /** Tables the notebooks show: data sets, models, training epochs, DkNN configurations, adversarial sets. */
 import type * as tf from '@tensorflow/tfjs';
 import type { AdversarialSet } from '../attacks/craft';
-import { perturbationNorms } from '../attacks/norms';
+import { adversarialSetRows } from '../analysis/adversarial';
 import { classCounts } from '../data/datasets';
 import type { DkNN } from '../dknn/dknn';
 import { modelSummary } from '../models/zoo';
@@ -64,7 +64,7 @@ export function dknnConfigTable(dknn: DkNN, pred?: DkNNPrediction, options: { ca
         formula: info.formula,
         'calibration scores kept': `${info.calibrationSize} of ${info.calibrationN}`,
         'training points': info.trainN,
-        ...(pred ? { 'missing neighbours': pred.missingNeighbors } : {}),
+        ...(pred ? { 'missing neighbors': pred.missingNeighbors } : {}),
         'activation cache':
           info.cache.dir === false
             ? 'off'
@@ -80,22 +80,16 @@ export function adversarialSetTable(
   sets: { set: AdversarialSet; source: ImageBatch }[],
   options: { caption?: string } = {},
 ): Html {
-  const mean = (a: ArrayLike<number>) => (a.length ? Array.from(a).reduce((s, v) => s + v, 0) / a.length : NaN);
   return table(
-    sets.map(({ set, source }) => {
-      if (source.n !== set.n)
-        throw new Error(`adversarialSetTable: ${set.attack.label} has ${set.n} images, its source ${source.n}`);
-      const norms = perturbationNorms(source, set);
-      return {
-        attack: set.attack.label,
-        images: set.n,
-        seconds: set.seconds,
-        'images/s': set.n / set.seconds,
-        cached: set.cached ? 'yes' : 'no',
-        'mean L2': mean(norms.l2),
-        'mean L∞': mean(norms.linf),
-      };
-    }),
+    adversarialSetRows(sets).map((r) => ({
+      attack: r.attack,
+      images: r.images,
+      seconds: r.seconds,
+      'images/s': r.imagesPerSecond,
+      cached: r.cached ? 'yes' : 'no',
+      'mean L2': r.meanL2,
+      'mean L∞': r.meanLinf,
+    })),
     {
       caption: options.caption ?? 'Adversarial sets (seconds = crafting time on this engine, as recorded when crafted)',
       digits: 3,

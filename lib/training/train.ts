@@ -33,7 +33,7 @@ function checkArgs(data: LabeledImages, run: Run, args: TrainArgs): void {
   }
   if (data.labels.length !== data.n)
     throw new Error(`trainModel: expected ${data.n} labels, found ${data.labels.length}`);
-  if (data.n === 0) throw new Error('trainModel: the training set is empty; expected at least 1 labelled image');
+  if (data.n === 0) throw new Error('trainModel: the training set is empty; expected at least 1 labeled image');
   if (!Number.isInteger(epochs) || epochs < 1)
     throw new Error(`trainModel: epochs must be a positive integer, found ${epochs}`);
   if (!Number.isInteger(batchSize) || batchSize < 1)

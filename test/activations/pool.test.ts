@@ -65,7 +65,7 @@ test('a pool follows the model: new weights give a new pool and the new values',
   assert.deepEqual(two.layers[0].values, one.layers[0].values);
 });
 
-test('a DkNN fitted and run on worker threads gives the single-thread neighbours and credibilities', async () => {
+test('a DkNN fitted and run on worker threads gives the single-thread neighbors and credibilities', async () => {
   const model = createMnistCnn({ seed: 7 });
   const train = randomImages(120, 1);
   const calib = randomImages(30, 2);

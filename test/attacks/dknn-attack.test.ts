@@ -94,7 +94,7 @@ test(
   },
 );
 
-test('targetClasses picks the wrong class with the most neighbour votes, lowest on ties', () => {
+test('targetClasses picks the wrong class with the most neighbor votes, lowest on ties', () => {
   const p = fakePrediction([
     { pred: 0, cred: 1, dnn: 0, dnnConf: 1 },
     { pred: 2, cred: 1, dnn: 2, dnnConf: 1 },

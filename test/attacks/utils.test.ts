@@ -47,7 +47,7 @@ test('argument checks throw one clear sentence each', () => {
   assert.doesNotThrow(() => checkClip(0.5, 0.5));
 });
 
-test('optimizeLinear: linf takes the sign, l1 splits eps over the tied largest |grad|, l2 normalises; per example', async () => {
+test('optimizeLinear: linf takes the sign, l1 splits eps over the tied largest |grad|, l2 normalizes; per example', async () => {
   await noLeak(() => {
     const g = tf.tensor2d([
       [1, -3, 3, 0],

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { knnCounts, nonconformity, scoresAtLabels, type LayerNeighborLabels } from '../../lib/conformal/nonconformity';
 
-// 2 layers, 2 query points, k = 3, 3 classes; row 0 of layer 1 has one missing neighbour (-1).
+// 2 layers, 2 query points, k = 3, 3 classes; row 0 of layer 1 has one missing neighbor (-1).
 //   layer 0: row 0 → [0, 0, 1]   row 1 → [2, 2, 2]
 //   layer 1: row 0 → [0, -1, 2]  row 1 → [1, 2, 2]
 // Votes row 0: class 0 = 3, class 1 = 1, class 2 = 1, 1 missing; row 1: 0, 1, 5. Slots Σk = 6.
@@ -10,7 +10,7 @@ const layer0: LayerNeighborLabels = { labels: Int32Array.from([0, 0, 1, 2, 2, 2]
 const layer1: LayerNeighborLabels = { labels: Int32Array.from([0, -1, 2, 1, 2, 2]), rows: 2, k: 3 };
 
 describe('knnCounts', () => {
-  test('sums the votes per class over layers and never counts a missing neighbour as a vote', () => {
+  test('sums the votes per class over layers and never counts a missing neighbor as a vote', () => {
     const c = knnCounts([layer0, layer1], 3);
     assert.deepEqual(Array.from(c.counts), [3, 1, 1, 0, 1, 5]);
     assert.equal(c.slots, 6);
@@ -21,7 +21,7 @@ describe('knnCounts', () => {
 });
 
 describe('nonconformity', () => {
-  test('counts, over layers, the neighbours whose label differs from each class', () => {
+  test('counts, over layers, the neighbors whose label differs from each class', () => {
     const nc = nonconformity([layer0, layer1], 3);
     assert.deepEqual(Array.from(nc.scores.subarray(3)), [6, 5, 1]);
     assert.equal(nc.n, 2);
@@ -29,14 +29,14 @@ describe('nonconformity', () => {
     assert.ok(nc.scores instanceof Int32Array);
   });
 
-  test("by default ('disagree') makes a missing neighbour add 1 to α of every class", () => {
+  test("by default ('disagree') makes a missing neighbor add 1 to α of every class", () => {
     const nc = nonconformity([layer0, layer1], 3);
     assert.equal(nc.missingRule, 'disagree');
     assert.deepEqual(Array.from(nc.scores.subarray(0, 3)), [3, 5, 5]);
     assert.equal(nc.missing, 1);
   });
 
-  test("with missing: 'ignore' skips a missing neighbour without rescaling", () => {
+  test("with missing: 'ignore' skips a missing neighbor without rescaling", () => {
     const nc = nonconformity([layer0, layer1], 3, { missing: 'ignore' });
     assert.deepEqual(Array.from(nc.scores), [2, 4, 4, 6, 5, 1]);
     assert.equal(nc.missing, 1);
@@ -47,7 +47,7 @@ describe('nonconformity', () => {
     assert.deepEqual(Array.from(nonconformity(stacked, 3).scores), [3, 5, 5, 6, 5, 1]);
   });
 
-  test('scores a point whose neighbours are all missing as Σk for every class, or 0 when ignoring them', () => {
+  test('scores a point whose neighbors are all missing as Σk for every class, or 0 when ignoring them', () => {
     const empty = { labels: Int32Array.from([-1, -1, -1, -1]), rows: 1, k: 4 };
     assert.deepEqual(Array.from(nonconformity([empty], 2).scores), [4, 4]);
     assert.deepEqual(Array.from(nonconformity([empty], 2, { missing: 'ignore' }).scores), [0, 0]);
@@ -63,7 +63,7 @@ describe('nonconformity', () => {
     const bad = { labels: Int32Array.from([0, 3]), rows: 1, k: 2 };
     assert.throws(
       () => nonconformity([bad], 3),
-      /layer 0, row 0, neighbour 1: expected a label in -1…2 \(-1 = missing\), found 3/,
+      /layer 0, row 0, neighbor 1: expected a label in -1…2 \(-1 = missing\), found 3/,
     );
     const neg = { labels: Int32Array.from([-2]), rows: 1, k: 1 };
     assert.throws(() => nonconformity([neg], 3), /found -2/);

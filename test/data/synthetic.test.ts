@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gaussianClusters } from '../../lib/data/synthetic';
 
-test('gaussianClusters: seeded, centred on its centers, ReLU clipping on request, queries from the same centers', () => {
+test('gaussianClusters: seeded, centered on its centers, ReLU clipping on request, queries from the same centers', () => {
   const a = gaussianClusters({ rows: 400, dim: 8, clusters: 4, seed: 7, spread: 0.1 });
   assert.deepEqual(gaussianClusters({ rows: 400, dim: 8, clusters: 4, seed: 7, spread: 0.1 }).x, a.x);
   assert.notDeepEqual(gaussianClusters({ rows: 400, dim: 8, clusters: 4, seed: 8, spread: 0.1 }).x, a.x);

@@ -16,7 +16,7 @@ test('compareIndexes: an identical index agrees everywhere; a lossy LSH shows it
     configs: [
       { key: 'exact', label: 'exact (auto)', index: 'exact' },
       { key: 'exact-js', label: 'exact (js)', index: exactIndexFactory({ backend: 'js' }) },
-      // One table, many bits: tiny buckets, so neighbours go missing.
+      // One table, many bits: tiny buckets, so neighbors go missing.
       {
         key: 'lsh',
         label: 'LSH l 1',

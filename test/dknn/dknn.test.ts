@@ -85,7 +85,7 @@ test('bad options and data are refused with what was expected and found', async 
   );
   await assert.rejects(
     dknn.fit(blobs(5, 1)),
-    /fit: k = 5 neighbours per layer needs more training points than k \(every point would be a neighbour of every input\); the training set has 5/,
+    /fit: k = 5 neighbors per layer needs more training points than k \(every point would be a neighbor of every input\); the training set has 5/,
   );
   await assert.rejects(dknn.fit({ ...train, n: 21 }), /fit: expected 21×4×4×1 = 336 pixel values, found 320/);
   await dknn.fit(train);
@@ -136,7 +136,7 @@ test('p-values, credibility and confidence follow from the returned nonconformit
   model.dispose();
 });
 
-test('neighbours, DNN predictions and info are returned with their documented shapes', async () => {
+test('neighbors, DNN predictions and info are returned with their documented shapes', async () => {
   const model = tinyModel(3);
   const dknn = new DkNN(model, options({ exactBackend: 'js', batchSize: 20 }));
   const train = blobs(50, 1);
@@ -324,8 +324,8 @@ test('all-zero calibration scores are refused by the reference formula and accep
   model.dispose();
 });
 
-test('a custom index factory is used, and its missing neighbours are counted and vote for no class', async () => {
-  /** Exact search that loses the last neighbour of every query. */
+test('a custom index factory is used, and its missing neighbors are counted and vote for no class', async () => {
+  /** Exact search that loses the last neighbor of every query. */
   const dropLast: NeighborIndexFactory = {
     name: 'drop-last',
     create(): NeighborIndex {
@@ -450,7 +450,7 @@ test('rescore gives, without searching again, what a DkNN with the smaller k, fe
   }
   assert.throws(
     () => big.rescore(full, { k: 10 }),
-    /k must be an integer in 1…9 \(the k the neighbours were found with\), found 10/,
+    /k must be an integer in 1…9 \(the k the neighbors were found with\), found 10/,
   );
   assert.throws(
     () => big.rescore(full, { layers: ['ReLU1'] }),

@@ -46,7 +46,7 @@ export function blobs(n: number, seed: number, noise = 0.45): ImageDataset {
 }
 
 /**
- * A hand-made prediction of `n` inputs over 3 classes and one layer of k neighbours: `rows` gives
+ * A hand-made prediction of `n` inputs over 3 classes and one layer of k neighbors: `rows` gives
  * per input [label-independent] prediction, credibility, DNN prediction, DNN confidence.
  */
 export function fakePrediction(

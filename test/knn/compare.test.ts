@@ -43,15 +43,15 @@ describe('agreement', () => {
 describe('recallAtK', () => {
   const truth = { indices: new Int32Array([0, 1, 2, 5, 6, 7]), rows: 2, k: 3 };
 
-  test('fraction of the true neighbours found, order ignored, missing (-1) not found', () => {
+  test('fraction of the true neighbors found, order ignored, missing (-1) not found', () => {
     assert.equal(recallAtK(truth, truth), 1);
     assert.equal(recallAtK({ indices: new Int32Array([2, 1, 0, 7, 6, 5]), rows: 2, k: 3 }, truth), 1);
     assert.equal(recallAtK({ indices: new Int32Array([0, 1, 9, 5, -1, -1]), rows: 2, k: 3 }, truth), 3 / 6);
-    // A neighbour of row 1 returned for row 0 does not count.
+    // A neighbor of row 1 returned for row 0 does not count.
     assert.equal(recallAtK({ indices: new Int32Array([5, 6, 7, 0, 1, 2]), rows: 2, k: 3 }, truth), 0);
   });
 
-  test('true neighbours that are missing are not counted; none at all gives 1', () => {
+  test('true neighbors that are missing are not counted; none at all gives 1', () => {
     assert.equal(
       recallAtK(
         { indices: new Int32Array([0, 9, 9]), rows: 1, k: 3 },

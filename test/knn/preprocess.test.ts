@@ -67,18 +67,18 @@ describe('fitCenter and applyCenter', () => {
 });
 
 describe('Preprocessor', () => {
-  test('fitTransform normalises the training rows, then subtracts their mean', () => {
-    // Rows (3, 4), (0, 5), (0, 0): normalised (0.6, 0.8), (0, 1), (0, 0); mean (0.2, 0.6).
+  test('fitTransform normalizes the training rows, then subtracts their mean', () => {
+    // Rows (3, 4), (0, 5), (0, 0): normalized (0.6, 0.8), (0, 1), (0, 0); mean (0.2, 0.6).
     const train = Float32Array.from([3, 4, 0, 5, 0, 0]);
     const pre = new Preprocessor();
     pre.fitTransform(train, { rows: 3, dim: 2 });
     close(pre.center, [0.2, 0.6]);
-    // The zero row stays zero through normalisation, then is centred: it becomes −center.
+    // The zero row stays zero through normalization, then is centered: it becomes −center.
     close(train, [0.4, 0.2, -0.2, 0.4, -0.2, -0.6]);
     assert.equal(pre.dim, 2);
   });
 
-  test('the centred training rows have mean zero and the center is the mean of the unit rows', () => {
+  test('the centered training rows have mean zero and the center is the mean of the unit rows', () => {
     const rows = 200;
     const dim = 9;
     const raw = randomMatrix(rows, dim, 4).map((v) => v + 0.5); // off-center data
@@ -105,7 +105,7 @@ describe('Preprocessor', () => {
   test('transform applies the training center to queries, not their own mean', () => {
     const pre = new Preprocessor();
     pre.fitTransform(Float32Array.from([3, 4, 0, 5, 0, 0]), { rows: 3, dim: 2 }); // center (0.2, 0.6)
-    const q = Float32Array.from([0, 2, 6, 8]); // normalised (0, 1), (0.6, 0.8)
+    const q = Float32Array.from([0, 2, 6, 8]); // normalized (0, 1), (0.6, 0.8)
     pre.transform(q, 2);
     close(q, [-0.2, 0.4, 0.4, 0.2]);
   });

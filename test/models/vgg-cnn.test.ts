@@ -1,6 +1,6 @@
 /**
  * The VGG-style zoo network (lib/models/vgg-cnn.ts, zoo entry gtsrb-vgg): layer shapes the DkNN
- * reads, seeded He initialisation, and a training step through max-pool and dense gradients.
+ * reads, seeded He initialization, and a training step through max-pool and dense gradients.
  *
  *   node --import tsx --test test/models/vgg-cnn.test.ts
  */

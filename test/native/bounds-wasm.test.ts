@@ -106,7 +106,7 @@ test(
     assert.notEqual(BoundsWorkspace.create(701, 8, 300), a, 'other sizes get their own');
     b.release();
     // Two indexes of the same sizes on different data share one workspace, query after query; each
-    // gives the JavaScript backend's neighbours and distances.
+    // gives the JavaScript backend's neighbors and distances.
     const n = 900;
     const dim = 24;
     const data = [randomMatrix(n, dim, 31), randomMatrix(n, dim, 32).map((v) => 3 * v)];

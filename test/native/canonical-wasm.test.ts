@@ -111,19 +111,19 @@ test(
 
 function assertSame(a: KnnResult, b: KnnResult, what: string): void {
   for (let i = 0; i < a.indices.length; i++) {
-    assert.equal(a.indices[i], b.indices[i], `${what}: query ${Math.floor(i / a.k)}, neighbour ${i % a.k}: index`);
+    assert.equal(a.indices[i], b.indices[i], `${what}: query ${Math.floor(i / a.k)}, neighbor ${i % a.k}: index`);
     assert.ok(
       Object.is(a.distances[i], b.distances[i]),
-      `${what}: query ${Math.floor(i / a.k)}, neighbour ${i % a.k}: distance`,
+      `${what}: query ${Math.floor(i / a.k)}, neighbor ${i % a.k}: distance`,
     );
   }
 }
 
 test(
-  'ExactIndex on a row store: the neighbours and distances of the same rows in a plain array',
+  'ExactIndex on a row store: the neighbors and distances of the same rows in a plain array',
   { skip: why ?? false },
   async () => {
-    // Clustered rows with duplicates straddling the k-th neighbour, on every search path.
+    // Clustered rows with duplicates straddling the k-th neighbor, on every search path.
     const n = 1500;
     const dim = 37;
     const u = uniform(5);

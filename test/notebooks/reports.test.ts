@@ -149,13 +149,13 @@ test('05-out-of-distribution: the DkNN\'s credibility detects notMNIST better th
   assert.ok(Math.abs(rotated[0].aurocCredibility - 0.5) < 0.1, `0° is in distribution: AUROC ${rotated[0].aurocCredibility} near chance`);
 });
 
-test('06-explanations: adversarial inputs have more candidate labels than clean ones in every layer, and fewer neighbours agreeing with the DNN in the early layers', () => {
+test('06-explanations: adversarial inputs have more candidate labels than clean ones in every layer, and fewer neighbors agreeing with the DNN in the early layers', () => {
   const r = results<{ clean: { layer: string; candidates: number; agreeWithDnn: number }[]; fgsm: { layer: string; candidates: number; agreeWithDnn: number }[]; suspicious: { count: number; n: number } }>('06-explanations');
   assert.equal(r.quick, true);
   // Measured when written (quick): candidate labels clean 3.6 / 2.6 / 1.3 / 1.2, FGSM 4.5 / 3.9 / 2.1 / 1.8;
-  // neighbours agreeing with the DNN clean 55 / 63 / 73 / 74, FGSM 22 / 31 / 63 / 65 of 75.
+  // neighbors agreeing with the DNN clean 55 / 63 / 73 / 74, FGSM 22 / 31 / 63 / 65 of 75.
   r.clean.forEach((c, l) => assert.ok(r.fgsm[l].candidates > c.candidates, `${c.layer}: ${r.fgsm[l].candidates} candidate labels under FGSM vs ${c.candidates} clean`));
-  assert.ok(r.fgsm[0].agreeWithDnn < r.clean[0].agreeWithDnn / 2, `first layer: ${r.fgsm[0].agreeWithDnn} neighbours agree with the fooled DNN vs ${r.clean[0].agreeWithDnn} clean`);
+  assert.ok(r.fgsm[0].agreeWithDnn < r.clean[0].agreeWithDnn / 2, `first layer: ${r.fgsm[0].agreeWithDnn} neighbors agree with the fooled DNN vs ${r.clean[0].agreeWithDnn} clean`);
   assert.ok(r.fgsm.at(-1)!.agreeWithDnn > r.fgsm[0].agreeWithDnn, 'the deep layers follow the DNN more than the first');
   assert.ok(r.suspicious.count >= 0 && r.suspicious.count < r.suspicious.n);
 });

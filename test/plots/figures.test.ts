@@ -46,7 +46,7 @@ test('imageDataUri encodes one image of any shape (RGB here) as a scaled PNG', (
   assert.throws(() => imageDataUri({ ...rgb(1), channels: 2 }, 0), /images must have 1 or 3 channels, found 2/);
 });
 
-test('neighborGallery: the input then its neighbours per layer, labels by name, agreeing neighbours green, missing ones empty', () => {
+test('neighborGallery: the input then its neighbors per layer, labels by name, agreeing neighbors green, missing ones empty', () => {
   const train = rgb(4); // labels 0 1 2 0
   const inputs = { ...rgb(2), labels: Uint8Array.from([0, 2]) };
   const pred = fakePrediction([
@@ -56,24 +56,24 @@ test('neighborGallery: the input then its neighbours per layer, labels by name, 
   const names = ['cat', 'dog', 'eel'];
   const one = neighborGallery(pred, { rows: 0, inputs, train, classNames: names, indexOffset: 100 }).html;
   assert.match(one, /<b>input 100<\/b> — true cat; DNN cat \(softmax 0\.990\); DkNN cat \(credibility 0\.900/);
-  assert.equal((one.match(/<img /g) ?? []).length, 4, 'input + 3 neighbours');
+  assert.equal((one.match(/<img /g) ?? []).length, 4, 'input + 3 neighbors');
   assert.equal(
     (one.match(new RegExp(`border:3px solid ${BORDER.agree}`, 'g')) ?? []).length,
     2,
-    'neighbours 0 and 3 are cats',
+    'neighbors 0 and 3 are cats',
   );
   assert.equal(
     (one.match(new RegExp(`border:3px solid ${BORDER.disagree}`, 'g')) ?? []).length,
     1,
-    'neighbour 1 is a dog',
+    'neighbor 1 is a dog',
   );
   assert.match(one, /hidden \(2\/3 agree\)/);
-  assert.match(one, /dog · 0\.300/, 'label and squared distance under each neighbour');
+  assert.match(one, /dog · 0\.300/, 'label and squared distance under each neighbor');
   const both = neighborGallery(pred, { rows: [0, 1], inputs, train, classNames: names, perLayer: 2 }).html;
   assert.match(both, /input 1<\/b> — true eel; DNN dog/);
   assert.ok(
     both.includes('missing') && both.includes(`border:3px solid ${BORDER.none};width:6px;height:4px`),
-    'a missing neighbour is an empty tile of the image size',
+    'a missing neighbor is an empty tile of the image size',
   );
   assert.throws(() => neighborGallery(pred, { rows: 2, inputs, train }), /row 2 is outside the 2 predictions/);
   assert.throws(
@@ -124,7 +124,7 @@ const row = (over: Partial<KnnBenchRow>): KnnBenchRow => ({
   ...over,
 });
 
-test('recallTimeFigures: one figure per layer, the probes curve labelled from numProbes, same-data FALCONN rows as open symbols', () => {
+test('recallTimeFigures: one figure per layer, the probes curve labeled from numProbes, same-data FALCONN rows as open symbols', () => {
   const bench: KnnBenchResults = {
     section: 'knn-backends',
     description: 'd',

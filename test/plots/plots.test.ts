@@ -30,7 +30,7 @@ test('imageGrid tiles images with padding and upscaling, clipping values to [0,1
   );
   assert.equal(g.width, 2 * 2 + 3);
   assert.equal(g.height, 2 + 2);
-  assert.equal(g.pixels[0], 7, 'padding has the background colour');
+  assert.equal(g.pixels[0], 7, 'padding has the background color');
   assert.deepEqual([...g.pixels.subarray(g.width + 1, g.width + 3)], [255, 0], 'first tile is image 1, clipped');
   assert.deepEqual([...g.pixels.subarray(g.width + 4, g.width + 6)], [0, 255], 'second tile is image 0');
   assert.throws(

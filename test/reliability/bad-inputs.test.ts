@@ -108,7 +108,7 @@ test('degenerate data is named, not scored: constant layers, k ≥ n, a calibrat
   );
   await assert.rejects(
     new DkNN(model, { layers: LAYERS, k: 50, cacheDir: false }).fit(blobs(50, 1)),
-    /k = 50 neighbours per layer needs more training points than k .* the training set has 50/,
+    /k = 50 neighbors per layer needs more training points than k .* the training set has 50/,
   );
   const warnings: string[] = [];
   const d = new DkNN(model, {
@@ -310,11 +310,11 @@ test('the CLIs print their options with --help, and name an unknown option befor
     assert.equal(help.status, 0, script);
     assert.match(help.stdout, new RegExp(`^Usage: ${command} -- \\[options\\]`));
     assert.match(help.stdout, /--workers/);
-    const bad = spawnSync(process.execPath, [join(root, 'lib', 'dist', 'cli', script), '--colour', 'red'], {
+    const bad = spawnSync(process.execPath, [join(root, 'lib', 'dist', 'cli', script), '--color', 'red'], {
       encoding: 'utf8',
       timeout: 60_000,
     });
     assert.notEqual(bad.status, 0);
-    assert.match(bad.stderr, /Unknown option '--colour'[\s\S]*Usage: /);
+    assert.match(bad.stderr, /Unknown option '--color'[\s\S]*Usage: /);
   }
 });

@@ -1,8 +1,8 @@
 /**
- * Exact (brute-force) k-nearest-neighbour search by squared Euclidean distance: the ground truth
+ * Exact (brute-force) k-nearest-neighbor search by squared Euclidean distance: the ground truth
  * that approximate indexes are measured against.
  *
- * Two backends return identical neighbour lists and distances:
+ * Two backends return identical neighbor lists and distances:
  * - `js`: dependency-free; a tiled kernel (4 queries × 2 database rows per inner loop) computing
  *   the canonical float64 distance of `kernel.ts` for every pair, and a bounded heap per query.
  * - `native`: onnxruntime-node's multi-threaded float32 GEMM computes q·x for blocks of queries ×

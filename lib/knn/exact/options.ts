@@ -30,7 +30,7 @@ export interface ExactIndexOptions {
    * Native: the projection first pass (`projection.ts`): a rank, `false`, or `'auto'` (default:
    * rank 512 from 8,192 values per row, 256 from 2,048, none below or when the database has fewer
    * than 16 rows per basis row). Only rows whose projected lower bound does not exclude them get
-   * an exact distance; the neighbours are the same.
+   * an exact distance; the neighbors are the same.
    */
   projection?: 'auto' | false | number;
   /** Native projection: relative slack of the bound for float32 rounding. Default 5e-3. */
@@ -44,7 +44,7 @@ export interface ExactIndexOptions {
    * well near the training data and little far from it (out-of-distribution or adversarial
    * inputs, test images of tracks absent from training), so which path wins depends on the
    * queries. `'always'`: every batch through the projection. The
-   * neighbours and distances are the same either way; only the time differs.
+   * neighbors and distances are the same either way; only the time differs.
    */
   projectionChoice?: 'measure' | 'always';
 }

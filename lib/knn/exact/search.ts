@@ -1,7 +1,7 @@
 /**
  * The exact index's searches without the projection: the js backend's full scan and the native
  * backend's GEMM blocks re-ranked by canonical distance (see `exact.ts`). Hot loops live in plain
- * functions: V8 optimises them better than loops inside async methods.
+ * functions: V8 optimizes them better than loops inside async methods.
  */
 import { BoundsWorkspace } from '../../native/bounds-wasm';
 import type { GemmRunner } from '../../native/onnx-gemm';

@@ -1,5 +1,5 @@
 /**
- * HNSW (hierarchical navigable small-world graph, Malkov & Yashunin 2018) k-nearest-neighbour index
+ * HNSW (hierarchical navigable small-world graph, Malkov & Yashunin 2018) k-nearest-neighbor index
  * on hnswlib, through the native npm package `hnswlib-node` (hnswlib's C++ source, built by node-gyp
  * when the package installs). The graph search finds `max(efSearch, k)` candidates; the k it
  * returns are re-ranked with the canonical distance of `kernel.ts`, so distances (and tie order,
@@ -46,9 +46,9 @@ export interface HnswIndexOptions {
 /** Statistics of the last `query` call. */
 export interface HnswQueryStats {
   queries: number;
-  /** Queries for which hnswlib returned fewer than k neighbours (their last slots are −1). */
+  /** Queries for which hnswlib returned fewer than k neighbors (their last slots are −1). */
   queriesShortOfK: number;
-  /** Missing neighbour slots (index −1). */
+  /** Missing neighbor slots (index −1). */
   missingNeighbors: number;
   /** Seconds in the graph search and in the exact re-ranking. */
   seconds: { search: number; rerank: number; total: number };

@@ -1,5 +1,5 @@
 /**
- * Locality-sensitive-hashing k-nearest-neighbour index, faithful to FALCONN (the library the
+ * Locality-sensitive-hashing k-nearest-neighbor index, faithful to FALCONN (the library the
  * reference DkNN uses): the same hash families, bucket keys, probing sequence and re-ranking.
  *
  * ```ts
@@ -48,7 +48,7 @@
  * WebAssembly kernel, the re-ranking also runs in two passes: float32 SIMD dot products of the
  * query with every candidate (`dot-wasm.ts`, rows copied into the kernel's memory at build), then
  * the canonical float64 distance for the candidates whose proven error bound leaves them in
- * reach of the k-th (`dotErrorBound`): the same neighbours and distances as the one-pass
+ * reach of the k-th (`dotErrorBound`): the same neighbors and distances as the one-pass
  * JavaScript re-ranking, about 7× faster at d = 3,200 (then limited by memory bandwidth).
  *
  * Not bit-compatible with FALCONN itself: the random ±1 diagonals and hyperplanes come from this

@@ -232,7 +232,7 @@ export interface DefaultLshOptions {
   distance?: LshDistance;
   /**
    * FALCONN's `is_sufficiently_dense`: 1 pseudo-random rotation when true, 2 when false. Default
-   * true (centred activations are dense).
+   * true (centered activations are dense).
    */
   sufficientlyDense?: boolean;
   /** Seed. Default FALCONN's 409556018. */

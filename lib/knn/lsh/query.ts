@@ -43,7 +43,7 @@ export interface LshQueryStats {
   averageUniqueCandidates: number;
   /** Queries with fewer than k distinct candidates (their last slots are −1). */
   queriesShortOfK: number;
-  /** Missing neighbour slots (index −1), all queries. */
+  /** Missing neighbor slots (index −1), all queries. */
   missingNeighbors: number;
   /**
    * Two-pass re-ranking only: candidates whose canonical distance was computed because the float32

@@ -2,7 +2,7 @@
  * Automatic choice of the number of probes of an LSH index (FALCONN's advice, "raise the number of
  * probes until the recall is good enough", automated): recall@k is measured on a seeded sample of
  * the index's own points against exact search, each point's own entry left out (it is trivially its
- * own nearest neighbour), and the smallest numProbes meeting the target is found by doubling from
+ * own nearest neighbor), and the smallest numProbes meeting the target is found by doubling from
  * l, then bisecting. Recall never drops as numProbes grows (more probes visit a superset of
  * buckets, and the re-ranking is exact), so the search is sound.
  *
@@ -23,7 +23,7 @@ import { createRng } from '../../util/random';
 export interface LshTuneOptions {
   /** Recall@k to reach on the sample. Default 0.99. */
   recall?: number;
-  /** Neighbours per query the recall is measured at. Default 75 (the DkNN's k). */
+  /** Neighbors per query the recall is measured at. Default 75 (the DkNN's k). */
   k?: number;
   /** Points of the index used as queries (seeded sample). Default 200. */
   sample?: number;
@@ -125,7 +125,7 @@ export async function searchNumProbes(
 }
 
 /**
- * Per-query recall@k of `found` against `truth` (both rows × (k+1) neighbour lists of sample points
+ * Per-query recall@k of `found` against `truth` (both rows × (k+1) neighbor lists of sample points
  * `self[q]`), each list first stripped of the point itself (or, if absent, of its last entry).
  */
 export function recallWithoutSelf(truth: Int32Array, found: Int32Array, self: Int32Array, k: number): Float64Array {

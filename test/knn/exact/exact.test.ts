@@ -46,13 +46,13 @@ function assertMatchesBruteForce(
 ): void {
   const ref = bruteForce(data, n, dim, queries, res.rows, res.k);
   for (let r = 0; r < res.rows; r++) {
-    assert.deepEqual(rowOf(res.indices, r, res.k), ref.indices[r], `query ${r}: neighbour indices`);
+    assert.deepEqual(rowOf(res.indices, r, res.k), ref.indices[r], `query ${r}: neighbor indices`);
     const got = rowOf(res.distances, r, res.k);
     for (let t = 0; t < res.k; t++) {
       const want = ref.distances[r][t];
       assert.ok(
         Math.abs(got[t] - want) <= 1e-5 * (1 + want),
-        `query ${r}, neighbour ${t}: distance ${got[t]} ≠ ${want}`,
+        `query ${r}, neighbor ${t}: distance ${got[t]} ≠ ${want}`,
       );
       if (t > 0) assert.ok(got[t] >= got[t - 1], `query ${r}: distances not ascending at ${t}`);
     }
@@ -64,8 +64,8 @@ function assertIdentical(a: KnnResult, b: KnnResult): void {
   assert.equal(a.k, b.k);
   for (let i = 0; i < a.indices.length; i++) {
     const r = Math.floor(i / a.k);
-    assert.equal(a.indices[i], b.indices[i], `query ${r}, neighbour ${i % a.k}: index`);
-    assert.equal(a.distances[i], b.distances[i], `query ${r}, neighbour ${i % a.k}: distance`);
+    assert.equal(a.indices[i], b.indices[i], `query ${r}, neighbor ${i % a.k}: index`);
+    assert.equal(a.distances[i], b.distances[i], `query ${r}, neighbor ${i % a.k}: distance`);
   }
 }
 
@@ -106,7 +106,7 @@ for (const backend of ['js', 'native'] as const) {
       assert.deepEqual(rowOf(res.distances, 0, 5), [0, 0, 0, 17, 29]);
     });
 
-    test('returns each database row as its own nearest neighbour at distance 0', async (t) => {
+    test('returns each database row as its own nearest neighbor at distance 0', async (t) => {
       const n = 60;
       const dim = 12;
       const data = randomMatrix(n, dim, 3);
@@ -145,7 +145,7 @@ for (const backend of ['js', 'native'] as const) {
 
 describe('ExactIndex, js and native backends', () => {
   test('give identical lists and distances on clustered data', async (t) => {
-    // 40 tight clusters: many near neighbours at similar distances.
+    // 40 tight clusters: many near neighbors at similar distances.
     const n = 2000;
     const dim = 48;
     const u = uniform(7);
@@ -159,8 +159,8 @@ describe('ExactIndex, js and native backends', () => {
     }
   });
 
-  test('stay identical when duplicates straddle the k-th neighbour (native re-search path)', async (t) => {
-    // 30 copies of one point among random points; queries next to it: the k-th neighbour falls
+  test('stay identical when duplicates straddle the k-th neighbor (native re-search path)', async (t) => {
+    // 30 copies of one point among random points; queries next to it: the k-th neighbor falls
     // inside the block of copies, so no candidate margin can separate them.
     const n = 500;
     const dim = 16;

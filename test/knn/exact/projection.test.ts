@@ -15,7 +15,7 @@ import { bruteForce, rowOf } from '../helpers';
 import { projectionRank, RETRY_PROJECTION_EVERY } from '../../../lib/knn/exact/options';
 import { choleskyInverse } from '../../../lib/knn/exact/linalg';
 
-/** Non-negative clustered rows (ReLU-like), L2-normalised then centred as the DkNN does, with duplicates and a zero row. */
+/** Non-negative clustered rows (ReLU-like), L2-normalized then centered as the DkNN does, with duplicates and a zero row. */
 function reluLike(n: number, dim: number, seed: number): Float32Array {
   const { x } = gaussianClusters({ rows: n, dim, clusters: 12, seed, spread: 0.8, relu: true });
   for (let r = 0; r < n; r++) {
@@ -42,7 +42,7 @@ async function native(): Promise<boolean> {
   }
 }
 
-test('the projection first pass returns exactly the plain index neighbours and distances, duplicates and ties included', async (t) => {
+test('the projection first pass returns exactly the plain index neighbors and distances, duplicates and ties included', async (t) => {
   if (!(await native())) return t.skip('onnxruntime-node unavailable');
   const n = 3000;
   const dim = 600;
@@ -182,7 +182,7 @@ test('the native GEMM writes into a given buffer (a view of it, no new array) an
   await assert.rejects(gemm.abt(a, 2, b, 4, 3, new Float32Array(7)), /out holds 7 values, expected at least 2 × 4 = 8/);
 });
 
-test("projectionChoice 'measure' times the projection on the first batch, the plain path once, and continues with the faster; same neighbours as 'always'", async (t) => {
+test("projectionChoice 'measure' times the projection on the first batch, the plain path once, and continues with the faster; same neighbors as 'always'", async (t) => {
   if (!(await native())) return t.skip('onnxruntime-node unavailable');
   const n = 2000;
   const dim = 200;

@@ -37,7 +37,7 @@ test('HNSW: recall@10 against the exact index is above 0.95 (hnswlib defaults, e
     for (let i = 0; i < K; i++) if (s.has(r.indices[q * K + i])) hits++;
   }
   assert.ok(hits / (Q * K) > 0.95, `recall ${hits / (Q * K)}`);
-  // Found neighbours carry the exact index's distances, ascending.
+  // Found neighbors carry the exact index's distances, ascending.
   const all = await ex.query(QUERIES.subarray(0, 5 * DIM), { rows: 5, k: N });
   for (let q = 0; q < 5; q++) {
     for (let i = 0; i < K; i++) {

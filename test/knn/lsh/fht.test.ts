@@ -44,7 +44,7 @@ test('fht equals the naive Hadamard product for every length 1 … 256 (odd and 
   }
 });
 
-test('fht/√n is orthogonal: norms are preserved after normalisation', () => {
+test('fht/√n is orthogonal: norms are preserved after normalization', () => {
   for (const n of [2, 32, 1024, 4096]) {
     const x = randomVector(n, n + 1);
     const y = fht(x.slice());

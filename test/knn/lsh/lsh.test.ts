@@ -16,10 +16,10 @@ const N = 3000;
 const DIM = 48;
 const Q = 100;
 const K = 10;
-// Overlapping clusters (spread 0.6): one table of 10 bits finds ~30 % of the true neighbours.
+// Overlapping clusters (spread 0.6): one table of 10 bits finds ~30 % of the true neighbors.
 const { x: DATA, centers: CENTRES } = clustered(N, DIM, 30, 1, 0.6);
 const { x: QUERIES } = clustered(Q, DIM, 30, 2, 0.6, CENTRES);
-// Preprocessed like the DkNN layers (normalised, centred).
+// Preprocessed like the DkNN layers (normalized, centered).
 const PRE = new Preprocessor();
 PRE.fitTransform(DATA, { rows: N, dim: DIM });
 PRE.transform(QUERIES, Q);
@@ -34,7 +34,7 @@ function truth(): Promise<KnnResult> {
   return truthPromise;
 }
 
-/** Fraction of the exact k nearest neighbours (as sets) that `r` found. */
+/** Fraction of the exact k nearest neighbors (as sets) that `r` found. */
 async function recall(r: KnnResult): Promise<number> {
   const t = await truth();
   let hits = 0;
@@ -87,7 +87,7 @@ test('hyperplane LSH with multiprobe: recall@10 above 0.9', async () => {
   assert.ok(rec > 0.9, `recall ${rec}`);
 });
 
-test("neighbours found carry the exact index's distances, ascending, ties by lower index", async () => {
+test("neighbors found carry the exact index's distances, ascending, ties by lower index", async () => {
   const index = await built(CP);
   const r = await index.query(QUERIES, { rows: Q, k: K });
   const ex = new ExactIndex({ backend: 'js' });
@@ -99,7 +99,7 @@ test("neighbours found carry the exact index's distances, ascending, ties by low
     for (let i = 0; i < K; i++) {
       const id = r.indices[q * K + i];
       if (id < 0) continue;
-      assert.equal(r.distances[q * K + i], dist.get(id), `query ${q}, neighbour ${i}`);
+      assert.equal(r.distances[q * K + i], dist.get(id), `query ${q}, neighbor ${i}`);
       if (i > 0) {
         const prev = r.distances[q * K + i - 1];
         assert.ok(prev < r.distances[q * K + i] || (prev === r.distances[q * K + i] && r.indices[q * K + i - 1] < id));
@@ -234,7 +234,7 @@ test('a build on worker threads gives the same hashes and results as one thread'
     assert.equal(progress.at(-1), N);
     for (let i = 1; i < progress.length; i++) assert.ok(progress[i] >= progress[i - 1]);
     // Same tables: every database point finds the same buckets (same candidate counts), and the
-    // same neighbours, with and without multiprobe.
+    // same neighbors, with and without multiprobe.
     for (const numProbes of [params.l, 40]) {
       const a = await one.query(DATA, { rows: N, k: K, numProbes });
       const b = await two.query(DATA, { rows: N, k: K, numProbes });
@@ -453,7 +453,7 @@ test('bad arguments are refused with what was expected and what was found', asyn
 
 // ---- DkNN integration ----
 
-test('DkNN with an LSH factory: info() records the index and its per-layer parameters; missing neighbours never vote', async () => {
+test('DkNN with an LSH factory: info() records the index and its per-layer parameters; missing neighbors never vote', async () => {
   await initBackend({ prefer: ['wasm', 'cpu'] });
   const model = tinyModel(3);
   // Many bits, one table: buckets are small, so some of the k = 8 slots stay empty.
@@ -480,7 +480,7 @@ test('DkNN with an LSH factory: info() records the index and its per-layer param
     for (let j = 0; j < 3; j++) votes += out.knnCounts[r * 3 + j];
     let rowMissing = 0;
     for (const nb of out.neighbors) for (let i = 0; i < 8; i++) if (nb.indices[r * 8 + i] === -1) rowMissing++;
-    assert.equal(votes, 3 * 8 - rowMissing, `row ${r}: a missing neighbour votes for no class`);
+    assert.equal(votes, 3 * 8 - rowMissing, `row ${r}: a missing neighbor votes for no class`);
   }
   const info = dknn.info();
   assert.equal(info.index, 'lsh');
