@@ -1,57 +1,258 @@
 #!/usr/bin/env node
-// Executes the notebooks headless on the tslab kernel and writes self-contained HTML reports.
-//   node scripts/run-notebooks.mjs [--full | --quick] [--out DIR] [--set name=value ...] [name-filter ...]
-// --set overrides a parameter of every notebook that has it (as DKNN_<NAME>, recorded in each
-// report's provenance), e.g. --set k=50 --set layers=ReLU3,logits. After the runs, DIR/index.html
-// lists every report in DIR with its date, commit, parameters, headline numbers and run time.
-// --quick (default) sets DKNN_QUICK=1: every notebook runs on small subsets (CI, `npm test`).
-// --full runs them at full size (`npm run reproduce`). Reports go to reports/ (or --out DIR):
-// NAME.ipynb (executed) and NAME.html; each is written to a temp name and renamed when complete.
-// On a failing cell, the cell's stderr (where tslab puts the real message) is printed.
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { spawnSync } from 'node:child_process';
+// `npm run reproduce`: executes the notebooks headless on the tslab kernel and writes self-contained
+// HTML reports. Run with --help for the options. Each notebook runs in its own jupyter process group:
+// Ctrl-C (SIGINT) or SIGTERM stops it, kernel included, and removes its partial files.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
 
 const root = resolve(new URL('..', import.meta.url).pathname);
-const args = process.argv.slice(2);
-const full = args.includes('--full');
-const outIdx = args.indexOf('--out');
-const outDir = resolve(outIdx >= 0 ? args[outIdx + 1] : join(root, 'reports'));
-const filters = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--out' && args[i - 1] !== '--set');
-const sets = {};
-args.forEach((a, i) => {
-  if (a !== '--set') return;
-  const m = /^([A-Za-z][A-Za-z0-9]*)=(.*)$/.exec(args[i + 1] ?? '');
-  if (!m) {
-    console.error(
-      `run-notebooks: --set expects name=value with a camelCase parameter name, found ${JSON.stringify(args[i + 1] ?? '')}`,
-    );
-    process.exit(2);
+const USAGE = `Usage: npm run reproduce -- [options] [notebook ...]
+Executes notebooks/*.ipynb (all, or those whose name contains a given word) on the tslab kernel
+and writes DIR/<notebook>.html (self-contained), the executed .ipynb, <notebook>.results.json and
+the per-input CSVs, then DIR/index.html listing every report.
+  --quick               the small runs of the tests (also DKNN_QUICK=1); default: full size
+  --full                full size, even when DKNN_QUICK=1 is set
+  --set name=value      override a notebook parameter (camelCase name), e.g. --set k=50
+                        --set layers=ReLU3,logits; recorded in each report (repeatable)
+  --out DIR             where the reports go (default: reports/)
+  --no-build            skip \`npm run build\` (the lib is built already)
+  --allow-modified      run notebooks that differ from the committed ones (their diff's
+                        sha256 is recorded in each report); refused otherwise
+  -h, --help            this text
+Before a full run the expected time of each notebook is printed, from the last full run recorded.`;
+
+/** The command line, checked: unknown options and missing values are refused with the usage. */
+function parseArgs(argv) {
+  const o = {
+    quick: null,
+    out: join(root, 'reports'),
+    sets: {},
+    filters: [],
+    allowModified: false,
+    help: false,
+    build: true,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      if (i + 1 >= argv.length || argv[i + 1].startsWith('--')) fail(`${a} needs a value`);
+      return argv[++i];
+    };
+    if (a === '-h' || a === '--help') o.help = true;
+    else if (a === '--quick') o.quick = true;
+    else if (a === '--full') o.quick = false;
+    else if (a === '--allow-modified') o.allowModified = true;
+    else if (a === '--no-build') o.build = false;
+    else if (a === '--out') o.out = resolve(value());
+    else if (a === '--set') {
+      const raw = value();
+      const m = /^([A-Za-z][A-Za-z0-9]*)=(.*)$/.exec(raw);
+      if (!m) fail(`--set expects name=value with a camelCase parameter name, found ${JSON.stringify(raw)}`);
+      o.sets[m[1]] = m[2];
+    } else if (a.startsWith('-')) fail(`unknown option ${a}`);
+    else o.filters.push(a);
   }
-  sets[`DKNN_${m[1].replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()}`] = m[2];
-});
-const notebooks = readdirSync(join(root, 'notebooks'))
-  .filter((f) => f.endsWith('.ipynb') && (filters.length === 0 || filters.some((s) => f.includes(s))))
-  .sort();
-if (notebooks.length === 0) {
-  console.error('run-notebooks: no notebook matched');
-  process.exit(1);
+  if (o.quick === null) o.quick = process.env.DKNN_QUICK === '1' || process.env.DKNN_QUICK === 'true';
+  return o;
 }
-const jupyter = process.env.JUPYTER ?? 'jupyter';
+
+function fail(message) {
+  console.error(`reproduce: ${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+const opts = parseArgs(process.argv.slice(2));
+if (opts.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const envName = (key) => `DKNN_${key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()}`;
+const notebooks = readdirSync(join(root, 'notebooks'))
+  .filter((f) => f.endsWith('.ipynb') && (opts.filters.length === 0 || opts.filters.some((s) => f.includes(s))))
+  .sort();
+if (notebooks.length === 0) fail(`no notebook matched ${opts.filters.join(', ')}`);
+checkOutDir(opts.out);
+const diffs = checkModified(notebooks);
+const mode = opts.quick ? 'quick mode' : 'full size';
 const env = {
   ...process.env,
   JUPYTER_PATH: join(root, 'jupyter'),
   PATH: `${join(root, 'node_modules', '.bin')}:${process.env.PATH}`,
-  DKNN_QUICK: full ? '0' : (process.env.DKNN_QUICK ?? '1'),
+  DKNN_QUICK: opts.quick ? '1' : '0',
   PYDEVD_DISABLE_FILE_VALIDATION: '1',
-  DKNN_REPORT_DIR: outDir,
-  ...sets,
+  DKNN_REPORT_DIR: opts.out,
+  ...Object.fromEntries(Object.entries(opts.sets).map(([k, v]) => [envName(k), v])),
 };
-mkdirSync(outDir, { recursive: true });
+if (!opts.quick) printEstimate(notebooks);
+if (opts.build) {
+  const b = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
+  if (b.status !== 0) fail('npm run build failed');
+}
 
-function run(argv) {
-  const r = spawnSync(jupyter, argv, { cwd: root, env, encoding: 'utf8', maxBuffer: 1 << 28 });
-  return { ok: r.status === 0, out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}` };
+/**
+ * The report folder exists (or is created, one level at a time: Node's recursive mkdir loops on
+ * /proc) and a file can be written in it; refused at once otherwise, naming the folder.
+ */
+function checkOutDir(dir) {
+  const missing = [];
+  let at = dir;
+  while (!existsSync(at)) {
+    missing.unshift(at);
+    at = dirname(at);
+  }
+  try {
+    if (!statSync(at).isDirectory()) throw Object.assign(new Error(`${at} is not a folder`), { code: 'ENOTDIR' });
+    for (const d of missing) mkdirSync(d);
+    const probe = join(dir, `.write-probe-${process.pid}`);
+    writeFileSync(probe, '');
+    rmSync(probe);
+  } catch (e) {
+    console.error(
+      `reproduce: cannot write reports into ${dir}: ${e.code ?? e.message}; pass --out DIR with a folder you can write`,
+    );
+    process.exit(2);
+  }
+}
+
+/** Notebooks that differ from the committed ones: refused, unless --allow-modified (then each diff's sha256). */
+function checkModified(files) {
+  const out = {};
+  for (const f of files) {
+    const r = spawnSync('git', ['diff', 'HEAD', '--', join('notebooks', f)], { cwd: root, encoding: 'utf8' });
+    if (r.status !== 0 || r.stdout === '') continue;
+    if (!opts.allowModified)
+      fail(
+        `notebooks/${f} differs from the committed one (git diff); commit it, restore it (git checkout -- notebooks/${f}), or pass --allow-modified`,
+      );
+    out[f] = createHash('sha256').update(r.stdout).digest('hex');
+  }
+  return out;
+}
+
+/** Seconds of each notebook's last full run: the report folder's results, else bench/results/reproduce.json. */
+function lastFullRun(name) {
+  const local = join(opts.out, `${name}.results.json`);
+  if (existsSync(local)) {
+    const r = JSON.parse(readFileSync(local, 'utf8'));
+    if (!r.quick)
+      return { seconds: r.provenance.stages.reduce((t, s) => t + s.seconds, 0), source: r.provenance.createdAt };
+  }
+  const bench = join(root, 'bench', 'results', 'reproduce.json');
+  if (existsSync(bench)) {
+    const row = JSON.parse(readFileSync(bench, 'utf8')).rows?.find(
+      (x) => x.notebook === name && x.stage === 'notebook',
+    );
+    if (row) return { seconds: row.seconds, source: 'bench/results/reproduce.json' };
+  }
+  return null;
+}
+
+function printEstimate(files) {
+  const fmt = (s) => (s >= 3600 ? `${(s / 3600).toFixed(1)} h` : `${Math.round(s / 60)} min`);
+  let total = 0;
+  let unknown = 0;
+  const lines = files.map((f) => {
+    const name = f.replace(/\.ipynb$/, '');
+    const last = lastFullRun(name);
+    if (!last) {
+      unknown++;
+      return `  ${name}: no full run recorded`;
+    }
+    total += last.seconds;
+    return `  ${name}: ~${fmt(last.seconds)} (last full run: ${last.source})`;
+  });
+  console.log(
+    `Full-size run of ${files.length} notebook(s); expected time, from the last full runs recorded:\n${lines.join('\n')}`,
+  );
+  console.log(
+    `  total: ~${fmt(total)}${unknown ? ` plus ${unknown} notebook(s) never timed` : ''}. Ctrl-C stops cleanly; --quick runs the small versions.\n`,
+  );
+}
+
+/** The running jupyter process group, so a signal can stop it, kernel included. */
+let current = null;
+let stopping = false;
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    if (stopping) return;
+    stopping = true;
+    console.error(`\nreproduce: ${sig}: stopping the running notebook and its kernel`);
+    stopCurrent().then(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+  });
+}
+
+/** Every process below `pid` (Linux /proc), children first found first. */
+function descendants(pid) {
+  const parent = new Map();
+  for (const d of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const out = [];
+  const walk = (p) => {
+    for (const [c, pp] of parent) {
+      if (pp !== p) continue;
+      out.push(c);
+      walk(c);
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+const alive = (pid) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Stops the running notebook: jupyter gets SIGINT (nbclient then shuts its kernel down), and
+ * after 5 s everything still alive below it, the kernel included (it runs in a session of its own),
+ * gets SIGKILL. Its partial files are removed.
+ */
+async function stopCurrent() {
+  if (!current) return;
+  const { child, partial } = current;
+  const tree = [child.pid, ...descendants(child.pid)];
+  try {
+    process.kill(-child.pid, 'SIGINT');
+  } catch {
+    // already gone
+  }
+  for (let i = 0; i < 50 && tree.some(alive); i++) await new Promise((res) => setTimeout(res, 100));
+  for (const pid of tree) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  rmSync(partial, { recursive: true, force: true });
+}
+
+/** Runs jupyter in its own process group (so that its kernel can be stopped with it). */
+function run(argv, partial) {
+  return new Promise((res) => {
+    const child = spawn(process.env.JUPYTER ?? 'jupyter', argv, {
+      cwd: root,
+      env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    current = { child, partial };
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('error', (e) => (out += String(e)));
+    child.on('close', (code) => {
+      current = null;
+      res({ ok: code === 0, out });
+    });
+  });
 }
 
 function cellErrors(path) {
@@ -69,77 +270,78 @@ function cellErrors(path) {
   return msgs.join('\n');
 }
 
-let failed = 0;
-const ran = {};
-for (const file of notebooks) {
+/** Executes one notebook into a private partial folder, exports it, and moves both into place when complete. */
+async function runNotebook(file) {
   const name = file.replace(/\.ipynb$/, '');
   const t0 = Date.now();
-  const tmpName = `${name}.partial`;
-  const exec = run([
-    'nbconvert',
-    '--to',
-    'notebook',
-    '--execute',
-    '--allow-errors',
-    '--ExecutePreprocessor.timeout=-1',
-    '--ExecutePreprocessor.kernel_name=tslab',
-    '--output-dir',
-    outDir,
-    '--output',
-    tmpName,
-    join('notebooks', file),
-  ]);
-  const executed = join(outDir, `${tmpName}.ipynb`);
-  const errors = cellErrors(executed);
+  const partial = join(opts.out, `.partial-${name}-${process.pid}`);
+  mkdirSync(partial, { recursive: true });
+  if (diffs[file]) env.DKNN_NOTEBOOK_DIFF = `notebooks/${file} modified, diff sha256 ${diffs[file]}`;
+  else delete env.DKNN_NOTEBOOK_DIFF;
+  const executed = join(partial, `${name}.ipynb`);
+  const exec = await run(
+    [
+      ...['nbconvert', '--to', 'notebook', '--execute', '--allow-errors', '--ExecutePreprocessor.timeout=-1'],
+      ...[
+        '--ExecutePreprocessor.kernel_name=tslab',
+        '--output-dir',
+        partial,
+        '--output',
+        name,
+        join('notebooks', file),
+      ],
+    ],
+    partial,
+  );
+  const seconds = () => ((Date.now() - t0) / 1000).toFixed(1);
   // tslab reports compile and runtime errors on the cell's stderr (nbconvert's traceback is empty),
   // so a notebook fails on any error output or any stderr output: notebooks must not write to stderr.
-  const hasError = errors.length > 0;
-  if (!exec.ok || hasError) {
-    failed++;
-    console.error(
-      `✗ ${file} failed after ${((Date.now() - t0) / 1000).toFixed(1)} s\n${exec.out.split('\n').slice(-15).join('\n')}\n${errors}`,
-    );
-    rmSync(executed, { force: true });
-    continue;
+  const errors = cellErrors(executed);
+  if (!exec.ok || errors.length > 0) {
+    console.error(`✗ ${file} failed after ${seconds()} s\n${exec.out.split('\n').slice(-15).join('\n')}\n${errors}`);
+    rmSync(partial, { recursive: true, force: true });
+    return null;
   }
-  const html = run([
-    'nbconvert',
-    '--to',
-    'html',
-    '--template',
-    'dknn',
-    '--output-dir',
-    outDir,
-    '--output',
-    tmpName,
-    executed,
-  ]);
-  if (!html.ok) {
-    failed++;
-    console.error(`✗ ${file}: HTML export failed\n${html.out}`);
-    continue;
-  }
-  renameSync(executed, join(outDir, `${name}.ipynb`));
-  renameSync(join(outDir, `${tmpName}.html`), join(outDir, `${name}.html`));
-  ran[name] = (Date.now() - t0) / 1000;
-  console.log(
-    `✓ ${file} → ${join(outDir, `${name}.html`)} (${((Date.now() - t0) / 1000).toFixed(1)} s, ${full ? 'full' : 'quick'} mode)`,
+  const html = await run(
+    ['nbconvert', '--to', 'html', '--template', 'dknn', '--output-dir', partial, '--output', name, executed],
+    partial,
   );
+  if (!html.ok) {
+    console.error(`✗ ${file}: HTML export failed\n${html.out}`);
+    rmSync(partial, { recursive: true, force: true });
+    return null;
+  }
+  renameSync(executed, join(opts.out, `${name}.ipynb`));
+  renameSync(join(partial, `${name}.html`), join(opts.out, `${name}.html`));
+  rmSync(partial, { recursive: true, force: true });
+  console.log(`✓ ${file} → ${join(opts.out, `${name}.html`)} (${seconds()} s, ${mode})`);
+  return (Date.now() - t0) / 1000;
 }
-await writeIndex();
-process.exit(failed ? 1 : 0);
 
-/** reports/index.html over every report in outDir (run now or before). */
+const ran = {};
+let failed = 0;
+for (const file of notebooks) {
+  if (stopping) break;
+  const s = await runNotebook(file);
+  if (s === null) failed++;
+  else ran[file.replace(/\.ipynb$/, '')] = s;
+}
+if (!stopping) {
+  await writeIndex();
+  process.exit(failed ? 1 : 0);
+}
+
+/** reports/index.html over every report in the folder (run now or before). */
 async function writeIndex() {
   const { reportIndexHtml } = await import(join(root, 'lib', 'dist', 'report', 'index-page.js'));
   const { writeFileAtomic } = await import(join(root, 'lib', 'dist', 'artifacts', 'atomic.js'));
-  const names = readdirSync(outDir)
-    .filter((f) => f.endsWith('.html') && f !== 'index.html' && !f.includes('.partial'))
+  const names = readdirSync(opts.out)
+    .filter((f) => f.endsWith('.html') && f !== 'index.html')
     .map((f) => f.replace(/\.html$/, ''))
     .sort();
   const failedNow = new Set(notebooks.map((f) => f.replace(/\.ipynb$/, '')).filter((n) => !(n in ran)));
   const entries = names.map((name) => {
-    const path = join(outDir, `${name}.results.json`);
+    const path = join(opts.out, `${name}.results.json`);
     const results = existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : null;
     const recorded = results ? results.provenance.stages.reduce((t, st) => t + st.seconds, 0) : null;
     return {
@@ -150,9 +352,6 @@ async function writeIndex() {
       status: failedNow.has(name) ? 'failed' : 'ok',
     };
   });
-  writeFileAtomic(
-    join(outDir, 'index.html'),
-    reportIndexHtml(entries, { title: `dknn-ts reports (${full ? 'full size' : 'quick mode'})` }),
-  );
-  console.log(`index: ${join(outDir, 'index.html')}`);
+  writeFileAtomic(join(opts.out, 'index.html'), reportIndexHtml(entries, { title: 'dknn-ts reports' }));
+  console.log(`index: ${join(opts.out, 'index.html')}`);
 }
