@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs every test/**/*.test.ts with node's built-in test runner (TypeScript through tsx).
-// --unit skips the slow suites (notebook execution, browser); a path filter narrows the run:
+// --unit skips the slow suites (notebook execution, browser, the newcomer's path); a path filter narrows the run:
 //   node scripts/run-tests.mjs [--unit] [substring ...]
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -10,7 +10,7 @@ const root = new URL('..', import.meta.url).pathname;
 const args = process.argv.slice(2);
 const unitOnly = args.includes('--unit');
 const filters = args.filter((a) => !a.startsWith('--'));
-const SLOW = ['test/notebooks/', 'test/browser/'];
+const SLOW = ['test/notebooks/', 'test/browser/', 'test/newcomer/'];
 
 function walk(dir) {
   const out = [];

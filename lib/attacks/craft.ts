@@ -10,6 +10,8 @@ import * as tf from '@tensorflow/tfjs';
 import { ArtifactCache } from '../artifacts/cache';
 import { sha256Of } from '../artifacts/keys';
 import { modelHash } from '../models/weights';
+import { logitsModel } from '../models/logits';
+import { initBackend } from '../engine/backend';
 import type { ProgressCallback } from '../util/progress';
 import type { Attack } from './attack';
 import { craftOnWorkers, craftWorkerCount } from './parallel';
@@ -132,11 +134,13 @@ export function adversarialCacheParts(data: ImageBatch, attack: Attack, hash: st
  * backend exists. The model is only read.
  */
 export async function craftAdversarial(
-  model: tf.LayersModel,
+  given: tf.LayersModel,
   data: ImageBatch,
   options: CraftOptions,
 ): Promise<AdversarialSet> {
   const { attack } = options;
+  await initBackend(); // the engine starts on first use when the caller did not start it
+  const model = logitsModel(given);
   const cache = options.cache instanceof ArtifactCache ? options.cache : new ArtifactCache({ dir: options.cache });
   const { n, height, width, channels } = data;
   const parts = adversarialCacheParts(data, attack, modelHash(model));

@@ -11,6 +11,7 @@
  * - Norms are named `'linf'`, `'l1'`, `'l2'` (CleverHans: `np.inf`, 1, 2); reductions run over all
  *   axes but the batch axis, so each example has its own budget.
  */
+import { logitsModel } from '../models/logits';
 import * as tf from '@tensorflow/tfjs';
 
 /** A perturbation norm: L∞, L1 or L2. */
@@ -30,14 +31,15 @@ export type ModelFn = (x: tf.Tensor) => tf.Tensor;
 export type LossFn = (labels: tf.Tensor1D, logits: tf.Tensor) => tf.Tensor;
 
 /**
- * The model function of a `tf.LayersModel` that outputs logits (inference mode), the model only
- * read. For a sequential model its Conv2D layers run as plain `tf.conv2d` (+ bias, activation)
+ * The model function of a `tf.LayersModel` that outputs logits (inference mode; a softmax or
+ * sigmoid head is skipped, see {@link logitsModel}), the model only read. For a sequential model its Conv2D layers run as plain `tf.conv2d` (+ bias, activation)
  * instead of tfjs' fused convolution: the same forward values (bit for bit without bias; with a bias,
  * up to float rounding, as the bias is added after the convolution), but the fused op's gradient always
  * computes the filter gradient too, which an attack (differentiating the input only) does not
  * need — a third of the time of an FGSM step on the MNIST CNN. Other models run `model.apply`.
  */
-export function logitsFn(model: tf.LayersModel): ModelFn {
+export function logitsFn(given: tf.LayersModel): ModelFn {
+  const model = logitsModel(given);
   const steps = sequentialSteps(model);
   if (!steps) return (x) => model.apply(x) as tf.Tensor;
   return (x) => steps.reduce((h, step) => step(h), x);

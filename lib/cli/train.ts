@@ -23,7 +23,7 @@ import { modelHash } from '../models/weights';
 import { randomAffineAugment, randomShiftAugment } from '../training/augment';
 import { createModel, MODEL_ZOO, pretrainedPath } from '../models/zoo';
 import { checkWritableDir } from '../artifacts/atomic';
-import { gitCommit, repoRoot } from '../artifacts/repo';
+import { defaultCacheDir, gitCommit } from '../artifacts/repo';
 import { capWorkers, parseCli, parseCount, parseNumber } from './args';
 import { terminalProgress } from '../util/progress';
 import { TRAIN_DEFAULTS } from '../training/defaults';
@@ -161,8 +161,7 @@ async function main(): Promise<void> {
   process.stderr.write(`engine backend: ${backend.description}\n`);
   const initFrom = run.initFrom !== undefined ? await initialWeights(run.initFrom) : undefined;
   const stage = initFrom ? `-from-${initFrom.modelHash.slice(0, 12)}` : '';
-  const checkpoint =
-    run.checkpoint ?? join(repoRoot(), '.cache', 'train', `${run.archName}-${run.dataset}${stage}.ckpt`);
+  const checkpoint = run.checkpoint ?? join(defaultCacheDir(), 'train', `${run.archName}-${run.dataset}${stage}.ckpt`);
   const workers = trainingThreads(run, backend.name);
   const { data, train, split } = await trainingData(run);
   const architecture = { name: run.archName, args: { seed: run.initSeed } };

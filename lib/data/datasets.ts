@@ -41,10 +41,13 @@ export const NOTMNIST_CLASS_NAMES: readonly string[] = Object.freeze(Array.from(
 const SUMS_FILE = 'SHA256SUMS';
 const GREY_28 = { height: 28, width: 28, channels: 1 } as const;
 
+/** The data folders looked for: the repository's `data/`, an installed package's `datasets/`. */
+const DATA_FOLDERS = ['data', 'datasets'];
+
 function findUp(start: string): string | null {
   let dir = resolve(start);
   for (;;) {
-    if (existsSync(join(dir, 'data', SUMS_FILE))) return join(dir, 'data');
+    for (const f of DATA_FOLDERS) if (existsSync(join(dir, f, SUMS_FILE))) return join(dir, f);
     const parent = dirname(dir);
     if (parent === dir) return null;
     dir = parent;
@@ -52,9 +55,10 @@ function findUp(start: string): string | null {
 }
 
 /**
- * The data folder: `$DKNN_DATA_DIR` if set, else the nearest `data/` containing SHA256SUMS found
- * walking up from this module's folder (works from `lib/` sources and `lib/dist/`), then from the
- * working directory.
+ * The data folder: `$DKNN_DATA_DIR` if set, else the nearest `data/` (the repository's) or
+ * `datasets/` (an installed package's) containing SHA256SUMS found walking up from this module's
+ * folder (works from `lib/` sources, `lib/dist/` and `node_modules/dknn-ts/dist/`), then from
+ * the working directory.
  * @throws Error when no such folder exists.
  */
 export function dataDir(): string {
@@ -84,7 +88,19 @@ interface FileLoad {
 
 async function loadFile(dir: string, rel: string, sums: Map<string, string> | null): Promise<FileLoad> {
   const path = join(dir, rel);
-  const bytes = await readFile(path);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    const folder = rel.split('/')[0];
+    throw new Error(
+      `${rel} is not in the data folder ${dir}: point dataDir (the loader's option) or the DKNN_DATA_DIR ` +
+        `environment variable to a folder holding ${folder}/ and SHA256SUMS, such as the dknn-ts repository's data/ ` +
+        `(the installed package carries MNIST, notMNIST and the pretrained models only)`,
+      { cause: e },
+    );
+  }
   const sha256 = sha256Bytes(bytes);
   if (sums) {
     const expected = sums.get(rel);

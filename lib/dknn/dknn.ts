@@ -45,6 +45,8 @@ import type { NeighborIndexFactory } from '../knn/types';
 import { checkLabels, checkNotConstant, checkPixels, dknnLayers, indexFactoryOf, outputDim } from './checks';
 import { searchNeighbors, type FittedLayer, type SearchSetup } from './search';
 import { modelHash } from '../models/weights';
+import { logitsModel } from '../models/logits';
+import { initBackend } from '../engine/backend';
 import {
   emptyTimings,
   type DkNNInfo,
@@ -108,9 +110,14 @@ export class DkNN {
    *   are not positive integers, an unknown index/formula/missing rule.
    */
   constructor(model: tf.LayersModel, options: DkNNOptions = {}) {
-    this.model = model;
-    this.layers = dknnLayers(model, options.layers);
-    this.dims = layerDims(model, this.layers, 'DkNN');
+    const emit = options.onWarning ?? ((m: string) => process.emitWarning(m, 'DkNNWarning'));
+    this.warn = (m) => {
+      this.warnings.push(m);
+      emit(m);
+    };
+    this.model = logitsModel(model, { onWarning: this.warn });
+    this.layers = dknnLayers(this.model, options.layers);
+    this.dims = layerDims(this.model, this.layers, 'DkNN');
     this.k = options.k ?? 75;
     checkPositiveInt('k', this.k);
     this.batchSize = options.batchSize ?? DEFAULT_ACTIVATION_BATCH;
@@ -131,11 +138,6 @@ export class DkNN {
     this.resolution = options.pValueResolution ?? 0.01;
     if (!(this.resolution > 0 && this.resolution <= 1))
       throw new RangeError(`pValueResolution must be in (0, 1], found ${this.resolution}`);
-    const emit = options.onWarning ?? ((m: string) => process.emitWarning(m, 'DkNNWarning'));
-    this.warn = (m) => {
-      this.warnings.push(m);
-      emit(m);
-    };
     try {
       this.cache = new ArtifactCache({ dir: options.cacheDir, onWarning: (m) => this.warn(m) });
     } catch (e) {
@@ -201,6 +203,7 @@ export class DkNN {
 
   /** fit, first step: checks, and the training activations (from the cache or extracted). */
   private async extractTraining(train: LabeledImages, options: DkNNRunOptions): Promise<TrainingActivations> {
+    await initBackend(); // the engine starts on first use when the caller did not start it
     this.state = null;
     this.calibrator = null;
     this.calibScores = null;

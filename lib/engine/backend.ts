@@ -63,6 +63,28 @@ export interface InitBackendOptions {
   convolutions?: ConvKernelChoice;
 }
 
+// tfjs-backend-wasm registers 'wasm' above 'cpu', so tfjs picks it on its first use. Used before
+// initBackend() (a model built first), it throws "backend 'wasm' has not yet been initialized".
+// Registered again below 'cpu', a first use runs on cpu, and initBackend() moves on to wasm (the
+// tensors made before move with it).
+// The cpu backend's "install tfjs-node" banner is not for dknn-ts users (initBackend says which
+// backend runs and why), so cpu is registered again without it.
+const wasmFactory = tf.findBackendFactory('wasm');
+const cpuFactory = tf.findBackendFactory('cpu');
+if (wasmFactory !== null && cpuFactory !== null && !tf.engine().backendName) {
+  tf.removeBackend('wasm');
+  tf.registerBackend('wasm', wasmFactory, 0);
+  tf.removeBackend('cpu');
+  tf.registerBackend(
+    'cpu',
+    () => {
+      const b = cpuFactory();
+      return b instanceof Promise ? b : Object.assign(b, { firstUse: false });
+    },
+    1,
+  );
+}
+
 /** Module name of the optional native binding (an npm alias of `@tensorflow/tfjs-node`). */
 export const NATIVE_MODULE = 'tfjs-node-native';
 

@@ -26,6 +26,7 @@ import { trainModel } from '../training/train';
 import { trainingRecipe } from '../training/defaults';
 import { sha256Of } from '../artifacts/keys';
 import { modelHash } from '../models/weights';
+import { logitsModel } from '../models/logits';
 import { createModel, pretrainedPath } from '../models/zoo';
 import { terminalProgress, type ProgressCallback } from '../util/progress';
 import { notebookProgress } from '../report/display';
@@ -120,7 +121,7 @@ export class Experiment {
     this.trainN = train.n;
     this.checksums = { ...(dataset.train?.checksums ?? {}), ...dataset.test.checksums };
     this.eval = evalSet;
-    this.modelValue = model?.model ?? null;
+    this.modelValue = model ? logitsModel(model.model) : null;
     this.modelInfo = model?.info ?? null;
     this.ownsModel = model?.owned ?? false;
     this.progressMode = options.progress;
@@ -168,10 +169,14 @@ export class Experiment {
     return this.modelValue;
   }
 
-  /** Uses `model` from now on (e.g. one trained in the notebook); the experiment disposes it at the end. */
+  /**
+   * Uses `model` from now on (e.g. one trained in the notebook; a softmax or sigmoid head is
+   * skipped, see `models.logitsModel`); the experiment disposes it at the end.
+   */
   useModel(model: tf.LayersModel, info: Partial<ModelInfo> = {}): void {
-    if (this.ownsModel && this.modelValue && this.modelValue !== model) this.modelValue.dispose();
-    this.modelValue = model;
+    const logits = logitsModel(model);
+    if (this.ownsModel && this.modelValue && this.modelValue !== logits) this.modelValue.dispose();
+    this.modelValue = logits;
     const meta = dknnMetadata(model);
     this.modelInfo = {
       path: info.path ?? null,
@@ -295,15 +300,24 @@ export class Experiment {
     const checksums = this.checksums;
     return provenance({
       backend: this.backend.description,
-      seed:
-        typeof this.parameters.seed === 'number'
-          ? this.parameters.seed
-          : 'none (exact search and the attacks used are deterministic)',
+      seed: typeof this.parameters.seed === 'number' ? this.parameters.seed : this.seedText(),
       parameters: this.parameters,
       dataChecksums: checksums,
       stages: this.timer.stages,
       extra: { ...(this.modelInfo ? { 'model weights sha256': this.modelInfo.hash } : {}), ...extra },
     });
+  }
+
+  /** What the provenance says when the run has no seed: this run is deterministic; the model's seed if recorded. */
+  private seedText(): string {
+    const train = this.modelInfo?.record['train'];
+    const seed = train && typeof train === 'object' ? (train as Record<string, unknown>)['seed'] : undefined;
+    return (
+      'none for this run (exact search and the attacks used are deterministic); ' +
+      (typeof seed === 'number'
+        ? `the model was trained with seed ${seed}`
+        : "the model's training seed is not recorded")
+    );
   }
 
   /**
@@ -313,13 +327,19 @@ export class Experiment {
    */
   finish(
     notebook: string,
-    content: { results: Record<string, unknown>; perInput?: Record<string, Columns>; extra?: Record<string, unknown> },
+    content: {
+      results: Record<string, unknown>;
+      headline?: Record<string, number | string>;
+      perInput?: Record<string, Columns>;
+      extra?: Record<string, unknown>;
+    },
   ): Html & { written: NotebookResults } {
     const p = this.provenance(content.extra);
     const written = writeResults(notebook, {
       quick: Boolean(this.parameters.quick),
       parameters: this.parameters,
       results: content.results,
+      ...(content.headline ? { headline: content.headline } : {}),
       provenance: p,
       perInput: content.perInput,
     });

@@ -7,3 +7,4 @@ export { modelHash, ModelFormatError } from './weights';
 export { dknnMetadata, setDknnMetadata, type Architecture, type DkNNModelMetadata } from './metadata';
 export { PerImageStandardization, standardizeImages } from './standardize';
 export { evaluateAccuracy, predictLogits } from './predict';
+export { headActivation, logitsModel, type HeadActivation } from './logits';

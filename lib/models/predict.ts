@@ -1,16 +1,18 @@
 /** A model's logits, predictions and accuracy on a set of images, batch by batch. */
 import * as tf from '@tensorflow/tfjs';
 import type { ImageBatch, LabeledImages } from '../data/types';
+import { logitsModel } from './logits';
 
 /**
- * Predicts logits for `n` images in batches. Returns a fresh Float32Array [n × classes]; no
+ * Predicts logits for `n` images in batches (the input of a softmax or sigmoid head, see {@link logitsModel}). Returns a fresh Float32Array [n × classes]; no
  * tensor outlives the call.
  */
 export function predictLogits(
-  model: tf.LayersModel,
+  given: tf.LayersModel,
   data: ImageBatch,
   options: { batchSize?: number } = {},
 ): Float32Array {
+  const model = logitsModel(given);
   const batchSize = options.batchSize ?? 500;
   const pixels = data.height * data.width * data.channels;
   const classes = (model.outputs[0].shape[1] as number) ?? 0;

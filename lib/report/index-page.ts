@@ -41,6 +41,22 @@ export function headlineNumbers(results: Record<string, unknown>, prefix = ''): 
   return out;
 }
 
+const shown = (v: unknown) => (Array.isArray(v) ? v.join(',') : String(v));
+
+/** The parameters a run set differently from its notebook (from `parameters.changes`), or all of them for older results. */
+function changedParameters(parameters: Record<string, unknown>): string {
+  const changes = parameters['changes'];
+  if (Array.isArray(changes)) {
+    if (changes.length === 0) return "the notebook's values";
+    return (changes as { name: string; value: unknown; default: unknown }[])
+      .map((c) => `${c.name}=${shown(c.value)} (notebook: ${shown(c.default)})`)
+      .join('; ');
+  }
+  return Object.entries(parameters)
+    .map(([k, v]) => `${k}=${shown(v)}`)
+    .join(' ');
+}
+
 /** The front page of `entries` (see the module comment). */
 export function reportIndexHtml(
   entries: ReportEntry[],
@@ -50,12 +66,12 @@ export function reportIndexHtml(
   const rows = entries.map((e) => {
     const r = e.results;
     const p = r?.provenance;
-    const params = r
-      ? Object.entries(r.parameters)
-          .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : String(v)}`)
-          .join(' ')
-      : '';
-    const numbers = r ? headlineNumbers(r.results) : [];
+    const params = r ? changedParameters(r.parameters) : '';
+    const numbers = r
+      ? r.headline
+        ? Object.entries(r.headline).map(([k, v]) => `${k}: ${typeof v === 'number' ? fmt(v) : v}`)
+        : headlineNumbers(r.results)
+      : [];
     return (
       `<tr class="${e.status}"><td><a href="${escapeHtml(e.href)}">${escapeHtml(e.notebook)}</a>${e.status === 'failed' ? ' <b>(failed)</b>' : ''}</td>` +
       `<td>${escapeHtml(p?.createdAt.replace('T', ' ').slice(0, 19) ?? '')}</td><td><code>${escapeHtml(p?.commit.slice(0, 12) ?? '')}</code></td>` +
@@ -71,7 +87,7 @@ export function reportIndexHtml(
     'td.params{max-width:28em;font-size:11px}ul{margin:0;padding-left:1.2em;font-size:12px}tr.failed{background:#fee}</style></head><body>',
     `<h1>${escapeHtml(title)}</h1>`,
     `<p>Generated ${escapeHtml(options.generatedAt ?? new Date().toISOString())}. Each report ends with its full provenance; its numbers are also in <code>&lt;notebook&gt;.results.json</code> and the per-input CSV files beside it.</p>`,
-    '<table class="dknn-index"><thead><tr><th>notebook</th><th>created</th><th>commit</th><th>mode</th><th>parameters</th><th>headline numbers</th><th>run time</th></tr></thead>',
+    '<table class="dknn-index"><thead><tr><th>notebook</th><th>created</th><th>commit</th><th>mode</th><th>parameters set for this run</th><th>headline numbers</th><th>run time</th></tr></thead>',
     `<tbody>${rows.join('')}</tbody></table></body></html>`,
   ].join('\n');
 }

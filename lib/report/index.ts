@@ -1,5 +1,11 @@
 /** `dk.report`: notebook support: parameters, display, progress bars, provenance, results files, the report index. */
-export { parameters, type ParametersOptions } from './parameters';
+export {
+  parameters,
+  parametersBanner,
+  type NotebookParameters,
+  type ParameterChange,
+  type ParametersOptions,
+} from './parameters';
 export { show, setDisplaySink, notebookProgress, type Displayable, type DisplayItem } from './display';
 export { provenance, provenanceTable, StageTimer, type Provenance } from './provenance';
 export { readResults, reportDir, toCsv, writeResults, type NotebookResults } from './results';

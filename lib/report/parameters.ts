@@ -1,8 +1,12 @@
 /**
  * The parameters cell of a notebook: defaults, a quick mode for CI, and overrides from the
  * environment (papermill has no TypeScript translator, so `npm run reproduce -- --set k=50` and CI
- * pass values as `DKNN_*` variables).
+ * pass values as `DKNN_*` variables). In a kernel the cell then shows a banner saying what this run
+ * uses that the notebook's code and prose do not: quick mode, and every value set from outside.
  */
+import { escapeHtml, html, type Html } from '../plots/html';
+import { tslabKernel } from '../native/tslab';
+import { displayItem } from './display';
 
 /** A notebook's parameter values: numbers, strings, booleans and lists of strings (so the environment can set them). */
 export type ParamValues = Record<string, number | string | boolean | readonly string[] | readonly number[]>;
@@ -68,23 +72,75 @@ export function parseParameter(key: string, def: ParamValues[string], raw: strin
   return raw;
 }
 
+/** A parameter of this run that differs from the notebook's default, and what set it. */
+export interface ParameterChange {
+  name: string;
+  value: ParamValues[string];
+  default: ParamValues[string];
+  /** `'quick mode'` or the environment variable (e.g. `DKNN_K`). */
+  setBy: string;
+}
+
+/** What {@link parameters} returns: the values, whether the run is quick, and what differs from the defaults. */
+export type NotebookParameters<T> = Widen<T> & { quick: boolean; changes: ParameterChange[] };
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+const shown = (v: unknown) => (Array.isArray(v) ? v.join(', ') : String(v));
+
+/**
+ * The banner of a run: "full size, the notebook's values" or, above a table of the changes, quick
+ * mode and the values set from outside. It is what a report shows under its parameters cell.
+ */
+export function parametersBanner(p: { quick: boolean; changes: readonly ParameterChange[] }): Html {
+  const style = 'border-left:4px solid #c80;background:#fff8e6;padding:6px 10px;margin:4px 0;font:14px sans-serif';
+  if (p.changes.length === 0)
+    return html(
+      `<div class="dknn-banner" style="${style.replace('#c80', '#393').replace('#fff8e6', '#eef8ee')}">` +
+        `This run: full size, with the values in the cell above (the prose states them).</div>`,
+    );
+  const head = p.quick
+    ? '<b>Quick mode</b> (DKNN_QUICK=1): a small run for checking; its numbers are not the paper-scale ones the prose discusses.'
+    : '<b>This run differs from the notebook</b>: the prose and the cell above state the defaults.';
+  const rows = p.changes
+    .map(
+      (c) =>
+        `<tr><td><code>${escapeHtml(c.name)}</code></td><td><b>${escapeHtml(shown(c.value))}</b></td>` +
+        `<td>${escapeHtml(shown(c.default))}</td><td>${escapeHtml(c.setBy)}</td></tr>`,
+    )
+    .join('');
+  return html(
+    `<div class="dknn-banner" style="${style}">${head}<table style="margin-top:4px"><tr><th>parameter</th>` +
+      `<th>this run</th><th>notebook default</th><th>set by</th></tr>${rows}</table></div>`,
+  );
+}
+
 /**
  * The parameters cell: returns `defaults` overridden by environment variables (`epochs` ←
  * `DKNN_EPOCHS`, `trainSubset` ← `DKNN_TRAIN_SUBSET`, `layers` ← `DKNN_LAYERS=ReLU3,logits`, …),
  * each parsed as its default's type. When `DKNN_QUICK=1`, the `quick` values are applied first
  * (env variables still win). A `DKNN_*` variable naming no parameter is ignored (other tools set some).
+ * `changes` lists what differs from `defaults`; in a tslab kernel the {@link parametersBanner} is shown.
  */
 export function parameters<T extends ParamValues>(
   defaults: T,
   options: ParametersOptions<T> = {},
-): Widen<T> & { quick: boolean } {
+): NotebookParameters<T> {
   const env = options.env ?? process.env;
   const quick = env.DKNN_QUICK === '1' || env.DKNN_QUICK === 'true';
   const out: ParamValues = { ...defaults, ...(quick ? (options.quick as ParamValues) : {}) };
+  const setBy: Record<string, string> = {};
+  for (const key of Object.keys(quick ? (options.quick ?? {}) : {})) setBy[key] = 'quick mode';
   for (const key of Object.keys(defaults)) {
     const raw = env[envName(key)];
     if (raw === undefined || raw === '') continue;
     out[key] = parseParameter(key, defaults[key], raw);
+    setBy[key] = envName(key);
   }
-  return { ...(out as Widen<T>), quick };
+  const changes = Object.keys(defaults)
+    .filter((key) => !same(out[key], defaults[key]))
+    .map((key) => ({ name: key, value: out[key]!, default: defaults[key]!, setBy: setBy[key] ?? 'the environment' }));
+  const result = { ...(out as Widen<T>), quick, changes };
+  const kernel = tslabKernel();
+  if (kernel) kernel.display.html(displayItem(parametersBanner(result)).content as string);
+  return result;
 }

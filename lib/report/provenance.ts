@@ -33,29 +33,40 @@ export interface Provenance {
   dataChecksums: Record<string, string>;
   stages: { name: string; seconds: number }[];
   extra?: Record<string, unknown>;
+  /** Set when the notebook run differs from the committed one (`npm run reproduce -- --allow-modified`). */
+  notebookSource?: string;
 }
 
 /** Collects a run's provenance (commit, time, Node version) around what the caller knows. */
 export function provenance(p: Omit<Provenance, 'commit' | 'createdAt' | 'node'>): Provenance {
-  return { commit: gitCommit(), createdAt: new Date().toISOString(), node: process.version, ...p };
+  const modified = process.env['DKNN_NOTEBOOK_DIFF'];
+  return {
+    commit: gitCommit(),
+    createdAt: new Date().toISOString(),
+    node: process.version,
+    ...p,
+    ...(modified ? { notebookSource: modified } : {}),
+  };
 }
 
 /** An HTML table of a {@link Provenance} (the last cell of every notebook). */
 export function provenanceTable(p: Provenance): Html {
   const row = (k: string, v: string) =>
-    `<tr><th style="text-align:left;vertical-align:top;white-space:nowrap">${escapeHtml(k)}</th><td style="text-align:left"><code>${escapeHtml(v)}</code></td></tr>`;
+    `<tr><th style="text-align:left;vertical-align:top;white-space:nowrap">${escapeHtml(k)}</th>` +
+    `<td style="text-align:left"><code style="white-space:pre-wrap;overflow-wrap:anywhere">${escapeHtml(v)}</code></td></tr>`;
   const rows = [
     row('commit', p.commit),
+    ...(p.notebookSource ? [row('notebook', p.notebookSource)] : []),
     row('created', p.createdAt),
     row('node', p.node),
     row('engine backend', p.backend),
     row('seed', String(p.seed)),
-    row('parameters', JSON.stringify(p.parameters)),
+    row('parameters', JSON.stringify(p.parameters).replace(/,"/g, ', "')),
     ...Object.entries(p.dataChecksums).map(([f, s]) => row(`sha256 ${f}`, s)),
     ...p.stages.map((s) => row(`stage: ${s.name}`, `${s.seconds.toFixed(2)} s`)),
     ...Object.entries(p.extra ?? {}).map(([k, v]) => row(k, typeof v === 'string' ? v : JSON.stringify(v))),
   ];
   return html(
-    `<table class="dknn-provenance"><caption style="text-align:left"><b>Provenance</b></caption>${rows.join('')}</table>`,
+    `<table class="dknn-provenance" style="max-width:100%;table-layout:fixed"><caption style="text-align:left"><b>Provenance</b></caption>${rows.join('')}</table>`,
   );
 }

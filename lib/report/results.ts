@@ -7,7 +7,6 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../artifacts/atomic';
-import { repoRoot } from '../artifacts/repo';
 import type { Columns } from '../util/columns';
 import type { Provenance } from './provenance';
 
@@ -16,16 +15,22 @@ export interface NotebookResults {
   notebook: string;
   quick: boolean;
   parameters: Record<string, unknown>;
-  /** The headline numbers, by name (summaries, comparisons, …). */
+  /** The numbers the notebook computed, by name (summaries, comparisons, …). */
   results: Record<string, unknown>;
+  /** The few numbers that say what the notebook showed, by a readable name (the index and docs/results.md show them). */
+  headline?: Record<string, number | string>;
   provenance: Provenance;
   /** The CSV files written beside, by table name. */
   tables: Record<string, string>;
 }
 
-/** The folder of reports: `$DKNN_REPORT_DIR` (set by `scripts/run-notebooks.mjs`), else `<repo>/reports`. */
+/**
+ * The folder a notebook's results go to: `$DKNN_REPORT_DIR` (set by `npm run reproduce` to its
+ * `--out`, and by `npm run notebook` to `work/dknn-results`), else `dknn-results/` in the working
+ * folder. Interactive work never writes into the published `reports/`.
+ */
 export function reportDir(): string {
-  return resolve(process.env.DKNN_REPORT_DIR || join(repoRoot(), 'reports'));
+  return resolve(process.env.DKNN_REPORT_DIR || join(process.cwd(), 'dknn-results'));
 }
 
 function columnLength(columns: Columns): number {

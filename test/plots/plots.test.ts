@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { inflateSync } from 'node:zlib';
 import { encodePng, imageGrid } from '../../lib/plots/png';
 import { figureHtml, resetFigureHtml } from '../../lib/plots/plotly';
+import { createContext, runInContext } from 'node:vm';
+import { relative, sep } from 'node:path';
 import { tableHtml } from '../../lib/plots/table';
 import { histogramFigure, reliabilityFigure } from '../../lib/plots/reliability';
 import { trainingCurvesFigure } from '../../lib/plots/training';
@@ -44,12 +46,71 @@ test('figureHtml inlines the plotly bundle once, hides AMD define around it, and
   const a = figureHtml({ data: [{ type: 'bar', x: [1], y: ['</script><b>'] }], layout: {} });
   const b = figureHtml({ data: [], layout: {} });
   assert.ok(a.length > 1_000_000 && a.includes('window.define = undefined'), 'first figure carries the bundle');
-  assert.ok(b.length < 2000, 'second figure does not');
+  assert.ok(b.length < 4000, 'second figure does not');
   assert.ok(
     !a.split('<script>').at(-1)!.slice(0, -'</script>'.length).includes('</script'),
     'data cannot close the script tag',
   );
   assert.notEqual(/id="([^"]+)"/.exec(a)![1], /id="([^"]+)"/.exec(b)![1], 'figures get distinct ids');
+});
+
+/** Runs the figures' page scripts in a fake page whose clock advances with every timer. */
+async function runInFakePage(html: string[], dataset: Record<string, string>, bundleText: string | null) {
+  const drawn: string[] = [];
+  const fetched: string[] = [];
+  const places = new Map<string, { innerHTML: string; style: Record<string, string> }>();
+  let now = 0;
+  let pending = 0;
+  const page: Record<string, unknown> = {
+    document: {
+      body: { dataset },
+      getElementById: (id: string) => {
+        if (!places.has(id)) places.set(id, { innerHTML: '', style: {} });
+        return places.get(id);
+      },
+    },
+    fetch: async (u: string) => {
+      fetched.push(u);
+      return bundleText === null
+        ? { ok: false, status: 404, text: async () => '' }
+        : { ok: true, status: 200, text: async () => bundleText };
+    },
+    setTimeout: (f: () => void, ms: number) => {
+      pending++;
+      now += ms;
+      setImmediate(() => (pending--, f()));
+    },
+    Date: { now: () => now },
+    drawn,
+  };
+  page['window'] = page;
+  createContext(page);
+  for (const h of html) {
+    const scripts = [...h.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1]!);
+    runInContext(scripts.at(-1)!, page);
+  }
+  for (let i = 0; i < 200 && (pending > 0 || i < 5); i++) await new Promise((r) => setImmediate(r));
+  return { drawn, fetched, places };
+}
+
+test('a figure on a page without plotly fetches the bundle once from the Jupyter server and draws', async () => {
+  resetFigureHtml();
+  const figs = [1, 2].map(() => figureHtml({ data: [], layout: {} }, { includeLibrary: false }));
+  const rel = relative(process.cwd(), require.resolve('plotly.js-dist-min')).split(sep).join('/');
+  const ok = await runInFakePage(
+    figs,
+    { baseUrl: '/base/', notebookPath: 'x.ipynb' },
+    'window.Plotly = { newPlot: function (id) { window.drawn.push(id); } };',
+  );
+  assert.deepEqual(ok.fetched, [`/base/files/${rel}`], 'one fetch, from the notebook folder');
+  assert.equal(ok.drawn.length, 2, 'both figures drawn');
+  const outside = await runInFakePage(figs.slice(0, 1), { baseUrl: '/', notebookPath: 'x.ipynb' }, null);
+  assert.equal(outside.drawn.length, 0);
+  const [place] = [...outside.places.values()];
+  assert.match(place!.innerHTML, /needs plotly\.js.*HTTP 404/, 'an unreachable bundle is said, not left blank');
+  const nbconvert = await runInFakePage(figs.slice(0, 1), {}, null);
+  assert.deepEqual(nbconvert.fetched, [], 'no server, no fetch');
+  assert.match([...nbconvert.places.values()][0]!.innerHTML, /not served by a Jupyter server/);
 });
 
 test('tableHtml renders rows and danfo-like frames, escaping HTML and rounding non-integers', () => {

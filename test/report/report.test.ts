@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { displayItem, setDisplaySink, show, type DisplayItem } from '../../lib/report/display';
-import { envName, parameters } from '../../lib/report/parameters';
+import { envName, parameters, parametersBanner } from '../../lib/report/parameters';
 import { headlineNumbers, reportIndexHtml } from '../../lib/report/index-page';
 import { html, markdown } from '../../lib/plots/html';
 import { provenance, provenanceTable, StageTimer } from '../../lib/report/provenance';
@@ -20,18 +21,24 @@ test('envName maps camelCase parameters to DKNN_ environment variables', () => {
 
 test('parameters: quick values apply in quick mode, environment variables win, types are parsed', () => {
   const defaults = { epochs: 6, retrain: false, formula: 'reference' };
-  assert.deepEqual(parameters(defaults, { env: {} }), { ...defaults, quick: false });
-  assert.deepEqual(parameters(defaults, { quick: { epochs: 1 }, env: { DKNN_QUICK: '1' } }), {
+  const values = (p: Record<string, unknown>) => {
+    const { changes: _, ...rest } = p;
+    return rest;
+  };
+  assert.deepEqual(values(parameters(defaults, { env: {} })), { ...defaults, quick: false });
+  assert.deepEqual(values(parameters(defaults, { quick: { epochs: 1 }, env: { DKNN_QUICK: '1' } })), {
     epochs: 1,
     retrain: false,
     formula: 'reference',
     quick: true,
   });
   assert.deepEqual(
-    parameters(defaults, {
-      quick: { epochs: 1 },
-      env: { DKNN_QUICK: '1', DKNN_EPOCHS: '3', DKNN_RETRAIN: 'true', DKNN_FORMULA: 'conformal' },
-    }),
+    values(
+      parameters(defaults, {
+        quick: { epochs: 1 },
+        env: { DKNN_QUICK: '1', DKNN_EPOCHS: '3', DKNN_RETRAIN: 'true', DKNN_FORMULA: 'conformal' },
+      }),
+    ),
     { epochs: 3, retrain: true, formula: 'conformal', quick: true },
   );
   assert.throws(
@@ -201,4 +208,78 @@ test('the index page lists each report with its date, commit, parameters, headli
   assert.match(page, /1\.5 min/);
   assert.match(page, /03-&lt;y&gt;<\/a> <b>\(failed\)<\/b>/);
   assert.ok(!page.includes('<script'), 'self-contained, no script');
+  const withChanges = {
+    ...results,
+    quick: false,
+    parameters: { k: 50, changes: [{ name: 'k', value: 50, default: 75, setBy: 'DKNN_K' }] },
+    headline: { 'DkNN accuracy': 0.9876, 'ROC area': 'n/a' },
+  };
+  const page2 = reportIndexHtml([
+    { notebook: '05-z', href: '05-z.html', results: withChanges, seconds: 6, status: 'ok' },
+  ]);
+  assert.match(page2, /<td>full<\/td>/);
+  assert.match(page2, /k=50 \(notebook: 75\)/);
+  assert.match(page2, /<li>DkNN accuracy: 0\.9876<\/li><li>ROC area: n\/a<\/li>/, 'the stated headline numbers');
+  const defaults = { ...withChanges, parameters: { k: 75, changes: [] } };
+  assert.match(
+    reportIndexHtml([{ notebook: 'n', href: 'n.html', results: defaults, seconds: 1, status: 'ok' }]),
+    /the notebook's values/,
+  );
+});
+
+test('parameters lists what differs from the defaults and what set it; the banner says quick mode', () => {
+  const defaults = { k: 75, layers: ['a', 'b'], trainSubset: 60000 };
+  const full = parameters(defaults, { env: {} });
+  assert.deepEqual(full.changes, []);
+  assert.match(parametersBanner(full).html, /full size, with the values in the cell above/);
+  const quick = parameters(defaults, {
+    quick: { trainSubset: 5000 },
+    env: { DKNN_QUICK: '1', DKNN_K: '50', DKNN_LAYERS: 'a,b' },
+  });
+  assert.deepEqual(quick.changes, [
+    { name: 'k', value: 50, default: 75, setBy: 'DKNN_K' },
+    { name: 'trainSubset', value: 5000, default: 60000, setBy: 'quick mode' },
+  ]);
+  const banner = parametersBanner(quick).html;
+  assert.match(banner, /Quick mode/);
+  assert.match(banner, /<code>k<\/code><\/td><td><b>50<\/b><\/td><td>75<\/td><td>DKNN_K<\/td>/);
+  assert.match(
+    parametersBanner(parameters(defaults, { env: { DKNN_K: '10' } })).html,
+    /This run differs from the notebook/,
+  );
+});
+
+test('show in a script prints text and keeps every item in one HTML page with plotly once', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dknn-show-'));
+  mkdirSync(join(dir, 'node_modules'));
+  symlinkSync(join(__dirname, '..', '..', 'lib'), join(dir, 'node_modules', 'dknn-ts'));
+  try {
+    const script = [
+      "import * as dk from 'dknn-ts';",
+      "dk.show('**first** words', dk.table([{ name: 'a<b', value: 1.5 }], { caption: 'T' }));",
+      "dk.show({ data: [{ type: 'bar', y: [1, 2] }], layout: { title: { text: 'bars' } } });",
+    ].join('\n');
+    const out = execFileSync(
+      join(__dirname, '..', '..', 'node_modules', '.bin', 'tsx'),
+      ['--input-type=module', '-e', script],
+      {
+        cwd: dir,
+        encoding: 'utf8',
+        env: { ...process.env, DKNN_SHOW_FILE: '' },
+      },
+    );
+    const page = join(dir, 'dknn-output.html');
+    assert.match(
+      out,
+      new RegExp(`^\\(dk\\.show: not in a notebook kernel; printing text here and writing everything to ${page}\\)`),
+    );
+    assert.match(out, /\*\*first\*\* words\nT\nname \| value\na<b \| 1\.5000\n\[figure: see .*dknn-output\.html\]\n$/);
+    const text = readFileSync(page, 'utf8');
+    assert.equal(text.split('window.define = undefined').length, 2, 'the bundle once, in the head');
+    assert.match(text, /<td>a&lt;b<\/td>/);
+    assert.match(text, /class="dknn-figure"/);
+    assert.match(text, /&lt;|\*\*first\*\* words/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
