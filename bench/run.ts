@@ -47,6 +47,7 @@ import { benchVsPytorch } from './vs-pytorch';
 import { benchSeeds } from './seed-study';
 import { benchGuidedSteps } from './guided-steps';
 import { benchWasmKernels } from './wasm-kernels';
+import { benchSetup } from './setup';
 import { NaiveIndex } from './naive-index';
 import { DkNN } from '../lib/dknn/dknn';
 import { accuracy } from '../lib/metrics/classification';
@@ -383,6 +384,7 @@ async function main(): Promise<void> {
     seeds: benchSeeds,
     'wasm-kernels': benchWasmKernels,
     'guided-steps': benchGuidedSteps,
+    setup: benchSetup,
   };
   const names = wanted.length ? wanted : ['train'];
   for (const n of names)

@@ -131,22 +131,33 @@ function checkModified(files) {
   return out;
 }
 
-/** Seconds of each notebook's last full run: the report folder's results, else bench/results/reproduce.json. */
+/** `<dir>/timings.json`: each notebook's last run in that folder, per mode (quick, full). */
+function readTimings(dir) {
+  const path = join(dir, 'timings.json');
+  return existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : { quick: {}, full: {} };
+}
+
+/** Seconds of each notebook's last full run: in this --out folder, else the recorded one (results/timings.json). */
 function lastFullRun(name) {
-  const local = join(opts.out, `${name}.results.json`);
-  if (existsSync(local)) {
-    const r = JSON.parse(readFileSync(local, 'utf8'));
-    if (!r.quick)
-      return { seconds: r.provenance.stages.reduce((t, s) => t + s.seconds, 0), source: r.provenance.createdAt };
-  }
-  const bench = join(root, 'bench', 'results', 'reproduce.json');
-  if (existsSync(bench)) {
-    const row = JSON.parse(readFileSync(bench, 'utf8')).rows?.find(
-      (x) => x.notebook === name && x.stage === 'notebook',
-    );
-    if (row) return { seconds: row.seconds, source: 'bench/results/reproduce.json' };
+  for (const [dir, label] of [
+    [opts.out, opts.out],
+    [join(root, 'results'), 'results/timings.json'],
+  ]) {
+    const t = readTimings(dir).full[name];
+    if (t) return { seconds: t.seconds, source: `${label}, ${t.finishedAt.slice(0, 10)}` };
   }
   return null;
+}
+
+/** Records a notebook's wall time in `<out>/timings.json`. */
+async function recordTiming(name, seconds) {
+  const { writeFileAtomic } = await import(join(root, 'lib', 'dist', 'artifacts', 'atomic.js'));
+  const t = readTimings(opts.out);
+  t[opts.quick ? 'quick' : 'full'][name] = {
+    seconds: Number(seconds.toFixed(1)),
+    finishedAt: new Date().toISOString(),
+  };
+  writeFileAtomic(join(opts.out, 'timings.json'), `${JSON.stringify(t, null, 1)}\n`);
 }
 
 function printEstimate(files) {
@@ -315,6 +326,7 @@ async function runNotebook(file) {
   renameSync(join(partial, `${name}.html`), join(opts.out, `${name}.html`));
   rmSync(partial, { recursive: true, force: true });
   console.log(`✓ ${file} → ${join(opts.out, `${name}.html`)} (${seconds()} s, ${mode})`);
+  await recordTiming(name, (Date.now() - t0) / 1000);
   return (Date.now() - t0) / 1000;
 }
 
@@ -339,11 +351,13 @@ async function writeIndex() {
     .filter((f) => f.endsWith('.html') && f !== 'index.html')
     .map((f) => f.replace(/\.html$/, ''))
     .sort();
+  const timings = readTimings(opts.out);
   const failedNow = new Set(notebooks.map((f) => f.replace(/\.ipynb$/, '')).filter((n) => !(n in ran)));
   const entries = names.map((name) => {
     const path = join(opts.out, `${name}.results.json`);
     const results = existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : null;
-    const recorded = results ? results.provenance.stages.reduce((t, st) => t + st.seconds, 0) : null;
+    const timing = results ? timings[results.quick ? 'quick' : 'full'][name] : undefined;
+    const recorded = timing ? timing.seconds : null;
     return {
       notebook: name,
       href: `${name}.html`,

@@ -27,6 +27,7 @@ import { trainingRecipe } from '../training/defaults';
 import { sha256Of } from '../artifacts/keys';
 import { modelHash } from '../models/weights';
 import { logitsModel } from '../models/logits';
+import { fitKey, keepFit, keepPrediction, reusedFit, reusedPrediction } from './reuse';
 import { createModel, pretrainedPath } from '../models/zoo';
 import { terminalProgress, type ProgressCallback } from '../util/progress';
 import { notebookProgress } from '../report/display';
@@ -266,10 +267,23 @@ export class Experiment {
    * A DkNN on the model, fitted on {@link train} and calibrated on {@link calib}, with progress bars
    * and timings. With `releaseTrainingImages` the experiment lets go of the training images when
    * the fit starts ({@link releaseTrainingImages}), and they are freed as soon as the fit has their
-   * activations, before it builds the indexes.
+   * activations, before it builds the indexes. The DkNN last fitted in this process is reused when
+   * the model's weights, the images and the options are the same (a re-run cell): no new fit.
    */
   async fitDkNN(options: FitDkNNOptions = {}): Promise<DkNN> {
     const { releaseTrainingImages = false, ...dknnOptions } = options;
+    const key = fitKey({
+      modelHash: modelHash(this.model),
+      train: this.train,
+      calib: this.calib,
+      options: dknnOptions,
+    });
+    const reused = reusedFit(key);
+    if (reused) {
+      await this.timer.time('fit and calibrate (reused: fitted earlier in this process)', () => undefined);
+      if (releaseTrainingImages) this.releaseTrainingImages();
+      return reused;
+    }
     const dknn = new DkNN(this.model, { cacheDir: this.cache.dir, ...dknnOptions });
     const handed: { train: ImageDataset | null } = { train: this.train };
     if (releaseTrainingImages) this.releaseTrainingImages();
@@ -279,13 +293,22 @@ export class Experiment {
       return fitting;
     });
     await this.timer.time('calibrate', () => dknn.calibrate(this.calib, { onProgress: this.progress() }));
+    keepFit(key, dknn);
     return dknn;
   }
 
-  /** The DkNN's predictions on `data` (default {@link eval}), timed under `stage`. */
-  predict(dknn: DkNN, options: { data?: ImageBatch; stage?: string } = {}): Promise<DkNNPrediction> {
+  /**
+   * The DkNN's predictions on `data` (default {@link eval}), timed under `stage`. The predictions
+   * of the DkNN last fitted in this process are kept: asked again for the same images (a re-run
+   * cell), they are returned without a new search.
+   */
+  async predict(dknn: DkNN, options: { data?: ImageBatch; stage?: string } = {}): Promise<DkNNPrediction> {
     const { data = this.eval, stage = 'predict' } = options;
-    return this.timer.time(stage, () => dknn.predict(data, { onProgress: this.progress() }));
+    const reused = reusedPrediction(dknn, data);
+    if (reused) return this.timer.time(`${stage} (reused: searched earlier in this process)`, () => reused);
+    const pred = await this.timer.time(stage, () => dknn.predict(data, { onProgress: this.progress() }));
+    keepPrediction(dknn, data, pred);
+    return pred;
   }
 
   /** Adversarial versions of `data` (default {@link eval}) under `attack`, crafted against the model (cached). */

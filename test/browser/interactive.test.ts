@@ -20,7 +20,7 @@ import { chromium, type Page } from 'playwright-core';
 const root = resolve(__dirname, '..', '..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const reports = mkdtempSync(join(tmpdir(), 'dknn-interactive-'));
-const work = join('work', `.browser-test-${process.pid}`);
+const work = join('work', `browser-test-${process.pid}`);
 let server: ChildProcess | undefined;
 
 test.after(() => {
@@ -107,7 +107,10 @@ async function allFiguresDrawn(page: Page, what: string): Promise<number> {
     .catch(async () => {
       const drawn = await page.locator('.dknn-figure .main-svg').count();
       const said = await page.locator('.dknn-figure p').allTextContents();
-      assert.fail(`${what}: ${drawn} of ${n} figures drawn; ${said.join(' | ')}`);
+      const trusted = await page.evaluate(
+        () => (window as unknown as JupyterWindow).Jupyter.notebook.trusted as boolean,
+      );
+      assert.fail(`${what}: ${drawn} of ${n} figures drawn (notebook trusted: ${trusted}); ${said.join(' | ')}`);
     });
   return n;
 }
