@@ -6,7 +6,13 @@ export { table, adversarialSetTable, classCountTable, dknnConfigTable, epochTabl
 export { summaryTable, type ReferenceNumbers, type SummaryRow } from './summary-table';
 export { dataFrame } from './dataframe';
 export { correctWrongHistogram, credibilityHistogram, reliabilityComparison, sampleGrid } from './dknn-figures';
-export { histogramFigure, reliabilityFigure, type HistogramGroup, type ReliabilityPanel } from './reliability';
+export {
+  histogramFigure,
+  reliabilityFigure,
+  type HistogramGroup,
+  type HistogramOptions,
+  type ReliabilityPanel,
+} from './reliability';
 export { adversarialGallery, neighborGallery, type GallerySet, type NeighborGalleryOptions } from './gallery';
 export { trainingCurvesFigure } from './training';
 export { sweepKFigure, sweepLayersFigure } from './sweep';

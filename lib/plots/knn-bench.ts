@@ -9,6 +9,7 @@ import { tableHtml } from './table';
 import { html, type Html } from './html';
 import type { Figure } from './plotly';
 import { PALETTE } from './palette';
+import { legendBelow } from './layout';
 
 /** What a row measured: one of the project's indexes, or a reference library's figure. */
 export type KnnBenchMethod = 'exact' | 'lsh-paper' | 'lsh-default' | 'lsh-auto' | 'hnsw' | 'anchor';
@@ -128,10 +129,10 @@ export function recallTimeFigures(bench: KnnBenchResults): Figure[] {
         title: {
           text: `${layer} (${rows[0]?.dim ?? '?'} dims): recall@${k} vs query time, ${trainN} points, ${nq} queries`,
         },
-        xaxis: { title: { text: 'ms per query' }, type: 'log' },
+        xaxis: { title: { text: 'ms per query' }, type: 'log', automargin: true },
         yaxis: { title: { text: `recall@${k}` }, range: [Math.min(0.55, ...ys) - 0.02, 1.02] },
         height: 420,
-        legend: { orientation: 'h', y: -0.25 },
+        legend: legendBelow(),
       },
     };
   });

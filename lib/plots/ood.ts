@@ -5,6 +5,7 @@ import { html, type Html } from './html';
 import type { Figure } from './plotly';
 import { tableHtml } from './table';
 import { PALETTE } from './palette';
+import { legendBelow } from './layout';
 
 /** Published means beside a row: credibility and softmax confidence. */
 export interface OodReference {
@@ -113,9 +114,9 @@ export function oodCurveFigure(rows: OodRow[], options: { title?: string; xLabel
     layout: {
       title: { text: options.title ?? 'Scores against the shift' },
       height: 420,
-      xaxis: { title: { text: options.xLabel ?? 'parameter' } },
+      xaxis: { title: { text: options.xLabel ?? 'parameter' }, automargin: true },
       yaxis: { title: { text: 'score / AUROC' }, range: [0, 1.02] },
-      legend: { orientation: 'h', y: -0.2 },
+      legend: legendBelow(),
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { ReliabilityDiagram } from '../metrics/classification';
 import type { Figure } from './plotly';
-import { PALETTE } from './palette';
+import { PALETTE, seriesColor } from './palette';
+import { countAxis, rightAxis } from './layout';
 
 /** One panel of {@link reliabilityFigure}. */
 export interface ReliabilityPanel {
@@ -30,7 +31,7 @@ export function reliabilityFigure(
     showlegend: false,
     bargap: 0.05,
     annotations: [] as unknown[],
-    margin: { t: 80 },
+    margin: { t: 100 },
   };
   panels.forEach((p, i) => {
     const xa = i === 0 ? 'x' : `x${i + 1}`;
@@ -71,16 +72,13 @@ export function reliabilityFigure(
       dtick: 0.1,
     };
     layout[yAcc === 1 ? 'yaxis' : `yaxis${yAcc}`] = { range: [0, 1], title: { text: 'Accuracy' }, anchor: xa };
-    layout[`yaxis${yCount}`] = {
-      overlaying: ya(yAcc),
-      side: 'right',
+    layout[`yaxis${yCount}`] = rightAxis(ya(yAcc), {
+      ...countAxis(bins.map((b) => b.count)),
       anchor: xa,
-      title: { text: 'Number of points' },
-      rangemode: 'tozero',
+      title: { text: 'Number of points', font: { color: PALETTE.red } },
       showgrid: false,
-      titlefont: { color: PALETTE.red },
       tickfont: { color: PALETTE.red },
-    };
+    });
     (layout.annotations as unknown[]).push({
       text: `<b>${p.title}</b><br>n = ${p.diagram.n}, ECE = ${p.diagram.expectedCalibrationError.toFixed(3)}`,
       x: (domain[0] + domain[1]) / 2,
@@ -102,31 +100,105 @@ export interface HistogramGroup {
   color?: string;
 }
 
-/**
- * Overlaid histograms of scores in [0, 1] (e.g. credibility of correct vs wrong predictions, or
- * clean vs adversarial inputs), `bins` equal bins (default 20), as a percentage of each group.
- */
-export function histogramFigure(
-  groups: HistogramGroup[],
-  options: { title?: string; xLabel?: string; bins?: number; height?: number } = {},
-): Figure {
-  const bins = options.bins ?? 20;
+/** Options of {@link histogramFigure}. */
+export interface HistogramOptions {
+  title?: string;
+  xLabel?: string;
+  /** Equal bins over [0, 1]. Default 20. */
+  bins?: number;
+  /** Figure height in pixels. Default 380 overlaid, 90 + 150 per panel in panels. */
+  height?: number;
+  /**
+   * One panel per group, stacked, sharing the x and y axes (small multiples), instead of the
+   * groups overlaid in one plot. Default: panels when there are more than two groups.
+   */
+  panels?: boolean;
+}
+
+/** The largest share of a group in one of `bins` equal bins of [0, 1], in percent (1 counted on its own, as plotly does). */
+function largestBinPercent(values: ArrayLike<number>, bins: number): number {
+  if (values.length === 0) return 0;
+  const counts = new Float64Array(bins + 1);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v >= 0 && v <= 1) counts[Math.floor(v * bins)]++;
+  }
+  return (100 * Math.max(...counts)) / values.length;
+}
+
+/** The histogram trace of one group (as a percentage of the group). */
+function histogramTrace(g: HistogramGroup, bins: number, i: number): Record<string, unknown> {
   return {
-    data: groups.map((g) => ({
-      type: 'histogram',
-      name: `${g.name} (n = ${g.values.length})`,
-      x: Array.from(g.values),
-      opacity: 0.6,
-      histnorm: 'percent',
-      xbins: { start: 0, end: 1 + 1e-9, size: 1 / bins },
-      marker: g.color ? { color: g.color } : undefined,
+    type: 'histogram',
+    name: `${g.name} (n = ${g.values.length})`,
+    x: Array.from(g.values),
+    histnorm: 'percent',
+    xbins: { start: 0, end: 1 + 1e-9, size: 1 / bins },
+    marker: { color: g.color ?? seriesColor(i) },
+  };
+}
+
+/**
+ * Histograms of scores in [0, 1] (e.g. credibility of correct vs wrong predictions, or clean vs
+ * adversarial inputs), `bins` equal bins, as a percentage of each group: two groups overlaid in
+ * one plot, more as small multiples (one panel per group, shared axes; see {@link HistogramOptions}).
+ */
+export function histogramFigure(groups: HistogramGroup[], options: HistogramOptions = {}): Figure {
+  const bins = options.bins ?? 20;
+  const title = { text: options.title ?? 'Histogram' };
+  const xLabel = options.xLabel ?? 'score';
+  if (!(options.panels ?? groups.length > 2))
+    return {
+      data: groups.map((g, i) => ({ ...histogramTrace(g, bins, i), opacity: 0.6 })),
+      layout: {
+        title,
+        height: options.height ?? 380,
+        barmode: 'overlay',
+        xaxis: { title: { text: xLabel }, range: [0, 1] },
+        yaxis: { title: { text: '% of group' } },
+      },
+    };
+  const n = groups.length;
+  const height = options.height ?? 90 + 150 * n;
+  const margin = { t: 60, b: 50 };
+  const gap = Math.min(0.2, 30 / Math.max(1, height - margin.t - margin.b));
+  const h = (1 - gap * (n - 1)) / Math.max(1, n);
+  const yMax = 1.08 * Math.max(1, ...groups.map((g) => largestBinPercent(g.values, bins)));
+  const layout: Record<string, unknown> = { title, height, margin, showlegend: false, bargap: 0.02, annotations: [] };
+  groups.forEach((g, i) => {
+    const top = 1 - i * (h + gap);
+    const suffix = i === 0 ? '' : String(i + 1);
+    layout[`xaxis${suffix}`] = {
+      range: [0, 1],
+      anchor: `y${suffix}`,
+      ...(i > 0 ? { matches: 'x' } : {}),
+      showticklabels: i === n - 1,
+      ...(i === n - 1 ? { title: { text: xLabel } } : {}),
+    };
+    layout[`yaxis${suffix}`] = {
+      domain: [Math.max(0, top - h), top],
+      anchor: `x${suffix}`,
+      range: [0, yMax],
+      title: { text: '% of group' },
+    };
+    (layout.annotations as unknown[]).push({
+      text: `<b>${g.name}</b> (n = ${g.values.length})`,
+      x: 0,
+      y: top,
+      xref: 'paper',
+      yref: 'paper',
+      xanchor: 'left',
+      yanchor: 'bottom',
+      showarrow: false,
+      font: { color: g.color ?? seriesColor(i) },
+    });
+  });
+  return {
+    data: groups.map((g, i) => ({
+      ...histogramTrace(g, bins, i),
+      xaxis: `x${i === 0 ? '' : i + 1}`,
+      yaxis: `y${i === 0 ? '' : i + 1}`,
     })),
-    layout: {
-      title: { text: options.title ?? 'Histogram' },
-      height: options.height ?? 380,
-      barmode: 'overlay',
-      xaxis: { title: { text: options.xLabel ?? 'score' }, range: [0, 1] },
-      yaxis: { title: { text: '% of group' } },
-    },
+    layout,
   };
 }

@@ -2,6 +2,7 @@
 import type { SetCoverage } from '../conformal/sets';
 import { PALETTE, seriesColor } from './palette';
 import type { Figure } from './plotly';
+import { legendBelow, rightAxis } from './layout';
 
 /** Coverage (and the 1 − ε line) and mean set size against ε, one curve per named run. */
 export function coverageFigure(
@@ -42,10 +43,10 @@ export function coverageFigure(
     layout: {
       title: { text: options.title ?? 'Prediction sets: coverage and size against ε' },
       height: 440,
-      xaxis: { title: { text: 'significance ε' } },
+      xaxis: { title: { text: 'significance ε' }, automargin: true },
       yaxis: { title: { text: 'coverage' }, range: [0, 1.02] },
-      yaxis2: { title: { text: 'mean set size (classes)' }, overlaying: 'y', side: 'right', rangemode: 'tozero' },
-      legend: { orientation: 'h', y: -0.25 },
+      yaxis2: rightAxis('y', { title: { text: 'mean set size (classes)' }, rangemode: 'tozero' }),
+      legend: legendBelow(),
     },
   };
 }

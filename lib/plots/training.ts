@@ -1,6 +1,7 @@
 import type { Figure } from './plotly';
 import { PALETTE } from './palette';
 import type { EpochRecord, StepRecord } from '../training/types';
+import { legendBelow, rightAxis } from './layout';
 
 /**
  * Loss and accuracy curves of a training run: per-step training loss (left axis) and accuracy
@@ -48,10 +49,10 @@ export function trainingCurvesFigure(
     layout: {
       title: { text: options.title ?? 'Training curves' },
       height: 420,
-      xaxis: { title: { text: 'Adam step' } },
+      xaxis: { title: { text: 'Adam step' }, automargin: true },
       yaxis: { title: { text: 'cross-entropy loss' }, type: 'log' },
-      yaxis2: { title: { text: 'accuracy' }, overlaying: 'y', side: 'right', range: [0, 1] },
-      legend: { orientation: 'h', y: -0.2 },
+      yaxis2: rightAxis('y', { title: { text: 'accuracy' }, range: [0, 1], showgrid: false }),
+      legend: legendBelow(),
     },
   };
 }
