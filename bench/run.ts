@@ -48,6 +48,7 @@ import { benchSeeds } from './seed-study';
 import { benchGuidedSteps } from './guided-steps';
 import { benchWasmKernels } from './wasm-kernels';
 import { benchSetup } from './setup';
+import { benchTweak } from './tweak';
 import { NaiveIndex } from './naive-index';
 import { DkNN } from '../lib/dknn/dknn';
 import { accuracy } from '../lib/metrics/classification';
@@ -385,6 +386,7 @@ async function main(): Promise<void> {
     'wasm-kernels': benchWasmKernels,
     'guided-steps': benchGuidedSteps,
     setup: benchSetup,
+    tweak: benchTweak,
   };
   const names = wanted.length ? wanted : ['train'];
   for (const n of names)

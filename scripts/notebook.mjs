@@ -6,7 +6,7 @@
 // work/dknn-results/. See --help.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 
@@ -68,6 +68,21 @@ if (portIdx >= 0) {
   }
 } else port = await listen(0);
 
+/**
+ * A working copy of a committed notebook, in nbformat 4.4 (without cell ids). The classic front
+ * end does not give new cells an id, and the server adds random ones after signing the notebook on
+ * save, so a 4.5 notebook saved with a new cell is no longer trusted and its figures stay blank
+ * when it is opened again; 4.4 has no cell ids.
+ */
+function workingCopy(text) {
+  const nb = JSON.parse(text);
+  if (nb.nbformat === 4 && nb.nbformat_minor >= 5) {
+    nb.nbformat_minor = 4;
+    for (const cell of nb.cells) delete cell.id;
+  }
+  return `${JSON.stringify(nb, null, 1)}\n`;
+}
+
 // The working copies.
 const workIdx = args.indexOf('--work');
 const work = resolve(workIdx >= 0 ? (args[workIdx + 1] ?? fail('--work needs a folder')) : join(root, 'work'));
@@ -81,7 +96,7 @@ for (const f of readdirSync(join(root, 'notebooks'))
   .filter((f) => f.endsWith('.ipynb'))
   .sort()) {
   if (fresh || !existsSync(join(work, f))) {
-    copyFileSync(join(root, 'notebooks', f), join(work, f));
+    writeFileSync(join(work, f), workingCopy(readFileSync(join(root, 'notebooks', f), 'utf8')));
     copied.push(f);
   }
 }
