@@ -46,7 +46,17 @@ test(
   async () => {
     run(
       process.execPath,
-      [join(root, 'scripts', 'run-notebooks.mjs'), '--quick', '--no-build', '--out', reports, '--set', 'k=50', '02'],
+      [
+        join(root, 'scripts', 'run-notebooks.mjs'),
+        '--quick',
+        '--no-build',
+        '--allow-modified',
+        '--out',
+        reports,
+        '--set',
+        'k=50',
+        '02',
+      ],
       { cwd: root },
     );
     const r = readResults('02-calibrate', { dir: reports });
@@ -169,7 +179,7 @@ test(
     });
     const outputs = (
       JSON.parse(readFileSync(join(home, 'mine.out.ipynb'), 'utf8')) as {
-        cells: { outputs: { output_type: string; data?: Record<string, string> }[] }[];
+        cells: { outputs: { output_type: string; data?: Record<string, string | string[]> }[] }[];
       }
     ).cells.flatMap((c) => c.outputs);
     assert.deepEqual(
@@ -177,8 +187,9 @@ test(
       [],
       'no cell failed',
     );
-    const htmls = outputs.map((o) => o.data?.['text/html'] ?? '').join('\n');
-    assert.match(htmls, /<caption[^>]*>engine<\/caption>/);
-    assert.match(htmls, /class="dknn-figure"/);
+    const text = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join('') : (v ?? ''));
+    const htmls = outputs.map((o) => text(o.data?.['text/html'])).join('\n');
+    assert.ok(/<caption[^>]*><b>engine<\/b><\/caption>/.test(htmls), 'the table is displayed in the notebook');
+    assert.ok(htmls.includes('class="dknn-figure"'), 'the figure is displayed in the notebook');
   },
 );
