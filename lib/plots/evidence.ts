@@ -31,7 +31,7 @@ export function candidateLabelsFigure(
       title: {
         text:
           options.title ??
-          `Candidate labels among the ${k} neighbors, per layer (marker area: neighbors agreeing with the DNN)`,
+          `Candidate labels among the ${k} neighbors, per layer (marker size: neighbors agreeing with the DNN)`,
       },
       height: 420,
       xaxis: { title: { text: 'layer' } },

@@ -30,6 +30,50 @@ function results<T>(name: string): T & { quick: boolean } {
   return { ...(r.results as T), quick: r.quick };
 }
 
+/** The cells of a notebook, with their sources joined. */
+function cells(nb: string): { type: string; source: string }[] {
+  const json = JSON.parse(readFileSync(join(root, 'notebooks', nb), 'utf8')) as { cells: { cell_type: string; source: string[] }[] };
+  return json.cells.map((c) => ({ type: c.cell_type, source: c.source.join('') }));
+}
+
+/** A code cell that displays a figure, an image or a gallery (what needs a caption). */
+const SHOWS_FIGURE = /dk\.show\([\s\S]*(Figures?\(|Gallery\(|reliabilityComparison\(|Histogram\(|sampleGrid\()/;
+
+test('notebooks as documents: a caption under every figure, with no measured number in it', () => {
+  for (const nb of notebooks) {
+    const c = cells(nb);
+    let figures = 0;
+    c.forEach((cell, i) => {
+      if (cell.type !== 'code' || !SHOWS_FIGURE.test(cell.source)) return;
+      figures++;
+      const next = c[i + 1];
+      assert.equal(next?.type, 'markdown', `${nb}: the cell showing a figure is followed by its caption:\n${cell.source}`);
+      assert.ok(!/\d\.\d|\d\s?%/.test(next.source), `${nb}: a caption types no measured number:\n${next.source}`);
+    });
+    assert.ok(figures >= 1, `${nb} shows figures`);
+  }
+});
+
+test('notebooks as documents: each ends with a computed "What this shows" and finishes with headline numbers', () => {
+  for (const nb of notebooks) {
+    const c = cells(nb);
+    const finish = c.findIndex((cell) => cell.type === 'code' && cell.source.includes('ex.finish('));
+    assert.equal(finish, c.length - 1, `${nb}: the finish cell is the last`);
+    assert.match(c[finish].source, /headline:/, `${nb}: the finish call passes headline numbers`);
+    const shows = c.findIndex((cell) => cell.type === 'code' && cell.source.includes('**What this shows.**'));
+    assert.ok(shows >= finish - 2 && shows < finish, `${nb}: "What this shows" comes just before the finish cell (cell ${shows} of ${c.length})`);
+    assert.ok(c[shows].source.includes('${'), `${nb}: its numbers are interpolated from the computed values`);
+  }
+});
+
+test('notebooks as documents: the prose states the reference values of the parameters as the reference\'s or the defaults', () => {
+  for (const nb of notebooks)
+    for (const cell of cells(nb).filter((x) => x.type === 'markdown'))
+      for (const sentence of cell.source.replace(/\n/g, ' ').split(/(?<=\.)\s+(?=[A-Z*(`])/))
+        if (/\bk = 75\b|0–749|750–9,999|11,880/.test(sentence))
+          assert.match(sentence, /reference|default|paper/, `${nb}: a parameter value is stated as the reference's or the default:\n${sentence}`);
+});
+
 test('every notebook executes in quick mode and exports an HTML report', { timeout: 30 * 60_000 }, () => {
   assert.ok(notebooks.length >= 1, 'there are notebooks');
   // --set overrides a parameter of every notebook that has it (here one that changes no claim).
@@ -39,6 +83,20 @@ test('every notebook executes in quick mode and exports an HTML report', { timeo
   assert.equal(readResults('02-calibrate', { dir: outDir }).parameters.galleryInputs, 3, '--set reached the notebook and its provenance');
   const index = readFileSync(join(outDir, 'index.html'), 'utf8');
   for (const nb of notebooks) assert.ok(index.includes(`href="${nb.replace('.ipynb', '.html')}"`), `index.html links ${nb}`);
+});
+
+test('every report says what it shows with numbers filled in, and records 3 to 6 headline numbers', () => {
+  for (const nb of notebooks) {
+    const name = nb.replace('.ipynb', '');
+    const { headline } = readResults(name, { dir: outDir });
+    const entries = Object.entries(headline ?? {});
+    assert.ok(entries.length >= 3 && entries.length <= 6, `${name}: ${entries.length} headline numbers`);
+    for (const [key, v] of entries) assert.ok(typeof v === 'string' || Number.isFinite(v), `${name}: headline ${key} = ${v}`);
+    const html = readFileSync(join(outDir, `${name}.html`), 'utf8');
+    const shown = /<strong>What this shows\.<\/strong>([\s\S]*?)<\/p>/.exec(html);
+    assert.ok(shown, `${name}: the report shows "What this shows"`);
+    assert.doesNotMatch(shown[1], /\$\{|undefined|NaN/, `${name}: every value is filled in: ${shown[1]}`);
+  }
 });
 
 test('01-train: a quick training run already classifies most test digits', () => {
