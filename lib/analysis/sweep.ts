@@ -44,15 +44,16 @@ function row(
   };
 }
 
-/** The DkNN at every k in `ks` (default 1 … its k), with all its layers. */
+/** The DkNN at every k in `ks` (default 1 … its k), with `layers` (default: all its layers). */
 export function sweepK(
   dknn: DkNN,
   pred: DkNNPrediction,
-  options: { labels: ArrayLike<number>; ks?: number[]; formula?: PValueFormula },
+  options: { labels: ArrayLike<number>; ks?: number[]; layers?: readonly string[]; formula?: PValueFormula },
 ): SweepRow[] {
   const { labels } = options;
   const ks = options.ks ?? Array.from({ length: dknn.k }, (_, i) => i + 1);
-  return ks.map((k) => row(dknn, pred, labels, k, dknn.layers, options.formula ?? dknn.formula));
+  const layers = options.layers ? [...options.layers] : dknn.layers;
+  return ks.map((k) => row(dknn, pred, labels, k, layers, options.formula ?? dknn.formula));
 }
 
 /** The DkNN on each layer subset (default: every single layer, the deepest 2, 3, … layers, and all of them). */

@@ -77,7 +77,7 @@ test('notebooks as documents: the prose states the reference values of the param
 test('every notebook executes in quick mode and exports an HTML report', { timeout: 30 * 60_000 }, () => {
   assert.ok(notebooks.length >= 1, 'there are notebooks');
   // --set overrides a parameter of every notebook that has it (here one that changes no claim).
-  const r = spawnSync(process.execPath, [join(root, 'scripts', 'run-notebooks.mjs'), '--quick', '--no-build', '--out', outDir, '--set', 'galleryInputs=3'], { cwd: root, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [join(root, 'scripts', 'run-notebooks.mjs'), '--quick', '--no-build', '--allow-modified', '--out', outDir, '--set', 'galleryInputs=3'], { cwd: root, encoding: 'utf8' });
   assert.equal(r.status, 0, `run-notebooks failed:\n${r.stdout}\n${r.stderr}`);
   for (const nb of notebooks) assert.ok(existsSync(join(outDir, nb.replace('.ipynb', '.html'))), `${nb} has a report`);
   assert.equal(readResults('02-calibrate', { dir: outDir }).parameters.galleryInputs, 3, '--set reached the notebook and its provenance');
