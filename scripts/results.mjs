@@ -120,7 +120,24 @@ function timingLines() {
     const each = entries.map(([n, x]) => `${n.slice(0, 2)} ${(x.seconds / 60).toFixed(1)}`).join(', ');
     return `- \`${cmd}\`: ${(total / 60).toFixed(0)} min for ${entries.length} notebooks (minutes each: ${each})`;
   };
-  return [line('quick', 'npm run reproduce -- --quick'), line('full', 'npm run reproduce')];
+  const out = [];
+  const setup = benchJson('setup');
+  if (setup) {
+    const s = (step) => setup.rows.find((r) => r.step === step)?.seconds;
+    out.push(
+      `- \`bash scripts/setup.sh\`: ${fmt(s('bash scripts/setup.sh'))} s with the apt packages already there, then the first build ${fmt(s('npm run build'))} s (bench setup, ${date(setup.meta.date)})`,
+    );
+  }
+  out.push(line('quick', 'npm run reproduce -- --quick'), line('full', 'npm run reproduce'));
+  const tweak = benchJson('tweak');
+  if (tweak) {
+    const [first, ...again] = tweak.rows;
+    const slowest = again.reduce((a, r) => (r.seconds > a.seconds ? r : a), again[0]);
+    out.push(
+      `- notebook 02 re-run after changing k, the layers or the formula: at most ${fmt(slowest.seconds)} s, against ${fmt(first.seconds)} s for its first run (bench tweak, ${date(tweak.meta.date)})`,
+    );
+  }
+  return out;
 }
 
 const table = (head, rows) =>
