@@ -73,6 +73,7 @@ const notebooks = readdirSync(join(root, 'notebooks'))
   .filter((f) => f.endsWith('.ipynb') && (opts.filters.length === 0 || opts.filters.some((s) => f.includes(s))))
   .sort();
 if (notebooks.length === 0) fail(`no notebook matched ${opts.filters.join(', ')}`);
+checkSetNames(notebooks, opts.sets);
 checkOutDir(opts.out);
 const diffs = checkModified(notebooks);
 const mode = opts.quick ? 'quick mode' : 'full size';
@@ -113,6 +114,41 @@ function checkOutDir(dir) {
       `reproduce: cannot write reports into ${dir}: ${e.code ?? e.message}; pass --out DIR with a folder you can write`,
     );
     process.exit(2);
+  }
+}
+
+/**
+ * The names a notebook's parameters cell declares: the keys of the first object given to
+ * `dk.parameters(`, read from its source (one `name:` per line, as every notebook writes them).
+ */
+function declaredParameters(file) {
+  const nb = JSON.parse(readFileSync(join(root, 'notebooks', file), 'utf8'));
+  const cell = nb.cells.map((c) => [].concat(c.source).join('')).find((s) => s.includes('dk.parameters('));
+  if (!cell) return new Set();
+  const body = cell.slice(cell.indexOf('dk.parameters('));
+  const start = body.indexOf('{');
+  let depth = 0;
+  let end = start;
+  for (; end < body.length; end++) {
+    if (body[end] === '{' || body[end] === '[') depth++;
+    else if (body[end] === '}' || body[end] === ']') depth--;
+    if (depth === 0) break;
+  }
+  const names = [...body.slice(start, end).matchAll(/^\s{4}([A-Za-z]\w*)\s*:/gm)].map((m) => m[1]);
+  return new Set(names);
+}
+
+/** Every --set name is a parameter of at least one notebook of the run; refused at once otherwise, with the names there are. */
+function checkSetNames(files, sets) {
+  const declared = files.map((f) => [f, declaredParameters(f)]);
+  for (const [name, value] of Object.entries(sets)) {
+    if (value === '')
+      fail(`--set ${name}= gives no value; write --set ${name}=VALUE, or leave it out to keep the default`);
+    if (declared.some(([, names]) => names.has(name))) continue;
+    const all = [...new Set(declared.flatMap(([, names]) => [...names]))].sort();
+    fail(
+      `--set ${name}: no notebook of this run (${files.join(', ')}) has a parameter ${JSON.stringify(name)}; their parameters are: ${all.join(', ')}`,
+    );
   }
 }
 

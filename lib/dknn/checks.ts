@@ -131,3 +131,67 @@ export function outputDim(model: tf.LayersModel): number {
     throw new Error('DkNN: cannot tell the number of classes from the model output; pass numClasses');
   return d;
 }
+
+/**
+ * The training set's class count against the model's output, and k against the training set: k
+ * must be below n (else every point is a neighbour of every input); k above the smallest class's
+ * count, or the model's output count other than the classes', gets a warning.
+ * @returns the warnings (empty when none).
+ * @throws when k ≥ n.
+ */
+export function fitWarnings(
+  p: { k: number; labels: Int32Array; numClasses: number; dataName?: string },
+  model: tf.LayersModel,
+  numClassesGiven: boolean,
+): string[] {
+  const { k, labels, numClasses } = p;
+  const n = labels.length;
+  if (k >= n)
+    throw new Error(
+      `fit: k = ${k} neighbors per layer needs more training points than k (every point would be a neighbor of every input); the training set has ${n}`,
+    );
+  const out: string[] = [];
+  const shape = model.outputs[0].shape;
+  const outputs = shape[shape.length - 1];
+  const name = p.dataName ?? 'the training set';
+  if (!numClassesGiven && typeof outputs === 'number' && outputs !== numClasses)
+    out.push(
+      `fit: ${name} has ${numClasses} classes (its class names) but the model outputs ${outputs} logits; check the class list (pass numClasses to say which is right)`,
+    );
+  const counts = new Int32Array(numClasses);
+  for (let i = 0; i < n; i++) counts[labels[i]]++;
+  let smallest = -1;
+  for (let c = 0; c < numClasses; c++)
+    if (counts[c] > 0 && (smallest < 0 || counts[c] < counts[smallest])) smallest = c;
+  if (smallest >= 0 && k > counts[smallest])
+    out.push(
+      `fit: k = ${k} is more than the ${counts[smallest]} training points of class ${smallest}${k > n / 2 ? ` (and more than half of all ${n})` : ''}: the neighbors of an input of that class cannot all share its label, so credibility loses its meaning; use a k well below the smallest class's count`,
+    );
+  return out;
+}
+
+/** A warning when the calibration set holds a single class: the p-values then describe that class alone. */
+export function calibrationWarning(labels: Int32Array, numClasses: number): string | null {
+  if (labels.length < 2 || numClasses < 2) return null;
+  const first = labels[0];
+  if (!labels.every((y) => y === first)) return null;
+  return `calibrate: every one of the ${labels.length} calibration points is of class ${first}, so the p-values (and credibility) are calibrated on that class alone; hold out calibration points of every class`;
+}
+
+/** The p-value formula, the missing-neighbour rule and the p-value resolution of `options`, checked. @throws naming the option and what was found. */
+export function scoringChoices(options: DkNNOptions): {
+  formula: NonNullable<DkNNOptions['formula']>;
+  missing: NonNullable<DkNNOptions['missing']>;
+  resolution: number;
+} {
+  const formula = options.formula ?? 'reference';
+  if (formula !== 'reference' && formula !== 'conformal')
+    throw new Error(`formula: expected 'reference' or 'conformal', found ${String(formula)}`);
+  const missing = options.missing ?? 'disagree';
+  if (missing !== 'disagree' && missing !== 'ignore')
+    throw new Error(`missing: expected 'disagree' or 'ignore', found ${String(missing)}`);
+  const resolution = options.pValueResolution ?? 0.01;
+  if (!(resolution > 0 && resolution <= 1))
+    throw new RangeError(`pValueResolution must be in (0, 1], found ${resolution}`);
+  return { formula, missing, resolution };
+}

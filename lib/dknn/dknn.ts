@@ -42,7 +42,17 @@ import { knnCounts, nonconformity, scoresAtLabels, type MissingNeighborRule } fr
 import { conformalPredict } from '../conformal/predict';
 import { Preprocessor } from '../knn/preprocess';
 import type { NeighborIndexFactory } from '../knn/types';
-import { checkLabels, checkNotConstant, checkPixels, dknnLayers, indexFactoryOf, outputDim } from './checks';
+import {
+  calibrationWarning,
+  checkLabels,
+  checkNotConstant,
+  checkPixels,
+  dknnLayers,
+  scoringChoices,
+  fitWarnings,
+  indexFactoryOf,
+  outputDim,
+} from './checks';
 import { searchNeighbors, type FittedLayer, type SearchSetup } from './search';
 import { modelHash } from '../models/weights';
 import { logitsModel } from '../models/logits';
@@ -126,18 +136,10 @@ export class DkNN {
     this.workers = options.workers ?? 'auto';
     extractWorkerCount(this.workers, 1, 1); // validates
     checkPositiveInt('queryChunk', this.queryChunk);
-    this.formula = options.formula ?? 'reference';
-    if (this.formula !== 'reference' && this.formula !== 'conformal')
-      throw new Error(`formula: expected 'reference' or 'conformal', found ${String(this.formula)}`);
-    this.missing = options.missing ?? 'disagree';
-    if (this.missing !== 'disagree' && this.missing !== 'ignore')
-      throw new Error(`missing: expected 'disagree' or 'ignore', found ${String(this.missing)}`);
+    ({ formula: this.formula, missing: this.missing, resolution: this.resolution } = scoringChoices(options));
     this.factory = indexFactoryOf(options);
     if (options.numClasses !== undefined) checkPositiveInt('numClasses', options.numClasses);
     this.numClassesOption = options.numClasses;
-    this.resolution = options.pValueResolution ?? 0.01;
-    if (!(this.resolution > 0 && this.resolution <= 1))
-      throw new RangeError(`pValueResolution must be in (0, 1], found ${this.resolution}`);
     try {
       this.cache = new ArtifactCache({ dir: options.cacheDir, onWarning: (m) => this.warn(m) });
     } catch (e) {
@@ -218,10 +220,8 @@ export class DkNN {
     const pixelRange = train.pixelRange ?? null;
     checkPixels('fit', 'training', train, pixelRange);
     const n = train.n;
-    if (this.k >= n)
-      throw new Error(
-        `fit: k = ${this.k} neighbors per layer needs more training points than k (every point would be a neighbor of every input); the training set has ${n}`,
-      );
+    const ks = { k: this.k, labels: trainLabels, numClasses, dataName: train.name };
+    for (const w of fitWarnings(ks, this.model, this.numClassesOption !== undefined)) this.warn(w);
     const t = performance.now();
     const hash = modelHash(this.model);
     this.timings.fit.modelHash = (performance.now() - t) / 1000;
@@ -289,6 +289,8 @@ export class DkNN {
     if (calib.n === 0) throw new Error('calibrate: expected at least 1 calibration point, found 0');
     checkPixels('calibrate', 'calibration', calib, state.pixelRange);
     this.warnings = this.warnings.filter((w) => !w.startsWith('calibrate:'));
+    const single = calibrationWarning(labels, state.numClasses);
+    if (single) this.warn(single);
     this.checkModelUnchanged(state);
     this.calibrator = null;
     this.calibScores = null;

@@ -4,6 +4,7 @@ export {
   parametersBanner,
   type NotebookParameters,
   type ParameterChange,
+  type ParameterCheck,
   type ParametersOptions,
 } from './parameters';
 export { show, setDisplaySink, notebookProgress, type Displayable, type DisplayItem } from './display';

@@ -6,6 +6,7 @@
  */
 import { escapeHtml, html, type Html } from '../plots/html';
 import { tslabKernel } from '../native/tslab';
+import { DECIMAL_NUMBER } from '../util/checks';
 import { displayItem } from './display';
 
 /** A notebook's parameter values: numbers, strings, booleans and lists of strings (so the environment can set them). */
@@ -31,10 +32,25 @@ export function envName(key: string, prefix = 'DKNN_'): string {
   return prefix + key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
 }
 
+/**
+ * What a parameter's value must be, checked in the parameters cell (so a bad value fails there, not
+ * minutes later): numbers between `min` and `max` (each a number, or the name of another numeric
+ * parameter, e.g. `{ k: { min: 1, max: 'kMax' } }`), `integer`, or one of `oneOf`. A number whose
+ * default is an integer must be an integer unless `integer: false`.
+ */
+export interface ParameterCheck {
+  min?: number | string;
+  max?: number | string;
+  integer?: boolean;
+  oneOf?: readonly (string | number)[];
+}
+
 /** Options of {@link parameters}. */
 export interface ParametersOptions<T> {
   /** Values used when `DKNN_QUICK=1` (before the environment's own overrides). */
   quick?: Partial<Widen<T>>;
+  /** What each parameter's value must be (see {@link ParameterCheck}). */
+  checks?: { [K in keyof T]?: ParameterCheck };
   /** The environment. Default `process.env`. */
   env?: NodeJS.ProcessEnv;
 }
@@ -42,11 +58,11 @@ export interface ParametersOptions<T> {
 /** Parses one environment value as the type of `def`. @throws naming the variable, the expected type and what was found. */
 export function parseParameter(key: string, def: ParamValues[string], raw: string): ParamValues[string] {
   const name = envName(key);
+  if (raw.trim() === '') throw new Error(`parameter ${key}: ${name} is set but empty; give a value or unset it`);
   if (typeof def === 'number') {
-    const v = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(v))
-      throw new Error(`parameter ${key}: ${name} must be a number, found ${JSON.stringify(raw)}`);
-    return v;
+    if (!DECIMAL_NUMBER.test(raw.trim()) || !Number.isFinite(Number(raw)))
+      throw new Error(`parameter ${key}: ${name} must be a decimal number, found ${JSON.stringify(raw)}`);
+    return Number(raw);
   }
   if (typeof def === 'boolean') {
     if (!['1', '0', 'true', 'false'].includes(raw))
@@ -56,12 +72,11 @@ export function parseParameter(key: string, def: ParamValues[string], raw: strin
   if (Array.isArray(def)) {
     const items = raw.split(',').map((s) => s.trim());
     if (def.length > 0 && typeof def[0] === 'number') {
-      const nums = items.map(Number);
-      if (items.some((s) => s === '') || !nums.every(Number.isFinite))
+      if (!items.every((s) => DECIMAL_NUMBER.test(s) && Number.isFinite(Number(s))))
         throw new Error(
-          `parameter ${key}: ${name} must be a comma-separated list of numbers, found ${JSON.stringify(raw)}`,
+          `parameter ${key}: ${name} must be a comma-separated list of decimal numbers, found ${JSON.stringify(raw)}`,
         );
-      return nums;
+      return items.map(Number);
     }
     if (items.some((s) => s === ''))
       throw new Error(
@@ -70,6 +85,47 @@ export function parseParameter(key: string, def: ParamValues[string], raw: strin
     return items;
   }
   return raw;
+}
+
+/** The first rule `value` breaks, in words (`an integer ≥ 1`), or null. */
+function broken(value: number, rule: ParameterCheck, values: ParamValues): string | null {
+  const bound = (b: number | string | undefined) => {
+    const v = typeof b === 'string' ? values[b] : b;
+    return typeof v === 'number' ? { v, text: `${v}${typeof b === 'string' ? ` (${b})` : ''}` } : null;
+  };
+  const min = bound(rule.min);
+  const max = bound(rule.max);
+  const want = [rule.integer ? 'an integer' : 'a number', min ? `≥ ${min.text}` : '', max ? `≤ ${max.text}` : '']
+    .filter(Boolean)
+    .join(' ');
+  const bad = (rule.integer && !Number.isInteger(value)) || (min && value < min.v) || (max && value > max.v);
+  return bad ? want : null;
+}
+
+/** Checks every value against its rule (and integer defaults); @throws naming the parameter, what was expected, what was found and who set it. */
+function checkValues<T extends ParamValues>(
+  values: ParamValues,
+  defaults: T,
+  checks: ParametersOptions<T>['checks'],
+  setBy: Record<string, string>,
+): void {
+  for (const key of Object.keys(defaults)) {
+    const rule: ParameterCheck = { ...(checks?.[key] ?? {}) };
+    const def = defaults[key];
+    const value = values[key];
+    const from = setBy[key] ? ` (set by ${setBy[key]})` : '';
+    if (typeof def === 'number' && Number.isInteger(def) && rule.integer === undefined) rule.integer = true;
+    const items = Array.isArray(value) ? value : [value];
+    for (const v of items) {
+      if (rule.oneOf && !rule.oneOf.includes(v as string | number))
+        throw new Error(
+          `parameter ${key}: expected one of ${rule.oneOf.map((o) => JSON.stringify(o)).join(', ')}, found ${JSON.stringify(v)}${from}`,
+        );
+      if (typeof v !== 'number') continue;
+      const want = broken(v, rule, values);
+      if (want) throw new Error(`parameter ${key}: expected ${want}, found ${v}${from}`);
+    }
+  }
 }
 
 /** A parameter of this run that differs from the notebook's default, and what set it. */
@@ -119,6 +175,7 @@ export function parametersBanner(p: { quick: boolean; changes: readonly Paramete
  * `DKNN_EPOCHS`, `trainSubset` ← `DKNN_TRAIN_SUBSET`, `layers` ← `DKNN_LAYERS=ReLU3,logits`, …),
  * each parsed as its default's type. When `DKNN_QUICK=1`, the `quick` values are applied first
  * (env variables still win). A `DKNN_*` variable naming no parameter is ignored (other tools set some).
+ * Every value is then checked against `checks` (and integer defaults stay integers).
  * `changes` lists what differs from `defaults`; in a tslab kernel the {@link parametersBanner} is shown.
  */
 export function parameters<T extends ParamValues>(
@@ -132,10 +189,11 @@ export function parameters<T extends ParamValues>(
   for (const key of Object.keys(quick ? (options.quick ?? {}) : {})) setBy[key] = 'quick mode';
   for (const key of Object.keys(defaults)) {
     const raw = env[envName(key)];
-    if (raw === undefined || raw === '') continue;
+    if (raw === undefined) continue;
     out[key] = parseParameter(key, defaults[key], raw);
     setBy[key] = envName(key);
   }
+  checkValues(out, defaults, options.checks, setBy);
   const changes = Object.keys(defaults)
     .filter((key) => !same(out[key], defaults[key]))
     .map((key) => ({ name: key, value: out[key]!, default: defaults[key]!, setBy: setBy[key] ?? 'the environment' }));

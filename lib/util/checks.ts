@@ -41,3 +41,6 @@ export function describeType(x: unknown): string {
   if (typeof x === 'object') return (x as object).constructor?.name ?? 'object';
   return typeof x;
 }
+
+/** A decimal number as people type it (`75`, `-0.2`, `1e-3`, `.5`); not `0x10`, `Infinity`, `1_000` or empty. */
+export const DECIMAL_NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;

@@ -43,7 +43,7 @@ test('parameters: quick values apply in quick mode, environment variables win, t
   );
   assert.throws(
     () => parameters(defaults, { env: { DKNN_EPOCHS: 'six' } }),
-    /parameter epochs: DKNN_EPOCHS must be a number, found "six"/,
+    /parameter epochs: DKNN_EPOCHS must be a decimal number, found "six"/,
   );
   assert.throws(
     () => parameters(defaults, { env: { DKNN_RETRAIN: 'yes' } }),
@@ -60,12 +60,12 @@ test('parameters: a list default is set from a comma-separated variable; an empt
     () => parameters(defaults, { env: { DKNN_LAYERS: 'ReLU3,,logits' } }),
     /DKNN_LAYERS must be a comma-separated list of names, found "ReLU3,,logits"/,
   );
-  assert.throws(() => parameters(defaults, { env: { DKNN_K: '  ' } }), /DKNN_K must be a number, found " {2}"/);
+  assert.throws(() => parameters(defaults, { env: { DKNN_K: '  ' } }), /DKNN_K is set but empty/);
   const angles = parameters({ angles: [0, 45] as readonly number[] }, { env: { DKNN_ANGLES: '15, 30' } });
   assert.deepEqual(angles.angles, [15, 30]);
   assert.throws(
     () => parameters({ angles: [0] as readonly number[] }, { env: { DKNN_ANGLES: '15,x' } }),
-    /DKNN_ANGLES must be a comma-separated list of numbers, found "15,x"/,
+    /DKNN_ANGLES must be a comma-separated list of decimal numbers, found "15,x"/,
   );
 });
 
