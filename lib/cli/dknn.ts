@@ -3,9 +3,12 @@
  * Runs the DkNN on MNIST from the command line with the reference's protocol; the options are in
  * USAGE below (`npm run dknn -- --help`). With --attack, the inputs are adversarial versions crafted
  * on the DNN (the first --attack-images of them; cached like the notebooks' sets). Shows a progress
- * bar on stderr, prints a summary on stdout and writes a JSON report atomically (the output folder
- * is checked for writability before the run starts).
+ * bar on stderr, prints a summary on stdout and writes a JSON report atomically. Every option is
+ * checked before any work: ranges, --workers capped by the cores, and --out (a file, not a folder,
+ * in a writable folder with room for the report). Errors print their message alone (see runCli).
  */
+import { existsSync, statfsSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { checkWritableDir, writeFileAtomic } from '../artifacts/atomic';
 import { repoRoot } from '../artifacts/repo';
@@ -16,7 +19,7 @@ import type { AdversarialSet } from '../attacks/craft';
 import type { LabeledImages } from '../data/types';
 import type { DkNN } from '../dknn/dknn';
 import type { DkNNPrediction } from '../dknn/types';
-import { parseCli, parseCount, parseNumber } from './args';
+import { capWorkers, parseCli, parseCount, parseNumber, runCli } from './args';
 import { subset } from '../data/split';
 import { bimAttack, cwL2Attack, fgsmAttack, type Attack } from '../attacks/attack';
 import { GRADIENT_SEMANTICS, type GradientSemantics } from '../attacks/utils';
@@ -37,14 +40,15 @@ test[0:calib], predict test[calib:eval-end] (or their adversarial versions with 
   --exact-backend auto|js|native   exact search engine (auto)
   --exact-projection auto|off|RANK projection first pass of the exact search (auto)
   --workers auto|N             extraction threads, this one included (auto: all cores for
-                               the fit's 60,000 images, one for the chunks of calibrate/predict)
+                               the fit's 60,000 images, one for the chunks of calibrate/predict);
+                               at most the machine's cores
   --batch-size N               images per forward pass (250)
   --cache-dir DIR | --no-cache activation and adversarial cache (default .cache/)
   --out FILE                   per-input JSON report (reports/dknn-mnist.json)
   --attack fgsm|bim|cw         adversarial inputs crafted on the DNN
   --gradient reference|exact   gradient semantics of FGSM/BIM (reference)
   --eps E --eps-iter E --nb-iter N   FGSM/BIM (0.25, 0.05, 10)
-  --attack-images N            first N evaluation images only
+  --attack-images N            first N evaluation images only (with --attack)
   --cw-max-iterations N --cw-binary-search-steps N --cw-learning-rate L --cw-initial-const C
   -h, --help                   this text
 `;
@@ -62,13 +66,13 @@ function attackFromArgs(values: Record<string, string | boolean | undefined>): A
     return bimAttack({
       eps,
       epsIter: parseNumber('eps-iter', values['eps-iter'] as string),
-      nbIter: parseCount('nb-iter', values['nb-iter'] as string),
+      nbIter: parseCount('nb-iter', values['nb-iter'] as string, { min: 1 }),
       gradient,
     });
   if (name === 'cw') {
     return cwL2Attack({
-      maxIterations: parseCount('cw-max-iterations', values['cw-max-iterations'] as string),
-      binarySearchSteps: parseCount('cw-binary-search-steps', values['cw-binary-search-steps'] as string),
+      maxIterations: parseCount('cw-max-iterations', values['cw-max-iterations'] as string, { min: 1 }),
+      binarySearchSteps: parseCount('cw-binary-search-steps', values['cw-binary-search-steps'] as string, { min: 1 }),
       learningRate: parseNumber('cw-learning-rate', values['cw-learning-rate'] as string),
       initialConst: parseNumber('cw-initial-const', values['cw-initial-const'] as string),
     });
@@ -123,9 +127,64 @@ interface Run {
   cacheDir: string | false | undefined;
 }
 
-/** The run the flags ask for, every value checked before any long work. */
-function runFromArgs(values: Record<string, string | boolean | undefined>): Run {
+/** The sizes and counts the flags ask for, each in its range. */
+function countsFromArgs(values: Record<string, string | boolean | undefined>) {
+  const trainSubset = parseCount('train-subset', values['train-subset'] as string, { min: 1 });
+  const calibEnd = parseCount('calib', values.calib as string, { min: 1 });
+  const evalEnd = parseCount('eval-end', values['eval-end'] as string, { min: 1 });
+  if (evalEnd <= calibEnd)
+    throw new Error(
+      `--eval-end must be greater than --calib ${calibEnd} (the evaluation is test[calib:eval-end]), found ${evalEnd}`,
+    );
+  const k = parseCount('k', values.k as string, { min: 1 });
+  if (k >= trainSubset)
+    throw new Error(
+      `--k ${k} needs more than k training images in the kNN database, found --train-subset ${trainSubset}`,
+    );
+  const raw = values['attack-images'] as string | undefined;
+  const attackImages = raw === undefined ? undefined : parseCount('attack-images', raw, { min: 1 });
+  if (attackImages !== undefined && values.attack === undefined)
+    throw new Error(
+      '--attack-images needs --attack fgsm, bim or cw (without an attack every evaluation image is used)',
+    );
+  const batchSize = parseCount('batch-size', values['batch-size'] as string, { min: 1 });
+  return { trainSubset, calibEnd, evalEnd, k, attackImages, batchSize };
+}
+
+/** Room the report needs at least: its fixed part and a few numbers per input (measured: ~45 bytes each). */
+const REPORT_MIN_BYTES = { fixed: 64 * 1024, perInput: 64 };
+
+/**
+ * The report's path, checked before any work: a file, not a folder, in a folder that can be
+ * written (created if missing) and has room for the report. @throws naming the path.
+ */
+function outFromArgs(raw: string, inputs: number): string {
+  const out = resolve(raw);
+  if (/[/\\]$/.test(raw) || (existsSync(out) && statSync(out).isDirectory()))
+    throw new Error(`--out ${raw} is a folder; expected the report's file path, e.g. ${join(out, 'dknn-mnist.json')}`);
+  const dir = dirname(out);
+  checkWritableDir(dir);
+  const need = REPORT_MIN_BYTES.fixed + REPORT_MIN_BYTES.perInput * inputs;
+  const { bavail, bsize } = statfsSync(dir);
+  if (bavail * bsize < need) {
+    const kib = (b: number) => `${Math.floor(b / 1024)} KiB`;
+    throw new Error(
+      `cannot write the report ${out}: ${kib(bavail * bsize)} free in ${dir}, it needs at least ${kib(need)}`,
+    );
+  }
+  return out;
+}
+
+/** The extraction threads the flags ask for: auto, or a count capped by the cores (with the message to print). */
+function workersFromArgs(raw: string): { workers: 'auto' | number; message: string | null } {
+  if (raw === 'auto') return { workers: 'auto', message: null };
+  return capWorkers(parseCount('workers (auto or a count)', raw, { min: 1 }), availableParallelism());
+}
+
+/** The run the flags ask for, every value checked before any work. */
+function runFromArgs(values: Record<string, string | boolean | undefined>): Run & { workersMessage: string | null } {
   const attack = attackFromArgs(values);
+  const counts = countsFromArgs(values);
   const formula = values.formula as PValueFormula;
   if (formula !== 'reference' && formula !== 'conformal')
     throw new Error(`--formula must be reference or conformal, found ${JSON.stringify(formula)}`);
@@ -135,31 +194,26 @@ function runFromArgs(values: Record<string, string | boolean | undefined>): Run 
   }
   const proj = values['exact-projection'] as string;
   const exactProjection =
-    proj === 'auto' ? 'auto' : proj === 'off' ? false : parseCount('exact-projection (auto, off or a rank)', proj);
-  const workers =
-    values.workers === 'auto' ? 'auto' : parseCount('workers (auto or a count)', values.workers as string);
+    proj === 'auto'
+      ? 'auto'
+      : proj === 'off'
+        ? false
+        : parseCount('exact-projection (auto, off or a rank)', proj, { min: 1 });
+  const workers = workersFromArgs(values.workers as string);
   const layers = (values.layers as string).split(',').map((s) => s.trim());
   if (layers.some((l) => l === ''))
     throw new Error(`--layers must be a comma-separated list of layer names, found ${JSON.stringify(values.layers)}`);
-  const out = resolve(values.out as string);
-  checkWritableDir(dirname(out));
+  const inputs = Math.min(counts.evalEnd - counts.calibEnd, counts.attackImages ?? Infinity);
   return {
+    ...counts,
     attack,
     formula,
     exactBackend,
     exactProjection,
-    workers,
+    workers: workers.workers,
+    workersMessage: workers.message,
     layers,
-    out,
-    calibEnd: parseCount('calib', values.calib as string),
-    k: parseCount('k', values.k as string),
-    batchSize: parseCount('batch-size', values['batch-size'] as string),
-    trainSubset: parseCount('train-subset', values['train-subset'] as string),
-    evalEnd: parseCount('eval-end', values['eval-end'] as string),
-    attackImages:
-      values['attack-images'] === undefined
-        ? undefined
-        : parseCount('attack-images', values['attack-images'] as string),
+    out: outFromArgs(values.out as string, inputs),
     model: values.model ? resolve(values.model as string) : 'pretrained',
     cacheDir: values['no-cache'] ? (false as const) : ((values['cache-dir'] as string | undefined) ?? undefined),
   };
@@ -244,6 +298,7 @@ function summaryText(
 async function main(): Promise<void> {
   const { values } = parseCli(OPTIONS, USAGE);
   const run = runFromArgs(values);
+  if (run.workersMessage) process.stderr.write(`${run.workersMessage}\n`);
   const ex = await setupExperiment({
     dataset: 'mnist',
     model: run.model,
@@ -270,12 +325,15 @@ async function main(): Promise<void> {
   const adversarial = run.attack ? await ex.craft(run.attack, inputs) : null;
   const pred = await ex.predict(dknn, { data: adversarial ?? inputs });
   const report = reportOf(run, ex, dknn, { inputs, pred, adversarial, seconds: (performance.now() - t0) / 1000 });
-  writeFileAtomic(run.out, `${JSON.stringify(report)}\n`);
+  try {
+    writeFileAtomic(run.out, `${JSON.stringify(report)}\n`);
+  } catch (err) {
+    const message = (err as Error).message;
+    if (message.includes(run.out)) throw err;
+    throw new Error(`cannot write the report ${run.out}: ${message}`, { cause: err });
+  }
   process.stdout.write(summaryText(run, ex, report, inputs, adversarial));
   ex.dispose();
 }
 
-main().catch((err) => {
-  process.stderr.write(`${(err as Error).stack ?? err}\n`);
-  process.exit(1);
-});
+runCli('dknn', main);

@@ -24,7 +24,7 @@ import { randomAffineAugment, randomShiftAugment } from '../training/augment';
 import { createModel, MODEL_ZOO, pretrainedPath } from '../models/zoo';
 import { checkWritableDir } from '../artifacts/atomic';
 import { defaultCacheDir, gitCommit } from '../artifacts/repo';
-import { capWorkers, parseCli, parseCount, parseNumber } from './args';
+import { capWorkers, parseCli, parseCount, parseNumber, runCli } from './args';
 import { terminalProgress } from '../util/progress';
 import { TRAIN_DEFAULTS } from '../training/defaults';
 import { evaluateAccuracy } from '../models/predict';
@@ -245,7 +245,4 @@ function copyWeights(from: LayersModel, to: LayersModel, dir: string): void {
   from.dispose();
 }
 
-main().catch((err) => {
-  process.stderr.write(`${(err as Error).stack ?? err}\n`);
-  process.exit(1);
-});
+runCli('train', main);
