@@ -10,20 +10,23 @@
  */
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { existsSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { initBackend, type BackendName } from '../engine/backend';
 import { dataDir } from '../data/datasets';
 import { splitByGroup, subset } from '../data/split';
 import { datasetEntry } from '../data/registry';
 import type { LayersModel } from '@tensorflow/tfjs';
 import { trainModel } from '../training/train';
-import { loadModel, saveModel } from '../models/format';
+import type { TrainResult } from '../training/types';
+import { loadModel } from '../models/format';
 import { dknnMetadata } from '../models/metadata';
 import { modelHash } from '../models/weights';
 import { randomAffineAugment, randomShiftAugment } from '../training/augment';
 import { createModel, MODEL_ZOO, pretrainedPath } from '../models/zoo';
-import { checkWritableDir } from '../artifacts/atomic';
-import { defaultCacheDir, gitCommit } from '../artifacts/repo';
+import { defaultCacheDir, gitCommit, repoRoot } from '../artifacts/repo';
+import { checkCheckpointPath } from '../training/checkpoint';
+import { trainingProblems } from '../training/health';
+import { checkModelOut, saveModelFolder } from '../training/output';
 import { capWorkers, parseCli, parseCount, parseNumber, runCli } from './args';
 import { terminalProgress } from '../util/progress';
 import { TRAIN_DEFAULTS } from '../training/defaults';
@@ -41,8 +44,13 @@ Trains a zoo network (default: the dataset's pretrained one, with the reference'
   --augment                    shifts of up to 2 px, brightness 0.8…1.2 (seeded)
   --augment-affine             rotation ±15°, scale 0.9…1.1, shift ±3 px, brightness 0.8…1.2 (seeded)
   --workers N                  data-parallel gradient threads (2 on ≥ 2 cores, single-threaded engine)
-  --out DIR, --force           model folder (default: the committed one, replaced only with --force)
-  --checkpoint PATH --fresh    resume from / ignore the per-epoch checkpoint
+  --out DIR, --force           model folder (default: the committed one); a committed model's folder
+                               (data/pretrained/…, however spelled) is replaced only with --force
+  --checkpoint PATH --fresh    resume from / ignore the per-epoch checkpoint (resumed only by a run
+                               with the same data, initial weights, recipe, augmentation, validation
+                               split, engine and workers; another run's is set aside, with a message)
+  --keep-anyway                save the model even when its loss rose over training or its test
+                               accuracy is at chance (refused otherwise)
   --init-from DIR              start from the weights of a saved model of the same architecture
                                (e.g. a second stage at a lower --lr); recorded with its hash
   -h, --help                   this text
@@ -68,6 +76,7 @@ const OPTIONS = {
   patience: { type: 'string', default: '3' },
   augment: { type: 'boolean', default: false },
   'augment-affine': { type: 'boolean', default: false },
+  'keep-anyway': { type: 'boolean', default: false },
 } as const;
 
 type Values = Record<string, string | boolean | undefined>;
@@ -93,14 +102,12 @@ function runFromArgs(values: Values) {
     throw new Error(
       `dataset ${dataset} has no default architecture; pass --architecture (the zoo has ${Object.keys(MODEL_ZOO).join(', ')})`,
     );
-  const pretrained = resolve(pretrainedPath(archName, dataDir()));
-  const out = resolve((values.out as string | undefined) ?? pretrained);
-  if (out === pretrained && existsSync(out) && !values.force) {
-    throw new Error(
-      `would overwrite the committed pretrained model at ${out}; pass --force to replace it, or --out DIR for another folder`,
-    );
-  }
-  checkWritableDir(dirname(out));
+  const out = resolve((values.out as string | undefined) ?? pretrainedPath(archName, dataDir()));
+  checkModelOut(out, { protectedRoots: committedModelRoots(), force: Boolean(values.force) });
+  const validationFraction =
+    values.validation === undefined ? undefined : parseNumber('validation', values.validation as string);
+  if (validationFraction !== undefined && !(validationFraction > 0 && validationFraction < 1))
+    throw new Error(`--validation must be a fraction in (0, 1), found ${values.validation}`);
   return {
     dataset,
     entry,
@@ -113,14 +120,28 @@ function runFromArgs(values: Values) {
     seed: parseCount('seed', values.seed as string),
     initSeed: parseCount('init-seed', values['init-seed'] as string),
     augment: augmentFromArgs(values),
-    validationFraction:
-      values.validation === undefined ? undefined : parseNumber('validation', values.validation as string),
+    validationFraction,
     patience: parseCount('patience', values.patience as string),
     workers: values.workers === undefined ? undefined : parseCount('workers', values.workers as string),
     initFrom: values['init-from'] as string | undefined,
     checkpoint: values.checkpoint as string | undefined,
     fresh: Boolean(values.fresh),
+    keepAnyway: Boolean(values['keep-anyway']),
   };
+}
+
+/** The folders of the committed models: those of the data folder and, when it is another, the repository's. */
+function committedModelRoots(): string[] {
+  const dataDirs = [dataDir()];
+  try {
+    dataDirs.push(join(repoRoot(), 'data'));
+  } catch {
+    // an installed package: its data folder is the one
+  }
+  const roots = dataDirs.flatMap((d) =>
+    Object.values(MODEL_ZOO).flatMap((e) => (e.pretrained ? [dirname(join(d, e.pretrained))] : [])),
+  );
+  return [...new Set(roots.map((r) => resolve(r)))];
 }
 
 type Run = ReturnType<typeof runFromArgs>;
@@ -157,11 +178,13 @@ async function trainingData(run: Run) {
 async function main(): Promise<void> {
   const { values } = parseCli(OPTIONS, USAGE);
   const run = runFromArgs(values);
+  if (run.checkpoint !== undefined) checkCheckpointPath(run.checkpoint); // before any long work
   const backend = await initBackend();
   process.stderr.write(`engine backend: ${backend.description}\n`);
   const initFrom = run.initFrom !== undefined ? await initialWeights(run.initFrom) : undefined;
   const stage = initFrom ? `-from-${initFrom.modelHash.slice(0, 12)}` : '';
   const checkpoint = run.checkpoint ?? join(defaultCacheDir(), 'train', `${run.archName}-${run.dataset}${stage}.ckpt`);
+  checkCheckpointPath(checkpoint);
   const workers = trainingThreads(run, backend.name);
   const { data, train, split } = await trainingData(run);
   const architecture = { name: run.archName, args: { seed: run.initSeed } };
@@ -184,9 +207,11 @@ async function main(): Promise<void> {
       ? { augment: augment.kind === 'affine' ? randomAffineAugment(augment) : randomShiftAugment(augment) }
       : {}),
     onProgress: terminalProgress(),
+    onNotice: (message) => process.stderr.write(`${message}\n`),
   });
   const seconds = (performance.now() - t0) / 1000;
   const testAccuracy = evaluateAccuracy(model, data.test);
+  const problems = checkOutcome(run, checkpoint, { result, testAccuracy, test: data.test });
   const record = {
     task: `${run.dataset}, ${run.archName}${run.dataset === 'mnist' ? ', CleverHans DkNN recipe' : ''}`,
     train: {
@@ -198,15 +223,11 @@ async function main(): Promise<void> {
         ? { initFrom: { path: run.initFrom, modelHash: initFrom.modelHash, testAccuracy: initFrom.testAccuracy } }
         : {}),
       resumedFromEpoch: result.resumedFromEpoch,
-      ...(split
-        ? {
-            validationImages: split.validation.n,
-            validationTracks: new Set(split.validation.groups).size,
-            patience: run.patience,
-          }
-        : {}),
+      checkpointKey: result.checkpointKey,
+      ...(split ? validationRecord(split.validation, run.patience) : {}),
     },
     ...(result.earlyStopping ? { earlyStopping: result.earlyStopping } : {}),
+    ...(problems.length > 0 ? { problems } : {}),
     testAccuracy,
     testImages: data.test.n,
     epochs: result.epochs,
@@ -219,11 +240,47 @@ async function main(): Promise<void> {
     node: process.version,
     dataChecksums: { ...data.train.checksums, ...data.test.checksums },
   };
-  await saveModel(run.out, model, { architecture, record });
+  await saveModelFolder(run.out, model, { architecture, record });
   process.stdout.write(
     `${JSON.stringify({ out: run.out, testAccuracy, trainSeconds: seconds, imagesPerSecond: result.imagesPerSecond, backend: backend.name, workers, earlyStopping: result.earlyStopping ?? null }, null, 2)}\n`,
   );
   model.dispose();
+}
+
+/**
+ * What is wrong with the trained model ({@link trainingProblems}): an error, or with --keep-anyway
+ * a warning per problem, printed, and returned for the record.
+ */
+function checkOutcome(
+  run: Run,
+  checkpoint: string,
+  o: { result: TrainResult; testAccuracy: number; test: { labels: ArrayLike<number>; numClasses: number } },
+): string[] {
+  const problems = trainingProblems({
+    steps: o.result.steps,
+    epochs: o.result.epochs,
+    keptEpoch: o.result.earlyStopping?.bestEpoch,
+    accuracy: o.testAccuracy,
+    labels: o.test.labels,
+    numClasses: o.test.numClasses,
+  });
+  if (problems.length > 0 && !run.keepAnyway) {
+    throw new Error(
+      `refusing to save the model to ${run.out}: ${problems.join('; ')}. Nothing was saved (--keep-anyway saves it all the same); ` +
+        `the checkpoint ${checkpoint} is resumed only by a run with these same arguments (--fresh retrains)`,
+    );
+  }
+  for (const p of problems) process.stderr.write(`warning (kept with --keep-anyway): ${p}\n`);
+  return problems;
+}
+
+/** The record's lines about the validation part of an early-stopped run. */
+function validationRecord(validation: { n: number; groups?: ArrayLike<unknown> }, patience: number) {
+  return {
+    validationImages: validation.n,
+    validationTracks: new Set(Array.from(validation.groups ?? [])).size,
+    patience,
+  };
 }
 
 /** The model saved at `dir`, its weight hash and recorded test accuracy (for `--init-from`). */

@@ -4,8 +4,14 @@
  */
 import type { Rng } from '../util/random';
 
-/** An augmentation: rewrites `n` images of shape [H, W, C] in place, drawing from `rng`. */
-export type Augment = (images: Float32Array, n: number, shape: [number, number, number], rng: Rng) => void;
+/**
+ * An augmentation: rewrites `n` images of shape [H, W, C] in place, drawing from `rng`. Its
+ * `params` (set by the functions here) go into a training checkpoint's key; a custom one without
+ * them is keyed by its code alone, so give it `params` when its settings live in a closure.
+ */
+export type Augment = ((images: Float32Array, n: number, shape: [number, number, number], rng: Rng) => void) & {
+  readonly params?: Readonly<Record<string, unknown>>;
+};
 
 /** Options of {@link randomAffineAugment}. */
 export interface AffineAugmentOptions {
@@ -28,7 +34,7 @@ export function randomShiftAugment(options: { maxShift?: number; brightness?: nu
   const maxShift = options.maxShift ?? 2;
   const brightness = options.brightness ?? 0.2;
   checkOptions({ maxShift, brightness });
-  return (images, n, [H, W, C], rng) => {
+  const augment: Augment = (images, n, [H, W, C], rng) => {
     const per = H * W * C;
     const copy = new Float32Array(per);
     for (let i = 0; i < n; i++) {
@@ -46,6 +52,7 @@ export function randomShiftAugment(options: { maxShift?: number; brightness?: nu
       }
     }
   };
+  return Object.assign(augment, { params: { kind: 'shift', maxShift, brightness } });
 }
 
 /**
@@ -59,7 +66,7 @@ export function randomAffineAugment(options: AffineAugmentOptions = {}): Augment
   checkOptions({ maxShift, maxRotation, maxScale, brightness });
   if (maxScale >= 1)
     throw new RangeError(`maxScale must be < 1 (a scale factor of 1 − maxScale must stay positive), found ${maxScale}`);
-  return (images, n, [H, W, C], rng) => {
+  const augment: Augment = (images, n, [H, W, C], rng) => {
     const per = H * W * C;
     const copy = new Float32Array(per);
     const cy = (H - 1) / 2;
@@ -96,6 +103,7 @@ export function randomAffineAugment(options: AffineAugmentOptions = {}): Augment
       }
     }
   };
+  return Object.assign(augment, { params: { kind: 'affine', maxShift, maxRotation, maxScale, brightness } });
 }
 
 function checkOptions(o: Record<string, number>): void {

@@ -14,14 +14,15 @@ import type { LabeledImages } from '../data/types';
 import { evaluateAccuracy, outputUnits } from '../models/predict';
 import { loadModelTensors, modelTensors } from '../models/weights';
 import type { Architecture } from '../models/metadata';
-import { resumeCheckpoint, writeCheckpoint, type TrainingState } from './checkpoint';
+import { checkCheckpointPath, resumeCheckpoint, writeCheckpoint, type TrainingState } from './checkpoint';
+import { trainingKey, type TrainingKey } from './identity';
 import { ADAM, TRAIN_DEFAULTS, trainingRecipe } from './defaults';
 import { GradientPool, weightLayout } from './parallel';
 import { adamStep, fillBatch, type Stepper } from './step';
 import type { TrainArgs, TrainResult } from './types';
 
 /** The resolved arguments of one run. */
-type Run = TrainResult['args'] & { numClasses: number; architecture?: Architecture };
+type Run = TrainResult['args'] & { numClasses: number; architecture?: Architecture; key?: TrainingKey };
 
 function checkArgs(data: LabeledImages, run: Run, args: TrainArgs): void {
   const { epochs, batchSize, learningRate, workers } = run;
@@ -38,7 +39,8 @@ function checkArgs(data: LabeledImages, run: Run, args: TrainArgs): void {
     throw new Error(`trainModel: epochs must be a positive integer, found ${epochs}`);
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new Error(`trainModel: batchSize must be a positive integer, found ${batchSize}`);
-  if (!(learningRate > 0)) throw new Error(`trainModel: learningRate must be > 0, found ${learningRate}`);
+  if (!(learningRate > 0 && Number.isFinite(learningRate)))
+    throw new Error(`trainModel: learningRate must be > 0, found ${learningRate}`);
   if (!Number.isInteger(workers) || workers < 1)
     throw new Error(`trainModel: workers must be a positive integer, found ${workers}`);
   const es = args.earlyStopping;
@@ -68,6 +70,7 @@ function resolveRun(model: tf.LayersModel, data: LabeledImages, args: TrainArgs)
   checkArgs(data, run, args);
   run.numClasses = data.numClasses ?? outputUnits(model);
   if (run.workers > 1) run.architecture = checkParallel(model, args, run.workers);
+  if (args.checkpointPath !== undefined) checkCheckpointPath(args.checkpointPath);
   return run;
 }
 
@@ -178,7 +181,7 @@ async function endEpoch(
     cp.best = { epoch: epoch + 1, accuracy: validation };
     state.bestWeights = modelTensors(model);
   }
-  if (args.checkpointPath) await writeCheckpoint(args.checkpointPath, model, s.optimizer, state, run);
+  if (args.checkpointPath && run.key) await writeCheckpoint(args.checkpointPath, model, s.optimizer, state, run.key);
   return Boolean(es && cp.best && epoch + 1 - cp.best.epoch >= es.patience);
 }
 
@@ -196,10 +199,13 @@ export async function trainModel(
   const run = resolveRun(model, data, args);
   const optimizer = tf.train.adam(run.learningRate, ADAM.beta1, ADAM.beta2, ADAM.epsilon);
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const state: TrainingState =
-    args.checkpointPath && run.resume && existsSync(args.checkpointPath)
-      ? await resumeCheckpoint(args.checkpointPath, model, optimizer, run)
-      : { checkpoint: { epochsDone: 0, epochs: [], steps: [] }, bestWeights: [] };
+  if (args.checkpointPath) run.key = trainingKey(model, data, args); // before the checkpoint's weights are loaded
+  const notice = args.onNotice ?? ((m: string) => process.emitWarning(m, 'DkNNTrainingNotice'));
+  const resumed =
+    args.checkpointPath && run.key && run.resume && existsSync(args.checkpointPath)
+      ? await resumeCheckpoint(args.checkpointPath, model, optimizer, { ...run.key, epochs: run.epochs }, notice)
+      : null;
+  const state: TrainingState = resumed ?? { checkpoint: { epochsDone: 0, epochs: [], steps: [] }, bestWeights: [] };
   const resumedFromEpoch = state.checkpoint.epochsDone;
   const clock: Clock = { seconds: 0, images: 0, stepId: 0 };
   let interrupted = false;
@@ -248,6 +254,7 @@ function trainResult(
     epochs: cp.epochs,
     steps: cp.steps,
     resumedFromEpoch: how.resumedFromEpoch,
+    ...(run.key ? { checkpointKey: run.key.key } : {}),
     interrupted: how.interrupted,
     // A resumed call that had no epoch left to run reports the throughput of the epochs it resumed.
     imagesPerSecond: how.clock.seconds > 0 ? how.clock.images / how.clock.seconds : historyImagesPerSecond(cp.epochs),

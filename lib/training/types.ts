@@ -1,5 +1,5 @@
 /** The options and results of `trainModel`. */
-import type { Rng } from '../util/random';
+import type { Augment } from './augment';
 import type { ProgressCallback } from '../util/progress';
 import type { Architecture } from '../models/metadata';
 import type { LabeledImages } from '../data/types';
@@ -14,10 +14,25 @@ export interface TrainArgs {
   learningRate?: number;
   /** Seed of the per-epoch shuffling (epoch e uses permutation seed `seed + e`). Default 1234. */
   seed?: number;
-  /** Where to write a checkpoint (weights + Adam state + history) after every epoch, atomically. */
+  /**
+   * Where to write a checkpoint (weights + Adam state + history) after every epoch, atomically; its
+   * folder must be writable (checked before the first step). The checkpoint records the run's
+   * identity (`identity.ts`: the data, the initial weights, the engine and every option that
+   * changes the weights), and only a run with the same identity resumes it.
+   */
   checkpointPath?: string;
-  /** Continue from `checkpointPath` when it exists. Default true. */
+  /** Continue from `checkpointPath` when it exists and was made by the same run (else start fresh, told through `onNotice`). Default true. */
   resume?: boolean;
+  /**
+   * Told, in one line, when a checkpoint is resumed (and from which epoch) or set aside because
+   * another run made it (and what differs). Default: a process warning.
+   */
+  onNotice?: (message: string) => void;
+  /**
+   * What else decides the weights that the trainer cannot see in its inputs, as JSON (e.g. a data
+   * pipeline's settings): part of the checkpoint's key. Default: none.
+   */
+  identity?: Record<string, unknown>;
   /** Evaluated after every epoch (accuracy recorded in the history), e.g. the test set. */
   evalData?: LabeledImages;
   /** Progress reports (one per step; stage `train epoch e/E`, unit `img`). */
@@ -34,9 +49,9 @@ export interface TrainArgs {
    * travel through SharedArrayBuffers. Use W = number of cores (2 on a 2-core machine).
    *
    * Same seed and same `workers` give identical weights; different `workers` differ only by float
-   * summation order (≈ 1e-5 relative after a few steps). Needs {@link architecture}; the model must
-   * have no non-trainable weights. Checkpoints do not record `workers`: a run may resume with another
-   * value. Pointless with the `tensorflow` backend, which is multi-threaded already.
+   * summation order (≈ 1e-5 relative after a few steps), so a checkpoint's key includes `workers`.
+   * Needs {@link architecture}; the model must have no non-trainable weights. Pointless with the
+   * `tensorflow` backend, which is multi-threaded already.
    */
   workers?: number;
   /**
@@ -54,7 +69,7 @@ export interface TrainArgs {
    * Data augmentation: called on every batch (its images, in place) with a generator seeded by the
    * seed and the step, so a run is reproducible (e.g. {@link randomShiftAugment}). Default: none.
    */
-  augment?: (images: Float32Array, n: number, shape: [number, number, number], rng: Rng) => void;
+  augment?: Augment;
 }
 
 /** One finished epoch. */
@@ -88,6 +103,8 @@ export interface TrainResult {
   steps: StepRecord[];
   /** Epochs already done in the checkpoint this run resumed from (0 if none). */
   resumedFromEpoch: number;
+  /** With `checkpointPath`: the key of the run's identity, which its checkpoint records. */
+  checkpointKey?: string;
   /** With early stopping: the epoch whose weights the model ends with, its validation accuracy, and whether training stopped early. */
   earlyStopping?: { bestEpoch: number; bestAccuracy: number; stopped: boolean; validationAccuracy: number[] };
   /** True when `signal` stopped the run before the last epoch. */
@@ -97,7 +114,15 @@ export interface TrainResult {
   args: Required<
     Omit<
       TrainArgs,
-      'checkpointPath' | 'evalData' | 'onProgress' | 'signal' | 'architecture' | 'earlyStopping' | 'augment'
+      | 'checkpointPath'
+      | 'evalData'
+      | 'onProgress'
+      | 'onNotice'
+      | 'identity'
+      | 'signal'
+      | 'architecture'
+      | 'earlyStopping'
+      | 'augment'
     >
   >;
   /**
