@@ -99,9 +99,21 @@ test('an interrupted run resumed from its checkpoint ends with the same weights 
   assert.equal(first.epochs.length, 1, 'only the finished epoch is recorded');
   interrupted.dispose();
 
-  const resumed = createMnistCnn({ seed: 123 }); // other init: everything must come from the checkpoint
-  const second = await trainModel(resumed, data, { epochs: 3, batchSize: 20, seed: 11, checkpointPath: ckpt });
+  const notices: string[] = [];
+  const onNotice = (m: string) => notices.push(m);
+  const resumed = createMnistCnn({ seed: 9 });
+  const second = await trainModel(resumed, data, {
+    epochs: 3,
+    batchSize: 20,
+    seed: 11,
+    checkpointPath: ckpt,
+    onNotice,
+  });
   assert.equal(second.resumedFromEpoch, 1);
+  assert.match(
+    notices.join('\n'),
+    /resuming from checkpoint \S+resume\.ckpt: 1 epoch\(s\) done, continuing at epoch 2 of 3/,
+  );
   assert.equal(second.epochs.length, 3);
   const a = modelTensors(straight);
   const b = modelTensors(resumed);
@@ -110,10 +122,16 @@ test('an interrupted run resumed from its checkpoint ends with the same weights 
     for (let j = 0; j < a[i].values.length; j++) maxDiff = Math.max(maxDiff, Math.abs(a[i].values[j] - b[i].values[j]));
     assert.ok(maxDiff <= 1e-6, `${a[i].name} differs by ${maxDiff}`);
   }
-  await assert.rejects(
-    trainModel(resumed, data, { epochs: 3, batchSize: 10, seed: 11, checkpointPath: ckpt }),
-    /was made with .*"batchSize":20.*this run asks for .*"batchSize":10/,
-  );
+  const fresh = createMnistCnn({ seed: 9 });
+  const third = await trainModel(fresh, data, { epochs: 1, batchSize: 10, seed: 11, checkpointPath: ckpt, onNotice });
+  assert.equal(third.resumedFromEpoch, 0, 'another batch size is another run: it starts fresh');
+  assert.match(notices.at(-1)!, /checkpoint \S+ is another run's \(options\.batchSize 20 → 10\): starting fresh/);
+  const seeded = createMnistCnn({ seed: 10 });
+  const fourth = await trainModel(seeded, data, { epochs: 1, batchSize: 10, seed: 11, checkpointPath: ckpt, onNotice });
+  assert.equal(fourth.resumedFromEpoch, 0, 'other initial weights (init seed) are another run');
+  assert.match(notices.at(-1)!, /is another run's \(initialWeights \w+… → \w+…\)/);
+  fresh.dispose();
+  seeded.dispose();
   straight.dispose();
   resumed.dispose();
 });
