@@ -323,6 +323,15 @@ async function runNotebook(file) {
   const t0 = Date.now();
   const partial = join(opts.out, `.partial-${name}-${process.pid}`);
   mkdirSync(partial, { recursive: true });
+  try {
+    return await runNotebookIn(file, name, partial, t0);
+  } finally {
+    rmSync(partial, { recursive: true, force: true });
+  }
+}
+
+/** {@link runNotebook}'s steps, in the private folder `partial` (removed by the caller, whatever happens). */
+async function runNotebookIn(file, name, partial, t0) {
   if (diffs[file]) env.DKNN_NOTEBOOK_DIFF = `notebooks/${file} modified, diff sha256 ${diffs[file]}`;
   else delete env.DKNN_NOTEBOOK_DIFF;
   const executed = join(partial, `${name}.ipynb`);
@@ -346,7 +355,6 @@ async function runNotebook(file) {
   const errors = cellErrors(executed);
   if (!exec.ok || errors.length > 0) {
     console.error(`✗ ${file} failed after ${seconds()} s\n${exec.out.split('\n').slice(-15).join('\n')}\n${errors}`);
-    rmSync(partial, { recursive: true, force: true });
     return null;
   }
   const html = await run(
@@ -355,12 +363,10 @@ async function runNotebook(file) {
   );
   if (!html.ok) {
     console.error(`✗ ${file}: HTML export failed\n${html.out}`);
-    rmSync(partial, { recursive: true, force: true });
     return null;
   }
   renameSync(executed, join(opts.out, `${name}.ipynb`));
   renameSync(join(partial, `${name}.html`), join(opts.out, `${name}.html`));
-  rmSync(partial, { recursive: true, force: true });
   console.log(`✓ ${file} → ${join(opts.out, `${name}.html`)} (${seconds()} s, ${mode})`);
   await recordTiming(name, (Date.now() - t0) / 1000);
   return (Date.now() - t0) / 1000;
@@ -368,15 +374,24 @@ async function runNotebook(file) {
 
 const ran = {};
 let failed = 0;
-for (const file of notebooks) {
-  if (stopping) break;
-  const s = await runNotebook(file);
-  if (s === null) failed++;
-  else ran[file.replace(/\.ipynb$/, '')] = s;
-}
-if (!stopping) {
-  await writeIndex();
-  process.exit(failed ? 1 : 0);
+try {
+  for (const file of notebooks) {
+    if (stopping) break;
+    const s = await runNotebook(file);
+    if (s === null) failed++;
+    else ran[file.replace(/\.ipynb$/, '')] = s;
+  }
+  if (!stopping) {
+    await writeIndex();
+    process.exit(failed ? 1 : 0);
+  }
+} catch (e) {
+  // A write into --out that failed during the run (disk full, folder removed): the message names
+  // the path (Node's and the lib's file errors do); the stack trace only with DKNN_DEBUG=1.
+  await stopCurrent();
+  const debug = process.env.DKNN_DEBUG === '1' || process.env.DKNN_DEBUG === 'true';
+  console.error(`reproduce: ${debug ? e.stack : e.message}`);
+  process.exit(1);
 }
 
 /** reports/index.html over every report in the folder (run now or before). */

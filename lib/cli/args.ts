@@ -113,9 +113,8 @@ const UNEXPECTED_ERRORS = new Set(['TypeError', 'ReferenceError', 'SyntaxError',
 
 /**
  * What a program prints for `err`: with `verbose`, the error with its stack trace and causes;
- * otherwise its message alone (and the message of a cause it does not already contain). An
- * unexpected error (a TypeError and the like, or one without a message) is named as such and says
- * how to see the trace.
+ * otherwise its message alone. An unexpected error (a TypeError and the like, or one without a
+ * message) is named as such and says how to see the trace.
  */
 export function cliErrorText(err: unknown, options: { program: string; verbose: boolean }): string {
   const { program, verbose } = options;
@@ -124,8 +123,6 @@ export function cliErrorText(err: unknown, options: { program: string; verbose: 
   const message = error ? error.message : String(err);
   const unexpected = !error || UNEXPECTED_ERRORS.has(error.name) || message.trim() === '';
   const lines = [`${program}: ${unexpected ? `unexpected error, ${error ? error.name : typeof err}: ` : ''}${message}`];
-  const cause = error?.cause instanceof Error ? error.cause.message : null;
-  if (cause && !message.includes(cause)) lines.push(`  (cause: ${cause})`);
   if (unexpected) lines.push(`  (run again with ${VERBOSE} or DKNN_DEBUG=1 to see the stack trace)`);
   return lines.join('\n');
 }

@@ -233,7 +233,7 @@ test('the CLIs refuse impossible runs before any long work: unwritable output, a
   assert.notEqual(out.status, 0);
   assert.match(out.stderr, /cannot write into \/proc: ENOENT|cannot (create|write)/);
   assert.ok(out.seconds < 20, `failed after ${out.seconds} s, before loading data`);
-  assert.match(cli('dknn.js', ['--k', '0x10']).stderr, /--k must be a non-negative decimal integer, found "0x10"/);
+  assert.match(cli('dknn.js', ['--k', '0x10']).stderr, /--k must be a decimal integer ≥ 1, found "0x10"/);
   assert.match(
     cli('train.js', ['--subset', '0', '--out', join(tmp, 'm')]).stderr,
     /--subset 0 would train on no image/,
