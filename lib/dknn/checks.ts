@@ -165,7 +165,7 @@ export function fitWarnings(
     if (counts[c] > 0 && (smallest < 0 || counts[c] < counts[smallest])) smallest = c;
   if (smallest >= 0 && k > counts[smallest])
     out.push(
-      `fit: k = ${k} is more than the ${counts[smallest]} training points of class ${smallest}${k > n / 2 ? ` (and more than half of all ${n})` : ''}: the neighbors of an input of that class cannot all share its label, so credibility loses its meaning; use a k well below the smallest class's count`,
+      `fit: k = ${k} is more than the ${counts[smallest]} training points of class ${smallest}${k > n / 2 ? ` (and more than half of all ${n})` : ''}: at least ${k - counts[smallest]} neighbors per layer of an input of that class disagree with its label, so its credibility is biased low; use a k below the smallest class's count`,
     );
   return out;
 }

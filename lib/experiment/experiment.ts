@@ -30,7 +30,7 @@ import { logitsModel } from '../models/logits';
 import { fitKey, keepFit, keepPrediction, reusedFit, reusedPrediction } from './reuse';
 import { createModel, pretrainedPath } from '../models/zoo';
 import { terminalProgress, type ProgressCallback } from '../util/progress';
-import { notebookProgress } from '../report/display';
+import { notebookProgress, notebookWarning } from '../report/display';
 import { markdown, type Html, type Markdown } from '../plots/html';
 import { provenance, provenanceTable, StageTimer, type Provenance } from '../report/provenance';
 import { writeResults, type NotebookResults } from '../report/results';
@@ -284,7 +284,7 @@ export class Experiment {
       if (releaseTrainingImages) this.releaseTrainingImages();
       return reused;
     }
-    const dknn = new DkNN(this.model, { cacheDir: this.cache.dir, ...dknnOptions });
+    const dknn = new DkNN(this.model, { cacheDir: this.cache.dir, onWarning: notebookWarning, ...dknnOptions });
     const handed: { train: ImageDataset | null } = { train: this.train };
     if (releaseTrainingImages) this.releaseTrainingImages();
     await this.timer.time('fit (extract + index)', () => {

@@ -12,7 +12,7 @@ import { writeFileAtomic } from '../artifacts/atomic';
 import { inlineBundleHtml } from '../plots/plotly';
 import { figureHtml, type Figure } from '../plots/plotly';
 import { type ProgressCallback } from '../util/progress';
-import type { Html, Markdown, Png } from '../plots/html';
+import { escapeHtml, type Html, type Markdown, type Png } from '../plots/html';
 import { tslabKernel } from '../native/tslab';
 import { htmlProgress } from './progress-bar';
 
@@ -118,6 +118,22 @@ export function show(...items: Displayable[]): void {
     else if (item.mime === 'text/markdown') k.display.markdown(item.content as string);
     else k.display.png(item.content as Uint8Array);
   }
+}
+
+/**
+ * A warning for the reader: in a tslab kernel a visible note in the cell's output (a notebook writes
+ * nothing to stderr, where a report would hide it and `npm run reproduce` counts it a failure);
+ * elsewhere a process warning (`DkNNWarning`).
+ */
+export function notebookWarning(message: string): void {
+  const k = tslabKernel();
+  if (!k) {
+    process.emitWarning(message, 'DkNNWarning');
+    return;
+  }
+  k.display.html(
+    `<div class="dknn-warning" style="border-left:4px solid #c33;background:#fff1f0;padding:6px 10px;margin:4px 0;font:14px sans-serif"><b>Warning</b>: ${escapeHtml(message)}</div>`,
+  );
 }
 
 /**

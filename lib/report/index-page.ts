@@ -16,6 +16,16 @@ export interface ReportEntry {
   /** Wall seconds of the run that made it, when known. */
   seconds: number | null;
   status: 'ok' | 'failed';
+  /** The check against the committed expected results (`npm run reproduce -- --verify`), when it ran. */
+  verified?: { ok: boolean; matched: number; total: number } | null;
+}
+
+/** The verification cell: ✓ with the count, ✗ with how many differ, or empty when not verified. */
+function verifiedCell(v: ReportEntry['verified']): string {
+  if (!v) return '<td></td>';
+  return v.ok
+    ? `<td class="ok" title="every value as expected">✓ ${v.total}</td>`
+    : `<td class="bad" title="${v.total - v.matched} of ${v.total} differ from the expected results">✗ ${v.total - v.matched} of ${v.total}</td>`;
 }
 
 const fmt = (v: number) => (Number.isInteger(v) ? String(v) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(4));
@@ -63,6 +73,7 @@ export function reportIndexHtml(
   options: { title?: string; generatedAt?: string } = {},
 ): string {
   const title = options.title ?? 'dknn-ts reports';
+  const verified = entries.some((e) => e.verified);
   const rows = entries.map((e) => {
     const r = e.results;
     const p = r?.provenance;
@@ -77,17 +88,17 @@ export function reportIndexHtml(
       `<td>${escapeHtml(p?.createdAt.replace('T', ' ').slice(0, 19) ?? '')}</td><td><code>${escapeHtml(p?.commit.slice(0, 12) ?? '')}</code></td>` +
       `<td>${r ? (r.quick ? 'quick' : 'full') : ''}</td><td class="params"><code>${escapeHtml(params)}</code></td>` +
       `<td><ul>${numbers.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul></td>` +
-      `<td>${e.seconds === null ? '' : `${(e.seconds / 60).toFixed(1)} min`}</td></tr>`
+      `<td>${e.seconds === null ? '' : `${(e.seconds / 60).toFixed(1)} min`}</td>${verified ? verifiedCell(e.verified) : ''}</tr>`
     );
   });
   return [
     '<!DOCTYPE html><html><head><meta charset="utf-8">',
     `<title>${escapeHtml(title)}</title>`,
     '<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:left}',
-    'td.params{max-width:28em;font-size:11px}ul{margin:0;padding-left:1.2em;font-size:12px}tr.failed{background:#fee}</style></head><body>',
+    'td.params{max-width:28em;font-size:11px}ul{margin:0;padding-left:1.2em;font-size:12px}tr.failed{background:#fee}td.ok{color:#262}td.bad{color:#b00;font-weight:bold}</style></head><body>',
     `<h1>${escapeHtml(title)}</h1>`,
     `<p>Generated ${escapeHtml(options.generatedAt ?? new Date().toISOString())}. Each report ends with its full provenance; its numbers are also in <code>&lt;notebook&gt;.results.json</code> and the per-input CSV files beside it.</p>`,
-    '<table class="dknn-index"><thead><tr><th>notebook</th><th>created</th><th>commit</th><th>mode</th><th>parameters set for this run</th><th>headline numbers</th><th>run time</th></tr></thead>',
+    `<table class="dknn-index"><thead><tr><th>notebook</th><th>created</th><th>commit</th><th>mode</th><th>parameters set for this run</th><th>headline numbers</th><th>run time</th>${verified ? '<th>verified</th>' : ''}</tr></thead>`,
     `<tbody>${rows.join('')}</tbody></table></body></html>`,
   ].join('\n');
 }

@@ -38,7 +38,10 @@ test('k above the smallest class gets a warning naming the class and its count (
     /fit: k = 299 is more than the 100 training points of class \d \(and more than half of all 300\)/,
   );
   const mid = await fitWarnings(101);
-  assert.match(mid.warnings.join('\n'), /k = 101 is more than the 100 training points of class \d: the neighbors/);
+  assert.match(
+    mid.warnings.join('\n'),
+    /k = 101 is more than the 100 training points of class \d: at least 1 neighbors per layer of an input of that class disagree/,
+  );
   assert.deepEqual((await fitWarnings(100)).warnings, [], 'k = the smallest class is allowed without a word');
   // the smallest class decides: drop most of class 2
   const train = blobs(300, 1);
