@@ -36,7 +36,7 @@ export interface CachedActivations {
   /** `n × dim` raw activations per layer, aligned with the requested layers. */
   values: Float32Array[];
   dims: number[];
-  /** Layers read from the cache, and layers extracted and written to it. */
+  /** Layers read from the cache, and layers extracted and written to it (a write that failed is not listed). */
   hits: string[];
   written: string[];
   /** Seconds spent hashing the images, reading the cache, extracting and writing. */
@@ -118,11 +118,12 @@ export async function cachedActivations(
       const l = layers.indexOf(a.name);
       values[l] = a.values;
       if (cache.dir !== false) {
-        cache.write(
+        // null: not stored (the cache warned: disk full, I/O error, non-finite values); the run goes on.
+        const path = cache.write(
           { kind: 'activations', parts: parts[l] },
           { values: a.values, meta: { dataset: options.dataName ?? null } },
         );
-        written.push(a.name);
+        if (path !== null) written.push(a.name);
       }
     }
     timings.cacheWrite = since(t);

@@ -3,12 +3,14 @@
  * data) stored under `<dir>/<kind>/<key>.bin`, where the key is the sha256 of the inputs
  * ({@link cacheKey}). Each entry is a verified {@link writeContainer} file that also records the
  * inputs themselves, so a read returns values only when the file is intact and was made from the
- * same inputs. A damaged entry is a miss with one warning naming the file (and is then rewritten
- * by the caller), never a hit.
+ * same inputs. A damaged entry (checksum, inputs, length, or a value that is not finite) is a miss
+ * with one warning naming the file (and is then rewritten by the caller), never a hit. An entry
+ * that cannot be written (disk full, I/O error) is one warning naming the file, after which the
+ * cache writes nothing more: the run goes on without caching.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkWritableDir } from './atomic';
+import { checkWritableDir, FileIoError } from './atomic';
 import { ContainerError, readContainer, writeContainer } from './container';
 import { cacheKey, canonicalJson } from './keys';
 import { defaultCacheDir } from './repo';
@@ -23,7 +25,7 @@ export interface CacheKey {
 export interface ArtifactCacheOptions {
   /** Cache folder; `false` turns caching off (every read misses, writes do nothing). Default `<repo>/.cache`. */
   dir?: string | false;
-  /** Receives one line per damaged entry found. Default `process.emitWarning`. */
+  /** Receives one line per damaged entry found, and one when an entry cannot be written. Default `process.emitWarning`. */
   onWarning?: (message: string) => void;
 }
 
@@ -38,6 +40,8 @@ export class ArtifactCache {
   /** The folder, or false when caching is off. */
   readonly dir: string | false;
   private readonly warn: (message: string) => void;
+  /** Why writing stopped (the first write that failed), or null while writes go on. */
+  private writesOff: string | null = null;
 
   constructor(options: ArtifactCacheOptions = {}) {
     if (options.dir === '') throw new Error(`cache dir: expected a folder path or false, found ''`);
@@ -77,6 +81,9 @@ export class ArtifactCache {
       const a = c.get('values');
       if (a.dtype !== 'float32' || a.values.length !== length)
         throw new ContainerError(`${path}: expected ${length} float32 values, found ${a.values.length} ${a.dtype}`);
+      const bad = firstNonFinite(a.values as Float32Array);
+      if (bad >= 0)
+        throw new ContainerError(`${path}: value ${bad} is ${a.values[bad]}; expected finite values (damaged entry)`);
       return { values: a.values as Float32Array, meta: c.meta };
     } catch (err) {
       if (!(err instanceof ContainerError)) throw err;
@@ -93,14 +100,39 @@ export class ArtifactCache {
     checkWritableDir(join(this.dir, kind));
   }
 
-  /** Stores `values` under `key`, with `meta`; returns the path (null when caching is off). */
+  /**
+   * Stores `values` under `key`, with `meta`; returns the path, or null when nothing was stored:
+   * caching off, values that are not all finite (one warning), or the entry could not be written
+   * (one warning naming the file; no later write is tried).
+   */
   write(key: CacheKey, entry: { values: Float32Array; meta?: Record<string, unknown> }): string | null {
     const { kind, parts } = key;
     const path = this.path(key);
-    if (path === null) return null;
-    return writeContainer(path, {
-      arrays: [{ name: 'values', values: entry.values }],
-      meta: { ...entry.meta, parts, kind, createdAt: new Date().toISOString() },
-    });
+    if (path === null || this.writesOff !== null) return null;
+    const bad = firstNonFinite(entry.values);
+    if (bad >= 0) {
+      this.warn(`cache entry not written: ${path}: value ${bad} is ${entry.values[bad]}; expected finite values`);
+      return null;
+    }
+    try {
+      return writeContainer(path, {
+        arrays: [{ name: 'values', values: entry.values }],
+        meta: { ...entry.meta, parts, kind, createdAt: new Date().toISOString() },
+      });
+    } catch (err) {
+      if (!(err instanceof FileIoError)) throw err;
+      this.writesOff = err.message;
+      this.warn(`${err.message}; going on without caching (nothing more is written to ${this.dir})`);
+      return null;
+    }
   }
+}
+
+/** The index of the first NaN or infinity in `values`, or -1. */
+function firstNonFinite(values: Float32Array): number {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v - v !== 0) return i;
+  }
+  return -1;
 }

@@ -9,8 +9,8 @@
  * or payload (a flipped bit, a zero-filled block, a truncation) is always detected.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { writeFileAtomic } from './atomic';
+import { closeSync, fstatSync, openSync } from 'node:fs';
+import { readBytesAt, writeFileAtomic } from './atomic';
 import { bytesOf, IO_CHUNK_BYTES } from './keys';
 
 const MAGIC = 'DKNNART1';
@@ -134,14 +134,19 @@ export interface ContainerContent {
 }
 
 function readFully(
-  fd: number,
+  at: { path: string; fd: number },
   target: Uint8Array,
   position: number,
   hash: ReturnType<typeof createHash> | null,
 ): boolean {
   for (let off = 0; off < target.byteLength;) {
     const len = Math.min(IO_CHUNK_BYTES, target.byteLength - off);
-    const got = readSync(fd, target, off, len, position + off);
+    let got: number;
+    try {
+      got = readBytesAt(at.fd, target, { path: at.path, offset: off, length: len, position: position + off });
+    } catch (err) {
+      throw new ContainerError((err as Error).message, { cause: err });
+    }
     if (got === 0) return false;
     hash?.update(target.subarray(off, off + got));
     off += got;
@@ -170,7 +175,7 @@ function checkSpec(path: string, s: unknown, i: number, payloadBytes: number): A
 /** Reads and checks the prefix and the JSON header (hashing them); returns the header and where the payload starts. */
 function readHeader(path: string, fd: number, fileBytes: number, hash: Hash): { header: Header; payloadStart: number } {
   const prefix = Buffer.alloc(Math.min(PREFIX, fileBytes));
-  readFully(fd, prefix, 0, hash);
+  readFully({ path, fd }, prefix, 0, hash);
   if (fileBytes < PREFIX + DIGEST || prefix.toString('latin1', 0, MAGIC.length) !== MAGIC) {
     throw new ContainerError(
       `${path}: expected a dknn-ts container starting with "${MAGIC}", found ${JSON.stringify(prefix.toString('latin1', 0, Math.min(MAGIC.length, fileBytes)))}`,
@@ -181,7 +186,7 @@ function readHeader(path: string, fd: number, fileBytes: number, hash: Hash): { 
     throw new ContainerError(`${path}: header of ${headerBytes} bytes does not fit a ${fileBytes}-byte file`);
   }
   const json = Buffer.alloc(headerBytes);
-  readFully(fd, json, PREFIX, hash);
+  readFully({ path, fd }, json, PREFIX, hash);
   let header: Header;
   try {
     header = JSON.parse(json.toString('utf8')) as Header;
@@ -213,7 +218,7 @@ function readArrays(
   let pos = 0;
   for (const s of specs) {
     if (s.offset < pos) throw new ContainerError(`${path}: header arrays overlap at ${s.name}`);
-    if (s.offset > pos) readFully(fd, new Uint8Array(s.offset - pos), at.payloadStart + pos, hash);
+    if (s.offset > pos) readFully({ path, fd }, new Uint8Array(s.offset - pos), at.payloadStart + pos, hash);
     const Ctor = CTORS[s.dtype];
     const count = s.byteLength / Ctor.BYTES_PER_ELEMENT;
     const into = options.into?.[s.name];
@@ -228,11 +233,12 @@ function readArrays(
     } else {
       values = new Ctor(count);
     }
-    readFully(fd, bytesOf(values), at.payloadStart + s.offset, hash);
+    readFully({ path, fd }, bytesOf(values), at.payloadStart + s.offset, hash);
     arrays.push({ name: s.name, dtype: s.dtype, shape: s.shape, values });
     pos = s.offset + s.byteLength;
   }
-  if (at.payloadBytes > pos) readFully(fd, new Uint8Array(at.payloadBytes - pos), at.payloadStart + pos, hash);
+  if (at.payloadBytes > pos)
+    readFully({ path, fd }, new Uint8Array(at.payloadBytes - pos), at.payloadStart + pos, hash);
   return arrays;
 }
 
@@ -266,7 +272,7 @@ export function readContainer(path: string, options: ReadContainerOptions = {}):
       );
     const arrays = readArrays(path, fd, specs, { payloadStart, payloadBytes }, hash, options);
     const stored = Buffer.alloc(DIGEST);
-    readFully(fd, stored, payloadStart + payloadBytes, null);
+    readFully({ path, fd }, stored, payloadStart + payloadBytes, null);
     const actual = hash.digest();
     if (!actual.equals(stored)) {
       throw new ContainerError(

@@ -105,7 +105,7 @@ export interface AdversarialSet extends ImageBatch {
   seconds: number;
   /** True when read from the cache. */
   cached: boolean;
-  /** Where it is cached (null without cache). */
+  /** Where it is cached (null without cache, or when it could not be written). */
   cachePath: string | null;
   /** Threads that crafted it (on a cache hit: as recorded). */
   workers: number;
@@ -176,6 +176,10 @@ export async function craftAdversarial(
     });
   }
   const seconds = (performance.now() - t0) / 1000;
-  cache.write({ kind: 'adversarial', parts }, { values: images, meta: { seconds, label: attack.label, workers } });
-  return { images, n, height, width, channels, attack: info, seconds, cached: false, cachePath: path, workers };
+  // null when not stored (the cache warned: disk full, I/O error, non-finite values): the set is returned all the same.
+  const written = cache.write(
+    { kind: 'adversarial', parts },
+    { values: images, meta: { seconds, label: attack.label, workers } },
+  );
+  return { images, n, height, width, channels, attack: info, seconds, cached: false, cachePath: written, workers };
 }

@@ -2,7 +2,7 @@
 export { createModel, MODEL_ZOO, modelSummary, pretrainedPath, type LayerSummary, type ZooEntry } from './zoo';
 export { createMnistCnn, MNIST_CNN_DKNN_LAYERS, type MnistCnnArgs } from './mnist-cnn';
 export { createVggCnn, VGG_CNN_DKNN_LAYERS, type VggCnnArgs } from './vgg-cnn';
-export { loadModel, saveModel, type SavedModel } from './format';
+export { loadModel, saveModel, type LoadModelOptions, type SavedModel } from './format';
 export { modelHash, ModelFormatError } from './weights';
 export { dknnMetadata, setDknnMetadata, type Architecture, type DkNNModelMetadata } from './metadata';
 export { PerImageStandardization, standardizeImages } from './standardize';

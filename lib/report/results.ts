@@ -4,9 +4,9 @@
  * `<name>.<table>.csv` per per-input table. The tests assert the notebooks' statistical claims on
  * these returned values, and users get the numbers without parsing HTML.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { writeFileAtomic } from '../artifacts/atomic';
+import { readFileBytes, writeFilesAtomic, type FileContent } from '../artifacts/atomic';
 import type { Columns } from '../util/columns';
 import type { Provenance } from './provenance';
 
@@ -64,7 +64,11 @@ function checkName(what: string, name: string): void {
     throw new Error(`${what}: expected letters, digits, '.', '_' or '-', found ${JSON.stringify(name)}`);
 }
 
-/** Writes `<dir>/<notebook>.results.json` and a CSV per table (each atomically); returns what was written. */
+/**
+ * Writes `<dir>/<notebook>.results.json` and a CSV per table, together: all are written to temp
+ * files first, then renamed (the JSON last), so a failed write leaves the previous files whole.
+ * Returns what was written. @throws naming the file that could not be written.
+ */
 export function writeResults(
   notebook: string,
   content: Omit<NotebookResults, 'notebook' | 'tables'> & { perInput?: Record<string, Columns> },
@@ -73,29 +77,45 @@ export function writeResults(
   checkName('notebook', notebook);
   const dir = options.dir ?? reportDir();
   const tables: Record<string, string> = {};
+  const files: FileContent[] = [];
   for (const [name, columns] of Object.entries(content.perInput ?? {})) {
     checkName('table', name);
     const path = join(dir, `${notebook}.${name}.csv`);
-    writeFileAtomic(path, toCsv(columns));
+    files.push({ path, parts: [toCsv(columns)] });
     tables[name] = path;
   }
   const { perInput: _, ...rest } = content;
   const out: NotebookResults = { notebook, ...rest, tables };
-  writeFileAtomic(
-    join(dir, `${notebook}.results.json`),
-    `${JSON.stringify(out, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 1)}\n`,
-  );
+  const json = `${JSON.stringify(out, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 1)}\n`;
+  writeFilesAtomic([...files, { path: join(dir, `${notebook}.results.json`), parts: [json] }]);
   return out;
 }
 
-/** Reads the results a notebook wrote (see {@link writeResults}). */
+/**
+ * Reads a `<notebook>.results.json` file. @throws Error naming the file when it cannot be read, is
+ * not JSON (half-written or damaged) or is not a notebook's results.
+ */
+export function readResultsFile(path: string): NotebookResults {
+  const text = readFileBytes(path).toString('utf8');
+  let r: NotebookResults;
+  try {
+    r = JSON.parse(text) as NotebookResults;
+  } catch (err) {
+    throw new Error(`${path}: expected a notebook's results JSON, found invalid JSON (${(err as Error).message})`, {
+      cause: err,
+    });
+  }
+  const isObject = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (!isObject(r) || typeof r.notebook !== 'string' || !isObject(r.results) || !isObject(r.parameters))
+    throw new Error(
+      `${path}: expected a notebook's results (notebook, parameters, results), found ${isObject(r) ? `keys ${Object.keys(r).join(', ')}` : JSON.stringify(r)}`,
+    );
+  return r;
+}
+
+/** Reads the results a notebook wrote (see {@link writeResults}). @throws naming the file (see {@link readResultsFile}). */
 export function readResults(notebook: string, options: { dir?: string } = {}): NotebookResults {
   const path = join(options.dir ?? reportDir(), `${notebook}.results.json`);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new Error(`readResults: no results at ${path}; run the notebook ${notebook} first`);
-  }
-  return JSON.parse(text) as NotebookResults;
+  if (!existsSync(path)) throw new Error(`readResults: no results at ${path}; run the notebook ${notebook} first`);
+  return readResultsFile(path);
 }
