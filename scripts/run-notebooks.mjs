@@ -18,6 +18,7 @@ the per-input CSVs, then DIR/index.html listing every report.
                         --set layers=ReLU3,logits; recorded in each report (repeatable)
   --out DIR             where the reports go (default: reports/)
   --no-build            skip \`npm run build\` (the lib is built already)
+  --verbose             stack traces with errors (also DKNN_DEBUG=1)
   --allow-modified      run notebooks that differ from the committed ones (their diff's
                         sha256 is recorded in each report); refused otherwise
   -h, --help            this text
@@ -33,6 +34,7 @@ function parseArgs(argv) {
     allowModified: false,
     help: false,
     build: true,
+    verbose: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -45,6 +47,7 @@ function parseArgs(argv) {
     else if (a === '--full') o.quick = false;
     else if (a === '--allow-modified') o.allowModified = true;
     else if (a === '--no-build') o.build = false;
+    else if (a === '--verbose') o.verbose = true;
     else if (a === '--out') o.out = resolve(value());
     else if (a === '--set') {
       const raw = value();
@@ -387,9 +390,9 @@ try {
   }
 } catch (e) {
   // A write into --out that failed during the run (disk full, folder removed): the message names
-  // the path (Node's and the lib's file errors do); the stack trace only with DKNN_DEBUG=1.
+  // the path (Node's and the lib's file errors do); the stack trace only with --verbose or DKNN_DEBUG=1.
   await stopCurrent();
-  const debug = process.env.DKNN_DEBUG === '1' || process.env.DKNN_DEBUG === 'true';
+  const debug = opts.verbose || process.env.DKNN_DEBUG === '1' || process.env.DKNN_DEBUG === 'true';
   console.error(`reproduce: ${debug ? e.stack : e.message}`);
   process.exit(1);
 }

@@ -1,9 +1,8 @@
 /**
  * The command-line programs' shared parts: strict parsing of values (what was expected and what
  * was found, never a silent default), and {@link runCli}, which prints an error as its message alone
- * (the stack trace with `--verbose` or `DKNN_DEBUG=1`) and stops cleanly on Ctrl-C.
+ * (the stack trace with `--verbose` or `DKNN_DEBUG=1`).
  */
-import { constants as osConstants } from 'node:os';
 import { inspect, parseArgs, type ParseArgsConfig } from 'node:util';
 
 /** Bounds of a count on the command line. */
@@ -134,10 +133,9 @@ export function reportCliError(err: unknown, program: string): void {
 
 /**
  * Runs a program's `main`: an error (thrown, rejected or uncaught later) is printed with
- * {@link reportCliError} and the exit code is 1. SIGINT and SIGTERM stop the program once the
- * running step returns, as the signal itself would have (exit status 130 / 143): file writes are
- * synchronous, so a write in progress finishes, or fails and removes its temp file, first, and no
- * temp file of the program is left behind (lib/artifacts/atomic.ts also removes its temp files at exit).
+ * {@link reportCliError} and the exit code is 1. Ctrl-C (SIGINT) and SIGTERM keep their default
+ * action, ending the program at once, except during a file write: lib/artifacts/atomic.ts holds
+ * them until the write has finished or removed its temp file, so no temp file outlives the program.
  */
 export function runCli(program: string, main: () => Promise<void>): void {
   const fail = (err: unknown) => {
@@ -145,14 +143,5 @@ export function runCli(program: string, main: () => Promise<void>): void {
     process.exit(1);
   };
   process.on('uncaughtException', fail);
-  const onSignal = (signal: NodeJS.Signals) => {
-    process.stderr.write(`\n${program}: ${signal}: stopped\n`);
-    // Ended by the signal itself (its default action, now that no listener of ours is left): an
-    // exit through process.exit while worker threads run native code can abort.
-    process.removeListener(signal, onSignal);
-    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-    process.exit(128 + (osConstants.signals[signal] ?? 0));
-  };
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, onSignal);
   main().catch(fail);
 }
