@@ -249,3 +249,36 @@ require('node:fs').writeFileSync(require('node:path').join(dir, name + (html ? '
     'no partial folder is left',
   );
 });
+
+const canMountTmpfs =
+  spawnSync('unshare', ['-rm', 'sh', '-c', `mount -t tmpfs -o size=1m tmpfs ${tmpdir()}`]).status === 0;
+
+test(
+  'npm run dknn -- --out on a full disk (a full 1 MiB tmpfs) is refused at the start, naming the path',
+  { skip: canMountTmpfs ? false : 'needs unshare -rm to mount a tmpfs' },
+  () => {
+    const disk = join(tmp, 'full-tmpfs');
+    mkdirSync(disk, { recursive: true });
+    const out = join(disk, 'report.json');
+    const run = [process.execPath, cliPath('dknn'), ...TINY, '--out', out].map((a) => `'${a}'`).join(' ');
+    // Filled but for a few KiB: the probe file of the writability check still fits, the report would not.
+    const fill = `head -c 1020000 /dev/zero > '${disk}/fill' 2>/dev/null; `;
+    const r = spawnSync(
+      'unshare',
+      [
+        '-rm',
+        'sh',
+        '-c',
+        `mount -t tmpfs -o size=1m tmpfs '${disk}' && ${fill}${run}; echo "status $?"; ls -a '${disk}'`,
+      ],
+      { encoding: 'utf8', timeout: 120_000 },
+    );
+    assert.match(r.stdout, /^status 1$/m, r.stderr);
+    assert.match(
+      r.stderr,
+      new RegExp(`^dknn: cannot write the report ${out}: \\d+ KiB free in ${disk}, it needs at least \\d+ KiB\\n$`),
+    );
+    assert.doesNotMatch(r.stderr, /engine backend|fit: /, 'refused before the engine starts');
+    assert.deepEqual(r.stdout.trim().split('\n').slice(-3), ['.', '..', 'fill'], 'nothing written');
+  },
+);
