@@ -80,12 +80,15 @@ function attackFromArgs(values: Record<string, string | boolean | undefined>): A
   throw new Error(`--attack must be fgsm, bim or cw, found ${JSON.stringify(name)}`);
 }
 
+/** MNIST's splits (the data loader checks them against SHA256SUMS): the bounds of the run's sizes. */
+const MNIST = { train: 60000, test: 10000 };
+
 /** The CLI's options (parseArgs spec, defaults the USAGE names). */
 const OPTIONS = {
   model: { type: 'string' },
-  'train-subset': { type: 'string', default: '60000' },
+  'train-subset': { type: 'string', default: String(MNIST.train) },
   calib: { type: 'string', default: '750' },
-  'eval-end': { type: 'string', default: '10000' },
+  'eval-end': { type: 'string', default: String(MNIST.test) },
   k: { type: 'string', default: '75' },
   layers: { type: 'string', default: MNIST_CNN_DKNN_LAYERS.join(',') },
   formula: { type: 'string', default: 'reference' },
@@ -129,9 +132,9 @@ interface Run {
 
 /** The sizes and counts the flags ask for, each in its range. */
 function countsFromArgs(values: Record<string, string | boolean | undefined>) {
-  const trainSubset = parseCount('train-subset', values['train-subset'] as string, { min: 1 });
-  const calibEnd = parseCount('calib', values.calib as string, { min: 1 });
-  const evalEnd = parseCount('eval-end', values['eval-end'] as string, { min: 1 });
+  const trainSubset = parseCount('train-subset', values['train-subset'] as string, { min: 1, max: MNIST.train });
+  const calibEnd = parseCount('calib', values.calib as string, { min: 1, max: MNIST.test - 1 });
+  const evalEnd = parseCount('eval-end', values['eval-end'] as string, { min: 1, max: MNIST.test });
   if (evalEnd <= calibEnd)
     throw new Error(
       `--eval-end must be greater than --calib ${calibEnd} (the evaluation is test[calib:eval-end]), found ${evalEnd}`,

@@ -117,6 +117,7 @@ test('npm run dknn checks every option before any work: --attack-images 0, an --
     [['--calib', '160'], /^dknn: --eval-end must be greater than --calib 160 .*, found 160\n$/],
     [['--k', '300'], /^dknn: --k 300 needs more than k training images .*--train-subset 300\n$/],
     [['--workers', '0'], /^dknn: --workers \(auto or a count\) must be a decimal integer ≥ 1, found "0"\n$/],
+    [['--train-subset', '70000'], /^dknn: --train-subset must be a decimal integer in 1…60000, found "70000"\n$/],
   ];
   for (const [args, message] of cases) {
     const r = cli(cliPath('dknn'), [...TINY, ...args]);
