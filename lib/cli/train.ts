@@ -103,7 +103,11 @@ function runFromArgs(values: Values) {
       `dataset ${dataset} has no default architecture; pass --architecture (the zoo has ${Object.keys(MODEL_ZOO).join(', ')})`,
     );
   const out = resolve((values.out as string | undefined) ?? pretrainedPath(archName, dataDir()));
-  checkModelOut(out, { protectedRoots: committedModelRoots(), force: Boolean(values.force) });
+  checkModelOut(out, {
+    protectedRoots: committedModelRoots(),
+    force: Boolean(values.force),
+    label: values.out === undefined ? 'with no --out, the model' : `--out ${values.out as string}`,
+  });
   const validationFraction =
     values.validation === undefined ? undefined : parseNumber('validation', values.validation as string);
   if (validationFraction !== undefined && !(validationFraction > 0 && validationFraction < 1))

@@ -30,12 +30,16 @@ export interface TrainingState {
 
 /**
  * Checks, before any training, that a checkpoint can be written at `path` (its folder created if
- * missing, a probe file written there and removed).
+ * missing, a probe file written there and removed) without replacing a file of another kind.
  * @throws Error naming the path and the reason.
  */
 export function checkCheckpointPath(path: string): void {
   try {
     if (existsSync(path) && statSync(path).isDirectory()) throw new Error('it is a folder');
+    if (existsSync(path) && !isContainer(path))
+      throw new Error(
+        'the file there is not a training checkpoint (it is never overwritten); expected a new path or a checkpoint',
+      );
     checkWritableDir(dirname(resolve(path)));
   } catch (err) {
     throw new Error(`cannot write the checkpoint ${path}: ${(err as Error).message}`, { cause: err });

@@ -48,26 +48,33 @@ function within(path: string, root: string): boolean {
  * creatable (a probe file in the nearest existing folder; nothing is left behind).
  * @throws Error naming the folder, why, and how to write elsewhere.
  */
-export function checkModelOut(out: string, options: { protectedRoots: readonly string[]; force: boolean }): void {
+export function checkModelOut(
+  out: string,
+  options: { protectedRoots: readonly string[]; force: boolean; label?: string },
+): void {
+  const label = options.label ?? `--out ${out}`;
   const hit = options.protectedRoots.find((root) => within(out, root));
   if (hit !== undefined && !options.force) {
-    throw new Error(
-      `--out ${out} is ${resolvedPath(out) === resolvedPath(hit) ? '' : 'inside '}${resolvedPath(hit)}, the committed pretrained models (it resolves to ${resolvedPath(out)}); ` +
-        `pass --out with another folder (e.g. --out runs/${basename(resolve(out))}), or --force to replace the committed model`,
-    );
+    const root = resolvedPath(hit);
+    const first = relative(root, resolvedPath(out)).split(sep)[0];
+    const what =
+      first && existsSync(join(root, first))
+        ? `would overwrite the committed pretrained model at ${join(root, first)}; pass --force to replace it`
+        : `would write into ${root}, the folder of the committed pretrained models; pass --force to write there`;
+    throw new Error(`${label} ${what}, or --out with another folder (e.g. --out runs/${basename(resolve(out))})`);
   }
   let at = resolve(out);
   while (!existsSync(at)) at = dirname(at);
   const atStat = statSync(at);
   if (at === resolve(out) && !atStat.isDirectory())
-    throw new Error(`--out ${out} is a file; expected a folder (new, or a saved model's)`);
-  if (!atStat.isDirectory()) throw new Error(`--out ${out}: cannot create it, ${at} is a file`);
+    throw new Error(`${label} is a file; expected a folder (new, or a saved model's)`);
+  if (!atStat.isDirectory()) throw new Error(`${label}: cannot create it, ${at} is a file`);
   const probe = join(at, `.write-probe.${process.pid}.tmp`);
   try {
     closeSync(openSync(probe, 'w'));
   } catch (err) {
     throw new Error(
-      `--out ${out}: cannot write into ${at} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      `${label}: cannot write into ${at} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
       {
         cause: err,
       },

@@ -10,7 +10,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { initBackend } from '../../lib/engine/backend';
@@ -77,8 +87,12 @@ test('B1: --out naming a committed model folder, however spelled, is refused bef
     const r = train(['--subset', '100', ...SMALL, '--fresh', ...out], env);
     const what = out.length ? `--out ${out[1]}` : 'no --out';
     assert.equal(r.status, 1, `${what}: exit status`);
-    assert.match(r.stderr, /is (inside )?\S+, the committed pretrained models/, what);
-    assert.match(r.stderr, /pass --out with another folder .*or --force to replace the committed model/, what);
+    assert.match(
+      r.stderr,
+      new RegExp(`would overwrite the committed pretrained model at ${committed}; pass --force`),
+      what,
+    );
+    assert.match(r.stderr, /or --out with another folder/, what);
     assert.doesNotMatch(r.stderr, /engine backend|train epoch/, `${what}: refused before any work`);
   }
   assert.deepEqual(
@@ -197,7 +211,7 @@ test('W2: the outcome checks: a loss that rose above its start and a uniform gue
   assert.equal(check([1.1, 1e6], [1e6], 0.3).length, 2);
 });
 
-test('W21: an unwritable checkpoint path fails at once, naming it, before any training', () => {
+test('W21: an unwritable checkpoint path (or a file that is no checkpoint) fails at once, naming it, before any training', () => {
   const out = join(tmp, 'w21', 'model');
   const explicit = train(['--subset', '100', ...SMALL, '--checkpoint', '/proc/x.ckpt', '--out', out]);
   assert.equal(explicit.status, 1);
@@ -207,6 +221,15 @@ test('W21: an unwritable checkpoint path fails at once, naming it, before any tr
   assert.equal(cache.status, 1);
   assert.match(cache.stderr, /cannot write the checkpoint \/proc\/dknn-cache\/train\/\S+\.ckpt: /);
   assert.doesNotMatch(cache.stderr, /train epoch/);
+  const notes = join(tmp, 'w21-notes.txt');
+  writeFileSync(notes, 'not a checkpoint\n');
+  const other = train(['--subset', '100', ...SMALL, '--checkpoint', notes, '--fresh', '--out', out]);
+  assert.equal(other.status, 1);
+  assert.match(
+    other.stderr,
+    /cannot write the checkpoint \S+w21-notes\.txt: the file there is not a training checkpoint/,
+  );
+  assert.equal(readFileSync(notes, 'utf8'), 'not a checkpoint\n', '--fresh removes only a checkpoint');
   assert.ok(!existsSync(join(tmp, 'w21')), 'no --out folder made');
 });
 
