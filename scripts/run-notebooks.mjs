@@ -18,6 +18,9 @@ the per-input CSVs, then DIR/index.html listing every report.
                         --set layers=ReLU3,logits; recorded in each report (repeatable)
   --out DIR             where the reports go (default: reports/)
   --no-build            skip \`npm run build\` (the lib is built already)
+  --verify              then compare every number with the committed expected results
+                        (expected/quick or expected/full; scripts/verify.mjs); exit 1 on a
+                        mismatch, and the index shows ✓ or ✗ per notebook
   --verbose             stack traces with errors (also DKNN_DEBUG=1)
   --allow-modified      run notebooks that differ from the committed ones (their diff's
                         sha256 is recorded in each report); refused otherwise
@@ -35,6 +38,7 @@ function parseArgs(argv) {
     help: false,
     build: true,
     verbose: false,
+    verify: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -48,6 +52,7 @@ function parseArgs(argv) {
     else if (a === '--allow-modified') o.allowModified = true;
     else if (a === '--no-build') o.build = false;
     else if (a === '--verbose') o.verbose = true;
+    else if (a === '--verify') o.verify = true;
     else if (a === '--out') o.out = resolve(value());
     else if (a === '--set') {
       const raw = value();
@@ -256,10 +261,11 @@ function descendants(pid) {
   return out;
 }
 
+/** Whether `pid` runs: a zombie (dead, waiting to be reaped: under a PID 1 that reaps nothing, it stays) does not. */
 const alive = (pid) => {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
   } catch {
     return false;
   }
@@ -385,8 +391,9 @@ try {
     else ran[file.replace(/\.ipynb$/, '')] = s;
   }
   if (!stopping) {
+    const mismatch = verifyRun();
     await writeIndex();
-    process.exit(failed ? 1 : 0);
+    process.exit(failed || mismatch ? 1 : 0);
   }
 } catch (e) {
   // A write into --out that failed during the run (disk full, folder removed): the message names
@@ -395,6 +402,26 @@ try {
   const debug = opts.verbose || process.env.DKNN_DEBUG === '1' || process.env.DKNN_DEBUG === 'true';
   console.error(`reproduce: ${debug ? e.stack : e.message}`);
   process.exit(1);
+}
+
+/**
+ * With --verify: scripts/verify.mjs over the notebooks run now (it prints the table and writes
+ * verify.json); returns whether anything differed. Without it, an older verify.json is removed,
+ * since the results it checked were just replaced.
+ */
+function verifyRun() {
+  const names = Object.keys(ran);
+  const file = join(opts.out, 'verify.json');
+  if (!opts.verify) {
+    if (names.length > 0) rmSync(file, { force: true });
+    return false;
+  }
+  if (names.length === 0) return false;
+  const r = spawnSync(process.execPath, [join(root, 'scripts', 'verify.mjs'), '--dir', opts.out, ...names], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  return r.status !== 0;
 }
 
 /** reports/index.html over every report in the folder (run now or before). */
@@ -406,6 +433,8 @@ async function writeIndex() {
     .map((f) => f.replace(/\.html$/, ''))
     .sort();
   const timings = readTimings(opts.out);
+  const verifyFile = join(opts.out, 'verify.json');
+  const verified = existsSync(verifyFile) ? JSON.parse(readFileSync(verifyFile, 'utf8')) : {};
   const failedNow = new Set(notebooks.map((f) => f.replace(/\.ipynb$/, '')).filter((n) => !(n in ran)));
   const entries = names.map((name) => {
     const path = join(opts.out, `${name}.results.json`);
@@ -418,6 +447,7 @@ async function writeIndex() {
       results,
       seconds: ran[name] ?? recorded,
       status: failedNow.has(name) ? 'failed' : 'ok',
+      verified: verified[name] ?? null,
     };
   });
   writeFileAtomic(join(opts.out, 'index.html'), reportIndexHtml(entries, { title: 'dknn-ts reports' }));

@@ -42,10 +42,11 @@ function descendants(pid: number): { pid: number; cmd: string }[] {
   return out;
 }
 
+/** Whether `pid` runs: a zombie (dead, waiting to be reaped: under a PID 1 that reaps nothing, it stays) does not. */
 const alive = (pid: number) => {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
   } catch {
     return false;
   }

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -47,6 +47,21 @@ test('--set k=-1, k=2.5 and k=0x10 stop notebook 02 in its parameters cell, nami
       assert.match(r.stdout + r.stderr, message);
       assert.doesNotMatch(r.stdout + r.stderr, /fit: |EBADF/, `k=${value}: the notebook went on past its parameters`);
     }
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('--verify turns red on a deliberately changed parameter: the parameters row and the numbers it moved, exit 1, ✗ in the index', () => {
+  const out = mkdtempSync(join(tmpdir(), 'dknn-verify-'));
+  try {
+    const r = run(['--quick', '--allow-modified', '--verify', '--out', out, '--set', 'k=50', '02'], 300_000);
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /✗ 02-calibrate {2}parameters: expected k=75, found k=50 \(exact\)/);
+    assert.match(r.stdout, /✗ 02-calibrate {2}clean\.meanCredibility: expected [\d.]+, found [\d.]+ \(exact\)/);
+    assert.match(r.stdout, /✗ 02-calibrate: \d+ of \d+ values as expected/);
+    assert.match(r.stderr, /verify: 1 of 1 notebooks differ from the expected results/);
+    assert.match(readFileSync(join(out, 'index.html'), 'utf8'), /<td class="bad"[^>]*>✗ \d+ of \d+<\/td>/);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
