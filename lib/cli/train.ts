@@ -102,21 +102,14 @@ function runFromArgs(values: Values) {
     throw new Error(
       `dataset ${dataset} has no default architecture; pass --architecture (the zoo has ${Object.keys(MODEL_ZOO).join(', ')})`,
     );
-  const out = resolve((values.out as string | undefined) ?? pretrainedPath(archName, dataDir()));
-  checkModelOut(out, {
-    protectedRoots: committedModelRoots(),
-    force: Boolean(values.force),
-    label: values.out === undefined ? 'with no --out, the model' : `--out ${values.out as string}`,
-  });
   const validationFraction =
     values.validation === undefined ? undefined : parseNumber('validation', values.validation as string);
   if (validationFraction !== undefined && !(validationFraction > 0 && validationFraction < 1))
     throw new Error(`--validation must be a fraction in (0, 1), found ${values.validation}`);
-  return {
+  const run = {
     dataset,
     entry,
     archName,
-    out,
     learningRate,
     subsetN,
     epochs: parseCount('epochs', values.epochs as string),
@@ -132,6 +125,14 @@ function runFromArgs(values: Values) {
     fresh: Boolean(values.fresh),
     keepAnyway: Boolean(values['keep-anyway']),
   };
+  // Where the model goes is checked once every value is known to be right.
+  const out = resolve((values.out as string | undefined) ?? pretrainedPath(archName, dataDir()));
+  checkModelOut(out, {
+    protectedRoots: committedModelRoots(),
+    force: Boolean(values.force),
+    label: values.out === undefined ? 'with no --out, the model' : `--out ${values.out as string}`,
+  });
+  return { ...run, out };
 }
 
 /** The folders of the committed models: those of the data folder and, when it is another, the repository's. */

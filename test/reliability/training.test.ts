@@ -251,3 +251,9 @@ test('W18: a save that fails (file size limit: EFBIG, as a full disk gives ENOSP
     'no temp folder or file left',
   );
 });
+
+test('W22: train --validation -0.2 (no other option) gets the range message, before anything about where the model goes', () => {
+  const r = train(['--validation', '-0.2']);
+  assert.equal(r.status, 1);
+  assert.equal(r.stderr, 'train: --validation must be a fraction in (0, 1), found -0.2\n');
+});
