@@ -21,6 +21,8 @@
  *   wasm-kernels: each WebAssembly SIMD kernel of lib/native, AssemblyScript build vs the
  *          hand-assembled kernels it replaced, interleaved repetitions, medians (see bench/wasm-kernels.ts).
  *   guided-steps: the guided DkNN attack by ε and step budget (see bench/guided-steps.ts).
+ *   tweak-page: the tweak panel in Chromium at full size: each change's time from the event to the
+ *          figures drawn (see bench/tweak-page.ts).
  *   dknn:  the clean DkNN pipeline at full size (extract 60k, index, calibrate 750, predict 9,250,
  *          4 layers, exact search): seconds per stage, peak RSS, DNN/DkNN accuracy; baseline: the
  *          plain-JS brute force on a sample of inputs for the kNN stage.
@@ -49,6 +51,7 @@ import { benchGuidedSteps } from './guided-steps';
 import { benchWasmKernels } from './wasm-kernels';
 import { benchSetup } from './setup';
 import { benchTweak } from './tweak';
+import { benchTweakPage } from './tweak-page';
 import { NaiveIndex } from './naive-index';
 import { DkNN } from '../lib/dknn/dknn';
 import { accuracy } from '../lib/metrics/classification';
@@ -387,6 +390,7 @@ async function main(): Promise<void> {
     'guided-steps': benchGuidedSteps,
     setup: benchSetup,
     tweak: benchTweak,
+    'tweak-page': benchTweakPage,
   };
   const names = wanted.length ? wanted : ['train'];
   for (const n of names)

@@ -36,7 +36,7 @@ import { ArtifactCache } from '../artifacts/cache';
 import { cachedActivations, type CachedActivations } from '../activations/cache';
 import { closeActivationPool, extractWorkerCount } from '../activations/pool';
 import { NotFittedError } from '../util/errors';
-import { rescorePrediction, type RescoreOptions } from './rescore';
+import { rescorePrediction, type RescoreBasis, type RescoreOptions } from './rescore';
 import { ConformalCalibrator, type PValueFormula } from '../conformal/calibrator';
 import { knnCounts, nonconformity, scoresAtLabels, type MissingNeighborRule } from '../conformal/nonconformity';
 import { conformalPredict } from '../conformal/predict';
@@ -366,28 +366,26 @@ export class DkNN {
   }
 
   /**
+   * What re-scoring needs (lib/dknn/rescore.ts): the settings, the training labels, the calibration
+   * inputs' neighbor lists and labels — this DkNN's own arrays, to read and not to change (e.g.
+   * `plots.tweakPanel` packs them into a page). @throws `call calibrate before predict`.
+   */
+  get rescoreBasis(): RescoreBasis {
+    if (!this.calibrator || !this.state || !this.calibRun) throw new NotFittedError('predict');
+    const { numClasses, trainLabels } = this.state;
+    const { neighbors: calibNeighbors, labels: calibLabels } = this.calibRun;
+    const { layers, k, formula, missing } = this;
+    return { layers, k, numClasses, formula, missing, trainLabels, calibNeighbors, calibLabels };
+  }
+
+  /**
    * `pred` (made by this DkNN's `predict`) with other settings — a smaller k, a subset of the
    * layers, the other p-value formula — from the neighbor lists already found, without searching
    * again (lib/rescore.ts): the same result as a DkNN built with those settings.
    * @throws `call calibrate before predict`; RangeError for settings outside what was searched.
    */
   rescore(pred: DkNNPrediction, options: RescoreOptions = {}): DkNNPrediction {
-    if (!this.calibrator || !this.state || !this.calibRun) throw new NotFittedError('predict');
-    const s = this.state;
-    return rescorePrediction(
-      {
-        layers: this.layers,
-        k: this.k,
-        numClasses: s.numClasses,
-        formula: this.formula,
-        missing: this.missing,
-        trainLabels: s.trainLabels,
-        calibNeighbors: this.calibRun.neighbors,
-        calibLabels: this.calibRun.labels,
-      },
-      pred,
-      options,
-    );
+    return rescorePrediction(this.rescoreBasis, pred, options);
   }
 
   /** What this DkNN is made of and how long its stages took. */

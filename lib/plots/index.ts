@@ -15,6 +15,7 @@ export {
 } from './reliability';
 export { adversarialGallery, neighborGallery, type GallerySet, type NeighborGalleryOptions } from './gallery';
 export { trainingCurvesFigure } from './training';
+export { tweakPanel, type TweakPanelOptions } from './tweak-panel';
 export { sweepKFigure, sweepLayersFigure } from './sweep';
 export { coverageFigure } from './sets';
 export { oodCurveFigure, oodRocFigure, oodTable, type OodReference } from './ood';
