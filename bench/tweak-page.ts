@@ -27,7 +27,8 @@ const C = 10;
 const TRAIN = 60000;
 const LAYERS = ['ReLU1', 'ReLU3', 'ReLU5', 'logits'];
 /** Chance that a neighbor has the input's label, per layer. */
-const AGREE = [0.75, 0.85, 0.93, 0.96];
+const AGREE = [0.4, 0.5, 0.65, 0.75];
+const ROUNDS = 3;
 
 /** Neighbor lists of `labels.length` inputs: training point t has label t % C. */
 function lists(labels: Uint8Array, seed: number): LayerNeighbors[] {
@@ -44,7 +45,7 @@ function lists(labels: Uint8Array, seed: number): LayerNeighbors[] {
   });
 }
 
-export function synthetic(): { basis: RescoreBasis; pred: DkNNPrediction; labels: Uint8Array } {
+function synthetic(): { basis: RescoreBasis; pred: DkNNPrediction; labels: Uint8Array } {
   const rng = createRng(30);
   const labels = Uint8Array.from({ length: N }, () => rng.int(C));
   const calibLabels = Int32Array.from({ length: CALIB }, () => rng.int(C));
@@ -141,28 +142,34 @@ export async function benchTweakPage(): Promise<{
     await tab.goto(pathToFileURL(file).href);
     await tab.waitForFunction((id) => document.getElementById(id)?.dataset.renders === '0', id, { timeout: 120_000 });
     const loadSeconds = (performance.now() - tLoad) / 1000;
-    const rows: Record<string, string | number>[] = [];
-    for (const c of CHANGES) {
-      const m = (await tab.evaluate(`(${CHANGE_JS})(${JSON.stringify(id)}, ${JSON.stringify(c)})`)) as {
-        endToEnd: number;
-        panel: number;
-        compute: number;
-      };
-      const summary = JSON.parse((await tab.evaluate((id) => document.getElementById(id)!.dataset.summary, id))!);
-      rows.push({
-        change: c.what,
-        'event → drawn (ms)': Number(m.endToEnd.toFixed(1)),
-        're-score + draw (ms)': m.panel,
-        're-score, summary, figure specs (ms)': m.compute,
-        'DkNN accuracy': Number(summary.dknnAccuracy.toFixed(4)),
-      });
-    }
-    const ms = rows.map((r) => r['event → drawn (ms)'] as number).sort((a, b) => a - b);
+    // The sequence of changes ROUNDS times; per change the median of its rounds.
+    const runs: { endToEnd: number; panel: number; compute: number; accuracy: number }[][] = CHANGES.map(() => []);
+    for (let round = 0; round < ROUNDS; round++)
+      for (const [i, c] of CHANGES.entries()) {
+        const m = (await tab.evaluate(`(${CHANGE_JS})(${JSON.stringify(id)}, ${JSON.stringify(c)})`)) as {
+          endToEnd: number;
+          panel: number;
+          compute: number;
+        };
+        const summary = JSON.parse((await tab.evaluate((id) => document.getElementById(id)!.dataset.summary, id))!);
+        runs[i].push({ ...m, accuracy: summary.dknnAccuracy });
+      }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+    const rows = CHANGES.map((c, i) => ({
+      change: c.what,
+      'event → drawn (ms)': Number(median(runs[i].map((r) => r.endToEnd)).toFixed(1)),
+      'slowest of the rounds (ms)': Number(Math.max(...runs[i].map((r) => r.endToEnd)).toFixed(1)),
+      're-score + draw (ms)': median(runs[i].map((r) => r.panel)),
+      're-score, summary, figure specs (ms)': median(runs[i].map((r) => r.compute)),
+      'DkNN accuracy': Number(runs[i][0].accuracy.toFixed(4)),
+    }));
+    const all = runs.flat().map((r) => r.endToEnd);
+    const ms = { median: median(all).toFixed(0), max: Math.max(...all).toFixed(0) };
     return {
       section: 'tweak-page',
       description:
         `The tweak panel in headless Chromium (${N} inputs, ${CALIB} calibration inputs, ${LAYERS.length} layers, kMax ${K_MAX}, ${C} classes, synthetic neighbor labels): ` +
-        `each change from the event to the figures drawn; median ${ms[ms.length >> 1]} ms, slowest ${ms[ms.length - 1]} ms (target 200 ms)`,
+        `each change from the event to the figures drawn, ${CHANGES.length} changes × ${ROUNDS} rounds: median ${ms.median} ms, slowest ${ms.max} ms (target 200 ms)`,
       rows,
       notes: [
         `page: ${(page.length / 1e6).toFixed(2)} MB, of which the embedded payload (base64 JSON) ${(payloadBytes / 1e6).toFixed(2)} MB and plotly.js (inlined once per page) the most of the rest`,
