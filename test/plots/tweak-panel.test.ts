@@ -8,7 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { initBackend } from '../../lib/engine/backend';
 import { DkNN } from '../../lib/dknn/dknn';
-import type { DkNNPrediction } from '../../lib/dknn/types';
+import type { DkNNPrediction, LayerNeighbors } from '../../lib/dknn/types';
+import { rescorePrediction, type RescoreBasis } from '../../lib/dknn/rescore';
 import { tweakPanel, tweakPayload } from '../../lib/plots/tweak-panel';
 import { decodePayload, tweakView } from '../../lib/plots/tweak-page';
 import { blobs, tinyModel } from '../helpers/tiny';
@@ -59,6 +60,41 @@ test('a smaller kMax embeds fewer neighbors and still re-scores every k up to it
     () => tweakView(decodePayload(payload), { k: 6, layers: ['hidden'], formula: 'conformal' }),
     /k must be an integer in 1…5/,
   );
+});
+
+test('more than 127 classes are packed as int16 and re-score the same', () => {
+  const C = 300;
+  const lists = (rows: number, seed: number): LayerNeighbors[] =>
+    ['a', 'b'].map((layer, l) => ({
+      layer,
+      indices: Int32Array.from({ length: rows * 4 }, (_, i) => (i * 37 + seed + l * 11) % 900),
+      distances: new Float32Array(rows * 4),
+      rows,
+      k: 4,
+    }));
+  const basis: RescoreBasis = {
+    layers: ['a', 'b'],
+    k: 4,
+    numClasses: C,
+    formula: 'conformal',
+    missing: 'disagree',
+    trainLabels: Int32Array.from({ length: 900 }, (_, t) => (t * 7) % C),
+    calibNeighbors: lists(20, 1),
+    calibLabels: Int32Array.from({ length: 20 }, (_, i) => (i * 29) % C),
+  };
+  const searched = { ...pred, neighbors: lists(6, 2), n: 6, numClasses: C };
+  searched.dnnPredictions = Int32Array.from({ length: 6 }, (_, i) => 250 + i);
+  searched.dnnConfidence = new Float32Array(6).fill(0.5);
+  const labels = Int32Array.from({ length: 6 }, (_, i) => 290 - i);
+  const payload = tweakPayload(basis, searched, { labels });
+  assert.equal(payload.labelType, 'int16');
+  const state = decodePayload(payload);
+  assert.deepEqual(state.labels, labels);
+  assert.deepEqual(state.searched.dnnPredictions, searched.dnnPredictions);
+  for (const k of [1, 4]) {
+    const want = rescorePrediction(basis, searched, { k, layers: ['b'] });
+    assert.deepEqual(tweakView(state, { k, layers: ['b'], formula: 'conformal' }).prediction.pValues, want.pValues);
+  }
 });
 
 test('bad inputs are refused: kMax, labels, a prediction of another DkNN, a damaged payload', () => {
