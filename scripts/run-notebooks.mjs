@@ -427,6 +427,7 @@ function verifyRun() {
 /** reports/index.html over every report in the folder (run now or before). */
 async function writeIndex() {
   const { reportIndexHtml } = await import(join(root, 'lib', 'dist', 'report', 'index-page.js'));
+  const { readResultsFile } = await import(join(root, 'lib', 'dist', 'report', 'results.js'));
   const { writeFileAtomic } = await import(join(root, 'lib', 'dist', 'artifacts', 'atomic.js'));
   const names = readdirSync(opts.out)
     .filter((f) => f.endsWith('.html') && f !== 'index.html')
@@ -438,7 +439,12 @@ async function writeIndex() {
   const failedNow = new Set(notebooks.map((f) => f.replace(/\.ipynb$/, '')).filter((n) => !(n in ran)));
   const entries = names.map((name) => {
     const path = join(opts.out, `${name}.results.json`);
-    const results = existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : null;
+    let results = null;
+    try {
+      results = existsSync(path) ? readResultsFile(path) : null;
+    } catch (e) {
+      console.error(`reproduce: ${e.message}; the index lists ${name} without its numbers`);
+    }
     const timing = results ? timings[results.quick ? 'quick' : 'full'][name] : undefined;
     const recorded = timing ? timing.seconds : null;
     return {
