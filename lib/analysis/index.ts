@@ -26,3 +26,43 @@ export {
   type AttackBench,
 } from './adaptive-sweep';
 export { adversarialSetRows, type AdversarialSetRow } from './adversarial';
+export {
+  credibilityScore,
+  energyScore,
+  knnDistanceScore,
+  maxSoftmaxScore,
+  type InDistributionScores,
+  type Rows,
+} from './ood-scores';
+export { fitMahalanobis, mahalanobisScore, type MahalanobisModel } from './mahalanobis';
+export {
+  ODIN_GRID,
+  odinScore,
+  permutedPixels,
+  tuneOdin,
+  type OdinGridPoint,
+  type OdinParameters,
+  type OdinScoreOptions,
+  type OdinTuning,
+  type TuneOdinOptions,
+} from './odin';
+export {
+  fitOodDetectors,
+  OOD_DETECTORS,
+  type DetectorName,
+  type DetectorScores,
+  type OodDetectors,
+  type OodDetectorsOptions,
+} from './ood-detectors';
+export {
+  compareDetectors,
+  detectorVerdict,
+  METRIC_DIRECTION,
+  type CompareDetectorsOptions,
+  type DetectorRow,
+  type DetectorSummary,
+  type DetectorVerdict,
+  type HeadToHead,
+  type ShiftedScores,
+  type ShiftGroup,
+} from './ood-benchmark';

@@ -11,3 +11,4 @@ export {
   type RocCurve,
 } from './classification';
 export { mean, shareBelow, sum } from './stats';
+export { averagePrecision, fprAtTpr, oodMetrics, type OodMetrics } from './detection';

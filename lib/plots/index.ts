@@ -19,6 +19,14 @@ export { tweakPanel, type TweakPanelOptions } from './tweak-panel';
 export { sweepKFigure, sweepLayersFigure } from './sweep';
 export { coverageFigure } from './sets';
 export { oodCurveFigure, oodRocFigure, oodTable, type OodReference } from './ood';
+export {
+  detectorAurocFigure,
+  detectorTable,
+  detectorVerdictText,
+  odinTuningText,
+  METRIC_NAMES,
+  type DetectorTableOptions,
+} from './ood-detectors';
 export { candidateLabelsFigure, neighborLabelsFigure } from './evidence';
 export {
   agreementScatterFigure,
