@@ -115,25 +115,30 @@ export interface HistogramOptions {
   panels?: boolean;
 }
 
-/** The largest share of a group in one of `bins` equal bins of [0, 1], in percent (1 counted on its own, as plotly does). */
-function largestBinPercent(values: ArrayLike<number>, bins: number): number {
-  if (values.length === 0) return 0;
-  const counts = new Float64Array(bins + 1);
+/**
+ * The percentage of a group in each of `bins` equal bins of [0, 1]; the last bin is closed, so a
+ * score of exactly 1 (a credibility of 1 is common) counts in it. Values outside [0, 1] count in
+ * the total but in no bin.
+ */
+export function binPercents(values: ArrayLike<number>, bins: number): Float64Array {
+  const out = new Float64Array(bins);
+  if (values.length === 0) return out;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (v >= 0 && v <= 1) counts[Math.floor(v * bins)]++;
+    if (v >= 0 && v <= 1) out[Math.min(bins - 1, Math.floor(v * bins))]++;
   }
-  return (100 * Math.max(...counts)) / values.length;
+  return out.map((c) => (100 * c) / values.length);
 }
 
-/** The histogram trace of one group (as a percentage of the group). */
+/** The histogram of one group as bars (percent of the group per bin; see {@link binPercents}). */
 function histogramTrace(g: HistogramGroup, bins: number, i: number): Record<string, unknown> {
   return {
-    type: 'histogram',
+    type: 'bar',
     name: `${g.name} (n = ${g.values.length})`,
-    x: Array.from(g.values),
-    histnorm: 'percent',
-    xbins: { start: 0, end: 1 + 1e-9, size: 1 / bins },
+    x: Array.from({ length: bins }, (_, b) => (b + 0.5) / bins),
+    y: Array.from(binPercents(g.values, bins)),
+    width: 1 / bins,
+    hovertemplate: `%{x:.3f} ± ${(0.5 / bins).toFixed(3)}: %{y:.1f}%<extra>${g.name}</extra>`,
     marker: { color: g.color ?? seriesColor(i) },
   };
 }
@@ -163,7 +168,7 @@ export function histogramFigure(groups: HistogramGroup[], options: HistogramOpti
   const margin = { t: 60, b: 50 };
   const gap = Math.min(0.2, 30 / Math.max(1, height - margin.t - margin.b));
   const h = (1 - gap * (n - 1)) / Math.max(1, n);
-  const yMax = 1.08 * Math.max(1, ...groups.map((g) => largestBinPercent(g.values, bins)));
+  const yMax = 1.08 * Math.max(1, ...groups.map((g) => Math.max(...binPercents(g.values, bins))));
   const layout: Record<string, unknown> = { title, height, margin, showlegend: false, bargap: 0.02, annotations: [] };
   groups.forEach((g, i) => {
     const top = 1 - i * (h + gap);

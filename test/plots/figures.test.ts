@@ -251,9 +251,10 @@ test('tables and DkNN figures take names and shapes from the data', () => {
   assert.equal(rel.data.length, 4);
   assert.match(JSON.stringify(rel.layout), /DkNN \(reference p-values\)/);
   const h = correctWrongHistogram(pred, [0, 0]);
+  // one correct input at credibility 0.9 (bin 18 of 20), one wrong at 0.2 (bin 4)
   assert.deepEqual(
-    h.data.map((d) => d.x),
-    [[0.9], [0.2]],
+    h.data.map((d) => (d.y as number[]).map((v, b) => (v > 0 ? `${b}:${v}` : '')).filter(Boolean)),
+    [['18:100'], ['4:100']],
   );
   assert.equal(
     credibilityHistogram([
