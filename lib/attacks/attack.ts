@@ -9,18 +9,22 @@
  * ```
  */
 import { checkPositiveInt } from '../util/checks';
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import { bim, type BimOptions } from './bim';
 import { cwL2, type CwL2Options } from './cw';
 import { fgsm, type FgsmOptions } from './fgsm';
 import { checkClip, checkEps, checkNorm, crossEntropyFor, type ModelFn } from './utils';
+import { hopSkipJumpPlan, resolveHopSkipJumpOptions, type HopSkipJumpOptions } from './hop-skip-jump';
+import { resolveSquareOptions, squarePlan, type SquareOptions } from './square';
+import { answerPlanSync, tensorQueryFn, type QueryPlan } from './query';
+import type { ImageBatch } from '../data/types';
 
 /** Bumped when an attack's code changes its results, so cached adversarial sets are not re-used. */
 export const ATTACKS_CODE_VERSION = 2;
 
 /** An attack and its options, ready to run on batches of a set (see the module comment). */
 export interface Attack {
-  /** The attack's name: 'fgsm', 'bim' or 'cw-l2'. */
+  /** The attack's name: 'fgsm', 'bim', 'cw-l2', 'square' or 'hop-skip-jump'. */
   readonly name: string;
   /** A short description for tables and figures, e.g. 'FGSM ε 0.25, L∞'. */
   readonly label: string;
@@ -30,7 +34,7 @@ export interface Attack {
   readonly spec: AttackSpec;
   /** Images per batch. */
   readonly batchSize: number;
-  /** Gradient steps per image, at most (FGSM 1, BIM its iterations, CW its binary-search steps × iterations): a cost estimate. */
+  /** Gradient steps per image, at most (FGSM 1, BIM its iterations, CW its binary-search steps × iterations, the query attacks a third of their queries): a cost estimate. */
   readonly stepsPerImage: number;
   /**
    * Crafts one batch against `modelFn` (logits). Tensor ownership: `x` belongs to the caller; the
@@ -39,13 +43,21 @@ export interface Attack {
    * of the batch done.
    */
   run(modelFn: ModelFn, x: tf.Tensor4D, onBatchProgress?: (fraction: number) => void): tf.Tensor;
+  /**
+   * The attacks that need no gradients (Square, HopSkipJump) only: a batch's attack as a query
+   * plan (`query.ts`), which any model answering queries drives — a tfjs model, an ONNX model, the
+   * DkNN — and which counts each image's queries. `run` drives it with `modelFn` and keeps the images.
+   */
+  readonly plan?: (x: ImageBatch, onBatchProgress?: (fraction: number) => void) => QueryPlan;
 }
 
 /** An attack value's factory and its options, as plain data (structured-clone safe). */
 export type AttackSpec =
   | { readonly name: 'fgsm'; readonly options: FgsmAttackOptions }
   | { readonly name: 'bim'; readonly options: BimAttackOptions }
-  | { readonly name: 'cw-l2'; readonly options: CwL2AttackOptions };
+  | { readonly name: 'cw-l2'; readonly options: CwL2AttackOptions }
+  | { readonly name: 'square'; readonly options: SquareAttackOptions }
+  | { readonly name: 'hop-skip-jump'; readonly options: HopSkipJumpAttackOptions };
 
 /** Options every attack value shares. */
 interface AttackValueOptions {
@@ -160,6 +172,79 @@ export function cwL2Attack(options: CwL2AttackOptions = {}): Attack {
   };
 }
 
+/** Bumped when Square's or HopSkipJump's code changes their results (their cache key holds it beside {@link ATTACKS_CODE_VERSION}). */
+export const QUERY_ATTACKS_CODE_VERSION = 1;
+
+/** `run` of a query attack: its plan driven on the thread's tfjs model, the images kept. */
+function runPlan(plan: NonNullable<Attack['plan']>): Attack['run'] {
+  return (modelFn, x, onBatchProgress) => {
+    const [n, height, width, channels] = x.shape;
+    const batch = { images: x.dataSync() as Float32Array, n, height, width, channels };
+    return tf.tensor4d(answerPlanSync(plan(batch, onBatchProgress), tensorQueryFn(modelFn), batch).images, x.shape);
+  };
+}
+
+/** Square Attack options of an attack value (untargeted, labels = the model's predictions on the clean images). */
+export type SquareAttackOptions = Omit<SquareOptions, 'y'> & AttackValueOptions;
+
+/**
+ * The Square Attack (see `square.ts`; L∞, scores only), clipped to [0, 1] unless other bounds
+ * are given; `batchSize` (default 100) images are attacked in lockstep, one model call per round.
+ */
+export function squareAttack(options: SquareAttackOptions): Attack {
+  const resolved = resolveSquareOptions(options);
+  const { batchSize = 100 } = options;
+  checkPositiveInt('batchSize', batchSize);
+  const plan = (x: ImageBatch, progress?: (f: number) => void) => squarePlan(x, resolved, progress);
+  return {
+    name: 'square',
+    spec: { name: 'square', options: { ...options } },
+    label: `Square ε ${resolved.eps}, L∞, ${resolved.maxQueries} queries, p ${resolved.pInit}, seed ${resolved.seed}`,
+    options: {
+      ...resolved,
+      batchSize,
+      labels: 'model-predictions',
+      code: ATTACKS_CODE_VERSION,
+      queryCode: QUERY_ATTACKS_CODE_VERSION,
+    },
+    batchSize,
+    // a query (one forward pass) costs about a third of a gradient step
+    stepsPerImage: Math.ceil(resolved.maxQueries / 3),
+    plan,
+    run: runPlan(plan),
+  };
+}
+
+/** HopSkipJump options of an attack value (untargeted, labels = the model's predictions on the clean images). */
+export type HopSkipJumpAttackOptions = Omit<HopSkipJumpOptions, 'y'> & AttackValueOptions;
+
+/**
+ * HopSkipJump (see `hop-skip-jump.ts`; decisions only), L∞ unless told, clipped to [0, 1] unless
+ * other bounds are given; `batchSize` (default 20) images are attacked in lockstep.
+ */
+export function hopSkipJumpAttack(options: HopSkipJumpAttackOptions): Attack {
+  const resolved = resolveHopSkipJumpOptions(options);
+  const { batchSize = 20 } = options;
+  checkPositiveInt('batchSize', batchSize);
+  const plan = (x: ImageBatch, progress?: (f: number) => void) => hopSkipJumpPlan(x, resolved, progress);
+  return {
+    name: 'hop-skip-jump',
+    spec: { name: 'hop-skip-jump', options: { ...options } },
+    label: `HopSkipJump ε ${resolved.eps}, ${NORM_LABEL[resolved.norm]}, ${resolved.maxQueries} queries, seed ${resolved.seed}`,
+    options: {
+      ...resolved,
+      batchSize,
+      labels: 'model-predictions',
+      code: ATTACKS_CODE_VERSION,
+      queryCode: QUERY_ATTACKS_CODE_VERSION,
+    },
+    batchSize,
+    stepsPerImage: Math.ceil(resolved.maxQueries / 3),
+    plan,
+    run: runPlan(plan),
+  };
+}
+
 /** The attack value `spec` describes (an {@link Attack}'s own): how worker threads rebuild the attack they are sent. @throws for an unknown name. */
 export function attackFromSpec(spec: AttackSpec): Attack {
   switch (spec.name) {
@@ -169,8 +254,12 @@ export function attackFromSpec(spec: AttackSpec): Attack {
       return bimAttack(spec.options);
     case 'cw-l2':
       return cwL2Attack(spec.options);
+    case 'square':
+      return squareAttack(spec.options);
+    case 'hop-skip-jump':
+      return hopSkipJumpAttack(spec.options);
   }
   throw new Error(
-    `attackFromSpec: unknown attack ${JSON.stringify((spec as { name: unknown }).name)}; expected fgsm, bim or cw-l2`,
+    `attackFromSpec: unknown attack ${JSON.stringify((spec as { name: unknown }).name)}; expected fgsm, bim, cw-l2, square or hop-skip-jump`,
   );
 }

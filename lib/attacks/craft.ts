@@ -4,6 +4,9 @@
  * against a model and caches the result (lib/artefacts) under a key made of the model's weight
  * hash, the attack's name and resolved options, the sha256 of the pixels, their shape and the
  * tf.js backend — so a re-run re-uses an adversarial set only when every one of those matches.
+ * The attacks that need no gradients (Square, HopSkipJump) also take a model given as a function
+ * (a `QueryFn`: an ONNX model, the DkNN), cached under the `modelKey` the caller names, and count
+ * every image's queries.
  */
 import { checkPositiveInt } from '../util/checks';
 import * as tf from '@tensorflow/tfjs';
@@ -18,6 +21,7 @@ import { craftOnWorkers, craftWorkerCount } from './parallel';
 import { logitsFn } from './utils';
 import { engineKey } from '../engine/kernels';
 import type { ImageBatch } from '../data/types';
+import { answerPlan, tensorQueryFn, type QueryFn } from './query';
 
 /**
  * One batch of an attack: `x` is `[end − start, height, width, channels]` (images start…end−1 of
@@ -27,7 +31,7 @@ import type { ImageBatch } from '../data/types';
 export type BatchAttack = (
   x: tf.Tensor4D,
   batch: { start: number; end: number; progress: (fraction: number) => void },
-) => tf.Tensor;
+) => tf.Tensor | Promise<tf.Tensor>;
 
 /** Options of {@link craftBatches}. */
 export interface CraftBatchesOptions {
@@ -66,7 +70,7 @@ export async function craftBatches(
     try {
       const progress = (f: number) =>
         options.onProgress?.({ stage, done: start + Math.round(f * (end - start)), total: n, unit: 'img' });
-      adv = attack(x, { start, end, progress });
+      adv = await attack(x, { start, end, progress });
       if (adv.size !== x.size)
         throw new Error(
           `craftAdversarial: the attack returned shape [${adv.shape.join(', ')}] for a batch of shape [${x.shape.join(', ')}]`,
@@ -95,6 +99,11 @@ export interface CraftOptions {
    * integer, or 'auto' (default): all cores when the attack is long enough to repay starting them.
    */
   workers?: number | 'auto';
+  /**
+   * What identifies a model given as a function in the cache (e.g. its file's sha256 and the
+   * options it was loaded with): required with the cache on; a tfjs model is identified by its weights.
+   */
+  modelKey?: string;
 }
 
 /** An adversarial image set (same shape as its source) and how it was obtained. */
@@ -109,6 +118,8 @@ export interface AdversarialSet extends ImageBatch {
   cachePath: string | null;
   /** Threads that crafted it (on a cache hit: as recorded). */
   workers: number;
+  /** Model queries per image, the clean one included: the attacks that need no gradients only. */
+  queries?: Int32Array;
 }
 
 /** What an adversarial set of `attack` on `data` against a model with weights `hash` is cached under. */
@@ -131,23 +142,27 @@ export function adversarialCacheParts(data: ImageBatch, attack: Attack, hash: st
 /**
  * The adversarial versions of `data` under `attack`, crafted against `model` (its logits), or
  * read from the cache when an intact entry made from the same model, attack, options, images and
- * backend exists. The model is only read.
+ * backend exists. The model is only read. A model given as a function ({@link QueryFn}: scores per
+ * class) can be attacked by the attacks that need no gradients, on this thread.
+ * @throws when a gradient attack gets a model given as a function, or such a model has no
+ *   `modelKey` with the cache on.
  */
 export async function craftAdversarial(
-  given: tf.LayersModel,
+  given: tf.LayersModel | QueryFn,
   data: ImageBatch,
   options: CraftOptions,
 ): Promise<AdversarialSet> {
   const { attack } = options;
   await initBackend(); // the engine starts on first use when the caller did not start it
-  const model = logitsModel(given);
+  const model = typeof given === 'function' ? given : logitsModel(given);
   const cache = options.cache instanceof ArtifactCache ? options.cache : new ArtifactCache({ dir: options.cache });
   const { n, height, width, channels } = data;
-  const parts = adversarialCacheParts(data, attack, modelHash(model));
+  const parts = adversarialCacheParts(data, attack, modelKeyOf(model, attack, cache, options.modelKey));
   const path = cache.path({ kind: 'adversarial', parts });
   const info = { name: attack.name, label: attack.label, options: attack.options };
   const hit = cache.read({ kind: 'adversarial', parts }, { length: n * height * width * channels });
-  if (hit) {
+  const hitQueries = attack.plan && hit ? storedQueries(hit.meta.queries, n) : undefined;
+  if (hit && (!attack.plan || hitQueries)) {
     options.onProgress?.({ stage: `${attack.label} (cached)`, done: n, total: n, unit: 'img' });
     return {
       images: hit.values,
@@ -160,26 +175,95 @@ export async function craftAdversarial(
       cached: true,
       cachePath: path,
       workers: Number(hit.meta.workers ?? 1),
+      ...(hitQueries ? { queries: hitQueries } : {}),
     };
   }
-  const workers = craftWorkerCount(options.workers ?? 'auto', attack, n);
+  const workers = typeof model === 'function' ? 1 : craftWorkerCount(options.workers ?? 'auto', attack, n);
   const t0 = performance.now();
-  let images: Float32Array;
-  if (workers > 1) {
-    images = await craftOnWorkers(model, data, attack, workers, options.onProgress);
-  } else {
-    const modelFn = logitsFn(model);
-    images = await craftBatches(data, (x, batch) => attack.run(modelFn, x, batch.progress), {
-      batchSize: attack.batchSize,
-      onProgress: options.onProgress,
-      stage: attack.label,
-    });
-  }
+  const { images, queries } = await craftFresh(model, data, attack, workers, options.onProgress);
   const seconds = (performance.now() - t0) / 1000;
   // null when not stored (the cache warned: disk full, I/O error, non-finite values): the set is returned all the same.
   const written = cache.write(
     { kind: 'adversarial', parts },
-    { values: images, meta: { seconds, label: attack.label, workers } },
+    {
+      values: images,
+      meta: { seconds, label: attack.label, workers, ...(queries ? { queries: Array.from(queries) } : {}) },
+    },
   );
-  return { images, n, height, width, channels, attack: info, seconds, cached: false, cachePath: written, workers };
+  return {
+    images,
+    n,
+    height,
+    width,
+    channels,
+    attack: info,
+    seconds,
+    cached: false,
+    cachePath: written,
+    workers,
+    ...(queries ? { queries } : {}),
+  };
+}
+
+/** What the cache knows `model` by: its weights' hash, or the caller's `modelKey` for a model given as a function. */
+function modelKeyOf(
+  model: tf.LayersModel | QueryFn,
+  attack: Attack,
+  cache: ArtifactCache,
+  modelKey: string | undefined,
+): string {
+  if (typeof model !== 'function') return modelHash(model);
+  if (!attack.plan)
+    throw new Error(
+      `craftAdversarial: ${attack.label} needs the model's gradients, so a tf.LayersModel; a model given as a function can only be attacked by the attacks that need none (squareAttack, hopSkipJumpAttack)`,
+    );
+  if (modelKey !== undefined && (typeof modelKey !== 'string' || modelKey === ''))
+    throw new Error(`craftAdversarial: modelKey must be a non-empty string, found ${JSON.stringify(modelKey)}`);
+  if (modelKey === undefined && cache.dir !== false)
+    throw new Error(
+      "craftAdversarial: a model given as a function needs options.modelKey (what identifies it in the cache, e.g. its file's sha256), or cache: false",
+    );
+  return modelKey ?? '';
+}
+
+/** The query counts of a cache entry's meta, or undefined when they are not n non-negative integers (the entry is then crafted again). */
+function storedQueries(stored: unknown, n: number): Int32Array | undefined {
+  if (!Array.isArray(stored) || stored.length !== n || !stored.every((v) => Number.isSafeInteger(v) && v >= 0))
+    return undefined;
+  return Int32Array.from(stored as number[]);
+}
+
+/** Crafts the set: on worker threads, or on this thread (a query attack through its plan, counting queries). */
+async function craftFresh(
+  model: tf.LayersModel | QueryFn,
+  data: ImageBatch,
+  attack: Attack,
+  workers: number,
+  onProgress: ProgressCallback | undefined,
+): Promise<{ images: Float32Array; queries?: Int32Array }> {
+  if (typeof model !== 'function' && workers > 1) return craftOnWorkers(model, data, attack, workers, onProgress);
+  const plan = attack.plan;
+  if (!plan) {
+    const modelFn = logitsFn(model as tf.LayersModel);
+    const images = await craftBatches(data, (x, batch) => attack.run(modelFn, x, batch.progress), {
+      batchSize: attack.batchSize,
+      onProgress,
+      stage: attack.label,
+    });
+    return { images };
+  }
+  const query = typeof model === 'function' ? model : tensorQueryFn(logitsFn(model));
+  const per = data.height * data.width * data.channels;
+  const queries = new Int32Array(data.n);
+  const images = await craftBatches(
+    data,
+    async (x, { start, end, progress }) => {
+      const batch = { ...data, images: data.images.subarray(start * per, end * per), n: end - start };
+      const r = await answerPlan(plan(batch, progress), query, batch);
+      queries.set(r.queries, start);
+      return tf.tensor(r.images, x.shape);
+    },
+    { batchSize: attack.batchSize, onProgress, stage: attack.label },
+  );
+  return { images, queries };
 }

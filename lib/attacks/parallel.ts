@@ -47,13 +47,15 @@ export interface CraftWorkerReply {
   /** 'progress': the fraction of the batch at `start` done. */
   fraction?: number;
   images?: Float32Array;
+  /** 'batch' of a query attack: each image's queries. */
+  queries?: Int32Array;
   message?: string;
 }
 
 /**
  * The adversarial images of `data` under `attack` against `model`, crafted on `workers` threads
  * (batches of `attack.batchSize`; progress after every batch, and within batches where the attack
- * reports it: CW-L2 after each binary-search step).
+ * reports it: CW-L2 after each binary-search step), and for a query attack each image's queries.
  */
 export async function craftOnWorkers(
   model: tf.LayersModel,
@@ -61,10 +63,11 @@ export async function craftOnWorkers(
   attack: Attack,
   workers: number,
   onProgress?: ProgressCallback,
-): Promise<Float32Array> {
+): Promise<{ images: Float32Array; queries?: Int32Array }> {
   const { n, height, width, channels } = data;
   const per = height * width * channels;
   const out = new Float32Array(n * per);
+  const queries = attack.plan ? new Int32Array(n) : undefined;
   const workerData: CraftWorkerData = { ...(await modelWorkerData(model)), attack: attack.spec };
   const { script, evalCode } = workerEntry(__dirname, __filename, 'craft-worker', 'craftAdversarial with workers > 1');
   let done = 0;
@@ -98,11 +101,12 @@ export async function craftOnWorkers(
         return false;
       }
       out.set(m.images!, m.start! * per);
+      if (queries && m.queries) queries.set(m.queries, m.start!);
       partial.delete(m.start!);
       done += m.images!.length / per;
       report();
       return true;
     },
   });
-  return out;
+  return { images: out, queries };
 }
