@@ -202,6 +202,36 @@ function benchSection(name, d) {
   return lines.join('\n');
 }
 
+/**
+ * The out-of-distribution detectors of a notebook (results.detectors: one row per detector × set):
+ * AUROC with FPR@95 in brackets, the best AUROC per set in bold, and the credibility's rank.
+ */
+function detectorTable(rows) {
+  const sets = [...new Map(rows.map((r) => [r.set, r.group])).entries()];
+  const detectors = [...new Map(rows.map((r) => [r.detector, r.label])).entries()];
+  const cell = (d, s) => {
+    const r = rows.find((x) => x.detector === d && x.set === s);
+    if (!r) return '';
+    const text = `${fmt(r.auroc)} (${(100 * r.fpr95).toFixed(1)} %)`;
+    return r.best?.auroc ? `**${text}**` : text;
+  };
+  const rank = (s) => {
+    const r = rows.find((x) => x.detector === 'credibility' && x.set === s);
+    return r?.rank ? `${r.rank}/${detectors.length}` : '–';
+  };
+  return [
+    'Out-of-distribution detectors: AUROC (FPR at 95 % TPR), clean evaluation inputs against each set; the best AUROC per set in bold:',
+    '',
+    table(
+      ['detector', ...sets.map(([s, g]) => `${s} (${g})`)],
+      [
+        ...detectors.map(([d, label]) => [label, ...sets.map(([s]) => cell(d, s))]),
+        ["credibility's rank", ...sets.map(([s]) => rank(s))],
+      ],
+    ),
+  ].join('\n');
+}
+
 function notebookSection(r) {
   const lines = [
     `## ${r.notebook} (full size, ${date(r.provenance.createdAt)}, commit ${commit(r.provenance.commit)})`,
@@ -215,6 +245,8 @@ function notebookSection(r) {
       ),
       '',
     );
+  if (Array.isArray(r.results?.detectors) && r.results.detectors.length)
+    lines.push(detectorTable(r.results.detectors), '');
   const changes = r.parameters?.changes ?? [];
   lines.push(
     changes.length
