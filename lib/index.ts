@@ -18,6 +18,7 @@ export { show, type Displayable } from './report/display';
 export { loadDataset, subset } from './data';
 export type { ImageDataset, LabeledImages } from './data/types';
 export { loadModel } from './models/format';
+export { loadOnnxModel } from './models/onnx';
 
 // The DkNN.
 export { DkNN } from './dknn/dknn';

@@ -4,11 +4,10 @@
  * the others are extracted in one pass of the model and written back. Shared by `DkNN.fit` and
  * the benchmarks, so both use the same entries.
  */
-import * as tf from '@tensorflow/tfjs';
 import { allocateActivations, extractActivations, layerDims } from './extract';
 import type { ArtifactCache } from '../artifacts/cache';
 import { sha256Of } from '../artifacts/keys';
-import { modelHash } from '../models/weights';
+import { classifierEngineKey, classifierHash, type ClassifierModel } from '../models/classifier';
 import type { ProgressCallback } from '../util/progress';
 import { engineKey } from '../engine/kernels';
 import type { ImageBatch } from '../data/types';
@@ -50,6 +49,7 @@ export function activationCacheParts(
   hash: string,
   layer: string,
   dim: number,
+  engine: string = engineKey(),
 ): Record<string, unknown> {
   return {
     artefact: 'dknn-activations',
@@ -62,7 +62,7 @@ export function activationCacheParts(
     channels: data.channels,
     layer,
     dim,
-    backend: engineKey(),
+    backend: engine,
   };
 }
 
@@ -70,7 +70,7 @@ const since = (t: number) => (performance.now() - t) / 1000;
 
 /** The raw activations of `layers` for all of `data`, through the cache (see the module comment). The model is only read. */
 export async function cachedActivations(
-  model: tf.LayersModel,
+  model: ClassifierModel,
   data: ImageBatch,
   options: CachedActivationsOptions,
 ): Promise<CachedActivations> {
@@ -86,10 +86,11 @@ export async function cachedActivations(
     cache.checkWritable('activations');
     let t = performance.now();
     const sha = sha256Of(data.images);
-    const hash = options.modelHash ?? modelHash(model);
+    const hash = options.modelHash ?? classifierHash(model);
     timings.hashImages = since(t);
     t = performance.now();
-    parts = layers.map((layer, l) => activationCacheParts(data, sha, hash, layer, dims[l]));
+    const engine = classifierEngineKey(model);
+    parts = layers.map((layer, l) => activationCacheParts(data, sha, hash, layer, dims[l], engine));
     layers.forEach((layer, l) => {
       // Read into the array extraction would allocate (a row store for large layers), kept for a miss.
       store[l] = allocateActivations(data.n * dims[l]);

@@ -1,5 +1,6 @@
 /**
- * Named-layer activations of a tf.js model, batched, written into preallocated Float32Arrays.
+ * Named-layer activations of a tf.js model (or of an ONNX model, `loadOnnxModel`), batched, written
+ * into preallocated Float32Arrays.
  *
  * One sub-model (`tf.model` sharing the original's layers and weights, with one output per named
  * layer) runs batch by batch; each batch's outputs are copied into `n × dim` arrays allocated once
@@ -7,16 +8,20 @@
  * layer's output flattened in the backend's layout (NHWC for conv layers, as TensorFlow's
  * `Flatten`).
  *
+ * An ONNX model runs each batch in its onnxruntime session (on the runtime's own threads; the
+ * `workers` option is for tfjs models), its tensors flattened channels-last as well.
+ *
  * Memory: full MNIST ReLU1 is 60,000 × 12,544 float32 = 3 GB, so only the layers asked for are
  * allocated, and `start`/`end` extract a slice of the data.
  *
  * Tensor ownership: the model is only read (never disposed or modified); no tensor outlives a call.
  */
-import * as tf from '@tensorflow/tfjs';
 import { checkPositiveInt } from '../util/checks';
 import { extractBatchHere, layersModel } from './batch';
 import { activationPool, extractWorkerCount } from './pool';
 import { allocateRowStore } from '../native/canonical-wasm';
+import { isOnnxModel, type OnnxModel } from '../models/onnx';
+import type { ClassifierModel } from '../models/classifier';
 import type { ImageBatch } from '../data/types';
 import type { ProgressCallback } from '../util/progress';
 
@@ -84,10 +89,17 @@ export const DEFAULT_ACTIVATION_BATCH = 250;
  * @throws Error naming the unknown layer and listing the model's layer names; on an empty or
  *   duplicated list, or a layer whose output size is not fully known.
  */
-export function layerDims(model: tf.LayersModel, layers: readonly string[], where = 'extractActivations'): number[] {
+export function layerDims(model: ClassifierModel, layers: readonly string[], where = 'extractActivations'): number[] {
   if (layers.length === 0) throw new Error(`${where}: expected at least 1 layer name, found none`);
-  const known = model.layers.map((l) => l.name);
   const seen = new Set<string>();
+  if (isOnnxModel(model)) {
+    return layers.map((name) => {
+      if (seen.has(name)) throw new Error(`${where}: layer ${JSON.stringify(name)} is listed twice`);
+      seen.add(name);
+      return model.layerDim(name, where);
+    });
+  }
+  const known = model.layers.map((l) => l.name);
   return layers.map((name) => {
     if (typeof name !== 'string' || !known.includes(name)) {
       throw new Error(`${where}: unknown layer ${JSON.stringify(name)}; the model's layers are ${known.join(', ')}`);
@@ -107,8 +119,9 @@ export function layerDims(model: tf.LayersModel, layers: readonly string[], wher
   });
 }
 
-/** Name of the model's (single) output layer. */
-export function outputLayerName(model: tf.LayersModel): string {
+/** Name of the model's (single) output layer (an ONNX model's logits tensor). */
+export function outputLayerName(model: ClassifierModel): string {
+  if (isOnnxModel(model)) return model.logits;
   if (model.outputs.length !== 1) throw new Error(`expected a model with 1 output, found ${model.outputs.length}`);
   return model.outputs[0].sourceLayer.name;
 }
@@ -127,7 +140,7 @@ export function outputLayerName(model: tf.LayersModel): string {
  *   array that is too short.
  */
 export async function extractActivations(
-  model: tf.LayersModel,
+  model: ClassifierModel,
   data: ImageBatch,
   options: ExtractActivationsOptions,
 ): Promise<Activations> {
@@ -142,8 +155,12 @@ export async function extractActivations(
       `extractActivations: expected ${data.n}×${height}×${width}×${channels} = ${data.n * pixels} pixel values, found ${data.images.length}`,
     );
   }
-  const inShape = model.inputs[0]?.shape.slice(1);
-  if (model.inputs.length !== 1 || !inShape || inShape.join(',') !== [height, width, channels].join(',')) {
+  const inShape = isOnnxModel(model) ? model.imageShape : model.inputs[0]?.shape.slice(1);
+  if (
+    (!isOnnxModel(model) && model.inputs.length !== 1) ||
+    !inShape ||
+    inShape.join(',') !== [height, width, channels].join(',')
+  ) {
     throw new Error(
       `extractActivations: the model takes input of shape [${inShape?.join(', ')}], the images are [${height}, ${width}, ${channels}]`,
     );
@@ -173,6 +190,12 @@ export async function extractActivations(
     return { name, dim: dims[l], values: allocateActivations(need) };
   });
   if (n === 0) return { layers: out, n };
+  const stage = `extract ${layers.join('+')}`;
+  const values = out.map((o) => o.values);
+  if (isOnnxModel(model)) {
+    await extractOnnx(model, data, { layers, values, start, end, batchSize, stage, onProgress: options.onProgress });
+    return { layers: out, n };
+  }
   const workers = extractWorkerCount(options.workers ?? 1, n, batchSize);
   if (workers > 1) {
     const pool = await activationPool(model, workers);
@@ -188,12 +211,33 @@ export async function extractActivations(
   }
 
   const sub = layersModel(model, layers);
-  const stage = `extract ${layers.join('+')}`;
-  const values = out.map((o) => o.values);
   for (let b = start; b < end; b += batchSize) {
     const e = Math.min(end, b + batchSize);
     await extractBatchHere(sub, data, b, e, values, dims, start);
     options.onProgress?.({ stage, done: e - start, total: n, unit: 'img' });
   }
   return { layers: out, n };
+}
+
+/** extractActivations' batches of an ONNX model: each through its session, straight into the rows. */
+async function extractOnnx(
+  model: OnnxModel,
+  data: ImageBatch,
+  o: {
+    layers: readonly string[];
+    values: Float32Array[];
+    start: number;
+    end: number;
+    batchSize: number;
+    stage: string;
+    onProgress?: ProgressCallback;
+  },
+): Promise<void> {
+  const pixels = data.height * data.width * data.channels;
+  for (let b = o.start; b < o.end; b += o.batchSize) {
+    const e = Math.min(o.end, b + o.batchSize);
+    const images = data.images.subarray(b * pixels, e * pixels);
+    await model.run({ images, count: e - b, layers: o.layers, into: o.values, row: b - o.start });
+    o.onProgress?.({ stage: o.stage, done: e - o.start, total: o.end - o.start, unit: 'img' });
+  }
 }

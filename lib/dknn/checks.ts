@@ -1,18 +1,19 @@
 /** Input checks and small helpers of the DkNN (lib/dknn.ts), kept apart to keep that file about the pipeline. */
-import type * as tf from '@tensorflow/tfjs';
 import { dknnMetadata } from '../models/metadata';
+import { isOnnxModel } from '../models/onnx';
+import { classifierHash, classifierLayerNames, classifierOutputDim, type ClassifierModel } from '../models/classifier';
 import type { ImageBatch, LabeledImages } from '../data/types';
 import { exactIndexFactory } from '../knn/exact/exact';
 import type { NeighborIndexFactory } from '../knn/types';
 import type { DkNNOptions } from './types';
 
-/** The layers a DkNN reads: the given list (checked to be an array of names), else the model's recorded ones. */
-export function dknnLayers(model: tf.LayersModel, given: readonly string[] | undefined): string[] {
+/** The layers a DkNN reads: the given list (checked to be an array of names), else the model's recorded ones (an ONNX model's, those of its load). */
+export function dknnLayers(model: ClassifierModel, given: readonly string[] | undefined): string[] {
   if (given === undefined) {
-    const recorded = dknnMetadata(model).layers;
+    const recorded = isOnnxModel(model) ? model.dknnLayers : dknnMetadata(model).layers;
     if (!recorded)
       throw new Error(
-        `DkNN: pass layers (the model records no DkNN layers); its layers are ${model.layers.map((l) => l.name).join(', ')}`,
+        `DkNN: pass layers (the model records no DkNN layers); its layers are ${classifierLayerNames(model).join(', ')}`,
       );
     return [...recorded];
   }
@@ -124,11 +125,9 @@ export function indexFactoryOf(options: DkNNOptions): NeighborIndexFactory {
 }
 
 /** The number of classes the model's output tells. @throws when its last axis is not known. */
-export function outputDim(model: tf.LayersModel): number {
-  const shape = model.outputs[0].shape;
-  const d = shape[shape.length - 1];
-  if (typeof d !== 'number')
-    throw new Error('DkNN: cannot tell the number of classes from the model output; pass numClasses');
+export function outputDim(model: ClassifierModel): number {
+  const d = classifierOutputDim(model);
+  if (d === null) throw new Error('DkNN: cannot tell the number of classes from the model output; pass numClasses');
   return d;
 }
 
@@ -141,7 +140,7 @@ export function outputDim(model: tf.LayersModel): number {
  */
 export function fitWarnings(
   p: { k: number; labels: Int32Array; numClasses: number; dataName?: string },
-  model: tf.LayersModel,
+  model: ClassifierModel,
   numClassesGiven: boolean,
 ): string[] {
   const { k, labels, numClasses } = p;
@@ -151,8 +150,7 @@ export function fitWarnings(
       `fit: k = ${k} neighbors per layer needs more training points than k (every point would be a neighbor of every input); the training set has ${n}`,
     );
   const out: string[] = [];
-  const shape = model.outputs[0].shape;
-  const outputs = shape[shape.length - 1];
+  const outputs = classifierOutputDim(model);
   const name = p.dataName ?? 'the training set';
   if (!numClassesGiven && typeof outputs === 'number' && outputs !== numClasses)
     out.push(
@@ -194,4 +192,29 @@ export function scoringChoices(options: DkNNOptions): {
   if (!(resolution > 0 && resolution <= 1))
     throw new RangeError(`pValueResolution must be in (0, 1], found ${resolution}`);
   return { formula, missing, resolution };
+}
+
+/** @throws when the model's weights changed since the fit whose hash is `fitHash`. */
+export function checkModelUnchanged(model: ClassifierModel, fitHash: string): void {
+  const now = classifierHash(model);
+  if (now !== fitHash) {
+    throw new Error(
+      `the model's weights changed since fit (hash ${fitHash.slice(0, 12)}… → ${now.slice(0, 12)}…); call fit again`,
+    );
+  }
+}
+
+/** The warning when the calibration scores a formula divides by are fewer than 1/resolution, or null. */
+export function resolutionWarning(p: {
+  formula: string;
+  size: number;
+  scores: number;
+  resolution: number;
+}): string | null {
+  const { formula, size, scores, resolution } = p;
+  if (size >= 1 / resolution) return null;
+  return (
+    `calibrate: the ${formula} p-values divide by ${size} calibration score(s)${formula === 'reference' ? ` (${scores - size} zeros trimmed)` : ''}, ` +
+    `so they move in steps of 1/${size} = ${(1 / size).toPrecision(3)}, coarser than the resolution ${resolution} asked for (pValueResolution); use a larger calibration set`
+  );
 }

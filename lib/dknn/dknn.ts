@@ -52,10 +52,12 @@ import {
   fitWarnings,
   indexFactoryOf,
   outputDim,
+  checkModelUnchanged,
+  resolutionWarning,
 } from './checks';
 import { searchNeighbors, type FittedLayer, type SearchSetup } from './search';
-import { modelHash } from '../models/weights';
-import { logitsModel } from '../models/logits';
+import { classifierHash, logitsClassifier, tfjsModel, type ClassifierModel } from '../models/classifier';
+import { isOnnxModel } from '../models/onnx';
 import { initBackend } from '../engine/backend';
 import {
   emptyTimings,
@@ -91,7 +93,8 @@ interface FitState {
 
 /** The Deep k-Nearest Neighbors classifier around a trained model. See the module comment. */
 export class DkNN {
-  readonly model: tf.LayersModel;
+  /** The model it reads: a tfjs LayersModel, or an ONNX classifier (`loadOnnxModel`). */
+  readonly classifier: ClassifierModel;
   readonly layers: readonly string[];
   readonly k: number;
   readonly formula: PValueFormula;
@@ -115,19 +118,20 @@ export class DkNN {
   private readonly resolution: number;
 
   /**
-   * @param model a trained model outputting logits; read, never modified or disposed.
+   * @param model a trained model outputting logits (a tfjs LayersModel, or an ONNX classifier from
+   *   `loadOnnxModel`); read, never modified or disposed.
    * @throws Error for a layer the model does not have (listing its layers), k or batch sizes that
    *   are not positive integers, an unknown index/formula/missing rule.
    */
-  constructor(model: tf.LayersModel, options: DkNNOptions = {}) {
+  constructor(model: ClassifierModel, options: DkNNOptions = {}) {
     const emit = options.onWarning ?? ((m: string) => process.emitWarning(m, 'DkNNWarning'));
     this.warn = (m) => {
       this.warnings.push(m);
       emit(m);
     };
-    this.model = logitsModel(model, { onWarning: this.warn });
-    this.layers = dknnLayers(this.model, options.layers);
-    this.dims = layerDims(this.model, this.layers, 'DkNN');
+    this.classifier = logitsClassifier(model, { onWarning: this.warn });
+    this.layers = dknnLayers(this.classifier, options.layers);
+    this.dims = layerDims(this.classifier, this.layers, 'DkNN');
     this.k = options.k ?? 75;
     checkPositiveInt('k', this.k);
     this.batchSize = options.batchSize ?? DEFAULT_ACTIVATION_BATCH;
@@ -148,6 +152,11 @@ export class DkNN {
         { cause: e },
       );
     }
+  }
+
+  /** The tfjs model it reads. @throws for a DkNN on an ONNX model (which has no tfjs layers nor gradients; see `classifier`). */
+  get model(): tf.LayersModel {
+    return tfjsModel(this.classifier, 'DkNN.model');
   }
 
   /** Whether {@link fit} has run. */
@@ -215,17 +224,17 @@ export class DkNN {
     this.cacheWritten = [];
     this.warnings = [];
     const t0 = performance.now();
-    const numClasses = this.numClassesOption ?? train.numClasses ?? outputDim(this.model);
+    const numClasses = this.numClassesOption ?? train.numClasses ?? outputDim(this.classifier);
     const trainLabels = checkLabels('fit', train, numClasses);
     const pixelRange = train.pixelRange ?? null;
     checkPixels('fit', 'training', train, pixelRange);
     const n = train.n;
     const ks = { k: this.k, labels: trainLabels, numClasses, dataName: train.name };
-    for (const w of fitWarnings(ks, this.model, this.numClassesOption !== undefined)) this.warn(w);
+    for (const w of fitWarnings(ks, this.classifier, this.numClassesOption !== undefined)) this.warn(w);
     const t = performance.now();
-    const hash = modelHash(this.model);
+    const hash = classifierHash(this.classifier);
     this.timings.fit.modelHash = (performance.now() - t) / 1000;
-    const acts = await cachedActivations(this.model, train, {
+    const acts = await cachedActivations(this.classifier, train, {
       layers: this.layers,
       cache: this.cache,
       batchSize: this.batchSize,
@@ -236,7 +245,7 @@ export class DkNN {
     });
     // Calibrate and predict extract chunk by chunk: where they will not use the fit's workers (under
     // 'auto', chunks below the size that starts workers), those end now and give their memory back.
-    if (this.chunkWorkers() === 1) closeActivationPool(this.model);
+    if (this.chunkWorkers() === 1 && !isOnnxModel(this.classifier)) closeActivationPool(this.classifier);
     return { acts, trainLabels, n, numClasses, pixelRange, hash, t0 };
   }
 
@@ -291,7 +300,7 @@ export class DkNN {
     this.warnings = this.warnings.filter((w) => !w.startsWith('calibrate:'));
     const single = calibrationWarning(labels, state.numClasses);
     if (single) this.warn(single);
-    this.checkModelUnchanged(state);
+    checkModelUnchanged(this.classifier, state.modelHash);
     this.calibrator = null;
     this.calibScores = null;
     this.calibRun = null;
@@ -304,13 +313,13 @@ export class DkNN {
         `calibrate: every one of the ${scores.length} calibration scores is 0 (all neighbors agree with the true label), so the reference formula's trimming leaves no score; use formula 'conformal' or a larger calibration set`,
       );
     }
-    const size = calibrator.calibrationSize();
-    if (size < 1 / this.resolution) {
-      this.warn(
-        `calibrate: the ${this.formula} p-values divide by ${size} calibration score(s)${this.formula === 'reference' ? ` (${scores.length - size} zeros trimmed)` : ''}, ` +
-          `so they move in steps of 1/${size} = ${(1 / size).toPrecision(3)}, coarser than the resolution ${this.resolution} asked for (pValueResolution); use a larger calibration set`,
-      );
-    }
+    const coarse = resolutionWarning({
+      formula: this.formula,
+      size: calibrator.calibrationSize(),
+      scores: scores.length,
+      resolution: this.resolution,
+    });
+    if (coarse) this.warn(coarse);
     this.calibrator = calibrator;
     this.calibScores = scores;
     this.calibRun = { neighbors: run.neighbors, labels };
@@ -328,7 +337,7 @@ export class DkNN {
     const state = this.state;
     const calibrator = this.calibrator;
     const t0 = performance.now();
-    this.checkModelUnchanged(state);
+    checkModelUnchanged(this.classifier, state.modelHash);
     const pixels = x.height * x.width * x.channels;
     if (!Number.isSafeInteger(x.n) || x.n < 0 || x.images.length !== x.n * pixels) {
       throw new Error(
@@ -418,15 +427,6 @@ export class DkNN {
     return this.state;
   }
 
-  private checkModelUnchanged(state: FitState): void {
-    const now = modelHash(this.model);
-    if (now !== state.modelHash) {
-      throw new Error(
-        `the model's weights changed since fit (hash ${state.modelHash.slice(0, 12)}… → ${now.slice(0, 12)}…); call fit again`,
-      );
-    }
-  }
-
   /** Extraction threads of one calibrate/predict chunk (≤ {@link queryChunk} of `n` inputs). */
   private chunkWorkers(n = this.queryChunk): number {
     return extractWorkerCount(this.workers, Math.min(n, this.queryChunk), this.batchSize);
@@ -435,7 +435,7 @@ export class DkNN {
   /** What the search of calibration or prediction inputs needs. */
   private searchSetup(state: FitState, n: number): SearchSetup {
     return {
-      model: this.model,
+      model: this.classifier,
       fitted: state.layers,
       trainLabels: state.trainLabels,
       k: this.k,

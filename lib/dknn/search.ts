@@ -4,13 +4,13 @@
  * prediction) are extracted, preprocessed with the training center and queried in each layer's
  * index.
  */
-import type * as tf from '@tensorflow/tfjs';
 import { extractActivations, outputLayerName } from '../activations/extract';
 import type { LayerNeighborLabels } from '../conformal/nonconformity';
 import type { ImageBatch } from '../data/types';
 import type { Preprocessor } from '../knn/preprocess';
 import type { NeighborIndex } from '../knn/types';
 import type { ProgressCallback } from '../util/progress';
+import type { ClassifierModel } from '../models/classifier';
 import { dnnFromLogits } from './checks';
 import type { LayerNeighbors } from './types';
 
@@ -24,7 +24,7 @@ export interface FittedLayer {
 
 /** What a search needs of a fitted DkNN. */
 export interface SearchSetup {
-  model: tf.LayersModel;
+  model: ClassifierModel;
   fitted: readonly FittedLayer[];
   trainLabels: Int32Array;
   k: number;

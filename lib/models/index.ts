@@ -8,3 +8,13 @@ export { dknnMetadata, setDknnMetadata, type Architecture, type DkNNModelMetadat
 export { PerImageStandardization, standardizeImages } from './standardize';
 export { evaluateAccuracy, predictLogits } from './predict';
 export { headActivation, logitsModel, type HeadActivation } from './logits';
+export {
+  isOnnxModel,
+  loadOnnxModel,
+  OnnxModel,
+  type ImageLayout,
+  type LoadOnnxModelOptions,
+  type OnnxBatch,
+  type OnnxLayerInfo,
+} from './onnx';
+export { classifierHash, classifierLayerNames, type ClassifierModel } from './classifier';
