@@ -21,8 +21,11 @@
  *   wasm-kernels: each WebAssembly SIMD kernel of lib/native, AssemblyScript build vs the
  *          hand-assembled kernels it replaced, interleaved repetitions, medians (see bench/wasm-kernels.ts).
  *   guided-steps: the guided DkNN attack by ε and step budget (see bench/guided-steps.ts).
+ *   gradient-free: Square and HopSkipJump beside BIM at ε 0.25 on the MNIST CNN, their queries, the
+ *          DkNN on their examples (see bench/gradient-free.ts).
  *   tweak-page: the tweak panel in Chromium at full size: each change's time from the event to the
  *          figures drawn (see bench/tweak-page.ts).
+ *   onnx:  the MNIST CNN as tfjs and as ONNX: extraction speed, and the DkNN's agreement (see bench/onnx.ts).
  *   dknn:  the clean DkNN pipeline at full size (extract 60k, index, calibrate 750, predict 9,250,
  *          4 layers, exact search): seconds per stage, peak RSS, DNN/DkNN accuracy; baseline: the
  *          plain-JS brute force on a sample of inputs for the kNN stage.
@@ -48,10 +51,12 @@ import { benchDknnBackends } from './dknn-backends';
 import { benchVsPytorch } from './vs-pytorch';
 import { benchSeeds } from './seed-study';
 import { benchGuidedSteps } from './guided-steps';
+import { benchGradientFree } from './gradient-free';
 import { benchWasmKernels } from './wasm-kernels';
 import { benchSetup } from './setup';
 import { benchTweak } from './tweak';
 import { benchTweakPage } from './tweak-page';
+import { benchOnnx } from './onnx';
 import { NaiveIndex } from './naive-index';
 import { DkNN } from '../lib/dknn/dknn';
 import { accuracy } from '../lib/metrics/classification';
@@ -388,9 +393,11 @@ async function main(): Promise<void> {
     seeds: benchSeeds,
     'wasm-kernels': benchWasmKernels,
     'guided-steps': benchGuidedSteps,
+    'gradient-free': benchGradientFree,
     setup: benchSetup,
     tweak: benchTweak,
     'tweak-page': benchTweakPage,
+    onnx: benchOnnx,
   };
   const names = wanted.length ? wanted : ['train'];
   for (const n of names)

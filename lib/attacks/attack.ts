@@ -61,7 +61,7 @@ export type AttackSpec =
 
 /** Options every attack value shares. */
 interface AttackValueOptions {
-  /** Images per batch. Default 250 (FGSM, BIM) or 100 (CW-L2). */
+  /** Images per batch. Default 250 (FGSM, BIM), 100 (CW-L2, Square) or 20 (HopSkipJump). */
   batchSize?: number;
 }
 

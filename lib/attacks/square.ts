@@ -40,7 +40,7 @@ export interface SquareOptions {
   maxQueries?: number;
   /**
    * Initial fraction of the pixels a square covers, in (0, 1]. Default 0.05 (the authors' default
-   * for L∞; they use larger values for robust models, e.g. 0.8 on MNIST).
+   * for L∞; their README advises larger values for robust models).
    */
   pInit?: number;
   /** Lower bound of every pixel. Default 0. */
