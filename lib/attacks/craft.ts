@@ -4,9 +4,9 @@
  * against a model and caches the result (lib/artefacts) under a key made of the model's weight
  * hash, the attack's name and resolved options, the sha256 of the pixels, their shape and the
  * tf.js backend — so a re-run re-uses an adversarial set only when every one of those matches.
- * The attacks that need no gradients (Square, HopSkipJump) also take a model given as a function
- * (a `QueryFn`: an ONNX model, the DkNN), cached under the `modelKey` the caller names, and count
- * every image's queries.
+ * The attacks that need no gradients (Square, HopSkipJump) also take an ONNX classifier (keyed by
+ * its file's hash) or a model given as a function (a `QueryFn`, e.g. the DkNN; keyed by the
+ * `modelKey` the caller names), and count every image's queries.
  */
 import { checkPositiveInt } from '../util/checks';
 import * as tf from '@tensorflow/tfjs';
@@ -21,7 +21,8 @@ import { craftOnWorkers, craftWorkerCount } from './parallel';
 import { logitsFn } from './utils';
 import { engineKey } from '../engine/kernels';
 import type { ImageBatch } from '../data/types';
-import { answerPlan, tensorQueryFn, type QueryFn } from './query';
+import { answerPlan, onnxQueryFn, tensorQueryFn, type QueryFn } from './query';
+import { isOnnxModel, type OnnxModel } from '../models/onnx';
 
 /**
  * One batch of an attack: `x` is `[end − start, height, width, channels]` (images start…end−1 of
@@ -142,19 +143,20 @@ export function adversarialCacheParts(data: ImageBatch, attack: Attack, hash: st
 /**
  * The adversarial versions of `data` under `attack`, crafted against `model` (its logits), or
  * read from the cache when an intact entry made from the same model, attack, options, images and
- * backend exists. The model is only read. A model given as a function ({@link QueryFn}: scores per
- * class) can be attacked by the attacks that need no gradients, on this thread.
- * @throws when a gradient attack gets a model given as a function, or such a model has no
+ * backend exists. The model is only read. An ONNX classifier or a model given as a function
+ * ({@link QueryFn}: scores per class) can be attacked by the attacks that need no gradients, on
+ * this thread (onnxruntime runs its own threads).
+ * @throws when a gradient attack gets an ONNX model or a function, or a function has no
  *   `modelKey` with the cache on.
  */
 export async function craftAdversarial(
-  given: tf.LayersModel | QueryFn,
+  given: tf.LayersModel | OnnxModel | QueryFn,
   data: ImageBatch,
   options: CraftOptions,
 ): Promise<AdversarialSet> {
   const { attack } = options;
   await initBackend(); // the engine starts on first use when the caller did not start it
-  const model = typeof given === 'function' ? given : logitsModel(given);
+  const model = typeof given === 'function' || isOnnxModel(given) ? given : logitsModel(given);
   const cache = options.cache instanceof ArtifactCache ? options.cache : new ArtifactCache({ dir: options.cache });
   const { n, height, width, channels } = data;
   const parts = adversarialCacheParts(data, attack, modelKeyOf(model, attack, cache, options.modelKey));
@@ -178,7 +180,8 @@ export async function craftAdversarial(
       ...(hitQueries ? { queries: hitQueries } : {}),
     };
   }
-  const workers = typeof model === 'function' ? 1 : craftWorkerCount(options.workers ?? 'auto', attack, n);
+  const workers =
+    typeof model === 'function' || isOnnxModel(model) ? 1 : craftWorkerCount(options.workers ?? 'auto', attack, n);
   const t0 = performance.now();
   const { images, queries } = await craftFresh(model, data, attack, workers, options.onProgress);
   const seconds = (performance.now() - t0) / 1000;
@@ -207,16 +210,18 @@ export async function craftAdversarial(
 
 /** What the cache knows `model` by: its weights' hash, or the caller's `modelKey` for a model given as a function. */
 function modelKeyOf(
-  model: tf.LayersModel | QueryFn,
+  model: tf.LayersModel | OnnxModel | QueryFn,
   attack: Attack,
   cache: ArtifactCache,
   modelKey: string | undefined,
 ): string {
-  if (typeof model !== 'function') return modelHash(model);
-  if (!attack.plan)
+  const what = typeof model === 'function' ? 'a model given as a function' : isOnnxModel(model) ? 'an ONNX model' : '';
+  if (what && !attack.plan)
     throw new Error(
-      `craftAdversarial: ${attack.label} needs the model's gradients, so a tf.LayersModel; a model given as a function can only be attacked by the attacks that need none (squareAttack, hopSkipJumpAttack)`,
+      `craftAdversarial: ${attack.label} needs the model's gradients, so a tf.LayersModel; ${what} can only be attacked by the attacks that need none (squareAttack, hopSkipJumpAttack)`,
     );
+  if (isOnnxModel(model)) return model.hash;
+  if (typeof model !== 'function') return modelHash(model);
   if (modelKey !== undefined && (typeof modelKey !== 'string' || modelKey === ''))
     throw new Error(`craftAdversarial: modelKey must be a non-empty string, found ${JSON.stringify(modelKey)}`);
   if (modelKey === undefined && cache.dir !== false)
@@ -235,13 +240,14 @@ function storedQueries(stored: unknown, n: number): Int32Array | undefined {
 
 /** Crafts the set: on worker threads, or on this thread (a query attack through its plan, counting queries). */
 async function craftFresh(
-  model: tf.LayersModel | QueryFn,
+  model: tf.LayersModel | OnnxModel | QueryFn,
   data: ImageBatch,
   attack: Attack,
   workers: number,
   onProgress: ProgressCallback | undefined,
 ): Promise<{ images: Float32Array; queries?: Int32Array }> {
-  if (typeof model !== 'function' && workers > 1) return craftOnWorkers(model, data, attack, workers, onProgress);
+  if (typeof model !== 'function' && !isOnnxModel(model) && workers > 1)
+    return craftOnWorkers(model, data, attack, workers, onProgress);
   const plan = attack.plan;
   if (!plan) {
     const modelFn = logitsFn(model as tf.LayersModel);
@@ -252,7 +258,8 @@ async function craftFresh(
     });
     return { images };
   }
-  const query = typeof model === 'function' ? model : tensorQueryFn(logitsFn(model));
+  const query =
+    typeof model === 'function' ? model : isOnnxModel(model) ? onnxQueryFn(model) : tensorQueryFn(logitsFn(model));
   const per = data.height * data.width * data.channels;
   const queries = new Int32Array(data.n);
   const images = await craftBatches(

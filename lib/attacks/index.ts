@@ -25,7 +25,7 @@ export { bim, type BimOptions } from './bim';
 export { cwL2, type CwL2Options } from './cw';
 export { square, type SquareOptions } from './square';
 export { hopSkipJump, type HopSkipJumpOptions } from './hop-skip-jump';
-export { dknnQueryFn, tensorQueryFn, type QueryFn, type QueryResult, type Scores } from './query';
+export { dknnQueryFn, onnxQueryFn, tensorQueryFn, type QueryFn, type QueryResult, type Scores } from './query';
 export {
   dknnGuidedAttack,
   meanOfClassAttack,

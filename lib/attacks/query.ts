@@ -1,6 +1,7 @@
 /**
  * What the attacks that need no gradients share. The model is a {@link QueryFn}: a batch of images
- * in, one score per class out (logits, probabilities, the DkNN's p-values; the attacks use the
+ * in, one score per class out (logits, probabilities, the DkNN's p-values; adapters for a tfjs
+ * model, an ONNX model and the DkNN are below; the attacks use the
  * argmax, and Square the differences). An attack is written per image as a generator (an
  * {@link ImagePlan}) that yields the images it wants scored and receives their scores; {@link lockstep}
  * runs the plans of a batch together — one model call per round for every image still running —
@@ -13,6 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ImageBatch } from '../data/types';
 import type { DkNN } from '../dknn/dknn';
+import type { OnnxModel } from '../models/onnx';
 import { createRng, type Rng } from '../util/random';
 import type { ModelFn } from './utils';
 
@@ -192,6 +194,15 @@ export function answerPlanSync(
 export function tensorQueryFn(modelFn: ModelFn): SyncQueryFn {
   return (b) =>
     tf.tidy(() => modelFn(tf.tensor4d(b.images, [b.n, b.height, b.width, b.channels])).dataSync() as Float32Array);
+}
+
+/** An ONNX classifier (`loadOnnxModel`) as a {@link QueryFn}: its logits tensor. */
+export function onnxQueryFn(model: OnnxModel): QueryFn {
+  return async (b) => {
+    const into = new Float32Array(b.n * model.numClasses);
+    await model.run({ images: b.images, count: b.n, layers: [model.logits], into: [into], row: 0 });
+    return into;
+  };
 }
 
 /**
