@@ -38,9 +38,9 @@ test('parseSha256Sums: text and binary mode, blank lines, errors', () => {
   assert.throws(() => parseSha256Sums(`${h}  a\n${'c'.repeat(64)}  a`), /listed twice/);
 });
 
-test('the repository SHA256SUMS lists all thirteen data files (MNIST, notMNIST, GTSRB)', async () => {
+test('the repository SHA256SUMS lists all thirteen data files (MNIST, notMNIST, GTSRB) and the three ONNX fixtures', async () => {
   const sums = await readSha256Sums(join(DATA, 'SHA256SUMS'));
-  assert.equal(sums.size, 13);
+  assert.equal(sums.size, 16);
   assert.equal(sums.get('gtsrb/gtsrb-train-images-idx4-ubyte.gz'), '451744cc4dae71f48878156a7d0ed0e0b0d537f2ce0471ad6271ece3b709301d', 'the checksum of the shared dataset README');
   assert.equal(sums.get(LABELS), LABELS_SHA);
   assert.equal(sums.get('mnist/train-images-idx3-ubyte.gz'), '440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609');
