@@ -12,7 +12,8 @@ export interface DkNNOptions {
   /**
    * Layers whose activations are searched. Default: the layers recorded with the model
    * (`userDefinedMetadata.dknn.layers`; the zoo's MNIST CNN records the reference's ReLU1, ReLU3,
-   * ReLU5, logits).
+   * ReLU5, logits). For an ONNX model: tensor names (`model.layers()` lists them), by default the
+   * `layers` given to `loadOnnxModel`.
    */
   layers?: readonly string[];
   /** Neighbors per layer. Default 75. */
@@ -35,7 +36,8 @@ export interface DkNNOptions {
    * Threads of every forward pass: a count, or `'auto'` (default; see `extractActivations`: all
    * cores for an extraction of 2,000 images or more, so the fit's, while the chunks of calibrate and
    * predict stay on this thread and the fit's workers end after it — their memory, ~100 MB on
-   * MNIST, is worth more there than ~1 s on 9,250 inputs). Same values for any count.
+   * MNIST, is worth more there than ~1 s on 9,250 inputs). Same values for any count. An ONNX model
+   * (`loadOnnxModel`) runs on its onnxruntime session's threads instead (its `threads` option).
    */
   workers?: number | 'auto';
   /** Folder of the activation cache; `false` disables it. Default `<repo>/.cache`. */
