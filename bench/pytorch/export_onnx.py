@@ -2,7 +2,7 @@
 """
 The ONNX fixtures of dknn-ts (data/pretrained/onnx/), made from PyTorch (Debian's python3-torch):
 
-  /usr/bin/python3 bench/pytorch/export_onnx.py [--out data/pretrained/onnx] [--threads 2] [--epochs 1]
+  /usr/bin/python3 bench/pytorch/export_onnx.py [--out data/pretrained/onnx] [--threads 2] [--epochs 3]
 
 (a) mnist-cnn.onnx: the committed tfjs MNIST CNN (data/pretrained/mnist-cnn, model.json +
     weights.bin; the architecture of lib/models/mnist-cnn.ts) rebuilt layer for layer in PyTorch
@@ -170,7 +170,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument('--out', default=os.path.join(ROOT, 'data', 'pretrained', 'onnx'))
     p.add_argument('--threads', type=int, default=2)
-    p.add_argument('--epochs', type=int, default=1)
+    p.add_argument('--epochs', type=int, default=3)
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     os.makedirs(a.out, exist_ok=True)
