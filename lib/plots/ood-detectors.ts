@@ -168,6 +168,11 @@ const shifts = (n: number, group: string) => (n === 1 ? `${group} shift` : `${n}
 const versus = (h: HeadToHead) =>
   `${h.set} (${h.auroc.toFixed(3)} against ${h.other.auroc.toFixed(3)} for ${h.other.label})`;
 
+/** A difference of AUROCs as the verdict writes it: three decimals, or the first significant digit when smaller (`0.0008`, not `0.000`). */
+function gapText(d: number): string {
+  return d >= 0.0005 ? d.toFixed(3) : d.toPrecision(1);
+}
+
 /**
  * The verdict in words, every number from `verdict`: the focus detector's far-shift mean AUROC and
  * rank (and the gap to the best when it is not first), then the sets where it wins and where it
@@ -182,7 +187,7 @@ export function detectorVerdictText(verdict: DetectorVerdict): string {
     parts.push(
       focus.farRank === 1
         ? `${where}: the best of the detectors compared${farBest.detector === focus.detector ? '' : ` (tied with ${farBest.label})`}.`
-        : `${where}: ${(farBest.far!.auroc - focus.far.auroc).toFixed(3)} below the best, ${farBest.label} at ${farBest.far!.auroc.toFixed(3)}.`,
+        : `${where}: ${gapText(farBest.far!.auroc - focus.far.auroc)} below the best, ${farBest.label} at ${farBest.far!.auroc.toFixed(3)}.`,
     );
     const behind = verdict.farGap.filter((g) => g.difference > 0);
     const ahead = verdict.farGap.filter((g) => g.difference < 0);

@@ -89,3 +89,10 @@ test('odinTuningText: the chosen parameters and how the choice was made', () => 
       'the only one with the lowest FPR@95 there (5.0 %).',
   );
 });
+
+test('detectorVerdictText: a gap under 0.0005 is written with its first significant digit (0.0004), not as 0.000', () => {
+  const v = detectorVerdict(threeDetectors());
+  const near = { ...v, farBest: { ...v.farBest!, far: { ...v.farBest!.far!, auroc: v.focus.far!.auroc + 0.0004 } } };
+  assert.match(detectorVerdictText(near), /rank 3 of 3: 0\.0004 below the best, B at 0\.750\./);
+  assert.match(detectorVerdictText(v), /rank 3 of 3: 0\.250 below the best/);
+});
