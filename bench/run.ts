@@ -26,6 +26,8 @@
  *   tweak-page: the tweak panel in Chromium at full size: each change's time from the event to the
  *          figures drawn (see bench/tweak-page.ts).
  *   onnx:  the MNIST CNN as tfjs and as ONNX: extraction speed, and the DkNN's agreement (see bench/onnx.ts).
+ *   reproduce: the notebooks at full size, their wall time and recorded stages, the sum per kind of
+ *          stage (see bench/reproduce.ts; REPRODUCE_FROM=DIR tabulates an earlier run).
  *   dknn:  the clean DkNN pipeline at full size (extract 60k, index, calibrate 750, predict 9,250,
  *          4 layers, exact search): seconds per stage, peak RSS, DNN/DkNN accuracy; baseline: the
  *          plain-JS brute force on a sample of inputs for the kNN stage.
@@ -57,6 +59,7 @@ import { benchSetup } from './setup';
 import { benchTweak } from './tweak';
 import { benchTweakPage } from './tweak-page';
 import { benchOnnx } from './onnx';
+import { benchReproduce } from './reproduce';
 import { NaiveIndex } from './naive-index';
 import { DkNN } from '../lib/dknn/dknn';
 import { accuracy } from '../lib/metrics/classification';
@@ -398,6 +401,7 @@ async function main(): Promise<void> {
     tweak: benchTweak,
     'tweak-page': benchTweakPage,
     onnx: benchOnnx,
+    reproduce: benchReproduce,
   };
   const names = wanted.length ? wanted : ['train'];
   for (const n of names)
