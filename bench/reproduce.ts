@@ -49,8 +49,11 @@ export function reproduceRows(dir: string): { rows: Row[]; notes: string[] } {
     const staged = stages.reduce((s, x) => s + x.seconds, 0);
     const wall = timings.full?.[r.notebook]?.seconds ?? staged;
     wallTotal += wall;
+    const load = r.provenance.machine
+      ? `, load average at its end ${r.provenance.machine.loadAverage.join(' / ')} (1 / 5 / 15 min) on ${r.provenance.machine.cores} cores`
+      : ', load not recorded (a report from before provenance.machine)';
     made.push(
-      `${r.notebook}: commit ${String(r.provenance.commit).slice(0, 8)}, ${String(r.provenance.createdAt).slice(0, 10)}`,
+      `${r.notebook}: commit ${String(r.provenance.commit).slice(0, 8)}, ${String(r.provenance.createdAt).slice(0, 10)}${load}`,
     );
     rows.push({
       notebook: r.notebook,

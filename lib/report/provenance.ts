@@ -1,4 +1,5 @@
 /** What a report states about its own making: commit, time, engine, parameters, data checksums, stage timings. */
+import { cpus, loadavg } from 'node:os';
 import { gitCommit } from '../artifacts/repo';
 import { escapeHtml, html, type Html } from '../plots/html';
 
@@ -35,15 +36,22 @@ export interface Provenance {
   extra?: Record<string, unknown>;
   /** Set when the notebook run differs from the committed one (`npm run reproduce -- --allow-modified`). */
   notebookSource?: string;
+  /**
+   * The machine when the provenance was made (at the end of the run): its cores and load averages
+   * over the last 1, 5 and 15 minutes — whether the stage timings were measured alone or beside other work.
+   */
+  machine?: { cores: number; loadAverage: [number, number, number] };
 }
 
 /** Collects a run's provenance (commit, time, Node version) around what the caller knows. */
-export function provenance(p: Omit<Provenance, 'commit' | 'createdAt' | 'node'>): Provenance {
+export function provenance(p: Omit<Provenance, 'commit' | 'createdAt' | 'node' | 'machine'>): Provenance {
   const modified = process.env['DKNN_NOTEBOOK_DIFF'];
+  const [one, five, fifteen] = loadavg().map((x) => Number(x.toFixed(2)));
   return {
     commit: gitCommit(),
     createdAt: new Date().toISOString(),
     node: process.version,
+    machine: { cores: cpus().length, loadAverage: [one, five, fifteen] },
     ...p,
     ...(modified ? { notebookSource: modified } : {}),
   };
@@ -59,6 +67,14 @@ export function provenanceTable(p: Provenance): Html {
     ...(p.notebookSource ? [row('notebook', p.notebookSource)] : []),
     row('created', p.createdAt),
     row('node', p.node),
+    ...(p.machine
+      ? [
+          row(
+            'machine',
+            `${p.machine.cores} cores; load average ${p.machine.loadAverage.join(', ')} (last 1, 5, 15 min, at the end of the run)`,
+          ),
+        ]
+      : []),
     row('engine backend', p.backend),
     row('seed', String(p.seed)),
     row('parameters', JSON.stringify(p.parameters).replace(/,"/g, ', "')),

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { displayItem, setDisplaySink, show, type DisplayItem } from '../../lib/report/display';
 import { envName, parameters, parametersBanner } from '../../lib/report/parameters';
@@ -153,6 +153,14 @@ test('StageTimer records each stage and provenanceTable lists them with the chec
   for (const s of ['engine backend', 'wasm', 'sha256 f.gz', 'abc', 'stage: work', '{&quot;k&quot;:75}'])
     assert.ok(table.includes(s), `has ${s}`);
   assert.equal(timer.totalSeconds, timer.stages[0].seconds + timer.stages[1].seconds);
+  // the machine: its cores and load averages, so a reader knows whether the timings ran alone
+  assert.equal(p.machine?.cores, cpus().length);
+  assert.equal(p.machine?.loadAverage.length, 3);
+  assert.ok(p.machine!.loadAverage.every((x) => Number.isFinite(x) && x >= 0));
+  assert.match(
+    table,
+    /<th[^>]*>machine<\/th><td[^>]*><code[^>]*>\d+ cores; load average [\d.]+, [\d.]+, [\d.]+ \(last 1, 5, 15 min, at the end of the run\)/,
+  );
 });
 
 test('progress renderers show done/total, rate, ETA and metrics', () => {
