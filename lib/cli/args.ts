@@ -4,6 +4,7 @@
  * (the stack trace with `--verbose` or `DKNN_DEBUG=1`).
  */
 import { inspect, parseArgs, type ParseArgsConfig } from 'node:util';
+import { DECIMAL_NUMBER } from '../util/checks';
 
 /** Bounds of a count on the command line. */
 export interface CountBounds {
@@ -29,12 +30,7 @@ export function parseCount(flag: string, raw: string | undefined, bounds: CountB
 /** A finite decimal number (e.g. `0.001`, `1e-3`); not empty, not `Infinity`. */
 export function parseNumber(flag: string, raw: string | undefined): number {
   const v = Number(raw);
-  if (
-    raw === undefined ||
-    raw.trim() === '' ||
-    !/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(raw.trim()) ||
-    !Number.isFinite(v)
-  ) {
+  if (raw === undefined || raw.trim() === '' || !DECIMAL_NUMBER.test(raw.trim()) || !Number.isFinite(v)) {
     throw new Error(`--${flag} must be a finite number, found ${JSON.stringify(raw ?? '')}`);
   }
   return v;
