@@ -184,6 +184,39 @@ function runPlan(plan: NonNullable<Attack['plan']>): Attack['run'] {
   };
 }
 
+/**
+ * The attack value of a query attack: its options in the cache key (with the batch size, the
+ * labels' origin and both code versions), `batchSize` images attacked in lockstep, one model call
+ * per round. A query (one forward pass) costs about a third of a gradient step.
+ */
+function queryAttack<R extends { maxQueries: number }>(p: {
+  spec: AttackSpec;
+  label: string;
+  resolved: R;
+  batchSize: number;
+  plan: (x: ImageBatch, resolved: R, progress?: (f: number) => void) => ReturnType<NonNullable<Attack['plan']>>;
+}): Attack {
+  const { spec, resolved, batchSize } = p;
+  checkPositiveInt('batchSize', batchSize);
+  const plan = (x: ImageBatch, progress?: (f: number) => void) => p.plan(x, resolved, progress);
+  return {
+    name: spec.name,
+    spec,
+    label: p.label,
+    options: {
+      ...resolved,
+      batchSize,
+      labels: 'model-predictions',
+      code: ATTACKS_CODE_VERSION,
+      queryCode: QUERY_ATTACKS_CODE_VERSION,
+    },
+    batchSize,
+    stepsPerImage: Math.ceil(resolved.maxQueries / 3),
+    plan,
+    run: runPlan(plan),
+  };
+}
+
 /** Square Attack options of an attack value (untargeted, labels = the model's predictions on the clean images). */
 export type SquareAttackOptions = Omit<SquareOptions, 'y'> & AttackValueOptions;
 
@@ -193,26 +226,13 @@ export type SquareAttackOptions = Omit<SquareOptions, 'y'> & AttackValueOptions;
  */
 export function squareAttack(options: SquareAttackOptions): Attack {
   const resolved = resolveSquareOptions(options);
-  const { batchSize = 100 } = options;
-  checkPositiveInt('batchSize', batchSize);
-  const plan = (x: ImageBatch, progress?: (f: number) => void) => squarePlan(x, resolved, progress);
-  return {
-    name: 'square',
+  return queryAttack({
     spec: { name: 'square', options: { ...options } },
     label: `Square ε ${resolved.eps}, L∞, ${resolved.maxQueries} queries, p ${resolved.pInit}, seed ${resolved.seed}`,
-    options: {
-      ...resolved,
-      batchSize,
-      labels: 'model-predictions',
-      code: ATTACKS_CODE_VERSION,
-      queryCode: QUERY_ATTACKS_CODE_VERSION,
-    },
-    batchSize,
-    // a query (one forward pass) costs about a third of a gradient step
-    stepsPerImage: Math.ceil(resolved.maxQueries / 3),
-    plan,
-    run: runPlan(plan),
-  };
+    resolved,
+    batchSize: options.batchSize ?? 100,
+    plan: squarePlan,
+  });
 }
 
 /** HopSkipJump options of an attack value (untargeted, labels = the model's predictions on the clean images). */
@@ -224,25 +244,13 @@ export type HopSkipJumpAttackOptions = Omit<HopSkipJumpOptions, 'y'> & AttackVal
  */
 export function hopSkipJumpAttack(options: HopSkipJumpAttackOptions): Attack {
   const resolved = resolveHopSkipJumpOptions(options);
-  const { batchSize = 20 } = options;
-  checkPositiveInt('batchSize', batchSize);
-  const plan = (x: ImageBatch, progress?: (f: number) => void) => hopSkipJumpPlan(x, resolved, progress);
-  return {
-    name: 'hop-skip-jump',
+  return queryAttack({
     spec: { name: 'hop-skip-jump', options: { ...options } },
     label: `HopSkipJump ε ${resolved.eps}, ${NORM_LABEL[resolved.norm]}, ${resolved.maxQueries} queries, seed ${resolved.seed}`,
-    options: {
-      ...resolved,
-      batchSize,
-      labels: 'model-predictions',
-      code: ATTACKS_CODE_VERSION,
-      queryCode: QUERY_ATTACKS_CODE_VERSION,
-    },
-    batchSize,
-    stepsPerImage: Math.ceil(resolved.maxQueries / 3),
-    plan,
-    run: runPlan(plan),
-  };
+    resolved,
+    batchSize: options.batchSize ?? 20,
+    plan: hopSkipJumpPlan,
+  });
 }
 
 /** The attack value `spec` describes (an {@link Attack}'s own): how worker threads rebuild the attack they are sent. @throws for an unknown name. */
