@@ -12,6 +12,7 @@ import { fgsm } from './fgsm';
 import {
   checkBatch,
   checkClip,
+  checkSeed,
   checkEps,
   checkLabelRange,
   checkLabels,
@@ -105,8 +106,7 @@ export function bim(modelFn: ModelFn, x: tf.Tensor, options: BimOptions): tf.Ten
   checkNorm(norm, ['linf', 'l2']);
   checkClip(clipMin, clipMax);
   checkEps(randMinmax, 'randMinmax');
-  if (seed !== undefined && !Number.isSafeInteger(seed))
-    throw new RangeError(`seed must be an integer, found ${String(seed)}`);
+  if (seed !== undefined) checkSeed(seed);
   checkBatch(x);
   checkLabels(y, x, targeted);
   if (y) checkLabelRange(y, numClassesOf(modelFn, x));

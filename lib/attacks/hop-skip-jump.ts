@@ -32,7 +32,7 @@ import {
   type QueryResult,
   type Scores,
 } from './query';
-import { checkClip, checkEps, checkNorm } from './utils';
+import { checkClip, checkSeed, checkEps, checkNorm } from './utils';
 
 /** Options of {@link hopSkipJump}. */
 export interface HopSkipJumpOptions {
@@ -76,7 +76,7 @@ export function resolveHopSkipJumpOptions(options: Omit<HopSkipJumpOptions, 'y'>
   checkPositiveInt('initNumEvals', initNumEvals);
   checkPositiveInt('maxNumEvals', maxNumEvals);
   checkClip(clipMin, clipMax);
-  if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be an integer, found ${String(seed)}`);
+  checkSeed(seed);
   return { eps, norm, maxQueries, numIterations, gamma, initNumEvals, maxNumEvals, clipMin, clipMax, seed };
 }
 

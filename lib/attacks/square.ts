@@ -30,7 +30,7 @@ import {
   type QueryPlan,
   type QueryResult,
 } from './query';
-import { checkClip, checkEps } from './utils';
+import { checkClip, checkSeed, checkEps } from './utils';
 
 /** Options of {@link square}. */
 export interface SquareOptions {
@@ -64,7 +64,7 @@ export function resolveSquareOptions(options: Omit<SquareOptions, 'y'>): Resolve
   if (typeof pInit !== 'number' || !(pInit > 0 && pInit <= 1))
     throw new RangeError(`pInit must be a fraction in (0, 1], found ${String(pInit)}`);
   checkClip(clipMin, clipMax);
-  if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be an integer, found ${String(seed)}`);
+  checkSeed(seed);
   return { eps, maxQueries, pInit, clipMin, clipMax, seed };
 }
 

@@ -164,6 +164,11 @@ export function checkNorm(norm: unknown, allowed: readonly Norm[] = NORMS): asse
   }
 }
 
+/** An attack's seed: a safe integer. @throws RangeError `"seed must be an integer, found 1.5"`. */
+export function checkSeed(seed: number): void {
+  if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be an integer, found ${String(seed)}`);
+}
+
 /**
  * Both bounds or neither (CleverHans does not support one-sided clipping), finite, min ≤ max.
  * @throws RangeError `"clipMin 1 must be ≤ clipMax 0"`, or naming the missing / non-finite bound.
