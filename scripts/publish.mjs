@@ -1,17 +1,7 @@
 #!/usr/bin/env node
 // Copies a folder of reports into a site ready for any static host, with a SHA256SUMS manifest.
 import { createHash } from 'node:crypto';
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 
 const USAGE = `Usage: npm run publish -- DIR [--from REPORTS]
@@ -90,12 +80,9 @@ mkdirSync(tmp, { recursive: true });
 const sums = [];
 try {
   for (const f of files) {
-    copyFileSync(join(opts.from, f), join(tmp, f));
-    sums.push(
-      `${createHash('sha256')
-        .update(readFileSync(join(tmp, f)))
-        .digest('hex')}  ${f}`,
-    );
+    const bytes = readFileSync(join(opts.from, f));
+    writeFileSync(join(tmp, f), bytes);
+    sums.push(`${createHash('sha256').update(bytes).digest('hex')}  ${f}`);
   }
   writeFileSync(join(tmp, 'SHA256SUMS'), `${sums.join('\n')}\n`);
   if (existsSync(opts.dir)) rmSync(opts.dir, { recursive: true });

@@ -160,7 +160,11 @@ export function verifyTable(rows: readonly VerifyRow[], options: { all?: boolean
     (r) => `${r.ok ? '✓' : '✗'} ${r.notebook}  ${r.what}: expected ${r.expected}, found ${r.found} (${r.tolerance})`,
   );
   const byNotebook = new Map<string, VerifyRow[]>();
-  for (const r of rows) byNotebook.set(r.notebook, [...(byNotebook.get(r.notebook) ?? []), r]);
+  for (const r of rows) {
+    const mine = byNotebook.get(r.notebook);
+    if (mine) mine.push(r);
+    else byNotebook.set(r.notebook, [r]);
+  }
   for (const [nb, rs] of byNotebook) {
     const bad = rs.filter((r) => !r.ok).length;
     lines.push(`${bad === 0 ? '✓' : '✗'} ${nb}: ${rs.length - bad} of ${rs.length} values as expected`);
