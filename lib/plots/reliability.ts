@@ -130,13 +130,14 @@ export function binPercents(values: ArrayLike<number>, bins: number): Float64Arr
   return out.map((c) => (100 * c) / values.length);
 }
 
-/** The histogram of one group as bars (percent of the group per bin; see {@link binPercents}). */
-function histogramTrace(g: HistogramGroup, bins: number, i: number): Record<string, unknown> {
+/** The histogram of one group as bars: `percents` per bin (see {@link binPercents}). */
+function histogramTrace(g: HistogramGroup, percents: Float64Array, i: number): Record<string, unknown> {
+  const bins = percents.length;
   return {
     type: 'bar',
     name: `${g.name} (n = ${g.values.length})`,
     x: Array.from({ length: bins }, (_, b) => (b + 0.5) / bins),
-    y: Array.from(binPercents(g.values, bins)),
+    y: Array.from(percents),
     width: 1 / bins,
     hovertemplate: `%{x:.3f} ± ${(0.5 / bins).toFixed(3)}: %{y:.1f}%<extra>${g.name}</extra>`,
     marker: { color: g.color ?? seriesColor(i) },
@@ -152,9 +153,10 @@ export function histogramFigure(groups: HistogramGroup[], options: HistogramOpti
   const bins = options.bins ?? 20;
   const title = { text: options.title ?? 'Histogram' };
   const xLabel = options.xLabel ?? 'score';
+  const percents = groups.map((g) => binPercents(g.values, bins));
   if (!(options.panels ?? groups.length > 2))
     return {
-      data: groups.map((g, i) => ({ ...histogramTrace(g, bins, i), opacity: 0.6 })),
+      data: groups.map((g, i) => ({ ...histogramTrace(g, percents[i], i), opacity: 0.6 })),
       layout: {
         title,
         height: options.height ?? 380,
@@ -168,7 +170,7 @@ export function histogramFigure(groups: HistogramGroup[], options: HistogramOpti
   const margin = { t: 60, b: 50 };
   const gap = Math.min(0.2, 30 / Math.max(1, height - margin.t - margin.b));
   const h = (1 - gap * (n - 1)) / Math.max(1, n);
-  const yMax = 1.08 * Math.max(1, ...groups.map((g) => Math.max(...binPercents(g.values, bins))));
+  const yMax = 1.08 * Math.max(1, ...percents.map((p) => Math.max(...p)));
   const layout: Record<string, unknown> = { title, height, margin, showlegend: false, bargap: 0.02, annotations: [] };
   groups.forEach((g, i) => {
     const top = 1 - i * (h + gap);
@@ -200,7 +202,7 @@ export function histogramFigure(groups: HistogramGroup[], options: HistogramOpti
   });
   return {
     data: groups.map((g, i) => ({
-      ...histogramTrace(g, bins, i),
+      ...histogramTrace(g, percents[i], i),
       xaxis: `x${i === 0 ? '' : i + 1}`,
       yaxis: `y${i === 0 ? '' : i + 1}`,
     })),
