@@ -20,30 +20,14 @@ p_j = #{A >= alpha_j} / n; prediction argmax p, credibility max p, confidence 1 
 FGSM / BIM: F.cross_entropy on the model's own argmax labels, sign of the input gradient,
 clip to [0, 1] (BIM: projection on the eps ball after each step); crafted on the DNN.
 """
-import argparse, gzip, json, os, struct, sys, time
+import argparse, json, os, sys, time
 import numpy as np
 import torch
 import torch.nn.functional as F
 import faiss
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
-
-
-def idx(path):
-    with gzip.open(path, 'rb') as f:
-        data = f.read()
-    ndim = data[3]
-    dims = struct.unpack('>' + 'I' * ndim, data[4:4 + 4 * ndim])
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
-
-
-def load_mnist():
-    d = os.path.join(ROOT, 'data', 'mnist')
-    tr = idx(os.path.join(d, 'train-images-idx3-ubyte.gz')).astype(np.float32) / 255
-    trl = idx(os.path.join(d, 'train-labels-idx1-ubyte.gz')).astype(np.int64)
-    te = idx(os.path.join(d, 't10k-images-idx3-ubyte.gz')).astype(np.float32) / 255
-    tel = idx(os.path.join(d, 't10k-labels-idx1-ubyte.gz')).astype(np.int64)
-    return tr[:, None], trl, te[:, None], tel  # NCHW
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mnist_idx import ROOT, load_mnist  # noqa: E402
 
 
 class Cnn(torch.nn.Module):

@@ -20,31 +20,16 @@ The ONNX fixtures of dknn-ts (data/pretrained/onnx/), made from PyTorch (Debian'
 Reads nothing of dknn-ts but its data files. Prints the test accuracy of each model and the
 sha256 of each file, and writes <out>/export.json (versions, accuracies, seconds, sha256).
 """
-import argparse, gzip, hashlib, json, os, struct, time
+import argparse, hashlib, json, os, sys, time
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mnist_idx import ROOT, load_mnist  # noqa: E402
+
 OPSET = 13
-
-
-def idx(path):
-    with gzip.open(path, 'rb') as f:
-        data = f.read()
-    ndim = data[3]
-    dims = struct.unpack('>' + 'I' * ndim, data[4:4 + 4 * ndim])
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
-
-
-def load_mnist():
-    d = os.path.join(ROOT, 'data', 'mnist')
-    tr = idx(os.path.join(d, 'train-images-idx3-ubyte.gz')).astype(np.float32) / 255
-    trl = idx(os.path.join(d, 'train-labels-idx1-ubyte.gz')).astype(np.int64)
-    te = idx(os.path.join(d, 't10k-images-idx3-ubyte.gz')).astype(np.float32) / 255
-    tel = idx(os.path.join(d, 't10k-labels-idx1-ubyte.gz')).astype(np.int64)
-    return tr[:, None], trl, te[:, None], tel  # NCHW, pixels in [0, 1]
 
 
 class MnistCnn(nn.Module):

@@ -19,27 +19,16 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mnist_idx import ROOT, idx  # noqa: E402
 
 
 def mnist_train(n):
-    # dknn_reference imports faiss at module level; read the IDX files here instead.
-    import gzip, struct
-    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'data', 'mnist')
-
-    def idx(name):
-        path = os.path.join(root, name)
-        opener = gzip.open if path.endswith('.gz') else open
-        with opener(path, 'rb') as f:
-            data = f.read()
-        dims = data[3]
-        shape = struct.unpack('>' + 'I' * dims, data[4:4 + 4 * dims])
-        return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
-
+    root = os.path.join(ROOT, 'data', 'mnist')
     names = os.listdir(root)
     img = next(x for x in names if x.startswith('train-images'))
     lab = next(x for x in names if x.startswith('train-labels'))
-    x = idx(img)[:n].astype(np.float32) / 255.0
-    y = idx(lab)[:n].astype(np.int64)
+    x = idx(os.path.join(root, img))[:n].astype(np.float32) / 255.0
+    y = idx(os.path.join(root, lab))[:n].astype(np.int64)
     return torch.from_numpy(x[:, None, :, :].copy()), torch.from_numpy(y.copy())
 
 
